@@ -1,0 +1,35 @@
+# The README's commands: `make demo` and `make test` do all set-up first (`make install`).
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.sccosf-installed
+# torch 2.14.1 + torchvision 0.29.1 install from local disk on this project's machines.
+TORCH ?= torch==2.14.1 torchvision==0.29.1
+PYTEST_ARGS ?=
+
+.PHONY: install test lint demo bench clean
+
+install: $(STAMP)
+
+$(STAMP): setup.py setup.cfg package.xml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check $(TORCH)
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[ros,dev]'
+	@touch $@
+
+lint: install
+	$(VENV)/bin/ruff check .
+
+test: install lint
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+demo: install
+	$(VENV)/bin/sccosf demo
+
+bench: install
+	$(VENV)/bin/sccosf bench model
+	$(VENV)/bin/sccosf bench train
+	$(VENV)/bin/sccosf bench node
+
+clean:
+	rm -rf $(VENV) build install log outputs *.egg-info

@@ -1,0 +1,7 @@
+"""sccosf_ros: SC-CoSF RGB-thermal image fusion and semantic segmentation for ROS 2.
+
+The core (``model``, ``inference``, ``training``, ``bag``) is pure PyTorch/numpy and never imports
+ROS; ``sccosf_ros.ros`` is the thin rclpy adapter on top.
+"""
+
+__version__ = "0.1.0"

@@ -1,0 +1,1 @@
+"""Benchmarks behind ``sccosf bench``: each module has ``add_arguments`` and ``run``."""

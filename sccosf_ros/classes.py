@@ -1,0 +1,70 @@
+"""Class names and colour palettes of the datasets the paper uses (MFNet, FMB), plus colouring.
+
+``colorize`` and ``overlay`` turn a class-id mask into pictures a person can read (RViz shows a raw
+id mask as black). Pure numpy: shared by the Predictor, the ROS node, reports and bag tools.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+IGNORE_INDEX = 255
+
+MFNET_CLASSES: tuple[str, ...] = (
+    "unlabeled", "car", "person", "bike", "curve", "car_stop", "guardrail", "color_cone", "bump",
+)
+# The palette the MFNet release and its successors (RTFNet, CMX) draw masks with.
+MFNET_PALETTE: tuple[tuple[int, int, int], ...] = (
+    (0, 0, 0), (64, 0, 128), (64, 64, 0), (0, 128, 192), (0, 0, 192),
+    (128, 128, 0), (64, 64, 128), (192, 128, 128), (192, 64, 0),
+)
+
+FMB_CLASSES: tuple[str, ...] = (
+    "background", "Road", "Sidewalk", "Building", "Lamp", "Sign", "Vegetation", "Sky",
+    "Person", "Car", "Truck", "Bus", "Motorcycle", "Bicycle", "Pole",
+)
+# Cityscapes colours for the classes FMB shares with it (T-Lamp = traffic light, T-Sign = sign).
+FMB_PALETTE: tuple[tuple[int, int, int], ...] = (
+    (0, 0, 0), (128, 64, 128), (244, 35, 232), (70, 70, 70), (250, 170, 30), (220, 220, 0),
+    (107, 142, 35), (70, 130, 180), (220, 20, 60), (0, 0, 142), (0, 0, 70), (0, 60, 100),
+    (0, 0, 230), (119, 11, 32), (153, 153, 153),
+)
+
+DATASET_CLASSES: dict[str, tuple[tuple[str, ...], tuple[tuple[int, int, int], ...]]] = {
+    "mfnet": (MFNET_CLASSES, MFNET_PALETTE),
+    "fmb": (FMB_CLASSES, FMB_PALETTE),
+}
+
+
+def default_palette(num_classes: int) -> list[tuple[int, int, int]]:
+    """A distinct, deterministic palette for ``num_classes`` classes (class 0 black)."""
+    rng = np.random.default_rng(12345)
+    colors = [(0, 0, 0)] + [tuple(int(v) for v in rng.integers(40, 256, 3))
+                            for _ in range(max(num_classes - 1, 0))]
+    return colors[:num_classes]
+
+
+def palette_lut(palette) -> np.ndarray:
+    """A (256, 3) uint8 look-up table: class id → colour, ids past the palette (255 too) black."""
+    lut = np.zeros((256, 3), np.uint8)
+    pal = np.asarray(palette, dtype=np.uint8).reshape(-1, 3)[:255]
+    lut[: len(pal)] = pal
+    return lut
+
+
+def colorize(labels: np.ndarray, palette) -> np.ndarray:
+    """(H, W) uint8 class ids → (H, W, 3) uint8 RGB."""
+    if labels.dtype != np.uint8:
+        raise TypeError(f"labels must be uint8 class ids, got {labels.dtype}")
+    return palette_lut(palette)[labels]
+
+
+def overlay(rgb: np.ndarray, labels: np.ndarray, palette, alpha: float = 0.5) -> np.ndarray:
+    """Blend the coloured mask over an RGB image; classes 0 and 255 stay uncoloured."""
+    if rgb.shape[:2] != labels.shape:
+        raise ValueError(f"image {rgb.shape[:2]} and labels {labels.shape} differ in size")
+    color = colorize(labels, palette).astype(np.float32)
+    out = rgb.astype(np.float32)
+    mask = ((labels != 0) & (labels != IGNORE_INDEX))[..., None]
+    blended = (1.0 - alpha) * out + alpha * color
+    return np.where(mask, blended, out).round().clip(0, 255).astype(np.uint8)

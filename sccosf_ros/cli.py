@@ -1,0 +1,65 @@
+"""The ``sccosf`` command.
+
+Each subcommand lives in ``sccosf_ros/commands/<name>.py`` and provides
+``add_arguments(parser)`` and ``run(args) -> int``. Only the chosen subcommand's module is
+imported, so ``sccosf --help`` stays fast and ROS/torch load only where they are needed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+# name → (module under sccosf_ros.commands, one-line help)
+COMMANDS: dict[str, tuple[str, str]] = {
+    "synth": ("synth", "write a synthetic RGB-thermal dataset in the MFNet or FMB layout"),
+    "train": ("train", "train SC-CoSF (fusion + segmentation) on MFNet, FMB or synthetic data"),
+    "eval": ("eval", "evaluate a checkpoint on a dataset split: mIoU, fusion metrics, report"),
+    "predict": ("predict", "run a checkpoint on RGB + thermal image files"),
+    "bag-eval": ("bag_eval", "run a checkpoint over a rosbag2 and write outputs, metrics, sheet"),
+    "replay": ("replay", "publish a rosbag2's images through rclpy with /clock"),
+    "bench": ("bench", "benchmarks: model, scan, train, node"),
+    "demo": ("demo", "end-to-end demo: synthetic bag → live sccosf_node → outputs/demo/"),
+}
+
+
+def _top_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="sccosf",
+        description="SC-CoSF RGB-thermal fusion and segmentation: offline tools and benchmarks.",
+    )
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+    for name, (_, help_) in COMMANDS.items():
+        sub.add_parser(name, help=help_, add_help=False)
+    return p
+
+
+def build_parser(name: str) -> tuple[argparse.ArgumentParser, object]:
+    module_name, help_ = COMMANDS[name]
+    module = importlib.import_module(f"sccosf_ros.commands.{module_name}")
+    parser = argparse.ArgumentParser(prog=f"sccosf {name}", description=help_)
+    module.add_arguments(parser)
+    return parser, module
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or argv[0] not in COMMANDS:
+        parser = _top_parser()
+        if argv and not argv[0].startswith("-"):
+            parser.error(f"unknown command {argv[0]!r} (choose from {', '.join(COMMANDS)})")
+        parser.parse_args(argv)  # handles --help
+        parser.print_help()
+        return 2
+    parser, module = build_parser(argv[0])
+    args = parser.parse_args(argv[1:])
+    try:
+        return int(module.run(args) or 0)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

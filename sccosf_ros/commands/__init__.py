@@ -1,0 +1,1 @@
+"""Subcommands of ``sccosf``: each has ``add_arguments(parser)`` and ``run(args) -> int``."""

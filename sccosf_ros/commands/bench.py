@@ -1,0 +1,27 @@
+"""``sccosf bench {model,scan,train,node}``: benchmarks that print figures and ratios in one run.
+
+Each target lives in ``sccosf_ros/bench/<target>.py`` with ``add_arguments`` and ``run``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+
+TARGETS = {
+    "model": "params, FLOPs and CPU latency per preset (and the selective scan)",
+    "scan": "selective scan: torch path vs mambapy pscan vs sequential reference",
+    "train": "training throughput (images/s) of the nano preset",
+    "node": "ROS path overhead per pair and end-to-end latency at 10 and 30 Hz",
+}
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    sub = parser.add_subparsers(dest="target", metavar="TARGET", required=True)
+    for name, help_ in TARGETS.items():
+        p = sub.add_parser(name, help=help_, description=help_)
+        importlib.import_module(f"sccosf_ros.bench.{name}").add_arguments(p)
+
+
+def run(args: argparse.Namespace) -> int:
+    return int(importlib.import_module(f"sccosf_ros.bench.{args.target}").run(args) or 0)

@@ -1,0 +1,301 @@
+"""Inference: the ``Predictor`` (numpy in → numpy out) and the checkpoint format.
+
+A checkpoint is one ``torch.save`` file that loads with ``torch.load(weights_only=True)``::
+
+    {"format": "sccosf_ros.checkpoint", "version": 1,
+     "model": {"preset": str, "num_classes": int, "overrides": dict},
+     "state_dict": {name: tensor},
+     "class_names": [str], "palette": [[r, g, b]], "thermal_norm": ThermalNorm dict,
+     "dataset": str, "meta": dict,            # meta: step, miou, created, ...
+     "train_state": dict (optional)}          # optimizer/scheduler state, for --resume
+
+The Predictor is pure PyTorch: the ROS node, ``sccosf eval`` and ``sccosf bag-eval`` share it.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from sccosf_ros.classes import default_palette
+from sccosf_ros.thermal import ThermalNorm
+
+FORMAT = "sccosf_ros.checkpoint"
+VERSION = 1
+
+
+class CheckpointError(RuntimeError):
+    """A checkpoint that is missing, corrupt or does not match the model it describes."""
+
+
+def resolve_device(device: str | torch.device = "auto") -> torch.device:
+    """``auto`` → cuda when available, else cpu; a clear error for unknown/unavailable ones."""
+    name = str(device)
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        dev = torch.device(name)
+    except RuntimeError as e:
+        raise ValueError(f"unknown device {name!r}: use auto, cpu, cuda or cuda:N") from e
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"device {name!r} requested but CUDA is not available; use cpu or auto")
+    if dev.type not in ("cpu", "cuda"):
+        raise ValueError(f"unsupported device {name!r}: use auto, cpu, cuda or cuda:N")
+    return dev
+
+
+# --------------------------------------------------------------------------- checkpoints
+def save_checkpoint(
+    path: str | os.PathLike,
+    model: torch.nn.Module,
+    *,
+    class_names: list[str] | tuple[str, ...] | None = None,
+    palette: Any = None,
+    thermal_norm: ThermalNorm | dict | None = None,
+    dataset: str = "unknown",
+    meta: dict | None = None,
+    train_state: dict | None = None,
+    half: bool = False,
+) -> Path:
+    """Write a checkpoint atomically (temp file + rename); ``half`` stores weights as fp16."""
+    build_args = getattr(model, "build_args", None)
+    if build_args is None:
+        raise CheckpointError(
+            "model has no build_args: build it with sccosf_ros.model.build_model"
+        )
+    num_classes = int(build_args["num_classes"])
+    names = list(class_names) if class_names else [f"class_{i}" for i in range(num_classes)]
+    if len(names) != num_classes:
+        raise CheckpointError(f"{len(names)} class names for a {num_classes}-class model")
+    pal = [list(map(int, c)) for c in (palette or default_palette(num_classes))]
+    tn = thermal_norm.to_dict() if isinstance(thermal_norm, ThermalNorm) else (
+        ThermalNorm.from_dict(thermal_norm).to_dict()
+    )
+    state = {
+        k: (v.detach().half() if half and v.is_floating_point() else v.detach()).cpu()
+        for k, v in model.state_dict().items()
+    }
+    ckpt = {
+        "format": FORMAT,
+        "version": VERSION,
+        "model": {
+            "preset": str(build_args["preset"]),
+            "num_classes": num_classes,
+            "overrides": dict(build_args.get("overrides", {})),
+        },
+        "state_dict": state,
+        "class_names": names,
+        "palette": pal,
+        "thermal_norm": tn,
+        "dataset": dataset,
+        "meta": {"created": time.strftime("%Y-%m-%dT%H:%M:%S"), **(meta or {})},
+    }
+    if train_state is not None:
+        ckpt["train_state"] = train_state
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    os.close(fd)
+    try:
+        torch.save(ckpt, tmp)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return path
+
+
+def load_checkpoint(path: str | os.PathLike) -> dict:
+    """Load and validate a checkpoint (``weights_only=True``); CheckpointError says what to fix."""
+    p = Path(path)
+    if not p.is_file():
+        raise CheckpointError(
+            f"checkpoint {str(p)!r} does not exist; pass a file written by `sccosf train`, "
+            "or the shipped demo model (models/sccosf_nano_synthetic.pt)"
+        )
+    try:
+        ckpt = torch.load(p, map_location="cpu", weights_only=True)
+    except Exception as e:
+        raise CheckpointError(
+            f"checkpoint {str(p)!r} could not be read ({type(e).__name__}: {str(e)[:200]}); "
+            "it is corrupt, truncated or not a torch file"
+        ) from e
+    if not isinstance(ckpt, dict) or ckpt.get("format") != FORMAT:
+        raise CheckpointError(
+            f"{str(p)!r} is not an sccosf_ros checkpoint (no 'format': {FORMAT!r}); "
+            "checkpoints come from `sccosf train` or sccosf_ros.inference.save_checkpoint"
+        )
+    if int(ckpt.get("version", 0)) > VERSION:
+        raise CheckpointError(
+            f"{str(p)!r} has checkpoint version {ckpt['version']}, newer than this "
+            f"sccosf_ros understands ({VERSION}); upgrade sccosf_ros"
+        )
+    for key in ("model", "state_dict", "class_names", "palette"):
+        if key not in ckpt:
+            raise CheckpointError(f"checkpoint {str(p)!r} lacks {key!r}")
+    return ckpt
+
+
+def model_from_checkpoint(ckpt: dict) -> torch.nn.Module:
+    """Rebuild the network a checkpoint describes and load its weights (strict)."""
+    from sccosf_ros.model import build_model
+
+    spec = ckpt["model"]
+    overrides = dict(spec.get("overrides", {}))
+    overrides["pretrained_encoder"] = False  # the weights come from the checkpoint
+    try:
+        model = build_model(spec["preset"], num_classes=int(spec["num_classes"]), **overrides)
+    except (TypeError, ValueError, KeyError) as e:
+        msg = f"checkpoint describes a model this version cannot build: {e}"
+        raise CheckpointError(msg) from e
+    try:
+        model.load_state_dict(ckpt["state_dict"], strict=True)
+    except RuntimeError as e:
+        raise CheckpointError(
+            f"checkpoint weights do not match preset {spec['preset']!r}: {str(e)[:300]}"
+        ) from e
+    return model
+
+
+# --------------------------------------------------------------------------- predictor
+@dataclass
+class Prediction:
+    fused: np.ndarray  # (H, W, 3) uint8 RGB fused image
+    labels: np.ndarray  # (H, W) uint8 class ids
+    timings_ms: dict[str, float] = field(default_factory=dict)  # preprocess / model / postprocess
+
+
+class Predictor:
+    """RGB + thermal numpy frames → fused image and class-id mask at the input resolution.
+
+    Args:
+        model: an ``SCCoSF`` network (``build_model`` or a checkpoint).
+        device: ``auto`` | ``cpu`` | ``cuda`` | ``cuda:N``.
+        class_names, palette: label metadata (defaults: generic names, a fixed palette).
+        thermal_norm: how raw thermal becomes [0, 1] (``ThermalNorm``, default ``auto``).
+        input_size: ``(H, W)`` the network runs at (frames are resized and results resized back);
+            ``None`` runs at the frame's own size.
+    """
+
+    def __init__(
+        self,
+        model: torch.nn.Module,
+        device: str | torch.device = "auto",
+        *,
+        class_names: list[str] | tuple[str, ...] | None = None,
+        palette: Any = None,
+        thermal_norm: ThermalNorm | dict | None = None,
+        input_size: tuple[int, int] | None = None,
+        dataset: str = "unknown",
+    ) -> None:
+        self.device = resolve_device(device)
+        self.model = model.to(self.device).eval()
+        n = int(getattr(model, "num_classes", 0) or len(class_names or []))
+        self.class_names = list(class_names) if class_names else [f"class_{i}" for i in range(n)]
+        self.palette = [tuple(map(int, c)) for c in (palette or default_palette(n))]
+        self.thermal_norm = (
+            thermal_norm if isinstance(thermal_norm, ThermalNorm)
+            else ThermalNorm.from_dict(thermal_norm)
+        )
+        if input_size is not None:
+            h, w = (int(v) for v in input_size)
+            if h <= 0 or w <= 0:
+                raise ValueError(f"input_size must be positive (H, W), got {input_size}")
+            input_size = (h, w)
+        self.input_size = input_size
+        self.dataset = dataset
+        self.meta: dict = {}
+
+    @classmethod
+    def from_checkpoint(
+        cls, path: str | os.PathLike, device: str | torch.device = "auto", **kwargs: Any
+    ) -> Predictor:
+        """Build from a checkpoint file; keyword arguments override what the checkpoint says."""
+        ckpt = load_checkpoint(path)
+        model = model_from_checkpoint(ckpt)
+        kwargs.setdefault("class_names", ckpt["class_names"])
+        kwargs.setdefault("palette", ckpt["palette"])
+        kwargs.setdefault("thermal_norm", ckpt.get("thermal_norm"))
+        kwargs.setdefault("dataset", ckpt.get("dataset", "unknown"))
+        pred = cls(model, device, **kwargs)
+        pred.meta = dict(ckpt.get("meta", {}))
+        return pred
+
+    @property
+    def num_classes(self) -> int:
+        return len(self.class_names)
+
+    def _check_inputs(self, rgb: np.ndarray, thermal: np.ndarray) -> None:
+        if not isinstance(rgb, np.ndarray) or rgb.ndim != 3 or rgb.shape[2] != 3:
+            raise ValueError(f"rgb must be an (H, W, 3) array, got {getattr(rgb, 'shape', rgb)}")
+        if rgb.dtype != np.uint8:
+            raise ValueError(f"rgb must be uint8, got {rgb.dtype}")
+        if not isinstance(thermal, np.ndarray) or thermal.ndim not in (2, 3):
+            raise ValueError(f"thermal must be (H, W) or (H, W, C), got {np.shape(thermal)}")
+        if thermal.shape[:2] != rgb.shape[:2]:
+            raise ValueError(
+                f"rgb {rgb.shape[1]}x{rgb.shape[0]} and thermal "
+                f"{thermal.shape[1]}x{thermal.shape[0]} differ in size (register thermal first)"
+            )
+        if rgb.shape[0] < 1 or rgb.shape[1] < 1:
+            raise ValueError("empty image")
+
+    def preprocess(
+        self, rgb: np.ndarray, thermal: np.ndarray
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """numpy frames → (1,3,h,w) and (1,1,h,w) float tensors in [0,1] on the device."""
+        self._check_inputs(rgb, thermal)
+        t = self.thermal_norm(thermal)
+        x_rgb = torch.from_numpy(np.ascontiguousarray(rgb)).to(self.device)
+        x_rgb = x_rgb.permute(2, 0, 1)[None].float().div_(255.0)
+        x_th = torch.from_numpy(t).to(self.device)[None, None]
+        if self.input_size is not None and tuple(x_rgb.shape[-2:]) != self.input_size:
+            size = self.input_size
+            x_rgb = F.interpolate(x_rgb, size=size, mode="bilinear", align_corners=False)
+            x_th = F.interpolate(x_th, size=size, mode="bilinear", align_corners=False)
+        return x_rgb, x_th
+
+    def postprocess(
+        self, fused: torch.Tensor, logits: torch.Tensor, size: tuple[int, int]
+    ) -> tuple[np.ndarray, np.ndarray]:
+        if tuple(fused.shape[-2:]) != size:
+            fused = F.interpolate(fused.float(), size=size, mode="bilinear", align_corners=False)
+            logits = F.interpolate(logits.float(), size=size, mode="bilinear", align_corners=False)
+        labels = logits.argmax(1)[0].to(torch.uint8)
+        img = fused[0].float().clamp(0, 1).mul(255).round().to(torch.uint8).permute(1, 2, 0)
+        return img.contiguous().cpu().numpy(), labels.cpu().numpy()
+
+    def predict(self, rgb: np.ndarray, thermal: np.ndarray) -> Prediction:
+        """rgb (H,W,3) uint8 RGB + thermal (H,W) uint8/uint16/float32 → Prediction at (H, W)."""
+        t0 = time.perf_counter()
+        with torch.inference_mode():
+            x_rgb, x_th = self.preprocess(rgb, thermal)
+            self._sync()
+            t1 = time.perf_counter()
+            out = self.model(x_rgb, x_th)
+            self._sync()
+            t2 = time.perf_counter()
+            fused, labels = self.postprocess(out.fused, out.logits, rgb.shape[:2])
+        t3 = time.perf_counter()
+        return Prediction(
+            fused=fused,
+            labels=labels,
+            timings_ms={
+                "preprocess": (t1 - t0) * 1e3,
+                "model": (t2 - t1) * 1e3,
+                "postprocess": (t3 - t2) * 1e3,
+                "total": (t3 - t0) * 1e3,
+            },
+        )
+
+    def _sync(self) -> None:
+        if self.device.type == "cuda":
+            torch.cuda.synchronize(self.device)

@@ -1,0 +1,78 @@
+"""Thermal image normalisation: raw sensor frames (uint8, uint16 counts, float) → float32 [0, 1].
+
+cv_bridge's mono16 → mono8 conversion scales by 255/65535, which turns raw radiometric counts
+(typically a few thousand wide around 7000–9000) black. Thermal needs its own stretch:
+``minmax`` (per frame), ``percentile`` (per frame, robust to hot spots), ``fixed`` (a radiometric
+range, stable across frames), or ``auto`` (uint8 → /255, anything else → percentile 1–99).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+MODES = ("auto", "minmax", "percentile", "fixed")
+
+
+@dataclass
+class ThermalNorm:
+    mode: str = "auto"
+    low: float = 0.0  # fixed range lower bound, in raw units
+    high: float = 255.0  # fixed range upper bound, in raw units
+    percentile_low: float = 1.0
+    percentile_high: float = 99.0
+
+    def __post_init__(self) -> None:
+        if self.mode not in MODES:
+            raise ValueError(f"thermal normalisation mode {self.mode!r} is not one of {MODES}")
+        if self.mode == "fixed" and not self.high > self.low:
+            raise ValueError(
+                f"fixed thermal range needs high > low, got [{self.low}, {self.high}]"
+            )
+        if self.mode == "percentile" and not (
+            0.0 <= self.percentile_low < self.percentile_high <= 100.0
+        ):
+            raise ValueError(
+                "thermal percentiles need 0 <= low < high <= 100, got "
+                f"{self.percentile_low}, {self.percentile_high}"
+            )
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict | None) -> ThermalNorm:
+        return cls(**(d or {}))
+
+    def __call__(self, thermal: np.ndarray) -> np.ndarray:
+        """(H, W) or (H, W, C) thermal frame → (H, W) float32 in [0, 1]. NaNs become 0."""
+        t = np.asarray(thermal)
+        if t.ndim == 3:  # 3-channel thermal (bgr8 drivers, 3-channel PNGs): channels are equal
+            t = t[..., :3].mean(axis=2) if t.dtype != np.uint8 else t[..., 0]
+        if t.ndim != 2:
+            raise ValueError(f"thermal must be (H, W) or (H, W, C), got shape {thermal.shape}")
+        mode = self.mode
+        if mode == "auto":
+            if t.dtype == np.uint8:
+                return t.astype(np.float32) / 255.0
+            mode = "percentile"
+        x = t.astype(np.float32)
+        finite = np.isfinite(x)
+        if not finite.all():
+            x = np.where(finite, x, np.nan)
+        if mode == "fixed":
+            lo, hi = float(self.low), float(self.high)
+        elif mode == "minmax":
+            lo, hi = (float(np.nanmin(x)), float(np.nanmax(x))) if finite.any() else (0.0, 1.0)
+        else:
+            valid = x[finite] if not finite.all() else x
+            if valid.size == 0:
+                lo, hi = 0.0, 1.0
+            else:
+                lo, hi = np.percentile(valid, [self.percentile_low, self.percentile_high])
+        if not np.isfinite(lo) or not np.isfinite(hi) or hi <= lo:
+            hi = lo + 1.0 if np.isfinite(lo) else 1.0
+            lo = lo if np.isfinite(lo) else 0.0
+        out = (x - lo) / (hi - lo)
+        return np.nan_to_num(np.clip(out, 0.0, 1.0), nan=0.0).astype(np.float32)

@@ -1,0 +1,68 @@
+"""ament_python package sccosf_ros: colcon builds it, pip installs it."""
+
+from glob import glob
+
+from setuptools import find_packages, setup
+
+PACKAGE = "sccosf_ros"
+
+# PyPI wheels of ROS 2 Kilted: a real rclpy on machines without a ROS install.
+ROS_WHEELS = [
+    "ros-kilted-rclpy",
+    "ros-kilted-sensor-msgs",
+    "ros-kilted-std-msgs",
+    "ros-kilted-diagnostic-msgs",
+    "ros-kilted-rosgraph-msgs",
+    "ros-kilted-rmw-fastrtps-cpp",
+]
+
+setup(
+    name=PACKAGE,
+    version="0.1.0",
+    packages=find_packages(exclude=["test", "test.*"]),
+    data_files=[
+        ("share/ament_index/resource_index/packages", [f"resource/{PACKAGE}"]),
+        (f"share/{PACKAGE}", ["package.xml"]),
+        (f"share/{PACKAGE}/launch", glob("launch/*.launch.py")),
+        (f"share/{PACKAGE}/config", glob("config/*.yaml") + glob("config/*.rviz")),
+        (f"share/{PACKAGE}/models", glob("models/*.pt") + glob("models/*.md")),
+    ],
+    python_requires=">=3.10",
+    install_requires=[
+        "setuptools",
+        "numpy>=1.24",
+        "opencv-python-headless>=4.8",
+        "torch>=2.1",
+        "torchvision",
+        "timm>=1.0",
+        "rosbags>=0.10",
+        "pyyaml",
+        "tqdm",
+        "matplotlib",
+        "pillow",
+    ],
+    extras_require={
+        "ros": ROS_WHEELS,
+        "dev": [
+            "pytest>=7",
+            "pytest-timeout",
+            "ruff>=0.5",
+            "colcon-common-extensions",
+            "tensorboard",
+            "mambapy",
+        ],
+        "gpu": ["mamba-ssm>=2.2", "causal-conv1d>=1.4"],
+    },
+    zip_safe=True,
+    maintainer="sccosf_ros maintainers",
+    maintainer_email="sccosf@example.com",
+    description="SC-CoSF RGB-thermal fusion and segmentation for ROS 2",
+    license="Apache-2.0",
+    tests_require=["pytest"],
+    entry_points={
+        "console_scripts": [
+            "sccosf_node = sccosf_ros.ros.node:main",
+            "sccosf = sccosf_ros.cli:main",
+        ],
+    },
+)

@@ -1,0 +1,43 @@
+"""Shared test set-up: an isolated ROS domain per run, the gpu marker, small checkpoints."""
+
+from __future__ import annotations
+
+import os
+import random
+
+# Each pytest process gets its own DDS domain on loopback, so concurrent runs on one machine
+# (developers, CI) never see each other's topics. Subprocess nodes inherit these.
+os.environ.setdefault("ROS_DOMAIN_ID", str(random.Random(os.getpid()).randint(1, 100)))
+os.environ.setdefault("ROS_AUTOMATIC_DISCOVERY_RANGE", "LOCALHOST")
+os.environ.setdefault("RMW_IMPLEMENTATION", "rmw_fastrtps_cpp")
+
+import pytest
+
+
+def pytest_collection_modifyitems(config, items):
+    import torch
+
+    if torch.cuda.is_available():
+        return
+    skip = pytest.mark.skip(reason="needs CUDA")
+    for item in items:
+        if "gpu" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def nano_checkpoint(tmp_path_factory):
+    """An untrained ``nano`` checkpoint with MFNet classes (for plumbing tests, not accuracy)."""
+    import torch
+
+    from sccosf_ros.classes import MFNET_CLASSES, MFNET_PALETTE
+    from sccosf_ros.inference import save_checkpoint
+    from sccosf_ros.model import build_model
+
+    torch.manual_seed(0)
+    model = build_model("nano", num_classes=len(MFNET_CLASSES))
+    path = tmp_path_factory.mktemp("ckpt") / "nano.pt"
+    save_checkpoint(
+        path, model, class_names=MFNET_CLASSES, palette=MFNET_PALETTE, dataset="synthetic"
+    )
+    return path
