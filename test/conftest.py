@@ -41,3 +41,18 @@ def nano_checkpoint(tmp_path_factory):
         path, model, class_names=MFNET_CLASSES, palette=MFNET_PALETTE, dataset="synthetic"
     )
     return path
+
+
+@pytest.fixture
+def ros_context():
+    """A private rclpy context (real DDS on loopback), shut down after the test."""
+    import rclpy
+    from rclpy.context import Context
+
+    ctx = Context()
+    rclpy.init(context=ctx)
+    try:
+        yield ctx
+    finally:
+        if ctx.ok():
+            rclpy.shutdown(context=ctx)
