@@ -58,7 +58,6 @@ setup(
     maintainer_email="sccosf@example.com",
     description="SC-CoSF RGB-thermal fusion and segmentation for ROS 2",
     license="Apache-2.0",
-    tests_require=["pytest"],
     entry_points={
         "console_scripts": [
             "sccosf_node = sccosf_ros.ros.node:main",

@@ -1,0 +1,48 @@
+"""Class tables, colouring and overlays."""
+
+import numpy as np
+import pytest
+
+from sccosf_ros.classes import (
+    FMB_CLASSES,
+    FMB_PALETTE,
+    MFNET_CLASSES,
+    MFNET_PALETTE,
+    colorize,
+    default_palette,
+    overlay,
+)
+
+
+def test_tables_match_the_datasets():
+    assert len(MFNET_CLASSES) == len(MFNET_PALETTE) == 9
+    assert len(FMB_CLASSES) == len(FMB_PALETTE) == 15
+    assert MFNET_CLASSES[2] == "person" and FMB_CLASSES[8] == "Person"
+    assert len(set(MFNET_PALETTE)) == 9 and len(set(FMB_PALETTE)) == 15
+
+
+def test_colorize_maps_ids_and_leaves_unlabeled_black():
+    labels = np.array([[0, 1], [2, 255]], np.uint8)
+    color = colorize(labels, MFNET_PALETTE)
+    assert color.shape == (2, 2, 3) and color.dtype == np.uint8
+    assert tuple(color[0, 1]) == MFNET_PALETTE[1]
+    assert tuple(color[1, 0]) == MFNET_PALETTE[2]
+    assert tuple(color[1, 1]) == (0, 0, 0)
+    with pytest.raises(TypeError):
+        colorize(labels.astype(np.int64), MFNET_PALETTE)
+
+
+def test_overlay_blends_only_labelled_pixels():
+    rgb = np.full((2, 2, 3), 200, np.uint8)
+    labels = np.array([[0, 1], [255, 2]], np.uint8)
+    out = overlay(rgb, labels, MFNET_PALETTE, alpha=0.5)
+    assert (out[0, 0] == 200).all() and (out[1, 0] == 200).all()
+    expected = np.round(0.5 * 200 + 0.5 * np.array(MFNET_PALETTE[1]))
+    np.testing.assert_array_equal(out[0, 1], expected)
+    with pytest.raises(ValueError):
+        overlay(rgb, labels[:1], MFNET_PALETTE)
+
+
+def test_default_palette_is_deterministic():
+    assert default_palette(5) == default_palette(5)
+    assert len(default_palette(5)) == 5 and default_palette(5)[0] == (0, 0, 0)

@@ -1,0 +1,65 @@
+"""The ament_python package: colcon builds and installs what `ros2 run`/`ros2 launch` need."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SKIP = {".venv", ".git", "build", "install", "log", "outputs", "__pycache__", ".pytest_cache",
+        ".ruff_cache", "sccosf_ros.egg-info"}
+
+
+def _copy_source(dst: Path) -> None:
+    shutil.copytree(REPO, dst, ignore=lambda d, names: [n for n in names if n in SKIP])
+
+
+def test_package_xml_is_format3_ament_python():
+    from catkin_pkg.package import parse_package
+
+    pkg = parse_package(str(REPO / "package.xml"))
+    assert pkg.package_format == 3
+    assert pkg.name == "sccosf_ros"
+    assert pkg.get_build_type() == "ament_python"
+    deps = {d.name for d in pkg.exec_depends}
+    assert {"rclpy", "sensor_msgs", "message_filters", "cv_bridge", "diagnostic_msgs"} <= deps
+
+
+@pytest.mark.slow
+def test_colcon_build_installs_executables_and_share_files(tmp_path):
+    src = tmp_path / "ws" / "src" / "sccosf_ros"
+    _copy_source(src)
+    ws = tmp_path / "ws"
+    colcon = Path(sys.executable).with_name("colcon")
+    proc = subprocess.run(
+        [str(colcon), "build", "--base-paths", "src", "--event-handlers", "console_direct-"],
+        cwd=ws, capture_output=True, text=True, timeout=300,
+    )
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    prefix = ws / "install" / "sccosf_ros"
+    for rel in (
+        "lib/sccosf_ros/sccosf_node",
+        "lib/sccosf_ros/sccosf",
+        "share/sccosf_ros/launch/sccosf.launch.py",
+        "share/sccosf_ros/config/sccosf.yaml",
+        "share/sccosf_ros/config/sccosf.rviz",
+        "share/sccosf_ros/package.xml",
+        "share/ament_index/resource_index/packages/sccosf_ros",
+    ):
+        assert (prefix / rel).is_file(), f"colcon did not install {rel}"
+    assert os.access(prefix / "lib/sccosf_ros/sccosf_node", os.X_OK)
+
+    # The installed console script runs from the install space (what `ros2 run` executes).
+    site = next((prefix / "lib").glob("python3*/site-packages"))
+    env = dict(os.environ, PYTHONPATH=f"{site}{os.pathsep}{os.environ.get('PYTHONPATH', '')}")
+    out = subprocess.run(
+        [sys.executable, str(prefix / "lib/sccosf_ros/sccosf"), "--help"],
+        capture_output=True, text=True, env=env, timeout=60, cwd=tmp_path,
+    )
+    assert out.returncode == 0, out.stderr
+    assert "bag-eval" in out.stdout
