@@ -168,8 +168,8 @@ def model_from_checkpoint(ckpt: dict) -> torch.nn.Module:
 # --------------------------------------------------------------------------- predictor
 @dataclass
 class Prediction:
-    fused: np.ndarray  # (H, W, 3) uint8 RGB fused image
-    labels: np.ndarray  # (H, W) uint8 class ids
+    fused: np.ndarray | None  # (H, W, 3) uint8 RGB fused image (None: ablation F, no fusion head)
+    labels: np.ndarray | None  # (H, W) uint8 class ids (None: ablation E, no segmentation head)
     timings_ms: dict[str, float] = field(default_factory=dict)  # preprocess / model / postprocess
 
 
@@ -264,14 +264,22 @@ class Predictor:
         return x_rgb, x_th
 
     def postprocess(
-        self, fused: torch.Tensor, logits: torch.Tensor, size: tuple[int, int]
-    ) -> tuple[np.ndarray, np.ndarray]:
-        if tuple(fused.shape[-2:]) != size:
-            fused = F.interpolate(fused.float(), size=size, mode="bilinear", align_corners=False)
-            logits = F.interpolate(logits.float(), size=size, mode="bilinear", align_corners=False)
-        labels = logits.argmax(1)[0].to(torch.uint8)
-        img = fused[0].float().clamp(0, 1).mul(255).round().to(torch.uint8).permute(1, 2, 0)
-        return img.contiguous().cpu().numpy(), labels.cpu().numpy()
+        self, fused: torch.Tensor | None, logits: torch.Tensor | None, size: tuple[int, int]
+    ) -> tuple[np.ndarray | None, np.ndarray | None]:
+        """Network outputs → (H, W, 3) uint8 fused and (H, W) uint8 ids; a disabled head → None."""
+        img = labels = None
+        if fused is not None:
+            if tuple(fused.shape[-2:]) != size:
+                fused = F.interpolate(fused.float(), size=size, mode="bilinear",
+                                      align_corners=False)
+            img = fused[0].float().clamp(0, 1).mul(255).round().to(torch.uint8).permute(1, 2, 0)
+            img = img.contiguous().cpu().numpy()
+        if logits is not None:
+            if tuple(logits.shape[-2:]) != size:
+                logits = F.interpolate(logits.float(), size=size, mode="bilinear",
+                                       align_corners=False)
+            labels = logits.argmax(1)[0].to(torch.uint8).cpu().numpy()
+        return img, labels
 
     def predict(self, rgb: np.ndarray, thermal: np.ndarray) -> Prediction:
         """rgb (H,W,3) uint8 RGB + thermal (H,W) uint8/uint16/float32 → Prediction at (H, W)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import subprocess
 import sys
 
@@ -127,7 +128,8 @@ def test_bad_checkpoints_fail_with_a_message(model, tmp_path):
 
 def test_unsafe_pickles_are_refused(tmp_path):
     evil = tmp_path / "evil.pt"
-    torch.save({"format": "sccosf_ros.checkpoint", "x": ValueError("not a tensor")}, evil)
+    # A pickle that would construct an arbitrary class: weights_only refuses to unpickle it.
+    torch.save({"format": "sccosf_ros.checkpoint", "x": argparse.Namespace(a=1)}, evil)
     with pytest.raises(CheckpointError, match="could not be read"):
         load_checkpoint(evil)
 
@@ -165,3 +167,13 @@ def test_predict_cli_writes_pngs(nano_checkpoint, tmp_path):
         capture_output=True, text=True, timeout=120,
     )
     assert bad.returncode == 2 and "does not exist" in bad.stderr
+
+
+@pytest.mark.parametrize("ablation, missing", [("E", "labels"), ("F", "fused")])
+def test_ablation_without_a_head_predicts_the_other(ablation, missing, tmp_path):
+    m = build_model("nano", num_classes=9, ablation=ablation)
+    path = save_checkpoint(tmp_path / f"{ablation}.pt", m)
+    out = Predictor.from_checkpoint(path, "cpu").predict(*_frames(40, 56))
+    assert getattr(out, missing) is None
+    present = out.fused if missing == "labels" else out.labels
+    assert present is not None and present.shape[:2] == (40, 56)

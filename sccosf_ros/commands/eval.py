@@ -1,0 +1,104 @@
+"""``sccosf eval``: evaluate a checkpoint on a dataset split (mIoU, fusion metrics, report).
+
+Writes ``OUT/metrics.json``, ``OUT/report.md`` (tables in the layout of the paper's Tables 1
+and 2), ``OUT/examples.png`` and ``OUT/fusion_violin.png``, and prints a short summary.
+Exit codes: 0 done, 2 bad checkpoint / dataset / arguments.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+from pathlib import Path
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--checkpoint", type=Path, default=None,
+                        help="checkpoint file (default: the shipped demo model)")
+    parser.add_argument("--dataset", choices=("mfnet", "fmb", "synthetic"), required=True,
+                        help="dataset format of --root (synthetic: a folder from `sccosf synth`)")
+    parser.add_argument("--root", type=Path, required=True, help="dataset folder")
+    parser.add_argument("--split", default="test", help="split to evaluate (default: test)")
+    parser.add_argument("--out", type=Path, required=True, help="output folder")
+    parser.add_argument("--device", default="auto", help="auto | cpu | cuda | cuda:N")
+    parser.add_argument("--max-images", type=int, default=None, metavar="N",
+                        help="evaluate only the first N images of the split")
+    parser.add_argument("--input-size", type=int, nargs=2, metavar=("H", "W"), default=None,
+                        help="run the network at this size (results are resized back)")
+    parser.add_argument("--grid-samples", type=int, default=8, metavar="N",
+                        help="rows in examples.png (default 8, 0 = none)")
+    parser.add_argument("--no-fusion-metrics", action="store_true",
+                        help="skip the fusion metrics (segmentation only, faster)")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def _fail(msg: str) -> int:
+    print(f"sccosf eval: error: {msg}", file=sys.stderr)
+    return 2
+
+
+def _pct(v) -> str:
+    return "  n/a" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{100 * v:5.1f}"
+
+
+def run(args: argparse.Namespace) -> int:
+    from sccosf_ros.inference import CheckpointError, Predictor
+    from sccosf_ros.paths import default_checkpoint
+    from sccosf_ros.training.datasets import build_dataset
+    from sccosf_ros.training.evaluate import evaluate
+
+    if args.max_images is not None and args.max_images < 1:
+        return _fail("--max-images must be >= 1")
+    if args.input_size is not None and min(args.input_size) < 1:
+        return _fail("--input-size needs two positive numbers H W")
+    if not args.root.is_dir():
+        return _fail(f"dataset folder {str(args.root)!r} does not exist; pass --root with the "
+                     f"{args.dataset} dataset (or create one with `sccosf synth`)")
+    ckpt = args.checkpoint or default_checkpoint()
+    kwargs = {"input_size": tuple(args.input_size)} if args.input_size else {}
+    try:
+        predictor = Predictor.from_checkpoint(ckpt, device=args.device, **kwargs)
+    except CheckpointError as e:
+        return _fail(str(e))
+    except ValueError as e:  # bad --device
+        return _fail(str(e))
+    try:
+        dataset = build_dataset(args.dataset, args.root, args.split)
+    except (FileNotFoundError, NotADirectoryError, ValueError, KeyError) as e:
+        return _fail(f"cannot read the {args.dataset} dataset at {args.root}: {e}")
+    try:
+        results = evaluate(
+            predictor, dataset, args.out,
+            max_images=args.max_images,
+            grid_samples=args.grid_samples,
+            progress=not args.no_progress,
+            fusion=not args.no_fusion_metrics,
+            split=args.split,
+            synthetic=True if args.dataset == "synthetic" else None,
+            checkpoint=ckpt,
+        )
+    except (ValueError, TypeError) as e:
+        return _fail(str(e))
+
+    print(f"\n{results['n_images']} images of {args.dataset} {args.split} "
+          f"({results['dataset']} classes), checkpoint {ckpt}")
+    print(f"{'class':<16}  IoU %")
+    for name, v in results["iou"].items():
+        print(f"{name:<16}  {_pct(v)}")
+    print(f"{'mIoU':<16}  {_pct(results['miou'])}")
+    for part in ("day", "night"):
+        if part in results:
+            d = results[part]
+            print(f"{'mIoU ' + part:<16}  {_pct(d['miou'])}   ({d['n_images']} images)")
+    fusion = results.get("fusion")
+    if fusion:
+        cells = []
+        for m, d in fusion.items():
+            cells.append(f"{m} {d['mean']:.3f}" if d["mean"] is not None else f"{m} n/a")
+        print("fusion (mean): " + ", ".join(cells))
+    out = Path(args.out)
+    print(f"wrote {out / 'metrics.json'}, {out / 'report.md'}"
+          + "".join(f", {p}" for k, p in results.get("files", {}).items()
+                    if k in ("examples", "violin")))
+    return 0

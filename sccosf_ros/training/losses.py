@@ -1,0 +1,218 @@
+"""Joint training loss of SC-CoSF (paper §3.3): cross-entropy + 0.1 · fusion loss.
+
+The fusion loss follows MRFS (the paper's reference [42]), whose public code fixes the constants
+the paper leaves open. All images are float tensors in [0, 1].
+
+* Positive samples ("common data augmentation strategies"): ``R_vis = vis ** γ`` (gamma
+  correction) and ``R_ir = adjust_contrast(ir, c)`` (torchvision convention: blend with the
+  per-image mean of the grayscale image, clamped to [0, 1]). Thermal is replicated to 3 channels.
+* ``L_con = L1(F, max(R_vis, R_ir))``.
+* ``L_grad = 0.5 · L1(∂x F, max(∂x R_vis, ∂x R_ir)) + 0.5 · L1(∂y F, max(∂y R_vis, ∂y R_ir))``
+  with a 3×3 Sobel per colour channel (zero padding). Like MRFS we keep the *signed* Sobel
+  responses (no ``|·|``) by default; ``FusionLossConfig.abs_gradient=True`` uses magnitudes
+  ``|∂x|``, ``|∂y|`` instead (the SeAFusion/CDDFuse form).
+* ``L_color = L1(Cb_F, Cb_Rvis) + L1(Cr_F, Cr_Rvis)`` with ``Y = .299R + .587G + .114B``,
+  ``Cr = (R − Y)·.713 + .5``, ``Cb = (B − Y)·.564 + .5``.
+* ``L_fusion = λ_con·L_con + λ_grad·L_grad + λ_color·L_color`` (MFNet 0.5/0.2/1, FMB 0.5/1/1).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from sccosf_ros.classes import IGNORE_INDEX
+
+TERMS = ("ce", "content", "gradient", "color", "fusion", "total")
+
+
+@dataclass(frozen=True)
+class FusionLossConfig:
+    """Per-dataset constants of the fusion loss (MRFS code for MFNet and FMB)."""
+
+    gamma: float  # R_vis = vis ** gamma
+    contrast: float  # R_ir = adjust_contrast(ir, contrast)
+    w_content: float
+    w_gradient: float
+    w_color: float
+    abs_gradient: bool = False  # False: signed Sobel responses as in MRFS
+
+
+FUSION_CONSTANTS: dict[str, FusionLossConfig] = {
+    "mfnet": FusionLossConfig(gamma=0.5, contrast=1.7, w_content=0.5, w_gradient=0.2, w_color=1.0),
+    "fmb": FusionLossConfig(gamma=0.8, contrast=1.0, w_content=0.5, w_gradient=1.0, w_color=1.0),
+}
+
+
+def fusion_constants(dataset: str, layout: str | None = None) -> FusionLossConfig:
+    """Constants for ``mfnet``/``fmb``; ``synthetic`` uses those of its layout (default mfnet)."""
+    key = dataset.lower()
+    if key == "synthetic":
+        key = (layout or "mfnet").lower()
+    if key not in FUSION_CONSTANTS:
+        raise ValueError(
+            f"no fusion-loss constants for dataset {dataset!r} (layout {layout!r}); "
+            f"use one of {sorted(FUSION_CONSTANTS)} or synthetic"
+        )
+    return FUSION_CONSTANTS[key]
+
+
+# --------------------------------------------------------------------------- image operators
+def rgb_to_ycbcr(img: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """(B,3,H,W) RGB in [0,1] → Y, Cb, Cr, each (B,1,H,W) (MRFS's analogue YCbCr, offset .5)."""
+    r, g, b = img[:, 0:1], img[:, 1:2], img[:, 2:3]
+    y = 0.299 * r + 0.587 * g + 0.114 * b
+    cb = (b - y) * 0.564 + 0.5
+    cr = (r - y) * 0.713 + 0.5
+    return y, cb, cr
+
+
+def adjust_gamma(img: torch.Tensor, gamma: float) -> torch.Tensor:
+    """``img ** gamma`` clamped to [0, 1] (torchvision ``adjust_gamma`` with gain 1)."""
+    return img.clamp(0.0, 1.0).pow(gamma).clamp(0.0, 1.0)
+
+
+def adjust_contrast(img: torch.Tensor, factor: float) -> torch.Tensor:
+    """Blend with the per-image mean grey level (torchvision ``adjust_contrast`` semantics).
+
+    img: (B,C,H,W) with C = 1 or 3. The mean is over the image's grayscale version
+    (ITU-R 601 weights .2989/.587/.114 for C = 3), one value per image.
+    """
+    if img.shape[1] == 3:
+        gray = 0.2989 * img[:, 0:1] + 0.587 * img[:, 1:2] + 0.114 * img[:, 2:3]
+    elif img.shape[1] == 1:
+        gray = img
+    else:
+        raise ValueError(f"adjust_contrast expects 1 or 3 channels, got {img.shape[1]}")
+    mean = gray.mean(dim=(-3, -2, -1), keepdim=True)
+    return (factor * img + (1.0 - factor) * mean).clamp(0.0, 1.0)
+
+
+class Sobel(nn.Module):
+    """Per-channel 3×3 Sobel (cross-correlation, zero padding): (B,C,H,W) → (∂x, ∂y)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        kx = torch.tensor([[-1.0, 0.0, 1.0], [-2.0, 0.0, 2.0], [-1.0, 0.0, 1.0]])
+        ky = torch.tensor([[1.0, 2.0, 1.0], [0.0, 0.0, 0.0], [-1.0, -2.0, -1.0]])
+        kernel = torch.stack([kx, ky])[:, None]  # (2,1,3,3)
+        self.register_buffer("kernel", kernel, persistent=False)
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        b, c, h, w = x.shape
+        out = F.conv2d(x.reshape(b * c, 1, h, w), self.kernel.to(x.dtype), padding=1)
+        out = out.reshape(b, c, 2, h, w)  # (B,C,2,H,W): channel-wise, x then y
+        return out[:, :, 0], out[:, :, 1]
+
+
+# --------------------------------------------------------------------------- fusion loss
+class FusionLoss(nn.Module):
+    """Content + gradient + colour loss against positive samples (§3.3, MRFS constants)."""
+
+    def __init__(self, config: FusionLossConfig) -> None:
+        super().__init__()
+        self.config = config
+        self.sobel = Sobel()
+
+    def positive_samples(
+        self, rgb: torch.Tensor, thermal: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """rgb (B,3,H,W), thermal (B,1|3,H,W) → R_vis, R_ir, both (B,3,H,W)."""
+        r_vis = adjust_gamma(rgb, self.config.gamma)
+        r_ir = adjust_contrast(thermal, self.config.contrast)
+        if r_ir.shape[1] == 1:
+            r_ir = r_ir.expand(-1, 3, -1, -1)
+        return r_vis, r_ir
+
+    def forward(
+        self, fused: torch.Tensor, rgb: torch.Tensor, thermal: torch.Tensor
+    ) -> dict[str, torch.Tensor]:
+        """Returns the weighted total (``fusion``) and the raw terms content/gradient/color."""
+        cfg = self.config
+        fused = fused.float()
+        with torch.no_grad():  # targets: no gradient flows into the inputs
+            r_vis, r_ir = self.positive_samples(rgb.float(), thermal.float())
+            vx, vy = self.sobel(r_vis)
+            ix, iy = self.sobel(r_ir)
+            if cfg.abs_gradient:
+                vx, vy, ix, iy = vx.abs(), vy.abs(), ix.abs(), iy.abs()
+            target_x, target_y = torch.maximum(vx, ix), torch.maximum(vy, iy)
+            target_int = torch.maximum(r_vis, r_ir)
+            _, cb_vis, cr_vis = rgb_to_ycbcr(r_vis)
+        fx, fy = self.sobel(fused)
+        if cfg.abs_gradient:
+            fx, fy = fx.abs(), fy.abs()
+        content = F.l1_loss(fused, target_int)
+        gradient = 0.5 * F.l1_loss(fx, target_x) + 0.5 * F.l1_loss(fy, target_y)
+        _, cb_f, cr_f = rgb_to_ycbcr(fused)
+        color = F.l1_loss(cb_f, cb_vis) + F.l1_loss(cr_f, cr_vis)
+        total = cfg.w_content * content + cfg.w_gradient * gradient + cfg.w_color * color
+        return {"content": content, "gradient": gradient, "color": color, "fusion": total}
+
+
+# --------------------------------------------------------------------------- joint loss
+class JointLoss(nn.Module):
+    """``total = seg_weight · CE + fusion_weight · L_fusion`` (paper: 1 and 0.1).
+
+    Call with ``(output, rgb, thermal, label)``: ``output`` has ``.logits`` (B,K,H,W) and
+    ``.fused`` (B,3,H,W); either may be None (ablation E has no segmentation head, F no fusion
+    head), in which case that part contributes nothing and its logged terms are 0.
+    Returns ``(total, terms)`` with float terms ce, content, gradient, color, fusion, total.
+    """
+
+    def __init__(
+        self,
+        dataset: str = "mfnet",
+        seg_weight: float = 1.0,
+        fusion_weight: float = 0.1,
+        *,
+        layout: str | None = None,
+        ignore_index: int = IGNORE_INDEX,
+        fusion_config: FusionLossConfig | None = None,
+    ) -> None:
+        super().__init__()
+        self.dataset = dataset
+        self.seg_weight = float(seg_weight)
+        self.fusion_weight = float(fusion_weight)
+        self.ignore_index = int(ignore_index)
+        self.fusion = FusionLoss(fusion_config or fusion_constants(dataset, layout))
+
+    def segmentation_loss(self, logits: torch.Tensor, label: torch.Tensor) -> torch.Tensor:
+        """Pixel-mean cross-entropy over labelled pixels; 0 (with a graph) if none is labelled."""
+        if logits.shape[-2:] != label.shape[-2:]:
+            logits = F.interpolate(
+                logits, size=label.shape[-2:], mode="bilinear", align_corners=False
+            )
+        logits = logits.float()
+        if not bool((label != self.ignore_index).any()):
+            return logits.sum() * 0.0  # CE over zero pixels would be NaN
+        return F.cross_entropy(logits, label.long(), ignore_index=self.ignore_index)
+
+    def forward(
+        self, output: Any, rgb: torch.Tensor, thermal: torch.Tensor, label: torch.Tensor
+    ) -> tuple[torch.Tensor, dict[str, float]]:
+        logits = getattr(output, "logits", None)
+        fused = getattr(output, "fused", None)
+        if logits is None and fused is None:
+            raise ValueError("model output has neither logits nor a fused image: nothing to train")
+        parts: list[torch.Tensor] = []
+        logged: dict[str, torch.Tensor] = {}
+        if logits is not None:
+            ce = self.segmentation_loss(logits, label)
+            parts.append(self.seg_weight * ce)
+            logged["ce"] = ce
+        if fused is not None:
+            fusion_terms = self.fusion(fused, rgb, thermal)
+            parts.append(self.fusion_weight * fusion_terms["fusion"])
+            logged.update(fusion_terms)
+        total = torch.stack(parts).sum()
+        logged["total"] = total
+        # one device → host copy for all logged values (a sync per term would stall a GPU)
+        values = torch.stack([v.detach().float() for v in logged.values()]).tolist()
+        terms = dict.fromkeys(TERMS, 0.0)
+        terms.update(zip(logged, values, strict=True))
+        return total, terms

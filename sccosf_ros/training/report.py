@@ -1,0 +1,328 @@
+"""Evaluation report: Markdown tables in the layout of the paper's Tables 1/2, and the pictures.
+
+* ``render_report(metrics)`` → Markdown: segmentation in the paper's column layout (MFNet:
+  Table 1, FMB: Table 2) with the paper's SC-CoSF row beside ours, day/night (MFNet), every
+  class, and the fusion metrics (§4.3); a synthetic dataset is flagged as not comparable.
+* ``example_grid(rows)`` → one picture with rows of RGB | thermal | fused | ground truth |
+  prediction.
+* ``plot_fusion_violin(values, path)`` → violin plots of EN and SD across images (Figure 9).
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from sccosf_ros.classes import colorize
+from sccosf_ros.training.fusion_metrics import FUSION_METRICS
+from sccosf_ros.training.paper_results import PAPER_FUSION, PAPER_METHOD, PAPER_TABLES
+
+GRID_COLUMNS: tuple[str, ...] = ("RGB", "thermal", "fused", "ground truth", "prediction")
+GRID_HEADER = 28  # pixels of the title strip above the grid
+GRID_GAP = 2  # pixels between panels and rows
+
+FUSION_DESCRIPTIONS: dict[str, str] = {
+    "EN": "entropy, bits",
+    "SD": "standard deviation, grey levels",
+    "SF": "spatial frequency",
+    "AG": "average gradient",
+    "MI": "mutual information F–vis + F–ir, nats",
+    "SCD": "sum of correlations of differences",
+    "VIF": "visual information fidelity, vis + ir",
+    "Qabf": "edge preservation Q^AB/F",
+    "SSIM": "SSIM(F, vis) + SSIM(F, ir)",
+}
+
+
+# --------------------------------------------------------------------------- formatting
+def _pct(v: float | None) -> str:
+    return "—" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{100 * v:.1f}"
+
+
+def _num(v: float | None, digits: int = 3) -> str:
+    return "—" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{v:.{digits}f}"
+
+
+def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
+    out = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    out += ["| " + " | ".join(r) + " |" for r in rows]
+    return out
+
+
+def _lookup_iou(iou: dict[str, float | None], cls: str) -> float | None:
+    by_lower = {k.lower(): v for k, v in iou.items()}
+    return by_lower.get(cls.lower())
+
+
+def _dataset_title(metrics: dict) -> str:
+    layout = str(metrics.get("dataset", "unknown"))
+    pretty = {"mfnet": "MFNet", "fmb": "FMB"}.get(layout, layout)
+    return f"synthetic ({pretty} layout)" if metrics.get("synthetic") else pretty
+
+
+# --------------------------------------------------------------------------- Markdown
+def render_report(metrics: dict, *, examples: str | None = "examples.png",
+                  violin: str | None = "fusion_violin.png") -> str:
+    """The Markdown report of one evaluation (``metrics`` as written to metrics.json)."""
+    layout = str(metrics.get("dataset", "unknown"))
+    synthetic = bool(metrics.get("synthetic"))
+    title = _dataset_title(metrics)
+    split = metrics.get("split") or "?"
+    n = int(metrics.get("n_images", 0))
+    ckpt = metrics.get("checkpoint") or {}
+    lines = [f"# SC-CoSF evaluation: {title}, split `{split}`", ""]
+    facts = [f"- images: {n}"]
+    if ckpt.get("path"):
+        facts.append(f"- checkpoint: `{ckpt['path']}`")
+    meta = ckpt.get("meta") or {}
+    desc = ", ".join(f"{k} {meta[k]}" for k in ("preset", "step", "epoch", "created") if k in meta)
+    if desc:
+        facts.append(f"- checkpoint meta: {desc}")
+    if metrics.get("device"):
+        facts.append(f"- device: {metrics['device']}")
+    timing = metrics.get("timing_ms") or {}
+    if timing.get("model_median") is not None:
+        facts.append(f"- network time per image: {timing['model_median']:.1f} ms (median; "
+                     f"mean {timing['model_mean']:.1f} ms incl. warm-up)")
+    lines += [*facts, ""]
+    if synthetic:
+        lines += [
+            "> **Synthetic data.** These scenes are rendered by `sccosf synth`; the paper's rows "
+            f"below are for the real {layout.upper() if layout == 'fmb' else 'MFNet'} test set "
+            "and are shown only to keep the paper's table layout. The numbers are not "
+            "comparable.",
+            "",
+        ]
+
+    iou = metrics.get("iou") or {}
+    spec = PAPER_TABLES.get(layout)
+    ours_label = f"This checkpoint ({'synthetic ' if synthetic else ''}{split})"
+    if spec is not None and metrics.get("miou") is not None:
+        paper_vals, paper_miou = spec["rows"][PAPER_METHOD]
+        where = "real dataset, paper" if synthetic else "paper"
+        header = ["Method", *spec["columns"], "mIoU"]
+        rows = [
+            [f"{PAPER_METHOD} ({where})", *(f"{v:.1f}" for v in paper_vals), f"{paper_miou:.1f}"],
+            [ours_label, *(_pct(_lookup_iou(iou, c)) for c in spec["classes"]),
+             _pct(metrics.get("miou"))],
+        ]
+        lines += [f"## Segmentation, IoU % (layout of the paper's {spec['table']})", ""]
+        lines += _table(header, rows)
+        k = len(iou)
+        lines += [
+            "",
+            f"mIoU is the mean over all {k} classes of the dataset that occur in the ground "
+            "truth or the predictions, background/unlabeled included (the paper's MFNet mIoU "
+            "includes `unlabeled`, and MRFS's FMB evaluator averages all 15 FMB classes); "
+            "the columns are the classes the paper's table shows.",
+            "",
+        ]
+        if "day" in metrics or "night" in metrics:
+            lines += ["### Day / night", ""]
+            sub_rows = []
+            for part in ("day", "night"):
+                if part in metrics:
+                    d = metrics[part]
+                    sub_rows.append([
+                        part, str(d.get("n_images", 0)),
+                        *(_pct(_lookup_iou(d.get("iou") or {}, c)) for c in spec["classes"]),
+                        _pct(d.get("miou")),
+                    ])
+            lines += _table(["Subset", "images", *spec["columns"], "mIoU"], sub_rows)
+            lines.append("")
+    elif metrics.get("miou") is None:
+        lines += ["## Segmentation", "",
+                  "No segmentation output (the model has no segmentation head).", ""]
+
+    if iou:
+        lines += ["## Every class", ""]
+        confusion = np.asarray(metrics.get("confusion") or [], dtype=np.int64)
+        gt_pixels = confusion.sum(1) if confusion.ndim == 2 and confusion.size else None
+        rows = []
+        for i, (name, v) in enumerate(iou.items()):
+            px = str(int(gt_pixels[i])) if gt_pixels is not None else "?"
+            rows.append([name, _pct(v), px])
+        rows.append(["**mIoU**", _pct(metrics.get("miou")), ""])
+        rows.append(["pixel accuracy", _pct(metrics.get("pixel_acc")), ""])
+        lines += _table(["Class", "IoU %", "ground-truth pixels"], rows)
+        lines += ["", "— : class absent from both ground truth and predictions.", ""]
+
+    fusion = metrics.get("fusion") or {}
+    if fusion:
+        paper = PAPER_FUSION.get(layout, {})
+        lines += ["## Image fusion (paper §4.3)", ""]
+        rows = []
+        for name in FUSION_METRICS:
+            if name not in fusion:
+                continue
+            vals = np.asarray([v for v in fusion[name].get("per_image", []) if v is not None],
+                              dtype=np.float64)
+            vals = vals[np.isfinite(vals)]
+            stats = ([_num(float(f(vals))) for f in (np.mean, np.std, np.min, np.max)]
+                     if vals.size else ["—"] * 4)
+            if name in paper:
+                paper_txt = f"{paper[name]:.3f}"
+            elif name in ("EN", "SD"):
+                paper_txt = "Figure 9 (plot only)"
+            else:
+                paper_txt = "not reported"
+            rows.append([name, FUSION_DESCRIPTIONS.get(name, ""), *stats, paper_txt])
+        lines += _table(["Metric", "meaning", "mean", "std", "min", "max", "paper"], rows)
+        lines += [
+            "",
+            "Computed on the grayscale fused image (0–255) against the grayscale visible and "
+            "infrared inputs, following the CDDFuse evaluator's conventions (see "
+            "`sccosf_ros/training/fusion_metrics.py`). The paper gives EN and SD only as violin "
+            "plots (Figure 9), without numbers.",
+            "",
+        ]
+        sources = metrics.get("sources") or {}
+        if sources:
+            rows = []
+            for src, vals in sources.items():
+                rows.append([src, *(_num(vals.get(m, {}).get("mean")) for m in ("EN", "SD"))])
+            if "EN" in fusion and "SD" in fusion:
+                rows.append(["fused", _num(fusion["EN"].get("mean")),
+                             _num(fusion["SD"].get("mean"))])
+            lines += ["EN and SD of the inputs, for reference:", ""]
+            lines += _table(["Image", "EN mean", "SD mean"], rows)
+            lines.append("")
+    else:
+        lines += ["## Image fusion", "",
+                  "Fusion metrics not computed (switched off, or the model has no fusion head).",
+                  ""]
+    if violin:
+        lines += [f"![EN and SD across images]({violin})", ""]
+    if examples:
+        lines += ["## Examples", "", f"![{' | '.join(GRID_COLUMNS)}]({examples})", ""]
+    return "\n".join(lines)
+
+
+def write_report(metrics: dict, path: str | Path, **kwargs) -> Path:
+    path = Path(path)
+    path.write_text(render_report(metrics, **kwargs), encoding="utf-8")
+    return path
+
+
+# --------------------------------------------------------------------------- example grid
+def _as_rgb(img: np.ndarray) -> np.ndarray:
+    if img.ndim == 2:
+        return np.repeat(img[..., None], 3, axis=2)
+    if img.shape[2] == 1:
+        return np.repeat(img, 3, axis=2)
+    return img[..., :3]
+
+
+def grid_panel_size(height: int, width: int, panel_width: int = 320) -> tuple[int, int]:
+    """(h, w) of one grid panel for a frame of ``height``×``width`` (aspect kept)."""
+    pw = min(int(panel_width), int(width))
+    return max(1, round(height * pw / width)), pw
+
+
+def example_grid(
+    rows: Sequence[dict], palette, panel_width: int = 320
+) -> np.ndarray:
+    """Rows of RGB | thermal | fused | ground truth | prediction as one uint8 RGB picture.
+
+    Each row dict has ``rgb`` (H,W,3 uint8), ``thermal`` (H,W uint8), ``fused`` (H,W,3 uint8),
+    ``label`` and ``pred`` (H,W uint8 class ids) and optionally ``name``; ``fused``/``pred`` may
+    be None (a model without that head: a grey "n/a" panel). All panels take the
+    size of the first row's frame scaled to ``panel_width`` (see ``grid_panel_size``).
+    """
+    if not rows:
+        raise ValueError("example_grid needs at least one row")
+    h0, w0 = rows[0]["rgb"].shape[:2]
+    ph, pw = grid_panel_size(h0, w0, panel_width)
+    ncol = len(GRID_COLUMNS)
+    width = ncol * pw + (ncol - 1) * GRID_GAP
+    height = GRID_HEADER + len(rows) * ph + (len(rows) - 1) * GRID_GAP
+    canvas = np.full((height, width, 3), 255, np.uint8)
+    for c, title in enumerate(GRID_COLUMNS):
+        cv2.putText(canvas, title, (c * (pw + GRID_GAP) + 6, GRID_HEADER - 9),
+                    cv2.FONT_HERSHEY_SIMPLEX, 0.55, (0, 0, 0), 1, cv2.LINE_AA)
+    for r, row in enumerate(rows):
+        thermal = row["thermal"]
+        if thermal.dtype != np.uint8:
+            raise TypeError("example_grid expects the uint8 thermal image")
+        fused, pred = row.get("fused"), row.get("pred")
+        panels = [
+            (_as_rgb(row["rgb"]), cv2.INTER_AREA),
+            (_as_rgb(thermal), cv2.INTER_AREA),
+            (None if fused is None else _as_rgb(fused), cv2.INTER_AREA),
+            (colorize(row["label"], palette), cv2.INTER_NEAREST),
+            (None if pred is None else colorize(pred, palette), cv2.INTER_NEAREST),
+        ]
+        y = GRID_HEADER + r * (ph + GRID_GAP)
+        for c, (img, interp) in enumerate(panels):
+            x = c * (pw + GRID_GAP)
+            if img is None:  # the model has no such head (ablations E/F)
+                canvas[y : y + ph, x : x + pw] = 128
+                cv2.putText(canvas, "n/a", (x + 6, y + ph // 2), cv2.FONT_HERSHEY_SIMPLEX,
+                            0.6, (255, 255, 255), 1, cv2.LINE_AA)
+                continue
+            canvas[y : y + ph, x : x + pw] = cv2.resize(
+                np.ascontiguousarray(img), (pw, ph), interpolation=interp
+            )
+        if row.get("name"):
+            cv2.putText(canvas, str(row["name"]), (4, y + 16), cv2.FONT_HERSHEY_SIMPLEX,
+                        0.45, (255, 255, 0), 1, cv2.LINE_AA)
+    return canvas
+
+
+def save_rgb_png(img: np.ndarray, path: str | Path) -> Path:
+    path = Path(path)
+    if not cv2.imwrite(str(path), cv2.cvtColor(img, cv2.COLOR_RGB2BGR)):
+        raise OSError(f"could not write {path}")
+    return path
+
+
+# --------------------------------------------------------------------------- violin plot
+def plot_fusion_violin(
+    series: dict[str, dict[str, Sequence[float]]], path: str | Path, title: str = ""
+) -> Path:
+    """Violin plots of EN and SD across images, one violin per image source (Figure 9 style).
+
+    ``series`` maps a label ("visible", "infrared", "fused (ours)") to ``{"EN": [...],
+    "SD": [...]}``.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    labels = list(series)
+    fig, axes = plt.subplots(1, 2, figsize=(4 + 1.6 * len(labels), 4.2))
+    rng = np.random.default_rng(0)
+    for ax, metric in zip(axes, ("EN", "SD"), strict=True):
+        data = []
+        for lab in labels:
+            v = np.asarray([x for x in series[lab].get(metric, []) if x is not None], float)
+            data.append(v[np.isfinite(v)])
+        positions = [i + 1 for i, d in enumerate(data) if d.size]
+        present = [d for d in data if d.size]
+        if present:
+            with warnings.catch_warnings():  # a single value or identical values: flat KDE
+                warnings.simplefilter("ignore")
+                parts = ax.violinplot(present, positions=positions, showmeans=False,
+                                      showmedians=True, widths=0.8)
+            for body in parts["bodies"]:
+                body.set_alpha(0.45)
+            for pos, d in zip(positions, present, strict=True):
+                jitter = rng.uniform(-0.08, 0.08, d.size)
+                ax.scatter(pos + jitter, d, s=8, color="k", alpha=0.6, zorder=3)
+        ax.set_xticks(range(1, len(labels) + 1))
+        ax.set_xticklabels(labels, rotation=15)
+        ax.set_title(f"{metric} ({'bits' if metric == 'EN' else 'grey levels'})")
+        ax.grid(axis="y", alpha=0.3)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    path = Path(path)
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path

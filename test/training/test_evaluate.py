@@ -1,0 +1,216 @@
+"""``evaluate`` and ``sccosf eval`` end to end on a tiny synthetic dataset (real PNG layouts)."""
+
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+import sys
+
+import cv2
+import numpy as np
+import pytest
+
+from sccosf_ros.training.fusion_metrics import FUSION_METRICS, fusion_metrics
+from sccosf_ros.training.metrics import ConfusionMatrix
+from sccosf_ros.training.report import GRID_COLUMNS, GRID_GAP, GRID_HEADER, grid_panel_size
+
+H, W = 48, 64
+
+
+@pytest.fixture(scope="module")
+def synth_root(tmp_path_factory):
+    from sccosf_ros.training.synthetic import write_dataset
+
+    root = tmp_path_factory.mktemp("synth") / "mfnet"
+    write_dataset(root, layout="mfnet", n=12, seed=3, height=H, width=W, night_fraction=0.5,
+                  progress=False)
+    return root
+
+
+@pytest.fixture(scope="module")
+def test_split(synth_root):
+    from sccosf_ros.training.datasets import build_dataset
+
+    return build_dataset("synthetic", synth_root, "test")
+
+
+@pytest.fixture(scope="module")
+def predictor(nano_checkpoint):
+    from sccosf_ros.inference import Predictor
+
+    return Predictor.from_checkpoint(nano_checkpoint, device="cpu")
+
+
+@pytest.fixture(scope="module")
+def evaluated(predictor, test_split, tmp_path_factory):
+    from sccosf_ros.training.evaluate import evaluate
+
+    out = tmp_path_factory.mktemp("eval")
+    results = evaluate(predictor, test_split, out, grid_samples=3, progress=False,
+                       split="test", checkpoint="nano.pt")
+    return out, results
+
+
+def test_metrics_json_is_consistent(evaluated, test_split, predictor):
+    out, results = evaluated
+    data = json.loads((out / "metrics.json").read_text())
+    assert data == json.loads(json.dumps(results))  # what was returned is what was written
+    n = len(test_split)
+    assert data["n_images"] == n and len(data["images"]) == n
+    names = list(test_split.class_names)
+    assert list(data["iou"]) == names and data["class_names"] == names
+    # the confusion matrix counts exactly the labelled pixels of the split
+    labelled = sum(int((test_split.load_raw(i).label != 255).sum()) for i in range(n))
+    conf = np.asarray(data["confusion"])
+    assert conf.shape == (len(names), len(names)) and conf.sum() == labelled
+    cm = ConfusionMatrix(len(names))
+    cm.update_from_matrix(conf)
+    assert data["miou"] == pytest.approx(cm.miou())
+    assert data["pixel_acc"] == pytest.approx(np.trace(conf) / conf.sum())
+    for name, v in zip(names, cm.iou(), strict=True):
+        assert (data["iou"][name] is None) == math.isnan(v)
+        if data["iou"][name] is not None:
+            assert data["iou"][name] == pytest.approx(v)
+    # fusion: every metric, one value per image, mean of the per-image values; image 0 again
+    assert set(data["fusion"]) == set(FUSION_METRICS)
+    raw = test_split.load_raw(0)
+    again = fusion_metrics(predictor.predict(raw.rgb, raw.thermal).fused, raw.rgb, raw.thermal)
+    for m, d in data["fusion"].items():
+        assert len(d["per_image"]) == n
+        finite = [v for v in d["per_image"] if v is not None]
+        assert d["mean"] == pytest.approx(np.mean(finite))
+        assert d["per_image"][0] == pytest.approx(again[m], rel=1e-6, abs=1e-9)
+    # day / night partition the split
+    nights = [test_split.load_raw(i).night for i in range(n)]
+    if any(v is not None for v in nights):
+        parts = [p for p in ("day", "night") if p in data]
+        assert sum(data[p]["n_images"] for p in parts) == sum(v is not None for v in nights)
+        for p in parts:
+            assert set(data[p]) >= {"miou", "iou", "n_images"}
+    assert data["checkpoint"]["path"] == "nano.pt"
+    assert data["synthetic"] is True and data["split"] == "test"
+    assert data["dataset"] == "mfnet"
+
+
+def test_report_has_the_paper_tables(evaluated):
+    out, results = evaluated
+    text = (out / "report.md").read_text()
+    assert "Table 1" in text
+    header = "| Method | Car | Person | Bike | Curve | Car Stop | Guar. | Cone | Bump | mIoU |"
+    assert header in text
+    assert "| SC-CoSF (real dataset, paper) | 90.7 | 74.1 |" in text  # the paper's row
+    assert f"{100 * results['miou']:.1f} |" in text  # ours beside it
+    assert "Synthetic data" in text and "not comparable" in text
+    assert "| EN |" in text and "| Qabf |" in text and "Figure 9" in text
+    assert "](examples.png)" in text and "](fusion_violin.png)" in text
+
+
+def test_pictures_are_readable_with_the_expected_size(evaluated):
+    out, results = evaluated
+    rows = min(3, results["n_images"])
+    grid = cv2.imread(str(out / "examples.png"))
+    assert grid is not None
+    ph, pw = grid_panel_size(H, W)
+    ncol = len(GRID_COLUMNS)
+    height = GRID_HEADER + rows * ph + (rows - 1) * GRID_GAP
+    assert grid.shape == (height, ncol * pw + (ncol - 1) * GRID_GAP, 3)
+    violin = cv2.imread(str(out / "fusion_violin.png"))
+    assert violin is not None and violin.shape[0] > 100 and violin.shape[1] > 200
+
+
+def test_max_images_and_no_fusion(predictor, test_split, tmp_path):
+    from sccosf_ros.training.evaluate import evaluate
+
+    res = evaluate(predictor, test_split, tmp_path, max_images=2, grid_samples=0,
+                   progress=False, fusion=False)
+    assert res["n_images"] == 2 and "fusion" not in res
+    assert not (tmp_path / "examples.png").exists()
+    assert (tmp_path / "report.md").is_file()
+
+
+class _OneHeadPredictor:
+    """A real Predictor whose model lacks one head, as the paper's ablations E and F."""
+
+    def __init__(self, base, drop: str) -> None:
+        self.base, self.drop = base, drop
+        self.class_names, self.palette = base.class_names, base.palette
+
+    def predict(self, rgb, thermal):
+        pred = self.base.predict(rgb, thermal)
+        setattr(pred, self.drop, None)
+        return pred
+
+
+@pytest.mark.parametrize("drop", ["labels", "fused"])
+def test_models_without_one_head(predictor, test_split, tmp_path, drop):
+    from sccosf_ros.training.evaluate import evaluate
+
+    res = evaluate(_OneHeadPredictor(predictor, drop), test_split, tmp_path, max_images=1,
+                   grid_samples=1, progress=False)
+    text = (tmp_path / "report.md").read_text()
+    assert cv2.imread(str(tmp_path / "examples.png")) is not None
+    if drop == "labels":  # ablation E: fusion only
+        assert res["miou"] is None and res["confusion"] is None and "fusion" in res
+        assert "no segmentation head" in text
+    else:  # ablation F: segmentation only
+        assert res["miou"] is not None and "fusion" not in res
+        assert not (tmp_path / "fusion_violin.png").exists()
+        assert "Fusion metrics not computed" in text
+
+
+def test_class_count_mismatch_is_a_clear_error(predictor, tmp_path):
+    from sccosf_ros.training.datasets import build_dataset
+    from sccosf_ros.training.evaluate import evaluate
+    from sccosf_ros.training.synthetic import write_dataset
+
+    root = write_dataset(tmp_path / "fmb", layout="fmb", n=4, seed=0, height=H, width=W,
+                         progress=False)
+    ds = build_dataset("synthetic", root, "test")
+    with pytest.raises(ValueError, match="classes"):
+        evaluate(predictor, ds, tmp_path / "out", progress=False)
+
+
+def test_cli_eval_end_to_end(nano_checkpoint, synth_root, tmp_path, capsys):
+    from sccosf_ros.cli import main
+
+    out = tmp_path / "cli"
+    rc = main(["eval", "--checkpoint", str(nano_checkpoint), "--dataset", "synthetic",
+               "--root", str(synth_root), "--split", "test", "--out", str(out),
+               "--device", "cpu", "--max-images", "2", "--input-size", "32", "48",
+               "--grid-samples", "2", "--no-progress"])
+    printed = capsys.readouterr().out
+    assert rc == 0
+    assert "mIoU" in printed and "report.md" in printed and "fusion (mean)" in printed
+    data = json.loads((out / "metrics.json").read_text())
+    assert data["n_images"] == 2 and data["checkpoint"]["input_size"] == [32, 48]
+    assert cv2.imread(str(out / "examples.png")) is not None
+
+
+def test_cli_bad_checkpoint_and_missing_dataset(synth_root, tmp_path, capsys):
+    bad = tmp_path / "bad.pt"
+    bad.write_bytes(b"this is not a checkpoint")
+    cmd = [sys.executable, "-m", "sccosf_ros.cli", "eval", "--checkpoint", str(bad),
+           "--dataset", "synthetic", "--root", str(synth_root), "--out", str(tmp_path / "o")]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 2
+    assert "corrupt" in proc.stderr and "Traceback" not in proc.stderr
+
+    from sccosf_ros.cli import main
+
+    missing = tmp_path / "nowhere"
+    rc = main(["eval", "--checkpoint", str(bad), "--dataset", "mfnet", "--root", str(missing),
+               "--out", str(tmp_path / "o2")])
+    assert rc == 2
+    assert "does not exist" in capsys.readouterr().err
+    assert not (tmp_path / "o").exists() and not (tmp_path / "o2").exists()
+
+
+def test_cli_unknown_split_is_a_clear_error(nano_checkpoint, synth_root, tmp_path, capsys):
+    from sccosf_ros.cli import main
+
+    rc = main(["eval", "--checkpoint", str(nano_checkpoint), "--dataset", "synthetic",
+               "--root", str(synth_root), "--split", "nosuch", "--out", str(tmp_path / "o"),
+               "--device", "cpu"])
+    err = capsys.readouterr().err
+    assert rc == 2 and "nosuch" in err and "Traceback" not in err

@@ -1,0 +1,198 @@
+"""Segmentation and fusion metrics against hand-computed and independently computed values."""
+
+from __future__ import annotations
+
+import math
+
+import cv2
+import numpy as np
+import pytest
+import torch
+
+from sccosf_ros.training import fusion_metrics as fm
+from sccosf_ros.training.metrics import FUSION_METRICS, ConfusionMatrix, fusion_metrics
+
+
+# --------------------------------------------------------------------------- segmentation
+def _iou_by_sets(pred: np.ndarray, target: np.ndarray, k: int, ignore: int = 255) -> list:
+    """Per-class IoU by counting pixel index sets (independent of the confusion matrix)."""
+    idx = [i for i in range(target.size) if target.flat[i] != ignore]
+    out = []
+    for c in range(k):
+        p = {i for i in idx if pred.flat[i] == c}
+        t = {i for i in idx if target.flat[i] == c}
+        union = p | t
+        out.append(len(p & t) / len(union) if union else float("nan"))
+    return out
+
+
+def test_iou_and_miou_match_set_counting():
+    rng = np.random.default_rng(0)
+    k = 5
+    cm = ConfusionMatrix(k)
+    preds, targets = [], []
+    for _ in range(3):
+        pred = rng.integers(0, k - 1, (7, 9))  # class 4 never predicted
+        target = rng.integers(0, k - 1, (7, 9))  # ... nor labelled: IoU NaN
+        target[rng.random((7, 9)) < 0.2] = 255
+        cm.update(pred, target)
+        preds.append(pred)
+        targets.append(target)
+    expected = _iou_by_sets(np.stack(preds), np.stack(targets), k)
+    np.testing.assert_allclose(cm.iou(), expected, equal_nan=True)
+    assert math.isnan(cm.iou()[4])
+    assert cm.miou() == pytest.approx(np.mean(expected[:4]))
+    valid = np.stack(targets) != 255
+    assert cm.total == valid.sum()
+    acc = (np.stack(preds) == np.stack(targets))[valid].mean()
+    assert cm.pixel_accuracy() == pytest.approx(acc)
+
+
+def test_confusion_layout_and_torch_input():
+    cm = ConfusionMatrix(3)
+    cm.update(torch.tensor([[0, 1], [2, 2]]), torch.tensor([[0, 2], [2, 255]]))
+    # rows = ground truth, columns = prediction
+    assert cm.matrix.tolist() == [[1, 0, 0], [0, 0, 0], [0, 1, 1]]
+    np.testing.assert_allclose(cm.iou(), [1.0, 0.0, 0.5])
+    assert cm.miou() == pytest.approx(0.5)  # mean over all three present classes
+    np.testing.assert_allclose(cm.class_accuracy(), [1.0, np.nan, 0.5])
+
+
+def test_a_class_present_only_in_predictions_counts_with_iou_zero():
+    cm = ConfusionMatrix(3)
+    cm.update(np.array([0, 1, 1]), np.array([0, 0, 0]))
+    np.testing.assert_allclose(cm.iou(), [1 / 3, 0.0, np.nan])
+    assert cm.miou() == pytest.approx((1 / 3 + 0) / 2)
+
+
+def test_confusion_errors_merge_and_empty():
+    cm = ConfusionMatrix(3)
+    assert math.isnan(cm.miou()) and math.isnan(cm.pixel_accuracy())
+    with pytest.raises(ValueError, match="differ in shape"):
+        cm.update(np.zeros((2, 2)), np.zeros((2, 3)))
+    with pytest.raises(ValueError, match=r"outside 0\.\.2"):
+        cm.update(np.zeros(3), np.array([0, 1, 7]))
+    with pytest.raises(ValueError, match="prediction"):
+        cm.update(np.array([0, 5, 1]), np.array([0, 1, 1]))
+    a, b = ConfusionMatrix(3), ConfusionMatrix(3)
+    a.update(np.array([0, 1]), np.array([0, 1]))
+    b.update(np.array([2, 2]), np.array([2, 1]))
+    both = ConfusionMatrix(3)
+    both.update(np.array([0, 1, 2, 2]), np.array([0, 1, 2, 1]))
+    assert np.array_equal(a.merge(b).matrix, both.matrix)
+    c = ConfusionMatrix(3)
+    c.update_from_matrix(torch.as_tensor(both.matrix, dtype=torch.float64))
+    assert np.array_equal(c.matrix, both.matrix)
+
+
+# --------------------------------------------------------------------------- fusion metrics
+def test_entropy_constant_and_uniform():
+    assert fm.entropy(np.full((10, 10), 77.0)) == 0.0
+    uniform = np.arange(256, dtype=np.float64).reshape(16, 16)
+    assert fm.entropy(uniform) == pytest.approx(8.0)
+    two_levels = np.array([[0.0, 255.0], [0.0, 255.0]])
+    assert fm.entropy(two_levels) == pytest.approx(1.0)
+
+
+def test_standard_deviation():
+    assert fm.standard_deviation(np.full((4, 4), 9.0)) == 0.0
+    assert fm.standard_deviation(np.array([[0.0, 2.0], [0.0, 2.0]])) == pytest.approx(1.0)
+
+
+def test_spatial_frequency_by_hand():
+    img = np.array([[0.0, 1.0], [2.0, 4.0]])
+    # row differences 1, 2 → mean square 2.5; column differences 2, 3 → 6.5
+    assert fm.spatial_frequency(img) == pytest.approx(math.sqrt(2.5 + 6.5))
+    assert fm.spatial_frequency(np.full((3, 3), 5.0)) == 0.0
+
+
+def test_average_gradient_by_hand():
+    img = np.array([[0.0, 1.0, 4.0], [0.0, 1.0, 4.0]])
+    # Gx: one-sided 1, central (4 - 0)/2 = 2, one-sided 3; Gy = 0
+    assert fm.average_gradient(img) == pytest.approx((1 + 2 + 3) / 3 / math.sqrt(2))
+    img2 = np.array([[0.0, 1.0], [2.0, 4.0]])
+    per_pixel = [math.sqrt((1 + 4) / 2), math.sqrt((1 + 9) / 2),
+                 math.sqrt((4 + 4) / 2), math.sqrt((4 + 9) / 2)]
+    assert fm.average_gradient(img2) == pytest.approx(np.mean(per_pixel))
+
+
+def test_mutual_information_in_nats():
+    x = np.array([0.0, 0.0, 255.0, 255.0])
+    assert fm.mutual_information(x, x) == pytest.approx(math.log(2))
+    assert fm.mutual_information(x, np.array([0.0, 255.0, 0.0, 255.0])) == pytest.approx(0.0)
+    uniform = np.arange(256, dtype=np.float64)
+    assert fm.mutual_information(uniform, uniform) == pytest.approx(math.log(256))
+    assert fm.mutual_information(uniform, np.zeros(256)) == pytest.approx(0.0)
+
+
+def test_scd_by_construction():
+    rng = np.random.default_rng(1)
+    a, b = rng.random((20, 20)) * 100, rng.random((20, 20)) * 100
+    # F = A + B: F - B = A and F - A = B, both correlations are 1
+    assert fm.scd(a + b, a, b) == pytest.approx(2.0)
+    # F = A = B: the differences are constant → correlations count as 0
+    assert fm.scd(a, a, a) == 0.0
+
+
+def test_valid_filter_matches_a_direct_sum():
+    rng = np.random.default_rng(2)
+    img, k = rng.random((12, 15)), rng.random((5, 5))
+    direct = np.array([[np.sum(img[i:i + 5, j:j + 5] * k) for j in range(11)] for i in range(8)])
+    np.testing.assert_allclose(fm._filter_valid(img, k), direct, rtol=1e-10)
+
+
+def _texture(seed: int, size: int = 64) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    img = cv2.GaussianBlur(rng.random((size, size)) * 255, (5, 5), 1.5)
+    return np.round(img)
+
+
+def test_ssim_identity_and_constant_images():
+    x = _texture(3)
+    assert fm.ssim(x, x) == pytest.approx(1.0)
+    assert fm.ssim(x, 255 - x) < 0
+    a, b = np.full((16, 16), 100.0), np.full((16, 16), 50.0)
+    c1 = (0.01 * 255) ** 2
+    assert fm.ssim(a, b) == pytest.approx((2 * 100 * 50 + c1) / (100**2 + 50**2 + c1))
+
+
+def test_vif_and_qabf_on_identical_images():
+    x = _texture(4)
+    assert fm.vif(x, x) == pytest.approx(1.0, abs=1e-6)
+    assert fm.vif(x, np.full_like(x, x.mean())) < 0.05  # nothing of the reference survives
+    q_max = 0.9994 / (1 + math.exp(-15 * 0.5)) * 0.9879 / (1 + math.exp(-22 * 0.2))
+    assert fm.qabf(x, x, x) == pytest.approx(q_max)
+    assert fm.qabf(np.full_like(x, 128.0), x, _texture(5)) < 0.5 * q_max
+    assert math.isnan(fm.qabf(x, np.zeros_like(x), np.zeros_like(x)))  # no source edges
+
+
+def test_fusion_metrics_of_a_perfect_copy():
+    gray = _texture(6).astype(np.uint8)
+    rgb = np.repeat(gray[..., None], 3, axis=2)
+    m = fusion_metrics(rgb, rgb, gray)
+    assert list(m) == list(FUSION_METRICS)
+    assert m["SSIM"] == pytest.approx(2.0)  # summed over both sources
+    assert m["VIF"] == pytest.approx(2.0, abs=1e-6)
+    assert m["MI"] == pytest.approx(2 * fm.mutual_information(gray, gray))
+    assert m["EN"] == pytest.approx(fm.entropy(gray.astype(float)))
+    assert m["SD"] == pytest.approx(gray.std())
+    assert m["Qabf"] == pytest.approx(fm.qabf(gray * 1.0, gray * 1.0, gray * 1.0))
+    assert m["SCD"] == 0.0
+
+
+def test_fusion_metrics_on_rgb_use_rounded_601_gray():
+    rng = np.random.default_rng(7)
+    rgb = rng.integers(0, 256, (32, 40, 3), dtype=np.uint8)
+    gray = fm.to_gray(rgb)
+    expect = np.round(rgb[..., 0] * 0.299 + rgb[..., 1] * 0.587 + rgb[..., 2] * 0.114)
+    assert np.abs(gray - expect).max() <= 1  # cv2's fixed-point rounding
+    m = fusion_metrics(rgb, rgb, rng.integers(0, 256, (32, 40), dtype=np.uint8))
+    assert all(math.isfinite(v) for v in m.values())
+
+
+def test_fusion_metrics_input_errors():
+    img = np.zeros((16, 16, 3), np.uint8)
+    with pytest.raises(TypeError, match="uint8"):
+        fusion_metrics(img.astype(np.float32), img, img[..., 0])
+    with pytest.raises(ValueError, match="same size"):
+        fusion_metrics(img, img, np.zeros((16, 17), np.uint8))
