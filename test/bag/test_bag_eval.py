@@ -1,0 +1,192 @@
+"""bag-eval on generated bags: pairs, metrics, output bag, malformed input, clear errors."""
+
+from __future__ import annotations
+
+import json
+
+import cv2
+import numpy as np
+import pytest
+
+from sccosf_ros.bag.bag_eval import OUTPUTS, BagEvalConfig, evaluate_bag
+from sccosf_ros.bag.bag_io import BagError, BagReader, stamp_ns
+from sccosf_ros.bag.synthetic_bag import write_synthetic_bag
+from sccosf_ros.classes import MFNET_CLASSES
+from sccosf_ros.cli import main as sccosf_main
+from sccosf_ros.ros.image_codec import decode_image
+from sccosf_ros.thermal import ThermalNorm
+from sccosf_ros.training.synthetic import THERMAL_COUNTS
+
+SEC = 1_000_000_000
+H, W = 40, 56
+
+
+@pytest.fixture
+def one_thread():
+    """One torch thread: a busy shared CPU makes spinning OpenMP workers very slow."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+def _config(bag, ckpt, out, **kw):
+    c = bag.config
+    return BagEvalConfig(
+        bag=bag.path, checkpoint=ckpt, rgb_topic=c.rgb_topic, thermal_topic=c.thermal_topic,
+        label_topic=c.label_topic, out=out, device="cpu", progress=False,
+        thermal_norm=ThermalNorm(mode="fixed", low=THERMAL_COUNTS[0], high=THERMAL_COUNTS[1]),
+        **kw,
+    )
+
+
+def _nearest_rgb(bag) -> list[int]:
+    """For every thermal frame, the RGB stamp closest to it (what the sync must pair)."""
+    return [min(bag.rgb_stamps, key=lambda s, t=t: abs(s - t)) for t in bag.thermal_stamps]
+
+
+@pytest.mark.parametrize("storage", ["sqlite3", "mcap"])
+def test_bag_eval_pairs_metrics_and_output_bag(tmp_path, nano_checkpoint, one_thread, storage):
+    # RGB 10 Hz, thermal 5 Hz 4 ms later: each thermal frame pairs with exactly one RGB frame
+    bag = write_synthetic_bag(tmp_path / "in", storage=storage, duration=1.0, rgb_rate=10.0,
+                              thermal_rate=5.0, thermal_offset=0.004, height=H, width=W,
+                              show_progress=False)
+    out = tmp_path / "eval"
+    m = evaluate_bag(_config(bag, nano_checkpoint, out))
+    c = bag.config
+
+    assert m["pairs"] == 5
+    assert m["unmatched"] == {c.rgb_topic: 5, c.thermal_topic: 0, c.label_topic: 5}
+    assert m["malformed"] == {c.rgb_topic: 0, c.thermal_topic: 0, c.label_topic: 0}
+    assert m["sync"] == {"slop": 0.05, "queue_size": 10}  # the node's defaults
+    assert m["storage"] == storage
+    assert m["labelled_pairs"] == 5
+    assert 0.0 <= m["miou"] <= 1.0
+    assert set(m["iou"]) == set(MFNET_CLASSES)
+    assert m["throughput_pairs_per_s"] > 0
+    assert m["latency_ms"]["total"]["n"] == 5
+    assert 0.0 <= m["fusion"]["EN"] <= 8.0 and m["fusion"]["SD"] >= 0.0
+    assert set(m["fusion_sampled"]) >= {"EN", "SD", "SF", "AG", "MI", "SCD", "VIF", "Qabf",
+                                        "SSIM", "n_frames"}
+    on_disk = json.loads((out / "metrics.json").read_text())
+    assert on_disk["pairs"] == 5 and on_disk["miou"] == pytest.approx(m["miou"])
+
+    sheet = cv2.imread(str(out / "contact_sheet.png"))
+    assert sheet is not None and sheet.shape[1] > 5 * 200  # 5 columns incl. ground truth
+
+    expected = _nearest_rgb(bag)
+    with BagReader(m["output_bag"]) as r:
+        assert r.storage == storage
+        counts = {t: s.count for t, s in r.topics().items()}
+        assert counts == {f"/sccosf/{name}": 5 for name in OUTPUTS}
+        for name, enc in (("fused", "rgb8"), ("segmentation", "mono8"),
+                          ("segmentation_color", "rgb8"), ("overlay", "rgb8")):
+            msgs = [(log, r.deserialize(raw, ty))
+                    for _, ty, log, raw in r.messages([f"/sccosf/{name}"])]
+            assert [stamp_ns(msg) for _, msg in msgs] == expected
+            # logged at the RGB message's log time, header copied from the RGB message
+            assert [log for log, _ in msgs] == [s + round(c.transport_delay * SEC)
+                                                for s in expected]
+            for _, msg in msgs:
+                assert msg.encoding == enc and msg.header.frame_id == c.rgb_frame
+                assert (msg.height, msg.width) == (H, W)
+            if name == "segmentation":
+                assert decode_image(msgs[0][1]).max() < len(MFNET_CLASSES)
+
+
+def test_malformed_messages_and_thermal_gap_are_counted(tmp_path, nano_checkpoint, one_thread):
+    bag = write_synthetic_bag(tmp_path / "in", storage="mcap", duration=2.0, rgb_rate=10.0,
+                              thermal_rate=10.0, thermal_offset=0.004, height=H, width=W,
+                              malformed=4, thermal_gap=(0.5, 1.0), show_progress=False)
+    c = bag.config
+    m = evaluate_bag(_config(bag, nano_checkpoint, tmp_path / "eval", write_bag=False))
+    assert len(bag.thermal_stamps) == 15
+    assert m["pairs"] == 15  # every good thermal frame, none inside the gap
+    assert m["malformed"] == {c.rgb_topic: 4, c.thermal_topic: 4, c.label_topic: 0}
+    assert m["messages"] == {c.rgb_topic: 24, c.thermal_topic: 19, c.label_topic: 20}
+    assert m["unmatched"][c.rgb_topic] == 5 and m["unmatched"][c.thermal_topic] == 0
+    assert m["labelled_pairs"] == 15
+    reasons = " ".join(m["malformed_reasons"])
+    assert "truncated" in reasons and "unknown image encoding" in reasons
+    assert "undecodable CDR" in reasons and "zero size" in reasons
+    assert m["output_bag"] is None
+
+
+def test_max_pairs_and_no_labels(tmp_path, nano_checkpoint, one_thread):
+    bag = write_synthetic_bag(tmp_path / "in", storage="sqlite3", duration=1.0, rgb_rate=10.0,
+                              thermal_rate=10.0, height=H, width=W, label_topic=None,
+                              show_progress=False)
+    m = evaluate_bag(_config(bag, nano_checkpoint, tmp_path / "eval", max_pairs=3))
+    assert m["pairs"] == 3
+    assert "miou" not in m and "iou" not in m
+    with BagReader(m["output_bag"]) as r:
+        assert {s.count for s in r.topics().values()} == {3}
+
+
+def test_missing_topic_lists_the_bag_topics(tmp_path, nano_checkpoint, capsys):
+    bag = write_synthetic_bag(tmp_path / "in", duration=0.3, height=H, width=W,
+                              show_progress=False)
+    c = bag.config
+    with pytest.raises(BagError) as e:
+        evaluate_bag(BagEvalConfig(bag=bag.path, checkpoint=nano_checkpoint,
+                                   rgb_topic=c.rgb_topic, thermal_topic="/flir/image_raw",
+                                   out=tmp_path / "eval", progress=False))
+    text = str(e.value)
+    assert "/flir/image_raw" in text and c.rgb_topic in text and c.thermal_topic in text
+    assert not (tmp_path / "eval").exists()  # fails before any output is written
+
+    code = sccosf_main(["bag-eval", str(bag.path), "--checkpoint", str(nano_checkpoint),
+                        "--rgb-topic", c.rgb_topic, "--thermal-topic", "/flir/image_raw",
+                        "--out", str(tmp_path / "eval2"), "--quiet"])
+    err = capsys.readouterr().err
+    assert code == 2 and "/flir/image_raw" in err and c.thermal_topic in err
+
+
+def test_clear_errors_for_missing_bag_and_checkpoint(tmp_path, nano_checkpoint, capsys):
+    code = sccosf_main(["bag-eval", str(tmp_path / "nobag"), "--checkpoint",
+                        str(nano_checkpoint), "--rgb-topic", "/a", "--thermal-topic", "/b",
+                        "--out", str(tmp_path / "o")])
+    assert code == 2 and "does not exist" in capsys.readouterr().err
+    bag = write_synthetic_bag(tmp_path / "in", duration=0.3, height=H, width=W,
+                              show_progress=False)
+    c = bag.config
+    code = sccosf_main(["bag-eval", str(bag.path), "--checkpoint", str(tmp_path / "no.pt"),
+                        "--rgb-topic", c.rgb_topic, "--thermal-topic", c.thermal_topic,
+                        "--out", str(tmp_path / "o")])
+    assert code == 2 and "checkpoint" in capsys.readouterr().err
+
+
+def test_cli_end_to_end_and_no_silent_overwrite(tmp_path, nano_checkpoint, one_thread, capsys):
+    bag = write_synthetic_bag(tmp_path / "in", storage="mcap", duration=0.4, rgb_rate=10.0,
+                              thermal_rate=10.0, height=H, width=W, show_progress=False)
+    c = bag.config
+    args = ["bag-eval", str(bag.path), "--checkpoint", str(nano_checkpoint), "--rgb-topic",
+            c.rgb_topic, "--thermal-topic", c.thermal_topic, "--label-topic", c.label_topic,
+            "--out", str(tmp_path / "o"), "--device", "cpu", "--thermal-norm", "fixed",
+            "--thermal-range", str(THERMAL_COUNTS[0]), str(THERMAL_COUNTS[1]),
+            "--input-size", "32", "48", "--quiet"]
+    assert sccosf_main(args) == 0
+    printed = capsys.readouterr().out
+    assert "pairs: 4" in printed and "mIoU" in printed and "contact_sheet.png" in printed
+    m = json.loads((tmp_path / "o" / "metrics.json").read_text())
+    assert m["input_size"] == [32, 48] and m["thermal_norm"]["mode"] == "fixed"
+    assert sccosf_main(args) == 2  # the output bag exists: refuse, keep it
+    assert "--overwrite" in capsys.readouterr().err
+    assert sccosf_main([*args, "--overwrite"]) == 0
+
+
+def test_label_matching_tolerates_label_before_or_after_prediction():
+    from sccosf_ros.bag.bag_eval import _LabelMatcher
+
+    m = _LabelMatcher(tolerance_ns=1000)
+    a, b = np.zeros((2, 2), np.uint8), np.ones((2, 2), np.uint8)
+    m.add_label(10_000, a)
+    m.add_pred(10_500, b)  # within tolerance of the waiting label
+    m.add_pred(20_000, a)
+    m.add_label(22_000, b)  # too far: both stay waiting
+    m.add_label(20_000, b)
+    got = m.take()
+    assert [(s, p.sum(), g.sum()) for s, p, g in got] == [(10_500, 4, 0), (20_000, 0, 4)]
+    assert list(m.labels) == [22_000] and not m.preds

@@ -1,0 +1,289 @@
+"""replay: CDR compatibility, timing and /clock on real rclpy, a live sccosf_node round trip."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import numpy as np
+import pytest
+
+from sccosf_ros.bag.bag_io import IMAGE, BagReader, make_header, stamp_ns
+from sccosf_ros.bag.synthetic_bag import write_synthetic_bag
+from sccosf_ros.ros.image_codec import encode_image
+
+SEC = 1_000_000_000
+
+
+def test_rosbags_cdr_is_rclpy_cdr():
+    """The replay publishes bag bytes as they are: rclpy must read rosbags' CDR and v.v."""
+    from rclpy.serialization import deserialize_message, serialize_message
+    from rosbags.typesys import Stores, get_typestore
+    from sensor_msgs.msg import Image
+
+    store = get_typestore(Stores.ROS2_HUMBLE)
+    img = np.arange(3 * 5 * 2, dtype=np.uint16).reshape(3, 5, 2)[..., 0]
+    msg = encode_image(img, "mono16", header=make_header(store, 12 * SEC + 34, "th"),
+                       msg_type=store.types[IMAGE])
+    raw = bytes(store.serialize_cdr(msg, IMAGE))
+    back = deserialize_message(raw, Image)
+    assert (back.header.stamp.sec, back.header.stamp.nanosec) == (12, 34)
+    assert back.header.frame_id == "th" and back.encoding == "mono16"
+    assert (back.height, back.width, back.step) == (3, 5, 10)
+    assert bytes(back.data) == img.tobytes()
+    # and rosbags reads rclpy's bytes (byte equality is not required: padding may differ)
+    again = store.deserialize_cdr(serialize_message(back), IMAGE)
+    assert stamp_ns(again) == 12 * SEC + 34 and again.header.frame_id == "th"
+    assert bytes(again.data) == img.tobytes() and again.step == 10
+
+
+def _spin_in_thread(executor):
+    t = threading.Thread(target=executor.spin, daemon=True)
+    t.start()
+    return t
+
+
+@pytest.mark.ros
+def test_replay_publishes_every_message_with_clock(tmp_path, ros_context):
+    from rclpy.executors import SingleThreadedExecutor
+    from rclpy.node import Node
+    from rclpy.qos import QoSProfile, ReliabilityPolicy
+    from rosgraph_msgs.msg import Clock
+    from sensor_msgs.msg import Image
+
+    from sccosf_ros.bag.replay import BagPlayer, ReplayConfig
+
+    bag = write_synthetic_bag(tmp_path / "in", storage="mcap", duration=0.6, rgb_rate=10.0,
+                              thermal_rate=5.0, height=16, width=24, show_progress=False)
+    c = bag.config
+    got: dict[str, list] = {c.rgb_topic: [], c.thermal_topic: [], c.label_topic: []}
+    clocks: list[int] = []
+    lock = threading.Lock()
+    sub_node = Node("replay_listener", context=ros_context)
+    qos = QoSProfile(depth=100, reliability=ReliabilityPolicy.RELIABLE)
+    for topic in got:
+        sub_node.create_subscription(
+            Image, topic, lambda m, t=topic: got[t].append(m), qos)
+
+    def on_clock(m):
+        with lock:
+            clocks.append(m.clock.sec * SEC + m.clock.nanosec)
+
+    sub_node.create_subscription(Clock, "/clock", on_clock, qos)
+    executor = SingleThreadedExecutor(context=ros_context)
+    executor.add_node(sub_node)
+    spinner = _spin_in_thread(executor)
+    rate = 2.0
+    try:
+        with BagPlayer(ReplayConfig(bag=bag.path, rate=rate, clock=True, progress=False),
+                       context=ros_context) as player:
+            assert player.wait_for_subscribers(20.0)
+            t0 = time.perf_counter()
+            stats = player.play()
+            wall = time.perf_counter() - t0
+            start, end = player.reader.start_time, player.reader.end_time
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and sum(map(len, got.values())) < 15:
+            time.sleep(0.05)
+    finally:
+        executor.shutdown(timeout_sec=2.0)
+        spinner.join(timeout=5)
+        sub_node.destroy_node()
+
+    assert stats.published == {c.rgb_topic: 6, c.thermal_topic: 3, c.label_topic: 6}
+    assert [stamp_ns(_Stamped(m)) for m in got[c.rgb_topic]] == bag.rgb_stamps
+    assert [stamp_ns(_Stamped(m)) for m in got[c.thermal_topic]] == bag.thermal_stamps
+    assert [stamp_ns(_Stamped(m)) for m in got[c.label_topic]] == bag.label_stamps
+    assert got[c.thermal_topic][0].encoding == "mono16"
+    # playback cannot run ahead of the recorded spacing divided by the rate
+    assert wall >= (end - start) / SEC / rate * 0.95
+    # /clock carries the bag's (log) time, never goes back, ticks between messages too
+    with lock:
+        seen = list(clocks)
+    assert seen == sorted(seen)
+    assert seen[0] >= start and seen[-1] <= end
+    assert stats.clock_messages > 15 and len(seen) > 15
+
+
+class _Stamped:
+    """Adapter so stamp_ns reads an rclpy message like a rosbags one."""
+
+    def __init__(self, msg):
+        self.header = msg.header
+
+
+@pytest.mark.ros
+def test_replay_cli_errors(tmp_path, capsys):
+    from sccosf_ros.cli import main
+
+    bag = write_synthetic_bag(tmp_path / "in", duration=0.2, height=16, width=24,
+                              show_progress=False)
+    assert main(["replay", str(bag.path), "--topics", "/nope", "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "/nope" in err and bag.config.rgb_topic in err
+    assert main(["replay", str(tmp_path / "missing")]) == 2
+    assert "does not exist" in capsys.readouterr().err
+    assert main(["replay", str(bag.path), "--rate", "0"]) == 2
+
+
+@pytest.mark.ros
+def test_replay_cli_plays_a_bag(tmp_path, capsys):
+    from sccosf_ros.cli import main
+
+    bag = write_synthetic_bag(tmp_path / "in", storage="sqlite3", duration=0.3, height=16,
+                              width=24, show_progress=False)
+    assert main(["replay", str(bag.path), "--clock", "--rate", "3", "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert "published 8 messages on 3 topic(s)" in out and bag.config.rgb_topic in out
+
+
+@pytest.mark.ros
+def test_replay_to_live_node_round_trip(tmp_path, ros_context, nano_checkpoint):
+    """sccosf replay → real sccosf_node (subprocess, use_sim_time) → outputs per pair."""
+    from diagnostic_msgs.msg import DiagnosticArray
+    from rclpy.executors import SingleThreadedExecutor
+    from rclpy.node import Node
+    from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
+    from sensor_msgs.msg import Image
+    from std_msgs.msg import String
+
+    from sccosf_ros.bag.demo import NodeProcess, node_command
+    from sccosf_ros.bag.replay import BagPlayer, ReplayConfig
+    from sccosf_ros.ros.diagnostics import values_of
+    from sccosf_ros.ros.label_info import label_info_type
+    from sccosf_ros.training.synthetic import THERMAL_COUNTS
+
+    bag = write_synthetic_bag(tmp_path / "in", storage="mcap", duration=1.6, rgb_rate=10.0,
+                              thermal_rate=5.0, thermal_offset=0.004, height=40, width=56,
+                              label_topic=None, show_progress=False)
+    c = bag.config
+    expected = [min(bag.rgb_stamps, key=lambda s, t=t: abs(s - t)) for t in bag.thermal_stamps]
+    assert len(expected) == 8
+
+    outputs: dict[str, list] = {n: [] for n in ("fused", "segmentation", "segmentation_color",
+                                                "overlay")}
+    diags: list = []
+    label_info: list = []
+    listener = Node("round_trip_listener", context=ros_context)
+    qos = QoSProfile(depth=50, reliability=ReliabilityPolicy.RELIABLE)
+    for name in outputs:
+        listener.create_subscription(Image, f"/sccosf/{name}",
+                                     lambda m, n=name: outputs[n].append(m), qos)
+    listener.create_subscription(DiagnosticArray, "/diagnostics", diags.append, qos)
+    latched = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE,
+                         durability=DurabilityPolicy.TRANSIENT_LOCAL)
+    listener.create_subscription(label_info_type(), "/sccosf/label_info", label_info.append,
+                                 latched)
+    executor = SingleThreadedExecutor(context=ros_context)
+    executor.add_node(listener)
+    spinner = _spin_in_thread(executor)
+    cmd = node_command(nano_checkpoint, c.rgb_topic, c.thermal_topic, THERMAL_COUNTS,
+                       device="cpu", sim_time=True, threads=1)
+    node = NodeProcess(cmd, tmp_path / "node.log")
+    try:
+        with BagPlayer(ReplayConfig(bag=bag.path, rate=0.5, clock=True, progress=False,
+                                    topics=[c.rgb_topic, c.thermal_topic]),
+                       context=ros_context) as player:
+            deadline = time.monotonic() + 120
+            while not (label_info and player.wait_for_subscribers(0.1)):
+                assert node.alive(), f"node exited:\n{node.log_tail()}"
+                assert time.monotonic() < deadline, f"node not ready:\n{node.log_tail()}"
+                time.sleep(0.1)
+            start, end = player.reader.start_time, player.reader.end_time
+            stats = player.play()
+        assert stats.published == {c.rgb_topic: 16, c.thermal_topic: 8}
+
+        def node_counters():
+            if not diags:
+                return None, {}
+            v = values_of(diags[-1], "inference")
+            return diags[-1], {k: int(v[k]) for k in ("synced_pairs", "processed",
+                                                      "dropped_busy")}
+
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            _, cnt = node_counters()
+            done = cnt and cnt["processed"] + cnt["dropped_busy"] >= len(expected)
+            if done and all(len(m) >= cnt["processed"] for m in outputs.values()):
+                break
+            time.sleep(0.1)
+        last_diag, cnt = node_counters()
+    finally:
+        code = node.stop()
+        executor.shutdown(timeout_sec=2.0)
+        spinner.join(timeout=5)
+        listener.destroy_node()
+
+    assert code == 0, node.log_tail()
+    assert isinstance(label_info[0], String) or hasattr(label_info[0], "class_map")
+    assert cnt["synced_pairs"] == len(expected)  # the node paired exactly the bag's pairs
+    assert cnt["processed"] + cnt["dropped_busy"] == cnt["synced_pairs"]
+    assert cnt["processed"] >= 1
+    for name, msgs in outputs.items():
+        stamps = [m.header.stamp.sec * SEC + m.header.stamp.nanosec for m in msgs]
+        assert len(stamps) == cnt["processed"], name
+        assert set(stamps) <= set(expected), name  # outputs carry the RGB pair stamps
+        assert all(m.header.frame_id == c.rgb_frame for m in msgs)
+        assert all((m.height, m.width) == (40, 56) for m in msgs)
+    # the node ran on the replayed /clock: its diagnostics are stamped in bag time
+    d_stamp = last_diag.header.stamp.sec * SEC + last_diag.header.stamp.nanosec
+    assert start <= d_stamp <= end
+    # every bag message is still in the bag (replay does not consume it)
+    with BagReader(bag.path) as r:
+        assert r.count([c.rgb_topic, c.thermal_topic]) == 24
+
+
+@pytest.mark.ros
+def test_loop_plays_again_until_stopped(tmp_path, ros_context):
+    from sccosf_ros.bag.replay import BagPlayer, ReplayConfig
+
+    bag = write_synthetic_bag(tmp_path / "in", duration=0.2, rgb_rate=10.0, thermal_rate=10.0,
+                              height=16, width=24, label_topic=None, show_progress=False)
+    with BagPlayer(ReplayConfig(bag=bag.path, rate=4.0, loop=True, clock=True, progress=False),
+                   context=ros_context) as player:
+        stopper = threading.Timer(1.0, player.stop)
+        stopper.start()
+        stats = player.play()
+        stopper.join()
+    assert stats.interrupted and stats.loops >= 2
+    assert sum(stats.published.values()) >= 4 * stats.loops
+
+
+@pytest.mark.ros
+def test_sigint_stops_replay_cleanly(tmp_path, ros_context):
+    import signal
+    import subprocess
+    import sys
+
+    from rclpy.node import Node
+    from rclpy.qos import QoSProfile
+    from rosgraph_msgs.msg import Clock
+
+    bag = write_synthetic_bag(tmp_path / "in", duration=0.5, height=16, width=24,
+                              show_progress=False)
+    watcher = Node("clock_watcher", context=ros_context)
+    ticks: list = []
+    watcher.create_subscription(Clock, "/clock", ticks.append, QoSProfile(depth=10))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "sccosf_ros.cli", "replay", str(bag.path), "--loop", "--clock",
+         "--quiet"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    from rclpy.executors import SingleThreadedExecutor
+
+    executor = SingleThreadedExecutor(context=ros_context)
+    executor.add_node(watcher)
+    try:
+        deadline = time.monotonic() + 90
+        while not ticks:  # SIGINT only once it is really playing
+            assert proc.poll() is None, proc.communicate()
+            assert time.monotonic() < deadline, "replay never published /clock"
+            executor.spin_once(timeout_sec=0.1)
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=20)
+    finally:
+        executor.shutdown(timeout_sec=1.0)
+        watcher.destroy_node()
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 130, err
+    assert "interrupted" in out and "Traceback" not in err
