@@ -1,0 +1,467 @@
+"""``sccosf bench node``: what the ROS path costs per pair, next to what the model costs.
+
+Two parts, one run, one table each:
+
+1. **Per-pair overhead** (in-process, 640×480 by default): the node's own work per pair without
+   the model — decode (bgr8 + mono16 via ``image_codec``), approximate-time sync (``sync.py``),
+   colouring (``colorize`` + ``overlay``), encode (4 images) and publish (4 rclpy publishers with
+   a subscriber in another DDS participant on loopback) — against the ``TrivialModel`` through
+   the real ``Predictor`` and the nano model's own time. Target: overhead ≤ 5 ms per pair.
+2. **End-to-end latency over DDS loopback**: the node runs as a separate process, once with
+   ``TrivialModel`` (``python -m sccosf_ros.bench.node serve-trivial``, the same node code with the
+   predictor swapped) and once as the real ``sccosf_node`` with the nano checkpoint; a camera-like
+   best-effort publisher sends bgr8 + mono16 pairs at 10 and 30 Hz, a subscriber to ``~/fused``
+   measures send → receive (steady clock); the node's ``/diagnostics`` adds its drop count and
+   in-node overhead.
+
+Figures depend on the machine's load: run it on an idle machine for numbers to quote.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+TARGET_OVERHEAD_MS = 5.0
+
+
+class TrivialModel(nn.Module):
+    """The ROS-path baseline: a real (tiny) network with SCCoSF's interface and ~no cost.
+
+    fused = mean of RGB and thermal; logits = one 1×1 convolution of the 4 input channels.
+    """
+
+    def __init__(self, num_classes: int = 9) -> None:
+        super().__init__()
+        self.num_classes = num_classes
+        self.head = nn.Conv2d(4, num_classes, kernel_size=1)
+
+    def forward(self, rgb: torch.Tensor, thermal: torch.Tensor):
+        from sccosf_ros.model import SCCoSFOutput
+
+        th = thermal[:, :1]  # (B,1,H,W)
+        fused = (rgb + th) * 0.5  # (B,3,H,W) in [0,1]
+        logits = self.head(torch.cat([rgb, th], dim=1))  # (B,C,H,W)
+        return SCCoSFOutput(fused=fused, logits=logits)
+
+
+def trivial_predictor(device: str = "cpu", **kwargs):
+    """A Predictor around TrivialModel with MFNet classes (same code path as a checkpoint)."""
+    from sccosf_ros.classes import MFNET_CLASSES, MFNET_PALETTE
+    from sccosf_ros.inference import Predictor
+
+    torch.manual_seed(0)
+    kwargs.setdefault("class_names", MFNET_CLASSES)
+    kwargs.setdefault("palette", MFNET_PALETTE)
+    kwargs.setdefault("thermal_norm", {"mode": "fixed", "low": 7000.0, "high": 9000.0})
+    return Predictor(TrivialModel(len(MFNET_CLASSES)), device, **kwargs)
+
+
+# --------------------------------------------------------------------------- CLI
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--height", type=int, default=480, help="camera image height")
+    parser.add_argument("--width", type=int, default=640, help="camera image width")
+    parser.add_argument("--pairs", type=int, default=40, help="pairs for the in-process part")
+    parser.add_argument("--rates", type=float, nargs="+", default=[10.0, 30.0],
+                        help="input rates (Hz) for the end-to-end part")
+    parser.add_argument("--duration", type=float, default=6.0,
+                        help="seconds of input per rate in the end-to-end part")
+    parser.add_argument("--checkpoint", type=Path, default=None,
+                        help="checkpoint for the model rows (default: the shipped one, else an "
+                             "untrained nano model: same cost)")
+    parser.add_argument("--inference-size", type=int, nargs=2, default=None,
+                        metavar=("H", "W"), help="size the model runs at (default: native)")
+    parser.add_argument("--num-threads", type=int, default=0,
+                        help="torch CPU threads (0 = torch default)")
+    parser.add_argument("--input-reliability", choices=("best_effort", "reliable"),
+                        default="best_effort",
+                        help="QoS of the camera publishers and the node's inputs (cameras: "
+                             "best_effort)")
+    parser.add_argument("--skip-e2e", action="store_true", help="only the in-process part")
+    parser.add_argument("--skip-model-e2e", action="store_true",
+                        help="end-to-end with the trivial model only (the nano node is slow)")
+
+
+def _checkpoint(path: Path | None, tmp: Path) -> Path:
+    from sccosf_ros.paths import default_checkpoint
+
+    if path is not None:
+        return path
+    shipped = default_checkpoint()
+    if shipped.is_file():
+        return shipped
+    from sccosf_ros.classes import MFNET_CLASSES, MFNET_PALETTE
+    from sccosf_ros.inference import save_checkpoint
+    from sccosf_ros.model import build_model
+
+    torch.manual_seed(0)
+    out = tmp / "nano_untrained.pt"
+    save_checkpoint(out, build_model("nano", num_classes=len(MFNET_CLASSES)),
+                    class_names=MFNET_CLASSES, palette=MFNET_PALETTE, dataset="synthetic",
+                    thermal_norm={"mode": "fixed", "low": 7000.0, "high": 9000.0})
+    print(f"(no shipped checkpoint: timing an untrained nano model, {out})")
+    return out
+
+
+def _frames(h: int, w: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    return (rng.integers(0, 256, (h, w, 3), dtype=np.uint8),
+            rng.integers(7000, 9000, (h, w), dtype=np.uint16))
+
+
+def _msgs(rgb: np.ndarray, thermal: np.ndarray, stamp_ns: int):
+    from builtin_interfaces.msg import Time
+    from sensor_msgs.msg import Image
+    from std_msgs.msg import Header
+
+    stamp = Time(sec=stamp_ns // 1_000_000_000, nanosec=stamp_ns % 1_000_000_000)
+    h, w = thermal.shape
+    bgr = np.ascontiguousarray(rgb[..., ::-1])
+    m_rgb = Image(header=Header(stamp=stamp, frame_id="rgb"), height=h, width=w,
+                  encoding="bgr8", is_bigendian=0, step=w * 3)
+    m_rgb.data = bgr.tobytes()
+    m_th = Image(header=Header(stamp=stamp, frame_id="thermal"), height=h, width=w,
+                 encoding="mono16", is_bigendian=0, step=w * 2)
+    m_th.data = thermal.astype("<u2").tobytes()
+    return m_rgb, m_th
+
+
+def _pct(values, q) -> float:
+    return float(np.percentile(np.asarray(values, dtype=np.float64), q)) if len(values) else (
+        float("nan"))
+
+
+# --------------------------------------------------------------------------- part 1
+def bench_overhead(args, ckpt: Path) -> dict[str, dict[str, float]]:
+    """Per-stage milliseconds per pair (p50, p95) of the node's path, and the models."""
+    import rclpy
+    from rclpy.context import Context
+    from rclpy.executors import SingleThreadedExecutor
+    from rclpy.qos import QoSProfile, ReliabilityPolicy
+    from sensor_msgs.msg import Image
+
+    from sccosf_ros.classes import MFNET_PALETTE
+    from sccosf_ros.inference import Predictor
+    from sccosf_ros.ros.image_codec import decode_rgb, decode_thermal, encode_image
+    from sccosf_ros.ros.node import Painter
+    from sccosf_ros.ros.sync import ApproximateTimeSynchronizer, SimpleFilter
+
+    h, w = args.height, args.width
+    rgb, thermal = _frames(h, w)
+    size = tuple(args.inference_size) if args.inference_size else None
+    trivial = trivial_predictor(input_size=size)
+    nano = Predictor.from_checkpoint(ckpt, "cpu", input_size=size)
+
+    # Real publishers with a subscriber in another participant, as in the running node.
+    pub_ctx, sub_ctx = Context(), Context()
+    rclpy.init(context=pub_ctx)
+    rclpy.init(context=sub_ctx)
+    pub_node = rclpy.create_node("bench_pub", context=pub_ctx)
+    sub_node = rclpy.create_node("bench_sub", context=sub_ctx)
+    qos = QoSProfile(depth=2, reliability=ReliabilityPolicy.RELIABLE)
+    topics = ("fused", "segmentation", "segmentation_color", "overlay")
+    pubs = [pub_node.create_publisher(Image, f"/bench_overhead/{t}", qos) for t in topics]
+    received = [0]
+    for t in topics:
+        sub_node.create_subscription(Image, f"/bench_overhead/{t}",
+                                     lambda _m: received.__setitem__(0, received[0] + 1), qos)
+    ex = SingleThreadedExecutor(context=sub_ctx)
+    ex.add_node(sub_node)
+    spin = threading.Thread(target=lambda: _spin_until_shutdown(ex, sub_ctx), daemon=True)
+    spin.start()
+    deadline = time.monotonic() + 20
+    while any(p.get_subscription_count() == 0 for p in pubs) and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+    painter = Painter(MFNET_PALETTE, 0.5)
+    inputs = [SimpleFilter(), SimpleFilter()]
+    sync = ApproximateTimeSynchronizer(inputs, 10, 0.05)
+    synced = []
+    sync.registerCallback(lambda a, b: synced.append((a, b)))
+
+    times: dict[str, list[float]] = {k: [] for k in (
+        "decode", "sync", "colour", "encode", "publish", "trivial model", "nano model")}
+    base = time.time_ns()
+    n = max(args.pairs, 3)
+    for i in range(n):
+        m_rgb, m_th = _msgs(rgb, thermal, base + i * 33_000_000)
+        t0 = time.perf_counter()
+        inputs[0].signalMessage(m_rgb)
+        inputs[1].signalMessage(m_th)
+        t1 = time.perf_counter()
+        a, b = synced.pop()
+        d_rgb, d_th = decode_rgb(a), decode_thermal(b)
+        t2 = time.perf_counter()
+        pred = trivial.predict(d_rgb, d_th)
+        t3 = time.perf_counter()
+        color = painter.colorize(pred.labels)
+        over = painter.overlay(d_rgb, pred.labels, color)
+        t4 = time.perf_counter()
+        out = [encode_image(pred.fused, "rgb8", header=a.header),
+               encode_image(pred.labels, "mono8", header=a.header),
+               encode_image(color, "rgb8", header=a.header),
+               encode_image(over, "rgb8", header=a.header)]
+        t5 = time.perf_counter()
+        for p, m in zip(pubs, out):
+            p.publish(m)
+        t6 = time.perf_counter()
+        if i == 0:
+            continue  # first pair warms caches
+        for k, dt in (("sync", t1 - t0), ("decode", t2 - t1), ("trivial model", t3 - t2),
+                      ("colour", t4 - t3), ("encode", t5 - t4), ("publish", t6 - t5)):
+            times[k].append(dt * 1e3)
+    n_model = max(3, min(n, 5))
+    nano.predict(rgb, thermal)  # warm-up
+    for _ in range(n_model):
+        times["nano model"].append(nano.predict(rgb, thermal).timings_ms["total"])
+    time.sleep(0.5)
+    rclpy.shutdown(context=sub_ctx)
+    spin.join(5)
+    pub_node.destroy_node()
+    sub_node.destroy_node()
+    rclpy.shutdown(context=pub_ctx)
+
+    result = {k: {"p50": _pct(v, 50), "p95": _pct(v, 95), "n": len(v)} for k, v in times.items()}
+    path_keys = ("sync", "decode", "colour", "encode", "publish")
+    per_pair = [sum(times[k][i] for k in path_keys) for i in range(len(times["decode"]))]
+    result["ROS path total"] = {"p50": _pct(per_pair, 50), "p95": _pct(per_pair, 95),
+                                "n": len(per_pair)}
+    result["_received"] = {"p50": float(received[0]), "p95": float("nan"), "n": 0}
+    return result
+
+
+def _spin_until_shutdown(ex, ctx) -> None:
+    try:
+        while ctx.ok():
+            ex.spin_once(timeout_sec=0.05)
+    except Exception:
+        pass
+
+
+# --------------------------------------------------------------------------- part 2
+class _Probe:
+    """Two camera-like publishers (one DDS participant each, like two driver processes) and a
+    ~/fused + /diagnostics subscriber in a third."""
+
+    def __init__(self, ns: str, reliability: str = "best_effort") -> None:
+        import rclpy
+        from diagnostic_msgs.msg import DiagnosticArray
+        from rclpy.context import Context
+        from rclpy.executors import SingleThreadedExecutor
+        from rclpy.qos import QoSProfile, ReliabilityPolicy, qos_profile_sensor_data
+        from sensor_msgs.msg import Image
+
+        self.ns = ns
+        self.ctx = Context()
+        rclpy.init(context=self.ctx)
+        self.node = rclpy.create_node("sccosf_bench_probe", context=self.ctx)
+        cam_qos = qos_profile_sensor_data if reliability == "best_effort" else QoSProfile(
+            depth=5, reliability=ReliabilityPolicy.RELIABLE)
+        self.cams = []
+        for name in ("rgb", "thermal"):
+            ctx = Context()
+            rclpy.init(context=ctx)
+            self.cams.append((ctx, rclpy.create_node(f"bench_{name}_camera", context=ctx)))
+        self.rgb_pub = self.cams[0][1].create_publisher(Image, f"{ns}/rgb/image_raw", cam_qos)
+        self.th_pub = self.cams[1][1].create_publisher(Image, f"{ns}/thermal/image_raw",
+                                                       cam_qos)
+        self.lock = threading.Lock()
+        self.recv: dict[int, float] = {}
+        self.diag: dict[str, str] = {}
+        self.node.create_subscription(
+            Image, f"{ns}/sccosf/fused", self._on_fused,
+            QoSProfile(depth=5, reliability=ReliabilityPolicy.RELIABLE))
+        self.node.create_subscription(DiagnosticArray, "/diagnostics", self._on_diag, 10)
+        self.ex = SingleThreadedExecutor(context=self.ctx)
+        self.ex.add_node(self.node)
+        self.thread = threading.Thread(target=_spin_until_shutdown, args=(self.ex, self.ctx),
+                                       daemon=True)
+        self.thread.start()
+
+    def _on_fused(self, msg) -> None:
+        now = time.monotonic()
+        stamp = msg.header.stamp.sec * 1_000_000_000 + msg.header.stamp.nanosec
+        with self.lock:
+            self.recv[stamp] = now
+
+    def _on_diag(self, msg) -> None:
+        for st in msg.status:
+            if st.name in (f"{self.ns}/sccosf: inference", f"{self.ns}/sccosf: inputs"):
+                with self.lock:
+                    self.diag.update({kv.key: kv.value for kv in st.values})
+
+    def wait_connected(self, timeout: float) -> bool:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.rgb_pub.get_subscription_count() and self.th_pub.get_subscription_count():
+                return True
+            time.sleep(0.05)
+        return False
+
+    def stream(self, rgb, thermal, rate: float, duration: float) -> dict[int, float]:
+        sent: dict[int, float] = {}
+        t0 = time.monotonic()
+        for k in range(int(rate * duration)):
+            delay = t0 + k / rate - time.monotonic()
+            if delay > 0:
+                time.sleep(delay)
+            stamp = time.time_ns()
+            m_rgb, m_th = _msgs(rgb, thermal, stamp)
+            sent[stamp] = time.monotonic()
+            self.rgb_pub.publish(m_rgb)
+            self.th_pub.publish(m_th)
+        return sent
+
+    def close(self) -> None:
+        import rclpy
+
+        rclpy.shutdown(context=self.ctx)
+        self.thread.join(5)
+        self.node.destroy_node()
+        for ctx, node in self.cams:
+            node.destroy_node()
+            rclpy.shutdown(context=ctx)
+
+
+def _start_node(kind: str, ns: str, ckpt: Path, args) -> subprocess.Popen:
+    ros_args = ["--ros-args", "-r", f"__ns:={ns}", "-p", "diagnostics.period:=0.5",
+                "-p", "thermal.normalization:=fixed", "-p", "thermal.low:=7000.0",
+                "-p", "thermal.high:=9000.0", "-p", f"num_threads:={args.num_threads}",
+                "-p", f"input_qos.reliability:={args.input_reliability}"]
+    if args.inference_size:
+        ros_args += ["-p", f"inference.height:={args.inference_size[0]}",
+                     "-p", f"inference.width:={args.inference_size[1]}"]
+    if kind == "trivial":
+        cmd = [sys.executable, "-m", "sccosf_ros.bench.node", "serve-trivial", *ros_args]
+    else:
+        cmd = [sys.executable, "-m", "sccosf_ros.ros.node", *ros_args,
+               "-p", f"checkpoint:={ckpt}"]
+    return subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+
+
+def bench_e2e(args, ckpt: Path, kind: str) -> list[dict]:
+    ns = f"/bench_{kind}"
+    proc = _start_node(kind, ns, ckpt, args)
+    probe = _Probe(ns, args.input_reliability)
+    rows = []
+    try:
+        ready = proc.stderr.readline()  # the node's "ready:" line (or its error)
+        if "ready:" not in ready:
+            proc.wait(30)
+            raise RuntimeError(f"{kind} node did not start: {ready}{proc.stderr.read()}")
+        threading.Thread(target=proc.stderr.read, daemon=True).start()  # keep the pipe drained
+        if not probe.wait_connected(30):
+            raise RuntimeError(f"{kind} node never subscribed")
+        rgb, thermal = _frames(args.height, args.width)
+        probe.stream(rgb, thermal, 5.0, 1.0)  # warm-up: discovery, first-run costs
+        time.sleep(2.0)
+        for rate in args.rates:
+            with probe.lock:
+                probe.recv.clear()
+                d0 = dict(probe.diag)
+            sent = probe.stream(rgb, thermal, rate, args.duration)
+            time.sleep(1.5)  # let the last pair come out
+            with probe.lock:
+                recv = dict(probe.recv)
+                d1 = dict(probe.diag)
+            lat = [(recv[s] - t) * 1e3 for s, t in sent.items() if s in recv]
+            def delta(key: str, d0=d0, d1=d1) -> int:
+                return int(d1.get(key, 0)) - int(d0.get(key, 0))
+
+            dropped = delta("dropped_busy")
+            rows.append({"model": kind, "rate": rate, "sent": len(sent), "out": len(lat),
+                         "rgb_in": delta("rgb_received"), "th_in": delta("thermal_received"),
+                         "synced": delta("synced_pairs"),
+                         "p50": _pct(lat, 50), "p95": _pct(lat, 95), "dropped": dropped,
+                         "node_overhead_p50": float(d1.get("overhead_p50_ms", "nan")),
+                         "node_inference_p50": float(d1.get("inference_p50_ms", "nan"))})
+    finally:
+        probe.close()
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGINT)
+            try:
+                proc.wait(20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+    return rows
+
+
+# --------------------------------------------------------------------------- report
+def run(args: argparse.Namespace) -> int:
+    os.environ.setdefault("ROS_AUTOMATIC_DISCOVERY_RANGE", "LOCALHOST")
+    if args.num_threads > 0:
+        torch.set_num_threads(args.num_threads)
+    with tempfile.TemporaryDirectory(prefix="sccosf_bench_node_") as tmp:
+        ckpt = _checkpoint(args.checkpoint, Path(tmp))
+        size = f"{args.inference_size[0]}x{args.inference_size[1]}" if args.inference_size \
+            else "native"
+        print(f"sccosf bench node: {args.width}x{args.height} bgr8 + mono16 pairs, model at "
+              f"{size}, torch threads {torch.get_num_threads()}, "
+              f"ROS_DOMAIN_ID={os.environ.get('ROS_DOMAIN_ID', '0')}\n")
+        res = bench_overhead(args, ckpt)
+        print(f"1) per-pair cost, in-process ({res['decode']['n']} pairs; ms)")
+        print(f"   {'stage':<22}{'p50':>9}{'p95':>9}")
+        for k in ("sync", "decode", "colour", "encode", "publish", "ROS path total",
+                  "trivial model", "nano model"):
+            print(f"   {k:<22}{res[k]['p50']:>9.2f}{res[k]['p95']:>9.2f}")
+        total = res["ROS path total"]["p50"]
+        stage_sum = sum(res[k]["p50"] for k in ("sync", "decode", "colour", "encode", "publish"))
+        print(f"   {'(sum of stage p50s)':<22}{stage_sum:>9.2f}")
+        nano = res["nano model"]["p50"]
+        verdict = "meets" if total <= TARGET_OVERHEAD_MS else "misses"
+        print(f"   ROS path overhead {total:.2f} ms/pair {verdict} the "
+              f"{TARGET_OVERHEAD_MS:.0f} ms target; it is {100 * total / nano:.1f}% of the "
+              f"nano model's {nano:.0f} ms\n")
+        if args.skip_e2e:
+            return 0
+        rows = bench_e2e(args, ckpt, "trivial")
+        if not args.skip_model_e2e:
+            rows += bench_e2e(args, ckpt, "nano")
+        print("2) end-to-end over DDS loopback, publish -> ~/fused received (ms)")
+        print(f"   {'model':<9}{'rate Hz':>8}{'sent':>6}{'rgb in':>7}{'th in':>6}{'synced':>7}"
+              f"{'out':>5}{'dropped':>8}{'p50':>8}{'p95':>8}{'node ovh p50':>13}"
+              f"{'node infer p50':>15}")
+        for r in rows:
+            print(f"   {r['model']:<9}{r['rate']:>8.0f}{r['sent']:>6}{r['rgb_in']:>7}"
+                  f"{r['th_in']:>6}{r['synced']:>7}{r['out']:>5}"
+                  f"{r['dropped']:>8}{r['p50']:>8.1f}{r['p95']:>8.1f}"
+                  f"{r['node_overhead_p50']:>13.2f}{r['node_inference_p50']:>15.1f}")
+        print("\n   node ovh = decode + colour + encode + publish inside the node's worker; "
+              "'out' < 'synced' when pairs arrive faster than the model runs (one-slot buffer: "
+              "the newest wins).")
+        if any(min(r["rgb_in"], r["th_in"]) < 0.9 * r["sent"] for r in rows):
+            print("   Inputs were lost before the node ('rgb in'/'th in' < 'sent'): Fast DDS "
+                  "sends best-effort images larger than its 512 KB shared-memory segment as UDP "
+                  "fragments, which a busy host drops. Use a Fast DDS profile with a larger SHM "
+                  "segment_size (FASTDDS_DEFAULT_PROFILES_FILE) or --input-reliability reliable.")
+    return 0
+
+
+def _serve_trivial() -> int:
+    """``python -m sccosf_ros.bench.node serve-trivial --ros-args ...``: node + TrivialModel."""
+    from sccosf_ros.ros.node import run as run_node
+
+    argv = [sys.argv[0], *sys.argv[2:]]
+    code = run_node(argv, predictor=trivial_predictor())
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
+if __name__ == "__main__":
+    if len(sys.argv) > 1 and sys.argv[1] == "serve-trivial":
+        _serve_trivial()
+    parser = argparse.ArgumentParser(prog="python -m sccosf_ros.bench.node")
+    add_arguments(parser)
+    sys.exit(run(parser.parse_args()))

@@ -1,0 +1,277 @@
+"""Node-test harness: sccosf_node as a real subprocess, and a test-side rclpy node.
+
+Imported by the test modules as ``node_harness`` (test/ros/conftest.py puts this folder on
+sys.path, since pytest runs with --import-mode=importlib).
+
+Everything talks over real DDS on loopback in the private ROS_DOMAIN_ID test/conftest.py sets;
+each node under test gets its own namespace so nodes of different tests never cross-talk.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[2]
+CONFIG = REPO / "config" / "sccosf.yaml"
+OUTPUTS = ("fused", "segmentation", "segmentation_color", "overlay")
+
+
+# --------------------------------------------------------------------------- node subprocess
+def node_command(
+    *,
+    params_file: Path | None = CONFIG,
+    params: dict | None = None,
+    remaps: dict | None = None,
+) -> list[str]:
+    """``python -m sccosf_ros.ros.node --ros-args ...`` with exactly the given arguments."""
+    cmd = [sys.executable, "-m", "sccosf_ros.ros.node", "--ros-args"]
+    for src, dst in (remaps or {}).items():
+        cmd += ["-r", f"{src}:={dst}"]
+    if params_file is not None:
+        cmd += ["--params-file", str(params_file)]
+    for k, v in (params or {}).items():
+        if isinstance(v, bool):
+            v = "true" if v else "false"
+        cmd += ["-p", f"{k}:={v}"]
+    return cmd
+
+
+class NodeProcess:
+    """A running sccosf_node; its stdout+stderr go to a file (no pipe can fill up)."""
+
+    def __init__(self, cmd: list[str], log_path: Path) -> None:
+        self.cmd = cmd
+        self.log_path = log_path
+        self._log = open(log_path, "wb")
+        env = dict(os.environ, PYTHONUNBUFFERED="1", RCUTILS_COLORIZED_OUTPUT="0")
+        self.proc = subprocess.Popen(
+            cmd, stdout=self._log, stderr=subprocess.STDOUT, cwd=REPO, env=env
+        )
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def wait_ready(self, timeout: float = 90.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if "ready:" in self.log():
+                return
+            if self.proc.poll() is not None:
+                raise AssertionError(
+                    f"node exited with {self.proc.returncode} before ready:\n{self.log()}"
+                )
+            time.sleep(0.1)
+        raise AssertionError(f"node not ready after {timeout} s:\n{self.log()}")
+
+    def wait(self, timeout: float) -> int:
+        try:
+            return self.proc.wait(timeout)
+        finally:
+            self._log.close()
+
+    def interrupt(self, timeout: float = 20.0) -> tuple[int, float]:
+        """SIGINT; returns (exit code, seconds until the process was gone)."""
+        t0 = time.monotonic()
+        self.proc.send_signal(signal.SIGINT)
+        rc = self.wait(timeout)
+        return rc, time.monotonic() - t0
+
+    def kill(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(10)
+        self._log.close()
+
+
+def run_node_to_exit(cmd: list[str], timeout: float = 120.0) -> tuple[int, str]:
+    """Run a node command that is expected to exit by itself; (exit code, output)."""
+    env = dict(os.environ, PYTHONUNBUFFERED="1", RCUTILS_COLORIZED_OUTPUT="0")
+    res = subprocess.run(cmd, capture_output=True, text=True, cwd=REPO, env=env, timeout=timeout)
+    return res.returncode, res.stdout + res.stderr
+
+
+# --------------------------------------------------------------------------- test images
+def stamp_of(ns: int):
+    from builtin_interfaces.msg import Time
+
+    return Time(sec=ns // 1_000_000_000, nanosec=ns % 1_000_000_000)
+
+
+def ns_of(stamp) -> int:
+    return stamp.sec * 1_000_000_000 + stamp.nanosec
+
+
+def scene(seed: int, h: int = 48, w: int = 64) -> tuple[np.ndarray, np.ndarray]:
+    """A random RGB uint8 frame and raw thermal counts (uint16, ~7000..9000)."""
+    rng = np.random.default_rng(seed)
+    rgb = rng.integers(0, 256, (h, w, 3), dtype=np.uint8)
+    thermal = rng.integers(7000, 9000, (h, w), dtype=np.uint16)
+    return rgb, thermal
+
+
+# Wire layout written here by hand (not with the codec under test): encoding → (channel order
+# applied to an RGB/mono array, little-endian dtype).
+_WIRE = {
+    "rgb8": (None, "u1"), "bgr8": ("bgr", "u1"), "mono8": (None, "u1"),
+    "mono16": (None, "<u2"), "16UC1": (None, "<u2"), "32FC1": (None, "<f4"),
+}
+
+
+def image_msg(array: np.ndarray, encoding: str, stamp_ns: int, frame_id: str):
+    """A sensor_msgs/Image as a camera driver would send it (little-endian, unpadded rows)."""
+    from sensor_msgs.msg import Image
+    from std_msgs.msg import Header
+
+    order, dtype = _WIRE[encoding]
+    a = np.asarray(array)
+    if order == "bgr":
+        a = a[..., ::-1]
+    payload = np.ascontiguousarray(a.astype(dtype))
+    h, w = a.shape[:2]
+    msg = Image(header=Header(stamp=stamp_of(stamp_ns), frame_id=frame_id), height=h, width=w,
+                encoding=encoding, is_bigendian=0, step=payload.nbytes // h)
+    msg.data = payload.tobytes()
+    return msg
+
+
+# --------------------------------------------------------------------------- test-side node
+class RosIO:
+    """A test-side rclpy node in its own context: camera-like publishers, output recorders.
+
+    ``ns``: namespace the node under test subscribes in (its ``rgb/image_raw`` resolves to
+    ``<ns>/rgb/image_raw``); ``node_fqn``: the node's fully qualified name (``<ns>/sccosf``);
+    ``rgb_topic``/``thermal_topic``: publish there instead (the node remaps onto them).
+    """
+
+    def __init__(
+        self,
+        ns: str,
+        node_fqn: str | None = None,
+        rgb_topic: str | None = None,
+        thermal_topic: str | None = None,
+    ) -> None:
+        import rclpy
+        from diagnostic_msgs.msg import DiagnosticArray
+        from rclpy.context import Context
+        from rclpy.executors import SingleThreadedExecutor
+        from rclpy.qos import QoSProfile, ReliabilityPolicy, qos_profile_sensor_data
+        from sensor_msgs.msg import Image
+
+        self.ns = ns.rstrip("/")
+        self.node_fqn = node_fqn or f"{self.ns}/sccosf"
+        self.ctx = Context()
+        rclpy.init(context=self.ctx)
+        self.node = rclpy.create_node("sccosf_test_io", context=self.ctx)
+        # Camera drivers publish best effort (sensor data QoS).
+        self.rgb_pub = self.node.create_publisher(
+            Image, rgb_topic or f"{self.ns}/rgb/image_raw", qos_profile_sensor_data)
+        self.thermal_pub = self.node.create_publisher(
+            Image, thermal_topic or f"{self.ns}/thermal/image_raw", qos_profile_sensor_data)
+        self.lock = threading.RLock()  # wait_for conditions may call locked helpers
+        self.outputs: dict[str, list] = defaultdict(list)
+        self.received_at: dict[str, list[float]] = defaultdict(list)
+        self.diagnostics: list = []
+        rel = QoSProfile(depth=50, reliability=ReliabilityPolicy.RELIABLE)
+        for name in OUTPUTS:
+            self.node.create_subscription(
+                Image, f"{self.node_fqn}/{name}", lambda m, n=name: self._record(n, m), rel)
+        self.node.create_subscription(
+            DiagnosticArray, "/diagnostics", self._on_diag, QoSProfile(depth=50))
+        self.executor = SingleThreadedExecutor(context=self.ctx)
+        self.executor.add_node(self.node)
+        self._thread = threading.Thread(target=self._spin, daemon=True)
+        self._thread.start()
+
+    def _spin(self) -> None:
+        from rclpy.executors import ExternalShutdownException
+
+        try:
+            while self.ctx.ok():
+                self.executor.spin_once(timeout_sec=0.05)
+        except (ExternalShutdownException, Exception):
+            pass
+
+    def _record(self, name: str, msg) -> None:
+        with self.lock:
+            self.outputs[name].append(msg)
+            self.received_at[name].append(time.monotonic())
+
+    def _on_diag(self, msg) -> None:
+        if any(s.name.startswith(f"{self.node_fqn}: ") for s in msg.status):
+            with self.lock:
+                self.diagnostics.append(msg)
+
+    # ------------------------------------------------------------------ helpers
+    def publish_pair(self, rgb_msg, thermal_msg) -> None:
+        self.rgb_pub.publish(rgb_msg)
+        self.thermal_pub.publish(thermal_msg)
+
+    def wait_for(self, cond, timeout: float, what: str = "condition"):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self.lock:
+                got = cond()
+            if got:
+                return got
+            time.sleep(0.02)
+        raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+
+    def wait_subscribed(self, timeout: float = 30.0) -> None:
+        self.wait_for(
+            lambda: self.rgb_pub.get_subscription_count() > 0
+            and self.thermal_pub.get_subscription_count() > 0,
+            timeout, "the node to subscribe to the camera topics")
+
+    def status_values(self, suffix: str) -> dict[str, str] | None:
+        """Key/values of the newest ``<node>: <suffix>`` status (None before the first)."""
+        with self.lock:
+            return self._status_values(suffix)
+
+    def _status_values(self, suffix: str):
+        for msg in reversed(self.diagnostics):
+            for st in msg.status:
+                if st.name == f"{self.node_fqn}: {suffix}":
+                    return {kv.key: kv.value for kv in st.values}
+        return None
+
+    def latest_status(self, suffix: str):
+        with self.lock:
+            for msg in reversed(self.diagnostics):
+                for st in msg.status:
+                    if st.name == f"{self.node_fqn}: {suffix}":
+                        return st
+        return None
+
+    def counter(self, suffix: str, key: str) -> int:
+        vals = self.status_values(suffix)
+        return int(vals[key]) if vals else 0
+
+    def wait_counter_above(self, suffix: str, key: str, value: int, timeout: float) -> int:
+        def cond():
+            vals = self._status_values(suffix)
+            return vals is not None and int(vals[key]) > value and int(vals[key])
+
+        return self.wait_for(cond, timeout, f"{suffix}/{key} > {value}")
+
+    def outputs_for(self, stamp_ns: int) -> dict[str, object]:
+        with self.lock:
+            return {n: m for n in OUTPUTS for m in self.outputs[n]
+                    if ns_of(m.header.stamp) == stamp_ns}
+
+    def close(self) -> None:
+        import rclpy
+
+        if self.ctx.ok():
+            rclpy.shutdown(context=self.ctx)
+        self._thread.join(5)
+        self.executor.shutdown(timeout_sec=1.0)
+        self.node.destroy_node()

@@ -1,0 +1,89 @@
+"""NodeStats figures and their /diagnostics form; label_info JSON."""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+
+import pytest
+
+from sccosf_ros.classes import MFNET_CLASSES, MFNET_PALETTE
+from sccosf_ros.ros.diagnostics import NodeStats, stall_messages
+from sccosf_ros.ros.label_info import label_info_json, parse_label_info
+
+
+def test_latency_percentiles_and_window():
+    s = NodeStats(window=100)
+    for v in range(1, 201):  # only the last 100 (101..200) stay
+        s.latency("inference", float(v))
+    lat = s.snapshot().latency_ms["inference"]
+    assert lat["n"] == 100 and lat["max"] == 200.0
+    assert lat["p50"] == pytest.approx(150.5) and lat["p95"] == pytest.approx(195.05)
+    assert math.isnan(s.snapshot().latency_ms["e2e_age"]["p50"])  # no samples yet
+
+
+def test_stall_detection():
+    s = NodeStats()
+    snap = s.snapshot()
+    assert stall_messages(snap, stall_timeout=10.0) == []  # just started
+    snap.uptime_s = 11.0
+    assert stall_messages(snap, 10.0) == [
+        "no rgb image received in 11.0 s since start",
+        "no thermal image received in 11.0 s since start",
+    ]
+    s.arrived("rgb")
+    s.arrived("thermal")
+    time.sleep(0.06)
+    s.arrived("rgb")
+    msgs = stall_messages(s.snapshot(), stall_timeout=0.05)
+    assert len(msgs) == 1 and msgs[0].startswith("thermal stream stalled")
+
+
+@pytest.mark.ros
+def test_diagnostic_array_levels_and_keys():
+    from diagnostic_msgs.msg import DiagnosticStatus
+
+    from sccosf_ros.ros.diagnostics import diagnostic_array, values_of
+
+    s = NodeStats()
+    s.arrived("rgb")
+    s.arrived("thermal")
+    s.count("synced_pairs", 3)
+    s.count("processed", 2)
+    s.count("dropped_busy", 1)
+    s.latency("inference", 10.0)
+    s.latency("e2e_age", 12.0)
+    first = s.snapshot()
+    arr = diagnostic_array(first, None, node_name="/ns/sccosf", hardware_id="cpu",
+                           stall_timeout=5.0)
+    assert [st.name for st in arr.status] == [
+        "/ns/sccosf: inputs", "/ns/sccosf: inference", "/ns/sccosf: input quality"]
+    assert all(st.level == DiagnosticStatus.OK for st in arr.status)
+    inf = values_of(arr, "inference")
+    assert (inf["synced_pairs"], inf["processed"], inf["dropped_busy"]) == ("3", "2", "1")
+    assert float(inf["inference_p50_ms"]) == 10.0 and float(inf["e2e_age_p95_ms"]) == 12.0
+    s.malformed("malformed_rgb", "RGB image rejected: truncated")
+    s.count("inference_errors")
+    arr = diagnostic_array(s.snapshot(), first, node_name="n", hardware_id="cpu",
+                           stall_timeout=5.0)
+    quality = arr.status[2]
+    assert quality.level == DiagnosticStatus.WARN and "truncated" in quality.message
+    assert values_of(arr, "input quality")["malformed_rgb"] == "1"
+    assert arr.status[1].level == DiagnosticStatus.WARN  # a model failure since last report
+    # Nothing new since the previous report: back to OK.
+    again = diagnostic_array(s.snapshot(), s.snapshot(), node_name="n", hardware_id="cpu",
+                             stall_timeout=5.0)
+    assert again.status[2].level == DiagnosticStatus.OK
+
+
+def test_label_info_json_roundtrip():
+    text = label_info_json(MFNET_CLASSES, MFNET_PALETTE, "mfnet")
+    d = parse_label_info(text)
+    assert d["dataset"] == "mfnet" and d["ignore_index"] == 255
+    assert [c["name"] for c in d["classes"]] == list(MFNET_CLASSES)
+    assert d["classes"][1] == {"id": 1, "name": "car", "color": [64, 0, 128]}
+    with pytest.raises(ValueError):
+        parse_label_info(json.dumps({"classes": []}))
+    with pytest.raises(ValueError):
+        label_info_json(MFNET_CLASSES, MFNET_PALETTE[:3])

@@ -1,0 +1,98 @@
+"""Node options that change how a pair is read: homography registration, NaN policy, outputs
+switched off (in-process node, real DDS, the bench's TrivialModel through the real Predictor)."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+from node_harness import RosIO, image_msg, ns_of, scene
+
+pytestmark = pytest.mark.ros
+
+
+def _send_until(io: RosIO, make_pair, cond, timeout: float = 20.0):
+    """Publish pairs from make_pair(stamp) until cond() holds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        t = time.time_ns()
+        io.publish_pair(*make_pair(t))
+        end = time.monotonic() + 1.0
+        while time.monotonic() < end:
+            with io.lock:
+                if cond():
+                    return t
+            time.sleep(0.02)
+    raise AssertionError("condition never held")
+
+
+def test_homography_registers_a_smaller_thermal_image(start_node, ros_io_factory):
+    from sccosf_ros.bench.node import trivial_predictor
+
+    ns = "/t_reg"
+    # Thermal 24x32 → RGB 48x64: thermal pixel (u, v) lands on RGB (2u, 2v).
+    node = start_node(ns, trivial_predictor(),
+                      **{"registration.homography": [2.0, 0.0, 0.0, 0.0, 2.0, 0.0, 0.0, 0.0, 1.0]})
+    io = ros_io_factory(ns)
+    io.wait_subscribed()
+    rgb, _ = scene(1)
+    thermal = np.full((24, 32), 8000, np.uint16)
+
+    def pair(t):
+        return (image_msg(rgb, "rgb8", t, "rgb"), image_msg(thermal, "mono16", t, "thermal"))
+
+    _send_until(io, pair, lambda: io.outputs["fused"])
+    fused = io.outputs["fused"][-1]
+    assert (fused.height, fused.width) == (48, 64)
+    assert node.stats.snapshot().counters["size_mismatch"] == 0
+
+
+def test_nan_policy_reject_counts_the_pair_as_malformed(start_node, ros_io_factory):
+    from sccosf_ros.bench.node import trivial_predictor
+
+    ns = "/t_nan"
+    node = start_node(ns, trivial_predictor(), **{"thermal.nan_policy": "reject"})
+    io = ros_io_factory(ns)
+    io.wait_subscribed()
+    rgb, thermal16 = scene(2)
+    bad = thermal16.astype(np.float32)
+    bad[5, 5] = np.nan
+
+    def nan_pair(t):
+        return (image_msg(rgb, "rgb8", t, "rgb"), image_msg(bad, "32FC1", t, "thermal"))
+
+    def good_pair(t):
+        return (image_msg(rgb, "rgb8", t, "rgb"),
+                image_msg(thermal16.astype(np.float32), "32FC1", t, "thermal"))
+
+    _send_until(io, nan_pair,
+                lambda: node.stats.snapshot().counters["thermal_nan_rejected"] > 0)
+    c = node.stats.snapshot().counters
+    assert c["malformed"] >= 1 and c["thermal_nan_frames"] == 0
+    with io.lock:
+        assert not io.outputs["fused"]  # rejected pairs produce nothing
+    t = _send_until(io, good_pair, lambda: io.outputs["fused"])
+    with io.lock:
+        assert ns_of(io.outputs["fused"][-1].header.stamp) <= t
+
+
+def test_disabled_outputs_are_not_advertised(start_node, ros_io_factory):
+    from sccosf_ros.bench.node import trivial_predictor
+
+    ns = "/t_pub"
+    node = start_node(ns, trivial_predictor(),
+                      **{"publish.overlay": False, "publish.fused": False})
+    assert set(node.pubs) == {"segmentation", "segmentation_color"}
+    io = ros_io_factory(ns)
+    io.wait_subscribed()
+    rgb, thermal = scene(3)
+
+    def pair(t):
+        return (image_msg(rgb, "bgr8", t, "rgb"), image_msg(thermal, "mono16", t, "thermal"))
+
+    _send_until(io, pair, lambda: io.outputs["segmentation"])
+    time.sleep(0.3)
+    with io.lock:
+        assert not io.outputs["overlay"] and not io.outputs["fused"]
+        assert io.outputs["segmentation_color"]
