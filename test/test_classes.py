@@ -46,3 +46,23 @@ def test_overlay_blends_only_labelled_pixels():
 def test_default_palette_is_deterministic():
     assert default_palette(5) == default_palette(5)
     assert len(default_palette(5)) == 5 and default_palette(5)[0] == (0, 0, 0)
+
+
+@pytest.mark.parametrize("palette", [MFNET_PALETTE, FMB_PALETTE])
+@pytest.mark.parametrize("alpha", [0.0, 0.3, 0.65, 1.0])
+def test_overlay_matches_the_blend_formula(palette, alpha):
+    """The OpenCV overlay equals (1-α)·rgb + α·colour on labelled pixels (±1 rounding)."""
+    rng = np.random.default_rng(int(alpha * 100))
+    rgb = rng.integers(0, 256, (37, 53, 3), dtype=np.uint8)
+    labels = rng.integers(0, len(palette), (37, 53), dtype=np.uint8)
+    labels[:3] = 255
+    color = np.asarray(palette, np.float64)[np.minimum(labels, len(palette) - 1)]
+    want = (1 - alpha) * rgb + alpha * color
+    keep = (labels == 0) | (labels == 255)
+    want[keep] = rgb[keep]
+    got = overlay(rgb, labels, palette, alpha)
+    assert np.abs(got.astype(float) - want).max() <= 1.0
+    np.testing.assert_array_equal(got[keep], rgb[keep])
+    np.testing.assert_array_equal(
+        overlay(rgb, labels, palette, alpha, color=colorize(labels, palette)), got
+    )

@@ -48,6 +48,7 @@ def test_colcon_build_installs_executables_and_share_files(tmp_path):
         "share/sccosf_ros/launch/sccosf.launch.py",
         "share/sccosf_ros/config/sccosf.yaml",
         "share/sccosf_ros/config/sccosf.rviz",
+        "share/sccosf_ros/config/fastdds_large_images.xml",
         "share/sccosf_ros/package.xml",
         "share/ament_index/resource_index/packages/sccosf_ros",
     ):
@@ -63,3 +64,15 @@ def test_colcon_build_installs_executables_and_share_files(tmp_path):
     )
     assert out.returncode == 0, out.stderr
     assert "bag-eval" in out.stdout
+
+
+def test_fastdds_profile_gives_shared_memory_room_for_camera_images():
+    import xml.etree.ElementTree as ET
+
+    ns = {"f": "http://www.eprosima.com/XMLSchemas/fastRTPS_Profiles"}
+    root = ET.parse(REPO / "config" / "fastdds_large_images.xml").getroot()
+    shm = [t for t in root.iterfind(".//f:transport_descriptor", ns)
+           if t.findtext("f:type", namespaces=ns) == "SHM"]
+    assert shm and int(shm[0].findtext("f:segment_size", namespaces=ns)) >= 4 * 640 * 480 * 3
+    participant = root.find("f:participant", ns)
+    assert participant.get("is_default_profile") == "true"

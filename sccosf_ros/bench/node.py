@@ -151,10 +151,9 @@ def bench_overhead(args, ckpt: Path) -> dict[str, dict[str, float]]:
     from rclpy.qos import QoSProfile, ReliabilityPolicy
     from sensor_msgs.msg import Image
 
-    from sccosf_ros.classes import MFNET_PALETTE
+    from sccosf_ros.classes import MFNET_PALETTE, colorize, overlay
     from sccosf_ros.inference import Predictor
     from sccosf_ros.ros.image_codec import decode_rgb, decode_thermal, encode_image
-    from sccosf_ros.ros.node import Painter
     from sccosf_ros.ros.sync import ApproximateTimeSynchronizer, SimpleFilter
 
     h, w = args.height, args.width
@@ -184,7 +183,6 @@ def bench_overhead(args, ckpt: Path) -> dict[str, dict[str, float]]:
     while any(p.get_subscription_count() == 0 for p in pubs) and time.monotonic() < deadline:
         time.sleep(0.05)
 
-    painter = Painter(MFNET_PALETTE, 0.5)
     inputs = [SimpleFilter(), SimpleFilter()]
     sync = ApproximateTimeSynchronizer(inputs, 10, 0.05)
     synced = []
@@ -205,8 +203,8 @@ def bench_overhead(args, ckpt: Path) -> dict[str, dict[str, float]]:
         t2 = time.perf_counter()
         pred = trivial.predict(d_rgb, d_th)
         t3 = time.perf_counter()
-        color = painter.colorize(pred.labels)
-        over = painter.overlay(d_rgb, pred.labels, color)
+        color = colorize(pred.labels, MFNET_PALETTE)
+        over = overlay(d_rgb, pred.labels, MFNET_PALETTE, 0.5, color=color)
         t4 = time.perf_counter()
         out = [encode_image(pred.fused, "rgb8", header=a.header),
                encode_image(pred.labels, "mono8", header=a.header),
@@ -444,7 +442,8 @@ def run(args: argparse.Namespace) -> int:
             print("   Inputs were lost before the node ('rgb in'/'th in' < 'sent'): Fast DDS "
                   "sends best-effort images larger than its 512 KB shared-memory segment as UDP "
                   "fragments, which a busy host drops. Use a Fast DDS profile with a larger SHM "
-                  "segment_size (FASTDDS_DEFAULT_PROFILES_FILE) or --input-reliability reliable.")
+                  "segment_size (FASTDDS_DEFAULT_PROFILES_FILE=config/fastdds_large_images.xml) "
+                  "or --input-reliability reliable.")
     return 0
 
 
