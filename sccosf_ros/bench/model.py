@@ -1,0 +1,258 @@
+"""``sccosf bench model``: parameters, FLOPs and CPU latency per preset, and the selective scan.
+
+FLOPs are counted with ``torch.utils.flop_counter.FlopCounterMode`` on the meta device (shapes
+only, no arithmetic), which counts matrix multiplies and convolutions (depthwise included) as
+2 FLOPs per multiply-accumulate. The paper's Table 3, like most segmentation papers, reports
+multiply-accumulates as "FLOPs"; the table shows both (``GMAC`` = paper convention,
+``GFLOP`` = 2 × GMAC). The counter does NOT see elementwise work: activations, norms, softmax,
+gating products, pooling, interpolation, padding, and the selective scan, which is a custom op
+(a chunked PyTorch scan or the mamba-ssm kernel). For the scan an analytic count is added
+separately (mamba-ssm's reference: 9·b·d·n·l + b·d·l FLOPs per call), summed over every S6
+unit via forward hooks.
+
+Latency: median wall time of ``--runs`` forwards (after ``--warmup``) of one RGB + thermal pair
+at ``--size`` under ``torch.inference_mode`` with ``--threads`` intra-op threads. On a shared
+machine these figures are noisy: the process CPU time per forward is reported next to them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import resource
+import statistics
+import time
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch.utils.flop_counter import FlopCounterMode
+
+from sccosf_ros.model import PRESETS, build_model
+from sccosf_ros.model.s6 import S6
+
+PAPER_PARAMS_M = 139.62  # paper Table 3
+PAPER_GFLOPS = 304.52  # paper Table 3, at 600×800 (multiply-accumulates)
+PAPER_SIZE = (600, 800)
+
+
+def _size(text: str) -> tuple[int, int]:
+    try:
+        h, w = (int(v) for v in text.lower().split("x"))
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(f"size must be HxW, e.g. 480x640, got {text!r}") from e
+    if h < 1 or w < 1:
+        raise argparse.ArgumentTypeError(f"size must be positive, got {text!r}")
+    return h, w
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--presets", default="nano,tiny,paper",
+        help="comma-separated presets to count (default: nano,tiny,paper)",
+    )
+    parser.add_argument(
+        "--latency-presets", default="nano,tiny",
+        help="presets to time on CPU (default nano,tiny; add paper for the slow big one)",
+    )
+    parser.add_argument("--size", type=_size, default=(480, 640), help="latency input HxW")
+    parser.add_argument(
+        "--flops-size", type=_size, default=PAPER_SIZE,
+        help="FLOP-count input HxW (default 600x800 as in the paper's Table 3)",
+    )
+    parser.add_argument("--threads", type=int, default=2, help="torch CPU threads (default 2)")
+    parser.add_argument("--runs", type=int, default=5, help="timed forwards per preset")
+    parser.add_argument("--warmup", type=int, default=1, help="untimed forwards first")
+    parser.add_argument("--num-classes", type=int, default=9)
+    parser.add_argument("--skip-scan", action="store_true", help="skip the selective-scan table")
+    parser.add_argument(
+        "--scan-args", default="",
+        help="extra arguments for the selective-scan table (see `sccosf bench scan --help`)",
+    )
+    parser.add_argument("--json", type=Path, default=None, help="write all results to this file")
+
+
+# --------------------------------------------------------------------------- counting
+def count_params(model: torch.nn.Module) -> dict[str, float]:
+    """Parameters in millions, total and per part."""
+    def millions(m: torch.nn.Module | None) -> float:
+        return 0.0 if m is None else sum(p.numel() for p in m.parameters()) / 1e6
+
+    return {
+        "total": millions(model),
+        "encoder": millions(model.encoder),
+        "sc_cfm": millions(model.fusion),
+        "icrm": millions(model.seg_head),
+        "reaw": millions(model.fusion_head),
+    }
+
+
+def count_flops(preset: str, size: tuple[int, int], num_classes: int = 9) -> dict[str, float]:
+    """GMACs (conv + matmul, by part) and analytic selective-scan GFLOPs for one pair."""
+    with torch.device("meta"):
+        model = build_model(preset, num_classes=num_classes).eval()
+    scan_flops = [0]
+
+    def hook(mod: S6, args: tuple, _out: Any) -> None:
+        u = args[0]  # (B,k,d,L)
+        scan_flops[0] += mod.scan_flops(u.shape[0], u.shape[-1])
+
+    handles = [m.register_forward_hook(hook) for m in model.modules() if isinstance(m, S6)]
+    rgb = torch.zeros(1, 3, *size, device="meta")
+    thermal = torch.zeros(1, 1, *size, device="meta")
+    with torch.no_grad(), FlopCounterMode(display=False, depth=2) as counter:
+        model(rgb, thermal)
+    for h in handles:
+        h.remove()
+    by_module = counter.get_flop_counts()
+
+    def gmac(name: str) -> float:
+        if name in by_module:
+            return sum(by_module[name].values()) / 2e9
+        # a ModuleList is never called itself: sum its direct children
+        depth = name.count(".") + 1
+        return sum(
+            sum(v.values()) for k, v in by_module.items()
+            if k.startswith(name + ".") and k.count(".") == depth
+        ) / 2e9
+
+    total = counter.get_total_flops() / 2e9
+    return {
+        "gmac": total,
+        "gmac_encoder": gmac("SCCoSF.encoder"),
+        "gmac_sc_cfm": gmac("SCCoSF.fusion"),
+        "gmac_icrm": gmac("SCCoSF.seg_head"),
+        "gmac_reaw": gmac("SCCoSF.fusion_head"),
+        "gflop": 2 * total,
+        "scan_gflop": scan_flops[0] / 1e9,
+    }
+
+
+def time_forward(
+    preset: str, size: tuple[int, int], runs: int, warmup: int, num_classes: int = 9
+) -> dict[str, float]:
+    """Median/min wall ms and mean CPU ms per forward of one pair, peak RSS in MiB."""
+    torch.manual_seed(0)
+    model = build_model(preset, num_classes=num_classes).eval()
+    rgb = torch.rand(1, 3, *size)
+    thermal = torch.rand(1, 1, *size)
+    walls, cpus = [], []
+    with torch.inference_mode():
+        for i in range(warmup + runs):
+            t0, c0 = time.perf_counter(), time.process_time()
+            model(rgb, thermal)
+            if i >= warmup:
+                walls.append((time.perf_counter() - t0) * 1e3)
+                cpus.append((time.process_time() - c0) * 1e3)
+            print(f"  {preset}: run {i + 1}/{warmup + runs} {walls[-1] if walls else 0:.0f} ms",
+                  flush=True)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB → MiB
+    return {
+        "median_ms": statistics.median(walls),
+        "min_ms": min(walls),
+        "cpu_ms": statistics.fmean(cpus),
+        "peak_rss_mib": peak,
+        "runs": runs,
+    }
+
+
+# --------------------------------------------------------------------------- report
+def _table(rows: list[list[str]], header: list[str]) -> str:
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+    line = "  ".join(h.rjust(w) for h, w in zip(header, widths, strict=True))
+    body = ["  ".join(c.rjust(w) for c, w in zip(r, widths, strict=True)) for r in rows]
+    return "\n".join([line, "-" * len(line), *body])
+
+
+def run(args: argparse.Namespace) -> int:
+    presets = [p for p in args.presets.split(",") if p]
+    timed = [p for p in args.latency_presets.split(",") if p]
+    unknown = sorted(set(presets + timed) - set(PRESETS))
+    if unknown:
+        print(f"unknown preset(s) {', '.join(unknown)}; valid: {', '.join(PRESETS)}")
+        return 2
+    if args.runs < 1 or args.threads < 1:
+        print("--runs and --threads must be ≥ 1")
+        return 2
+    torch.set_num_threads(args.threads)
+    fh, fw = args.flops_size
+    results: dict[str, Any] = {
+        "env": {
+            "torch": torch.__version__, "threads": args.threads, "machine": platform.machine(),
+            "processor": platform.processor() or platform.machine(),
+            "latency_size": list(args.size), "flops_size": [fh, fw],
+        },
+        "paper": {"params_m": PAPER_PARAMS_M, "gflops": PAPER_GFLOPS, "size": list(PAPER_SIZE)},
+        "presets": {},
+    }
+
+    print(f"counting parameters and FLOPs at {fh}x{fw} ...", flush=True)
+    for name in presets:
+        with torch.device("meta"):
+            params = count_params(build_model(name, num_classes=args.num_classes))
+        flops = count_flops(name, (fh, fw), args.num_classes)
+        results["presets"][name] = {"params_m": params, "flops": flops}
+
+    for name in timed:
+        print(f"timing {name} at {args.size[0]}x{args.size[1]}, {args.threads} threads ...",
+              flush=True)
+        results["presets"].setdefault(name, {})["latency"] = time_forward(
+            name, args.size, args.runs, args.warmup, args.num_classes
+        )
+
+    rows = []
+    for name in presets:
+        r = results["presets"][name]
+        p, f = r["params_m"], r["flops"]
+        rows.append([
+            name, f"{p['total']:.2f}", f"{p['encoder']:.2f}", f"{p['sc_cfm']:.2f}",
+            f"{p['icrm']:.2f}", f"{p['reaw']:.2f}", f"{f['gmac']:.2f}",
+            f"{f['gflop']:.2f}", f"{f['scan_gflop']:.2f}", f"{f['gflop'] + f['scan_gflop']:.2f}",
+        ])
+    rows.append([
+        "paper T3", f"{PAPER_PARAMS_M:.2f}", "87.6", "", "", "", f"{PAPER_GFLOPS:.2f}", "", "", ""
+    ])
+    print()
+    print(f"Parameters (M) and FLOPs at {fh}x{fw}: GMAC = conv+matmul multiply-accumulates "
+          "(the paper's 'FLOPs'), GFLOP = 2×GMAC, scan = analytic selective-scan FLOPs; "
+          "elementwise ops are not counted")
+    print(_table(rows, ["preset", "params", "encoder", "Sc-CFM", "ICRM", "ReAW", "GMAC",
+                        "GFLOP", "scan GFLOP", "GFLOP+scan"]))
+    if "paper" in presets:
+        r = results["presets"]["paper"]
+        dp = r["params_m"]["total"] / PAPER_PARAMS_M - 1
+        df = r["flops"]["gmac"] / PAPER_GFLOPS - 1
+        print(f"paper preset vs Table 3: params {dp:+.1%}, FLOPs (GMAC) {df:+.1%}")
+
+    if timed:
+        print()
+        print(f"CPU latency per RGB+thermal pair at {args.size[0]}x{args.size[1]}, "
+              f"{args.threads} threads (shared machines are noisy; CPU ms = process CPU time)")
+        lrows = []
+        base = results["presets"][timed[0]]["latency"]["median_ms"]
+        for name in timed:
+            lat = results["presets"][name]["latency"]
+            lrows.append([
+                name, f"{lat['median_ms']:.1f}", f"{lat['min_ms']:.1f}", f"{lat['cpu_ms']:.1f}",
+                f"{lat['median_ms'] / base:.2f}x", f"{lat['peak_rss_mib']:.0f}",
+            ])
+        print(_table(lrows, ["preset", "median ms", "min ms", "CPU ms",
+                             f"vs {timed[0]}", "peak RSS MiB"]))
+        if "nano" in timed:
+            med = results["presets"]["nano"]["latency"]["median_ms"]
+            verdict = "meets" if med <= 200 else "misses"
+            print(f"nano target ≤ 200 ms per pair: {verdict} ({med:.1f} ms median)")
+
+    if not args.skip_scan:
+        from sccosf_ros.bench.scan import bench_scan
+
+        print()
+        scan_argv = args.scan_args.split() if args.scan_args else []
+        results["scan"] = bench_scan(threads=args.threads, argv=scan_argv)
+
+    if args.json is not None:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(results, indent=2))
+        print(f"\nwrote {args.json}")
+    return 0

@@ -1,0 +1,87 @@
+"""ReAW: Region-adaptive Weighted reconstruction decoder (paper §3.2.3).
+
+The fusion head. For every stage's fused map F_i, ``l`` region branches of different kernel
+sizes ``e_j(F_i) = ReLU(BN(Conv_kj(F_i)))`` are weighted by
+``λ = softmax(Linear(ReLU(Linear(GAP(F_i)))))`` and summed: ``B_i = Σ_j λ_j e_j(F_i)``.
+The B_i are upsampled and summed into the multi-scale fusion result, which is upsampled to the
+input size, concatenated with the source images (RGB + thermal) and reconstructed by two 3×3
+convs with an activation between; a sigmoid puts the fused RGB image in [0, 1].
+
+Cost choice: the B_i are summed at 1/4 scale and upsampled to full size once (bilinear
+upsampling is linear, so this equals summing full-size maps up to interpolation rounding);
+only the two reconstruction convs run at full resolution.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+
+class RegionWeighting(nn.Module):
+    """F_i (B,C,h,w) → B_i (B,width,h,w): softmax-weighted sum of multi-kernel region branches."""
+
+    def __init__(
+        self, channels: int, width: int, kernel_sizes: Sequence[int] = (1, 3, 5),
+        reduction: int = 4,
+    ) -> None:
+        super().__init__()
+        self.branches = nn.ModuleList(
+            nn.Sequential(
+                nn.Conv2d(channels, width, k, padding=k // 2, bias=False),
+                nn.BatchNorm2d(width),
+                nn.ReLU(inplace=True),
+            )
+            for k in kernel_sizes
+        )
+        hidden = max(8, channels // reduction)
+        self.weights = nn.Sequential(
+            nn.Linear(channels, hidden), nn.ReLU(inplace=True),
+            nn.Linear(hidden, len(kernel_sizes)),
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        lam = torch.softmax(self.weights(x.mean(dim=(2, 3))), dim=1)  # (B,l)
+        out = None
+        for j, branch in enumerate(self.branches):
+            term = lam[:, j, None, None, None] * branch(x)
+            out = term if out is None else out + term
+        return out
+
+
+class ReAW(nn.Module):
+    """Fused maps [F_1..F_4] + source images → fused RGB image (B,3,H,W) in [0,1]."""
+
+    def __init__(
+        self,
+        in_channels: Sequence[int],
+        width: int = 16,
+        kernel_sizes: Sequence[int] = (1, 3, 5),
+        recon_width: int = 16,
+    ) -> None:
+        super().__init__()
+        self.regions = nn.ModuleList(
+            RegionWeighting(c, width, kernel_sizes) for c in in_channels
+        )
+        self.recon = nn.Sequential(
+            nn.Conv2d(width + 4, recon_width, 3, padding=1),  # + RGB (3) + thermal (1)
+            nn.LeakyReLU(0.2, inplace=True),
+            nn.Conv2d(recon_width, 3, 3, padding=1),
+        )
+
+    def forward(
+        self, feats: Sequence[torch.Tensor], rgb: torch.Tensor, thermal: torch.Tensor
+    ) -> torch.Tensor:
+        size0 = feats[0].shape[-2:]
+        fused = None
+        for f, region in zip(feats, self.regions, strict=True):
+            b = region(f)
+            if b.shape[-2:] != size0:
+                b = F.interpolate(b, size=size0, mode="bilinear", align_corners=False)
+            fused = b if fused is None else fused + b
+        fused = F.interpolate(fused, size=rgb.shape[-2:], mode="bilinear", align_corners=False)
+        x = torch.cat((fused, rgb, thermal), dim=1)
+        return torch.sigmoid(self.recon(x))
