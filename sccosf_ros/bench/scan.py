@@ -1,0 +1,277 @@
+"""``sccosf bench scan``: the selective scan, our PyTorch path against the alternatives.
+
+Times the forward pass and forward+backward of one mamba-style selective scan
+(``selective_scan(u, delta, A, B, C, D, delta_softplus=True)``, default b=2, d=192, n=16,
+L ∈ {4096, 19200}: stage 1 of a 480×640 input) with
+
+* ``torch``     — our chunked PyTorch path with its hand-written backward (``ssm.py``);
+* ``mambapy``   — the ``mambapy`` package's Blelloch ``pscan`` through autograd, used the
+  way mambapy's ``selective_scan`` uses it (states (b, L, d, n), L padded to a power of 2);
+* ``sequential``— ``selective_scan_ref``, a Python loop over L through autograd; for long L
+  it is timed on a prefix and extrapolated linearly (its cost per step is constant), which
+  the table marks with ``*``;
+* ``mamba_ssm`` — mamba-ssm's CUDA kernel, only with ``--device cuda`` and the package.
+
+Each figure is the median of ``--repeats`` timed calls after one warm-up call (calls that
+take over 2 s count their first call as a sample instead of warming up); the JSON also has
+the minimum and every sample, which tell more on a busy machine. Ratios are
+``other / torch`` (medians) in the same run, so ">1×" means our path is faster.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+
+from sccosf_ros.model.ssm import mamba_ssm_available, selective_scan, selective_scan_ref
+
+METHODS = ("torch", "mambapy", "sequential", "mamba_ssm")
+DEFAULT_SIZES = ((2, 192, 16, 4096), (2, 192, 16, 19200))
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--lengths", type=int, nargs="+", default=[4096, 19200],
+                        help="sequence lengths L (default: 4096 19200)")
+    parser.add_argument("--batch", type=int, default=2, help="batch b (default 2)")
+    parser.add_argument("--dim", type=int, default=192, help="channels d (default 192)")
+    parser.add_argument("--state", type=int, default=16, help="state size n (default 16)")
+    parser.add_argument("--threads", type=int, default=2, help="torch CPU threads (default 2)")
+    parser.add_argument("--repeats", type=int, default=3, help="timed calls per figure (median)")
+    parser.add_argument("--methods", nargs="+", choices=METHODS, default=list(METHODS),
+                        help="what to time (default: all; mamba_ssm only runs on CUDA)")
+    parser.add_argument("--seq-prefix", type=int, default=512,
+                        help="time the sequential reference on at most this many steps and "
+                             "extrapolate linearly (default 512; 0 = full length)")
+    parser.add_argument("--device", default="cpu", help="cpu | cuda (default cpu)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--json", type=Path, default=None, help="also write the rows as JSON")
+
+
+def _inputs(b: int, d: int, n: int, length: int, device: str, seed: int) -> dict:
+    """Mamba-like inputs: dt in softplus range, A = -[1..n] (S4D-real), unit D."""
+    gen = torch.Generator().manual_seed(seed)
+
+    def rnd(*shape: int, scale: float = 1.0) -> torch.Tensor:
+        return (torch.randn(*shape, generator=gen) * scale).to(device)
+
+    return {
+        "u": rnd(b, d, length),
+        "delta": rnd(b, d, length, scale=0.5) - 4.0,  # softplus → dt ≈ 0.02
+        "A": -torch.arange(1, n + 1, dtype=torch.float32).repeat(d, 1).to(device),
+        "B": rnd(b, n, length),
+        "C": rnd(b, n, length),
+        "D": torch.ones(d, device=device),
+    }
+
+
+def _leaf(x: dict, grad: bool) -> dict:
+    return {k: v.detach().clone().requires_grad_(grad) for k, v in x.items()}
+
+
+def _run_ours(x: dict, backend: str) -> torch.Tensor:
+    return selective_scan(x["u"], x["delta"], x["A"], x["B"], x["C"], x["D"],
+                          delta_softplus=True, backend=backend)
+
+
+def _run_sequential(x: dict) -> torch.Tensor:
+    return selective_scan_ref(x["u"], x["delta"], x["A"], x["B"], x["C"], x["D"],
+                              delta_softplus=True)
+
+
+def _mambapy_pscan() -> Callable | None:
+    try:
+        from mambapy.pscan import pscan
+    except ImportError:
+        return None
+    return pscan
+
+
+def _run_mambapy(x: dict, pscan: Callable) -> torch.Tensor:
+    """mambapy's selective scan: (b, L, d) activations, pscan over (b, L, d, n) states."""
+    u, delta = x["u"].transpose(1, 2), F.softplus(x["delta"]).transpose(1, 2)  # (b,L,d)
+    B, C = x["B"].transpose(1, 2), x["C"].transpose(1, 2)  # (b,L,n)
+    dA = torch.exp(delta.unsqueeze(-1) * x["A"])  # (b,L,d,n)
+    BX = delta.unsqueeze(-1) * B.unsqueeze(2) * u.unsqueeze(-1)  # (b,L,d,n)
+    hs = pscan(dA, BX)
+    y = (hs @ C.unsqueeze(-1)).squeeze(3) + x["D"] * u  # (b,L,d)
+    return y.transpose(1, 2)
+
+
+def _time(fn: Callable[[dict], torch.Tensor], x: dict, backward: bool, repeats: int,
+          device: str) -> list[float]:
+    """Seconds of each timed call of fn (plus backward of sum(y) when asked)."""
+
+    def once() -> float:
+        inputs = _leaf(x, backward)
+        if device.startswith("cuda"):
+            torch.cuda.synchronize()
+        t0 = time.perf_counter()
+        if backward:
+            fn(inputs).sum().backward()
+        else:
+            with torch.no_grad():
+                fn(inputs)
+        if device.startswith("cuda"):
+            torch.cuda.synchronize()
+        return time.perf_counter() - t0
+
+    first = once()
+    samples = [first] if first > 2.0 else []
+    while len(samples) < repeats:
+        samples.append(once())
+    return samples
+
+
+def bench_scan(
+    sizes: Sequence[tuple[int, int, int, int]] | None = None,
+    *,
+    methods: Sequence[str] = METHODS,
+    threads: int | None = 2,
+    repeats: int = 3,
+    seq_prefix: int = 512,
+    device: str = "cpu",
+    seed: int = 0,
+    argv: Sequence[str] | None = None,
+    verbose: bool = True,
+) -> list[dict]:
+    """Time the selective-scan methods; returns one row per (method, size, pass).
+
+    sizes: (b, d, n, L) tuples (default b=2, d=192, n=16, L ∈ {4096, 19200}). ``argv``
+    (``sccosf bench scan`` options) overrides the keywords, which lets ``sccosf bench model``
+    pass them through. Rows: method, b, d, n, L, pass ("fwd" | "fwd+bwd"), ms (median),
+    min_ms, samples_ms, measured_L (< L when extrapolated), ratio (this method's ms / torch's
+    ms), note.
+    With ``verbose`` the table is printed.
+    """
+    if argv:
+        parser = argparse.ArgumentParser(prog="sccosf bench scan")
+        add_arguments(parser)
+        a = parser.parse_args(list(argv))
+        sizes = [(a.batch, a.dim, a.state, L) for L in a.lengths]
+        methods, threads, repeats = a.methods, a.threads, a.repeats
+        seq_prefix, device, seed = a.seq_prefix, a.device, a.seed
+    sizes = list(sizes or DEFAULT_SIZES)
+    if threads:
+        torch.set_num_threads(threads)
+    pscan = _mambapy_pscan() if "mambapy" in methods else None
+    notes: list[str] = []
+    if "mambapy" in methods and pscan is None:
+        notes.append("mambapy is not installed: its pscan column is empty (pip install mambapy)")
+    run_kernel = "mamba_ssm" in methods and device.startswith("cuda") and mamba_ssm_available()
+    if "mamba_ssm" in methods and not run_kernel:
+        notes.append("mamba_ssm kernel not timed (needs --device cuda and the mamba-ssm package)")
+
+    rows: list[dict] = []
+    tasks = []
+    for b, d, n, length in sizes:
+        for backward in (False, True):
+            for method in methods:
+                tasks.append((b, d, n, length, backward, method))
+    try:
+        from tqdm import tqdm
+
+        bar = tqdm(tasks, desc="bench scan", disable=not verbose, leave=False)
+    except ImportError:
+        bar = tasks
+    for b, d, n, length, backward, method in bar:
+        name = "fwd+bwd" if backward else "fwd"
+        if hasattr(bar, "set_postfix_str"):
+            bar.set_postfix_str(f"{method} L={length} {name}")
+        x = _inputs(b, d, n, length, device, seed)
+        measured, note = length, ""
+        if method == "torch":
+            secs = _time(lambda v: _run_ours(v, "torch"), x, backward, repeats, device)
+        elif method == "mamba_ssm":
+            if not run_kernel:
+                continue
+            secs = _time(lambda v: _run_ours(v, "mamba_ssm"), x, backward, repeats, device)
+        elif method == "mambapy":
+            if pscan is None:
+                continue
+            secs = _time(lambda v: _run_mambapy(v, pscan), x, backward, repeats, device)
+            if length & (length - 1):
+                note = f"pads L to {1 << (length - 1).bit_length()}"
+        else:  # sequential
+            if seq_prefix and length > seq_prefix:
+                measured = seq_prefix
+                x = _inputs(b, d, n, measured, device, seed)
+                note = f"timed on L={measured}, scaled ×{length / measured:.1f}"
+            secs = _time(_run_sequential, x, backward, max(1, min(repeats, 3)), device)
+            secs = [s * length / measured for s in secs]
+        rows.append({"method": method, "b": b, "d": d, "n": n, "L": length, "pass": name,
+                     "ms": statistics.median(secs) * 1e3, "min_ms": min(secs) * 1e3,
+                     "samples_ms": [s * 1e3 for s in secs], "measured_L": measured,
+                     "note": note})
+    for r in rows:
+        base = next((q["ms"] for q in rows if q["method"] == "torch" and q["L"] == r["L"]
+                     and q["pass"] == r["pass"] and (q["b"], q["d"], q["n"]) ==
+                     (r["b"], r["d"], r["n"])), None)
+        r["ratio"] = r["ms"] / base if base else None
+    if verbose:
+        print(format_table(rows, threads=torch.get_num_threads(), device=device))
+        for note in notes:
+            print(f"note: {note}")
+    return rows
+
+
+def format_table(rows: list[dict], threads: int, device: str) -> str:
+    """Fixed-width table: one line per (size, pass), ms per method and ratio vs torch."""
+    methods = [m for m in METHODS if any(r["method"] == m for r in rows)]
+    keys = []
+    for r in rows:
+        k = (r["b"], r["d"], r["n"], r["L"], r["pass"])
+        if k not in keys:
+            keys.append(k)
+    head = ["b", "d", "n", "L", "pass"] + [f"{m} ms" for m in methods]
+    head += [f"{m}/torch" for m in methods if m != "torch"]
+    lines = []
+    for k in keys:
+        cells = [str(v) for v in k]
+        by = {r["method"]: r for r in rows if (r["b"], r["d"], r["n"], r["L"], r["pass"]) == k}
+        for m in methods:
+            r = by.get(m)
+            star = "*" if r and r["measured_L"] < r["L"] else ""
+            cells.append(f"{r['ms']:.1f}{star}" if r else "-")
+        for m in methods:
+            if m == "torch":
+                continue
+            r = by.get(m)
+            cells.append(f"{r['ratio']:.1f}x" if r and r["ratio"] else "-")
+        lines.append(cells)
+    widths = [max(len(h), *(len(line[i]) for line in lines)) for i, h in enumerate(head)]
+    out = [f"selective scan, {device}, {threads} torch thread(s), "
+           f"torch {torch.__version__}, {platform.processor() or platform.machine()}"]
+    out.append("  ".join(h.rjust(w) for h, w in zip(head, widths, strict=True)))
+    out += ["  ".join(c.rjust(w) for c, w in zip(line, widths, strict=True)) for line in lines]
+    if any(r["measured_L"] < r["L"] for r in rows):
+        out.append("* sequential: timed on a prefix and extrapolated linearly to L")
+    for r in rows:
+        if r["method"] == "mambapy" and r["note"]:
+            out.append(f"mambapy {r['note']} (L={r['L']})")
+            break
+    return "\n".join(out)
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.device.startswith("cuda") and not torch.cuda.is_available():
+        print("error: --device cuda but CUDA is not available; use --device cpu")
+        return 2
+    sizes = [(args.batch, args.dim, args.state, L) for L in args.lengths]
+    rows = bench_scan(sizes, methods=args.methods, threads=args.threads, repeats=args.repeats,
+                      seq_prefix=args.seq_prefix, device=args.device, seed=args.seed)
+    if args.json is not None:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        meta = {"threads": args.threads, "repeats": args.repeats, "device": args.device,
+                "torch": torch.__version__, "cpu_count": os.cpu_count()}
+        args.json.write_text(json.dumps({"meta": meta, "rows": rows}, indent=2))
+        print(f"wrote {args.json}")
+    return 0
