@@ -11,6 +11,8 @@ import argparse
 import importlib
 import sys
 
+from sccosf_ros.runtime import passive_openmp
+
 # name → (module under sccosf_ros.commands, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
     "synth": ("synth", "write a synthetic RGB-thermal dataset in the MFNet or FMB layout"),
@@ -44,6 +46,7 @@ def build_parser(name: str) -> tuple[argparse.ArgumentParser, object]:
 
 
 def main(argv: list[str] | None = None) -> int:
+    passive_openmp()  # before any subcommand loads torch; inherited by the node it may start
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv or argv[0] not in COMMANDS:
         parser = _top_parser()

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from pathlib import Path
 
@@ -63,18 +62,7 @@ def thermal_norm_from_args(mode: str | None, rng: list[float] | None):
     return ThermalNorm(mode=mode)
 
 
-def passive_openmp() -> None:
-    """Let idle OpenMP workers sleep instead of spin (set before torch loads).
-
-    On a shared or busy CPU, spinning workers make torch's multi-threaded CPU kernels 10-100x
-    slower (measured here: nano at 48x64, 2 threads, load 6: 0.6-3 s per pair spinning,
-    35 ms passive). An explicit OMP_WAIT_POLICY in the environment wins.
-    """
-    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-
-
 def run(args: argparse.Namespace) -> int:
-    passive_openmp()
     from sccosf_ros.bag.bag_eval import BagEvalConfig, evaluate_bag
     from sccosf_ros.bag.bag_io import BagError
     from sccosf_ros.inference import CheckpointError

@@ -37,9 +37,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from sccosf_ros.commands.bag_eval import passive_openmp
-
-    passive_openmp()  # also inherited by the node subprocess
     from sccosf_ros.bag.bag_io import BagError
     from sccosf_ros.bag.demo import DemoConfig, DemoError, run_demo
     from sccosf_ros.inference import CheckpointError

@@ -52,6 +52,7 @@ from sccosf_ros.ros.diagnostics import NodeStats, diagnostic_array
 from sccosf_ros.ros.label_info import label_info_type, make_label_info_msg
 from sccosf_ros.ros.params import NodeParams, ParameterError, declare_and_read
 from sccosf_ros.ros.worker import InferenceWorker
+from sccosf_ros.runtime import passive_openmp
 
 NODE_NAME = "sccosf"
 RGB_TOPIC = "rgb/image_raw"
@@ -328,6 +329,7 @@ def run(args: list[str] | None = None, predictor: PredictorLike | None = None) -
 
     ``predictor`` replaces loading the checkpoint (``sccosf bench node`` runs a trivial model).
     """
+    passive_openmp()  # before torch loads (in load_predictor)
     argv = list(sys.argv if args is None else args)
     try:
         rclpy.init(args=argv)

@@ -1,0 +1,819 @@
+"""Training loop of SC-CoSF (paper §4.1): AdamW, poly + warm-up schedule, joint loss, validation.
+
+One ``Trainer`` serves a laptop CPU run on synthetic scenes and a ``torchrun`` job on many GPUs:
+
+* optimiser AdamW (lr 6e-5, weight decay 0.01; no decay on biases, norms, ``A_log``/``D``),
+  poly decay power 0.9 with linear warm-up (``schedule.PolyWarmupLR``), stepped per iteration;
+* loss ``JointLoss`` (CE + 0.1 · fusion, §3.3); bf16 autocast on CUDA;
+* validation every ``eval_interval`` steps: network forward on batches of the validation split,
+  confusion-matrix mIoU (overall, day, night), sharded over processes and summed;
+* checkpoints in the ``sccosf_ros.inference`` format, written atomically by the main process:
+  ``out/latest.pt`` (weights + ``train_state``: optimizer, scheduler, step, epoch, best mIoU,
+  RNG states; everything loads with ``weights_only=True``) and ``out/best.pt`` (best mIoU);
+* ``resume=True`` continues from ``out/latest.pt`` with the same step, optimizer, scheduler,
+  RNG and data order: each sample's augmentation is seeded by (seed, epoch, index), so a resumed
+  run reproduces an uninterrupted one exactly (on the same hardware);
+* logs: tqdm bar with the loss terms, ``out/log.csv``, TensorBoard in ``out/tensorboard``,
+  ``out/train_config.json``; Ctrl-C writes ``latest.pt`` before exiting.
+
+Multi-GPU / multi-node: run under ``torchrun``; each process trains its ``DistributedSampler``
+shard with ``DistributedDataParallel`` (NCCL on CUDA, Gloo on CPU), ``batch_size`` is per process.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+import random
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch.utils.data import DataLoader, Dataset, DistributedSampler, Sampler
+
+from sccosf_ros.inference import CheckpointError, load_checkpoint, resolve_device, save_checkpoint
+from sccosf_ros.thermal import ThermalNorm
+from sccosf_ros.training import distributed as dist_utils
+from sccosf_ros.training.schedule import PolyWarmupLR
+
+DATASETS = ("mfnet", "fmb", "synthetic")
+ABLATIONS = ("A", "B", "C", "D", "E", "F")
+MIN_CROP = 32  # the encoder's output stride: smaller crops leave no spatial extent at stage 4
+MAX_SCALE = 1.75  # largest random rescale of the paper's augmentation
+
+
+class TrainError(RuntimeError):
+    """A training run that cannot start or continue; the message says what to change."""
+
+
+@dataclass
+class TrainConfig:
+    """Everything a run needs; saved to ``out/train_config.json`` and inside each checkpoint."""
+
+    dataset: str = "synthetic"  # mfnet | fmb | synthetic (a folder written by `sccosf synth`)
+    root: str = ""
+    out: str = "runs/sccosf"
+    preset: str = "nano"
+    max_iters: int | None = None  # exactly one of max_iters / epochs
+    epochs: int | None = None
+    batch_size: int = 8  # per process
+    crop: tuple[int, int] = (480, 640)  # (H, W) random crop after the random rescale
+    scale_range: tuple[float, float] = (0.5, MAX_SCALE)
+    lr: float = 6e-5
+    weight_decay: float = 0.01
+    poly_power: float = 0.9
+    warmup_iters: int | None = None  # None: min(1500, 10 % of the run)
+    warmup_ratio: float = 1e-6
+    grad_clip: float | None = None  # max grad norm, None = off
+    eval_interval: int | None = None  # steps; None: 10 evaluations per run; 0 = only at the end
+    eval_size: tuple[int, int] | None = None  # run validation at (H, W); None = native size
+    eval_batch_size: int | None = None  # None = batch_size
+    max_eval_images: int | None = None  # validate on the first N images only (quick runs)
+    checkpoint_interval: int | None = None  # steps between latest.pt saves; None = eval_interval
+    train_split: str = "train"
+    val_split: str | None = None  # None: "val" for the MFNet layout, "test" for FMB
+    log_interval: int = 10
+    num_workers: int = 2
+    seed: int = 0
+    resume: bool = False
+    ablation: str | None = None  # paper Table 4 variants A..F
+    pretrained_encoder: bool = False
+    amp: bool = True  # bf16 autocast on CUDA (ignored on CPU)
+    device: str = "auto"
+    threads: int | None = None  # torch intra-op threads; 1 is fastest on a busy shared CPU
+    progress: bool = True
+    tensorboard: bool = True
+    model_overrides: dict[str, Any] = field(default_factory=dict)  # extra build_model overrides
+
+    def validate(self) -> None:
+        if self.dataset not in DATASETS:
+            raise TrainError(f"dataset must be one of {DATASETS}, got {self.dataset!r}")
+        if not self.root:
+            raise TrainError("no dataset root given (--root DIR)")
+        if (self.max_iters is None) == (self.epochs is None):
+            raise TrainError("give exactly one of max_iters (--max-iters) or epochs (--epochs)")
+        if self.max_iters is not None and self.max_iters < 1:
+            raise TrainError(f"max_iters must be >= 1, got {self.max_iters}")
+        if self.epochs is not None and self.epochs < 1:
+            raise TrainError(f"epochs must be >= 1, got {self.epochs}")
+        if self.batch_size < 1:
+            raise TrainError(f"batch_size must be >= 1, got {self.batch_size}")
+        if len(self.crop) != 2 or min(self.crop) < MIN_CROP:
+            raise TrainError(
+                f"crop must be (H, W) with both >= {MIN_CROP} px (the network downsamples by "
+                f"32), got {tuple(self.crop)}"
+            )
+        lo, hi = self.scale_range
+        if not 0 < lo <= hi:
+            raise TrainError(f"scale_range must satisfy 0 < low <= high, got {self.scale_range}")
+        if not self.lr > 0 or self.weight_decay < 0:
+            raise TrainError(f"need lr > 0 and weight_decay >= 0, got {self.lr}, "
+                             f"{self.weight_decay}")
+        if self.ablation is not None and self.ablation not in ABLATIONS:
+            raise TrainError(f"ablation must be one of {ABLATIONS}, got {self.ablation!r}")
+        if self.log_interval < 1:
+            raise TrainError(f"log_interval must be >= 1, got {self.log_interval}")
+        if self.num_workers < 0:
+            raise TrainError(f"num_workers must be >= 0, got {self.num_workers}")
+        if self.threads is not None and self.threads < 1:
+            raise TrainError(f"threads must be >= 1, got {self.threads}")
+        if self.eval_size is not None and min(self.eval_size) < MIN_CROP:
+            raise TrainError(f"eval_size must be >= {MIN_CROP} px, got {self.eval_size}")
+
+    def to_json_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        for k, v in d.items():
+            if isinstance(v, tuple):
+                d[k] = list(v)
+        return d
+
+
+# --------------------------------------------------------------------------- data plumbing
+def _sample_seed(seed: int, epoch: int, index: int) -> int:
+    return int(np.random.SeedSequence([seed, epoch, index]).generate_state(1)[0])
+
+
+@contextlib.contextmanager
+def _seeded(seed: int) -> Iterator[None]:
+    """Seed python/numpy/torch RNGs for one sample, restoring the caller's states afterwards."""
+    py, npy, th = random.getstate(), np.random.get_state(), torch.get_rng_state()
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+    try:
+        yield
+    finally:
+        random.setstate(py)
+        np.random.set_state(npy)
+        torch.set_rng_state(th)
+
+
+class SeededSamples(Dataset):
+    """Index with ``(epoch, i)``: sample ``i`` with augmentation drawn from its own seed.
+
+    Makes the random flip/scale/crop independent of worker count, worker order and restarts.
+    """
+
+    def __init__(self, dataset: Dataset, seed: int) -> None:
+        self.dataset = dataset
+        self.seed = int(seed)
+
+    def __len__(self) -> int:
+        return len(self.dataset)
+
+    def __getitem__(self, key: tuple[int, int]) -> dict:
+        epoch, index = key
+        with _seeded(_sample_seed(self.seed, epoch, index)):
+            return self.dataset[index]
+
+
+class StepBatchSampler(Sampler):
+    """Batches for global steps ``start_step .. max_iters-1`` across epochs.
+
+    Epoch ``e`` is ``DistributedSampler(shuffle, seed, drop_last=True).set_epoch(e)`` (also for a
+    single process: num_replicas=1), cut into full batches; step ``s`` is batch
+    ``s % iters_per_epoch`` of epoch ``s // iters_per_epoch``. Yields lists of ``(epoch, i)``.
+    """
+
+    def __init__(
+        self, n: int, batch_size: int, *, rank: int, world_size: int, seed: int,
+        start_step: int, max_iters: int, shuffle: bool = True,
+    ) -> None:
+        self.n, self.batch_size = n, batch_size
+        self.rank, self.world_size, self.seed, self.shuffle = rank, world_size, seed, shuffle
+        self.start_step, self.max_iters = start_step, max_iters
+        per_rank = n // world_size  # DistributedSampler with drop_last=True
+        self.iters_per_epoch = per_rank // batch_size
+
+    def _epoch_indices(self, epoch: int) -> list[int]:
+        sampler = DistributedSampler(
+            range(self.n), num_replicas=self.world_size, rank=self.rank,
+            shuffle=self.shuffle, seed=self.seed, drop_last=True,
+        )
+        sampler.set_epoch(epoch)
+        return list(sampler)
+
+    def __len__(self) -> int:
+        return max(self.max_iters - self.start_step, 0)
+
+    def __iter__(self) -> Iterator[list[tuple[int, int]]]:
+        step = self.start_step
+        while step < self.max_iters:
+            epoch, pos = divmod(step, self.iters_per_epoch)
+            order = self._epoch_indices(epoch)
+            for b in range(pos, self.iters_per_epoch):
+                if step >= self.max_iters:
+                    return
+                chunk = order[b * self.batch_size:(b + 1) * self.batch_size]
+                yield [(epoch, i) for i in chunk]
+                step += 1
+
+
+def collate(samples: list[dict]) -> dict:
+    """Stack a list of dataset samples (all the same size) into a batch."""
+    out = {
+        "rgb": torch.stack([s["rgb"] for s in samples]),
+        "thermal": torch.stack([s["thermal"] for s in samples]),
+        "label": torch.stack([s["label"] for s in samples]),
+        "name": [s["name"] for s in samples],
+        "night": [s.get("night") for s in samples],
+    }
+    return out
+
+
+def _keep_list(samples: list[dict]) -> list[dict]:
+    return samples
+
+
+# --------------------------------------------------------------------------- helpers
+def _param_groups(model: torch.nn.Module, weight_decay: float) -> list[dict]:
+    """No weight decay on biases, norm scales and SSM parameters (A_log, D), as Mamba/CMX do."""
+    decay, no_decay = [], []
+    for name, p in model.named_parameters():
+        if not p.requires_grad:
+            continue
+        leaf = name.rsplit(".", 1)[-1]
+        if p.ndim < 2 or getattr(p, "_no_weight_decay", False) or leaf in ("A_log", "D"):
+            no_decay.append(p)
+        else:
+            decay.append(p)
+    return [
+        {"params": decay, "weight_decay": weight_decay},
+        {"params": no_decay, "weight_decay": 0.0},
+    ]
+
+
+def _rng_state(device: torch.device) -> dict:
+    np_state = np.random.get_state()
+    state = {
+        "torch": torch.get_rng_state(),
+        "numpy": {
+            "key": torch.from_numpy(np.asarray(np_state[1], dtype=np.int64)),
+            "pos": int(np_state[2]),
+            "has_gauss": int(np_state[3]),
+            "cached_gaussian": float(np_state[4]),
+        },
+        "python": random.getstate(),
+    }
+    if device.type == "cuda":
+        state["cuda"] = torch.cuda.get_rng_state(device)
+    return state
+
+
+def _set_rng_state(state: dict, device: torch.device) -> None:
+    torch.set_rng_state(state["torch"])
+    n = state["numpy"]
+    np.random.set_state((
+        "MT19937", n["key"].numpy().astype(np.uint32), n["pos"], n["has_gauss"],
+        n["cached_gaussian"],
+    ))
+    py = state["python"]
+    random.setstate((py[0], tuple(py[1]), py[2]))
+    if device.type == "cuda" and "cuda" in state:
+        torch.cuda.set_rng_state(state["cuda"], device)
+
+
+def _to_device(batch: dict, device: torch.device) -> tuple[torch.Tensor, ...]:
+    nb = device.type == "cuda"
+    return (
+        batch["rgb"].to(device, non_blocking=nb),
+        batch["thermal"].to(device, non_blocking=nb),
+        batch["label"].to(device, non_blocking=nb),
+    )
+
+
+def _fmt_terms(terms: dict[str, float]) -> dict[str, str]:
+    short = {"total": "loss", "ce": "ce", "fusion": "fus", "content": "con", "gradient": "grad",
+             "color": "col"}
+    return {short.get(k, k): f"{v:.4f}" for k, v in terms.items() if k in short}
+
+
+# --------------------------------------------------------------------------- the trainer
+class Trainer:
+    """Builds data, model, optimiser and logs from a ``TrainConfig``; ``fit()`` trains.
+
+    Only the main process (rank 0) writes files or prints the progress bar.
+    """
+
+    def __init__(self, config: TrainConfig) -> None:
+        config.validate()
+        self.cfg = config
+        if config.threads:
+            torch.set_num_threads(config.threads)
+        self.dist = dist_utils.DistInfo.from_env()
+        self.device = self._pick_device()
+        dist_utils.init_distributed(self.dist, self.device)
+        self.out = Path(config.out)
+        self.main = self.dist.is_main
+
+        self._build_data()
+        self._build_model()
+        self.loss_fn = self._build_loss()
+        self.step = 0
+        self.epoch = 0
+        self.best_miou: float | None = None
+        self.last_val: dict | None = None
+        self.history: list[dict] = []  # training rows (step, terms) for callers and tests
+        if config.resume:
+            self._resume()
+        if self.main:
+            self.out.mkdir(parents=True, exist_ok=True)
+            (self.out / "train_config.json").write_text(
+                json.dumps(self.run_info(), indent=2) + "\n"
+            )
+        self.log = None
+
+    # ---------------------------------------------------------------- set-up
+    def _pick_device(self) -> torch.device:
+        try:
+            dev = resolve_device(self.cfg.device)
+        except ValueError as e:
+            raise TrainError(str(e)) from e
+        if dev.type == "cuda" and self.dist.enabled:
+            dev = torch.device("cuda", self.dist.local_rank)
+        if dev.type == "cuda":
+            torch.cuda.set_device(dev)
+            torch.backends.cudnn.benchmark = True
+            torch.backends.cuda.matmul.allow_tf32 = True
+            torch.backends.cudnn.allow_tf32 = True
+        return dev
+
+    def _build_data(self) -> None:
+        from sccosf_ros.training.datasets import build_dataset
+
+        cfg = self.cfg
+        try:
+            train = build_dataset(cfg.dataset, cfg.root, cfg.train_split,
+                                  transform=self._train_transform())
+        except (FileNotFoundError, ValueError, KeyError) as e:
+            raise TrainError(f"cannot read the {cfg.dataset} training split: {e}") from e
+        if len(train) == 0:
+            raise TrainError(
+                f"the {cfg.train_split!r} split of {cfg.dataset} at {cfg.root} is empty: "
+                "check --root (and the split file), or write data with `sccosf synth`"
+            )
+        self.layout = str(getattr(train, "name", cfg.dataset))
+        self.class_names = list(train.class_names)
+        self.palette = [list(map(int, c)) for c in train.palette]
+        self.num_classes = len(self.class_names)
+        self._check_crop(train)
+
+        world = self.dist.world_size
+        per_rank = len(train) // world
+        if per_rank < cfg.batch_size:
+            raise TrainError(
+                f"{len(train)} training images cannot fill one batch of {cfg.batch_size} on each "
+                f"of {world} process(es); lower --batch-size or add data"
+            )
+        self.iters_per_epoch = per_rank // cfg.batch_size
+        self.max_iters = (
+            int(cfg.max_iters) if cfg.max_iters is not None
+            else int(cfg.epochs) * self.iters_per_epoch
+        )
+        self.warmup_iters = (
+            int(cfg.warmup_iters) if cfg.warmup_iters is not None
+            else min(1500, self.max_iters // 10)
+        )
+        self.warmup_iters = min(self.warmup_iters, self.max_iters)
+        if cfg.eval_interval is None:
+            self.eval_interval = max(1, math.ceil(self.max_iters / 10))
+        else:
+            self.eval_interval = int(cfg.eval_interval)
+        self.checkpoint_interval = int(cfg.checkpoint_interval or self.eval_interval or 0)
+        self.train_set = train
+
+        val_split = cfg.val_split or ("test" if self.layout == "fmb" else "val")
+        self.val_split = val_split
+        try:
+            self.val_set = build_dataset(cfg.dataset, cfg.root, val_split, transform=None)
+        except (FileNotFoundError, ValueError, KeyError) as e:
+            raise TrainError(
+                f"cannot read validation split {val_split!r} of {cfg.dataset} at {cfg.root}: "
+                f"{e}; pass --val-split with an existing split"
+            ) from e
+        if len(self.val_set) == 0:
+            raise TrainError(f"validation split {val_split!r} at {cfg.root} is empty")
+
+    def _train_transform(self):
+        from sccosf_ros.training.transforms import TrainTransform
+
+        return TrainTransform(crop=tuple(self.cfg.crop), scale_range=tuple(self.cfg.scale_range))
+
+    def _check_crop(self, train) -> None:
+        raw = train.load_raw(0)
+        h, w = raw.label.shape[:2]
+        ch, cw = self.cfg.crop
+        hi = self.cfg.scale_range[1]
+        if ch > h * hi or cw > w * hi:
+            raise TrainError(
+                f"crop {ch}x{cw} (HxW) is larger than the training images ({h}x{w}) even at the "
+                f"largest random scale {hi}: most of each sample would be padding. Use "
+                f"--crop {min(ch, h)} {min(cw, w)} or smaller"
+            )
+
+    def _build_model(self) -> None:
+        from sccosf_ros.model import build_model
+
+        cfg = self.cfg
+        overrides = dict(cfg.model_overrides)
+        if cfg.ablation is not None:
+            overrides["ablation"] = cfg.ablation
+        if cfg.pretrained_encoder and not cfg.resume:  # a resumed run gets its weights from disk
+            overrides["pretrained_encoder"] = True
+        torch.manual_seed(cfg.seed)  # identical initial weights on every process
+        try:
+            model = build_model(cfg.preset, num_classes=self.num_classes, **overrides)
+        except (TypeError, ValueError, KeyError) as e:
+            raise TrainError(f"cannot build model preset {cfg.preset!r}: {e}") from e
+        if cfg.pretrained_encoder and cfg.resume:
+            model.build_args.setdefault("overrides", {})["pretrained_encoder"] = True
+        self.model = model.to(self.device)
+        self.model.train()
+        self.ddp = None
+        if self.dist.enabled:
+            from torch.nn.parallel import DistributedDataParallel
+
+            self.ddp = DistributedDataParallel(
+                self.model,
+                device_ids=[self.device.index] if self.device.type == "cuda" else None,
+                # ablations drop a head or a branch: its parameters get no gradient
+                find_unused_parameters=cfg.ablation is not None,
+            )
+        self.optimizer = torch.optim.AdamW(
+            _param_groups(self.model, cfg.weight_decay), lr=cfg.lr, betas=(0.9, 0.999)
+        )
+        self.scheduler = PolyWarmupLR(
+            self.optimizer, self.max_iters, power=cfg.poly_power,
+            warmup_iters=self.warmup_iters, warmup_ratio=cfg.warmup_ratio,
+        )
+
+    def _build_loss(self):
+        from sccosf_ros.training.losses import JointLoss
+
+        return JointLoss(self.layout).to(self.device)
+
+    @property
+    def net(self) -> torch.nn.Module:
+        """The module that runs the forward pass (DDP wrapper when distributed)."""
+        return self.ddp if self.ddp is not None else self.model
+
+    def _autocast(self):
+        if self.cfg.amp and self.device.type == "cuda":
+            return torch.autocast("cuda", dtype=torch.bfloat16)
+        return contextlib.nullcontext()
+
+    def run_info(self) -> dict:
+        return {
+            "config": self.cfg.to_json_dict(),
+            "layout": self.layout,
+            "num_classes": self.num_classes,
+            "class_names": self.class_names,
+            "train_images": len(self.train_set),
+            "val_split": self.val_split,
+            "val_images": len(self.val_set),
+            "iters_per_epoch": self.iters_per_epoch,
+            "max_iters": self.max_iters,
+            "warmup_iters": self.warmup_iters,
+            "eval_interval": self.eval_interval,
+            "world_size": self.dist.world_size,
+            "device": str(self.device),
+            "torch": torch.__version__,
+        }
+
+    # ---------------------------------------------------------------- checkpoints
+    @property
+    def latest_path(self) -> Path:
+        return self.out / "latest.pt"
+
+    @property
+    def best_path(self) -> Path:
+        return self.out / "best.pt"
+
+    def train_state(self) -> dict:
+        return {
+            "optimizer": self.optimizer.state_dict(),
+            "scheduler": self.scheduler.state_dict(),
+            "step": self.step,
+            "epoch": self.epoch,
+            "max_iters": self.max_iters,
+            "best_miou": self.best_miou,
+            "rng": _rng_state(self.device),
+            "config": self.cfg.to_json_dict(),
+        }
+
+    def _meta(self) -> dict:
+        return {
+            "step": self.step,
+            "epoch": self.epoch,
+            "max_iters": self.max_iters,
+            "miou": None if self.last_val is None else self.last_val.get("miou"),
+            "best_miou": self.best_miou,
+            "layout": self.layout,
+            "val_split": self.val_split,
+            "train_config": self.cfg.to_json_dict(),
+        }
+
+    def save(self, path: Path, *, with_state: bool, half: bool = False) -> Path:
+        return save_checkpoint(
+            path, self.model,
+            class_names=self.class_names, palette=self.palette,
+            thermal_norm=ThermalNorm(mode="auto"), dataset=self.cfg.dataset,
+            meta=self._meta(), train_state=self.train_state() if with_state else None,
+            half=half,
+        )
+
+    def _save_latest(self) -> None:
+        if self.main:
+            self.save(self.latest_path, with_state=True)
+
+    def _resume(self) -> None:
+        path = self.latest_path
+        if not path.is_file():
+            raise TrainError(
+                f"--resume: {path} does not exist; start without --resume (or point --out at the "
+                "run to continue)"
+            )
+        try:
+            ckpt = load_checkpoint(path)
+        except CheckpointError as e:
+            raise TrainError(f"--resume: {e}") from e
+        state = ckpt.get("train_state")
+        if not state:
+            raise TrainError(f"--resume: {path} has no train_state (it is not a latest.pt)")
+        spec = ckpt["model"]
+        want = self.model.build_args
+        if spec["preset"] != want["preset"] or int(spec["num_classes"]) != self.num_classes:
+            raise TrainError(
+                f"--resume: {path} holds preset {spec['preset']!r} with {spec['num_classes']} "
+                f"classes, this run asks for {want['preset']!r} with {self.num_classes}"
+            )
+        old_abl = spec.get("overrides", {}).get("ablation")
+        if old_abl != self.cfg.ablation:
+            raise TrainError(
+                f"--resume: {path} was trained with ablation {old_abl!r}, this run asks for "
+                f"{self.cfg.ablation!r}"
+            )
+        try:
+            self.model.load_state_dict(ckpt["state_dict"], strict=True)
+            self.optimizer.load_state_dict(state["optimizer"])
+            self.scheduler.load_state_dict(state["scheduler"])
+        except (RuntimeError, ValueError, KeyError) as e:
+            raise TrainError(f"--resume: {path} does not match this model: {e}") from e
+        # the schedule follows this run's length (a longer --max-iters extends the run)
+        self.scheduler.max_iters = self.max_iters
+        self.step = int(state["step"])
+        self.epoch = int(state["epoch"])
+        self.best_miou = state.get("best_miou")
+        if self.step >= self.max_iters and self.main:
+            print(f"note: {path} is at step {self.step} >= max_iters {self.max_iters}; "
+                  "nothing left to train", file=sys.stderr)
+        if int(state.get("max_iters", self.max_iters)) != self.max_iters and self.main:
+            print(f"note: resumed run length changed from {state.get('max_iters')} to "
+                  f"{self.max_iters} iterations; the LR schedule follows the new length",
+                  file=sys.stderr)
+        _set_rng_state(state["rng"], self.device)
+        for group, lr in zip(self.optimizer.param_groups, self.scheduler.get_last_lr(),
+                             strict=True):
+            group["lr"] = lr
+
+    # ---------------------------------------------------------------- validation
+    @torch.no_grad()
+    def validate(self) -> dict:
+        """mIoU (overall, day, night) of the current weights on the validation split."""
+        from sccosf_ros.training.metrics import ConfusionMatrix
+
+        cfg = self.cfg
+        model = self.model
+        was_training = model.training
+        model.eval()
+        k = self.num_classes
+        n = len(self.val_set)
+        if cfg.max_eval_images is not None:
+            n = min(n, int(cfg.max_eval_images))
+        shard = list(range(self.dist.rank, n, self.dist.world_size))
+        loader = DataLoader(
+            torch.utils.data.Subset(self.val_set, shard),
+            batch_size=cfg.eval_batch_size or cfg.batch_size,
+            num_workers=min(cfg.num_workers, 2), collate_fn=_keep_list,
+            generator=torch.Generator().manual_seed(cfg.seed),  # leaves the global RNG alone
+        )
+        # three matrices: all, day, night (summed over processes below)
+        mats = [ConfusionMatrix(k) for _ in range(3)]
+        seg_available = True
+        for samples in loader:
+            by_size: dict[tuple[int, int], list[dict]] = {}
+            for s in samples:
+                by_size.setdefault(tuple(s["rgb"].shape[-2:]), []).append(s)
+            for group in by_size.values():
+                batch = collate(group)
+                rgb, th, label = _to_device(batch, self.device)
+                if cfg.eval_size is not None and tuple(rgb.shape[-2:]) != tuple(cfg.eval_size):
+                    size = tuple(cfg.eval_size)
+                    rgb = F.interpolate(rgb, size=size, mode="bilinear", align_corners=False)
+                    th = F.interpolate(th, size=size, mode="bilinear", align_corners=False)
+                with self._autocast():
+                    logits = model(rgb, th).logits
+                if logits is None:  # ablation E: no segmentation head
+                    seg_available = False
+                    break
+                if logits.shape[-2:] != label.shape[-2:]:
+                    logits = F.interpolate(logits.float(), size=label.shape[-2:],
+                                           mode="bilinear", align_corners=False)
+                pred = logits.argmax(1).cpu()
+                target = label.cpu()
+                mats[0].update(pred, target)
+                for j, night in enumerate(batch["night"]):
+                    if night is not None:
+                        mats[2 if night else 1].update(pred[j], target[j])
+            if not seg_available:
+                break
+        model.train(was_training)
+        if not seg_available:
+            return {"miou": None, "miou_day": None, "miou_night": None, "iou": {},
+                    "n_images": n, "note": "ablation without segmentation head"}
+        results = []
+        for m in mats:  # sum the per-process counts, then score
+            t = torch.from_numpy(np.ascontiguousarray(m.matrix)).to(self.device)
+            summed = ConfusionMatrix(k)
+            summed.update_from_matrix(dist_utils.all_reduce_sum(t).cpu())
+            results.append((summed, summed.total > 0))
+        (m_all, ok_all), (m_day, ok_day), (m_night, ok_night) = results
+        iou = np.asarray(m_all.iou(), dtype=float)
+        return {
+            "miou": float(m_all.miou()) if ok_all else None,
+            "miou_day": float(m_day.miou()) if ok_day else None,
+            "miou_night": float(m_night.miou()) if ok_night else None,
+            "iou": {name: (None if np.isnan(v) else float(v))
+                    for name, v in zip(self.class_names, iou, strict=True)},
+            "n_images": n,
+        }
+
+    # ---------------------------------------------------------------- training
+    def _loader(self) -> DataLoader:
+        cfg = self.cfg
+        sampler = StepBatchSampler(
+            len(self.train_set), cfg.batch_size, rank=self.dist.rank,
+            world_size=self.dist.world_size, seed=cfg.seed, start_step=self.step,
+            max_iters=self.max_iters,
+        )
+        return DataLoader(
+            SeededSamples(self.train_set, cfg.seed), batch_sampler=sampler,
+            num_workers=cfg.num_workers, collate_fn=collate,
+            pin_memory=self.device.type == "cuda",
+            persistent_workers=False,
+            # a private generator: creating the loader must not advance the global RNG,
+            # otherwise a resumed run would diverge from an uninterrupted one
+            generator=torch.Generator().manual_seed(cfg.seed),
+        )
+
+    def train_step(self, batch: dict) -> dict[str, float]:
+        rgb, th, label = _to_device(batch, self.device)
+        with self._autocast():
+            out = self.net(rgb, th)
+            loss, terms = self.loss_fn(out, rgb, th, label)
+        if not torch.isfinite(loss):
+            raise TrainError(
+                f"loss became {float(loss)} at step {self.step} (terms {terms}); lower --lr or "
+                f"check the data. {self.latest_path} holds the last good state"
+            )
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        if self.cfg.grad_clip:
+            torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.cfg.grad_clip)
+        self.optimizer.step()
+        self.scheduler.step()
+        self.step += 1
+        self.epoch = self.step // self.iters_per_epoch
+        return terms
+
+    def _evaluate_and_checkpoint(self, elapsed: float) -> None:
+        result = self.validate()
+        self.last_val = result
+        miou = result.get("miou")
+        if self.main:
+            improved = miou is not None and (self.best_miou is None or miou > self.best_miou)
+            if improved:
+                self.best_miou = miou
+            if self.log is not None:
+                self.log.val(self.step, self.epoch, result, elapsed)
+            if improved or (miou is None and not self.best_path.exists()):
+                self.save(self.best_path, with_state=False)
+            elif miou is None:  # nothing to rank by (ablation E): best = latest
+                self.save(self.best_path, with_state=False)
+        self.best_miou = dist_utils.broadcast_object(self.best_miou)
+        self._save_latest()
+
+    def fit(self, stop_at: int | None = None) -> dict:
+        """Train to ``max_iters`` (or stop after step ``stop_at``, saving latest.pt as Ctrl-C
+        does). Returns a summary: step, best/last mIoU, checkpoint and log paths."""
+        cfg = self.cfg
+        end = self.max_iters if stop_at is None else min(int(stop_at), self.max_iters)
+        if self.main:
+            from sccosf_ros.training.run_log import RunLog
+
+            self.log = RunLog(self.out, resume_step=self.step if cfg.resume else None,
+                              tensorboard=cfg.tensorboard)
+        bar = None
+        if self.main and cfg.progress:
+            from tqdm import tqdm
+
+            bar = tqdm(total=self.max_iters, initial=self.step, desc="train", unit="it",
+                       dynamic_ncols=True, file=sys.stderr)
+        t_start = time.perf_counter()
+        t_log, n_log, acc = time.perf_counter(), 0, {}
+        interrupted = False
+        try:
+            for batch in self._loader():
+                if self.step >= end:
+                    break
+                terms = self.train_step(batch)
+                for key, v in terms.items():
+                    acc[key] = acc.get(key, 0.0) + v
+                n_log += 1
+                self.history.append({"step": self.step, **terms})
+                if bar is not None:
+                    bar.update(1)
+                    bar.set_postfix(_fmt_terms(terms), refresh=False)
+                if self.step % cfg.log_interval == 0 or self.step == end:
+                    dt = time.perf_counter() - t_log
+                    ips = n_log * cfg.batch_size * self.dist.world_size / max(dt, 1e-9)
+                    mean = {key: v / n_log for key, v in acc.items()}
+                    if self.log is not None:
+                        self.log.train(self.step, self.epoch, self.scheduler.get_last_lr()[0],
+                                       mean, ips, time.perf_counter() - t_start)
+                    t_log, n_log, acc = time.perf_counter(), 0, {}
+                at_eval = self.eval_interval > 0 and self.step % self.eval_interval == 0
+                if at_eval or self.step == self.max_iters:
+                    self._evaluate_and_checkpoint(time.perf_counter() - t_start)
+                    if bar is not None and self.last_val and self.last_val.get("miou") is not None:
+                        bar.write(f"step {self.step}: val mIoU {self.last_val['miou']:.4f} "
+                                  f"(best {self.best_miou:.4f})")
+                elif self.checkpoint_interval and self.step % self.checkpoint_interval == 0:
+                    self._save_latest()
+                if self.step >= end:
+                    break
+            if self.step < self.max_iters:  # stopped early on request: keep the state
+                self._save_latest()
+        except KeyboardInterrupt:
+            interrupted = True
+            if self.main:
+                print(f"\ninterrupted at step {self.step}: saving {self.latest_path} "
+                      "(continue with --resume)", file=sys.stderr)
+            self._save_latest()
+            raise
+        finally:
+            if bar is not None:
+                bar.close()
+            if self.log is not None:
+                self.log.close()
+            if not interrupted:
+                dist_utils.barrier()
+        return self.summary()
+
+    def summary(self) -> dict:
+        return {
+            "step": self.step,
+            "max_iters": self.max_iters,
+            "epoch": self.epoch,
+            "best_miou": self.best_miou,
+            "last_val": self.last_val,
+            "latest": str(self.latest_path),
+            "best": str(self.best_path),
+            "log_csv": str(self.out / "log.csv"),
+            "tensorboard": str(self.out / "tensorboard"),
+            "config_json": str(self.out / "train_config.json"),
+        }
+
+    def close(self) -> None:
+        dist_utils.shutdown_distributed()
+
+
+def export_checkpoint(src: str | Path, dst: str | Path, *, half: bool = True) -> Path:
+    """Copy a checkpoint without its ``train_state`` (optionally fp16): a small file to ship."""
+    from sccosf_ros.inference import model_from_checkpoint
+
+    ckpt = load_checkpoint(src)
+    model = model_from_checkpoint(ckpt)
+    meta = dict(ckpt.get("meta", {}))
+    meta["exported_from"] = str(src)
+    return save_checkpoint(
+        dst, model, class_names=ckpt["class_names"], palette=ckpt["palette"],
+        thermal_norm=ckpt.get("thermal_norm"), dataset=ckpt.get("dataset", "unknown"),
+        meta=meta, half=half,
+    )
+
+
+def train(config: TrainConfig) -> dict:
+    """Build a ``Trainer``, train to the end, release the process group; returns the summary."""
+    trainer = Trainer(config)
+    try:
+        return trainer.fit()
+    finally:
+        trainer.close()
