@@ -127,6 +127,25 @@ def _find_image(folder: Path, name: str) -> Path | None:
     return None
 
 
+def _find_files(
+    names: list[str], folders, where: str
+) -> list[tuple[Path | None, ...]]:
+    """Each sample's file in each folder (None for an absent folder); one error lists all gaps."""
+    files: list[tuple[Path | None, ...]] = []
+    missing: list[Path] = []
+    for n in names:
+        found: list[Path | None] = []
+        for d in folders:
+            p = None if d is None else _find_image(d, n)
+            if d is not None and p is None:
+                missing.append(d / f"{n}.png")
+            found.append(p)
+        files.append(tuple(found))
+    if missing:
+        raise _missing_error(missing, where)
+    return files
+
+
 def _missing_error(missing: list[Path], where: str) -> FileNotFoundError:
     shown = ", ".join(str(p) for p in missing[:5])
     more = f" (and {len(missing) - 5} more)" if len(missing) > 5 else ""
@@ -211,21 +230,9 @@ class MFNetDataset(SegmentationDataset):
                 f"MFNet split file not found: {split_file} (splits present: {have or 'none'})"
             )
         self.names = self._read_split(split_file)
-        self._files: list[tuple[Path, Path | None, Path]] = []
-        missing: list[Path] = []
-        for n in self.names:
-            found = []
-            for d in (self.rgb_dir, self.thermal_dir, self.label_dir):
-                if d is None:
-                    found.append(None)
-                    continue
-                p = _find_image(d, n)
-                if p is None:
-                    missing.append(d / f"{n}.png")
-                found.append(p)
-            self._files.append(tuple(found))
-        if missing:
-            raise _missing_error(missing, str(split_file))
+        self._files = _find_files(
+            self.names, (self.rgb_dir, self.thermal_dir, self.label_dir), str(split_file)
+        )
 
     def _detect_layout(self) -> str:
         for layout, folders in MFNET_LAYOUTS.items():
@@ -303,18 +310,9 @@ class FMBDataset(SegmentationDataset):
             _require_dir(d, "FMB " + d.name)
         self.names = sorted(p.stem for p in self.dirs[0].iterdir()
                             if p.suffix.lower() in _IMAGE_EXTS)
-        self._files: list[tuple[Path, ...]] = []
-        missing: list[Path] = []
-        for n in self.names:
-            found = []
-            for d in self.dirs:
-                p = _find_image(d, n)
-                if p is None:
-                    missing.append(d / f"{n}.png")
-                found.append(p)
-            self._files.append(tuple(found))
-        if missing:
-            raise _missing_error(missing, f"{self.dirs[0]} (every Visible image needs a pair)")
+        self._files = _find_files(
+            self.names, self.dirs, f"{self.dirs[0]} (every Visible image needs a pair)"
+        )
 
     def _paths(self, i: int) -> tuple[Path, ...]:
         return self._files[i]
