@@ -25,6 +25,9 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "demo": ("demo", "end-to-end demo: synthetic bag → live sccosf_node → outputs/demo/"),
 }
 
+# Subcommands that run beside a node or a player on the same cores (see runtime.passive_openmp).
+SHARES_CPU = {"bag-eval", "replay", "demo"}
+
 
 def _top_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
@@ -46,8 +49,9 @@ def build_parser(name: str) -> tuple[argparse.ArgumentParser, object]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    passive_openmp()  # before any subcommand loads torch; inherited by the node it may start
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] in SHARES_CPU:
+        passive_openmp()  # before torch loads; inherited by the node the demo starts
     if not argv or argv[0] not in COMMANDS:
         parser = _top_parser()
         if argv and not argv[0].startswith("-"):

@@ -177,3 +177,8 @@ def test_ablation_without_a_head_predicts_the_other(ablation, missing, tmp_path)
     assert getattr(out, missing) is None
     present = out.fused if missing == "labels" else out.labels
     assert present is not None and present.shape[:2] == (40, 56)
+
+
+def test_checkpoint_is_readable_by_others(model, tmp_path):
+    path = save_checkpoint(tmp_path / "shared.pt", model)
+    assert path.stat().st_mode & 0o044 == 0o044  # group/other may read (umask 022)

@@ -14,9 +14,11 @@ import json
 import statistics
 import time
 
+from sccosf_ros.commands.train import DefaultsHelp
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.formatter_class = argparse.ArgumentDefaultsHelpFormatter
+    parser.formatter_class = DefaultsHelp
     parser.add_argument("--presets", nargs="+", default=["nano"],
                         help="model presets to measure (e.g. nano tiny)")
     parser.add_argument("--crop", nargs=2, type=int, default=(240, 320), metavar=("H", "W"),
@@ -27,7 +29,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--num-classes", type=int, default=9, help="classes (MFNet: 9)")
     parser.add_argument("--device", default="cpu", help="cpu, cuda, auto")
     parser.add_argument("--threads", type=int, default=None,
-                        help="torch intra-op threads (default: torch's choice)")
+                        help="torch intra-op threads (unset: torch's choice)")
     parser.add_argument("--json", action="store_true", help="print results as JSON")
 
 

@@ -11,10 +11,19 @@ import json
 import sys
 
 
+class DefaultsHelp(argparse.ArgumentDefaultsHelpFormatter):
+    """Shows ``(default: X)`` only where X says something (not None/False, not in the text)."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        if action.default in (None, False) or "default" in (action.help or ""):
+            return action.help
+        return super()._get_help_string(action)
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     from sccosf_ros.training.trainer import ABLATIONS, DATASETS
 
-    parser.formatter_class = argparse.ArgumentDefaultsHelpFormatter
+    parser.formatter_class = DefaultsHelp
     parser.epilog = (
         "Writes OUT/latest.pt (resumable), OUT/best.pt (best validation mIoU), OUT/log.csv, "
         "OUT/tensorboard/ and OUT/train_config.json. Ctrl-C saves OUT/latest.pt; continue "
@@ -53,7 +62,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     o.add_argument("--poly-power", type=float, default=0.9, help="poly decay power")
     o.add_argument("--warmup-iters", type=int, default=None,
                    help="linear warm-up steps (default: min(1500, 10%% of the run))")
-    o.add_argument("--grad-clip", type=float, default=None, help="max gradient norm (off)")
+    o.add_argument("--grad-clip", type=float, default=None, help="max gradient norm (unset: off)")
     o.add_argument("--seed", type=int, default=0, help="random seed (data order, init)")
     o.add_argument("--no-amp", action="store_true", help="disable bf16 autocast on CUDA")
 
@@ -62,13 +71,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     r.add_argument("--resume", action="store_true", help="continue from OUT/latest.pt")
     r.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
     r.add_argument("--threads", type=int, default=None,
-                   help="torch CPU threads (default: torch's choice); 1 is much faster when "
+                   help="torch CPU threads (unset: torch's choice); 1 is much faster when "
                         "other jobs share the CPU (OpenMP threads then wait on each other)")
     r.add_argument("--eval-interval", type=int, default=None,
                    help="validate (and save latest.pt) every N steps; default 10 times per run; "
                         "0 = only at the end")
     r.add_argument("--eval-size", nargs=2, type=int, default=None, metavar=("H", "W"),
-                   help="resize validation inputs to HxW (default: native size)")
+                   help="resize validation inputs to HxW (unset: native size)")
     r.add_argument("--max-eval-images", type=int, default=None,
                    help="validate on the first N images of the split only")
     r.add_argument("--log-interval", type=int, default=10, help="CSV/TensorBoard row every N "

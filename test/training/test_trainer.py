@@ -1,0 +1,294 @@
+"""Trainer: schedule, learning on synthetic scenes, exact resume, checkpoints, CLI, errors."""
+
+from __future__ import annotations
+
+import csv
+import itertools
+import json
+from dataclasses import replace
+
+import numpy as np
+import pytest
+import torch
+
+from sccosf_ros.training.schedule import PolyWarmupLR, poly_warmup_factor
+from sccosf_ros.training.trainer import TrainConfig, Trainer, TrainError
+
+H, W = 96, 128  # synthetic image size
+CROP = (64, 96)
+MAJORITY_ITERS = 200
+
+
+@pytest.fixture(scope="module")
+def synth_root(tmp_path_factory):
+    from sccosf_ros.training.synthetic import write_dataset
+
+    root = tmp_path_factory.mktemp("synth") / "mfnet"
+    write_dataset(root, layout="mfnet", n=32, seed=3, height=H, width=W)
+    return root
+
+
+def _cfg(root, out, **kw) -> TrainConfig:
+    base = TrainConfig(
+        dataset="synthetic", root=str(root), out=str(out), preset="nano", max_iters=6,
+        batch_size=2, crop=CROP, num_workers=0, eval_interval=0, progress=False,
+        tensorboard=False, log_interval=1, device="cpu", max_eval_images=4,
+    )
+    return replace(base, **kw)
+
+
+# --------------------------------------------------------------------------- schedule
+def test_poly_warmup_schedule_shape():
+    f = [poly_warmup_factor(s, 100, power=0.9, warmup_iters=10, warmup_ratio=1e-3)
+         for s in range(101)]
+    assert f[0] == pytest.approx(1e-3 * (1 - 0 / 100) ** 0.9)
+    assert all(a < b for a, b in itertools.pairwise(f[:11]))  # rising warm-up
+    assert f[10] == pytest.approx(0.9 ** 0.9)  # warm-up over: pure poly
+    assert all(a > b for a, b in itertools.pairwise(f[10:]))  # decaying
+    assert f[100] == 0.0
+    assert f[50] == pytest.approx(0.5 ** 0.9)
+
+
+def test_scheduler_sets_optimizer_lr_per_step():
+    p = torch.nn.Parameter(torch.zeros(2))
+    opt = torch.optim.AdamW([p], lr=6e-5)
+    sched = PolyWarmupLR(opt, 20, warmup_iters=0)
+    seen = []
+    for _ in range(20):
+        seen.append(opt.param_groups[0]["lr"])
+        opt.step()
+        sched.step()
+    assert seen[0] == pytest.approx(6e-5)
+    assert seen[10] == pytest.approx(6e-5 * 0.5 ** 0.9)
+    assert opt.param_groups[0]["lr"] == 0.0
+
+
+# --------------------------------------------------------------------------- learning
+def _label_counts(dataset) -> np.ndarray:
+    counts = np.zeros(256, np.int64)
+    for i in range(len(dataset)):
+        counts += np.bincount(dataset.load_raw(i).label.ravel(), minlength=256)
+    counts[255] = 0
+    return counts
+
+
+def test_short_training_lowers_loss_and_beats_class_prior(synth_root, tmp_path):
+    """Loss falls, and on held-out images the trained net's cross-entropy beats the best
+    image-independent predictor (the training class frequencies at every pixel)."""
+    import torch.nn.functional as F
+
+    from sccosf_ros.inference import load_checkpoint, model_from_checkpoint
+    from sccosf_ros.training.datasets import build_dataset
+
+    cfg = _cfg(synth_root, tmp_path / "run", max_iters=30, batch_size=4, lr=2e-3,
+               warmup_iters=3, eval_interval=15, max_eval_images=4, log_interval=5)
+    trainer = Trainer(cfg)
+    summary = trainer.fit()
+    losses = [h["total"] for h in trainer.history]
+    assert len(losses) == 30
+    assert np.mean(losses[-6:]) < 0.5 * np.mean(losses[:3]), losses
+    assert summary["best_miou"] is not None and summary["step"] == 30
+
+    train = build_dataset("synthetic", str(synth_root), "train")
+    k = len(train.class_names)
+    prior = _label_counts(train)[:k].astype(np.float64) + 1.0
+    log_prior = torch.tensor(np.log(prior / prior.sum()), dtype=torch.float32)
+    test = build_dataset("synthetic", str(synth_root), "test")
+    model = model_from_checkpoint(load_checkpoint(tmp_path / "run" / "latest.pt")).eval()
+    ce_model, ce_prior = [], []
+    with torch.no_grad():
+        for i in range(len(test)):
+            s = test[i]
+            logits = model(s["rgb"][None], s["thermal"][None]).logits
+            label = s["label"][None]
+            ce_model.append(float(F.cross_entropy(logits, label, ignore_index=255)))
+            flat = log_prior[None, :, None, None].expand_as(logits)
+            ce_prior.append(float(F.cross_entropy(flat, label, ignore_index=255)))
+    assert np.mean(ce_model) < np.mean(ce_prior), (np.mean(ce_model), np.mean(ce_prior))
+
+
+@pytest.mark.slow
+def test_longer_training_beats_majority_class_miou(synth_root, tmp_path):
+    """A few hundred steps: held-out mIoU beats always predicting the most frequent class."""
+    from sccosf_ros.inference import Predictor
+    from sccosf_ros.training.datasets import build_dataset
+    from sccosf_ros.training.metrics import ConfusionMatrix
+
+    cfg = _cfg(synth_root, tmp_path / "run", max_iters=MAJORITY_ITERS, batch_size=4, lr=3e-3,
+               warmup_iters=10, eval_interval=MAJORITY_ITERS // 3, max_eval_images=8,
+               log_interval=20)
+    Trainer(cfg).fit()
+    majority = int(_label_counts(build_dataset("synthetic", str(synth_root), "train")).argmax())
+    test = build_dataset("synthetic", str(synth_root), "test")
+    pred = Predictor.from_checkpoint(tmp_path / "run" / "best.pt", device="cpu")
+    k = pred.num_classes
+    cm_model, cm_major = ConfusionMatrix(k), ConfusionMatrix(k)
+    for i in range(len(test)):
+        raw = test.load_raw(i)
+        cm_model.update(pred.predict(raw.rgb, raw.thermal).labels, raw.label)
+        cm_major.update(np.full_like(raw.label, majority), raw.label)
+    assert cm_model.miou() > cm_major.miou() + 0.05, (cm_model.iou(), cm_major.iou())
+
+
+# --------------------------------------------------------------------------- resume
+def _state_equal(a: dict, b: dict) -> None:
+    assert a.keys() == b.keys()
+    for k in a:
+        assert torch.equal(a[k], b[k]), k
+
+
+def _optim_equal(a: dict, b: dict) -> None:
+    assert a["param_groups"] == b["param_groups"]
+    assert a["state"].keys() == b["state"].keys()
+    for i in a["state"]:
+        for k, v in a["state"][i].items():
+            assert torch.equal(torch.as_tensor(v), torch.as_tensor(b["state"][i][k])), (i, k)
+
+
+def test_resume_reproduces_an_uninterrupted_run(synth_root, tmp_path):
+    # the augmentation (flip/scale/crop) is on: resume must replay it exactly
+    cfg = _cfg(synth_root, tmp_path / "straight", max_iters=6, warmup_iters=2)
+    straight = Trainer(cfg)
+    straight.fit()
+
+    cut = _cfg(synth_root, tmp_path / "cut", max_iters=6, warmup_iters=2)
+    first = Trainer(cut)
+    first.fit(stop_at=3)  # like Ctrl-C after step 3: latest.pt holds the state
+    assert first.step == 3
+    latest = torch.load(tmp_path / "cut" / "latest.pt", weights_only=True)
+    assert latest["train_state"]["step"] == 3
+
+    second = Trainer(replace(cut, resume=True))
+    assert second.step == 3
+    assert second.optimizer.param_groups[0]["lr"] == pytest.approx(
+        first.optimizer.param_groups[0]["lr"])
+    _optim_equal(second.optimizer.state_dict(), first.optimizer.state_dict())
+    second.fit()
+    assert second.step == straight.step == 6
+    _state_equal(second.model.state_dict(), straight.model.state_dict())
+    _optim_equal(second.optimizer.state_dict(), straight.optimizer.state_dict())
+    assert second.scheduler.state_dict() == straight.scheduler.state_dict()
+    # the loss curve after the resume point is the uninterrupted one
+    assert [h["total"] for h in second.history] == [h["total"] for h in straight.history[3:]]
+    rows = list(csv.DictReader((tmp_path / "cut" / "log.csv").open()))
+    assert [int(r["step"]) for r in rows if r["kind"] == "train"] == [1, 2, 3, 4, 5, 6]
+
+
+def test_ctrl_c_saves_latest(synth_root, tmp_path):
+    class Interrupting(Trainer):
+        def train_step(self, batch):
+            if self.step == 2:
+                raise KeyboardInterrupt
+            return super().train_step(batch)
+
+    t = Interrupting(_cfg(synth_root, tmp_path / "run"))
+    with pytest.raises(KeyboardInterrupt):
+        t.fit()
+    ckpt = torch.load(tmp_path / "run" / "latest.pt", weights_only=True)
+    assert ckpt["train_state"]["step"] == 2
+    resumed = Trainer(_cfg(synth_root, tmp_path / "run", resume=True))
+    assert resumed.step == 2
+
+
+def test_checkpoints_load_through_predictor(synth_root, tmp_path):
+    from sccosf_ros.classes import MFNET_CLASSES
+    from sccosf_ros.inference import Predictor
+    from sccosf_ros.training.datasets import build_dataset
+
+    Trainer(_cfg(synth_root, tmp_path / "run", max_iters=2)).fit()
+    raw = build_dataset("synthetic", str(synth_root), "test").load_raw(0)
+    for name in ("latest.pt", "best.pt"):
+        ckpt = torch.load(tmp_path / "run" / name, weights_only=True)
+        assert ckpt["meta"]["step"] == 2
+        assert ckpt["class_names"] == list(MFNET_CLASSES)
+        assert ("train_state" in ckpt) == (name == "latest.pt")
+        pred = Predictor.from_checkpoint(tmp_path / "run" / name, device="cpu")
+        out = pred.predict(raw.rgb, raw.thermal)
+        assert out.labels.shape == raw.label.shape and out.fused.shape == raw.rgb.shape
+    cfg = json.loads((tmp_path / "run" / "train_config.json").read_text())
+    assert cfg["config"]["crop"] == list(CROP) and cfg["num_classes"] == len(MFNET_CLASSES)
+
+
+def test_ablation_without_segmentation_head_trains(synth_root, tmp_path):
+    t = Trainer(_cfg(synth_root, tmp_path / "run", max_iters=2, ablation="E"))
+    summary = t.fit()
+    assert summary["best_miou"] is None and t.history[-1]["ce"] == 0.0
+    assert (tmp_path / "run" / "best.pt").is_file()
+
+
+# --------------------------------------------------------------------------- errors
+def test_clear_errors(synth_root, tmp_path):
+    with pytest.raises(TrainError, match="larger than the training images"):
+        Trainer(_cfg(synth_root, tmp_path / "a", crop=(480, 640)))
+    with pytest.raises(TrainError, match="cannot fill one batch"):
+        Trainer(_cfg(synth_root, tmp_path / "b", batch_size=1000))
+    with pytest.raises(TrainError, match="does not exist"):
+        Trainer(_cfg(synth_root, tmp_path / "c", resume=True))
+    with pytest.raises(TrainError, match="exactly one of"):
+        Trainer(_cfg(synth_root, tmp_path / "d", epochs=1))
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with pytest.raises(TrainError):
+        Trainer(_cfg(empty, tmp_path / "e"))
+
+
+# --------------------------------------------------------------------------- CLI
+def test_cli_train_end_to_end_and_resume(synth_root, tmp_path, capsys):
+    from sccosf_ros.cli import main
+
+    out = tmp_path / "cli"
+    args = ["train", "--dataset", "synthetic", "--root", str(synth_root), "--preset", "nano",
+            "--batch-size", "2", "--crop", *map(str, CROP), "--out", str(out),
+            "--device", "cpu", "--workers", "0", "--eval-interval", "2",
+            "--max-eval-images", "2", "--log-interval", "1", "--no-progress"]
+    ship = tmp_path / "ship.pt"
+    assert main([*args, "--max-iters", "2", "--export", str(ship)]) == 0
+    text = capsys.readouterr().out
+    assert "best val mIoU" in text and str(out / "best.pt") in text and str(ship) in text
+    shipped = torch.load(ship, weights_only=True)
+    assert "train_state" not in shipped
+    assert all(v.dtype == torch.float16 for v in shipped["state_dict"].values()
+               if v.is_floating_point())
+    from sccosf_ros.inference import Predictor
+
+    Predictor.from_checkpoint(ship, device="cpu")
+    for f in ("latest.pt", "best.pt", "log.csv", "train_config.json"):
+        assert (out / f).is_file(), f
+    assert any((out / "tensorboard").iterdir())
+    rows = list(csv.DictReader((out / "log.csv").open()))
+    assert {"lr", "ce", "fusion", "total", "val_miou"} <= set(rows[0])
+    assert any(r["kind"] == "val" and r["val_miou"] for r in rows)
+
+    # continue the same run to 4 steps
+    assert main([*args, "--max-iters", "4", "--resume", "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["step"] == 4
+    rows = list(csv.DictReader((out / "log.csv").open()))
+    assert [int(r["step"]) for r in rows if r["kind"] == "train"] == [1, 2, 3, 4]
+
+
+def test_cli_reports_bad_input(synth_root, tmp_path, capsys):
+    from sccosf_ros.cli import main
+
+    rc = main(["train", "--dataset", "synthetic", "--root", str(synth_root), "--out",
+               str(tmp_path / "x"), "--max-iters", "1", "--crop", "2000", "2000",
+               "--device", "cpu", "--workers", "0"])
+    assert rc == 2
+    assert "larger than the training images" in capsys.readouterr().err
+
+
+# --------------------------------------------------------------------------- bench
+def test_bench_train_reports_throughput(capsys):
+    import argparse
+
+    from sccosf_ros.bench import train as bench
+
+    parser = argparse.ArgumentParser()
+    bench.add_arguments(parser)
+    args = parser.parse_args(["--crop", "32", "64", "--batch-size", "1", "--iters", "2",
+                              "--warmup", "1", "--json"])
+    assert bench.run(args) == 0
+    result = json.loads(capsys.readouterr().out)["results"][0]
+    assert result["preset"] == "nano" and result["crop"] == [32, 64]
+    assert result["train_images_per_s"] == pytest.approx(1e3 / result["train_ms_median"])
+    assert result["train_over_forward"] > 1.0  # a training step costs more than inference
