@@ -31,7 +31,7 @@ class CoordinateAttention(nn.Module):
         y_h, y_w = torch.split(y, [h, w], dim=2)
         a_h = torch.sigmoid(self.attn_h(y_h))
         a_w = torch.sigmoid(self.attn_w(y_w)).transpose(2, 3)
-        return x * a_h * a_w
+        return (x * a_h).mul_(a_w)
 
 
 class DCR(nn.Module):

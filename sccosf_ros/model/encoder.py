@@ -59,7 +59,7 @@ class SharedEncoder(nn.Module):
     ) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
         if thermal.shape[1] == 1:
             thermal = thermal.expand(-1, 3, -1, -1)
-        x = (torch.cat((rgb, thermal), dim=0) - self.mean) / self.std  # (2B,3,H,W)
+        x = torch.cat((rgb, thermal), dim=0).sub_(self.mean).div_(self.std)  # (2B,3,H,W)
         feats = self.backbone(x)
         b = rgb.shape[0]
         return [f[:b] for f in feats], [f[b:] for f in feats]

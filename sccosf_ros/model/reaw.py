@@ -83,5 +83,8 @@ class ReAW(nn.Module):
                 b = F.interpolate(b, size=size0, mode="bilinear", align_corners=False)
             fused = b if fused is None else fused + b
         fused = F.interpolate(fused, size=rgb.shape[-2:], mode="bilinear", align_corners=False)
-        x = torch.cat((fused, rgb, thermal), dim=1)
-        return torch.sigmoid(self.recon(x))
+        # concatenated in channels-last memory (a cat over (B,H,W,C) views): a plain channel
+        # cat of these thin maps comes out NCHW, where the full-resolution convs run slower
+        # and converting afterwards costs a slow strided copy
+        x = torch.cat([m.permute(0, 2, 3, 1) for m in (fused, rgb, thermal)], dim=3)
+        return torch.sigmoid(self.recon(x.permute(0, 3, 1, 2)))  # (B,width+4,H,W)

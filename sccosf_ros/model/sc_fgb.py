@@ -41,7 +41,7 @@ class ScFGB(nn.Module):
         x = self.reduce(torch.cat((f_rgb, f_th), dim=1))  # (B,hid,H,W)
         h = self.multi_scale[0](x)
         for conv in self.multi_scale[1:]:
-            h = h + conv(x)  # H̃ for both modalities
+            h = h.add_(conv(x))  # H̃ for both modalities (h is this block's own tensor)
         # DWConv on the 1×1 pooled map = per-channel scale + bias (written out: a grouped conv
         # with groups=channels runs one tiny kernel per channel on CPU)
         cw = self.channel_weight

@@ -43,6 +43,17 @@ class PairLayerNorm(nn.Module):
         x = F.layer_norm(x.transpose(2, 3), (self.d,), eps=self.eps)  # (B,k,L,d)
         return (x * self.weight + self.bias).transpose(2, 3)
 
+    def channels_last(self, x: torch.Tensor, height: int, width: int) -> torch.Tensor:
+        """Same normalisation, (B,k,d,L) → (B,k·d,H,W) in channels-last memory (L = H·W).
+
+        Normalising in (B,L,k,d) order makes the result the channels-last map the next 1×1
+        conv wants, without the copies of transposing back and reshaping to NCHW.
+        """
+        bsz, k, d, _ = x.shape
+        y = F.layer_norm(x.permute(0, 3, 1, 2), (d,), eps=self.eps)  # (B,L,k,d)
+        y = torch.addcmul(self.bias.view(k, d), y, self.weight.view(k, d))
+        return y.view(bsz, height, width, k * d).permute(0, 3, 1, 2)
+
 
 class _CorrectionStage(nn.Module):
     """One residual stage over the modality pair: (B,2C,H,W) → (B,2C,H,W)."""
@@ -63,7 +74,7 @@ class _CorrectionStage(nn.Module):
             y = torch.stack(self.scan(u[:, 0], u[:, 1]), dim=1)
         else:
             y = self.scan(u)
-        y = self.norm(y).reshape(bsz, 2 * self.d_inner, h, w)
+        y = self.norm.channels_last(y, h, w)  # (B,2d,H,W)
         return x + self.out_proj(y)
 
 
@@ -90,4 +101,4 @@ class ScLRB(nn.Module):
         o = self.self_correction(torch.cat((f_rgb, f_th), dim=1))  # (B,2C,H,W) = [O^r, O^i]
         fs = self.cross_correction(o)  # F^s = [W^r, W^i]
         gate = torch.sigmoid(self.channel_attn(fs.mean(dim=(2, 3), keepdim=True)))
-        return fs * gate + fs
+        return torch.addcmul(fs, fs, gate)  # fs * gate + fs in one pass

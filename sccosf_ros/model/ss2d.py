@@ -19,9 +19,12 @@ from sccosf_ros.model.s6 import S6
 
 def cross_scan(x: torch.Tensor) -> torch.Tensor:
     """x (B,C,H,W) → the four scan orders (B,4,C,H·W): rows, columns, both reversed."""
-    rows = x.flatten(2)
-    cols = x.transpose(2, 3).flatten(2)
-    return torch.stack((rows, cols, rows.flip(-1), cols.flip(-1)), dim=1)
+    bsz, c, h, w = x.shape
+    out = x.new_empty(bsz, 4, c, h * w)  # written in place: no per-direction temporaries
+    out[:, 0].view(bsz, c, h, w).copy_(x)
+    out[:, 1].view(bsz, c, w, h).copy_(x.transpose(2, 3))
+    out[:, 2:].copy_(out[:, :2].flip(-1))
+    return out
 
 
 def cross_merge(y: torch.Tensor, height: int, width: int) -> torch.Tensor:

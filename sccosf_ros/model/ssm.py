@@ -397,6 +397,26 @@ class _Chunked:
         return K
 
 
+def _blocked_forward(
+    u: Tensor, delta: Tensor, A: Tensor, B: Tensor, C: Tensor
+) -> tuple[Tensor, Tensor | None]:
+    """y = Σ_n C ⊙ h (b,d,l) in two passes over channel blocks, and the chunk-entry states H
+    (None for one chunk). u, delta (b,d,l); A (d,n); B, C (b,g,n,l)."""
+    x = _Chunked(u, delta, A, B, C)
+    H = None
+    if x.nc > 1:  # pass 1: chunk-end states of zero-started chunks → carry
+        hend = u.new_empty(x.n, x.d, x.b, x.nc)
+        for blk in x.blocks():
+            _, h = x.local_states(blk, None)
+            hend[:, blk.sl] = h[-1]
+        H = x.entry_states(hend)
+    y = u.new_empty(x.T, x.d, u.shape[0], x.nc)
+    for blk in x.blocks():  # pass 2: true states, y = Σ_n C h
+        _, h = x.local_states(blk, H)
+        torch.sum(torch.mul(h, blk.Cl, out=x.p), 1, out=y[:, blk.sl])
+    return _from_chunks(y, x.length), H
+
+
 class _SelectiveScanCore(torch.autograd.Function):
     """y = Σ_n C ⊙ h with h_t = exp(Δ_t A) h_{t-1} + Δ_t u_t B_t (no D, z, bias, softplus).
 
@@ -405,21 +425,10 @@ class _SelectiveScanCore(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, u: Tensor, delta: Tensor, A: Tensor, B: Tensor, C: Tensor) -> Tensor:
-        x = _Chunked(u, delta, A, B, C)
-        H = None
-        if x.nc > 1:  # pass 1: chunk-end states of zero-started chunks → carry
-            hend = u.new_empty(x.n, x.d, x.b, x.nc)
-            for blk in x.blocks():
-                _, h = x.local_states(blk, None)
-                hend[:, blk.sl] = h[-1]
-            H = x.entry_states(hend)
-        y = u.new_empty(x.T, x.d, u.shape[0], x.nc)
-        for blk in x.blocks():  # pass 2: true states, y = Σ_n C h
-            _, h = x.local_states(blk, H)
-            torch.sum(torch.mul(h, blk.Cl, out=x.p), 1, out=y[:, blk.sl])
+        y, H = _blocked_forward(u, delta, A, B, C)
         # H (1/T of the state) spares the backward its own forward carry
         ctx.save_for_backward(u, delta, A, B, C, H)
-        return _from_chunks(y, x.length)
+        return y
 
     @staticmethod
     def backward(ctx, gy: Tensor):
@@ -469,6 +478,68 @@ class _SelectiveScanCore(torch.autograd.Function):
         )
 
 
+# Inference path: the whole state (T, n, d, b, nc) is kept when it is at most this many bytes
+# (one pass, no recompute); larger states go through the blocked two-pass forward.
+_INFER_STATE_BYTES = 48 << 20
+
+
+def _softplus_inference(x: Tensor) -> Tensor:
+    """softplus(x) = log1p(exp(x)) (x itself for x > 20, like F.softplus), in x's dtype.
+
+    torch's float32 CPU softplus/log1p kernels run ~8 ns per element on this path; going
+    through float64 (exp, log1p, round back) is ~3.5x faster and correctly rounded for
+    float32. Inference only (no autograd formula needed).
+    """
+    if x.dtype == torch.float64:
+        return F.softplus(x)
+    r = x.double().exp_().log1p_().to(x.dtype)
+    if x.numel() and x.max().item() > 20:  # exp overflows float64 past ~709; softplus is x there
+        r = torch.where(x > 20, x, r)
+    return r
+
+
+def _scan_inference(
+    u: Tensor, delta: Tensor, A: Tensor, B4: Tensor, C4: Tensor, D: Tensor | None
+) -> Tensor:
+    """Forward only, no autograd bookkeeping: y = Σ_n C ⊙ h (+ D u), (b,d,l).
+
+    The full chunked state is formed once and scanned in place by :func:`_scan_chunks`
+    (local scans of x and of the in-chunk decay products together, chunk carry, one
+    correction), instead of the training forward's two recomputing passes over channel
+    blocks. u, delta (b,d,l) with Δ already biased/activated; B4, C4 (b,g,n,l).
+    """
+    b, d, length = u.shape
+    n = A.shape[1]
+    T = min(length, _T1)
+    nc = math.ceil(length / T)
+    if 2 * T * nc * n * d * b * u.element_size() > _INFER_STATE_BYTES:
+        y, _ = _blocked_forward(u, delta, A, B4, C4)
+        return y if D is None else y.addcmul_(D[:, None], u)
+    gB, gC = B4.shape[1], C4.shape[1]
+    dl = _to_chunks(delta, T, nc)  # (T,d,b,nc)
+    ul = _to_chunks(u, T, nc)
+    Bl, Cl = _bc_to_chunks(B4, T, nc), _bc_to_chunks(C4, T, nc)  # (T,n,g,b,nc)
+    A_ = A.t()[:, :, None, None]  # (n,d,1,1)
+    dl1 = dl.unsqueeze(1)  # (T,1,d,b,nc)
+    xp = u.new_empty(T, 2, n, d, b, nc)  # [:, 0] states, [:, 1] decay products
+    x = xp[:, 0]
+    torch.mul(
+        (dl * ul).view(T, 1, gB, d // gB, b, nc),
+        Bl.unsqueeze(3),
+        out=x.view(T, n, gB, d // gB, b, nc),
+    )  # Δ u B
+    h, _, _ = _scan_chunks(x, _decay(dl1, A_), dl1, A_, xp)
+    Cx = Cl.unsqueeze(3)  # (T,n,gC,1,b,nc)
+    hv = h.view(T, n, gC, d // gC, b, nc)
+    if n == 1:
+        y = torch.mul(hv[:, 0], Cx[:, 0]).view(T, d, b, nc)
+    else:
+        y = torch.mul(hv, Cx).sum(1).view(T, d, b, nc)
+    if D is not None:
+        y.addcmul_(D[None, :, None, None], ul)
+    return _from_chunks(y, length)
+
+
 def _selective_scan_torch(
     u: Tensor,
     delta: Tensor,
@@ -482,6 +553,9 @@ def _selective_scan_torch(
 ) -> Tensor:
     dtype_in = u.dtype
     ct = _compute_dtype(u, delta, A, B, C, D, z, delta_bias)
+    inputs = (u, delta, A, B, C, D, z, delta_bias)
+    if not (torch.is_grad_enabled() and any(t is not None and t.requires_grad for t in inputs)):
+        return _selective_scan_no_grad(*inputs, delta_softplus, ct).to(dtype_in)
     uc = u.to(ct)
     delta = delta.to(ct)
     if delta_bias is not None:
@@ -496,6 +570,35 @@ def _selective_scan_torch(
     if z is not None:
         y = y * F.silu(z.to(ct))
     return y.to(dtype_in)
+
+
+def _selective_scan_no_grad(
+    u: Tensor,
+    delta: Tensor,
+    A: Tensor,
+    B: Tensor,
+    C: Tensor,
+    D: Tensor | None,
+    z: Tensor | None,
+    delta_bias: Tensor | None,
+    delta_softplus: bool,
+    ct: torch.dtype,
+) -> Tensor:
+    """The torch path when nothing needs a gradient (inference): same maths, fewer passes."""
+    uc = u.to(ct).contiguous()
+    delta = delta.to(ct)
+    if delta_bias is not None:
+        delta = delta + delta_bias.to(ct)[:, None]
+    if delta_softplus:
+        delta = _softplus_inference(delta)
+    B4 = _as_grouped(B, "B").to(ct).contiguous()
+    C4 = _as_grouped(C, "C").to(ct).contiguous()
+    y = _scan_inference(
+        uc, delta.contiguous(), A.to(ct), B4, C4, None if D is None else D.to(ct)
+    )
+    if z is not None:
+        y = y * F.silu(z.to(ct))
+    return y
 
 
 def _mamba_ssm_kernel():

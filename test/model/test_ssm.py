@@ -151,6 +151,48 @@ def test_optional_inputs_and_partial_grads():
         assert selective_scan(u, x["delta"], x["A"], x["B"], x["C"]).grad_fn is None
 
 
+@pytest.mark.parametrize(
+    ("b", "d", "n", "length", "groups", "groups_c", "with_z"),
+    [
+        (2, 4, 3, 1, None, None, True),  # L = 1
+        (2, 4, 3, 37, 2, None, True),  # several chunks, ragged tail, grouped B
+        (1, 8, 1, 1000, 4, 2, False),  # n = 1 (the nano preset), different B/C groups
+        (2, 4, 3, 1000, None, None, True),  # three levels
+    ],
+)
+@pytest.mark.parametrize("whole_state", [True, False])
+def test_no_grad_path_matches_float64_reference(
+    monkeypatch, b, d, n, length, groups, groups_c, with_z, whole_state
+):
+    """Inference (nothing needs a gradient): the one-pass whole-state scan and, for states
+    over the size limit, the blocked two-pass forward, in float64 and float32."""
+    if not whole_state:
+        monkeypatch.setattr(ssm, "_INFER_STATE_BYTES", 0)
+        monkeypatch.setattr(ssm, "_BLOCK_BYTES", 1)  # one channel per block
+    x = make_inputs(b=b, d=d, n=n, length=length, groups=groups, groups_c=groups_c,
+                    with_z=with_z, seed=length + d)
+    y_ref = run(selective_scan_ref, x, True)
+    y = run(selective_scan, x, True, backend="torch")
+    assert y.shape == y_ref.shape and y.dtype == torch.float64
+    assert_close_rel(y, y_ref, 1e-12, "float64 output")
+    with torch.inference_mode():
+        y32 = run(selective_scan, {k: None if v is None else v.float() for k, v in x.items()},
+                  True, backend="torch")
+    assert y32.dtype == torch.float32
+    assert_close_rel(y32, y_ref, 2e-6, "float32 output")
+
+
+def test_inference_softplus_matches_torch_softplus():
+    x = torch.cat((torch.linspace(-120.0, 120.0, 20001), torch.tensor([20.0, 20.5, 800.0])))
+    y = ssm._softplus_inference(x)
+    ref = torch.nn.functional.softplus(x.double())
+    assert torch.isfinite(y).all()
+    big = ref > 1e-30
+    assert ((y.double() - ref).abs() / ref)[big].max() <= 1.2e-7
+    assert y[~big].abs().max() <= 1e-30
+    assert torch.equal(y[-3:], x[-3:])  # softplus is x itself past the threshold
+
+
 def test_auto_on_cpu_is_the_torch_path():
     x = make_inputs(length=20, seed=17)
     y_auto = run(selective_scan, x, True)
