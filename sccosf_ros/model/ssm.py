@@ -540,6 +540,26 @@ def _scan_inference(
     return _from_chunks(y, length)
 
 
+def _prepare(
+    delta: Tensor,
+    B: Tensor,
+    C: Tensor,
+    delta_bias: Tensor | None,
+    delta_softplus: bool,
+    ct: torch.dtype,
+    softplus,
+) -> tuple[Tensor, Tensor, Tensor]:
+    """Δ with bias and softplus applied, B and C as contiguous (b,g,n,l), all in ``ct``."""
+    delta = delta.to(ct)
+    if delta_bias is not None:
+        delta = delta + delta_bias.to(ct)[:, None]
+    if delta_softplus:
+        delta = softplus(delta)
+    B4 = _as_grouped(B, "B").to(ct).contiguous()
+    C4 = _as_grouped(C, "C").to(ct).contiguous()
+    return delta.contiguous(), B4, C4
+
+
 def _selective_scan_torch(
     u: Tensor,
     delta: Tensor,
@@ -557,14 +577,8 @@ def _selective_scan_torch(
     if not (torch.is_grad_enabled() and any(t is not None and t.requires_grad for t in inputs)):
         return _selective_scan_no_grad(*inputs, delta_softplus, ct).to(dtype_in)
     uc = u.to(ct)
-    delta = delta.to(ct)
-    if delta_bias is not None:
-        delta = delta + delta_bias.to(ct)[:, None]
-    if delta_softplus:
-        delta = F.softplus(delta)
-    B4 = _as_grouped(B, "B").to(ct).contiguous()
-    C4 = _as_grouped(C, "C").to(ct).contiguous()
-    y = _SelectiveScanCore.apply(uc.contiguous(), delta.contiguous(), A.to(ct), B4, C4)
+    delta, B4, C4 = _prepare(delta, B, C, delta_bias, delta_softplus, ct, F.softplus)
+    y = _SelectiveScanCore.apply(uc.contiguous(), delta, A.to(ct), B4, C4)
     if D is not None:
         y = y + D.to(ct)[:, None] * uc
     if z is not None:
@@ -586,16 +600,8 @@ def _selective_scan_no_grad(
 ) -> Tensor:
     """The torch path when nothing needs a gradient (inference): same maths, fewer passes."""
     uc = u.to(ct).contiguous()
-    delta = delta.to(ct)
-    if delta_bias is not None:
-        delta = delta + delta_bias.to(ct)[:, None]
-    if delta_softplus:
-        delta = _softplus_inference(delta)
-    B4 = _as_grouped(B, "B").to(ct).contiguous()
-    C4 = _as_grouped(C, "C").to(ct).contiguous()
-    y = _scan_inference(
-        uc, delta.contiguous(), A.to(ct), B4, C4, None if D is None else D.to(ct)
-    )
+    delta, B4, C4 = _prepare(delta, B, C, delta_bias, delta_softplus, ct, _softplus_inference)
+    y = _scan_inference(uc, delta, A.to(ct), B4, C4, None if D is None else D.to(ct))
     if z is not None:
         y = y * F.silu(z.to(ct))
     return y
