@@ -34,10 +34,10 @@ def ros_io_factory():
 @pytest.fixture
 def start_node(ros_context):
     """Start SCCoSFNode in this process under ``ns`` with ``predictor`` and parameters
-    (MultiThreadedExecutor in a thread, real DDS); all are destroyed after the test."""
+    (its own executor in a thread, real DDS); all are destroyed after the test."""
     import threading
 
-    from rclpy.executors import MultiThreadedExecutor
+    from rclpy.executors import SingleThreadedExecutor
     from rclpy.parameter import Parameter
 
     from sccosf_ros.ros.node import SCCoSFNode
@@ -48,7 +48,7 @@ def start_node(ros_context):
         overrides = [Parameter(k, value=v) for k, v in params.items()]
         node = SCCoSFNode(predictor=predictor, context=ros_context, namespace=ns,
                           parameter_overrides=overrides)
-        ex = MultiThreadedExecutor(num_threads=2, context=ros_context)
+        ex = SingleThreadedExecutor(context=ros_context)  # as sccosf_node runs itself
         ex.add_node(node)
         t = threading.Thread(target=ex.spin, daemon=True)
         t.start()
