@@ -47,11 +47,6 @@ def default_palette(num_classes: int) -> list[tuple[int, int, int]]:
     return colors[:num_classes]
 
 
-def palette_lut(palette) -> np.ndarray:
-    """A (256, 3) uint8 look-up table: class id → colour, ids past the palette (255 too) black."""
-    return _lut(_as_key(palette)).reshape(256, 3).copy()
-
-
 def _as_key(palette) -> tuple[tuple[int, int, int], ...]:
     return tuple(tuple(int(v) for v in c) for c in palette)
 

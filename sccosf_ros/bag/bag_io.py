@@ -252,8 +252,9 @@ class BagWriter:
 
 def stamp_ns(msg: Any) -> int:
     """A message's ``header.stamp`` in integer nanoseconds."""
-    s = msg.header.stamp
-    return int(s.sec) * 1_000_000_000 + int(s.nanosec)
+    from sccosf_ros.ros.sync import stamp_to_ns
+
+    return stamp_to_ns(msg.header.stamp)
 
 
 def make_header(store: Typestore, t_ns: int, frame_id: str) -> Any:

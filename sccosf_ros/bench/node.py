@@ -33,6 +33,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from sccosf_ros.ros.sync import stamp_to_ns
+
 TARGET_OVERHEAD_MS = 5.0
 
 
@@ -289,7 +291,7 @@ class _Probe:
 
     def _on_fused(self, msg) -> None:
         now = time.monotonic()
-        stamp = msg.header.stamp.sec * 1_000_000_000 + msg.header.stamp.nanosec
+        stamp = stamp_to_ns(msg.header.stamp)
         with self.lock:
             self.recv[stamp] = now
 

@@ -51,6 +51,7 @@ from sccosf_ros.registration import parse_homography
 from sccosf_ros.ros.diagnostics import NodeStats, diagnostic_array
 from sccosf_ros.ros.label_info import label_info_type, make_label_info_msg
 from sccosf_ros.ros.params import NodeParams, ParameterError, declare_and_read
+from sccosf_ros.ros.sync import stamp_to_ns
 from sccosf_ros.ros.worker import InferenceWorker
 from sccosf_ros.runtime import passive_openmp
 
@@ -262,7 +263,7 @@ class SCCoSFNode(Node):
         self.stats.latency("overhead", ((t1 - t0) + (t3 - t2)) * 1e3)
         self.stats.latency("e2e_age", (time.monotonic() - pair.synced_at) * 1e3)
         now_ns = self.get_clock().now().nanoseconds
-        stamp_ns = pair.rgb.header.stamp.sec * 1_000_000_000 + pair.rgb.header.stamp.nanosec
+        stamp_ns = stamp_to_ns(pair.rgb.header.stamp)
         self.stats.latency("stamp_age", (now_ns - stamp_ns) / 1e6)
 
     def _publish_outputs(self, header, rgb: np.ndarray, pred) -> None:
