@@ -1,25 +1,24 @@
 """Offline evaluation of a checkpoint on a rosbag2: ``sccosf bag-eval``.
 
-Reads RGB and thermal ``sensor_msgs/Image`` topics (sqlite3 or MCAP), pairs them by header stamp
-with ``ros.sync.ApproxTimePairer`` (the node's approximate-time logic, same default slop and queue
-size as ``config/sccosf.yaml``), runs the ``Predictor`` on every pair, and writes under the output
-folder:
+Runs exactly what the live node runs, from the same parameters (``NodeParams``: the node's own
+``--params-file`` YAML plus overrides): every RGB and thermal ``sensor_msgs/Image`` of the bag
+(sqlite3 or MCAP) goes through ``PairProcessor.admit`` (malformed messages are counted and never
+paired), the node's approximate-time pairing (``ApproxTimePairer`` with ``sync.slop`` and
+``sync.queue_size``), and ``PairProcessor.process`` (decode, thermal NaN policy, registration,
+Predictor, colour). Unlike the live node it never drops a pair: every pair is processed, as fast
+as the model goes. Under the output folder it writes
 
-* ``<bag name>_sccosf/``: a rosbag2 in the input's storage with ``<ns>/fused`` (rgb8),
-  ``<ns>/segmentation`` (mono8 ids), ``<ns>/segmentation_color`` and ``<ns>/overlay`` (rgb8), each
-  message carrying the RGB message's header and logged at the RGB message's log time;
+* ``<bag name>_sccosf/``: a rosbag2 in the input's storage with the node's enabled outputs
+  (``<ns>/fused``, ``<ns>/segmentation``, ``<ns>/segmentation_color``, ``<ns>/overlay``), each
+  carrying the RGB message's header and logged at the RGB message's log time;
 * ``metrics.json``: pairs, unmatched and malformed messages per topic, throughput, latency,
   EN/SD of the fused images (plus all fusion metrics on the sampled frames), and with a label
   topic the mIoU and per-class IoU (labels matched to the RGB stamps);
 * ``contact_sheet.png``: sampled frames, RGB | thermal | fused | segmentation (| ground truth).
-
-Corrupt messages (undecodable CDR, bad sizes, unknown encodings) are counted and skipped.
 """
 
 from __future__ import annotations
 
-import json
-import math
 import shutil
 import time
 from dataclasses import dataclass, field
@@ -30,55 +29,28 @@ import numpy as np
 from tqdm import tqdm
 
 from sccosf_ros.bag.bag_io import IMAGE, BagError, BagReader, BagWriter
-from sccosf_ros.bag.contact_sheet import contact_sheet, save_png, thermal_preview
-from sccosf_ros.classes import IGNORE_INDEX, colorize, overlay
-from sccosf_ros.ros.image_codec import (
-    ImageDecodeError,
-    decode_image,
-    decode_rgb,
-    decode_thermal,
-    encode_image,
-)
-from sccosf_ros.ros.sync import ApproxTimePairer, stamp_to_ns
-from sccosf_ros.thermal import ThermalNorm
-from sccosf_ros.training.fusion_metrics import (
-    entropy,
-    fusion_metrics,
-    standard_deviation,
-    to_gray,
-)
-from sccosf_ros.training.metrics import ConfusionMatrix
+from sccosf_ros.jsonio import summarize, write_json
+from sccosf_ros.pipeline.image_codec import ImageDecodeError, decode_image
+from sccosf_ros.pipeline.outputs import DEFAULT_NAMESPACE, output_topics
+from sccosf_ros.pipeline.pairing import ApproxTimePairer, stamp_to_ns
+from sccosf_ros.pipeline.params import NodeParams
+from sccosf_ros.pipeline.processor import PairOutput, PairProcessor, load_predictor
 
-OUTPUTS = ("fused", "segmentation", "segmentation_color", "overlay")
 LABEL_WINDOW_NS = 10 * 1_000_000_000  # unmatched labels/predictions older than this are dropped
-
-
-def node_sync_defaults() -> tuple[float, int]:
-    """``sync.slop`` and ``sync.queue_size`` defaults of sccosf_node (config/sccosf.yaml)."""
-    from sccosf_ros.ros.params import NodeParams
-
-    p = NodeParams.defaults()
-    return p.sync_slop, p.sync_queue_size
+MAX_REASONS = 20  # malformed-message reasons kept in metrics.json
 
 
 @dataclass
 class BagEvalConfig:
     bag: Path
-    checkpoint: Path
     rgb_topic: str
     thermal_topic: str
     out: Path
+    params: NodeParams = field(default_factory=NodeParams.defaults)  # the node's parameters
     label_topic: str | None = None
-    device: str = "auto"
-    threads: int = 0  # torch CPU threads; 0 = leave torch's setting
-    slop: float | None = None  # s; None = the node's default
-    queue_size: int | None = None  # None = the node's default
-    input_size: tuple[int, int] | None = None
     max_pairs: int | None = None
-    namespace: str = "/sccosf"
-    thermal_norm: ThermalNorm | None = None  # None = the checkpoint's
+    namespace: str = DEFAULT_NAMESPACE  # of the output topics in the output bag
     label_tolerance: float = 0.005  # s between a label stamp and its RGB stamp
-    overlay_alpha: float = 0.5
     sheet_rows: int = 6
     write_bag: bool = True
     overwrite: bool = False
@@ -90,10 +62,7 @@ class _Sample:
     """One pair kept for the contact sheet (pictures are drawn only for the chosen ones)."""
 
     stamp: int
-    rgb: np.ndarray
-    thermal: np.ndarray  # raw, as decoded
-    fused: np.ndarray
-    labels: np.ndarray
+    out: PairOutput
     gt: np.ndarray | None = None
 
 
@@ -145,89 +114,74 @@ class _LabelMatcher:
         return out
 
 
-def _stats(values: list[float]) -> dict[str, float]:
-    if not values:
-        return {"mean": float("nan"), "p50": float("nan"), "p95": float("nan"), "n": 0}
-    a = np.asarray(values, np.float64)
-    return {"mean": float(a.mean()), "p50": float(np.percentile(a, 50)),
-            "p95": float(np.percentile(a, 95)), "n": int(a.size)}
+class _Samples:
+    """The contact sheet's pairs: ``rows`` spread over the expected pairs, or the last ones."""
 
+    def __init__(self, expected: int, rows: int) -> None:
+        self.rows = max(1, rows)
+        self.at = set(np.linspace(0, max(expected - 1, 0), self.rows).round().astype(int).tolist())
+        self.chosen: dict[int, _Sample] = {}
+        self.recent: list[_Sample] = []  # in case fewer pairs than expected appear
 
-def _json_safe(x: Any) -> Any:
-    """NaN → None so metrics.json stays standard JSON."""
-    if isinstance(x, dict):
-        return {k: _json_safe(v) for k, v in x.items()}
-    if isinstance(x, list | tuple):
-        return [_json_safe(v) for v in x]
-    if isinstance(x, float) and not math.isfinite(x):
-        return None
-    if isinstance(x, np.floating | np.integer):
-        return _json_safe(x.item())
-    return x
+    def add(self, index: int, sample: _Sample) -> None:
+        if index in self.at:
+            self.chosen[index] = sample
+        self.recent.append(sample)
+        del self.recent[: -self.rows]
 
+    def label(self, stamp: int, gt: np.ndarray) -> None:
+        for s in [*self.chosen.values(), *self.recent]:
+            if s.stamp == stamp:
+                s.gt = gt
 
-def output_topics(namespace: str) -> dict[str, str]:
-    ns = "/" + namespace.strip("/") if namespace.strip("/") else ""
-    return {name: f"{ns}/{name}" for name in OUTPUTS}
+    def final(self, pairs: int) -> list[_Sample]:
+        chosen = [self.chosen[k] for k in sorted(self.chosen)]
+        if len(chosen) < min(self.rows, pairs):
+            seen = {s.stamp for s in chosen}
+            chosen += [s for s in self.recent if s.stamp not in seen][: self.rows - len(chosen)]
+            chosen.sort(key=lambda s: s.stamp)
+        return chosen
 
 
 def open_checked(cfg: BagEvalConfig) -> BagReader:
     """Open the bag and check the requested topics exist and carry images (clear errors)."""
+    topics = [cfg.rgb_topic, cfg.thermal_topic] + ([cfg.label_topic] if cfg.label_topic else [])
+    if len(set(topics)) < len(topics):
+        raise BagError("RGB, thermal and label topics must be different topics")
     reader = BagReader(cfg.bag).open()
     try:
-        reader.require_topic(cfg.rgb_topic, IMAGE, "RGB")
-        reader.require_topic(cfg.thermal_topic, IMAGE, "thermal")
-        if cfg.label_topic:
-            reader.require_topic(cfg.label_topic, IMAGE, "label")
-        if len({cfg.rgb_topic, cfg.thermal_topic, cfg.label_topic} - {None}) < (
-            3 if cfg.label_topic else 2
-        ):
-            raise BagError("RGB, thermal and label topics must be different topics")
+        for topic, what in zip(topics, ("RGB", "thermal", "label")):
+            reader.require_topic(topic, IMAGE, what)
     except BaseException:
         reader.close()
         raise
     return reader
 
 
+def output_bag_path(cfg: BagEvalConfig) -> Path:
+    return Path(cfg.out) / f"{Path(cfg.bag).name.rsplit('.', 1)[0]}_sccosf"
+
+
 def evaluate_bag(cfg: BagEvalConfig, predictor: Any = None) -> dict:
     """Run the evaluation described in the module docstring; returns the metrics dict."""
-    from sccosf_ros.inference import Predictor  # torch loads only when needed
-
-    default_slop, default_queue = node_sync_defaults()
-    slop = float(cfg.slop if cfg.slop is not None else default_slop)
-    queue_size = int(cfg.queue_size if cfg.queue_size is not None else default_queue)
-    if not slop > 0:
-        raise ValueError(f"--slop must be a positive number of seconds, got {slop}")
-    if queue_size < 1:
-        raise ValueError(f"queue size must be >= 1, got {queue_size}")
     if cfg.max_pairs is not None and cfg.max_pairs < 1:
         raise ValueError(f"--max-pairs must be >= 1, got {cfg.max_pairs}")
-
     reader = open_checked(cfg)  # bag problems surface before the model loads
     try:
-        if cfg.threads > 0:
-            import torch
-
-            torch.set_num_threads(cfg.threads)
         if predictor is None:
-            kwargs: dict[str, Any] = {"input_size": cfg.input_size}
-            if cfg.thermal_norm is not None:
-                kwargs["thermal_norm"] = cfg.thermal_norm
-            predictor = Predictor.from_checkpoint(cfg.checkpoint, cfg.device, **kwargs)
-        out = Path(cfg.out)
-        out.mkdir(parents=True, exist_ok=True)
-        out_bag = out / f"{Path(cfg.bag).name.rsplit('.', 1)[0]}_sccosf"
+            predictor = load_predictor(cfg.params)
+        out_bag = output_bag_path(cfg)
         if out_bag.exists():
             if not cfg.overwrite:
                 raise BagError(f"output bag {str(out_bag)!r} exists already: pass --overwrite "
                                "to replace it, or choose another --out")
             shutil.rmtree(out_bag)
-        writer = (
-            BagWriter(out_bag, storage=reader.storage, typestore=reader.typestore).open()
-            if cfg.write_bag else None
-        )
+        Path(cfg.out).mkdir(parents=True, exist_ok=True)
+        writer = (BagWriter(out_bag, storage=reader.storage, typestore=reader.typestore).open()
+                  if cfg.write_bag else None)
         try:
-            metrics = _run(cfg, reader, writer, predictor, slop, queue_size)
+            run = _Evaluation(cfg, reader, writer, predictor)
+            metrics = run.run()
         finally:
             if writer is not None:
                 writer.close()
@@ -235,213 +189,239 @@ def evaluate_bag(cfg: BagEvalConfig, predictor: Any = None) -> dict:
         metrics["output_topics"] = dict(writer.counts) if writer is not None else {}
     finally:
         reader.close()
-    metrics_path = out / "metrics.json"
+    metrics_path = Path(cfg.out) / "metrics.json"
     metrics["metrics_file"] = str(metrics_path)
-    metrics_path.write_text(json.dumps(_json_safe(metrics), indent=2) + "\n")
+    write_json(metrics_path, metrics)
     return metrics
 
 
-def _run(cfg: BagEvalConfig, reader: BagReader, writer: BagWriter | None, predictor: Any,
-         slop: float, queue_size: int) -> dict:
-    """The read → pair → predict → write loop, then the metrics and the contact sheet."""
-    topics_out = output_topics(cfg.namespace)
-    img_cls = reader.typestore.types[IMAGE]
-    if writer is not None:
-        for t in topics_out.values():
-            writer.add_topic(t, IMAGE)
-    rgb_t, th_t, lab_t = cfg.rgb_topic, cfg.thermal_topic, cfg.label_topic
-    read_topics = [t for t in (rgb_t, th_t, lab_t) if t]
-    received = dict.fromkeys(read_topics, 0)
-    valid = dict.fromkeys(read_topics, 0)
-    malformed = dict.fromkeys(read_topics, 0)
-    malformed_reasons: list[str] = []
-    size_mismatch = 0
-    bad_labels = 0
+class _Evaluation:
+    """The read → admit → pair → process → write loop over one bag, then its metrics."""
 
-    pairer = ApproxTimePairer(num_inputs=2, queue_size=queue_size, slop=slop)
-    matcher = _LabelMatcher(round(cfg.label_tolerance * 1e9))
-    confusion = ConfusionMatrix(predictor.num_classes) if lab_t else None
-    labelled_pairs = 0
+    def __init__(self, cfg: BagEvalConfig, reader: BagReader, writer: BagWriter | None,
+                 predictor: Any) -> None:
+        self.cfg, self.reader, self.writer, self.predictor = cfg, reader, writer, predictor
+        p = cfg.params
+        self.reasons: list[str] = []
+        self.processor = PairProcessor(p, predictor, warn=self._note)
+        self.pairer = ApproxTimePairer(num_inputs=2, queue_size=p.sync_queue_size,
+                                       slop=p.sync_slop)
+        self.stream = {cfg.rgb_topic: "rgb", cfg.thermal_topic: "thermal"}
+        self.topics = [t for t in (cfg.rgb_topic, cfg.thermal_topic, cfg.label_topic) if t]
+        self.received = dict.fromkeys(self.topics, 0)
+        self.undecodable = dict.fromkeys(self.topics, 0)  # CDR the deserializer rejects
+        self.admitted = dict.fromkeys(self.topics, 0)  # well-formed images fed to the pairing
+        self.bad_labels = 0
+        self.matcher = _LabelMatcher(round(cfg.label_tolerance * 1e9))
+        self.evaluator = None
+        if cfg.label_topic:
+            from sccosf_ros.metrics.segmentation import SegmentationEvaluator
 
-    expected = min(reader.count([rgb_t]), reader.count([th_t]))
-    if cfg.max_pairs:
-        expected = min(expected, cfg.max_pairs)
-    rows = max(1, cfg.sheet_rows)
-    sample_at = set(np.linspace(0, max(expected - 1, 0), rows).round().astype(int).tolist())
-    samples: dict[int, _Sample] = {}
-    recent: list[_Sample] = []  # the last pairs, in case fewer pairs than expected appear
-
-    en_vals: list[float] = []
-    sd_vals: list[float] = []
-    lat_total: list[float] = []
-    lat_model: list[float] = []
-    pairs = 0
-    norm = predictor.thermal_norm
-
-    def bad(topic: str, reason: str) -> None:
-        malformed[topic] += 1
-        if len(malformed_reasons) < 20:
-            malformed_reasons.append(f"{topic}: {reason}")
-
-    def handle_pair(rgb_item, th_item) -> None:
-        nonlocal pairs, size_mismatch
-        log_ns, header, rgb = rgb_item
-        _, _, thermal = th_item
-        if rgb.shape[:2] != thermal.shape[:2]:
-            size_mismatch += 1
-            return
-        pred = predictor.predict(rgb, thermal)
-        lat_total.append(pred.timings_ms.get("total", float("nan")))
-        lat_model.append(pred.timings_ms.get("model", float("nan")))
-        seg_color = colorize(pred.labels, predictor.palette)
-        over = overlay(rgb, pred.labels, predictor.palette, cfg.overlay_alpha)
+            self.evaluator = SegmentationEvaluator(predictor.class_names)
+        expected = min(reader.count([cfg.rgb_topic]), reader.count([cfg.thermal_topic]))
+        if cfg.max_pairs:
+            expected = min(expected, cfg.max_pairs)
+        self.expected = expected
+        self.samples = _Samples(expected, cfg.sheet_rows)
+        self.out_topics = output_topics(cfg.namespace)
+        self.img_cls = reader.typestore.types[IMAGE]
         if writer is not None:
-            for name, arr, enc in (("fused", pred.fused, "rgb8"),
-                                   ("segmentation", pred.labels, "mono8"),
-                                   ("segmentation_color", seg_color, "rgb8"),
-                                   ("overlay", over, "rgb8")):
-                writer.write(topics_out[name], log_ns,
-                             encode_image(arr, enc, header=header, msg_type=img_cls))
-        gray = to_gray(pred.fused)
-        en_vals.append(entropy(gray))
-        sd_vals.append(standard_deviation(gray))
-        stamp = stamp_to_ns(header.stamp)
-        if lab_t:
-            matcher.add_pred(stamp, pred.labels)
-        sample = _Sample(stamp, rgb, thermal, pred.fused, pred.labels)
-        if pairs in sample_at:
-            samples[pairs] = sample
-        recent.append(sample)
-        del recent[:-rows]
-        pairs += 1
+            for name in self.processor.outputs:
+                writer.add_topic(self.out_topics[name], IMAGE)
+        self.pairs = 0
+        self.latency: dict[str, list[float]] = {"total": [], "model": []}
+        self.en: list[float] = []
+        self.sd: list[float] = []
 
-    def take_matches() -> None:
-        nonlocal labelled_pairs, bad_labels
-        for stamp, pred_labels, gt in matcher.take():
-            if gt.shape != pred_labels.shape:
-                bad_labels += 1
-                continue
-            try:
-                confusion.update(pred_labels, gt)
-            except ValueError as e:
-                bad_labels += 1
-                if len(malformed_reasons) < 20:
-                    malformed_reasons.append(f"{lab_t}: {e}")
-                continue
-            labelled_pairs += 1
-            for s in list(samples.values()) + recent:
-                if s.stamp == stamp:
-                    s.gt = gt
-
-    bar = tqdm(total=expected or None, desc="bag-eval", unit="pair", disable=not cfg.progress)
-    t_start = time.perf_counter()
-    try:
-        for topic, msgtype, log_ns, raw in reader.messages(read_topics):
-            received[topic] += 1
-            try:
-                msg = reader.deserialize(raw, msgtype)
-            except Exception as e:  # corrupt CDR: any failure inside the deserializer
-                bad(topic, f"undecodable CDR ({type(e).__name__})")
-                continue
-            try:
-                if topic == rgb_t:
-                    arr = decode_rgb(msg)
-                elif topic == th_t:
-                    arr = decode_thermal(msg)
-                else:
-                    arr = _decode_label(msg)
-            except (ImageDecodeError, ValueError) as e:
-                bad(topic, str(e)[:160])
-                continue
-            valid[topic] += 1
-            stamp = stamp_to_ns(msg.header.stamp)
-            if topic == lab_t:
-                matcher.add_label(stamp, arr)
-                take_matches()
-                continue
-            item = (log_ns, msg.header, arr)
-            for pair in pairer.add(0 if topic == rgb_t else 1, stamp, item):
-                handle_pair(*_pair_items(pair))
-                bar.update(1)
-                if lab_t:
-                    take_matches()
-                if cfg.max_pairs and pairs >= cfg.max_pairs:
+    # ------------------------------------------------------------------ loop
+    def run(self) -> dict:
+        bar = tqdm(total=self.expected or None, desc="bag-eval", unit="pair",
+                   disable=not self.cfg.progress)
+        t_start = time.perf_counter()
+        try:
+            for topic, msgtype, log_ns, raw in self.reader.messages(self.topics):
+                before = self.pairs
+                self._feed(topic, msgtype, log_ns, raw)
+                bar.update(self.pairs - before)
+                if self.cfg.max_pairs and self.pairs >= self.cfg.max_pairs:
                     break
-            if cfg.max_pairs and pairs >= cfg.max_pairs:
-                break
-    finally:
-        bar.close()
-    elapsed = time.perf_counter() - t_start
+        finally:
+            bar.close()
+        return self._metrics(time.perf_counter() - t_start)
 
-    unmatched = {rgb_t: valid[rgb_t] - pairs - size_mismatch,
-                 th_t: valid[th_t] - pairs - size_mismatch}
-    chosen = [samples[k] for k in sorted(samples)]
-    if len(chosen) < min(rows, pairs):
-        seen = {s.stamp for s in chosen}
-        chosen += [s for s in recent if s.stamp not in seen][: rows - len(chosen)]
-        chosen.sort(key=lambda s: s.stamp)
+    def _feed(self, topic: str, msgtype: str, log_ns: int, raw: bytes) -> None:
+        self.received[topic] += 1
+        try:
+            msg = self.reader.deserialize(raw, msgtype)
+        except Exception as e:  # corrupt CDR: any failure inside the deserializer
+            self.undecodable[topic] += 1
+            self._note("undecodable", f"{topic}: undecodable CDR ({type(e).__name__})")
+            return
+        if topic == self.cfg.label_topic:
+            self._on_label(msg)
+            return
+        stream = self.stream[topic]
+        if not self.processor.admit(stream, msg):
+            return
+        self.admitted[topic] += 1
+        index = 0 if stream == "rgb" else 1
+        for rgb_item, th_item in self.pairer.add(index, stamp_to_ns(msg.header.stamp),
+                                                 (log_ns, msg)):
+            self._on_pair(rgb_item, th_item)
 
-    metrics: dict[str, Any] = {
-        "bag": str(cfg.bag),
-        "storage": reader.storage,
-        "checkpoint": str(cfg.checkpoint),
-        "device": str(predictor.device),
-        "input_size": list(predictor.input_size) if predictor.input_size else None,
-        "thermal_norm": predictor.thermal_norm.to_dict(),
-        "topics": {"rgb": rgb_t, "thermal": th_t, "label": lab_t},
-        "sync": {"slop": slop, "queue_size": queue_size},
-        "messages": received,
-        "pairs": pairs,
-        "unmatched": unmatched,
-        "malformed": malformed,
-        "malformed_reasons": malformed_reasons,
-        "size_mismatch": size_mismatch,
-        "elapsed_s": elapsed,
-        "throughput_pairs_per_s": pairs / elapsed if elapsed > 0 else float("nan"),
-        "latency_ms": {"total": _stats(lat_total), "model": _stats(lat_model)},
-        "fusion": {"EN": _stats(en_vals)["mean"], "SD": _stats(sd_vals)["mean"]},
-    }
-    if chosen:
-        fvals = [fusion_metrics(s.fused, s.rgb, np.round(norm(s.thermal) * 255).astype(np.uint8))
-                 for s in chosen]
-        metrics["fusion_sampled"] = {
-            "n_frames": len(fvals),
-            **{k: float(np.nanmean([f[k] for f in fvals])) for k in fvals[0]},
+    def _on_pair(self, rgb_item: tuple[int, Any], th_item: tuple[int, Any]) -> None:
+        log_ns, rgb_msg = rgb_item
+        out = self.processor.process(rgb_msg, th_item[1])
+        if out is None:
+            return
+        t = out.timings_ms
+        self.latency["total"].append(t["decode"] + t["inference"] + t["render"])
+        self.latency["model"].append(t.get("model", float("nan")))
+        if self.writer is not None:
+            for name, msg in self.processor.encode(out, rgb_msg.header, self.img_cls).items():
+                self.writer.write(self.out_topics[name], log_ns, msg)
+        self._fusion_stats(out)
+        stamp = stamp_to_ns(rgb_msg.header.stamp)
+        self.samples.add(self.pairs, _Sample(stamp, out))
+        self.pairs += 1
+        self.processor.stats.count("processed")
+        if self.evaluator is not None and out.labels is not None:
+            self.matcher.add_pred(stamp, out.labels)
+            self._score_matches()
+
+    def _fusion_stats(self, out: PairOutput) -> None:
+        if out.fused is None:
+            return
+        from sccosf_ros.metrics.fusion import entropy, standard_deviation, to_gray
+
+        gray = to_gray(out.fused)
+        self.en.append(entropy(gray))
+        self.sd.append(standard_deviation(gray))
+
+    def _on_label(self, msg: Any) -> None:
+        if self.evaluator is None:
+            return
+        try:
+            label = _decode_label(msg)
+        except (ImageDecodeError, ValueError) as e:
+            self.undecodable[self.cfg.label_topic] += 1
+            self._note("label", f"{self.cfg.label_topic}: {e}")
+            return
+        self.matcher.add_label(stamp_to_ns(msg.header.stamp), label)
+        self._score_matches()
+
+    def _score_matches(self) -> None:
+        for stamp, pred, gt in self.matcher.take():
+            try:
+                self.evaluator.update(pred, gt)
+            except ValueError as e:  # ids out of range, or another size than the prediction
+                self.bad_labels += 1
+                self._note("label", f"{self.cfg.label_topic}: {e}")
+                continue
+            self.samples.label(stamp, gt)
+
+    def _note(self, kind: str, message: str) -> None:
+        """The processor's (and our own) rejections, for metrics.json's malformed_reasons."""
+        if kind != "thermal_nan" and len(self.reasons) < MAX_REASONS:
+            self.reasons.append(message[:200])
+
+    # ------------------------------------------------------------------ results
+    def _metrics(self, elapsed: float) -> dict:
+        cfg, c = self.cfg, self.processor.stats.snapshot().counters
+        rgb_t, th_t = cfg.rgb_topic, cfg.thermal_topic
+        p = cfg.params
+        metrics: dict[str, Any] = {
+            "bag": str(cfg.bag),
+            "storage": self.reader.storage,
+            "checkpoint": str(p.checkpoint_path()),
+            "device": str(getattr(self.predictor, "device", "")),
+            "input_size": list(p.inference_size) if p.inference_size else None,
+            "thermal_norm": self.predictor.thermal_norm.to_dict(),
+            "topics": {"rgb": rgb_t, "thermal": th_t, "label": cfg.label_topic},
+            "sync": {"slop": p.sync_slop, "queue_size": p.sync_queue_size},
+            "params": p.to_dict(),
+            "messages": dict(self.received),
+            "pairs": self.pairs,
+            "unmatched": self._unmatched(),
+            "malformed": self._malformed(),
+            "malformed_reasons": self.reasons,
+            "size_mismatch": c["size_mismatch"],
+            "thermal_nan_rejected": c["thermal_nan_rejected"],
+            "thermal_nan_frames": c["thermal_nan_frames"],
+            "elapsed_s": elapsed,
+            "throughput_pairs_per_s": self.pairs / elapsed if elapsed > 0 else float("nan"),
+            "latency_ms": {k: summarize(v) for k, v in self.latency.items()},
+            "fusion": {"EN": summarize(self.en)["mean"], "SD": summarize(self.sd)["mean"]},
         }
-    if lab_t:
-        iou = confusion.iou()
-        metrics.update({
-            "miou": float(confusion.miou()) if labelled_pairs else float("nan"),
-            "iou": {name: float(v) for name, v in zip(predictor.class_names, iou, strict=False)},
-            "labelled_pairs": labelled_pairs,
-        })
-        metrics["unmatched"][lab_t] = valid[lab_t] - labelled_pairs - bad_labels
-        metrics["bad_labels"] = bad_labels
-    if chosen:
+        chosen = self.samples.final(self.pairs)
+        metrics.update(self._fusion_sampled(chosen))
+        if self.evaluator is not None:
+            metrics.update(self._segmentation())
+        metrics["contact_sheet"] = self._contact_sheet(chosen)
+        return metrics
+
+    def _segmentation(self) -> dict:
+        res = self.evaluator.result()
+        lab_t = self.cfg.label_topic
+        labelled = self.evaluator.n_images
+        valid = self.received[lab_t] - self.undecodable[lab_t]
+        return {
+            "miou": res["miou"] if labelled else float("nan"),
+            "iou": res["iou"],
+            "labelled_pairs": labelled,
+            "bad_labels": self.bad_labels,
+            "malformed": {**self._malformed(), lab_t: self.undecodable[lab_t]},
+            "unmatched": {**self._unmatched(), lab_t: valid - labelled - self.bad_labels},
+        }
+
+    def _malformed(self) -> dict[str, int]:
+        """Per image topic: undecodable CDR + messages the pipeline rejected as malformed."""
+        c = self.processor.stats.snapshot().counters
+        rgb_t, th_t = self.cfg.rgb_topic, self.cfg.thermal_topic
+        return {rgb_t: self.undecodable[rgb_t] + c["malformed_rgb"],
+                th_t: self.undecodable[th_t] + c["malformed_thermal"]}
+
+    def _unmatched(self) -> dict[str, int]:
+        """Per image topic: well-formed messages that never became part of a pair."""
+        return {t: self.admitted[t] - self.pairer.emitted
+                for t in (self.cfg.rgb_topic, self.cfg.thermal_topic)}
+
+    def _fusion_sampled(self, chosen: list[_Sample]) -> dict:
+        from sccosf_ros.metrics.fusion import fusion_metrics
+
+        norm = self.predictor.thermal_norm
+        vals = [fusion_metrics(s.out.fused, s.out.rgb,
+                               np.round(norm(s.out.thermal) * 255).astype(np.uint8))
+                for s in chosen if s.out.fused is not None]
+        if not vals:
+            return {}
+        return {"fusion_sampled": {
+            "n_frames": len(vals), **{k: float(np.nanmean([f[k] for f in vals])) for k in vals[0]},
+        }}
+
+    def _contact_sheet(self, chosen: list[_Sample]) -> str | None:
+        if not chosen:
+            return None
+        from sccosf_ros.bag.contact_sheet import contact_sheet, save_png, thermal_preview
+        from sccosf_ros.classes import IGNORE_INDEX, colorize
+
+        palette, norm = self.processor.palette, self.predictor.thermal_norm
         columns = ["RGB", "thermal", "fused", "segmentation"]
-        has_gt = lab_t is not None and any(s.gt is not None for s in chosen)
+        has_gt = any(s.gt is not None for s in chosen)
         if has_gt:
             columns.append("ground truth")
-        rows_img = []
+        rows = []
         for s in chosen:
-            tiles = [s.rgb, thermal_preview(norm(s.thermal)), s.fused,
-                     colorize(s.labels, predictor.palette)]
+            blank = np.full(s.out.rgb.shape[:2], IGNORE_INDEX, np.uint8)
+            tiles = [s.out.rgb, thermal_preview(norm(s.out.thermal)),
+                     s.out.fused if s.out.fused is not None else np.zeros_like(s.out.rgb),
+                     colorize(s.out.labels if s.out.labels is not None else blank, palette)]
             if has_gt:
-                gt = s.gt if s.gt is not None else np.full(s.rgb.shape[:2], IGNORE_INDEX,
-                                                           np.uint8)
-                tiles.append(colorize(gt, predictor.palette))
-            rows_img.append(tiles)
+                tiles.append(colorize(s.gt if s.gt is not None else blank, palette))
+            rows.append(tiles)
         titles = [f"stamp {s.stamp / 1e9:.3f} s" for s in chosen]
-        sheet = contact_sheet(rows_img, columns, titles)
-        metrics["contact_sheet"] = str(save_png(Path(cfg.out) / "contact_sheet.png", sheet))
-    else:
-        metrics["contact_sheet"] = None
-    return metrics
-
-
-def _pair_items(pair: Any) -> tuple[Any, Any]:
-    """(rgb item, thermal item) from what the pairer emits."""
-    return pair[0], pair[1]
+        sheet = contact_sheet(rows, columns, titles)
+        return str(save_png(Path(self.cfg.out) / "contact_sheet.png", sheet))
 
 
 def _decode_label(msg: Any) -> np.ndarray:
@@ -453,4 +433,4 @@ def _decode_label(msg: Any) -> np.ndarray:
     return arr
 
 
-__all__ = ["OUTPUTS", "BagEvalConfig", "evaluate_bag", "output_topics"]
+__all__ = ["BagEvalConfig", "evaluate_bag", "output_bag_path"]

@@ -164,9 +164,6 @@ class BagReader:
         if msgtype is not None and found != msgtype:
             raise BagError(f"{label} {topic!r} carries {found}, expected {msgtype}")
 
-    def image_topics(self) -> list[str]:
-        return [t.name for t in self.topics().values() if t.msgtype == IMAGE]
-
     def messages(
         self, topics: Iterable[str] | None = None
     ) -> Iterator[tuple[str, str, int, bytes]]:
@@ -252,7 +249,7 @@ class BagWriter:
 
 def stamp_ns(msg: Any) -> int:
     """A message's ``header.stamp`` in integer nanoseconds."""
-    from sccosf_ros.ros.sync import stamp_to_ns
+    from sccosf_ros.pipeline.pairing import stamp_to_ns
 
     return stamp_to_ns(msg.header.stamp)
 

@@ -24,8 +24,7 @@ from typing import Any
 from tqdm import tqdm
 
 from sccosf_ros.bag.bag_io import BagError, BagReader
-
-QOS_CHOICES = ("reliable", "best_effort")
+from sccosf_ros.pipeline.params import RELIABILITIES
 
 
 @dataclass
@@ -70,20 +69,6 @@ def import_message_class(msgtype: str) -> Any:
         raise ImportError(f"{pkg}.{kind} has no message {name}") from None
 
 
-def qos_profile(reliability: str, depth: int) -> Any:
-    from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy
-
-    if reliability not in QOS_CHOICES:
-        raise ValueError(f"--qos must be one of {QOS_CHOICES}, got {reliability!r}")
-    return QoSProfile(
-        history=HistoryPolicy.KEEP_LAST,
-        depth=max(1, int(depth)),
-        reliability=(ReliabilityPolicy.RELIABLE if reliability == "reliable"
-                     else ReliabilityPolicy.BEST_EFFORT),
-        durability=DurabilityPolicy.VOLATILE,
-    )
-
-
 class BagPlayer:
     """Plays one bag on a rclpy context; ``stop()`` (any thread) ends ``play()`` early."""
 
@@ -92,6 +77,8 @@ class BagPlayer:
             raise ValueError(f"--rate must be > 0, got {cfg.rate}")
         if cfg.clock and not cfg.clock_hz > 0:
             raise ValueError(f"clock rate must be > 0 Hz, got {cfg.clock_hz}")
+        if cfg.qos not in RELIABILITIES:
+            raise ValueError(f"--qos must be one of {', '.join(RELIABILITIES)}, got {cfg.qos!r}")
         self.cfg = cfg
         self._stop = threading.Event()
         self.reader = BagReader(cfg.bag).open()
@@ -131,6 +118,8 @@ class BagPlayer:
             raise BagError(f"nothing to replay in {str(cfg.bag)!r}: no topic has an installed "
                            "message type; its topics are:\n" + self.reader.describe_topics())
         self.node = Node(cfg.node_name, context=context)
+        from sccosf_ros.ros.qos import qos_profile
+
         qos = qos_profile(cfg.qos, cfg.depth)
         self.pubs = {t: self.node.create_publisher(c, t, qos) for t, c in self.classes.items()}
         self.stats.published = dict.fromkeys(self.pubs, 0)

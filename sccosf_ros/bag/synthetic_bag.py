@@ -91,7 +91,7 @@ def _malformed_image(store, kind: str, t_ns: int, frame_id: str, h: int, w: int)
 def write_synthetic_bag(out: str | os.PathLike, config: SyntheticBagConfig | None = None,
                         **overrides) -> SyntheticBag:
     """Write the bag to directory ``out`` (must not exist) and return what it holds."""
-    from sccosf_ros.ros.image_codec import encode_image
+    from sccosf_ros.pipeline.image_codec import encode_image
     from sccosf_ros.training.synthetic import render_scene
 
     cfg = config or SyntheticBagConfig()

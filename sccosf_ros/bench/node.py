@@ -2,11 +2,12 @@
 
 Two parts, one run, one table each:
 
-1. **Per-pair overhead** (in-process, 640×480 by default): the node's own work per pair without
-   the model — decode (bgr8 + mono16 via ``image_codec``), approximate-time sync (``sync.py``),
-   colouring (``colorize`` + ``overlay``), encode (4 images) and publish (4 rclpy publishers with
-   a subscriber in another DDS participant on loopback) — against the ``TrivialModel`` through
-   the real ``Predictor`` and the nano model's own time. Target: overhead ≤ 5 ms per pair.
+1. **Per-pair overhead** (in-process, 640×480 by default): the node's own pipeline per pair
+   (``pipeline.processor.PairProcessor``, the code the node runs) without the model — admission
+   check + approximate-time sync (``pipeline.pairing``), decode (bgr8 + mono16), colouring
+   (segmentation colours + overlay), encode (4 images) and publish (4 rclpy publishers with a
+   subscriber in another DDS participant on loopback) — around the ``TrivialModel`` through the
+   real ``Predictor``, next to the nano model's own time. Target: overhead ≤ 5 ms per pair.
 2. **End-to-end latency over DDS loopback**: the node runs as a separate process, once with
    ``TrivialModel`` (``python -m sccosf_ros.bench.node serve-trivial``, the same node code with the
    predictor swapped) and once as the real ``sccosf_node`` with the nano checkpoint; a camera-like
@@ -21,8 +22,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import signal
-import subprocess
 import sys
 import tempfile
 import threading
@@ -33,9 +32,15 @@ import numpy as np
 import torch
 from torch import nn
 
-from sccosf_ros.ros.sync import stamp_to_ns
+from sccosf_ros.pipeline.outputs import output_topics
+from sccosf_ros.pipeline.pairing import stamp_to_ns
+from sccosf_ros.pipeline.params import NodeParams
+from sccosf_ros.pipeline.processor import PairProcessor, load_predictor
+from sccosf_ros.ros.node_process import NodeProcess, node_command
 
 TARGET_OVERHEAD_MS = 5.0
+PATH_STAGES = ("sync", "decode", "colour", "encode", "publish")  # the pipeline without the model
+STAGES = (*PATH_STAGES, "trivial model", "nano model")
 
 
 class TrivialModel(nn.Module):
@@ -145,99 +150,113 @@ def _pct(values, q) -> float:
 
 
 # --------------------------------------------------------------------------- part 1
-def bench_overhead(args, ckpt: Path) -> dict[str, dict[str, float]]:
-    """Per-stage milliseconds per pair (p50, p95) of the node's path, and the models."""
-    import rclpy
-    from rclpy.context import Context
-    from rclpy.executors import SingleThreadedExecutor
-    from rclpy.qos import QoSProfile, ReliabilityPolicy
-    from sensor_msgs.msg import Image
+class _Loopback:
+    """The node's four output publishers with a subscriber in another DDS participant."""
 
-    from sccosf_ros.classes import MFNET_PALETTE, colorize, overlay
+    def __init__(self) -> None:
+        import rclpy
+        from rclpy.context import Context
+        from rclpy.executors import SingleThreadedExecutor
+        from rclpy.qos import QoSProfile, ReliabilityPolicy
+        from sensor_msgs.msg import Image
+
+        self.pub_ctx, self.sub_ctx = Context(), Context()
+        rclpy.init(context=self.pub_ctx)
+        rclpy.init(context=self.sub_ctx)
+        self.pub_node = rclpy.create_node("bench_pub", context=self.pub_ctx)
+        self.sub_node = rclpy.create_node("bench_sub", context=self.sub_ctx)
+        qos = QoSProfile(depth=2, reliability=ReliabilityPolicy.RELIABLE)
+        self.pubs = {name: self.pub_node.create_publisher(Image, topic, qos)
+                     for name, topic in output_topics("/bench_overhead").items()}
+        self.received = 0
+        for topic in output_topics("/bench_overhead").values():
+            self.sub_node.create_subscription(Image, topic, self._count, qos)
+        self.ex = SingleThreadedExecutor(context=self.sub_ctx)
+        self.ex.add_node(self.sub_node)
+        self.spin = threading.Thread(target=_spin_until_shutdown, args=(self.ex, self.sub_ctx),
+                                     daemon=True)
+        self.spin.start()
+        deadline = time.monotonic() + 20
+        while (any(p.get_subscription_count() == 0 for p in self.pubs.values())
+               and time.monotonic() < deadline):
+            time.sleep(0.05)
+
+    def _count(self, _msg: object) -> None:
+        self.received += 1
+
+    def close(self) -> None:
+        import rclpy
+
+        time.sleep(0.5)  # let the last messages arrive
+        rclpy.shutdown(context=self.sub_ctx)
+        self.spin.join(5)
+        self.pub_node.destroy_node()
+        self.sub_node.destroy_node()
+        rclpy.shutdown(context=self.pub_ctx)
+
+
+def _bench_params(args: argparse.Namespace) -> NodeParams:
+    values = {"thermal.normalization": "fixed", "thermal.low": 7000.0, "thermal.high": 9000.0}
+    if args.inference_size:
+        values["inference.height"], values["inference.width"] = args.inference_size
+    return NodeParams.from_dict(values)
+
+
+def bench_overhead(args: argparse.Namespace, ckpt: Path) -> dict[str, dict[str, float]]:
+    """Per-stage milliseconds per pair (p50, p95) of the node's own pipeline, and the models.
+
+    The stages are the node's: ``PairProcessor.admit`` + the approximate-time synchronizer,
+    ``PairProcessor.process`` (decode, model, colour), ``encode`` and rclpy publishing.
+    """
     from sccosf_ros.inference import Predictor
-    from sccosf_ros.ros.image_codec import decode_rgb, decode_thermal, encode_image
-    from sccosf_ros.ros.sync import ApproximateTimeSynchronizer, SimpleFilter
+    from sccosf_ros.pipeline.pairing import ApproximateTimeSynchronizer, SimpleFilter
 
-    h, w = args.height, args.width
-    rgb, thermal = _frames(h, w)
-    size = tuple(args.inference_size) if args.inference_size else None
-    trivial = trivial_predictor(input_size=size)
-    nano = Predictor.from_checkpoint(ckpt, "cpu", input_size=size)
-
-    # Real publishers with a subscriber in another participant, as in the running node.
-    pub_ctx, sub_ctx = Context(), Context()
-    rclpy.init(context=pub_ctx)
-    rclpy.init(context=sub_ctx)
-    pub_node = rclpy.create_node("bench_pub", context=pub_ctx)
-    sub_node = rclpy.create_node("bench_sub", context=sub_ctx)
-    qos = QoSProfile(depth=2, reliability=ReliabilityPolicy.RELIABLE)
-    topics = ("fused", "segmentation", "segmentation_color", "overlay")
-    pubs = [pub_node.create_publisher(Image, f"/bench_overhead/{t}", qos) for t in topics]
-    received = [0]
-    for t in topics:
-        sub_node.create_subscription(Image, f"/bench_overhead/{t}",
-                                     lambda _m: received.__setitem__(0, received[0] + 1), qos)
-    ex = SingleThreadedExecutor(context=sub_ctx)
-    ex.add_node(sub_node)
-    spin = threading.Thread(target=lambda: _spin_until_shutdown(ex, sub_ctx), daemon=True)
-    spin.start()
-    deadline = time.monotonic() + 20
-    while any(p.get_subscription_count() == 0 for p in pubs) and time.monotonic() < deadline:
-        time.sleep(0.05)
-
+    rgb, thermal = _frames(args.height, args.width)
+    params = _bench_params(args)
+    processor = PairProcessor(params, trivial_predictor(input_size=params.inference_size))
+    nano = load_predictor(NodeParams.from_dict({**params.to_dict(), "checkpoint": str(ckpt),
+                                                "device": "cpu"}))
+    assert isinstance(nano, Predictor)
+    loop = _Loopback()
     inputs = [SimpleFilter(), SimpleFilter()]
-    sync = ApproximateTimeSynchronizer(inputs, 10, 0.05)
-    synced = []
+    sync = ApproximateTimeSynchronizer(inputs, params.sync_queue_size, params.sync_slop)
+    synced: list = []
     sync.registerCallback(lambda a, b: synced.append((a, b)))
 
-    times: dict[str, list[float]] = {k: [] for k in (
-        "decode", "sync", "colour", "encode", "publish", "trivial model", "nano model")}
+    times: dict[str, list[float]] = {k: [] for k in STAGES}
     base = time.time_ns()
-    n = max(args.pairs, 3)
-    for i in range(n):
-        m_rgb, m_th = _msgs(rgb, thermal, base + i * 33_000_000)
+    for i in range(max(args.pairs, 3)):
+        msgs = _msgs(rgb, thermal, base + i * 33_000_000)
         t0 = time.perf_counter()
-        inputs[0].signalMessage(m_rgb)
-        inputs[1].signalMessage(m_th)
+        for k, (stream, msg) in enumerate(zip(("rgb", "thermal"), msgs)):
+            if processor.admit(stream, msg):
+                inputs[k].signalMessage(msg)
         t1 = time.perf_counter()
         a, b = synced.pop()
-        d_rgb, d_th = decode_rgb(a), decode_thermal(b)
+        out = processor.process(a, b)
         t2 = time.perf_counter()
-        pred = trivial.predict(d_rgb, d_th)
+        encoded = processor.encode(out, a.header)
         t3 = time.perf_counter()
-        color = colorize(pred.labels, MFNET_PALETTE)
-        over = overlay(d_rgb, pred.labels, MFNET_PALETTE, 0.5, color=color)
+        for name, m in encoded.items():
+            loop.pubs[name].publish(m)
         t4 = time.perf_counter()
-        out = [encode_image(pred.fused, "rgb8", header=a.header),
-               encode_image(pred.labels, "mono8", header=a.header),
-               encode_image(color, "rgb8", header=a.header),
-               encode_image(over, "rgb8", header=a.header)]
-        t5 = time.perf_counter()
-        for p, m in zip(pubs, out):
-            p.publish(m)
-        t6 = time.perf_counter()
         if i == 0:
             continue  # first pair warms caches
-        for k, dt in (("sync", t1 - t0), ("decode", t2 - t1), ("trivial model", t3 - t2),
-                      ("colour", t4 - t3), ("encode", t5 - t4), ("publish", t6 - t5)):
-            times[k].append(dt * 1e3)
-    n_model = max(3, min(n, 5))
+        t = out.timings_ms
+        for k, ms in (("sync", (t1 - t0) * 1e3), ("decode", t["decode"]),
+                      ("trivial model", t["inference"]), ("colour", t["render"]),
+                      ("encode", (t3 - t2) * 1e3), ("publish", (t4 - t3) * 1e3)):
+            times[k].append(ms)
     nano.predict(rgb, thermal)  # warm-up
-    for _ in range(n_model):
+    for _ in range(max(3, min(args.pairs, 5))):
         times["nano model"].append(nano.predict(rgb, thermal).timings_ms["total"])
-    time.sleep(0.5)
-    rclpy.shutdown(context=sub_ctx)
-    spin.join(5)
-    pub_node.destroy_node()
-    sub_node.destroy_node()
-    rclpy.shutdown(context=pub_ctx)
+    loop.close()
 
     result = {k: {"p50": _pct(v, 50), "p95": _pct(v, 95), "n": len(v)} for k, v in times.items()}
-    path_keys = ("sync", "decode", "colour", "encode", "publish")
-    per_pair = [sum(times[k][i] for k in path_keys) for i in range(len(times["decode"]))]
+    per_pair = [sum(times[k][i] for k in PATH_STAGES) for i in range(len(times["decode"]))]
     result["ROS path total"] = {"p50": _pct(per_pair, 50), "p95": _pct(per_pair, 95),
                                 "n": len(per_pair)}
-    result["_received"] = {"p50": float(received[0]), "p95": float("nan"), "n": 0}
+    result["_received"] = {"p50": float(loop.received), "p95": float("nan"), "n": 0}
     return result
 
 
@@ -334,33 +353,29 @@ class _Probe:
             rclpy.shutdown(context=ctx)
 
 
-def _start_node(kind: str, ns: str, ckpt: Path, args) -> subprocess.Popen:
-    ros_args = ["--ros-args", "-r", f"__ns:={ns}", "-p", "diagnostics.period:=0.5",
-                "-p", "thermal.normalization:=fixed", "-p", "thermal.low:=7000.0",
-                "-p", "thermal.high:=9000.0", "-p", f"num_threads:={args.num_threads}",
-                "-p", f"input_qos.reliability:={args.input_reliability}"]
+def _start_node(kind: str, ns: str, ckpt: Path, args: argparse.Namespace,
+                log_dir: Path) -> NodeProcess:
+    """The real node (nano checkpoint) or the same node code around TrivialModel."""
+    params = {"diagnostics.period": 0.5, "thermal.normalization": "fixed",
+              "thermal.low": 7000.0, "thermal.high": 9000.0, "num_threads": args.num_threads,
+              "input_qos.reliability": args.input_reliability}
     if args.inference_size:
-        ros_args += ["-p", f"inference.height:={args.inference_size[0]}",
-                     "-p", f"inference.width:={args.inference_size[1]}"]
+        params["inference.height"], params["inference.width"] = args.inference_size
     if kind == "trivial":
-        cmd = [sys.executable, "-m", "sccosf_ros.bench.node", "serve-trivial", *ros_args]
+        cmd = node_command(module="sccosf_ros.bench.node", args=["serve-trivial"],
+                           params=params, remaps={"__ns": ns})
     else:
-        cmd = [sys.executable, "-m", "sccosf_ros.ros.node", *ros_args,
-               "-p", f"checkpoint:={ckpt}"]
-    return subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        cmd = node_command(params={**params, "checkpoint": str(ckpt)}, remaps={"__ns": ns})
+    return NodeProcess(cmd, log_dir / f"node_{kind}.log")
 
 
-def bench_e2e(args, ckpt: Path, kind: str) -> list[dict]:
+def bench_e2e(args: argparse.Namespace, ckpt: Path, kind: str, log_dir: Path) -> list[dict]:
     ns = f"/bench_{kind}"
-    proc = _start_node(kind, ns, ckpt, args)
+    proc = _start_node(kind, ns, ckpt, args, log_dir)
     probe = _Probe(ns, args.input_reliability)
     rows = []
     try:
-        ready = proc.stderr.readline()  # the node's "ready:" line (or its error)
-        if "ready:" not in ready:
-            proc.wait(30)
-            raise RuntimeError(f"{kind} node did not start: {ready}{proc.stderr.read()}")
-        threading.Thread(target=proc.stderr.read, daemon=True).start()  # keep the pipe drained
+        proc.wait_ready(120)  # RuntimeError with the node's log if it does not start
         if not probe.wait_connected(30):
             raise RuntimeError(f"{kind} node never subscribed")
         rgb, thermal = _frames(args.height, args.width)
@@ -388,12 +403,7 @@ def bench_e2e(args, ckpt: Path, kind: str) -> list[dict]:
                          "node_inference_p50": float(d1.get("inference_p50_ms", "nan"))})
     finally:
         probe.close()
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGINT)
-            try:
-                proc.wait(20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+        proc.stop(20)
     return rows
 
 
@@ -412,11 +422,10 @@ def run(args: argparse.Namespace) -> int:
         res = bench_overhead(args, ckpt)
         print(f"1) per-pair cost, in-process ({res['decode']['n']} pairs; ms)")
         print(f"   {'stage':<22}{'p50':>9}{'p95':>9}")
-        for k in ("sync", "decode", "colour", "encode", "publish", "ROS path total",
-                  "trivial model", "nano model"):
+        for k in (*PATH_STAGES, "ROS path total", "trivial model", "nano model"):
             print(f"   {k:<22}{res[k]['p50']:>9.2f}{res[k]['p95']:>9.2f}")
         total = res["ROS path total"]["p50"]
-        stage_sum = sum(res[k]["p50"] for k in ("sync", "decode", "colour", "encode", "publish"))
+        stage_sum = sum(res[k]["p50"] for k in PATH_STAGES)
         print(f"   {'(sum of stage p50s)':<22}{stage_sum:>9.2f}")
         nano = res["nano model"]["p50"]
         verdict = "meets" if total <= TARGET_OVERHEAD_MS else "misses"
@@ -425,9 +434,9 @@ def run(args: argparse.Namespace) -> int:
               f"nano model's {nano:.0f} ms\n")
         if args.skip_e2e:
             return 0
-        rows = bench_e2e(args, ckpt, "trivial")
+        rows = bench_e2e(args, ckpt, "trivial", Path(tmp))
         if not args.skip_model_e2e:
-            rows += bench_e2e(args, ckpt, "nano")
+            rows += bench_e2e(args, ckpt, "nano", Path(tmp))
         print("2) end-to-end over DDS loopback, publish -> ~/fused received (ms)")
         print(f"   {'model':<9}{'rate Hz':>8}{'sent':>6}{'rgb in':>7}{'th in':>6}{'synced':>7}"
               f"{'out':>5}{'dropped':>8}{'p50':>8}{'p95':>8}{'node ovh p50':>13}"

@@ -1,5 +1,10 @@
-"""``sccosf bag-eval``: run a checkpoint over a rosbag2 (sqlite3 or MCAP) and write outputs,
-metrics.json and a contact sheet (see ``sccosf_ros.bag.bag_eval``)."""
+"""``sccosf bag-eval``: run a checkpoint over a rosbag2 (sqlite3 or MCAP) exactly as the live node
+would, and write outputs, metrics.json and a contact sheet (see ``sccosf_ros.bag.bag_eval``).
+
+The pipeline's settings are the node's parameters: ``--params-file`` takes the node's own
+``ros__parameters`` YAML (repeatable, later files win, like ``ros2 launch`` layering), and the
+explicit flags below override single parameters. Without a file, the node's defaults apply.
+"""
 
 from __future__ import annotations
 
@@ -7,38 +12,49 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import Any
+
+THERMAL_MODES = ("auto", "minmax", "percentile", "fixed")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from sccosf_ros.bag.bag_eval import node_sync_defaults
+    from sccosf_ros.pipeline.params import NodeParams
 
-    slop, queue = node_sync_defaults()
+    d = NodeParams.defaults()
     parser.add_argument("bag", type=Path, help="rosbag2 directory (or a .db3/.mcap file)")
-    parser.add_argument("--checkpoint", type=Path, default=None,
-                        help="checkpoint .pt (default: $SCCOSF_CHECKPOINT or the shipped "
-                             "models/sccosf_nano_synthetic.pt)")
     parser.add_argument("--rgb-topic", required=True, help="sensor_msgs/Image RGB topic")
     parser.add_argument("--thermal-topic", required=True, help="sensor_msgs/Image thermal topic")
     parser.add_argument("--label-topic", default=None,
                         help="mono8 class-id Image topic stamped like RGB: enables mIoU")
     parser.add_argument("--out", type=Path, required=True, help="output folder")
-    parser.add_argument("--device", default="auto", help="auto | cpu | cuda | cuda:N")
-    parser.add_argument("--threads", type=int, default=0,
-                        help="torch CPU threads (default 0 = torch's default)")
-    parser.add_argument("--slop", type=float, default=slop,
-                        help=f"max RGB/thermal stamp difference in s (node default {slop})")
-    parser.add_argument("--queue-size", type=int, default=queue,
-                        help=f"sync queue per input (node default {queue})")
-    parser.add_argument("--input-size", type=int, nargs=2, metavar=("H", "W"), default=None,
-                        help="size the network runs at (default: the image's own size)")
+    node = parser.add_argument_group(
+        "node parameters", "the live node's settings; flags override the parameter files")
+    node.add_argument("--params-file", type=Path, action="append", default=[],
+                      metavar="FILE.yaml",
+                      help="the node's ros__parameters file (e.g. config/sccosf.yaml, a rig "
+                           "file from `sccosf calibrate`); repeat to layer files")
+    node.add_argument("--checkpoint", type=Path, default=None,
+                      help="checkpoint .pt (parameter checkpoint; default: $SCCOSF_CHECKPOINT "
+                           "or the shipped models/sccosf_nano_synthetic.pt)")
+    node.add_argument("--device", default=None, help="auto | cpu | cuda | cuda:N (device)")
+    node.add_argument("--threads", type=int, default=None,
+                      help="torch CPU threads, 0 = torch's default (num_threads)")
+    node.add_argument("--slop", type=float, default=None,
+                      help=f"max RGB/thermal stamp difference in s (sync.slop, default "
+                           f"{d.sync_slop})")
+    node.add_argument("--queue-size", type=int, default=None,
+                      help=f"sync queue per input (sync.queue_size, default {d.sync_queue_size})")
+    node.add_argument("--input-size", type=int, nargs=2, metavar=("H", "W"), default=None,
+                      help="size the network runs at (inference.height/width; default native)")
+    node.add_argument("--thermal-norm", default=None, choices=THERMAL_MODES,
+                      help="thermal normalisation (thermal.normalization; default: what the "
+                           "checkpoint says)")
+    node.add_argument("--thermal-range", type=float, nargs=2, metavar=("LOW", "HIGH"),
+                      default=None, help="raw thermal range for --thermal-norm fixed "
+                                         "(thermal.low/high)")
     parser.add_argument("--max-pairs", type=int, default=None, help="stop after N pairs")
     parser.add_argument("--namespace", default="/sccosf",
                         help="namespace of the output topics in the output bag")
-    parser.add_argument("--thermal-norm", default=None,
-                        choices=("auto", "minmax", "percentile", "fixed"),
-                        help="thermal normalisation (default: what the checkpoint says)")
-    parser.add_argument("--thermal-range", type=float, nargs=2, metavar=("LOW", "HIGH"),
-                        default=None, help="raw thermal range for --thermal-norm fixed")
     parser.add_argument("--label-tolerance", type=float, default=0.005,
                         help="max label/RGB stamp difference in s (default 0.005)")
     parser.add_argument("--sheet-rows", type=int, default=6, help="frames on the contact sheet")
@@ -48,50 +64,50 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
-def thermal_norm_from_args(mode: str | None, rng: list[float] | None):
-    from sccosf_ros.thermal import ThermalNorm
-
-    if mode is None:
-        if rng is not None:
-            return ThermalNorm(mode="fixed", low=rng[0], high=rng[1])
-        return None
-    if mode == "fixed":
+def thermal_overrides(mode: str | None, rng: list[float] | None) -> dict[str, Any]:
+    """``--thermal-norm`` / ``--thermal-range`` as node parameters (a range alone means fixed)."""
+    if mode is None and rng is None:
+        return {}
+    if (mode or "fixed") == "fixed":
         if rng is None:
             raise ValueError("--thermal-norm fixed needs --thermal-range LOW HIGH")
-        return ThermalNorm(mode="fixed", low=rng[0], high=rng[1])
-    return ThermalNorm(mode=mode)
+        return {"thermal.normalization": "fixed", "thermal.low": float(rng[0]),
+                "thermal.high": float(rng[1])}
+    return {"thermal.normalization": mode}
+
+
+def param_overrides(args: argparse.Namespace) -> dict[str, Any]:
+    """The node parameters the explicit flags set."""
+    values: dict[str, Any] = {}
+    if args.checkpoint is not None:
+        values["checkpoint"] = str(args.checkpoint)
+    for flag, name in (("device", "device"), ("threads", "num_threads"), ("slop", "sync.slop"),
+                       ("queue_size", "sync.queue_size")):
+        if getattr(args, flag) is not None:
+            values[name] = getattr(args, flag)
+    if args.input_size:
+        values["inference.height"], values["inference.width"] = args.input_size
+    values.update(thermal_overrides(args.thermal_norm, args.thermal_range))
+    return values
 
 
 def run(args: argparse.Namespace) -> int:
     from sccosf_ros.bag.bag_eval import BagEvalConfig, evaluate_bag
     from sccosf_ros.bag.bag_io import BagError
-    from sccosf_ros.inference import CheckpointError
-    from sccosf_ros.paths import default_checkpoint
+    from sccosf_ros.pipeline.params import ParameterError, read_params_files
+    from sccosf_ros.pipeline.processor import StartupError
 
     try:
+        params = read_params_files(args.params_file, param_overrides(args))
         cfg = BagEvalConfig(
-            bag=args.bag,
-            checkpoint=args.checkpoint or default_checkpoint(),
-            rgb_topic=args.rgb_topic,
-            thermal_topic=args.thermal_topic,
-            label_topic=args.label_topic,
-            out=args.out,
-            device=args.device,
-            threads=args.threads,
-            slop=args.slop,
-            queue_size=args.queue_size,
-            input_size=tuple(args.input_size) if args.input_size else None,
-            max_pairs=args.max_pairs,
-            namespace=args.namespace,
-            thermal_norm=thermal_norm_from_args(args.thermal_norm, args.thermal_range),
-            label_tolerance=args.label_tolerance,
-            sheet_rows=args.sheet_rows,
-            write_bag=not args.no_bag,
-            overwrite=args.overwrite,
-            progress=not args.quiet,
+            bag=args.bag, rgb_topic=args.rgb_topic, thermal_topic=args.thermal_topic,
+            out=args.out, params=params, label_topic=args.label_topic,
+            max_pairs=args.max_pairs, namespace=args.namespace,
+            label_tolerance=args.label_tolerance, sheet_rows=args.sheet_rows,
+            write_bag=not args.no_bag, overwrite=args.overwrite, progress=not args.quiet,
         )
         m = evaluate_bag(cfg)
-    except (BagError, CheckpointError, ValueError) as e:
+    except (BagError, ParameterError, StartupError, ValueError) as e:
         print(f"sccosf bag-eval: error: {e}", file=sys.stderr)
         return 2
     print(summary(m))

@@ -9,6 +9,8 @@ from pathlib import Path
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from sccosf_ros.pipeline.params import RELIABILITIES
+
     parser.add_argument("bag", type=Path, help="rosbag2 directory (or a .db3/.mcap file)")
     parser.add_argument("--rate", type=float, default=1.0, help="playback speed factor")
     parser.add_argument("--clock", action="store_true",
@@ -18,7 +20,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--loop", action="store_true", help="play again until Ctrl-C")
     parser.add_argument("--topics", nargs="+", default=None,
                         help="only these topics (default: every topic rclpy can publish)")
-    parser.add_argument("--qos", choices=("reliable", "best_effort"), default="reliable",
+    parser.add_argument("--qos", choices=RELIABILITIES, default="reliable",
                         help="publisher reliability (reliable also reaches best-effort "
                              "subscribers)")
     parser.add_argument("--depth", type=int, default=10, help="publisher history depth")

@@ -2,7 +2,7 @@
 
 Run: ``ros2 run sccosf_ros sccosf_node --ros-args --params-file config/sccosf.yaml`` (or
 ``python -m sccosf_ros.ros.node``, or ``ros2 launch sccosf_ros sccosf.launch.py``). Node name
-``sccosf``; every parameter is documented in ``sccosf_ros/ros/params.py`` and listed in
+``sccosf``; every parameter is documented in ``sccosf_ros/pipeline/params.py`` and listed in
 ``config/sccosf.yaml``.
 
 Topics (relative names, remap them):
@@ -11,12 +11,16 @@ Topics (relative names, remap them):
        ``~/segmentation_color`` rgb8, ``~/overlay`` rgb8 — each with the RGB message's header;
        ``~/label_info`` (transient local, once; see label_info.py); ``/diagnostics``.
 
-Threads: the executor runs the subscription callbacks, which only note the arrival and feed the
-approximate-time synchronizer (message_filters when installed, else ``sync.py``). A synced pair
-goes into a one-slot buffer (``worker.py``); the inference thread decodes it (``image_codec``),
-registers thermal onto RGB (``registration``, when a homography is set), runs the ``Predictor``
-(``torch.inference_mode``) and publishes. A pair that arrives while the model is busy replaces
-the waiting one and is counted as dropped, so latency stays bounded.
+This module is the rclpy adapter only (subscriptions, QoS, publishing, ``/diagnostics``); the
+work on a pair is ``sccosf_ros.pipeline.processor.PairProcessor``, the same code ``sccosf
+bag-eval`` and the benchmarks run. Threads: the executor runs the subscription callbacks, which
+only count the arrival, check the message's layout (``PairProcessor.admit``: malformed messages
+never enter the pairing) and feed the approximate-time synchronizer (message_filters when
+installed, else ``pipeline.pairing``). A synced pair goes into a one-slot buffer
+(``pipeline.worker``); the inference thread runs the pipeline on it (decode, register thermal onto
+RGB, ``Predictor`` under ``torch.inference_mode``, colour) and publishes. A pair that arrives
+while the model is busy replaces the waiting one and is counted as dropped, so latency stays
+bounded.
 
 Bad input (truncated data, unknown encoding, zero size, step < row, size/data mismatch, RGB and
 thermal of different sizes without a homography) is logged (at most once per 5 s per kind) and
@@ -36,43 +40,33 @@ import sys
 import threading
 import time
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
-import numpy as np
 import rclpy
-from rclpy.clock import Clock, ClockType
 from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
 from rclpy.node import Node
-from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy
+from rclpy.qos import QoSProfile
 from sensor_msgs.msg import Image
 
-from sccosf_ros.classes import colorize, overlay
-from sccosf_ros.registration import parse_homography
-from sccosf_ros.ros.diagnostics import NodeStats, diagnostic_array
+from sccosf_ros.pipeline.pairing import stamp_to_ns
+from sccosf_ros.pipeline.params import NODE_NAME, ParameterError
+from sccosf_ros.pipeline.processor import (
+    PairProcessor,
+    PredictorLike,
+    StartupError,
+    load_predictor,
+)
+from sccosf_ros.pipeline.stats import NodeStats
+from sccosf_ros.pipeline.worker import InferenceWorker
+from sccosf_ros.ros.diagnostics import diagnostic_array
 from sccosf_ros.ros.label_info import label_info_type, make_label_info_msg
-from sccosf_ros.ros.params import NodeParams, ParameterError, declare_and_read
-from sccosf_ros.ros.sync import stamp_to_ns
-from sccosf_ros.ros.worker import InferenceWorker
+from sccosf_ros.ros.params import declare_and_read
+from sccosf_ros.ros.qos import latched_qos, qos_profile
 from sccosf_ros.runtime import passive_openmp
 
-NODE_NAME = "sccosf"
 RGB_TOPIC = "rgb/image_raw"
 THERMAL_TOPIC = "thermal/image_raw"
-OUTPUTS = ("fused", "segmentation", "segmentation_color", "overlay")
 LOG_THROTTLE_S = 5.0
-
-
-class PredictorLike(Protocol):
-    """What the node needs from ``sccosf_ros.inference.Predictor`` (tests/bench pass wrappers)."""
-
-    class_names: list[str]
-    palette: list[tuple[int, int, int]]
-
-    def predict(self, rgb: np.ndarray, thermal: np.ndarray) -> Any: ...
-
-
-class StartupError(RuntimeError):
-    """The node cannot start; the message says what to fix."""
 
 
 @dataclass
@@ -80,39 +74,6 @@ class SyncedPair:
     rgb: Image
     thermal: Image
     synced_at: float  # time.monotonic() when the pair was complete
-
-
-def qos_profile(reliability: str, depth: int) -> QoSProfile:
-    return QoSProfile(
-        history=HistoryPolicy.KEEP_LAST,
-        depth=depth,
-        reliability=(ReliabilityPolicy.BEST_EFFORT if reliability == "best_effort"
-                     else ReliabilityPolicy.RELIABLE),
-        durability=DurabilityPolicy.VOLATILE,
-    )
-
-
-def load_predictor(params: NodeParams):
-    """The Predictor the parameters describe; StartupError for device/checkpoint problems."""
-    import torch
-
-    from sccosf_ros.inference import CheckpointError, Predictor, resolve_device
-
-    if params.num_threads > 0:
-        torch.set_num_threads(params.num_threads)
-    try:
-        device = resolve_device(params.device)
-    except ValueError as e:
-        raise StartupError(f"parameter device: {e}") from None
-    kwargs: dict[str, Any] = {"input_size": params.inference_size}
-    norm = params.thermal_norm()
-    if norm is not None:
-        kwargs["thermal_norm"] = norm
-    path = params.checkpoint_path()
-    try:
-        return Predictor.from_checkpoint(path, device, **kwargs)
-    except CheckpointError as e:
-        raise StartupError(f"parameter checkpoint: {e}") from None
 
 
 class SCCoSFNode(Node):
@@ -131,41 +92,35 @@ class SCCoSFNode(Node):
     # ------------------------------------------------------------------ set-up
     def _setup(self, predictor: PredictorLike | None) -> None:
         p = self.params = declare_and_read(self)
-        self.homography = parse_homography(p.homography)  # validated in params
         self.predictor = predictor if predictor is not None else load_predictor(p)
-        self.palette = [tuple(int(v) for v in c) for c in self.predictor.palette]
         self.stats = NodeStats(window=p.diagnostics_window)
         self._log_times: dict[str, float] = {}
         self._log_lock = threading.Lock()
-        self._steady = Clock(clock_type=ClockType.STEADY_TIME)
+        self.processor = PairProcessor(p, self.predictor, self.stats, warn=self._warn)
 
         out_qos = qos_profile(p.output_qos_reliability, p.output_qos_depth)
-        self.pubs = {
-            name: self.create_publisher(Image, f"~/{name}", out_qos)
-            for name in OUTPUTS if getattr(p, f"publish_{name}")
-        }
-        latched = QoSProfile(
-            history=HistoryPolicy.KEEP_LAST, depth=1, reliability=ReliabilityPolicy.RELIABLE,
-            durability=DurabilityPolicy.TRANSIENT_LOCAL,
-        )
-        self.label_info_pub = self.create_publisher(label_info_type(), "~/label_info", latched)
+        self.pubs = {name: self.create_publisher(Image, f"~/{name}", out_qos)
+                     for name in self.processor.outputs}
+        self.label_info_pub = self.create_publisher(label_info_type(), "~/label_info",
+                                                    latched_qos())
         self.diag_pub = self.create_publisher(
             _diagnostic_array_type(), "/diagnostics", QoSProfile(depth=10)
         )
 
         self._worker = InferenceWorker(self._process, on_error=self._on_worker_error).start()
-        in_qos = qos_profile(p.input_qos_reliability, p.input_qos_depth)
-        self._sync = self._create_sync(in_qos)
+        self._sync = self._create_sync(qos_profile(p.input_qos_reliability, p.input_qos_depth))
 
         self._prev_snapshot = None
+        from rclpy.clock import Clock, ClockType
+
         self._diag_timer = self.create_timer(
-            p.diagnostics_period, self._publish_diagnostics, clock=self._steady
+            p.diagnostics_period, self._publish_diagnostics,
+            clock=Clock(clock_type=ClockType.STEADY_TIME),
         )
-        header = None
-        self.label_info_pub.publish(
-            make_label_info_msg(self.predictor.class_names, self.palette,
-                                getattr(self.predictor, "dataset", "unknown"), header)
-        )
+        self.label_info_pub.publish(make_label_info_msg(
+            self.predictor.class_names, self.processor.palette,
+            getattr(self.predictor, "dataset", "unknown"), None,
+        ))
         device = getattr(self.predictor, "device", "?")
         self.get_logger().info(
             f"ready: {len(self.predictor.class_names)} classes on {device}, "
@@ -174,18 +129,16 @@ class SCCoSFNode(Node):
             f"outputs {', '.join(self.pubs) or 'none'}"
         )
 
-    def _create_sync(self, in_qos: QoSProfile):
+    def _create_sync(self, in_qos: QoSProfile) -> Any:
         """Subscriptions + approximate-time sync (message_filters when importable)."""
         from sccosf_ros.ros.sync import make_synchronizer
 
-        p = self.params
+        p, proc = self.params, self.processor
         handle = make_synchronizer(
             self, Image, (RGB_TOPIC, THERMAL_TOPIC), in_qos, p.sync_queue_size, p.sync_slop,
             self._on_pair,
+            admit=[lambda msg: proc.admit("rgb", msg), lambda msg: proc.admit("thermal", msg)],
         )
-        # A second callback per input records arrivals for the stall check and input rates.
-        for sub, stream in zip(handle.subscribers, ("rgb", "thermal")):
-            sub.registerCallback(lambda _msg, s=stream: self.stats.arrived(s))
         self.get_logger().debug(f"approximate-time sync backend: {handle.backend}")
         return handle
 
@@ -213,75 +166,21 @@ class SCCoSFNode(Node):
 
     # ------------------------------------------------------------------ worker side
     def _process(self, pair: SyncedPair) -> None:
-        """Decode → (register) → predict → colour → encode → publish, on the worker thread."""
-        from sccosf_ros.ros.image_codec import ImageDecodeError, decode_rgb, decode_thermal
-
+        """The pipeline on one pair, then publish, on the worker thread."""
         t0 = time.perf_counter()
-        try:
-            rgb = decode_rgb(pair.rgb)
-        except ImageDecodeError as e:
-            self._bad("malformed_rgb", f"RGB image rejected: {e}")
+        out = self.processor.process(pair.rgb, pair.thermal)
+        if out is None:
             return
-        try:
-            thermal = decode_thermal(pair.thermal)
-        except ImageDecodeError as e:
-            self._bad("malformed_thermal", f"thermal image rejected: {e}")
-            return
-        if thermal.dtype.kind == "f":
-            finite = np.isfinite(thermal)
-            if not finite.all():
-                n_bad = int(finite.size - np.count_nonzero(finite))
-                if self.params.thermal_nan_policy == "reject":
-                    self._bad("thermal_nan_rejected",
-                              f"thermal image has {n_bad} NaN/Inf pixels "
-                              "(thermal.nan_policy = reject)")
-                    return
-                self.stats.count("thermal_nan_frames")
-                self._warn("thermal_nan", f"thermal image has {n_bad} NaN/Inf pixels: drawn as "
-                           "the coldest value (thermal.nan_policy = zero)")
-        if self.homography is not None:
-            from sccosf_ros.registration import warp_thermal
+        for name, msg in self.processor.encode(out, pair.rgb.header).items():
+            self.pubs[name].publish(msg)
+        total_ms = (time.perf_counter() - t0) * 1e3
 
-            thermal = warp_thermal(thermal, self.homography, rgb.shape[:2])
-        elif thermal.shape[:2] != rgb.shape[:2]:
-            self._bad("size_mismatch",
-                      f"RGB {rgb.shape[1]}x{rgb.shape[0]} and thermal "
-                      f"{thermal.shape[1]}x{thermal.shape[0]} differ in size: set "
-                      "registration.homography to map thermal onto RGB")
-            return
-        t1 = time.perf_counter()
-        pred = self.predictor.predict(rgb, thermal)
-        t2 = time.perf_counter()
-        self._publish_outputs(pair.rgb.header, rgb, pred)
-        t3 = time.perf_counter()
-
-        self.stats.count("processed")
-        self.stats.latency("inference", (t2 - t1) * 1e3)
-        model_ms = getattr(pred, "timings_ms", {}).get("model")
-        if model_ms is not None:
-            self.stats.latency("model", model_ms)
-        self.stats.latency("overhead", ((t1 - t0) + (t3 - t2)) * 1e3)
-        self.stats.latency("e2e_age", (time.monotonic() - pair.synced_at) * 1e3)
+        stats = self.stats
+        stats.count("processed")
+        stats.latency("overhead", total_ms - out.timings_ms["inference"])
+        stats.latency("e2e_age", (time.monotonic() - pair.synced_at) * 1e3)
         now_ns = self.get_clock().now().nanoseconds
-        stamp_ns = stamp_to_ns(pair.rgb.header.stamp)
-        self.stats.latency("stamp_age", (now_ns - stamp_ns) / 1e6)
-
-    def _publish_outputs(self, header, rgb: np.ndarray, pred) -> None:
-        from sccosf_ros.ros.image_codec import encode_image
-
-        pubs = self.pubs
-        if "fused" in pubs:
-            pubs["fused"].publish(encode_image(pred.fused, "rgb8", header=header))
-        if "segmentation" in pubs:
-            pubs["segmentation"].publish(encode_image(pred.labels, "mono8", header=header))
-        if "segmentation_color" in pubs or "overlay" in pubs:
-            color = colorize(pred.labels, self.palette)
-            if "segmentation_color" in pubs:
-                pubs["segmentation_color"].publish(encode_image(color, "rgb8", header=header))
-            if "overlay" in pubs:
-                over = overlay(rgb, pred.labels, self.palette, self.params.overlay_alpha,
-                               color=color)
-                pubs["overlay"].publish(encode_image(over, "rgb8", header=header))
+        stats.latency("stamp_age", (now_ns - stamp_to_ns(pair.rgb.header.stamp)) / 1e6)
 
     def _on_worker_error(self, pair: SyncedPair, error: BaseException) -> None:
         if not self.context.ok():  # shutting down: publishers are gone
@@ -290,10 +189,6 @@ class SCCoSFNode(Node):
         self._warn("inference_error",
                    f"pair at {pair.rgb.header.stamp.sec}.{pair.rgb.header.stamp.nanosec:09d} "
                    f"failed: {type(error).__name__}: {error}")
-
-    def _bad(self, kind: str, message: str) -> None:
-        self.stats.malformed(kind, message)
-        self._warn(kind, message)
 
     def _warn(self, kind: str, message: str) -> None:
         """Log at most once per LOG_THROTTLE_S per kind (a broken driver floods otherwise)."""

@@ -8,13 +8,14 @@ import cv2
 import numpy as np
 import pytest
 
-from sccosf_ros.bag.bag_eval import OUTPUTS, BagEvalConfig, evaluate_bag
+from sccosf_ros.bag.bag_eval import BagEvalConfig, evaluate_bag
 from sccosf_ros.bag.bag_io import BagError, BagReader, stamp_ns
 from sccosf_ros.bag.synthetic_bag import write_synthetic_bag
 from sccosf_ros.classes import MFNET_CLASSES
 from sccosf_ros.cli import main as sccosf_main
-from sccosf_ros.ros.image_codec import decode_image
-from sccosf_ros.thermal import ThermalNorm
+from sccosf_ros.pipeline.image_codec import decode_image
+from sccosf_ros.pipeline.outputs import OUTPUT_NAMES as OUTPUTS
+from sccosf_ros.pipeline.params import NodeParams
 from sccosf_ros.training.synthetic import THERMAL_COUNTS
 
 SEC = 1_000_000_000
@@ -32,13 +33,20 @@ def one_thread():
     torch.set_num_threads(before)
 
 
+def _params(ckpt, **values):
+    """The node's parameters for these tests: CPU, the synthetic data's thermal range."""
+    return NodeParams.from_dict({
+        "checkpoint": str(ckpt), "device": "cpu", "thermal.normalization": "fixed",
+        "thermal.low": float(THERMAL_COUNTS[0]), "thermal.high": float(THERMAL_COUNTS[1]),
+        **values,
+    })
+
+
 def _config(bag, ckpt, out, **kw):
     c = bag.config
     return BagEvalConfig(
-        bag=bag.path, checkpoint=ckpt, rgb_topic=c.rgb_topic, thermal_topic=c.thermal_topic,
-        label_topic=c.label_topic, out=out, device="cpu", progress=False,
-        thermal_norm=ThermalNorm(mode="fixed", low=THERMAL_COUNTS[0], high=THERMAL_COUNTS[1]),
-        **kw,
+        bag=bag.path, rgb_topic=c.rgb_topic, thermal_topic=c.thermal_topic,
+        label_topic=c.label_topic, out=out, params=_params(ckpt), progress=False, **kw,
     )
 
 
@@ -130,9 +138,9 @@ def test_missing_topic_lists_the_bag_topics(tmp_path, nano_checkpoint, capsys):
                               show_progress=False)
     c = bag.config
     with pytest.raises(BagError) as e:
-        evaluate_bag(BagEvalConfig(bag=bag.path, checkpoint=nano_checkpoint,
-                                   rgb_topic=c.rgb_topic, thermal_topic="/flir/image_raw",
-                                   out=tmp_path / "eval", progress=False))
+        evaluate_bag(BagEvalConfig(bag=bag.path, rgb_topic=c.rgb_topic,
+                                   thermal_topic="/flir/image_raw", out=tmp_path / "eval",
+                                   params=_params(nano_checkpoint), progress=False))
     text = str(e.value)
     assert "/flir/image_raw" in text and c.rgb_topic in text and c.thermal_topic in text
     assert not (tmp_path / "eval").exists()  # fails before any output is written

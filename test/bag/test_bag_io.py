@@ -15,7 +15,7 @@ from sccosf_ros.bag.bag_io import (
     stamp_ns,
     typestore_for,
 )
-from sccosf_ros.ros.image_codec import decode_image, encode_image
+from sccosf_ros.pipeline.image_codec import decode_image, encode_image
 
 
 def _write_small(path, storage):

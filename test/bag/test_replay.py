@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import threading
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from sccosf_ros.bag.bag_io import IMAGE, BagReader, make_header, stamp_ns
 from sccosf_ros.bag.synthetic_bag import write_synthetic_bag
-from sccosf_ros.ros.image_codec import encode_image
+from sccosf_ros.pipeline.image_codec import encode_image
 
 SEC = 1_000_000_000
+CONFIG = Path(__file__).resolve().parents[2] / "config" / "sccosf.yaml"
 
 
 def test_rosbags_cdr_is_rclpy_cdr():
@@ -138,8 +140,9 @@ def test_replay_cli_plays_a_bag(tmp_path, capsys):
 
 
 @pytest.mark.ros
-def test_replay_to_live_node_round_trip(tmp_path, ros_context, nano_checkpoint):
-    """sccosf replay → real sccosf_node (subprocess, use_sim_time) → outputs per pair."""
+def test_replay_to_live_node_round_trip(tmp_path, ros_context, nano_checkpoint, capsys):
+    """sccosf replay → real sccosf_node (subprocess, use_sim_time) → outputs per pair; then
+    bag-eval with the node's parameter files gives the same class ids for every pair."""
     from diagnostic_msgs.msg import DiagnosticArray
     from rclpy.executors import SingleThreadedExecutor
     from rclpy.node import Node
@@ -147,10 +150,11 @@ def test_replay_to_live_node_round_trip(tmp_path, ros_context, nano_checkpoint):
     from sensor_msgs.msg import Image
     from std_msgs.msg import String
 
-    from sccosf_ros.bag.demo import NodeProcess, node_command
     from sccosf_ros.bag.replay import BagPlayer, ReplayConfig
+    from sccosf_ros.pipeline.params import write_params_file
     from sccosf_ros.ros.diagnostics import values_of
     from sccosf_ros.ros.label_info import label_info_type
+    from sccosf_ros.ros.node_process import NodeProcess, node_command
     from sccosf_ros.training.synthetic import THERMAL_COUNTS
 
     bag = write_synthetic_bag(tmp_path / "in", storage="mcap", duration=1.6, rgb_rate=10.0,
@@ -177,8 +181,17 @@ def test_replay_to_live_node_round_trip(tmp_path, ros_context, nano_checkpoint):
     executor = SingleThreadedExecutor(context=ros_context)
     executor.add_node(listener)
     spinner = _spin_in_thread(executor)
-    cmd = node_command(nano_checkpoint, c.rgb_topic, c.thermal_topic, THERMAL_COUNTS,
-                       device="cpu", sim_time=True, threads=1)
+    # a rig that needs registration: thermal shifted by 3 px, as calibration would write it
+    rig = write_params_file(tmp_path / "rig.yaml", {
+        "checkpoint": str(nano_checkpoint), "device": "cpu", "num_threads": 1,
+        "thermal.normalization": "fixed", "thermal.low": float(THERMAL_COUNTS[0]),
+        "thermal.high": float(THERMAL_COUNTS[1]),
+        "registration.homography": [1.0, 0.0, 3.0, 0.0, 1.0, -2.0, 0.0, 0.0, 1.0],
+    })
+    params_files = [CONFIG, rig]
+    cmd = node_command(params_files=params_files, params={"use_sim_time": True},
+                       remaps={"rgb/image_raw": c.rgb_topic,
+                               "thermal/image_raw": c.thermal_topic})
     node = NodeProcess(cmd, tmp_path / "node.log")
     try:
         with BagPlayer(ReplayConfig(bag=bag.path, rate=0.5, clock=True, progress=False,
@@ -231,6 +244,24 @@ def test_replay_to_live_node_round_trip(tmp_path, ros_context, nano_checkpoint):
     # every bag message is still in the bag (replay does not consume it)
     with BagReader(bag.path) as r:
         assert r.count([c.rgb_topic, c.thermal_topic]) == 24
+
+    # the same bag offline, with the node's own parameter files: identical class ids per pair
+    from sccosf_ros.cli import main as sccosf_main
+    from sccosf_ros.pipeline.image_codec import decode_image
+
+    args = ["bag-eval", str(bag.path), "--rgb-topic", c.rgb_topic, "--thermal-topic",
+            c.thermal_topic, "--out", str(tmp_path / "eval"), "--quiet"]
+    for f in params_files:
+        args += ["--params-file", str(f)]
+    assert sccosf_main(args) == 0, capsys.readouterr().err
+    with BagReader(tmp_path / "eval" / "in_sccosf") as r:
+        msgs = [r.deserialize(raw, ty) for _, ty, _, raw in r.messages(["/sccosf/segmentation"])]
+    offline = {stamp_ns(m): decode_image(m) for m in msgs}
+    assert sorted(offline) == expected  # bag-eval processes every pair
+    live = {stamp_ns(m): decode_image(m) for m in outputs["segmentation"]}
+    assert live and set(live) <= set(offline)
+    for stamp, mask in live.items():
+        np.testing.assert_array_equal(mask, offline[stamp], err_msg=f"pair at {stamp}")
 
 
 @pytest.mark.ros

@@ -7,7 +7,7 @@ import pytest
 
 from sccosf_ros.bag.bag_io import BagReader, stamp_ns
 from sccosf_ros.bag.synthetic_bag import MALFORMED_KINDS, frame_times, write_synthetic_bag
-from sccosf_ros.ros.image_codec import ImageDecodeError, decode_image, decode_rgb
+from sccosf_ros.pipeline.image_codec import ImageDecodeError, decode_image, decode_rgb
 from sccosf_ros.training.synthetic import render_scene
 
 SEC = 1_000_000_000

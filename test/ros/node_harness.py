@@ -10,15 +10,16 @@ each node under test gets its own namespace so nodes of different tests never cr
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
-import sys
 import threading
 import time
 from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
+
+from sccosf_ros.ros.node_process import NodeProcess as SharedNodeProcess
+from sccosf_ros.ros.node_process import node_command as shared_node_command
 
 REPO = Path(__file__).resolve().parents[2]
 CONFIG = REPO / "config" / "sccosf.yaml"
@@ -33,63 +34,15 @@ def node_command(
     remaps: dict | None = None,
 ) -> list[str]:
     """``python -m sccosf_ros.ros.node --ros-args ...`` with exactly the given arguments."""
-    cmd = [sys.executable, "-m", "sccosf_ros.ros.node", "--ros-args"]
-    for src, dst in (remaps or {}).items():
-        cmd += ["-r", f"{src}:={dst}"]
-    if params_file is not None:
-        cmd += ["--params-file", str(params_file)]
-    for k, v in (params or {}).items():
-        if isinstance(v, bool):
-            v = "true" if v else "false"
-        cmd += ["-p", f"{k}:={v}"]
-    return cmd
+    return shared_node_command(params_files=[params_file] if params_file else [],
+                               params=params, remaps=remaps)
 
 
-class NodeProcess:
-    """A running sccosf_node; its stdout+stderr go to a file (no pipe can fill up)."""
+class NodeProcess(SharedNodeProcess):
+    """A running sccosf_node started from the repository root (see sccosf_ros.ros.node_process)."""
 
     def __init__(self, cmd: list[str], log_path: Path) -> None:
-        self.cmd = cmd
-        self.log_path = log_path
-        self._log = open(log_path, "wb")
-        env = dict(os.environ, PYTHONUNBUFFERED="1", RCUTILS_COLORIZED_OUTPUT="0")
-        self.proc = subprocess.Popen(
-            cmd, stdout=self._log, stderr=subprocess.STDOUT, cwd=REPO, env=env
-        )
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace")
-
-    def wait_ready(self, timeout: float = 90.0) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if "ready:" in self.log():
-                return
-            if self.proc.poll() is not None:
-                raise AssertionError(
-                    f"node exited with {self.proc.returncode} before ready:\n{self.log()}"
-                )
-            time.sleep(0.1)
-        raise AssertionError(f"node not ready after {timeout} s:\n{self.log()}")
-
-    def wait(self, timeout: float) -> int:
-        try:
-            return self.proc.wait(timeout)
-        finally:
-            self._log.close()
-
-    def interrupt(self, timeout: float = 20.0) -> tuple[int, float]:
-        """SIGINT; returns (exit code, seconds until the process was gone)."""
-        t0 = time.monotonic()
-        self.proc.send_signal(signal.SIGINT)
-        rc = self.wait(timeout)
-        return rc, time.monotonic() - t0
-
-    def kill(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait(10)
-        self._log.close()
+        super().__init__(cmd, log_path, cwd=REPO)
 
 
 def run_node_to_exit(cmd: list[str], timeout: float = 120.0) -> tuple[int, str]:

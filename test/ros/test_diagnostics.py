@@ -9,7 +9,7 @@ import time
 import pytest
 
 from sccosf_ros.classes import MFNET_CLASSES, MFNET_PALETTE
-from sccosf_ros.ros.diagnostics import NodeStats, stall_messages
+from sccosf_ros.pipeline.stats import NodeStats, stall_messages
 from sccosf_ros.ros.label_info import label_info_json, parse_label_info
 
 

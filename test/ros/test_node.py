@@ -107,7 +107,7 @@ def test_synced_pair_gives_all_outputs_with_rgb_header(io):
         assert msg.header.frame_id == "rgb_optical", name
         assert (msg.height, msg.width) == (h, w), name
         assert msg.encoding == expected_enc[name], name
-    from sccosf_ros.ros.image_codec import decode_image
+    from sccosf_ros.pipeline.image_codec import decode_image
 
     labels = decode_image(outs["segmentation"])
     assert labels.dtype == np.uint8 and labels.max() < len(MFNET_CLASSES)

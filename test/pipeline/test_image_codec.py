@@ -17,14 +17,15 @@ import cv2
 import numpy as np
 import pytest
 
-from sccosf_ros.ros.image_codec import (
+from sccosf_ros.pipeline.image_codec import (
     ImageDecodeError,
+    check_rgb,
+    check_thermal,
     decode_image,
     decode_rgb,
     decode_thermal,
     encode_image,
     encoding_info,
-    has_nan,
 )
 
 
@@ -136,9 +137,7 @@ def test_32fc1_endianness_padding_and_nan(flavour, big, pad):
     out = decode_image(msg)
     assert out.dtype == np.float32 and out.dtype.isnative and out.shape == (2, 3)
     np.testing.assert_array_equal(out, np.array(values, np.float32))  # NaN == NaN here
-    assert has_nan(out) and np.isnan(out[1, 0])
-    assert not has_nan(np.nan_to_num(out))
-    assert not has_nan(np.zeros((2, 2), np.uint16))
+    assert np.isnan(out[1, 0]) and np.isnan(out).sum() == 1
 
 
 @pytest.mark.parametrize("big", [False, True])
@@ -267,7 +266,7 @@ def test_decode_thermal_keeps_raw_counts_and_greys_colour():
 
     f = np.array([[20.5, np.nan]], "<f4")
     out = decode_thermal(make_msg("plain", "32FC1", 2, 1, f.tobytes()))
-    assert out.dtype == np.float32 and has_nan(out) and out[0, 0] == 20.5
+    assert out.dtype == np.float32 and np.isnan(out[0, 1]) and out[0, 0] == 20.5
     s = np.array([[-40, 120]], "<i2")
     out = decode_thermal(make_msg("plain", "16SC1", 2, 1, s.tobytes()))
     assert out.dtype == np.float32
@@ -460,11 +459,37 @@ def test_cv_bridge_backend_without_cv_bridge_is_a_clear_error():
     np.testing.assert_array_equal(decode_image(msg, backend="auto"), RGB)
 
 
-def test_codec_and_sync_import_without_ros():
+def test_codec_and_pairing_import_without_ros():
     code = (
-        "import sys; import sccosf_ros.ros.image_codec, sccosf_ros.ros.sync, "
+        "import sys; import sccosf_ros.pipeline.image_codec, sccosf_ros.pipeline.pairing, "
         "sccosf_ros.registration; "
         "bad = [m for m in ('rclpy', 'sensor_msgs', 'std_msgs', 'message_filters', 'cv_bridge') "
         "if m in sys.modules]; assert not bad, bad"
     )
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
+
+
+@pytest.mark.parametrize(("encoding", "channels", "dtype", "rgb_ok", "thermal_ok"), [
+    ("rgb8", 3, "u1", True, True),
+    ("mono16", 1, "<u2", True, True),
+    ("32FC1", 1, "<f4", False, True),
+    ("16SC1", 1, "<i2", False, True),
+    ("8UC2", 2, "u1", False, False),
+    ("bayer_rggb8", 1, "u1", True, True),
+])
+def test_checks_agree_with_what_decoding_accepts(encoding, channels, dtype, rgb_ok, thermal_ok):
+    data = np.zeros((4, 6, channels), dtype).tobytes()
+    msg = make_msg("plain", encoding, 6, 4, data)
+    for check, decode, ok in ((check_rgb, decode_rgb, rgb_ok),
+                              (check_thermal, decode_thermal, thermal_ok)):
+        if ok:
+            check(msg)
+            decode(msg)
+        else:
+            with pytest.raises(ImageDecodeError):
+                check(msg)
+            with pytest.raises(ImageDecodeError):
+                decode(msg)
+    short = make_msg("plain", encoding, 6, 4, data[:-1], step=len(data) // 4)
+    with pytest.raises(ImageDecodeError, match="truncated"):
+        check_thermal(short)

@@ -16,7 +16,7 @@ uyvy, yuyv, yuv422_yuy2
 rgb16, bgr16, rgba16, bgra16, bayer_*16        (H, W, 3) uint16, RGB order
 mono8, 8UC1                                    (H, W) uint8
 mono16, 16UC1                                  (H, W) uint16
-32FC1                                          (H, W) float32 (NaN kept; see :func:`has_nan`)
+32FC1                                          (H, W) float32 (NaN kept)
 other ``<8U|8S|16U|16S|32S|32F|64F>C<n>``      (H, W) for n = 1, else (H, W, n), bytes as sent
 =============================================  ==========================================
 
@@ -54,12 +54,13 @@ __all__ = [
     "ENCODE_ENCODINGS",
     "EncodingInfo",
     "ImageDecodeError",
+    "check_rgb",
+    "check_thermal",
     "decode_image",
     "decode_rgb",
     "decode_thermal",
     "encode_image",
     "encoding_info",
-    "has_nan",
 ]
 
 
@@ -312,9 +313,13 @@ def decode_image(msg: Any, backend: str = "auto") -> np.ndarray:
     ``backend``: ``"auto"`` (cv_bridge when importable and correct for this message, else
     ours), ``"numpy"`` (ours), ``"cv_bridge"`` (require cv_bridge).
     """
+    return _decode(msg, _validated(msg), backend)
+
+
+def _decode(msg: Any, validated: tuple, backend: str) -> np.ndarray:
     if backend not in ("auto", "numpy", "cv_bridge"):
         raise ValueError(f"backend must be auto, numpy or cv_bridge, got {backend!r}")
-    info, h, w, step, big, buf = _validated(msg)
+    info, h, w, step, big, buf = validated
     if backend != "numpy":
         bridge = _cv_bridge()
         if bridge is None and backend == "cv_bridge":
@@ -329,9 +334,50 @@ def decode_image(msg: Any, backend: str = "auto") -> np.ndarray:
     return _decode_ours(info, h, w, step, big, buf)
 
 
+def _decoded_channels(info: EncodingInfo) -> int:
+    """Channels of what :func:`decode_image` returns for ``info`` (colour kinds become RGB)."""
+    return info.channels if info.kind in ("mono", "generic") else 3
+
+
 def _to_uint8(a: np.ndarray) -> np.ndarray:
     """uint16 → uint8 by round(x · 255/65535), cv_bridge's 16→8 bit scaling."""
     return ((a.astype(np.uint32) + 128) // 257).astype(np.uint8)
+
+
+def _check_rgb(msg: Any) -> tuple:
+    validated = _validated(msg)
+    info = validated[0]
+    if info.dtype not in (np.uint8, _U16):
+        raise ImageDecodeError(
+            f"{msg.encoding} ({info.dtype}) is not an RGB camera format: send rgb8/bgr8/mono8 "
+            "(float and signed images are only accepted as thermal input)"
+        )
+    c = _decoded_channels(info)
+    if c not in (1, 3, 4):
+        raise ImageDecodeError(f"{msg.encoding} has {c} channels; an RGB image needs 1, 3 or 4")
+    return validated
+
+
+def _check_thermal(msg: Any) -> tuple:
+    validated = _validated(msg)
+    c = _decoded_channels(validated[0])
+    if c not in (1, 3, 4):
+        raise ImageDecodeError(f"{msg.encoding} has {c} channels; thermal needs 1, 3 or 4")
+    return validated
+
+
+def check_rgb(msg: Any) -> None:
+    """Raise :class:`ImageDecodeError` unless :func:`decode_rgb` can decode ``msg``.
+
+    Checks the fields against the data and the encoding's kind without converting a pixel
+    (microseconds), so it can run in a subscription callback before the message is queued.
+    """
+    _check_rgb(msg)
+
+
+def check_thermal(msg: Any) -> None:
+    """Raise :class:`ImageDecodeError` unless :func:`decode_thermal` can decode ``msg``."""
+    _check_thermal(msg)
 
 
 def decode_rgb(msg: Any, backend: str = "auto") -> np.ndarray:
@@ -341,25 +387,16 @@ def decode_rgb(msg: Any, backend: str = "auto") -> np.ndarray:
     (x · 255/65535), generic 4-channel data keeps its first 3 channels. Float or signed data
     is not a camera colour format and raises :class:`ImageDecodeError`.
     """
-    img = decode_image(msg, backend=backend)
+    img = _decode(msg, _check_rgb(msg), backend)
     if img.dtype == np.uint16:
         img = _to_uint8(img)
-    elif img.dtype != np.uint8:
-        raise ImageDecodeError(
-            f"{msg.encoding} ({img.dtype}) is not an RGB camera format: send rgb8/bgr8/mono8 "
-            "(float and signed images are only accepted as thermal input)"
-        )
     if img.ndim == 2:
         import cv2
 
         return cv2.cvtColor(img, cv2.COLOR_GRAY2RGB)
-    if img.shape[2] == 3:
-        return img
     if img.shape[2] == 4:
         return np.ascontiguousarray(img[..., :3])
-    raise ImageDecodeError(
-        f"{msg.encoding} has {img.shape[2]} channels; an RGB image needs 1, 3 or 4"
-    )
+    return img
 
 
 def decode_thermal(msg: Any, backend: str = "auto") -> np.ndarray:
@@ -368,15 +405,11 @@ def decode_thermal(msg: Any, backend: str = "auto") -> np.ndarray:
     Colour-encoded thermal (drivers that publish bgr8/rgb8, usually grey replicated) becomes
     one channel with OpenCV's RGB→grey luma, which returns the grey value exactly when all
     channels are equal and keeps the dtype. Signed or 64-bit data becomes float32. NaN in float
-    images is kept: check with :func:`has_nan`; ``ThermalNorm`` is the place to handle it.
+    images is kept (``thermal.nan_policy`` in the pipeline decides what happens to it).
     Raw counts are never rescaled here (unlike cv_bridge's mono16 → mono8).
     """
-    img = decode_image(msg, backend=backend)
+    img = _decode(msg, _check_thermal(msg), backend)
     if img.ndim == 3:
-        if img.shape[2] not in (3, 4):
-            raise ImageDecodeError(
-                f"{msg.encoding} has {img.shape[2]} channels; thermal needs 1, 3 or 4"
-            )
         import cv2
 
         if img.dtype not in (np.uint8, np.uint16, np.float32):
@@ -385,11 +418,6 @@ def decode_thermal(msg: Any, backend: str = "auto") -> np.ndarray:
     if img.dtype not in (np.uint8, np.uint16, np.float32):
         img = img.astype(np.float32)
     return img
-
-
-def has_nan(image: np.ndarray) -> bool:
-    """True when a float image contains NaN (integer images never do)."""
-    return bool(np.issubdtype(image.dtype, np.floating) and np.isnan(image).any())
 
 
 # --------------------------------------------------------------------------- encoding

@@ -1,0 +1,68 @@
+"""The outputs of one pair: their names, encodings and topics, drawn as images and messages.
+
+``~/fused`` (rgb8), ``~/segmentation`` (mono8 class ids, 255 = unlabeled), ``~/segmentation_color``
+(rgb8, the palette's colours) and ``~/overlay`` (rgb8, colours over the RGB image). The node
+publishes them, ``sccosf bag-eval`` writes them into its output bag, the demo records them: all
+through :func:`render_outputs` and :func:`encode_outputs`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import numpy as np
+
+from sccosf_ros.classes import colorize, overlay
+
+OUTPUT_NAMES = ("fused", "segmentation", "segmentation_color", "overlay")
+OUTPUT_ENCODINGS = {
+    "fused": "rgb8",
+    "segmentation": "mono8",
+    "segmentation_color": "rgb8",
+    "overlay": "rgb8",
+}
+DEFAULT_NAMESPACE = "/sccosf"  # where the node's private (~/) outputs land by default
+
+
+def output_topics(namespace: str = DEFAULT_NAMESPACE) -> dict[str, str]:
+    """Output name → topic under ``namespace`` (the node's ``~/<name>``)."""
+    ns = namespace.strip("/")
+    return {name: f"/{ns}/{name}" if ns else f"/{name}" for name in OUTPUT_NAMES}
+
+
+def render_outputs(
+    names: Iterable[str],
+    rgb: np.ndarray,
+    fused: np.ndarray | None,
+    labels: np.ndarray | None,
+    palette: Sequence[tuple[int, int, int]],
+    alpha: float,
+) -> dict[str, np.ndarray]:
+    """The arrays of the requested outputs (a head that is off, ablation E/F, gives none)."""
+    wanted = set(names)
+    images: dict[str, np.ndarray] = {}
+    if "fused" in wanted and fused is not None:
+        images["fused"] = fused
+    if labels is None:
+        return images
+    if "segmentation" in wanted:
+        images["segmentation"] = labels
+    if wanted & {"segmentation_color", "overlay"}:
+        color = colorize(labels, palette)
+        if "segmentation_color" in wanted:
+            images["segmentation_color"] = color
+        if "overlay" in wanted:
+            images["overlay"] = overlay(rgb, labels, palette, alpha, color=color)
+    return images
+
+
+def encode_outputs(images: dict[str, np.ndarray], header: Any,
+                   msg_type: type | None = None) -> dict[str, Any]:
+    """Output arrays → sensor_msgs/Image messages with ``header`` (rclpy or rosbags types)."""
+    from sccosf_ros.pipeline.image_codec import encode_image
+
+    return {
+        name: encode_image(arr, OUTPUT_ENCODINGS[name], header=header, msg_type=msg_type)
+        for name, arr in images.items()
+    }
