@@ -212,7 +212,7 @@ def _clean_outputs(out: Path) -> None:
 def run_demo(cfg: DemoConfig) -> dict:
     """Run the demo; returns metrics (also written to ``out/metrics.json``)."""
     from sccosf_ros.paths import default_checkpoint
-    from sccosf_ros.training.synthetic import THERMAL_COUNTS
+    from sccosf_ros.synthetic import THERMAL_COUNTS
 
     t_start = time.perf_counter()
     ckpt = Path(cfg.checkpoint) if cfg.checkpoint else default_checkpoint()
@@ -229,7 +229,8 @@ def run_demo(cfg: DemoConfig) -> dict:
     timings: dict[str, float] = {}
 
     # 1. the synthetic bag
-    from sccosf_ros.bag.synthetic_bag import SyntheticBagConfig, write_synthetic_bag
+    from sccosf_ros.synthetic import BagSettings as SyntheticBagConfig
+    from sccosf_ros.synthetic import write_synthetic_bag
 
     t0 = time.perf_counter()
     scfg = SyntheticBagConfig(storage=cfg.storage, duration=cfg.duration,
