@@ -31,8 +31,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from sccosf_ros.synthetic import DatasetSettings, preview_grid, write_dataset
     from sccosf_ros.training.datasets import build_dataset
-    from sccosf_ros.training.synthetic import preview_grid, write_dataset
 
     h, w = args.size if args.size else DEFAULT_SIZE[args.layout]
     if h < 16 or w < 16:
@@ -47,10 +47,11 @@ def run(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return 2
     try:
-        root = write_dataset(args.out, layout=args.layout, n=args.n, seed=args.seed, height=h,
-                             width=w, night_fraction=args.night_fraction,
-                             progress=not args.no_progress, overwrite=args.overwrite)
-    except FileExistsError as e:
+        settings = DatasetSettings(layout=args.layout, n=args.n, seed=args.seed, height=h,
+                                   width=w, night_fraction=args.night_fraction)
+        root = write_dataset(args.out, settings, progress=not args.no_progress,
+                             overwrite=args.overwrite)
+    except (FileExistsError, ValueError) as e:
         print(f"sccosf synth: {e}", file=sys.stderr)
         return 2
     splits = ("train", "val", "test") if args.layout == "mfnet" else ("train", "test")

@@ -28,7 +28,7 @@ import torch
 from torch.utils.data import Dataset
 
 from sccosf_ros.classes import DATASET_CLASSES, IGNORE_INDEX
-from sccosf_ros.training.synthetic import METADATA_FILE, read_metadata
+from sccosf_ros.synthetic import METADATA_FILE, read_metadata
 
 DATASET_NAMES = ("mfnet", "fmb", "synthetic")
 _IMAGE_EXTS = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff")

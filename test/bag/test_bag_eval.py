@@ -10,13 +10,12 @@ import pytest
 
 from sccosf_ros.bag.bag_eval import BagEvalConfig, evaluate_bag
 from sccosf_ros.bag.bag_io import BagError, BagReader, stamp_ns
-from sccosf_ros.bag.synthetic_bag import write_synthetic_bag
 from sccosf_ros.classes import MFNET_CLASSES
 from sccosf_ros.cli import main as sccosf_main
 from sccosf_ros.pipeline.image_codec import decode_image
 from sccosf_ros.pipeline.outputs import OUTPUT_NAMES as OUTPUTS
 from sccosf_ros.pipeline.params import NodeParams
-from sccosf_ros.training.synthetic import THERMAL_COUNTS
+from sccosf_ros.synthetic import THERMAL_COUNTS, write_synthetic_bag
 
 SEC = 1_000_000_000
 H, W = 40, 56

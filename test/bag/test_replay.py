@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from sccosf_ros.bag.bag_io import IMAGE, BagReader, make_header, stamp_ns
-from sccosf_ros.bag.synthetic_bag import write_synthetic_bag
 from sccosf_ros.pipeline.image_codec import encode_image
+from sccosf_ros.synthetic import write_synthetic_bag
 
 SEC = 1_000_000_000
 CONFIG = Path(__file__).resolve().parents[2] / "config" / "sccosf.yaml"
@@ -155,7 +155,7 @@ def test_replay_to_live_node_round_trip(tmp_path, ros_context, nano_checkpoint, 
     from sccosf_ros.ros.diagnostics import values_of
     from sccosf_ros.ros.label_info import label_info_type
     from sccosf_ros.ros.node_process import NodeProcess, node_command
-    from sccosf_ros.training.synthetic import THERMAL_COUNTS
+    from sccosf_ros.synthetic import THERMAL_COUNTS
 
     bag = write_synthetic_bag(tmp_path / "in", storage="mcap", duration=1.6, rgb_rate=10.0,
                               thermal_rate=5.0, thermal_offset=0.004, height=40, width=56,

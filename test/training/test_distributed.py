@@ -41,7 +41,7 @@ WORKER = textwrap.dedent("""
 @pytest.mark.slow
 def test_ddp_two_cpu_processes_gloo(tmp_path):
     from sccosf_ros.inference import Predictor
-    from sccosf_ros.training.synthetic import write_dataset
+    from sccosf_ros.synthetic import write_dataset
 
     root = tmp_path / "synth"
     write_dataset(root, layout="mfnet", n=16, seed=1, height=H, width=W)

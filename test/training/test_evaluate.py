@@ -20,7 +20,7 @@ H, W = 48, 64
 
 @pytest.fixture(scope="module")
 def synth_root(tmp_path_factory):
-    from sccosf_ros.training.synthetic import write_dataset
+    from sccosf_ros.synthetic import write_dataset
 
     root = tmp_path_factory.mktemp("synth") / "mfnet"
     write_dataset(root, layout="mfnet", n=12, seed=3, height=H, width=W, night_fraction=0.5,
@@ -160,9 +160,9 @@ def test_models_without_one_head(predictor, test_split, tmp_path, drop):
 
 
 def test_class_count_mismatch_is_a_clear_error(predictor, tmp_path):
+    from sccosf_ros.synthetic import write_dataset
     from sccosf_ros.training.datasets import build_dataset
     from sccosf_ros.training.evaluate import evaluate
-    from sccosf_ros.training.synthetic import write_dataset
 
     root = write_dataset(tmp_path / "fmb", layout="fmb", n=4, seed=0, height=H, width=W,
                          progress=False)

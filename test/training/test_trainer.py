@@ -21,7 +21,7 @@ MAJORITY_ITERS = 200
 
 @pytest.fixture(scope="module")
 def synth_root(tmp_path_factory):
-    from sccosf_ros.training.synthetic import write_dataset
+    from sccosf_ros.synthetic import write_dataset
 
     root = tmp_path_factory.mktemp("synth") / "mfnet"
     write_dataset(root, layout="mfnet", n=32, seed=3, height=H, width=W)

@@ -1,4 +1,4 @@
-"""synthetic_bag: rates, stamps, encodings, labels, malformed messages and the thermal gap."""
+"""write_synthetic_bag: rates, stamps, encodings, labels, malformed messages, thermal gap."""
 
 from __future__ import annotations
 
@@ -6,9 +6,14 @@ import numpy as np
 import pytest
 
 from sccosf_ros.bag.bag_io import BagReader, stamp_ns
-from sccosf_ros.bag.synthetic_bag import MALFORMED_KINDS, frame_times, write_synthetic_bag
 from sccosf_ros.pipeline.image_codec import ImageDecodeError, decode_image, decode_rgb
-from sccosf_ros.training.synthetic import render_scene
+from sccosf_ros.synthetic import (
+    MALFORMED_KINDS,
+    BagSettings,
+    frame_times,
+    render_scene,
+    write_synthetic_bag,
+)
 
 SEC = 1_000_000_000
 
@@ -80,8 +85,24 @@ def test_malformed_messages_and_thermal_gap(tmp_path):
     assert len(MALFORMED_KINDS) == 4
 
 
+def test_settings_object_and_overrides(tmp_path):
+    settings = BagSettings(storage="sqlite3", duration=0.3, height=16, width=24, seed=2,
+                           night=True, show_progress=False)
+    bag = write_synthetic_bag(tmp_path / "a", settings, rgb_rate=5.0)
+    assert bag.config == BagSettings(storage="sqlite3", duration=0.3, rgb_rate=5.0, height=16,
+                                     width=24, seed=2, night=True, show_progress=False)
+    assert settings.rgb_rate == 10.0  # the caller's settings are left as they were
+    assert bag.storage == "sqlite3" and len(bag.rgb_stamps) == 1
+    with BagReader(bag.path) as r:
+        topic, ty, _, raw = next(iter(r.messages()))
+        assert topic == settings.rgb_topic
+        night = render_scene(2, 16, 24, night=True, t=0.0)
+        np.testing.assert_array_equal(decode_rgb(r.deserialize(raw, ty)), night.rgb)
+
+
 def test_bad_options(tmp_path):
     with pytest.raises(ValueError, match="rgb_encoding"):
         write_synthetic_bag(tmp_path / "a", rgb_encoding="mono8", show_progress=False)
     with pytest.raises(TypeError, match="unknown synthetic bag option"):
         write_synthetic_bag(tmp_path / "b", colour="blue")
+    assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()
