@@ -21,6 +21,7 @@ Ctrl-C (SIGINT, then SIGTERM, then SIGKILL).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
 import shutil
@@ -322,10 +323,8 @@ class _LiveRun:
         diag: dict[str, dict[str, str]] = {}
         if self.last_diagnostics is not None:
             for part in ("inputs", "inference", "input quality"):
-                try:
+                with contextlib.suppress(KeyError):
                     diag[part] = values_of(self.last_diagnostics, part)
-                except KeyError:
-                    pass
         return diag
 
     def _close(self) -> None:
@@ -340,10 +339,8 @@ class _LiveRun:
 def _spin(executor: Any) -> None:
     from rclpy.executors import ExternalShutdownException
 
-    try:
+    with contextlib.suppress(ExternalShutdownException, KeyboardInterrupt):
         executor.spin()
-    except (ExternalShutdownException, KeyboardInterrupt):
-        pass
 
 
 def _read_images(path: Path, topics: list[str]) -> dict[str, dict[int, Any]]:

@@ -17,6 +17,7 @@ import importlib
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -174,7 +175,7 @@ class BagPlayer:
             time.sleep(0.02)
         return False
 
-    def _sleep_until(self, wall_target: float, bag_at) -> bool:
+    def _sleep_until(self, wall_target: float, bag_at: Callable[[float], int]) -> bool:
         """Sleep until ``wall_target`` (perf_counter), ticking /clock; False if stopped."""
         period = 1.0 / self.cfg.clock_hz if self.clock_pub is not None else 0.05
         next_tick = time.perf_counter()

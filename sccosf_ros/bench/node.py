@@ -27,11 +27,14 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
 from torch import nn
 
+from sccosf_ros.inference import Predictor
+from sccosf_ros.model import SCCoSFOutput
 from sccosf_ros.pipeline.outputs import output_topics
 from sccosf_ros.pipeline.pairing import stamp_to_ns
 from sccosf_ros.pipeline.params import NodeParams
@@ -54,19 +57,16 @@ class TrivialModel(nn.Module):
         self.num_classes = num_classes
         self.head = nn.Conv2d(4, num_classes, kernel_size=1)
 
-    def forward(self, rgb: torch.Tensor, thermal: torch.Tensor):
-        from sccosf_ros.model import SCCoSFOutput
-
+    def forward(self, rgb: torch.Tensor, thermal: torch.Tensor) -> SCCoSFOutput:
         th = thermal[:, :1]  # (B,1,H,W)
         fused = (rgb + th) * 0.5  # (B,3,H,W) in [0,1]
         logits = self.head(torch.cat([rgb, th], dim=1))  # (B,C,H,W)
         return SCCoSFOutput(fused=fused, logits=logits)
 
 
-def trivial_predictor(device: str = "cpu", **kwargs):
+def trivial_predictor(device: str = "cpu", **kwargs: Any) -> Predictor:
     """A Predictor around TrivialModel with MFNet classes (same code path as a checkpoint)."""
     from sccosf_ros.classes import MFNET_CLASSES, MFNET_PALETTE
-    from sccosf_ros.inference import Predictor
 
     torch.manual_seed(0)
     kwargs.setdefault("class_names", MFNET_CLASSES)
@@ -144,7 +144,7 @@ def _msgs(rgb: np.ndarray, thermal: np.ndarray, stamp_ns: int):
     return m_rgb, m_th
 
 
-def _pct(values, q) -> float:
+def _pct(values: list[float], q: float) -> float:
     return float(np.percentile(np.asarray(values, dtype=np.float64), q)) if len(values) else (
         float("nan"))
 
@@ -260,7 +260,7 @@ def bench_overhead(args: argparse.Namespace, ckpt: Path) -> dict[str, dict[str, 
     return result
 
 
-def _spin_until_shutdown(ex, ctx) -> None:
+def _spin_until_shutdown(ex: Any, ctx: Any) -> None:
     try:
         while ctx.ok():
             ex.spin_once(timeout_sec=0.05)
@@ -308,13 +308,13 @@ class _Probe:
                                        daemon=True)
         self.thread.start()
 
-    def _on_fused(self, msg) -> None:
+    def _on_fused(self, msg: Any) -> None:
         now = time.monotonic()
         stamp = stamp_to_ns(msg.header.stamp)
         with self.lock:
             self.recv[stamp] = now
 
-    def _on_diag(self, msg) -> None:
+    def _on_diag(self, msg: Any) -> None:
         for st in msg.status:
             if st.name in (f"{self.ns}/sccosf: inference", f"{self.ns}/sccosf: inputs"):
                 with self.lock:
@@ -328,7 +328,8 @@ class _Probe:
             time.sleep(0.05)
         return False
 
-    def stream(self, rgb, thermal, rate: float, duration: float) -> dict[int, float]:
+    def stream(self, rgb: np.ndarray, thermal: np.ndarray, rate: float,
+               duration: float) -> dict[int, float]:
         sent: dict[int, float] = {}
         t0 = time.monotonic()
         for k in range(int(rate * duration)):
@@ -391,7 +392,7 @@ def bench_e2e(args: argparse.Namespace, ckpt: Path, kind: str, log_dir: Path) ->
                 recv = dict(probe.recv)
                 d1 = dict(probe.diag)
             lat = [(recv[s] - t) * 1e3 for s, t in sent.items() if s in recv]
-            def delta(key: str, d0=d0, d1=d1) -> int:
+            def delta(key: str, d0: dict = d0, d1: dict = d1) -> int:
                 return int(d1.get(key, 0)) - int(d0.get(key, 0))
 
             dropped = delta("dropped_busy")

@@ -22,6 +22,8 @@ when malformed messages arrived since the last report.
 
 from __future__ import annotations
 
+from typing import Any
+
 from sccosf_ros.pipeline.stats import StatsSnapshot, stall_messages
 
 
@@ -36,8 +38,8 @@ def diagnostic_array(
     node_name: str,
     hardware_id: str,
     stall_timeout: float,
-    stamp=None,
-):
+    stamp: Any = None,
+) -> Any:
     """``snap`` as a ``diagnostic_msgs/DiagnosticArray`` (rates/WARNs relative to ``previous``)."""
     from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 
@@ -124,7 +126,7 @@ def diagnostic_array(
     return arr
 
 
-def values_of(array, name_suffix: str) -> dict[str, str]:
+def values_of(array: Any, name_suffix: str) -> dict[str, str]:
     """The key/values of the status whose name ends with ``name_suffix`` (for tools/tests)."""
     for st in array.status:
         if st.name.endswith(name_suffix):

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from typing import Any
 
 from sccosf_ros.classes import IGNORE_INDEX
 
@@ -41,7 +42,8 @@ def label_info_dict(
     }
 
 
-def label_info_json(class_names, palette, dataset: str = "unknown") -> str:
+def label_info_json(class_names: Sequence[str], palette: Sequence[Sequence[int]],
+                    dataset: str = "unknown") -> str:
     return json.dumps(label_info_dict(class_names, palette, dataset))
 
 
@@ -53,7 +55,7 @@ def parse_label_info(text: str) -> dict:
     return d
 
 
-def label_info_type():
+def label_info_type() -> type:
     """``vision_msgs/LabelInfo`` when importable, else ``std_msgs/String``."""
     try:
         from vision_msgs.msg import LabelInfo
@@ -65,7 +67,8 @@ def label_info_type():
         return String
 
 
-def make_label_info_msg(class_names, palette, dataset: str = "unknown", header=None):
+def make_label_info_msg(class_names: Sequence[str], palette: Sequence[Sequence[int]],
+                        dataset: str = "unknown", header: Any = None) -> Any:
     """The message ``~/label_info`` carries (type from ``label_info_type``)."""
     msg_type = label_info_type()
     if msg_type.__name__ == "String":

@@ -54,7 +54,7 @@ class NodeProcess:
                  env: dict[str, str] | None = None, cwd: str | os.PathLike | None = None) -> None:
         self.cmd = cmd
         self.log_path = Path(log_path)
-        self._log = open(self.log_path, "wb")  # closed in wait()/stop()
+        self._log = open(self.log_path, "wb")
         full_env = dict(os.environ, PYTHONUNBUFFERED="1", RCUTILS_COLORIZED_OUTPUT="0")
         full_env.update(env or {})
         # Its own session: a Ctrl-C in the terminal reaches us, and stop() decides what the
