@@ -28,6 +28,7 @@ import torch
 from torch.utils.data import Dataset
 
 from sccosf_ros.classes import DATASET_CLASSES, IGNORE_INDEX
+from sccosf_ros.metrics.segmentation import NIGHT, day_night, mfnet_day_night
 from sccosf_ros.training.synthetic import METADATA_FILE, read_metadata
 
 DATASET_NAMES = ("mfnet", "fmb", "synthetic")
@@ -54,8 +55,8 @@ class RawSample:
 
 def night_from_name(name: str) -> bool | None:
     """MFNet names end in D (day) or N (night): ``00001D`` → False, ``01234N`` → True."""
-    tail = name[-1:].upper()
-    return True if tail == "N" else False if tail == "D" else None
+    split = mfnet_day_night(name)
+    return None if split is None else split == NIGHT
 
 
 def _read(path: Path) -> np.ndarray:
@@ -179,6 +180,10 @@ class SegmentationDataset(Dataset):
 
     def _night_from_name(self, name: str) -> bool | None:
         return None
+
+    def split_of(self, name: str) -> str | None:
+        """The image's day/night split ("day", "night", None), for ``SegmentationEvaluator``."""
+        return day_night(self.night_of(name))
 
     def _paths(self, i: int) -> tuple[Path, ...]:
         raise NotImplementedError

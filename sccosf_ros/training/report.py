@@ -19,7 +19,7 @@ import cv2
 import numpy as np
 
 from sccosf_ros.classes import colorize
-from sccosf_ros.training.fusion_metrics import FUSION_METRICS
+from sccosf_ros.metrics.fusion import FUSION_METRICS
 from sccosf_ros.training.paper_results import PAPER_FUSION, PAPER_METHOD, PAPER_TABLES
 
 GRID_COLUMNS: tuple[str, ...] = ("RGB", "thermal", "fused", "ground truth", "prediction")
@@ -177,7 +177,7 @@ def render_report(metrics: dict, *, examples: str | None = "examples.png",
             "",
             "Computed on the grayscale fused image (0–255) against the grayscale visible and "
             "infrared inputs, following the CDDFuse evaluator's conventions (see "
-            "`sccosf_ros/training/fusion_metrics.py`). The paper gives EN and SD only as violin "
+            "`sccosf_ros/metrics/fusion.py`). The paper gives EN and SD only as violin "
             "plots (Figure 9), without numbers.",
             "",
         ]

@@ -39,6 +39,7 @@ import torch.nn.functional as F
 from torch.utils.data import DataLoader, Dataset, DistributedSampler, Sampler
 
 from sccosf_ros.inference import CheckpointError, load_checkpoint, resolve_device, save_checkpoint
+from sccosf_ros.metrics.segmentation import DAY, NIGHT, SegmentationEvaluator
 from sccosf_ros.thermal import ThermalNorm
 from sccosf_ros.training import distributed as dist_utils
 from sccosf_ros.training.schedule import PolyWarmupLR
@@ -228,10 +229,6 @@ def collate(samples: list[dict]) -> dict:
     return out
 
 
-def _keep_list(samples: list[dict]) -> list[dict]:
-    return samples
-
-
 # --------------------------------------------------------------------------- helpers
 def _param_groups(model: torch.nn.Module, weight_decay: float) -> list[dict]:
     """No weight decay on biases, norm scales and SSM parameters (A_log, D), as Mamba/CMX do."""
@@ -287,6 +284,10 @@ def _to_device(batch: dict, device: torch.device) -> tuple[torch.Tensor, ...]:
         batch["thermal"].to(device, non_blocking=nb),
         batch["label"].to(device, non_blocking=nb),
     )
+
+
+def _finite_or_none(v: float | None) -> float | None:
+    return None if v is None or not math.isfinite(v) else float(v)
 
 
 def _fmt_terms(terms: dict[str, float]) -> dict[str, str]:
@@ -584,75 +585,75 @@ class Trainer:
             group["lr"] = lr
 
     # ---------------------------------------------------------------- validation
-    @torch.no_grad()
-    def validate(self) -> dict:
-        """mIoU (overall, day, night) of the current weights on the validation split."""
-        from sccosf_ros.training.metrics import ConfusionMatrix
-
-        cfg = self.cfg
-        model = self.model
-        was_training = model.training
-        model.eval()
-        k = self.num_classes
+    def _n_val(self) -> int:
         n = len(self.val_set)
-        if cfg.max_eval_images is not None:
-            n = min(n, int(cfg.max_eval_images))
-        shard = list(range(self.dist.rank, n, self.dist.world_size))
+        return n if self.cfg.max_eval_images is None else min(n, int(self.cfg.max_eval_images))
+
+    def _val_batches(self) -> Iterator[dict]:
+        """This process's shard of the validation images, batched by image size."""
+        cfg = self.cfg
+        shard = list(range(self.dist.rank, self._n_val(), self.dist.world_size))
         loader = DataLoader(
             torch.utils.data.Subset(self.val_set, shard),
             batch_size=cfg.eval_batch_size or cfg.batch_size,
-            num_workers=min(cfg.num_workers, 2), collate_fn=_keep_list,
+            num_workers=min(cfg.num_workers, 2), collate_fn=list,  # grouped by size below
             generator=torch.Generator().manual_seed(cfg.seed),  # leaves the global RNG alone
         )
-        # three matrices: all, day, night (summed over processes below)
-        mats = [ConfusionMatrix(k) for _ in range(3)]
-        seg_available = True
         for samples in loader:
             by_size: dict[tuple[int, int], list[dict]] = {}
             for s in samples:
                 by_size.setdefault(tuple(s["rgb"].shape[-2:]), []).append(s)
-            for group in by_size.values():
-                batch = collate(group)
-                rgb, th, label = _to_device(batch, self.device)
-                if cfg.eval_size is not None and tuple(rgb.shape[-2:]) != tuple(cfg.eval_size):
-                    size = tuple(cfg.eval_size)
-                    rgb = F.interpolate(rgb, size=size, mode="bilinear", align_corners=False)
-                    th = F.interpolate(th, size=size, mode="bilinear", align_corners=False)
-                with self._autocast():
-                    logits = model(rgb, th).logits
-                if logits is None:  # ablation E: no segmentation head
-                    seg_available = False
-                    break
-                if logits.shape[-2:] != label.shape[-2:]:
-                    logits = F.interpolate(logits.float(), size=label.shape[-2:],
-                                           mode="bilinear", align_corners=False)
-                pred = logits.argmax(1).cpu()
-                target = label.cpu()
-                mats[0].update(pred, target)
-                for j, night in enumerate(batch["night"]):
-                    if night is not None:
-                        mats[2 if night else 1].update(pred[j], target[j])
-            if not seg_available:
-                break
-        model.train(was_training)
-        if not seg_available:
-            return {"miou": None, "miou_day": None, "miou_night": None, "iou": {},
-                    "n_images": n, "note": "ablation without segmentation head"}
-        results = []
-        for m in mats:  # sum the per-process counts, then score
-            t = torch.from_numpy(np.ascontiguousarray(m.matrix)).to(self.device)
-            summed = ConfusionMatrix(k)
-            summed.update_from_matrix(dist_utils.all_reduce_sum(t).cpu())
-            results.append((summed, summed.total > 0))
-        (m_all, ok_all), (m_day, ok_day), (m_night, ok_night) = results
-        iou = np.asarray(m_all.iou(), dtype=float)
+            yield from (collate(group) for group in by_size.values())
+
+    def _val_logits(self, batch: dict) -> tuple[torch.Tensor | None, torch.Tensor]:
+        """Logits at the label's size (None without a segmentation head) and the labels."""
+        rgb, th, label = _to_device(batch, self.device)
+        size = self.cfg.eval_size
+        if size is not None and tuple(rgb.shape[-2:]) != tuple(size):
+            rgb = F.interpolate(rgb, size=tuple(size), mode="bilinear", align_corners=False)
+            th = F.interpolate(th, size=tuple(size), mode="bilinear", align_corners=False)
+        with self._autocast():
+            logits = self.model(rgb, th).logits
+        if logits is not None and logits.shape[-2:] != label.shape[-2:]:
+            logits = F.interpolate(logits.float(), size=label.shape[-2:], mode="bilinear",
+                                   align_corners=False)
+        return logits, label
+
+    def _sum_over_processes(self, counts: np.ndarray) -> torch.Tensor:
+        return dist_utils.all_reduce_sum(torch.from_numpy(counts).to(self.device)).cpu()
+
+    @torch.no_grad()
+    def validate(self) -> dict:
+        """mIoU (overall, day, night) of the current weights on the validation split.
+
+        Each process scores its shard; the counts are summed over processes before scoring.
+        """
+        evaluator = SegmentationEvaluator(
+            self.class_names, split_of=self.val_set.split_of, splits=(DAY, NIGHT)
+        )
+        was_training = self.model.training
+        self.model.eval()
+        try:
+            for batch in self._val_batches():
+                logits, label = self._val_logits(batch)
+                if logits is None:  # ablation E: no segmentation head (the same on every rank)
+                    return {"miou": None, "miou_day": None, "miou_night": None, "iou": {},
+                            "n_images": self._n_val(),
+                            "note": "ablation without segmentation head"}
+                pred, target = logits.argmax(1).cpu(), label.cpu()
+                for j, name in enumerate(batch["name"]):
+                    evaluator.update(pred[j], target[j], name=name)
+        finally:
+            self.model.train(was_training)
+        evaluator.reduce(self._sum_over_processes)
+        r = evaluator.result()
+        splits = r["splits"]
         return {
-            "miou": float(m_all.miou()) if ok_all else None,
-            "miou_day": float(m_day.miou()) if ok_day else None,
-            "miou_night": float(m_night.miou()) if ok_night else None,
-            "iou": {name: (None if np.isnan(v) else float(v))
-                    for name, v in zip(self.class_names, iou, strict=True)},
-            "n_images": n,
+            "miou": _finite_or_none(r["miou"]),
+            "miou_day": _finite_or_none(splits.get(DAY, {}).get("miou")),
+            "miou_night": _finite_or_none(splits.get(NIGHT, {}).get("miou")),
+            "iou": {name: _finite_or_none(v) for name, v in r["iou"].items()},
+            "n_images": r["n_images"],
         }
 
     # ---------------------------------------------------------------- training

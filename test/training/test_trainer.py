@@ -111,8 +111,8 @@ def test_short_training_lowers_loss_and_beats_class_prior(synth_root, tmp_path):
 def test_longer_training_beats_majority_class_miou(synth_root, tmp_path):
     """A few hundred steps: held-out mIoU beats always predicting the most frequent class."""
     from sccosf_ros.inference import Predictor
+    from sccosf_ros.metrics import ConfusionMatrix
     from sccosf_ros.training.datasets import build_dataset
-    from sccosf_ros.training.metrics import ConfusionMatrix
 
     cfg = _cfg(synth_root, tmp_path / "run", max_iters=MAJORITY_ITERS, batch_size=4, lr=3e-3,
                warmup_iters=10, eval_interval=MAJORITY_ITERS // 3, max_eval_images=8,
