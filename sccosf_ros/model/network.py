@@ -106,6 +106,13 @@ class SCCoSFConfig:
         if len(self.decoder_dims) != 4 or len(self.decoder_depths) != 4:
             raise ValueError("decoder_dims and decoder_depths need 4 entries (one per stage)")
 
+    def to_dict(self) -> dict[str, Any]:
+        """Every field, JSON- and ``weights_only``-safe (tuples as lists); ``SCCoSFConfig(**d)``
+        rebuilds it."""
+        return {
+            k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(self).items()
+        }
+
 
 PRESETS: dict[str, SCCoSFConfig] = {
     # nano — FROZEN (the shipped checkpoint's architecture). Sized for ≤ 200 ms per pair at
@@ -249,6 +256,24 @@ class SCCoSF(nn.Module):
 
 
 _FIELDS = {f.name for f in dataclasses.fields(SCCoSFConfig)}
+# Fields that choose how the network runs or starts, not what its weights mean.
+RUNTIME_FIELDS = ("pretrained_encoder", "scan_backend")
+
+
+def config_differences(a: SCCoSFConfig, b: SCCoSFConfig) -> list[str]:
+    """``field: a → b`` for every field that differs, the RUNTIME_FIELDS aside."""
+    da, db = a.to_dict(), b.to_dict()
+    return [
+        f"{k}: {da[k]!r} → {db[k]!r}" for k in da if k not in RUNTIME_FIELDS and da[k] != db[k]
+    ]
+
+
+def preset_of(config: SCCoSFConfig) -> str | None:
+    """The name of the preset ``config`` equals (runtime fields aside), or None."""
+    for name, preset in PRESETS.items():
+        if not config_differences(config, preset):
+            return name
+    return None
 
 
 def build_model(preset: str = "nano", num_classes: int = 9, **overrides: Any) -> SCCoSF:

@@ -23,6 +23,7 @@ shard with ``DistributedDataParallel`` (NCCL on CUDA, Gloo on CPU), ``batch_size
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import math
 import random
@@ -38,7 +39,13 @@ import torch
 import torch.nn.functional as F
 from torch.utils.data import DataLoader, Dataset, DistributedSampler, Sampler
 
-from sccosf_ros.inference import CheckpointError, load_checkpoint, resolve_device, save_checkpoint
+from sccosf_ros.inference import (
+    CheckpointError,
+    checkpoint_config,
+    load_checkpoint,
+    resolve_device,
+    save_checkpoint,
+)
 from sccosf_ros.metrics.segmentation import DAY, NIGHT, SegmentationEvaluator
 from sccosf_ros.thermal import ThermalNorm
 from sccosf_ros.training import distributed as dist_utils
@@ -433,8 +440,8 @@ class Trainer:
             model = build_model(cfg.preset, num_classes=self.num_classes, **overrides)
         except (TypeError, ValueError, KeyError) as e:
             raise TrainError(f"cannot build model preset {cfg.preset!r}: {e}") from e
-        if cfg.pretrained_encoder and cfg.resume:
-            model.build_args.setdefault("overrides", {})["pretrained_encoder"] = True
+        if cfg.pretrained_encoder and cfg.resume:  # the checkpoints record how the run started
+            model.config = dataclasses.replace(model.config, pretrained_encoder=True)
         self.model = model.to(self.device)
         self.model.train()
         self.ddp = None
@@ -526,8 +533,8 @@ class Trainer:
             path, self.model,
             class_names=self.class_names, palette=self.palette,
             thermal_norm=ThermalNorm(mode="auto"), dataset=self.cfg.dataset,
-            meta=self._meta(), train_state=self.train_state() if with_state else None,
-            half=half,
+            train_size=self.cfg.crop, meta=self._meta(),
+            train_state=self.train_state() if with_state else None, half=half,
         )
 
     def _save_latest(self) -> None:
@@ -548,19 +555,7 @@ class Trainer:
         state = ckpt.get("train_state")
         if not state:
             raise TrainError(f"--resume: {path} has no train_state (it is not a latest.pt)")
-        spec = ckpt["model"]
-        want = self.model.build_args
-        if spec["preset"] != want["preset"] or int(spec["num_classes"]) != self.num_classes:
-            raise TrainError(
-                f"--resume: {path} holds preset {spec['preset']!r} with {spec['num_classes']} "
-                f"classes, this run asks for {want['preset']!r} with {self.num_classes}"
-            )
-        old_abl = spec.get("overrides", {}).get("ablation")
-        if old_abl != self.cfg.ablation:
-            raise TrainError(
-                f"--resume: {path} was trained with ablation {old_abl!r}, this run asks for "
-                f"{self.cfg.ablation!r}"
-            )
+        self._check_same_model(ckpt, path)
         try:
             self.model.load_state_dict(ckpt["state_dict"], strict=True)
             self.optimizer.load_state_dict(state["optimizer"])
@@ -583,6 +578,24 @@ class Trainer:
         for group, lr in zip(self.optimizer.param_groups, self.scheduler.get_last_lr(),
                              strict=True):
             group["lr"] = lr
+
+    def _check_same_model(self, ckpt: dict, path: Path) -> None:
+        """--resume continues the network it saved: same config and classes, or a TrainError."""
+        from sccosf_ros.model.network import config_differences
+
+        try:
+            saved, num_classes = checkpoint_config(ckpt)
+        except CheckpointError as e:
+            raise TrainError(f"--resume: {e}") from e
+        diff = config_differences(saved, self.model.config)
+        if num_classes != self.num_classes:
+            diff.insert(0, f"num_classes: {num_classes} → {self.num_classes}")
+        if diff:
+            raise TrainError(
+                f"--resume: {path} holds a different network (preset "
+                f"{ckpt['model'].get('preset')!r}) than this run asks for ({self.cfg.preset!r}): "
+                f"{'; '.join(diff)}"
+            )
 
     # ---------------------------------------------------------------- validation
     def _n_val(self) -> int:
@@ -807,7 +820,7 @@ def export_checkpoint(src: str | Path, dst: str | Path, *, half: bool = True) ->
     return save_checkpoint(
         dst, model, class_names=ckpt["class_names"], palette=ckpt["palette"],
         thermal_norm=ckpt.get("thermal_norm"), dataset=ckpt.get("dataset", "unknown"),
-        meta=meta, half=half,
+        train_size=ckpt.get("train_size"), meta=meta, half=half,
     )
 
 
