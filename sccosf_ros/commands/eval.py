@@ -14,9 +14,11 @@ from pathlib import Path
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from sccosf_ros.training.datasets import DATASET_NAMES
+
     parser.add_argument("--checkpoint", type=Path, default=None,
                         help="checkpoint file (default: the shipped demo model)")
-    parser.add_argument("--dataset", choices=("mfnet", "fmb", "synthetic"), required=True,
+    parser.add_argument("--dataset", choices=DATASET_NAMES, required=True,
                         help="dataset format of --root (synthetic: a folder from `sccosf synth`)")
     parser.add_argument("--root", type=Path, required=True, help="dataset folder")
     parser.add_argument("--split", default="test", help="split to evaluate (default: test)")

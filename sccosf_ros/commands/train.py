@@ -21,7 +21,8 @@ class DefaultsHelp(argparse.ArgumentDefaultsHelpFormatter):
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from sccosf_ros.training.trainer import ABLATIONS, DATASETS
+    from sccosf_ros.model.network import ABLATIONS
+    from sccosf_ros.training.datasets import DATASET_NAMES
 
     parser.formatter_class = DefaultsHelp
     parser.epilog = (
@@ -30,7 +31,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "with --resume. Multi-GPU: torchrun --nproc_per_node N -m sccosf_ros.cli train ..."
     )
     d = parser.add_argument_group("data")
-    d.add_argument("--dataset", required=True, choices=DATASETS,
+    d.add_argument("--dataset", required=True, choices=DATASET_NAMES,
                    help="dataset format: the MFNet or FMB release, or a folder written by "
                         "`sccosf synth`")
     d.add_argument("--root", required=True, help="dataset root folder")
@@ -46,7 +47,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     m = parser.add_argument_group("model")
     m.add_argument("--preset", default="nano",
                    help="model preset: nano (CPU-friendly), tiny, paper (the paper's size)")
-    m.add_argument("--ablation", choices=ABLATIONS, default=None,
+    m.add_argument("--ablation", choices=list(ABLATIONS), default=None,
                    help="train a variant of the paper's Table 4 (A..F)")
     m.add_argument("--pretrained", action="store_true",
                    help="start the encoder from timm's ImageNet weights (needs them downloadable "

@@ -47,12 +47,12 @@ from sccosf_ros.inference import (
     save_checkpoint,
 )
 from sccosf_ros.metrics.segmentation import DAY, NIGHT, SegmentationEvaluator
+from sccosf_ros.model.network import ABLATIONS
 from sccosf_ros.thermal import ThermalNorm
 from sccosf_ros.training import distributed as dist_utils
+from sccosf_ros.training.datasets import DATASET_NAMES, build_dataset
 from sccosf_ros.training.schedule import PolyWarmupLR
 
-DATASETS = ("mfnet", "fmb", "synthetic")
-ABLATIONS = ("A", "B", "C", "D", "E", "F")
 MIN_CROP = 32  # the encoder's output stride: smaller crops leave no spatial extent at stage 4
 MAX_SCALE = 1.75  # largest random rescale of the paper's augmentation
 
@@ -101,8 +101,8 @@ class TrainConfig:
     model_overrides: dict[str, Any] = field(default_factory=dict)  # extra build_model overrides
 
     def validate(self) -> None:
-        if self.dataset not in DATASETS:
-            raise TrainError(f"dataset must be one of {DATASETS}, got {self.dataset!r}")
+        if self.dataset not in DATASET_NAMES:
+            raise TrainError(f"dataset must be one of {DATASET_NAMES}, got {self.dataset!r}")
         if not self.root:
             raise TrainError("no dataset root given (--root DIR)")
         if (self.max_iters is None) == (self.epochs is None):
@@ -125,7 +125,9 @@ class TrainConfig:
             raise TrainError(f"need lr > 0 and weight_decay >= 0, got {self.lr}, "
                              f"{self.weight_decay}")
         if self.ablation is not None and self.ablation not in ABLATIONS:
-            raise TrainError(f"ablation must be one of {ABLATIONS}, got {self.ablation!r}")
+            raise TrainError(
+                f"ablation must be one of {', '.join(ABLATIONS)}, got {self.ablation!r}"
+            )
         if self.log_interval < 1:
             raise TrainError(f"log_interval must be >= 1, got {self.log_interval}")
         if self.num_workers < 0:
@@ -354,8 +356,6 @@ class Trainer:
         return dev
 
     def _build_data(self) -> None:
-        from sccosf_ros.training.datasets import build_dataset
-
         cfg = self.cfg
         try:
             train = build_dataset(cfg.dataset, cfg.root, cfg.train_split,
