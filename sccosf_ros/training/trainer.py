@@ -305,6 +305,26 @@ def _fmt_terms(terms: dict[str, float]) -> dict[str, str]:
     return {short.get(k, k): f"{v:.4f}" for k, v in terms.items() if k in short}
 
 
+class _LogWindow:
+    """Loss terms summed over the steps since the last log row, and the time they took."""
+
+    def __init__(self) -> None:
+        self.t0, self.n, self.sums = time.perf_counter(), 0, {}
+
+    def add(self, terms: dict[str, float]) -> None:
+        for key, v in terms.items():
+            self.sums[key] = self.sums.get(key, 0.0) + v
+        self.n += 1
+
+    def flush(self, images_per_step: int) -> tuple[dict[str, float], float]:
+        """(mean of each term, images/s) over the window; starts a new window."""
+        dt = time.perf_counter() - self.t0
+        ips = self.n * images_per_step / max(dt, 1e-9)
+        mean = {key: v / self.n for key, v in self.sums.items()}
+        self.t0, self.n, self.sums = time.perf_counter(), 0, {}
+        return mean, ips
+
+
 # --------------------------------------------------------------------------- the trainer
 class Trainer:
     """Builds data, model, optimiser and logs from a ``TrainConfig``; ``fit()`` trains.
@@ -724,53 +744,58 @@ class Trainer:
         self.best_miou = dist_utils.broadcast_object(self.best_miou)
         self._save_latest()
 
+    def _open_logs(self) -> Any:
+        """RunLog (CSV/TensorBoard) and tqdm bar of the main process; the bar or None."""
+        cfg = self.cfg
+        if not self.main:
+            return None
+        from sccosf_ros.training.run_log import RunLog
+
+        self.log = RunLog(self.out, resume_step=self.step if cfg.resume else None,
+                          tensorboard=cfg.tensorboard)
+        if not cfg.progress:
+            return None
+        from tqdm import tqdm
+
+        return tqdm(total=self.max_iters, initial=self.step, desc="train", unit="it",
+                    dynamic_ncols=True, file=sys.stderr)
+
+    def _after_step(self, window: _LogWindow, t_start: float, end: int, bar: Any) -> None:
+        """Log rows, validation + checkpoints at their intervals, after one optimizer step."""
+        cfg = self.cfg
+        if self.step % cfg.log_interval == 0 or self.step == end:
+            mean, ips = window.flush(cfg.batch_size * self.dist.world_size)
+            if self.log is not None:
+                self.log.train(self.step, self.epoch, self.scheduler.get_last_lr()[0],
+                               mean, ips, time.perf_counter() - t_start)
+        at_eval = self.eval_interval > 0 and self.step % self.eval_interval == 0
+        if at_eval or self.step == self.max_iters:
+            self._evaluate_and_checkpoint(time.perf_counter() - t_start)
+            if bar is not None and self.last_val and self.last_val.get("miou") is not None:
+                bar.write(f"step {self.step}: val mIoU {self.last_val['miou']:.4f} "
+                          f"(best {self.best_miou:.4f})")
+        elif self.checkpoint_interval and self.step % self.checkpoint_interval == 0:
+            self._save_latest()
+
     def fit(self, stop_at: int | None = None) -> dict:
         """Train to ``max_iters`` (or stop after step ``stop_at``, saving latest.pt as Ctrl-C
         does). Returns a summary: step, best/last mIoU, checkpoint and log paths."""
-        cfg = self.cfg
         end = self.max_iters if stop_at is None else min(int(stop_at), self.max_iters)
-        if self.main:
-            from sccosf_ros.training.run_log import RunLog
-
-            self.log = RunLog(self.out, resume_step=self.step if cfg.resume else None,
-                              tensorboard=cfg.tensorboard)
-        bar = None
-        if self.main and cfg.progress:
-            from tqdm import tqdm
-
-            bar = tqdm(total=self.max_iters, initial=self.step, desc="train", unit="it",
-                       dynamic_ncols=True, file=sys.stderr)
+        bar = self._open_logs()
         t_start = time.perf_counter()
-        t_log, n_log, acc = time.perf_counter(), 0, {}
+        window = _LogWindow()
         interrupted = False
         try:
             for batch in self._loader():
                 if self.step >= end:
                     break
                 terms = self.train_step(batch)
-                for key, v in terms.items():
-                    acc[key] = acc.get(key, 0.0) + v
-                n_log += 1
+                window.add(terms)
                 self.history.append({"step": self.step, **terms})
                 if bar is not None:
                     bar.update(1)
                     bar.set_postfix(_fmt_terms(terms), refresh=False)
-                if self.step % cfg.log_interval == 0 or self.step == end:
-                    dt = time.perf_counter() - t_log
-                    ips = n_log * cfg.batch_size * self.dist.world_size / max(dt, 1e-9)
-                    mean = {key: v / n_log for key, v in acc.items()}
-                    if self.log is not None:
-                        self.log.train(self.step, self.epoch, self.scheduler.get_last_lr()[0],
-                                       mean, ips, time.perf_counter() - t_start)
-                    t_log, n_log, acc = time.perf_counter(), 0, {}
-                at_eval = self.eval_interval > 0 and self.step % self.eval_interval == 0
-                if at_eval or self.step == self.max_iters:
-                    self._evaluate_and_checkpoint(time.perf_counter() - t_start)
-                    if bar is not None and self.last_val and self.last_val.get("miou") is not None:
-                        bar.write(f"step {self.step}: val mIoU {self.last_val['miou']:.4f} "
-                                  f"(best {self.best_miou:.4f})")
-                elif self.checkpoint_interval and self.step % self.checkpoint_interval == 0:
-                    self._save_latest()
+                self._after_step(window, t_start, end, bar)
                 if self.step >= end:
                     break
             if self.step < self.max_iters:  # stopped early on request: keep the state
