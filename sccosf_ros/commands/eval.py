@@ -40,7 +40,7 @@ def _fail(msg: str) -> int:
     return 2
 
 
-def _pct(v) -> str:
+def _pct(v: float | None) -> str:
     return "  n/a" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{100 * v:5.1f}"
 
 

@@ -9,6 +9,10 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the trainer (and torch) load only when a run starts
+    from sccosf_ros.training.trainer import TrainConfig
 
 
 class DefaultsHelp(argparse.ArgumentDefaultsHelpFormatter):
@@ -91,7 +95,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     r.add_argument("--json", action="store_true", help="print the final summary as JSON")
 
 
-def config_from_args(args: argparse.Namespace):
+def config_from_args(args: argparse.Namespace) -> TrainConfig:
     from sccosf_ros.training.trainer import TrainConfig
 
     return TrainConfig(

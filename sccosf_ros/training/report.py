@@ -18,7 +18,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from sccosf_ros.classes import colorize
+from sccosf_ros.classes import Palette, colorize
 from sccosf_ros.metrics.fusion import FUSION_METRICS
 from sccosf_ros.training.paper_results import PAPER_FUSION, PAPER_METHOD, PAPER_TABLES
 
@@ -247,7 +247,7 @@ def grid_panel_size(height: int, width: int, panel_width: int = 320) -> tuple[in
 
 
 def example_grid(
-    rows: Sequence[dict], palette, panel_width: int = 320
+    rows: Sequence[dict], palette: Palette, panel_width: int = 320
 ) -> np.ndarray:
     """Rows of RGB | thermal | fused | ground truth | prediction as one uint8 RGB picture.
 

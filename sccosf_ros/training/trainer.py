@@ -50,8 +50,9 @@ from sccosf_ros.metrics.segmentation import DAY, NIGHT, SegmentationEvaluator
 from sccosf_ros.model.network import ABLATIONS
 from sccosf_ros.thermal import ThermalNorm
 from sccosf_ros.training import distributed as dist_utils
-from sccosf_ros.training.datasets import DATASET_NAMES, build_dataset
+from sccosf_ros.training.datasets import DATASET_NAMES, SegmentationDataset, build_dataset
 from sccosf_ros.training.schedule import PolyWarmupLR
+from sccosf_ros.training.transforms import TrainTransform
 
 MIN_CROP = 32  # the encoder's output stride: smaller crops leave no spatial extent at stage 4
 MAX_SCALE = 1.75  # largest random rescale of the paper's augmentation
@@ -429,12 +430,10 @@ class Trainer:
         if len(self.val_set) == 0:
             raise TrainError(f"validation split {val_split!r} at {cfg.root} is empty")
 
-    def _train_transform(self):
-        from sccosf_ros.training.transforms import TrainTransform
-
+    def _train_transform(self) -> TrainTransform:
         return TrainTransform(crop=tuple(self.cfg.crop), scale_range=tuple(self.cfg.scale_range))
 
-    def _check_crop(self, train) -> None:
+    def _check_crop(self, train: SegmentationDataset) -> None:
         raw = train.load_raw(0)
         h, w = raw.label.shape[:2]
         ch, cw = self.cfg.crop
@@ -737,9 +736,7 @@ class Trainer:
                 self.best_miou = miou
             if self.log is not None:
                 self.log.val(self.step, self.epoch, result, elapsed)
-            if improved or (miou is None and not self.best_path.exists()):
-                self.save(self.best_path, with_state=False)
-            elif miou is None:  # nothing to rank by (ablation E): best = latest
+            if improved or miou is None:  # no mIoU to rank by (ablation E): best = latest
                 self.save(self.best_path, with_state=False)
         self.best_miou = dist_utils.broadcast_object(self.best_miou)
         self._save_latest()

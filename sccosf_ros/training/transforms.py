@@ -16,12 +16,16 @@ explicit ``rng=`` on the call overrides both.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, fields, replace
 
 import cv2
 import numpy as np
 
 from sccosf_ros.classes import IGNORE_INDEX
+
+Arrays = tuple[np.ndarray, np.ndarray, np.ndarray]  # rgb, thermal, label
+JointTransform = Callable[[np.ndarray, np.ndarray, np.ndarray], Arrays]
 
 
 @dataclass
@@ -90,7 +94,10 @@ class TrainTransform:
         self.seed = seed
         self._rng = None if seed is None else np.random.default_rng(seed)
 
-    def __call__(self, rgb: np.ndarray, thermal: np.ndarray, label: np.ndarray, rng=None):
+    def __call__(
+        self, rgb: np.ndarray, thermal: np.ndarray, label: np.ndarray,
+        rng: np.random.Generator | None = None,
+    ) -> Arrays:
         _check(rgb, thermal, label)
         rng = rng if rng is not None else self._rng if self._rng is not None else np.random
         cfg = self.config
