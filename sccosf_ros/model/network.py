@@ -179,7 +179,11 @@ class SCCoSFOutput:
 
 
 class SCCoSF(nn.Module):
-    """rgb (B,3,H,W) + thermal (B,1|3,H,W), floats in [0,1], any H, W → SCCoSFOutput."""
+    """rgb (B,3,H,W) + thermal (B,1|3,H,W), floats in [0,1], any H, W → SCCoSFOutput.
+
+    ``build_args`` records how ``build_model`` made the network (preset, num_classes,
+    overrides; preset None for ``SCCoSF(config)``); checkpoints store the full ``config``.
+    """
 
     def __init__(self, config: SCCoSFConfig, num_classes: int = 9) -> None:
         super().__init__()
