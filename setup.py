@@ -1,10 +1,23 @@
 """ament_python package sccosf_ros: colcon builds it, pip installs it."""
 
+import re
 from glob import glob
+from pathlib import Path
 
 from setuptools import find_packages, setup
 
 PACKAGE = "sccosf_ros"
+
+
+def read_version() -> str:
+    """``__version__`` from sccosf_ros/__init__.py, read as text: building the package must not
+    import it (nor torch and the rest it needs)."""
+    text = (Path(__file__).resolve().parent / PACKAGE / "__init__.py").read_text()
+    match = re.search(r'^__version__ = "([^"]+)"$', text, re.MULTILINE)
+    if match is None:
+        raise RuntimeError(f"no __version__ = \"...\" line in {PACKAGE}/__init__.py")
+    return match.group(1)
+
 
 # PyPI wheels of ROS 2 Kilted: a real rclpy on machines without a ROS install.
 ROS_WHEELS = [
@@ -18,7 +31,7 @@ ROS_WHEELS = [
 
 setup(
     name=PACKAGE,
-    version="0.1.0",
+    version=read_version(),
     packages=find_packages(exclude=["test", "test.*"]),
     data_files=[
         ("share/ament_index/resource_index/packages", [f"resource/{PACKAGE}"]),

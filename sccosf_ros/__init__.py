@@ -4,4 +4,5 @@ The core (``model``, ``inference``, ``training``, ``bag``) is pure PyTorch/numpy
 ROS; ``sccosf_ros.ros`` is the thin rclpy adapter on top.
 """
 
+# The one version source: setup.py reads it, test/test_package.py checks package.xml against it.
 __version__ = "0.1.0"

@@ -7,11 +7,13 @@ id mask as black). Pure numpy: shared by the Predictor, the ROS node, reports an
 from __future__ import annotations
 
 import functools
+from collections.abc import Sequence
 
 import cv2
 import numpy as np
 
 IGNORE_INDEX = 255
+Palette = Sequence[Sequence[int]]  # one (r, g, b) per class id
 
 MFNET_CLASSES: tuple[str, ...] = (
     "unlabeled", "car", "person", "bike", "curve", "car_stop", "guardrail", "color_cone", "bump",
@@ -47,7 +49,7 @@ def default_palette(num_classes: int) -> list[tuple[int, int, int]]:
     return colors[:num_classes]
 
 
-def _as_key(palette) -> tuple[tuple[int, int, int], ...]:
+def _as_key(palette: Palette) -> tuple[tuple[int, int, int], ...]:
     return tuple(tuple(int(v) for v in c) for c in palette)
 
 
@@ -65,7 +67,7 @@ _UNCOLOURED = np.zeros(256, np.uint8)  # ids the overlay leaves as they are: 0 a
 _UNCOLOURED[0] = _UNCOLOURED[IGNORE_INDEX] = 1
 
 
-def colorize(labels: np.ndarray, palette) -> np.ndarray:
+def colorize(labels: np.ndarray, palette: Palette) -> np.ndarray:
     """(H, W) uint8 class ids → (H, W, 3) uint8 RGB (OpenCV LUT: ~1 ms at 640×480)."""
     if labels.dtype != np.uint8:
         raise TypeError(f"labels must be uint8 class ids, got {labels.dtype}")
@@ -74,7 +76,7 @@ def colorize(labels: np.ndarray, palette) -> np.ndarray:
 
 
 def overlay(
-    rgb: np.ndarray, labels: np.ndarray, palette, alpha: float = 0.5,
+    rgb: np.ndarray, labels: np.ndarray, palette: Palette, alpha: float = 0.5,
     color: np.ndarray | None = None,
 ) -> np.ndarray:
     """Blend the coloured mask over an RGB image; classes 0 and 255 stay uncoloured.

@@ -11,6 +11,7 @@ import argparse
 import importlib
 import sys
 
+from sccosf_ros import __version__
 from sccosf_ros.runtime import passive_openmp
 
 # name → (module under sccosf_ros.commands, one-line help)
@@ -34,6 +35,7 @@ def _top_parser() -> argparse.ArgumentParser:
         prog="sccosf",
         description="SC-CoSF RGB-thermal fusion and segmentation: offline tools and benchmarks.",
     )
+    p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
     for name, (_, help_) in COMMANDS.items():
         sub.add_parser(name, help=help_, add_help=False)

@@ -1,22 +1,35 @@
 """Inference: the ``Predictor`` (numpy in → numpy out) and the checkpoint format.
 
-A checkpoint is one ``torch.save`` file that loads with ``torch.load(weights_only=True)``::
+A checkpoint is one ``torch.save`` file that loads with ``torch.load(weights_only=True)``
+(version 2)::
 
-    {"format": "sccosf_ros.checkpoint", "version": 1,
-     "model": {"preset": str, "num_classes": int, "overrides": dict},
+    {"format": "sccosf_ros.checkpoint", "version": 2,
+     "model": {"config": {every SCCoSFConfig field: value},   # tuples as lists, None allowed
+               "num_classes": int,
+               "preset": str | None},                     # the preset it was built from, if known
      "state_dict": {name: tensor},
      "class_names": [str], "palette": [[r, g, b]], "thermal_norm": ThermalNorm dict,
-     "dataset": str, "meta": dict,            # meta: step, miou, created, ...
+     "dataset": str,
+     "train_size": [H, W] | None,             # the crop the trainer used; None if unknown
+     "meta": dict,                            # step, miou, created, train_config, ...
      "train_state": dict (optional)}          # optimizer/scheduler state, for --resume
+
+Loading rebuilds ``SCCoSF(SCCoSFConfig(**config), num_classes)`` (with
+``pretrained_encoder=False``: the weights come from the file) and loads the state dict strictly.
+Version 1 files (``"model": {"preset", "num_classes", "overrides"}``, no ``train_size``; the
+shipped demo model is one) still load: ``load_checkpoint`` upgrades them in memory, taking the
+training size from ``meta["train_config"]["crop"]`` where the trainer recorded it.
 
 The Predictor is pure PyTorch: the ROS node, ``sccosf eval`` and ``sccosf bag-eval`` share it.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import tempfile
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,7 +42,8 @@ from sccosf_ros.classes import default_palette
 from sccosf_ros.thermal import ThermalNorm
 
 FORMAT = "sccosf_ros.checkpoint"
-VERSION = 1
+VERSION = 2
+_CANNOT_BUILD = "checkpoint describes a model this version cannot build"
 
 
 class CheckpointError(RuntimeError):
@@ -53,25 +67,51 @@ def resolve_device(device: str | torch.device = "auto") -> torch.device:
 
 
 # --------------------------------------------------------------------------- checkpoints
+def _size_or_none(size: Sequence[int] | None, what: str) -> list[int] | None:
+    if size is None:
+        return None
+    try:
+        h, w = (int(v) for v in size)
+    except (TypeError, ValueError) as e:
+        raise ValueError(f"{what} must be (H, W) or None, got {size!r}") from e
+    if h <= 0 or w <= 0:
+        raise ValueError(f"{what} must be positive (H, W), got {size!r}")
+    return [h, w]
+
+
+def _model_spec(model: torch.nn.Module) -> dict[str, Any]:
+    """The ``"model"`` entry: full config, num_classes and the preset name when known."""
+    from sccosf_ros.model.network import SCCoSFConfig, preset_of
+
+    config = getattr(model, "config", None)
+    if not isinstance(config, SCCoSFConfig):
+        raise CheckpointError(
+            f"{type(model).__name__} has no SCCoSFConfig: only SCCoSF networks are saved"
+        )
+    preset = (getattr(model, "build_args", None) or {}).get("preset") or preset_of(config)
+    return {"config": config.to_dict(), "num_classes": int(model.num_classes), "preset": preset}
+
+
 def save_checkpoint(
     path: str | os.PathLike,
     model: torch.nn.Module,
     *,
-    class_names: list[str] | tuple[str, ...] | None = None,
+    class_names: Sequence[str] | None = None,
     palette: Any = None,
     thermal_norm: ThermalNorm | dict | None = None,
     dataset: str = "unknown",
+    train_size: Sequence[int] | None = None,
     meta: dict | None = None,
     train_state: dict | None = None,
     half: bool = False,
 ) -> Path:
-    """Write a checkpoint atomically (temp file + rename); ``half`` stores weights as fp16."""
-    build_args = getattr(model, "build_args", None)
-    if build_args is None:
-        raise CheckpointError(
-            "model has no build_args: build it with sccosf_ros.model.build_model"
-        )
-    num_classes = int(build_args["num_classes"])
+    """Write a version-2 checkpoint of an ``SCCoSF`` atomically (temp file + rename).
+
+    ``train_size`` is the (H, W) crop the network was trained at (None: unknown); ``half``
+    stores the weights as fp16.
+    """
+    spec = _model_spec(model)
+    num_classes = spec["num_classes"]
     names = list(class_names) if class_names else [f"class_{i}" for i in range(num_classes)]
     if len(names) != num_classes:
         raise CheckpointError(f"{len(names)} class names for a {num_classes}-class model")
@@ -86,26 +126,27 @@ def save_checkpoint(
     ckpt = {
         "format": FORMAT,
         "version": VERSION,
-        "model": {
-            "preset": str(build_args["preset"]),
-            "num_classes": num_classes,
-            "overrides": dict(build_args.get("overrides", {})),
-        },
+        "model": spec,
         "state_dict": state,
         "class_names": names,
         "palette": pal,
         "thermal_norm": tn,
         "dataset": dataset,
+        "train_size": _size_or_none(train_size, "train_size"),
         "meta": {"created": time.strftime("%Y-%m-%dT%H:%M:%S"), **(meta or {})},
     }
     if train_state is not None:
         ckpt["train_state"] = train_state
-    path = Path(path)
+    _atomic_save(ckpt, Path(path))
+    return Path(path)
+
+
+def _atomic_save(obj: dict, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     os.close(fd)
     try:
-        torch.save(ckpt, tmp)
+        torch.save(obj, tmp)
         umask = os.umask(0)
         os.umask(umask)
         os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; a checkpoint is for sharing
@@ -113,12 +154,10 @@ def save_checkpoint(
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
-    return path
 
 
-def load_checkpoint(path: str | os.PathLike) -> dict:
-    """Load and validate a checkpoint (``weights_only=True``); CheckpointError says what to fix."""
-    p = Path(path)
+def _read(p: Path) -> dict:
+    """``torch.load(weights_only=True)`` of an sccosf_ros checkpoint, or a CheckpointError."""
     if not p.is_file():
         raise CheckpointError(
             f"checkpoint {str(p)!r} does not exist; pass a file written by `sccosf train`, "
@@ -136,7 +175,42 @@ def load_checkpoint(path: str | os.PathLike) -> dict:
             f"{str(p)!r} is not an sccosf_ros checkpoint (no 'format': {FORMAT!r}); "
             "checkpoints come from `sccosf train` or sccosf_ros.inference.save_checkpoint"
         )
-    if int(ckpt.get("version", 0)) > VERSION:
+    return ckpt
+
+
+def _upgrade_v1(ckpt: dict, where: str) -> dict:
+    """A version-1 checkpoint in the version-2 layout (preset + overrides → full config)."""
+    from sccosf_ros.model.network import PRESETS
+
+    spec = ckpt["model"]
+    try:
+        config = dataclasses.replace(PRESETS[spec["preset"]], **dict(spec.get("overrides", {})))
+    except (KeyError, TypeError, ValueError) as e:
+        raise CheckpointError(
+            f"{where} (version 1): {_CANNOT_BUILD}: {e!r}"
+        ) from e
+    crop = ((ckpt.get("meta") or {}).get("train_config") or {}).get("crop")
+    try:
+        train_size = _size_or_none(crop, "train_config.crop")
+    except ValueError:
+        train_size = None
+    return {
+        **ckpt,
+        "version": VERSION,
+        "upgraded_from": 1,
+        "model": {"config": config.to_dict(), "num_classes": int(spec["num_classes"]),
+                  "preset": spec["preset"]},
+        "train_size": train_size,
+    }
+
+
+def load_checkpoint(path: str | os.PathLike) -> dict:
+    """Load and validate a checkpoint (``weights_only=True``), in the version-2 layout whatever
+    version the file has; CheckpointError says what to fix."""
+    p = Path(path)
+    ckpt = _read(p)
+    version = int(ckpt.get("version", 0))
+    if version > VERSION:
         raise CheckpointError(
             f"{str(p)!r} has checkpoint version {ckpt['version']}, newer than this "
             f"sccosf_ros understands ({VERSION}); upgrade sccosf_ros"
@@ -144,26 +218,46 @@ def load_checkpoint(path: str | os.PathLike) -> dict:
     for key in ("model", "state_dict", "class_names", "palette"):
         if key not in ckpt:
             raise CheckpointError(f"checkpoint {str(p)!r} lacks {key!r}")
+    if version < 2:
+        ckpt = _upgrade_v1(ckpt, repr(str(p)))
+    if not {"config", "num_classes"} <= set(ckpt["model"]):
+        raise CheckpointError(f"checkpoint {str(p)!r}: 'model' lacks 'config' or 'num_classes'")
     return ckpt
 
 
-def model_from_checkpoint(ckpt: dict) -> torch.nn.Module:
-    """Rebuild the network a checkpoint describes and load its weights (strict)."""
-    from sccosf_ros.model import build_model
+def checkpoint_config(ckpt: dict) -> tuple[Any, int]:
+    """``(SCCoSFConfig, num_classes)`` of a loaded checkpoint; ``pretrained_encoder`` off."""
+    from sccosf_ros.model.network import SCCoSFConfig
 
     spec = ckpt["model"]
-    overrides = dict(spec.get("overrides", {}))
-    overrides["pretrained_encoder"] = False  # the weights come from the checkpoint
+    fields = dict(spec["config"])
+    fields["pretrained_encoder"] = False  # the weights come from the checkpoint
     try:
-        model = build_model(spec["preset"], num_classes=int(spec["num_classes"]), **overrides)
+        return SCCoSFConfig(**fields), int(spec["num_classes"])
+    except (TypeError, ValueError) as e:
+        raise CheckpointError(f"{_CANNOT_BUILD}: {e}") from e
+
+
+def model_from_checkpoint(ckpt: dict) -> torch.nn.Module:
+    """Rebuild the network a loaded checkpoint describes and load its weights (strict)."""
+    from sccosf_ros.model.network import PRESETS, SCCoSF
+
+    config, num_classes = checkpoint_config(ckpt)
+    try:
+        model = SCCoSF(config, num_classes=num_classes)
     except (TypeError, ValueError, KeyError) as e:
-        msg = f"checkpoint describes a model this version cannot build: {e}"
-        raise CheckpointError(msg) from e
+        raise CheckpointError(f"{_CANNOT_BUILD}: {e}") from e
+    preset = ckpt["model"].get("preset")
+    if preset in PRESETS:  # how build_model would make it: the preset and what differs
+        base = PRESETS[preset].to_dict()
+        overrides = {k: v for k, v in config.to_dict().items() if base[k] != v}
+        model.build_args = {"preset": preset, "num_classes": num_classes, "overrides": overrides}
     try:
         model.load_state_dict(ckpt["state_dict"], strict=True)
     except RuntimeError as e:
         raise CheckpointError(
-            f"checkpoint weights do not match preset {spec['preset']!r}: {str(e)[:300]}"
+            f"checkpoint weights do not match the model it describes (preset {preset!r}): "
+            f"{str(e)[:300]}"
         ) from e
     return model
 
@@ -186,6 +280,8 @@ class Predictor:
         thermal_norm: how raw thermal becomes [0, 1] (``ThermalNorm``, default ``auto``).
         input_size: ``(H, W)`` the network runs at (frames are resized and results resized back);
             ``None`` runs at the frame's own size.
+        train_size: ``(H, W)`` the network was trained at (from the checkpoint; None: unknown).
+            Recorded only: inference does not depend on it.
     """
 
     def __init__(
@@ -198,6 +294,7 @@ class Predictor:
         thermal_norm: ThermalNorm | dict | None = None,
         input_size: tuple[int, int] | None = None,
         dataset: str = "unknown",
+        train_size: Sequence[int] | None = None,
     ) -> None:
         self.device = resolve_device(device)
         self.model = model.to(self.device).eval()
@@ -208,12 +305,10 @@ class Predictor:
             thermal_norm if isinstance(thermal_norm, ThermalNorm)
             else ThermalNorm.from_dict(thermal_norm)
         )
-        if input_size is not None:
-            h, w = (int(v) for v in input_size)
-            if h <= 0 or w <= 0:
-                raise ValueError(f"input_size must be positive (H, W), got {input_size}")
-            input_size = (h, w)
-        self.input_size = input_size
+        size = _size_or_none(input_size, "input_size")
+        self.input_size: tuple[int, int] | None = None if size is None else (size[0], size[1])
+        size = _size_or_none(train_size, "train_size")
+        self.train_size: tuple[int, int] | None = None if size is None else (size[0], size[1])
         self.dataset = dataset
         self.meta: dict = {}
 
@@ -228,6 +323,7 @@ class Predictor:
         kwargs.setdefault("palette", ckpt["palette"])
         kwargs.setdefault("thermal_norm", ckpt.get("thermal_norm"))
         kwargs.setdefault("dataset", ckpt.get("dataset", "unknown"))
+        kwargs.setdefault("train_size", ckpt.get("train_size"))
         pred = cls(model, device, **kwargs)
         pred.meta = dict(ckpt.get("meta", {}))
         return pred

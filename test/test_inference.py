@@ -80,7 +80,8 @@ def test_checkpoint_round_trip_gives_identical_predictions(model, tmp_path):
                            palette=MFNET_PALETTE, thermal_norm=norm, dataset="synthetic",
                            meta={"step": 3})
     ckpt = torch.load(path, weights_only=True)  # the DESIGN.md promise
-    assert ckpt["model"] == {"preset": "nano", "num_classes": 9, "overrides": {}}
+    assert ckpt["model"] == {"config": model.config.to_dict(), "num_classes": 9,
+                             "preset": "nano"}
     loaded = Predictor.from_checkpoint(path, device="cpu")
     assert loaded.class_names == list(MFNET_CLASSES)
     assert loaded.thermal_norm == norm and loaded.meta["step"] == 3

@@ -76,3 +76,34 @@ def test_fastdds_profile_gives_shared_memory_room_for_camera_images():
     assert shm and int(shm[0].findtext("f:segment_size", namespaces=ns)) >= 4 * 640 * 480 * 3
     participant = root.find("f:participant", ns)
     assert participant.get("is_default_profile") == "true"
+
+
+@pytest.mark.filterwarnings("ignore:nodes.Node.traverse:DeprecationWarning")  # catkin_pkg's
+def test_one_version_everywhere():
+    """sccosf_ros.__version__ is the source: package.xml, setup.py, the changelog's newest
+    release and `sccosf --version` agree with it."""
+    from catkin_pkg.changelog import get_changelog_from_path
+    from catkin_pkg.package import parse_package
+
+    from sccosf_ros import __version__
+
+    assert parse_package(str(REPO / "package.xml")).version == __version__
+    setup_py = subprocess.run([sys.executable, "setup.py", "--version"], cwd=REPO,
+                              capture_output=True, text=True, timeout=120)
+    assert setup_py.returncode == 0, setup_py.stderr
+    assert setup_py.stdout.strip().splitlines()[-1] == __version__
+    released = [v for v, _date, _content in
+                get_changelog_from_path(str(REPO / "CHANGELOG.rst")).foreach_version()]
+    assert released and released[0] == __version__
+    cli = subprocess.run([sys.executable, "-m", "sccosf_ros.cli", "--version"],
+                         capture_output=True, text=True, timeout=60)
+    assert cli.returncode == 0 and cli.stdout.strip() == f"sccosf {__version__}"
+
+
+def test_license_is_the_apache_2_text_package_xml_names():
+    from catkin_pkg.package import parse_package
+
+    assert parse_package(str(REPO / "package.xml")).licenses == ["Apache-2.0"]
+    text = (REPO / "LICENSE").read_text()
+    assert "Apache License\n                           Version 2.0, January 2004" in text
+    assert "END OF TERMS AND CONDITIONS" in text and len(text.splitlines()) == 202

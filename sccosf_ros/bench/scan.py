@@ -131,6 +131,81 @@ def _time(fn: Callable[[dict], torch.Tensor], x: dict, backward: bool, repeats: 
     return samples
 
 
+def _options_from_argv(argv: Sequence[str]) -> dict:
+    """``sccosf bench scan`` options → bench_scan keywords."""
+    parser = argparse.ArgumentParser(prog="sccosf bench scan")
+    add_arguments(parser)
+    a = parser.parse_args(list(argv))
+    return {"sizes": [(a.batch, a.dim, a.state, L) for L in a.lengths], "methods": a.methods,
+            "threads": a.threads, "repeats": a.repeats, "seq_prefix": a.seq_prefix,
+            "device": a.device, "seed": a.seed}
+
+
+def _runners(methods: Sequence[str], device: str) -> tuple[dict[str, Callable], list[str]]:
+    """The scan function of each method that can run here, and notes on those that cannot."""
+    runners: dict[str, Callable] = {}
+    notes: list[str] = []
+    if "torch" in methods:
+        runners["torch"] = lambda v: _run_ours(v, "torch")
+    if "mambapy" in methods:
+        pscan = _mambapy_pscan()
+        if pscan is None:
+            notes.append("mambapy is not installed: its pscan column is empty "
+                         "(pip install mambapy)")
+        else:
+            runners["mambapy"] = lambda v: _run_mambapy(v, pscan)
+    if "sequential" in methods:
+        runners["sequential"] = _run_sequential
+    if "mamba_ssm" in methods:
+        if device.startswith("cuda") and mamba_ssm_available():
+            runners["mamba_ssm"] = lambda v: _run_ours(v, "mamba_ssm")
+        else:
+            notes.append("mamba_ssm kernel not timed (needs --device cuda and the mamba-ssm "
+                         "package)")
+    return runners, notes
+
+
+def _measure(
+    method: str, fn: Callable, size: tuple[int, int, int, int], backward: bool, *,
+    repeats: int, seq_prefix: int, device: str, seed: int,
+) -> dict:
+    """One table row: ``method`` timed at ``size`` (b, d, n, L), forward or forward+backward."""
+    b, d, n, length = size
+    measured, note = length, ""
+    if method == "sequential" and seq_prefix and length > seq_prefix:
+        measured = seq_prefix  # constant cost per step: time a prefix, scale up
+        note = f"timed on L={measured}, scaled ×{length / measured:.1f}"
+    if method == "mambapy" and length & (length - 1):
+        note = f"pads L to {1 << (length - 1).bit_length()}"
+    if method == "sequential":
+        repeats = max(1, min(repeats, 3))
+    x = _inputs(b, d, n, measured, device, seed)
+    secs = [t * length / measured for t in _time(fn, x, backward, repeats, device)]
+    return {"method": method, "b": b, "d": d, "n": n, "L": length,
+            "pass": "fwd+bwd" if backward else "fwd",
+            "ms": statistics.median(secs) * 1e3, "min_ms": min(secs) * 1e3,
+            "samples_ms": [t * 1e3 for t in secs], "measured_L": measured, "note": note}
+
+
+def _add_ratios(rows: list[dict]) -> None:
+    """``ratio`` = this row's ms / torch's ms at the same size and pass (None without torch)."""
+    def key(r: dict) -> tuple:
+        return r["b"], r["d"], r["n"], r["L"], r["pass"]
+
+    torch_ms = {key(r): r["ms"] for r in rows if r["method"] == "torch"}
+    for r in rows:
+        base = torch_ms.get(key(r))
+        r["ratio"] = r["ms"] / base if base else None
+
+
+def _progress(tasks: list, verbose: bool) -> Sequence:
+    try:
+        from tqdm import tqdm
+    except ImportError:
+        return tasks
+    return tqdm(tasks, desc="bench scan", disable=not verbose, leave=False)
+
+
 def bench_scan(
     sizes: Sequence[tuple[int, int, int, int]] | None = None,
     *,
@@ -153,69 +228,21 @@ def bench_scan(
     With ``verbose`` the table is printed.
     """
     if argv:
-        parser = argparse.ArgumentParser(prog="sccosf bench scan")
-        add_arguments(parser)
-        a = parser.parse_args(list(argv))
-        sizes = [(a.batch, a.dim, a.state, L) for L in a.lengths]
-        methods, threads, repeats = a.methods, a.threads, a.repeats
-        seq_prefix, device, seed = a.seq_prefix, a.device, a.seed
+        return bench_scan(**_options_from_argv(argv), verbose=verbose)
     sizes = list(sizes or DEFAULT_SIZES)
     if threads:
         torch.set_num_threads(threads)
-    pscan = _mambapy_pscan() if "mambapy" in methods else None
-    notes: list[str] = []
-    if "mambapy" in methods and pscan is None:
-        notes.append("mambapy is not installed: its pscan column is empty (pip install mambapy)")
-    run_kernel = "mamba_ssm" in methods and device.startswith("cuda") and mamba_ssm_available()
-    if "mamba_ssm" in methods and not run_kernel:
-        notes.append("mamba_ssm kernel not timed (needs --device cuda and the mamba-ssm package)")
-
+    runners, notes = _runners(methods, device)
+    tasks = [(size, backward, method) for size in sizes for backward in (False, True)
+             for method in methods if method in runners]
+    bar = _progress(tasks, verbose)
     rows: list[dict] = []
-    tasks = []
-    for b, d, n, length in sizes:
-        for backward in (False, True):
-            for method in methods:
-                tasks.append((b, d, n, length, backward, method))
-    try:
-        from tqdm import tqdm
-
-        bar = tqdm(tasks, desc="bench scan", disable=not verbose, leave=False)
-    except ImportError:
-        bar = tasks
-    for b, d, n, length, backward, method in bar:
-        name = "fwd+bwd" if backward else "fwd"
+    for size, backward, method in bar:
         if hasattr(bar, "set_postfix_str"):
-            bar.set_postfix_str(f"{method} L={length} {name}")
-        x = _inputs(b, d, n, length, device, seed)
-        measured, note = length, ""
-        if method == "torch":
-            secs = _time(lambda v: _run_ours(v, "torch"), x, backward, repeats, device)
-        elif method == "mamba_ssm":
-            if not run_kernel:
-                continue
-            secs = _time(lambda v: _run_ours(v, "mamba_ssm"), x, backward, repeats, device)
-        elif method == "mambapy":
-            if pscan is None:
-                continue
-            secs = _time(lambda v: _run_mambapy(v, pscan), x, backward, repeats, device)
-            if length & (length - 1):
-                note = f"pads L to {1 << (length - 1).bit_length()}"
-        else:  # sequential
-            if seq_prefix and length > seq_prefix:
-                measured = seq_prefix
-                x = _inputs(b, d, n, measured, device, seed)
-                note = f"timed on L={measured}, scaled ×{length / measured:.1f}"
-            secs = _time(_run_sequential, x, backward, max(1, min(repeats, 3)), device)
-            secs = [s * length / measured for s in secs]
-        rows.append({"method": method, "b": b, "d": d, "n": n, "L": length, "pass": name,
-                     "ms": statistics.median(secs) * 1e3, "min_ms": min(secs) * 1e3,
-                     "samples_ms": [s * 1e3 for s in secs], "measured_L": measured,
-                     "note": note})
-    for r in rows:
-        base = next((q["ms"] for q in rows if q["method"] == "torch" and q["L"] == r["L"]
-                     and q["pass"] == r["pass"] and (q["b"], q["d"], q["n"]) ==
-                     (r["b"], r["d"], r["n"])), None)
-        r["ratio"] = r["ms"] / base if base else None
+            bar.set_postfix_str(f"{method} L={size[3]} {'fwd+bwd' if backward else 'fwd'}")
+        rows.append(_measure(method, runners[method], size, backward, repeats=repeats,
+                             seq_prefix=seq_prefix, device=device, seed=seed))
+    _add_ratios(rows)
     if verbose:
         print(format_table(rows, threads=torch.get_num_threads(), device=device))
         for note in notes:

@@ -13,8 +13,12 @@ import argparse
 import json
 import statistics
 import time
+from typing import TYPE_CHECKING
 
 from sccosf_ros.commands.train import DefaultsHelp
+
+if TYPE_CHECKING:  # torch loads only when a benchmark runs
+    import torch
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -33,7 +37,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print results as JSON")
 
 
-def _sync(device) -> None:
+def _sync(device: torch.device) -> None:
     import torch
 
     if device.type == "cuda":
@@ -41,7 +45,7 @@ def _sync(device) -> None:
 
 
 def measure(preset: str, crop: tuple[int, int], batch_size: int, iters: int, warmup: int,
-            num_classes: int, device) -> dict:
+            num_classes: int, device: torch.device) -> dict:
     """Median ms of a training iteration and of a forward-only pass for one preset."""
     import torch
 

@@ -14,9 +14,11 @@ from pathlib import Path
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from sccosf_ros.training.datasets import DATASET_NAMES
+
     parser.add_argument("--checkpoint", type=Path, default=None,
                         help="checkpoint file (default: the shipped demo model)")
-    parser.add_argument("--dataset", choices=("mfnet", "fmb", "synthetic"), required=True,
+    parser.add_argument("--dataset", choices=DATASET_NAMES, required=True,
                         help="dataset format of --root (synthetic: a folder from `sccosf synth`)")
     parser.add_argument("--root", type=Path, required=True, help="dataset folder")
     parser.add_argument("--split", default="test", help="split to evaluate (default: test)")
@@ -38,7 +40,7 @@ def _fail(msg: str) -> int:
     return 2
 
 
-def _pct(v) -> str:
+def _pct(v: float | None) -> str:
     return "  n/a" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{100 * v:5.1f}"
 
 

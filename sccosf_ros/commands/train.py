@@ -9,6 +9,10 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the trainer (and torch) load only when a run starts
+    from sccosf_ros.training.trainer import TrainConfig
 
 
 class DefaultsHelp(argparse.ArgumentDefaultsHelpFormatter):
@@ -21,7 +25,8 @@ class DefaultsHelp(argparse.ArgumentDefaultsHelpFormatter):
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from sccosf_ros.training.trainer import ABLATIONS, DATASETS
+    from sccosf_ros.model.network import ABLATIONS
+    from sccosf_ros.training.datasets import DATASET_NAMES
 
     parser.formatter_class = DefaultsHelp
     parser.epilog = (
@@ -30,7 +35,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "with --resume. Multi-GPU: torchrun --nproc_per_node N -m sccosf_ros.cli train ..."
     )
     d = parser.add_argument_group("data")
-    d.add_argument("--dataset", required=True, choices=DATASETS,
+    d.add_argument("--dataset", required=True, choices=DATASET_NAMES,
                    help="dataset format: the MFNet or FMB release, or a folder written by "
                         "`sccosf synth`")
     d.add_argument("--root", required=True, help="dataset root folder")
@@ -46,7 +51,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     m = parser.add_argument_group("model")
     m.add_argument("--preset", default="nano",
                    help="model preset: nano (CPU-friendly), tiny, paper (the paper's size)")
-    m.add_argument("--ablation", choices=ABLATIONS, default=None,
+    m.add_argument("--ablation", choices=list(ABLATIONS), default=None,
                    help="train a variant of the paper's Table 4 (A..F)")
     m.add_argument("--pretrained", action="store_true",
                    help="start the encoder from timm's ImageNet weights (needs them downloadable "
@@ -90,7 +95,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     r.add_argument("--json", action="store_true", help="print the final summary as JSON")
 
 
-def config_from_args(args: argparse.Namespace):
+def config_from_args(args: argparse.Namespace) -> TrainConfig:
     from sccosf_ros.training.trainer import TrainConfig
 
     return TrainConfig(

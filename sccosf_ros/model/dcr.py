@@ -12,7 +12,12 @@ from torch import nn
 
 
 class CoordinateAttention(nn.Module):
-    """x (B,C,H,W) → x * a_h (B,C,H,1) * a_w (B,C,1,W)."""
+    """x (B,C,H,W) → x * a_h (B,C,H,1) * a_w (B,C,1,W).
+
+    timm's ``coord_attn.CoordAttn`` has the same maths but one ``bias`` flag for all three
+    convs and other names (``conv1``/``bn1``/``conv_h``/``conv_w``); here the reduce conv has
+    no bias (BatchNorm follows) and the per-axis convs have one, as the frozen nano weights do.
+    """
 
     def __init__(self, channels: int, reduction: int = 32, min_mid: int = 8) -> None:
         super().__init__()

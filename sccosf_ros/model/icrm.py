@@ -20,15 +20,22 @@ from collections.abc import Sequence
 
 import torch
 import torch.nn.functional as F
+from timm.layers import LayerNorm2d
 from torch import nn
 
-from sccosf_ros.model.layers import LayerNorm2d
 from sccosf_ros.model.s6 import default_dt_rank
 from sccosf_ros.model.ss2d import SS2D
 
+# torch's LayerNorm eps, which the shipped checkpoint was trained with (timm's default is 1e-6)
+LN_EPS = 1e-5
+
 
 class SpatialAttention(nn.Module):
-    """Θ_S (CBAM): x * σ(Conv7x7([mean_c(x), max_c(x)]))."""
+    """Θ_S (CBAM): x * σ(Conv7x7([mean_c(x), max_c(x)])).
+
+    Not timm's ``cbam.SpatialAttn``: that one is a bias-free conv followed by BatchNorm, not
+    the biased conv here (a different layer and state dict).
+    """
 
     def __init__(self, kernel_size: int = 7) -> None:
         super().__init__()
@@ -40,7 +47,11 @@ class SpatialAttention(nn.Module):
 
 
 class ChannelAttention(nn.Module):
-    """Θ_C (CBAM): x * σ(MLP(GAP(x)) + MLP(GMP(x)))."""
+    """Θ_C (CBAM): x * σ(MLP(GAP(x)) + MLP(GMP(x))).
+
+    timm's ``cbam.ChannelAttn(rd_channels=mid, mlp_bias=True)`` computes the same, but names
+    its weights ``fc1``/``fc2`` where the frozen nano state dict has ``mlp.0``/``mlp.2``.
+    """
 
     def __init__(self, channels: int, reduction: int = 4) -> None:
         super().__init__()
@@ -62,11 +73,11 @@ class ICRVSSBlock(nn.Module):
     ) -> None:
         super().__init__()
         d_inner = max(1, round(ssm_ratio * dim))
-        self.norm = LayerNorm2d(dim)
+        self.norm = LayerNorm2d(dim, eps=LN_EPS)
         self.in_proj = nn.Conv2d(dim, d_inner, 1)
         self.dwconv = nn.Conv2d(d_inner, d_inner, 3, padding=1, groups=d_inner)
         self.ss2d = SS2D(d_inner, d_state, dt_rank=default_dt_rank(dim), scan_backend=scan_backend)
-        self.out_norm = LayerNorm2d(d_inner)
+        self.out_norm = LayerNorm2d(d_inner, eps=LN_EPS)
         self.z_proj = nn.Conv2d(dim, d_inner, 1)
         self.spatial_attn = SpatialAttention()
         self.channel_attn = ChannelAttention(d_inner)

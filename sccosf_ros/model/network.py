@@ -106,6 +106,13 @@ class SCCoSFConfig:
         if len(self.decoder_dims) != 4 or len(self.decoder_depths) != 4:
             raise ValueError("decoder_dims and decoder_depths need 4 entries (one per stage)")
 
+    def to_dict(self) -> dict[str, Any]:
+        """Every field, JSON- and ``weights_only``-safe (tuples as lists); ``SCCoSFConfig(**d)``
+        rebuilds it."""
+        return {
+            k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(self).items()
+        }
+
 
 PRESETS: dict[str, SCCoSFConfig] = {
     # nano — FROZEN (the shipped checkpoint's architecture). Sized for ≤ 200 ms per pair at
@@ -172,7 +179,11 @@ class SCCoSFOutput:
 
 
 class SCCoSF(nn.Module):
-    """rgb (B,3,H,W) + thermal (B,1|3,H,W), floats in [0,1], any H, W → SCCoSFOutput."""
+    """rgb (B,3,H,W) + thermal (B,1|3,H,W), floats in [0,1], any H, W → SCCoSFOutput.
+
+    ``build_args`` records how ``build_model`` made the network (preset, num_classes,
+    overrides; preset None for ``SCCoSF(config)``); checkpoints store the full ``config``.
+    """
 
     def __init__(self, config: SCCoSFConfig, num_classes: int = 9) -> None:
         super().__init__()
@@ -249,6 +260,24 @@ class SCCoSF(nn.Module):
 
 
 _FIELDS = {f.name for f in dataclasses.fields(SCCoSFConfig)}
+# Fields that choose how the network runs or starts, not what its weights mean.
+RUNTIME_FIELDS = ("pretrained_encoder", "scan_backend")
+
+
+def config_differences(a: SCCoSFConfig, b: SCCoSFConfig) -> list[str]:
+    """``field: a → b`` for every field that differs, the RUNTIME_FIELDS aside."""
+    da, db = a.to_dict(), b.to_dict()
+    return [
+        f"{k}: {da[k]!r} → {db[k]!r}" for k in da if k not in RUNTIME_FIELDS and da[k] != db[k]
+    ]
+
+
+def preset_of(config: SCCoSFConfig) -> str | None:
+    """The name of the preset ``config`` equals (runtime fields aside), or None."""
+    for name, preset in PRESETS.items():
+        if not config_differences(config, preset):
+            return name
+    return None
 
 
 def build_model(preset: str = "nano", num_classes: int = 9, **overrides: Any) -> SCCoSF:

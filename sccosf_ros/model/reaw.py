@@ -22,7 +22,11 @@ from torch import nn
 
 
 class RegionWeighting(nn.Module):
-    """F_i (B,C,h,w) → B_i (B,width,h,w): softmax-weighted sum of multi-kernel region branches."""
+    """F_i (B,C,h,w) → B_i (B,width,h,w): softmax-weighted sum of multi-kernel region branches.
+
+    Not timm's ``SelectiveKernelAttn``: that gives per-channel weights from the branches' sum
+    (with BatchNorm); the paper's λ is one weight per branch from GAP(F_i).
+    """
 
     def __init__(
         self, channels: int, width: int, kernel_sizes: Sequence[int] = (1, 3, 5),

@@ -20,7 +20,11 @@ from torch import nn
 
 
 class ScFGB(nn.Module):
-    """(F^R, F^I) each (B,C,H,W) → F^V (B,2C,H,W); hidden width per modality = ratio·C."""
+    """(F^R, F^I) each (B,C,H,W) → F^V (B,2C,H,W); hidden width per modality = ratio·C.
+
+    The channel weight σ(DWConv(GAP)) is a per-channel scale and bias: timm's ``SEModule`` (an
+    MLP across channels) and ``EcaModule`` (a 1-D conv across channels) mix channels, it does not.
+    """
 
     def __init__(
         self, channels: int, ratio: float = 1.0, kernel_sizes: tuple[int, ...] = (3, 5, 7)

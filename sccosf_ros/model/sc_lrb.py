@@ -31,7 +31,10 @@ from sccosf_ros.model.s6 import S6, default_dt_rank
 
 
 class PairLayerNorm(nn.Module):
-    """Separate LayerNorms over the d channels of each of k stacked units: (B,k,d,L) → same."""
+    """Separate LayerNorms over the d channels of each of k stacked units: (B,k,d,L) → same.
+
+    timm has no per-unit LayerNorm (its ``GroupNorm`` also normalises over the positions).
+    """
 
     def __init__(self, k: int, d: int, eps: float = 1e-5) -> None:
         super().__init__()
@@ -79,7 +82,12 @@ class _CorrectionStage(nn.Module):
 
 
 class ScLRB(nn.Module):
-    """(F^R, F^I) each (B,C,H,W) → F^S (B,2C,H,W)."""
+    """(F^R, F^I) each (B,C,H,W) → F^S (B,2C,H,W).
+
+    The channel attention is the paper's single Conv1x1, not timm's ``SEModule`` (a
+    reduce-ReLU-expand MLP); timm's ``EffectiveSEModule`` has that single conv but nests it as
+    ``.fc`` (the frozen nano weights are ``channel_attn.weight``) and leaves out the ``+ F^s``.
+    """
 
     def __init__(
         self, channels: int, d_state: int = 16, ssm_ratio: float = 1.0,

@@ -64,10 +64,12 @@ l' = next power of two, through generic autograd of the whole (b, l', d, n) stat
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor
+from torch.autograd.function import FunctionCtx
 
 
 def _compute_dtype(*tensors: Tensor | None) -> torch.dtype:
@@ -424,14 +426,16 @@ class _SelectiveScanCore(torch.autograd.Function):
     """
 
     @staticmethod
-    def forward(ctx, u: Tensor, delta: Tensor, A: Tensor, B: Tensor, C: Tensor) -> Tensor:
+    def forward(
+        ctx: FunctionCtx, u: Tensor, delta: Tensor, A: Tensor, B: Tensor, C: Tensor
+    ) -> Tensor:
         y, H = _blocked_forward(u, delta, A, B, C)
         # H (1/T of the state) spares the backward its own forward carry
         ctx.save_for_backward(u, delta, A, B, C, H)
         return y
 
     @staticmethod
-    def backward(ctx, gy: Tensor):
+    def backward(ctx: FunctionCtx, gy: Tensor) -> tuple[Tensor, ...]:
         u, delta, A, B, C, H = ctx.saved_tensors
         x = _Chunked(u, delta, A, B, C)
         gyl = _to_chunks(gy.to(u.dtype), x.T, x.nc).unsqueeze(1)  # (T,1,d,b,nc)
@@ -547,7 +551,7 @@ def _prepare(
     delta_bias: Tensor | None,
     delta_softplus: bool,
     ct: torch.dtype,
-    softplus,
+    softplus: Callable[[Tensor], Tensor],
 ) -> tuple[Tensor, Tensor, Tensor]:
     """Δ with bias and softplus applied, B and C as contiguous (b,g,n,l), all in ``ct``."""
     delta = delta.to(ct)

@@ -19,6 +19,7 @@ A synthetic dataset is a folder written by ``sccosf synth`` in one of these layo
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,7 +29,9 @@ import torch
 from torch.utils.data import Dataset
 
 from sccosf_ros.classes import DATASET_CLASSES, IGNORE_INDEX
+from sccosf_ros.metrics.segmentation import NIGHT, day_night, mfnet_day_night
 from sccosf_ros.synthetic import METADATA_FILE, read_metadata
+from sccosf_ros.training.transforms import JointTransform
 
 DATASET_NAMES = ("mfnet", "fmb", "synthetic")
 _IMAGE_EXTS = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff")
@@ -54,8 +57,8 @@ class RawSample:
 
 def night_from_name(name: str) -> bool | None:
     """MFNet names end in D (day) or N (night): ``00001D`` → False, ``01234N`` → True."""
-    tail = name[-1:].upper()
-    return True if tail == "N" else False if tail == "D" else None
+    split = mfnet_day_night(name)
+    return None if split is None else split == NIGHT
 
 
 def _read(path: Path) -> np.ndarray:
@@ -128,7 +131,7 @@ def _find_image(folder: Path, name: str) -> Path | None:
 
 
 def _find_files(
-    names: list[str], folders, where: str
+    names: list[str], folders: Sequence[Path | None], where: str
 ) -> list[tuple[Path | None, ...]]:
     """Each sample's file in each folder (None for an absent folder); one error lists all gaps."""
     files: list[tuple[Path | None, ...]] = []
@@ -157,7 +160,9 @@ class SegmentationDataset(Dataset):
 
     name: str = ""
 
-    def __init__(self, root: str | os.PathLike, split: str, transform=None) -> None:
+    def __init__(
+        self, root: str | os.PathLike, split: str, transform: JointTransform | None = None
+    ) -> None:
         self.root = Path(root)
         self.split = split
         self.transform = transform
@@ -179,6 +184,10 @@ class SegmentationDataset(Dataset):
 
     def _night_from_name(self, name: str) -> bool | None:
         return None
+
+    def split_of(self, name: str) -> str | None:
+        """The image's day/night split ("day", "night", None), for ``SegmentationEvaluator``."""
+        return day_night(self.night_of(name))
 
     def _paths(self, i: int) -> tuple[Path, ...]:
         raise NotImplementedError
@@ -207,7 +216,8 @@ class MFNetDataset(SegmentationDataset):
 
     name = "mfnet"
 
-    def __init__(self, root: str | os.PathLike, split: str, transform=None,
+    def __init__(self, root: str | os.PathLike, split: str,
+                 transform: JointTransform | None = None,
                  layout: str = "auto") -> None:
         super().__init__(root, split, transform)
         self.layout = self._detect_layout() if layout == "auto" else layout
@@ -296,7 +306,9 @@ class FMBDataset(SegmentationDataset):
     name = "fmb"
     FOLDERS = ("Visible", "Infrared", "Label")
 
-    def __init__(self, root: str | os.PathLike, split: str, transform=None) -> None:
+    def __init__(
+        self, root: str | os.PathLike, split: str, transform: JointTransform | None = None
+    ) -> None:
         super().__init__(root, split, transform)
         base = self.root / split
         if not base.is_dir():
@@ -328,7 +340,7 @@ class FMBDataset(SegmentationDataset):
 
 
 def build_dataset(name: str, root: str | os.PathLike, split: str,
-                  transform=None) -> SegmentationDataset:
+                  transform: JointTransform | None = None) -> SegmentationDataset:
     """``name``: mfnet | fmb | synthetic (a folder written by ``sccosf synth``, whose
     ``sccosf_synth.json`` says which layout it has)."""
     if name == "mfnet":

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from typing import TypeVar
 
 import torch
 import torch.distributed as dist
@@ -73,7 +74,10 @@ def barrier() -> None:
         dist.barrier()
 
 
-def broadcast_object(obj, src: int = 0):
+T = TypeVar("T")
+
+
+def broadcast_object(obj: T, src: int = 0) -> T:
     """Send a picklable object from ``src`` to every process (identity without a group)."""
     if dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1:
         box = [obj]

@@ -1,8 +1,9 @@
 """Offline evaluation of a Predictor on a dataset split (paper §4.2 Tables 1–2, §4.3 Figure 9).
 
 ``evaluate`` runs ``Predictor.predict`` on every raw sample at its native resolution (the
-Predictor resizes to its ``input_size`` and back), accumulates the confusion matrix overall and
-for MFNet's day/night subsets, computes the fusion metrics per image, and writes to ``out_dir``:
+Predictor resizes to its ``input_size`` and back), scores the masks with the shared
+``SegmentationEvaluator`` (overall and the day/night subsets the samples report), computes the
+fusion metrics per image, and writes to ``out_dir``:
 
 * ``metrics.json``: miou, iou (class → IoU), n_images, pixel_acc, confusion (rows = ground
   truth), fusion {metric: {mean, std, per_image}}, day/night {miou, iou, n_images}, checkpoint
@@ -22,15 +23,15 @@ from typing import Any
 
 import numpy as np
 
-from sccosf_ros.training import report
-from sccosf_ros.training.fusion_metrics import (
+from sccosf_ros.metrics.fusion import (
     FUSION_METRICS,
     entropy,
     fusion_metrics,
     standard_deviation,
     to_gray,
 )
-from sccosf_ros.training.metrics import ConfusionMatrix
+from sccosf_ros.metrics.segmentation import SegmentationEvaluator, day_night
+from sccosf_ros.training import report
 
 CONVENTIONS = {
     "miou": "mean IoU over the dataset's classes present in ground truth or prediction "
@@ -55,16 +56,6 @@ def _clean(v: Any) -> Any:
         f = float(v)
         return f if math.isfinite(f) else None
     return v
-
-
-def _seg_summary(cm: ConfusionMatrix, class_names: list[str], n_images: int) -> dict:
-    iou = cm.iou()
-    return {
-        "miou": cm.miou() if cm.total else None,
-        "iou": {name: float(v) for name, v in zip(class_names, iou, strict=True)},
-        "pixel_acc": cm.pixel_accuracy() if cm.total else None,
-        "n_images": n_images,
-    }
 
 
 def _stats(values: list[float]) -> dict:
@@ -99,6 +90,150 @@ def _atomic_write_text(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
+class _Accumulator:
+    """What one pass over the images collects: segmentation counts, fusion metrics, timings."""
+
+    def __init__(self, class_names: list[str], fusion: bool) -> None:
+        self._split: dict[str, str | None] = {}  # image name → day/night, from its sample
+        self.seg = SegmentationEvaluator(class_names, split_of=self._split.get)
+        self.fusion = fusion
+        self.per_image: dict[str, list[float]] = {m: [] for m in FUSION_METRICS}
+        self.sources: dict[str, dict[str, list[float]]] = {
+            "visible": {"EN": [], "SD": []}, "infrared": {"EN": [], "SD": []},
+        }
+        self.names: list[str] = []
+        self.model_ms: list[float] = []
+        self.has_seg = self.has_fused = False
+
+    def add(self, raw: Any, pred: Any) -> None:
+        name = str(raw.name)
+        self.names.append(name)
+        if "model" in pred.timings_ms:
+            self.model_ms.append(float(pred.timings_ms["model"]))
+        if pred.labels is not None:  # None: a model without segmentation head (ablation E)
+            self.has_seg = True
+            self._split[name] = day_night(raw.night)
+            self.seg.update(pred.labels, raw.label, name=name)
+        if self.fusion:
+            self._add_fusion(raw, pred.fused)
+
+    def _add_fusion(self, raw: Any, fused: np.ndarray | None) -> None:
+        if fused is None:  # no fusion head (ablation F)
+            for m in FUSION_METRICS:
+                self.per_image[m].append(float("nan"))
+            return
+        self.has_fused = True
+        thermal8 = raw.thermal
+        if thermal8.dtype != np.uint8:
+            raise TypeError(
+                f"sample {raw.name}: fusion metrics need the uint8 thermal image, "
+                f"got {thermal8.dtype}"
+            )
+        fm = fusion_metrics(fused, raw.rgb, thermal8)
+        for m in FUSION_METRICS:
+            self.per_image[m].append(fm[m])
+        for src, img in (("visible", raw.rgb), ("infrared", thermal8)):
+            g = to_gray(img)
+            self.sources[src]["EN"].append(entropy(g))
+            self.sources[src]["SD"].append(standard_deviation(g))
+
+    def running_miou(self) -> float | None:
+        return self.seg.confusion.miou() if self.has_seg and self.seg.confusion.total else None
+
+    def segmentation(self) -> dict[str, Any]:
+        """miou, iou, pixel_acc and confusion over all images (None: no segmentation head)."""
+        if not self.has_seg:
+            return {"miou": None, "iou": {}, "pixel_acc": None, "confusion": None}
+        r = self.seg.result()
+        return {k: r[k] for k in ("miou", "iou", "pixel_acc", "confusion")}
+
+    def subsets(self) -> dict[str, Any]:
+        """``{"day": {miou, iou, n_images}, "night": ...}`` for the subsets that have images."""
+        splits = self.seg.result()["splits"] if self.has_seg else {}
+        return {part: {k: d[k] for k in ("miou", "iou", "n_images")}
+                for part, d in splits.items()}
+
+    def fusion_results(self) -> dict[str, Any]:
+        if not self.has_fused:
+            return {}
+        return {
+            "fusion": {m: _stats(self.per_image[m]) for m in FUSION_METRICS},
+            "sources": {src: {m: _stats(v) for m, v in d.items()}
+                        for src, d in self.sources.items()},
+        }
+
+
+def _check_inputs(predictor: Any, dataset: Any, max_images: int | None) -> tuple[list[str], int]:
+    """The dataset's class names and how many images to evaluate; ValueError if unusable."""
+    class_names = [str(c) for c in dataset.class_names]
+    k = len(class_names)
+    pred_k = len(getattr(predictor, "class_names", class_names))
+    if pred_k != k:
+        raise ValueError(
+            f"the checkpoint predicts {pred_k} classes but the dataset has {k} "
+            f"({', '.join(class_names[:6])}...): evaluate a checkpoint trained on this dataset"
+        )
+    n = len(dataset)
+    if max_images is not None:
+        if max_images < 1:
+            raise ValueError(f"max_images must be >= 1, got {max_images}")
+        n = min(n, int(max_images))
+    if n == 0:
+        raise ValueError("the dataset split is empty: nothing to evaluate")
+    return class_names, n
+
+
+def _grid_indices(n: int, grid_samples: int) -> set[int]:
+    """``grid_samples`` sample indices spread evenly over ``0..n-1``."""
+    if grid_samples <= 0:
+        return set()
+    picks = np.linspace(0, n - 1, min(grid_samples, n)).round().astype(int)
+    return set(np.unique(picks).tolist())
+
+
+def _checkpoint_info(predictor: Any, checkpoint: str | os.PathLike | None) -> dict[str, Any]:
+    input_size = getattr(predictor, "input_size", None)
+    return {
+        "path": str(checkpoint) if checkpoint is not None else None,
+        "dataset": getattr(predictor, "dataset", None),
+        "meta": dict(getattr(predictor, "meta", {}) or {}),
+        "input_size": list(input_size) if input_size else None,
+    }
+
+
+def _timing(model_ms: list[float]) -> dict[str, float | None]:
+    return {
+        "model_mean": float(np.mean(model_ms)) if model_ms else None,
+        "model_median": float(np.median(model_ms)) if model_ms else None,  # no warm-up
+    }
+
+
+def _write_outputs(results: dict, grid_rows: list[dict], palette: Any, out: Path) -> dict:
+    """examples.png, fusion_violin.png, metrics.json and report.md; returns the file paths."""
+    files: dict[str, str] = {}
+    if grid_rows:
+        grid = report.example_grid(grid_rows, palette)
+        files["examples"] = str(report.save_rgb_png(grid, out / "examples.png"))
+    if "fusion" in results:
+        series = {src: {m: d[m]["per_image"] for m in ("EN", "SD")}
+                  for src, d in results["sources"].items()}
+        series["fused (ours)"] = {m: results["fusion"][m]["per_image"] for m in ("EN", "SD")}
+        title = f"{report._dataset_title(results)} {results['split'] or ''}: EN and SD"
+        files["violin"] = str(report.plot_fusion_violin(series, out / "fusion_violin.png", title))
+    results["files"] = {**files, "metrics": str(out / "metrics.json"),
+                        "report": str(out / "report.md")}
+    _atomic_write_text(out / "metrics.json", _compact_json(results))
+    _atomic_write_text(
+        out / "report.md",
+        report.render_report(
+            results,
+            examples="examples.png" if "examples" in files else None,
+            violin="fusion_violin.png" if "violin" in files else None,
+        ),
+    )
+    return results["files"]
+
+
 def evaluate(
     predictor: Any,
     dataset: Any,
@@ -128,138 +263,43 @@ def evaluate(
     """
     from tqdm import tqdm
 
-    class_names = [str(c) for c in dataset.class_names]
-    k = len(class_names)
-    pred_k = len(getattr(predictor, "class_names", class_names))
-    if pred_k != k:
-        raise ValueError(
-            f"the checkpoint predicts {pred_k} classes but the dataset has {k} "
-            f"({', '.join(class_names[:6])}...): evaluate a checkpoint trained on this dataset"
-        )
-    n = len(dataset)
-    if max_images is not None:
-        if max_images < 1:
-            raise ValueError(f"max_images must be >= 1, got {max_images}")
-        n = min(n, int(max_images))
-    if n == 0:
-        raise ValueError("the dataset split is empty: nothing to evaluate")
+    class_names, n = _check_inputs(predictor, dataset, max_images)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    palette = getattr(dataset, "palette", None) or getattr(predictor, "palette", None)
-    grid_idx = set(np.unique(np.linspace(0, n - 1, max(0, min(grid_samples, n))).round()
-                             .astype(int)).tolist()) if grid_samples > 0 else set()
-
-    cm_all = ConfusionMatrix(k)
-    cm_part = {"day": ConfusionMatrix(k), "night": ConfusionMatrix(k)}
-    n_part = {"day": 0, "night": 0}
-    per_image: dict[str, list[float]] = {m: [] for m in FUSION_METRICS}
-    source_stats: dict[str, dict[str, list[float]]] = {
-        "visible": {"EN": [], "SD": []}, "infrared": {"EN": [], "SD": []},
-    }
-    names: list[str] = []
-    model_ms: list[float] = []
+    grid_idx = _grid_indices(n, grid_samples)
+    acc = _Accumulator(class_names, fusion)
     grid_rows: list[dict] = []
-
-    has_seg = has_fused = False
     bar = tqdm(range(n), desc="evaluate", unit="img", disable=not progress, dynamic_ncols=True)
     for i in bar:
         raw = dataset.load_raw(i)
         pred = predictor.predict(raw.rgb, raw.thermal)
-        if pred.labels is not None:  # None: a model without segmentation head (ablation E)
-            has_seg = True
-            cm_all.update(pred.labels, raw.label)
-            if raw.night is not None:
-                part = "night" if raw.night else "day"
-                cm_part[part].update(pred.labels, raw.label)
-                n_part[part] += 1
-        names.append(str(raw.name))
-        if "model" in pred.timings_ms:
-            model_ms.append(float(pred.timings_ms["model"]))
-        if fusion and pred.fused is not None:  # None: no fusion head (ablation F)
-            has_fused = True
-            thermal8 = raw.thermal
-            if thermal8.dtype != np.uint8:
-                raise TypeError(
-                    f"sample {raw.name}: fusion metrics need the uint8 thermal image, "
-                    f"got {thermal8.dtype}"
-                )
-            fm = fusion_metrics(pred.fused, raw.rgb, thermal8)
-            for m in FUSION_METRICS:
-                per_image[m].append(fm[m])
-            for src, img in (("visible", raw.rgb), ("infrared", thermal8)):
-                g = to_gray(img)
-                source_stats[src]["EN"].append(entropy(g))
-                source_stats[src]["SD"].append(standard_deviation(g))
-        elif fusion:
-            for m in FUSION_METRICS:
-                per_image[m].append(float("nan"))
+        acc.add(raw, pred)
         if i in grid_idx:
             grid_rows.append({"rgb": raw.rgb, "thermal": _thermal_view(raw.thermal),
                               "fused": pred.fused, "label": raw.label, "pred": pred.labels,
                               "name": raw.name})
-        if progress and has_seg and cm_all.total:
-            bar.set_postfix(mIoU=f"{100 * cm_all.miou():.1f}")
+        if progress and acc.running_miou() is not None:
+            bar.set_postfix(mIoU=f"{100 * acc.running_miou():.1f}")
     bar.close()
 
-    seg = _seg_summary(cm_all, class_names, n)
-    meta = dict(getattr(predictor, "meta", {}) or {})
     results: dict[str, Any] = {
         "dataset": str(getattr(dataset, "name", "unknown")),
         "synthetic": _is_synthetic(dataset) if synthetic is None else bool(synthetic),
         "split": split or getattr(dataset, "split", None),
         "n_images": n,
         "class_names": class_names,
-        "miou": seg["miou"] if has_seg else None,
-        "iou": seg["iou"] if has_seg else {},
-        "pixel_acc": seg["pixel_acc"] if has_seg else None,
-        "confusion": cm_all.matrix.tolist() if has_seg else None,
-        "images": names,
-        "checkpoint": {
-            "path": str(checkpoint) if checkpoint is not None else None,
-            "dataset": getattr(predictor, "dataset", None),
-            "meta": meta,
-            "input_size": list(predictor.input_size)
-            if getattr(predictor, "input_size", None) else None,
-        },
+        **acc.segmentation(),
+        "images": acc.names,
+        "checkpoint": _checkpoint_info(predictor, checkpoint),
         "device": str(getattr(predictor, "device", "")) or None,
-        "timing_ms": {
-            "model_mean": float(np.mean(model_ms)) if model_ms else None,
-            "model_median": float(np.median(model_ms)) if model_ms else None,  # no warm-up
-        },
+        "timing_ms": _timing(acc.model_ms),
         "conventions": CONVENTIONS,
+        **acc.subsets(),
+        **acc.fusion_results(),
     }
-    for part in ("day", "night"):
-        if n_part[part]:
-            results[part] = _seg_summary(cm_part[part], class_names, n_part[part])
-            results[part].pop("pixel_acc")
-    if has_fused:
-        results["fusion"] = {m: _stats(per_image[m]) for m in FUSION_METRICS}
-        results["sources"] = {
-            src: {m: _stats(v) for m, v in d.items()} for src, d in source_stats.items()
-        }
     results = _clean(results)
-
-    files: dict[str, str] = {}
-    if grid_rows:
-        grid = report.example_grid(grid_rows, palette)
-        files["examples"] = str(report.save_rgb_png(grid, out / "examples.png"))
-    if has_fused:
-        series = {src: {m: d[m]["per_image"] for m in ("EN", "SD")}
-                  for src, d in results["sources"].items()}
-        series["fused (ours)"] = {m: results["fusion"][m]["per_image"] for m in ("EN", "SD")}
-        title = f"{report._dataset_title(results)} {results['split'] or ''}: EN and SD"
-        files["violin"] = str(report.plot_fusion_violin(series, out / "fusion_violin.png", title))
-    results["files"] = {**files, "metrics": str(out / "metrics.json"),
-                        "report": str(out / "report.md")}
-    _atomic_write_text(out / "metrics.json", _compact_json(results))
-    _atomic_write_text(
-        out / "report.md",
-        report.render_report(
-            results,
-            examples="examples.png" if "examples" in files else None,
-            violin="fusion_violin.png" if "violin" in files else None,
-        ),
-    )
+    palette = getattr(dataset, "palette", None) or getattr(predictor, "palette", None)
+    _write_outputs(results, grid_rows, palette, out)
     return results
 
 

@@ -18,8 +18,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from sccosf_ros.classes import colorize
-from sccosf_ros.training.fusion_metrics import FUSION_METRICS
+from sccosf_ros.classes import Palette, colorize
+from sccosf_ros.metrics.fusion import FUSION_METRICS
 from sccosf_ros.training.paper_results import PAPER_FUSION, PAPER_METHOD, PAPER_TABLES
 
 GRID_COLUMNS: tuple[str, ...] = ("RGB", "thermal", "fused", "ground truth", "prediction")
@@ -66,17 +66,10 @@ def _dataset_title(metrics: dict) -> str:
 
 
 # --------------------------------------------------------------------------- Markdown
-def render_report(metrics: dict, *, examples: str | None = "examples.png",
-                  violin: str | None = "fusion_violin.png") -> str:
-    """The Markdown report of one evaluation (``metrics`` as written to metrics.json)."""
-    layout = str(metrics.get("dataset", "unknown"))
-    synthetic = bool(metrics.get("synthetic"))
-    title = _dataset_title(metrics)
-    split = metrics.get("split") or "?"
-    n = int(metrics.get("n_images", 0))
+def _facts(metrics: dict) -> list[str]:
+    """The bullet list under the title: images, checkpoint, device, timing."""
     ckpt = metrics.get("checkpoint") or {}
-    lines = [f"# SC-CoSF evaluation: {title}, split `{split}`", ""]
-    facts = [f"- images: {n}"]
+    facts = [f"- images: {int(metrics.get('n_images', 0))}"]
     if ckpt.get("path"):
         facts.append(f"- checkpoint: `{ckpt['path']}`")
     meta = ckpt.get("meta") or {}
@@ -89,113 +82,142 @@ def render_report(metrics: dict, *, examples: str | None = "examples.png",
     if timing.get("model_median") is not None:
         facts.append(f"- network time per image: {timing['model_median']:.1f} ms (median; "
                      f"mean {timing['model_mean']:.1f} ms incl. warm-up)")
-    lines += [*facts, ""]
-    if synthetic:
-        lines += [
-            "> **Synthetic data.** These scenes are rendered by `sccosf synth`; the paper's rows "
-            f"below are for the real {layout.upper() if layout == 'fmb' else 'MFNet'} test set "
-            "and are shown only to keep the paper's table layout. The numbers are not "
-            "comparable.",
-            "",
-        ]
+    return [*facts, ""]
 
+
+def _synthetic_warning(layout: str) -> list[str]:
+    return [
+        "> **Synthetic data.** These scenes are rendered by `sccosf synth`; the paper's rows "
+        f"below are for the real {layout.upper() if layout == 'fmb' else 'MFNet'} test set "
+        "and are shown only to keep the paper's table layout. The numbers are not "
+        "comparable.",
+        "",
+    ]
+
+
+def _paper_table(metrics: dict, spec: dict) -> list[str]:
+    """Our IoUs in the columns of the paper's Table 1/2, with the paper's SC-CoSF row above."""
+    synthetic = bool(metrics.get("synthetic"))
     iou = metrics.get("iou") or {}
-    spec = PAPER_TABLES.get(layout)
+    split = metrics.get("split") or "?"
     ours_label = f"This checkpoint ({'synthetic ' if synthetic else ''}{split})"
+    paper_vals, paper_miou = spec["rows"][PAPER_METHOD]
+    where = "real dataset, paper" if synthetic else "paper"
+    rows = [
+        [f"{PAPER_METHOD} ({where})", *(f"{v:.1f}" for v in paper_vals), f"{paper_miou:.1f}"],
+        [ours_label, *(_pct(_lookup_iou(iou, c)) for c in spec["classes"]),
+         _pct(metrics.get("miou"))],
+    ]
+    lines = [f"## Segmentation, IoU % (layout of the paper's {spec['table']})", ""]
+    lines += _table(["Method", *spec["columns"], "mIoU"], rows)
+    lines += [
+        "",
+        f"mIoU is the mean over all {len(iou)} classes of the dataset that occur in the ground "
+        "truth or the predictions, background/unlabeled included (the paper's MFNet mIoU "
+        "includes `unlabeled`, and MRFS's FMB evaluator averages all 15 FMB classes); "
+        "the columns are the classes the paper's table shows.",
+        "",
+    ]
+    return lines + _day_night_table(metrics, spec)
+
+
+def _day_night_table(metrics: dict, spec: dict) -> list[str]:
+    parts = [p for p in ("day", "night") if p in metrics]
+    if not parts:
+        return []
+    rows = []
+    for part in parts:
+        d = metrics[part]
+        rows.append([part, str(d.get("n_images", 0)),
+                     *(_pct(_lookup_iou(d.get("iou") or {}, c)) for c in spec["classes"]),
+                     _pct(d.get("miou"))])
+    return ["### Day / night", "", *_table(["Subset", "images", *spec["columns"], "mIoU"], rows),
+            ""]
+
+
+def _every_class(metrics: dict) -> list[str]:
+    """IoU and ground-truth pixels of every class, then mIoU and pixel accuracy."""
+    iou = metrics.get("iou") or {}
+    confusion = np.asarray(metrics.get("confusion") or [], dtype=np.int64)
+    gt_pixels = confusion.sum(1) if confusion.ndim == 2 and confusion.size else None
+    rows = []
+    for i, (name, v) in enumerate(iou.items()):
+        px = str(int(gt_pixels[i])) if gt_pixels is not None else "?"
+        rows.append([name, _pct(v), px])
+    rows.append(["**mIoU**", _pct(metrics.get("miou")), ""])
+    rows.append(["pixel accuracy", _pct(metrics.get("pixel_acc")), ""])
+    return ["## Every class", "", *_table(["Class", "IoU %", "ground-truth pixels"], rows), "",
+            "— : class absent from both ground truth and predictions.", ""]
+
+
+def _fusion_row(name: str, values: dict, paper: dict) -> list[str]:
+    vals = np.asarray([v for v in values.get("per_image", []) if v is not None],
+                      dtype=np.float64)
+    vals = vals[np.isfinite(vals)]
+    stats = ([_num(float(f(vals))) for f in (np.mean, np.std, np.min, np.max)]
+             if vals.size else ["—"] * 4)
+    if name in paper:
+        paper_txt = f"{paper[name]:.3f}"
+    elif name in ("EN", "SD"):
+        paper_txt = "Figure 9 (plot only)"
+    else:
+        paper_txt = "not reported"
+    return [name, FUSION_DESCRIPTIONS.get(name, ""), *stats, paper_txt]
+
+
+def _source_stats(metrics: dict) -> list[str]:
+    """EN and SD means of the inputs beside the fused image's."""
+    sources = metrics.get("sources") or {}
+    if not sources:
+        return []
+    fusion = metrics["fusion"]
+    rows = [[src, *(_num(vals.get(m, {}).get("mean")) for m in ("EN", "SD"))]
+            for src, vals in sources.items()]
+    if "EN" in fusion and "SD" in fusion:
+        rows.append(["fused", _num(fusion["EN"].get("mean")), _num(fusion["SD"].get("mean"))])
+    return ["EN and SD of the inputs, for reference:", "",
+            *_table(["Image", "EN mean", "SD mean"], rows), ""]
+
+
+def _fusion_section(metrics: dict, layout: str) -> list[str]:
+    fusion = metrics.get("fusion") or {}
+    if not fusion:
+        return ["## Image fusion", "",
+                "Fusion metrics not computed (switched off, or the model has no fusion head).",
+                ""]
+    paper = PAPER_FUSION.get(layout, {})
+    rows = [_fusion_row(name, fusion[name], paper) for name in FUSION_METRICS if name in fusion]
+    return [
+        "## Image fusion (paper §4.3)", "",
+        *_table(["Metric", "meaning", "mean", "std", "min", "max", "paper"], rows),
+        "",
+        "Computed on the grayscale fused image (0–255) against the grayscale visible and "
+        "infrared inputs, following the CDDFuse evaluator's conventions (see "
+        "`sccosf_ros/metrics/fusion.py`). The paper gives EN and SD only as violin "
+        "plots (Figure 9), without numbers.",
+        "",
+        *_source_stats(metrics),
+    ]
+
+
+def render_report(metrics: dict, *, examples: str | None = "examples.png",
+                  violin: str | None = "fusion_violin.png") -> str:
+    """The Markdown report of one evaluation (``metrics`` as written to metrics.json)."""
+    layout = str(metrics.get("dataset", "unknown"))
+    split = metrics.get("split") or "?"
+    lines = [f"# SC-CoSF evaluation: {_dataset_title(metrics)}, split `{split}`", ""]
+    lines += _facts(metrics)
+    if metrics.get("synthetic"):
+        lines += _synthetic_warning(layout)
+    spec = PAPER_TABLES.get(layout)
     if spec is not None and metrics.get("miou") is not None:
-        paper_vals, paper_miou = spec["rows"][PAPER_METHOD]
-        where = "real dataset, paper" if synthetic else "paper"
-        header = ["Method", *spec["columns"], "mIoU"]
-        rows = [
-            [f"{PAPER_METHOD} ({where})", *(f"{v:.1f}" for v in paper_vals), f"{paper_miou:.1f}"],
-            [ours_label, *(_pct(_lookup_iou(iou, c)) for c in spec["classes"]),
-             _pct(metrics.get("miou"))],
-        ]
-        lines += [f"## Segmentation, IoU % (layout of the paper's {spec['table']})", ""]
-        lines += _table(header, rows)
-        k = len(iou)
-        lines += [
-            "",
-            f"mIoU is the mean over all {k} classes of the dataset that occur in the ground "
-            "truth or the predictions, background/unlabeled included (the paper's MFNet mIoU "
-            "includes `unlabeled`, and MRFS's FMB evaluator averages all 15 FMB classes); "
-            "the columns are the classes the paper's table shows.",
-            "",
-        ]
-        if "day" in metrics or "night" in metrics:
-            lines += ["### Day / night", ""]
-            sub_rows = []
-            for part in ("day", "night"):
-                if part in metrics:
-                    d = metrics[part]
-                    sub_rows.append([
-                        part, str(d.get("n_images", 0)),
-                        *(_pct(_lookup_iou(d.get("iou") or {}, c)) for c in spec["classes"]),
-                        _pct(d.get("miou")),
-                    ])
-            lines += _table(["Subset", "images", *spec["columns"], "mIoU"], sub_rows)
-            lines.append("")
+        lines += _paper_table(metrics, spec)
     elif metrics.get("miou") is None:
         lines += ["## Segmentation", "",
                   "No segmentation output (the model has no segmentation head).", ""]
-
-    if iou:
-        lines += ["## Every class", ""]
-        confusion = np.asarray(metrics.get("confusion") or [], dtype=np.int64)
-        gt_pixels = confusion.sum(1) if confusion.ndim == 2 and confusion.size else None
-        rows = []
-        for i, (name, v) in enumerate(iou.items()):
-            px = str(int(gt_pixels[i])) if gt_pixels is not None else "?"
-            rows.append([name, _pct(v), px])
-        rows.append(["**mIoU**", _pct(metrics.get("miou")), ""])
-        rows.append(["pixel accuracy", _pct(metrics.get("pixel_acc")), ""])
-        lines += _table(["Class", "IoU %", "ground-truth pixels"], rows)
-        lines += ["", "— : class absent from both ground truth and predictions.", ""]
-
-    fusion = metrics.get("fusion") or {}
-    if fusion:
-        paper = PAPER_FUSION.get(layout, {})
-        lines += ["## Image fusion (paper §4.3)", ""]
-        rows = []
-        for name in FUSION_METRICS:
-            if name not in fusion:
-                continue
-            vals = np.asarray([v for v in fusion[name].get("per_image", []) if v is not None],
-                              dtype=np.float64)
-            vals = vals[np.isfinite(vals)]
-            stats = ([_num(float(f(vals))) for f in (np.mean, np.std, np.min, np.max)]
-                     if vals.size else ["—"] * 4)
-            if name in paper:
-                paper_txt = f"{paper[name]:.3f}"
-            elif name in ("EN", "SD"):
-                paper_txt = "Figure 9 (plot only)"
-            else:
-                paper_txt = "not reported"
-            rows.append([name, FUSION_DESCRIPTIONS.get(name, ""), *stats, paper_txt])
-        lines += _table(["Metric", "meaning", "mean", "std", "min", "max", "paper"], rows)
-        lines += [
-            "",
-            "Computed on the grayscale fused image (0–255) against the grayscale visible and "
-            "infrared inputs, following the CDDFuse evaluator's conventions (see "
-            "`sccosf_ros/training/fusion_metrics.py`). The paper gives EN and SD only as violin "
-            "plots (Figure 9), without numbers.",
-            "",
-        ]
-        sources = metrics.get("sources") or {}
-        if sources:
-            rows = []
-            for src, vals in sources.items():
-                rows.append([src, *(_num(vals.get(m, {}).get("mean")) for m in ("EN", "SD"))])
-            if "EN" in fusion and "SD" in fusion:
-                rows.append(["fused", _num(fusion["EN"].get("mean")),
-                             _num(fusion["SD"].get("mean"))])
-            lines += ["EN and SD of the inputs, for reference:", ""]
-            lines += _table(["Image", "EN mean", "SD mean"], rows)
-            lines.append("")
-    else:
-        lines += ["## Image fusion", "",
-                  "Fusion metrics not computed (switched off, or the model has no fusion head).",
-                  ""]
+    if metrics.get("iou"):
+        lines += _every_class(metrics)
+    lines += _fusion_section(metrics, layout)
     if violin:
         lines += [f"![EN and SD across images]({violin})", ""]
     if examples:
@@ -225,7 +247,7 @@ def grid_panel_size(height: int, width: int, panel_width: int = 320) -> tuple[in
 
 
 def example_grid(
-    rows: Sequence[dict], palette, panel_width: int = 320
+    rows: Sequence[dict], palette: Palette, panel_width: int = 320
 ) -> np.ndarray:
     """Rows of RGB | thermal | fused | ground truth | prediction as one uint8 RGB picture.
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import sys
 from pathlib import Path
+from typing import Any
 
 BASE_COLUMNS = ("step", "epoch", "kind", "lr")
 VAL_COLUMNS = ("val_miou", "val_miou_day", "val_miou_night")
@@ -102,7 +103,7 @@ class RunLog:
             self.tb = None
 
 
-def _fmt(v) -> str:
+def _fmt(v: Any) -> str:
     if v is None:
         return ""
     if isinstance(v, float):

@@ -23,6 +23,7 @@ shard with ``DistributedDataParallel`` (NCCL on CUDA, Gloo on CPU), ``batch_size
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import math
 import random
@@ -38,13 +39,21 @@ import torch
 import torch.nn.functional as F
 from torch.utils.data import DataLoader, Dataset, DistributedSampler, Sampler
 
-from sccosf_ros.inference import CheckpointError, load_checkpoint, resolve_device, save_checkpoint
+from sccosf_ros.inference import (
+    CheckpointError,
+    checkpoint_config,
+    load_checkpoint,
+    resolve_device,
+    save_checkpoint,
+)
+from sccosf_ros.metrics.segmentation import DAY, NIGHT, SegmentationEvaluator
+from sccosf_ros.model.network import ABLATIONS
 from sccosf_ros.thermal import ThermalNorm
 from sccosf_ros.training import distributed as dist_utils
+from sccosf_ros.training.datasets import DATASET_NAMES, SegmentationDataset, build_dataset
 from sccosf_ros.training.schedule import PolyWarmupLR
+from sccosf_ros.training.transforms import TrainTransform
 
-DATASETS = ("mfnet", "fmb", "synthetic")
-ABLATIONS = ("A", "B", "C", "D", "E", "F")
 MIN_CROP = 32  # the encoder's output stride: smaller crops leave no spatial extent at stage 4
 MAX_SCALE = 1.75  # largest random rescale of the paper's augmentation
 
@@ -93,8 +102,8 @@ class TrainConfig:
     model_overrides: dict[str, Any] = field(default_factory=dict)  # extra build_model overrides
 
     def validate(self) -> None:
-        if self.dataset not in DATASETS:
-            raise TrainError(f"dataset must be one of {DATASETS}, got {self.dataset!r}")
+        if self.dataset not in DATASET_NAMES:
+            raise TrainError(f"dataset must be one of {DATASET_NAMES}, got {self.dataset!r}")
         if not self.root:
             raise TrainError("no dataset root given (--root DIR)")
         if (self.max_iters is None) == (self.epochs is None):
@@ -117,7 +126,9 @@ class TrainConfig:
             raise TrainError(f"need lr > 0 and weight_decay >= 0, got {self.lr}, "
                              f"{self.weight_decay}")
         if self.ablation is not None and self.ablation not in ABLATIONS:
-            raise TrainError(f"ablation must be one of {ABLATIONS}, got {self.ablation!r}")
+            raise TrainError(
+                f"ablation must be one of {', '.join(ABLATIONS)}, got {self.ablation!r}"
+            )
         if self.log_interval < 1:
             raise TrainError(f"log_interval must be >= 1, got {self.log_interval}")
         if self.num_workers < 0:
@@ -228,10 +239,6 @@ def collate(samples: list[dict]) -> dict:
     return out
 
 
-def _keep_list(samples: list[dict]) -> list[dict]:
-    return samples
-
-
 # --------------------------------------------------------------------------- helpers
 def _param_groups(model: torch.nn.Module, weight_decay: float) -> list[dict]:
     """No weight decay on biases, norm scales and SSM parameters (A_log, D), as Mamba/CMX do."""
@@ -289,10 +296,34 @@ def _to_device(batch: dict, device: torch.device) -> tuple[torch.Tensor, ...]:
     )
 
 
+def _finite_or_none(v: float | None) -> float | None:
+    return None if v is None or not math.isfinite(v) else float(v)
+
+
 def _fmt_terms(terms: dict[str, float]) -> dict[str, str]:
     short = {"total": "loss", "ce": "ce", "fusion": "fus", "content": "con", "gradient": "grad",
              "color": "col"}
     return {short.get(k, k): f"{v:.4f}" for k, v in terms.items() if k in short}
+
+
+class _LogWindow:
+    """Loss terms summed over the steps since the last log row, and the time they took."""
+
+    def __init__(self) -> None:
+        self.t0, self.n, self.sums = time.perf_counter(), 0, {}
+
+    def add(self, terms: dict[str, float]) -> None:
+        for key, v in terms.items():
+            self.sums[key] = self.sums.get(key, 0.0) + v
+        self.n += 1
+
+    def flush(self, images_per_step: int) -> tuple[dict[str, float], float]:
+        """(mean of each term, images/s) over the window; starts a new window."""
+        dt = time.perf_counter() - self.t0
+        ips = self.n * images_per_step / max(dt, 1e-9)
+        mean = {key: v / self.n for key, v in self.sums.items()}
+        self.t0, self.n, self.sums = time.perf_counter(), 0, {}
+        return mean, ips
 
 
 # --------------------------------------------------------------------------- the trainer
@@ -346,8 +377,6 @@ class Trainer:
         return dev
 
     def _build_data(self) -> None:
-        from sccosf_ros.training.datasets import build_dataset
-
         cfg = self.cfg
         try:
             train = build_dataset(cfg.dataset, cfg.root, cfg.train_split,
@@ -401,12 +430,10 @@ class Trainer:
         if len(self.val_set) == 0:
             raise TrainError(f"validation split {val_split!r} at {cfg.root} is empty")
 
-    def _train_transform(self):
-        from sccosf_ros.training.transforms import TrainTransform
-
+    def _train_transform(self) -> TrainTransform:
         return TrainTransform(crop=tuple(self.cfg.crop), scale_range=tuple(self.cfg.scale_range))
 
-    def _check_crop(self, train) -> None:
+    def _check_crop(self, train: SegmentationDataset) -> None:
         raw = train.load_raw(0)
         h, w = raw.label.shape[:2]
         ch, cw = self.cfg.crop
@@ -432,8 +459,8 @@ class Trainer:
             model = build_model(cfg.preset, num_classes=self.num_classes, **overrides)
         except (TypeError, ValueError, KeyError) as e:
             raise TrainError(f"cannot build model preset {cfg.preset!r}: {e}") from e
-        if cfg.pretrained_encoder and cfg.resume:
-            model.build_args.setdefault("overrides", {})["pretrained_encoder"] = True
+        if cfg.pretrained_encoder and cfg.resume:  # the checkpoints record how the run started
+            model.config = dataclasses.replace(model.config, pretrained_encoder=True)
         self.model = model.to(self.device)
         self.model.train()
         self.ddp = None
@@ -525,8 +552,8 @@ class Trainer:
             path, self.model,
             class_names=self.class_names, palette=self.palette,
             thermal_norm=ThermalNorm(mode="auto"), dataset=self.cfg.dataset,
-            meta=self._meta(), train_state=self.train_state() if with_state else None,
-            half=half,
+            train_size=self.cfg.crop, meta=self._meta(),
+            train_state=self.train_state() if with_state else None, half=half,
         )
 
     def _save_latest(self) -> None:
@@ -547,19 +574,7 @@ class Trainer:
         state = ckpt.get("train_state")
         if not state:
             raise TrainError(f"--resume: {path} has no train_state (it is not a latest.pt)")
-        spec = ckpt["model"]
-        want = self.model.build_args
-        if spec["preset"] != want["preset"] or int(spec["num_classes"]) != self.num_classes:
-            raise TrainError(
-                f"--resume: {path} holds preset {spec['preset']!r} with {spec['num_classes']} "
-                f"classes, this run asks for {want['preset']!r} with {self.num_classes}"
-            )
-        old_abl = spec.get("overrides", {}).get("ablation")
-        if old_abl != self.cfg.ablation:
-            raise TrainError(
-                f"--resume: {path} was trained with ablation {old_abl!r}, this run asks for "
-                f"{self.cfg.ablation!r}"
-            )
+        self._check_same_model(ckpt, path)
         try:
             self.model.load_state_dict(ckpt["state_dict"], strict=True)
             self.optimizer.load_state_dict(state["optimizer"])
@@ -583,76 +598,94 @@ class Trainer:
                              strict=True):
             group["lr"] = lr
 
-    # ---------------------------------------------------------------- validation
-    @torch.no_grad()
-    def validate(self) -> dict:
-        """mIoU (overall, day, night) of the current weights on the validation split."""
-        from sccosf_ros.training.metrics import ConfusionMatrix
+    def _check_same_model(self, ckpt: dict, path: Path) -> None:
+        """--resume continues the network it saved: same config and classes, or a TrainError."""
+        from sccosf_ros.model.network import config_differences
 
-        cfg = self.cfg
-        model = self.model
-        was_training = model.training
-        model.eval()
-        k = self.num_classes
+        try:
+            saved, num_classes = checkpoint_config(ckpt)
+        except CheckpointError as e:
+            raise TrainError(f"--resume: {e}") from e
+        diff = config_differences(saved, self.model.config)
+        if num_classes != self.num_classes:
+            diff.insert(0, f"num_classes: {num_classes} → {self.num_classes}")
+        if diff:
+            raise TrainError(
+                f"--resume: {path} holds a different network (preset "
+                f"{ckpt['model'].get('preset')!r}) than this run asks for ({self.cfg.preset!r}): "
+                f"{'; '.join(diff)}"
+            )
+
+    # ---------------------------------------------------------------- validation
+    def _n_val(self) -> int:
         n = len(self.val_set)
-        if cfg.max_eval_images is not None:
-            n = min(n, int(cfg.max_eval_images))
-        shard = list(range(self.dist.rank, n, self.dist.world_size))
+        return n if self.cfg.max_eval_images is None else min(n, int(self.cfg.max_eval_images))
+
+    def _val_batches(self) -> Iterator[dict]:
+        """This process's shard of the validation images, batched by image size."""
+        cfg = self.cfg
+        shard = list(range(self.dist.rank, self._n_val(), self.dist.world_size))
         loader = DataLoader(
             torch.utils.data.Subset(self.val_set, shard),
             batch_size=cfg.eval_batch_size or cfg.batch_size,
-            num_workers=min(cfg.num_workers, 2), collate_fn=_keep_list,
+            num_workers=min(cfg.num_workers, 2), collate_fn=list,  # grouped by size below
             generator=torch.Generator().manual_seed(cfg.seed),  # leaves the global RNG alone
         )
-        # three matrices: all, day, night (summed over processes below)
-        mats = [ConfusionMatrix(k) for _ in range(3)]
-        seg_available = True
         for samples in loader:
             by_size: dict[tuple[int, int], list[dict]] = {}
             for s in samples:
                 by_size.setdefault(tuple(s["rgb"].shape[-2:]), []).append(s)
-            for group in by_size.values():
-                batch = collate(group)
-                rgb, th, label = _to_device(batch, self.device)
-                if cfg.eval_size is not None and tuple(rgb.shape[-2:]) != tuple(cfg.eval_size):
-                    size = tuple(cfg.eval_size)
-                    rgb = F.interpolate(rgb, size=size, mode="bilinear", align_corners=False)
-                    th = F.interpolate(th, size=size, mode="bilinear", align_corners=False)
-                with self._autocast():
-                    logits = model(rgb, th).logits
-                if logits is None:  # ablation E: no segmentation head
-                    seg_available = False
-                    break
-                if logits.shape[-2:] != label.shape[-2:]:
-                    logits = F.interpolate(logits.float(), size=label.shape[-2:],
-                                           mode="bilinear", align_corners=False)
-                pred = logits.argmax(1).cpu()
-                target = label.cpu()
-                mats[0].update(pred, target)
-                for j, night in enumerate(batch["night"]):
-                    if night is not None:
-                        mats[2 if night else 1].update(pred[j], target[j])
-            if not seg_available:
-                break
-        model.train(was_training)
-        if not seg_available:
-            return {"miou": None, "miou_day": None, "miou_night": None, "iou": {},
-                    "n_images": n, "note": "ablation without segmentation head"}
-        results = []
-        for m in mats:  # sum the per-process counts, then score
-            t = torch.from_numpy(np.ascontiguousarray(m.matrix)).to(self.device)
-            summed = ConfusionMatrix(k)
-            summed.update_from_matrix(dist_utils.all_reduce_sum(t).cpu())
-            results.append((summed, summed.total > 0))
-        (m_all, ok_all), (m_day, ok_day), (m_night, ok_night) = results
-        iou = np.asarray(m_all.iou(), dtype=float)
+            yield from (collate(group) for group in by_size.values())
+
+    def _val_logits(self, batch: dict) -> tuple[torch.Tensor | None, torch.Tensor]:
+        """Logits at the label's size (None without a segmentation head) and the labels."""
+        rgb, th, label = _to_device(batch, self.device)
+        size = self.cfg.eval_size
+        if size is not None and tuple(rgb.shape[-2:]) != tuple(size):
+            rgb = F.interpolate(rgb, size=tuple(size), mode="bilinear", align_corners=False)
+            th = F.interpolate(th, size=tuple(size), mode="bilinear", align_corners=False)
+        with self._autocast():
+            logits = self.model(rgb, th).logits
+        if logits is not None and logits.shape[-2:] != label.shape[-2:]:
+            logits = F.interpolate(logits.float(), size=label.shape[-2:], mode="bilinear",
+                                   align_corners=False)
+        return logits, label
+
+    def _sum_over_processes(self, counts: np.ndarray) -> torch.Tensor:
+        return dist_utils.all_reduce_sum(torch.from_numpy(counts).to(self.device)).cpu()
+
+    @torch.no_grad()
+    def validate(self) -> dict:
+        """mIoU (overall, day, night) of the current weights on the validation split.
+
+        Each process scores its shard; the counts are summed over processes before scoring.
+        """
+        evaluator = SegmentationEvaluator(
+            self.class_names, split_of=self.val_set.split_of, splits=(DAY, NIGHT)
+        )
+        was_training = self.model.training
+        self.model.eval()
+        try:
+            for batch in self._val_batches():
+                logits, label = self._val_logits(batch)
+                if logits is None:  # ablation E: no segmentation head (the same on every rank)
+                    return {"miou": None, "miou_day": None, "miou_night": None, "iou": {},
+                            "n_images": self._n_val(),
+                            "note": "ablation without segmentation head"}
+                pred, target = logits.argmax(1).cpu(), label.cpu()
+                for j, name in enumerate(batch["name"]):
+                    evaluator.update(pred[j], target[j], name=name)
+        finally:
+            self.model.train(was_training)
+        evaluator.reduce(self._sum_over_processes)
+        r = evaluator.result()
+        splits = r["splits"]
         return {
-            "miou": float(m_all.miou()) if ok_all else None,
-            "miou_day": float(m_day.miou()) if ok_day else None,
-            "miou_night": float(m_night.miou()) if ok_night else None,
-            "iou": {name: (None if np.isnan(v) else float(v))
-                    for name, v in zip(self.class_names, iou, strict=True)},
-            "n_images": n,
+            "miou": _finite_or_none(r["miou"]),
+            "miou_day": _finite_or_none(splits.get(DAY, {}).get("miou")),
+            "miou_night": _finite_or_none(splits.get(NIGHT, {}).get("miou")),
+            "iou": {name: _finite_or_none(v) for name, v in r["iou"].items()},
+            "n_images": r["n_images"],
         }
 
     # ---------------------------------------------------------------- training
@@ -703,60 +736,63 @@ class Trainer:
                 self.best_miou = miou
             if self.log is not None:
                 self.log.val(self.step, self.epoch, result, elapsed)
-            if improved or (miou is None and not self.best_path.exists()):
-                self.save(self.best_path, with_state=False)
-            elif miou is None:  # nothing to rank by (ablation E): best = latest
+            if improved or miou is None:  # no mIoU to rank by (ablation E): best = latest
                 self.save(self.best_path, with_state=False)
         self.best_miou = dist_utils.broadcast_object(self.best_miou)
         self._save_latest()
 
+    def _open_logs(self) -> Any:
+        """RunLog (CSV/TensorBoard) and tqdm bar of the main process; the bar or None."""
+        cfg = self.cfg
+        if not self.main:
+            return None
+        from sccosf_ros.training.run_log import RunLog
+
+        self.log = RunLog(self.out, resume_step=self.step if cfg.resume else None,
+                          tensorboard=cfg.tensorboard)
+        if not cfg.progress:
+            return None
+        from tqdm import tqdm
+
+        return tqdm(total=self.max_iters, initial=self.step, desc="train", unit="it",
+                    dynamic_ncols=True, file=sys.stderr)
+
+    def _after_step(self, window: _LogWindow, t_start: float, end: int, bar: Any) -> None:
+        """Log rows, validation + checkpoints at their intervals, after one optimizer step."""
+        cfg = self.cfg
+        if self.step % cfg.log_interval == 0 or self.step == end:
+            mean, ips = window.flush(cfg.batch_size * self.dist.world_size)
+            if self.log is not None:
+                self.log.train(self.step, self.epoch, self.scheduler.get_last_lr()[0],
+                               mean, ips, time.perf_counter() - t_start)
+        at_eval = self.eval_interval > 0 and self.step % self.eval_interval == 0
+        if at_eval or self.step == self.max_iters:
+            self._evaluate_and_checkpoint(time.perf_counter() - t_start)
+            if bar is not None and self.last_val and self.last_val.get("miou") is not None:
+                bar.write(f"step {self.step}: val mIoU {self.last_val['miou']:.4f} "
+                          f"(best {self.best_miou:.4f})")
+        elif self.checkpoint_interval and self.step % self.checkpoint_interval == 0:
+            self._save_latest()
+
     def fit(self, stop_at: int | None = None) -> dict:
         """Train to ``max_iters`` (or stop after step ``stop_at``, saving latest.pt as Ctrl-C
         does). Returns a summary: step, best/last mIoU, checkpoint and log paths."""
-        cfg = self.cfg
         end = self.max_iters if stop_at is None else min(int(stop_at), self.max_iters)
-        if self.main:
-            from sccosf_ros.training.run_log import RunLog
-
-            self.log = RunLog(self.out, resume_step=self.step if cfg.resume else None,
-                              tensorboard=cfg.tensorboard)
-        bar = None
-        if self.main and cfg.progress:
-            from tqdm import tqdm
-
-            bar = tqdm(total=self.max_iters, initial=self.step, desc="train", unit="it",
-                       dynamic_ncols=True, file=sys.stderr)
+        bar = self._open_logs()
         t_start = time.perf_counter()
-        t_log, n_log, acc = time.perf_counter(), 0, {}
+        window = _LogWindow()
         interrupted = False
         try:
             for batch in self._loader():
                 if self.step >= end:
                     break
                 terms = self.train_step(batch)
-                for key, v in terms.items():
-                    acc[key] = acc.get(key, 0.0) + v
-                n_log += 1
+                window.add(terms)
                 self.history.append({"step": self.step, **terms})
                 if bar is not None:
                     bar.update(1)
                     bar.set_postfix(_fmt_terms(terms), refresh=False)
-                if self.step % cfg.log_interval == 0 or self.step == end:
-                    dt = time.perf_counter() - t_log
-                    ips = n_log * cfg.batch_size * self.dist.world_size / max(dt, 1e-9)
-                    mean = {key: v / n_log for key, v in acc.items()}
-                    if self.log is not None:
-                        self.log.train(self.step, self.epoch, self.scheduler.get_last_lr()[0],
-                                       mean, ips, time.perf_counter() - t_start)
-                    t_log, n_log, acc = time.perf_counter(), 0, {}
-                at_eval = self.eval_interval > 0 and self.step % self.eval_interval == 0
-                if at_eval or self.step == self.max_iters:
-                    self._evaluate_and_checkpoint(time.perf_counter() - t_start)
-                    if bar is not None and self.last_val and self.last_val.get("miou") is not None:
-                        bar.write(f"step {self.step}: val mIoU {self.last_val['miou']:.4f} "
-                                  f"(best {self.best_miou:.4f})")
-                elif self.checkpoint_interval and self.step % self.checkpoint_interval == 0:
-                    self._save_latest()
+                self._after_step(window, t_start, end, bar)
                 if self.step >= end:
                     break
             if self.step < self.max_iters:  # stopped early on request: keep the state
@@ -806,7 +842,7 @@ def export_checkpoint(src: str | Path, dst: str | Path, *, half: bool = True) ->
     return save_checkpoint(
         dst, model, class_names=ckpt["class_names"], palette=ckpt["palette"],
         thermal_norm=ckpt.get("thermal_norm"), dataset=ckpt.get("dataset", "unknown"),
-        meta=meta, half=half,
+        train_size=ckpt.get("train_size"), meta=meta, half=half,
     )
 
 

@@ -2,7 +2,8 @@
 
 Training: random horizontal flip, random scale 0.5–1.75, random crop to (H, W) — one draw
 applied identically to the three arrays (images bilinear, labels nearest), padding images
-with 0 and labels with 255 (ignored by the loss). Evaluation: deterministic, optional resize.
+with 0 and labels with 255 (ignored by the loss). Evaluation needs none: validation and
+``sccosf eval`` run on the stored images (``--eval-size``/``--input-size`` resize tensors).
 
 Transforms work on numpy arrays as ``load_raw`` returns them (rgb HxWx3, thermal HxW, label
 HxW, uint8) and are called as ``transform(rgb, thermal, label) -> (rgb, thermal, label)``.
@@ -15,12 +16,16 @@ explicit ``rng=`` on the call overrides both.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, fields, replace
 
 import cv2
 import numpy as np
 
 from sccosf_ros.classes import IGNORE_INDEX
+
+Arrays = tuple[np.ndarray, np.ndarray, np.ndarray]  # rgb, thermal, label
+JointTransform = Callable[[np.ndarray, np.ndarray, np.ndarray], Arrays]
 
 
 @dataclass
@@ -41,11 +46,6 @@ class TrainTransformConfig:
             raise ValueError(f"scale_range needs 0 < low <= high, got {self.scale_range}")
         if not 0.0 <= self.flip_prob <= 1.0:
             raise ValueError(f"flip_prob must be in [0, 1], got {self.flip_prob}")
-
-
-@dataclass
-class EvalTransformConfig:
-    size: tuple[int, int] | None = None  # (H, W) to resize to; None keeps the stored size
 
 
 def _check(rgb: np.ndarray, thermal: np.ndarray, label: np.ndarray) -> None:
@@ -94,7 +94,10 @@ class TrainTransform:
         self.seed = seed
         self._rng = None if seed is None else np.random.default_rng(seed)
 
-    def __call__(self, rgb: np.ndarray, thermal: np.ndarray, label: np.ndarray, rng=None):
+    def __call__(
+        self, rgb: np.ndarray, thermal: np.ndarray, label: np.ndarray,
+        rng: np.random.Generator | None = None,
+    ) -> Arrays:
         _check(rgb, thermal, label)
         rng = rng if rng is not None else self._rng if self._rng is not None else np.random
         cfg = self.config
@@ -121,19 +124,3 @@ class TrainTransform:
 
     def __repr__(self) -> str:
         return f"TrainTransform({self.config}, seed={self.seed})"
-
-
-class EvalTransform:
-    """Deterministic: nothing, or a resize to ``config.size`` (labels nearest)."""
-
-    def __init__(self, config: EvalTransformConfig | None = None, **overrides) -> None:
-        self.config = replace(config or EvalTransformConfig(), **overrides)
-
-    def __call__(self, rgb: np.ndarray, thermal: np.ndarray, label: np.ndarray):
-        _check(rgb, thermal, label)
-        if self.config.size is None:
-            return rgb, thermal, label
-        return resize_joint(rgb, thermal, label, self.config.size)
-
-    def __repr__(self) -> str:
-        return f"EvalTransform({self.config})"

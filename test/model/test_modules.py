@@ -101,3 +101,25 @@ def test_icrm_shapes_and_zero_depth_stage():
     x = torch.randn(2, 8, 5, 6)
     assert blk(x).shape == x.shape
 
+
+
+def test_icr_vss_norms_are_timm_layernorm2d_equal_to_a_channel_layernorm():
+    """timm's LayerNorm2d (with torch's eps) replaced our own: the same numbers, bit for bit,
+    as LayerNorm over the channels of the NHWC view, for NCHW and channels-last maps."""
+    from timm.layers import LayerNorm2d
+
+    torch.manual_seed(0)
+    block = ICRVSSBlock(12, d_state=2)
+    for norm in (block.norm, block.out_norm):
+        assert type(norm) is LayerNorm2d and norm.eps == 1e-5
+        assert [k for k, _ in norm.named_parameters()] == ["weight", "bias"]
+    norm = block.norm
+    with torch.no_grad():
+        norm.weight.uniform_(0.5, 1.5)
+        norm.bias.uniform_(-0.5, 0.5)
+    x = torch.randn(2, 12, 5, 7) * 3 + 1
+    for inp in (x, x.contiguous(memory_format=torch.channels_last)):
+        ref = torch.nn.functional.layer_norm(
+            inp.permute(0, 2, 3, 1), (12,), norm.weight, norm.bias, 1e-5
+        ).permute(0, 3, 1, 2)
+        assert torch.equal(norm(inp), ref)

@@ -11,8 +11,7 @@ import cv2
 import numpy as np
 import pytest
 
-from sccosf_ros.training.fusion_metrics import FUSION_METRICS, fusion_metrics
-from sccosf_ros.training.metrics import ConfusionMatrix
+from sccosf_ros.metrics import FUSION_METRICS, ConfusionMatrix, fusion_metrics
 from sccosf_ros.training.report import GRID_COLUMNS, GRID_GAP, GRID_HEADER, grid_panel_size
 
 H, W = 48, 64

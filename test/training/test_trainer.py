@@ -111,8 +111,8 @@ def test_short_training_lowers_loss_and_beats_class_prior(synth_root, tmp_path):
 def test_longer_training_beats_majority_class_miou(synth_root, tmp_path):
     """A few hundred steps: held-out mIoU beats always predicting the most frequent class."""
     from sccosf_ros.inference import Predictor
+    from sccosf_ros.metrics import ConfusionMatrix
     from sccosf_ros.training.datasets import build_dataset
-    from sccosf_ros.training.metrics import ConfusionMatrix
 
     cfg = _cfg(synth_root, tmp_path / "run", max_iters=MAJORITY_ITERS, batch_size=4, lr=3e-3,
                warmup_iters=10, eval_interval=MAJORITY_ITERS // 3, max_eval_images=8,
@@ -202,11 +202,22 @@ def test_checkpoints_load_through_predictor(synth_root, tmp_path):
         assert ckpt["meta"]["step"] == 2
         assert ckpt["class_names"] == list(MFNET_CLASSES)
         assert ("train_state" in ckpt) == (name == "latest.pt")
+        assert ckpt["train_size"] == list(CROP)
         pred = Predictor.from_checkpoint(tmp_path / "run" / name, device="cpu")
+        assert pred.train_size == CROP
         out = pred.predict(raw.rgb, raw.thermal)
         assert out.labels.shape == raw.label.shape and out.fused.shape == raw.rgb.shape
     cfg = json.loads((tmp_path / "run" / "train_config.json").read_text())
     assert cfg["config"]["crop"] == list(CROP) and cfg["num_classes"] == len(MFNET_CLASSES)
+
+
+def test_resume_refuses_a_different_network(synth_root, tmp_path):
+    Trainer(_cfg(synth_root, tmp_path / "run", max_iters=4)).fit(stop_at=1)
+    with pytest.raises(TrainError, match=r"different network.*use_sc_fgb: True → False"):
+        Trainer(_cfg(synth_root, tmp_path / "run", max_iters=4, resume=True, ablation="B"))
+    with pytest.raises(TrainError, match=r"d_state: 1 → 2"):
+        Trainer(_cfg(synth_root, tmp_path / "run", max_iters=4, resume=True,
+                     model_overrides={"d_state": 2}))
 
 
 def test_ablation_without_segmentation_head_trains(synth_root, tmp_path):

@@ -5,12 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sccosf_ros.training.transforms import (
-    EvalTransform,
-    EvalTransformConfig,
-    TrainTransform,
-    TrainTransformConfig,
-)
+from sccosf_ros.training.transforms import TrainTransform, TrainTransformConfig, resize_joint
 
 COLOURS = np.array([[0, 0, 0], [200, 30, 30], [30, 200, 30], [30, 30, 200], [220, 220, 40]],
                    np.uint8)
@@ -99,11 +94,11 @@ def test_reproducible_with_a_seed_or_the_global_rng():
     np.testing.assert_array_equal(explicit, again)
 
 
-def test_eval_transform():
+def test_resize_joint():
     rgb, th, lb = _pattern()
-    r, t, l = EvalTransform()(rgb, th, lb)
+    r, t, l = resize_joint(rgb, th, lb, lb.shape)
     assert r is rgb and t is th and l is lb
-    r, t, l = EvalTransform(EvalTransformConfig(size=(30, 40)))(rgb, th, lb)
+    r, t, l = resize_joint(rgb, th, lb, (30, 40))
     assert r.shape == (30, 40, 3) and t.shape == (30, 40) and l.shape == (30, 40)
     assert set(np.unique(l)) <= set(np.unique(lb))  # nearest: no blended ids
 

@@ -170,7 +170,9 @@ def _edge_strength_angle(img: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return g, angle
 
 
-def _edge_preservation(ga, aa, gf, af) -> np.ndarray:
+def _edge_preservation(
+    ga: np.ndarray, aa: np.ndarray, gf: np.ndarray, af: np.ndarray
+) -> np.ndarray:
     hi, lo = np.maximum(ga, gf), np.minimum(ga, gf)
     strength = np.where(hi > 0, lo / np.where(hi > 0, hi, 1.0), 1.0)
     orientation = 1.0 - np.abs(aa - af) / (math.pi / 2)

@@ -1,4 +1,4 @@
-"""Segmentation and fusion metrics against hand-computed and independently computed values."""
+"""Fusion metrics against hand-computed and independently computed values."""
 
 from __future__ import annotations
 
@@ -7,85 +7,11 @@ import math
 import cv2
 import numpy as np
 import pytest
-import torch
 
-from sccosf_ros.training import fusion_metrics as fm
-from sccosf_ros.training.metrics import FUSION_METRICS, ConfusionMatrix, fusion_metrics
-
-
-# --------------------------------------------------------------------------- segmentation
-def _iou_by_sets(pred: np.ndarray, target: np.ndarray, k: int, ignore: int = 255) -> list:
-    """Per-class IoU by counting pixel index sets (independent of the confusion matrix)."""
-    idx = [i for i in range(target.size) if target.flat[i] != ignore]
-    out = []
-    for c in range(k):
-        p = {i for i in idx if pred.flat[i] == c}
-        t = {i for i in idx if target.flat[i] == c}
-        union = p | t
-        out.append(len(p & t) / len(union) if union else float("nan"))
-    return out
+from sccosf_ros.metrics import FUSION_METRICS, fusion_metrics
+from sccosf_ros.metrics import fusion as fm
 
 
-def test_iou_and_miou_match_set_counting():
-    rng = np.random.default_rng(0)
-    k = 5
-    cm = ConfusionMatrix(k)
-    preds, targets = [], []
-    for _ in range(3):
-        pred = rng.integers(0, k - 1, (7, 9))  # class 4 never predicted
-        target = rng.integers(0, k - 1, (7, 9))  # ... nor labelled: IoU NaN
-        target[rng.random((7, 9)) < 0.2] = 255
-        cm.update(pred, target)
-        preds.append(pred)
-        targets.append(target)
-    expected = _iou_by_sets(np.stack(preds), np.stack(targets), k)
-    np.testing.assert_allclose(cm.iou(), expected, equal_nan=True)
-    assert math.isnan(cm.iou()[4])
-    assert cm.miou() == pytest.approx(np.mean(expected[:4]))
-    valid = np.stack(targets) != 255
-    assert cm.total == valid.sum()
-    acc = (np.stack(preds) == np.stack(targets))[valid].mean()
-    assert cm.pixel_accuracy() == pytest.approx(acc)
-
-
-def test_confusion_layout_and_torch_input():
-    cm = ConfusionMatrix(3)
-    cm.update(torch.tensor([[0, 1], [2, 2]]), torch.tensor([[0, 2], [2, 255]]))
-    # rows = ground truth, columns = prediction
-    assert cm.matrix.tolist() == [[1, 0, 0], [0, 0, 0], [0, 1, 1]]
-    np.testing.assert_allclose(cm.iou(), [1.0, 0.0, 0.5])
-    assert cm.miou() == pytest.approx(0.5)  # mean over all three present classes
-    np.testing.assert_allclose(cm.class_accuracy(), [1.0, np.nan, 0.5])
-
-
-def test_a_class_present_only_in_predictions_counts_with_iou_zero():
-    cm = ConfusionMatrix(3)
-    cm.update(np.array([0, 1, 1]), np.array([0, 0, 0]))
-    np.testing.assert_allclose(cm.iou(), [1 / 3, 0.0, np.nan])
-    assert cm.miou() == pytest.approx((1 / 3 + 0) / 2)
-
-
-def test_confusion_errors_merge_and_empty():
-    cm = ConfusionMatrix(3)
-    assert math.isnan(cm.miou()) and math.isnan(cm.pixel_accuracy())
-    with pytest.raises(ValueError, match="differ in shape"):
-        cm.update(np.zeros((2, 2)), np.zeros((2, 3)))
-    with pytest.raises(ValueError, match=r"outside 0\.\.2"):
-        cm.update(np.zeros(3), np.array([0, 1, 7]))
-    with pytest.raises(ValueError, match="prediction"):
-        cm.update(np.array([0, 5, 1]), np.array([0, 1, 1]))
-    a, b = ConfusionMatrix(3), ConfusionMatrix(3)
-    a.update(np.array([0, 1]), np.array([0, 1]))
-    b.update(np.array([2, 2]), np.array([2, 1]))
-    both = ConfusionMatrix(3)
-    both.update(np.array([0, 1, 2, 2]), np.array([0, 1, 2, 1]))
-    assert np.array_equal(a.merge(b).matrix, both.matrix)
-    c = ConfusionMatrix(3)
-    c.update_from_matrix(torch.as_tensor(both.matrix, dtype=torch.float64))
-    assert np.array_equal(c.matrix, both.matrix)
-
-
-# --------------------------------------------------------------------------- fusion metrics
 def test_entropy_constant_and_uniform():
     assert fm.entropy(np.full((10, 10), 77.0)) == 0.0
     uniform = np.arange(256, dtype=np.float64).reshape(16, 16)

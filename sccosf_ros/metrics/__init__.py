@@ -1,0 +1,27 @@
+"""Scores of SC-CoSF's two outputs: segmentation (``segmentation``) and image fusion (``fusion``).
+
+One segmentation evaluator serves training validation, ``sccosf eval``, ``sccosf bag-eval`` and
+the demo. ROS-free, and torch-optional: inputs may be numpy arrays or torch tensors, but nothing
+here imports torch.
+"""
+
+from sccosf_ros.metrics.fusion import FUSION_METRICS, fusion_metrics
+from sccosf_ros.metrics.segmentation import (
+    DAY,
+    NIGHT,
+    ConfusionMatrix,
+    SegmentationEvaluator,
+    day_night,
+    mfnet_day_night,
+)
+
+__all__ = [
+    "DAY",
+    "FUSION_METRICS",
+    "NIGHT",
+    "ConfusionMatrix",
+    "SegmentationEvaluator",
+    "day_night",
+    "fusion_metrics",
+    "mfnet_day_night",
+]
