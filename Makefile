@@ -19,6 +19,7 @@ $(STAMP): setup.py setup.cfg package.xml
 
 lint: install
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 
 test: install lint
 	$(PY) -m pytest $(PYTEST_ARGS)

@@ -15,7 +15,7 @@ def read_version() -> str:
     text = (Path(__file__).resolve().parent / PACKAGE / "__init__.py").read_text()
     match = re.search(r'^__version__ = "([^"]+)"$', text, re.MULTILINE)
     if match is None:
-        raise RuntimeError(f"no __version__ = \"...\" line in {PACKAGE}/__init__.py")
+        raise RuntimeError(f'no __version__ = "..." line in {PACKAGE}/__init__.py')
     return match.group(1)
 
 
@@ -37,8 +37,10 @@ setup(
         ("share/ament_index/resource_index/packages", [f"resource/{PACKAGE}"]),
         (f"share/{PACKAGE}", ["package.xml"]),
         (f"share/{PACKAGE}/launch", glob("launch/*.launch.py")),
-        (f"share/{PACKAGE}/config", glob("config/*.yaml") + glob("config/*.rviz")
-         + glob("config/*.xml")),
+        (
+            f"share/{PACKAGE}/config",
+            glob("config/*.yaml") + glob("config/*.rviz") + glob("config/*.xml"),
+        ),
         (f"share/{PACKAGE}/models", glob("models/*.pt") + glob("models/*.md")),
     ],
     python_requires=">=3.10",

@@ -20,18 +20,19 @@ from launch.substitutions import LaunchConfiguration, PathJoinSubstitution
 from launch_ros.actions import Node
 from launch_ros.substitutions import FindPackageShare
 
-PACKAGE = 'sccosf_ros'
-EXECUTABLE = 'sccosf_node'
-NODE_NAME = 'sccosf'
+PACKAGE = "sccosf_ros"
+EXECUTABLE = "sccosf_node"
+NODE_NAME = "sccosf"
 
 
 def _node(context, *args, **kwargs):
     """Build the Node once the arguments are known, so empty overrides keep the file's values."""
+
     def arg(name):
         return LaunchConfiguration(name).perform(context)
 
-    overrides = {'use_sim_time': arg('use_sim_time').lower() in ('true', '1', 'yes')}
-    for name in ('checkpoint', 'device'):
+    overrides = {"use_sim_time": arg("use_sim_time").lower() in ("true", "1", "yes")}
+    for name in ("checkpoint", "device"):
         if arg(name):
             overrides[name] = arg(name)
     return [
@@ -39,49 +40,68 @@ def _node(context, *args, **kwargs):
             package=PACKAGE,
             executable=EXECUTABLE,
             name=NODE_NAME,
-            output='screen',
+            output="screen",
             emulate_tty=True,
-            parameters=[arg('params_file'), overrides],
+            parameters=[arg("params_file"), overrides],
             remappings=[
-                ('rgb/image_raw', arg('rgb_topic')),
-                ('thermal/image_raw', arg('thermal_topic')),
+                ("rgb/image_raw", arg("rgb_topic")),
+                ("thermal/image_raw", arg("thermal_topic")),
             ],
         )
     ]
 
 
 def generate_launch_description():
-    return LaunchDescription([
-        DeclareLaunchArgument(
-            'rgb_topic', default_value='/camera/rgb/image_raw',
-            description='RGB image topic (sensor_msgs/Image)'),
-        DeclareLaunchArgument(
-            'thermal_topic', default_value='/camera/thermal/image_raw',
-            description='thermal image topic (sensor_msgs/Image)'),
-        DeclareLaunchArgument(
-            'params_file', default_value=PathJoinSubstitution(
-                [FindPackageShare(PACKAGE), 'config', 'sccosf.yaml']),
-            description='sccosf_node parameter file'),
-        DeclareLaunchArgument(
-            'checkpoint', default_value='',
-            description="checkpoint file; '' keeps the parameter file's value"),
-        DeclareLaunchArgument(
-            'device', default_value='',
-            description="auto | cpu | cuda | cuda:N; '' keeps the parameter file's value"),
-        DeclareLaunchArgument(
-            'use_sim_time', default_value='false',
-            description='use /clock (true when replaying a bag with --clock)'),
-        DeclareLaunchArgument(
-            'rviz', default_value='false',
-            description='also start rviz2 with config/sccosf.rviz'),
-        OpaqueFunction(function=_node),
-        Node(
-            package='rviz2',
-            executable='rviz2',
-            name='sccosf_rviz',
-            arguments=[
-                '-d', PathJoinSubstitution([FindPackageShare(PACKAGE), 'config', 'sccosf.rviz'])],
-            parameters=[{'use_sim_time': LaunchConfiguration('use_sim_time')}],
-            condition=IfCondition(LaunchConfiguration('rviz')),
-        ),
-    ])
+    return LaunchDescription(
+        [
+            DeclareLaunchArgument(
+                "rgb_topic",
+                default_value="/camera/rgb/image_raw",
+                description="RGB image topic (sensor_msgs/Image)",
+            ),
+            DeclareLaunchArgument(
+                "thermal_topic",
+                default_value="/camera/thermal/image_raw",
+                description="thermal image topic (sensor_msgs/Image)",
+            ),
+            DeclareLaunchArgument(
+                "params_file",
+                default_value=PathJoinSubstitution(
+                    [FindPackageShare(PACKAGE), "config", "sccosf.yaml"]
+                ),
+                description="sccosf_node parameter file",
+            ),
+            DeclareLaunchArgument(
+                "checkpoint",
+                default_value="",
+                description="checkpoint file; '' keeps the parameter file's value",
+            ),
+            DeclareLaunchArgument(
+                "device",
+                default_value="",
+                description="auto | cpu | cuda | cuda:N; '' keeps the parameter file's value",
+            ),
+            DeclareLaunchArgument(
+                "use_sim_time",
+                default_value="false",
+                description="use /clock (true when replaying a bag with --clock)",
+            ),
+            DeclareLaunchArgument(
+                "rviz",
+                default_value="false",
+                description="also start rviz2 with config/sccosf.rviz",
+            ),
+            OpaqueFunction(function=_node),
+            Node(
+                package="rviz2",
+                executable="rviz2",
+                name="sccosf_rviz",
+                arguments=[
+                    "-d",
+                    PathJoinSubstitution([FindPackageShare(PACKAGE), "config", "sccosf.rviz"]),
+                ],
+                parameters=[{"use_sim_time": LaunchConfiguration("use_sim_time")}],
+                condition=IfCondition(LaunchConfiguration("rviz")),
+            ),
+        ]
+    )

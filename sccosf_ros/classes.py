@@ -16,23 +16,63 @@ IGNORE_INDEX = 255
 Palette = Sequence[Sequence[int]]  # one (r, g, b) per class id
 
 MFNET_CLASSES: tuple[str, ...] = (
-    "unlabeled", "car", "person", "bike", "curve", "car_stop", "guardrail", "color_cone", "bump",
+    "unlabeled",
+    "car",
+    "person",
+    "bike",
+    "curve",
+    "car_stop",
+    "guardrail",
+    "color_cone",
+    "bump",
 )
 # The palette the MFNet release and its successors (RTFNet, CMX) draw masks with.
 MFNET_PALETTE: tuple[tuple[int, int, int], ...] = (
-    (0, 0, 0), (64, 0, 128), (64, 64, 0), (0, 128, 192), (0, 0, 192),
-    (128, 128, 0), (64, 64, 128), (192, 128, 128), (192, 64, 0),
+    (0, 0, 0),
+    (64, 0, 128),
+    (64, 64, 0),
+    (0, 128, 192),
+    (0, 0, 192),
+    (128, 128, 0),
+    (64, 64, 128),
+    (192, 128, 128),
+    (192, 64, 0),
 )
 
 FMB_CLASSES: tuple[str, ...] = (
-    "background", "Road", "Sidewalk", "Building", "Lamp", "Sign", "Vegetation", "Sky",
-    "Person", "Car", "Truck", "Bus", "Motorcycle", "Bicycle", "Pole",
+    "background",
+    "Road",
+    "Sidewalk",
+    "Building",
+    "Lamp",
+    "Sign",
+    "Vegetation",
+    "Sky",
+    "Person",
+    "Car",
+    "Truck",
+    "Bus",
+    "Motorcycle",
+    "Bicycle",
+    "Pole",
 )
 # Cityscapes colours for the classes FMB shares with it (T-Lamp = traffic light, T-Sign = sign).
 FMB_PALETTE: tuple[tuple[int, int, int], ...] = (
-    (0, 0, 0), (128, 64, 128), (244, 35, 232), (70, 70, 70), (250, 170, 30), (220, 220, 0),
-    (107, 142, 35), (70, 130, 180), (220, 20, 60), (0, 0, 142), (0, 0, 70), (0, 60, 100),
-    (0, 0, 230), (119, 11, 32), (153, 153, 153),
+    (0, 0, 0),
+    (128, 64, 128),
+    (244, 35, 232),
+    (70, 70, 70),
+    (250, 170, 30),
+    (220, 220, 0),
+    (107, 142, 35),
+    (70, 130, 180),
+    (220, 20, 60),
+    (0, 0, 142),
+    (0, 0, 70),
+    (0, 60, 100),
+    (0, 0, 230),
+    (119, 11, 32),
+    (153, 153, 153),
 )
 
 DATASET_CLASSES: dict[str, tuple[tuple[str, ...], tuple[tuple[int, int, int], ...]]] = {
@@ -44,8 +84,9 @@ DATASET_CLASSES: dict[str, tuple[tuple[str, ...], tuple[tuple[int, int, int], ..
 def default_palette(num_classes: int) -> list[tuple[int, int, int]]:
     """A distinct, deterministic palette for ``num_classes`` classes (class 0 black)."""
     rng = np.random.default_rng(12345)
-    colors = [(0, 0, 0)] + [tuple(int(v) for v in rng.integers(40, 256, 3))
-                            for _ in range(max(num_classes - 1, 0))]
+    colors = [(0, 0, 0)] + [
+        tuple(int(v) for v in rng.integers(40, 256, 3)) for _ in range(max(num_classes - 1, 0))
+    ]
     return colors[:num_classes]
 
 
@@ -76,7 +117,10 @@ def colorize(labels: np.ndarray, palette: Palette) -> np.ndarray:
 
 
 def overlay(
-    rgb: np.ndarray, labels: np.ndarray, palette: Palette, alpha: float = 0.5,
+    rgb: np.ndarray,
+    labels: np.ndarray,
+    palette: Palette,
+    alpha: float = 0.5,
     color: np.ndarray | None = None,
 ) -> np.ndarray:
     """Blend the coloured mask over an RGB image; classes 0 and 255 stay uncoloured.

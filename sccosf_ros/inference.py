@@ -116,8 +116,10 @@ def save_checkpoint(
     if len(names) != num_classes:
         raise CheckpointError(f"{len(names)} class names for a {num_classes}-class model")
     pal = [list(map(int, c)) for c in (palette or default_palette(num_classes))]
-    tn = thermal_norm.to_dict() if isinstance(thermal_norm, ThermalNorm) else (
-        ThermalNorm.from_dict(thermal_norm).to_dict()
+    tn = (
+        thermal_norm.to_dict()
+        if isinstance(thermal_norm, ThermalNorm)
+        else (ThermalNorm.from_dict(thermal_norm).to_dict())
     )
     state = {
         k: (v.detach().half() if half and v.is_floating_point() else v.detach()).cpu()
@@ -186,9 +188,7 @@ def _upgrade_v1(ckpt: dict, where: str) -> dict:
     try:
         config = dataclasses.replace(PRESETS[spec["preset"]], **dict(spec.get("overrides", {})))
     except (KeyError, TypeError, ValueError) as e:
-        raise CheckpointError(
-            f"{where} (version 1): {_CANNOT_BUILD}: {e!r}"
-        ) from e
+        raise CheckpointError(f"{where} (version 1): {_CANNOT_BUILD}: {e!r}") from e
     crop = ((ckpt.get("meta") or {}).get("train_config") or {}).get("crop")
     try:
         train_size = _size_or_none(crop, "train_config.crop")
@@ -198,8 +198,11 @@ def _upgrade_v1(ckpt: dict, where: str) -> dict:
         **ckpt,
         "version": VERSION,
         "upgraded_from": 1,
-        "model": {"config": config.to_dict(), "num_classes": int(spec["num_classes"]),
-                  "preset": spec["preset"]},
+        "model": {
+            "config": config.to_dict(),
+            "num_classes": int(spec["num_classes"]),
+            "preset": spec["preset"],
+        },
         "train_size": train_size,
     }
 
@@ -302,7 +305,8 @@ class Predictor:
         self.class_names = list(class_names) if class_names else [f"class_{i}" for i in range(n)]
         self.palette = [tuple(map(int, c)) for c in (palette or default_palette(n))]
         self.thermal_norm = (
-            thermal_norm if isinstance(thermal_norm, ThermalNorm)
+            thermal_norm
+            if isinstance(thermal_norm, ThermalNorm)
             else ThermalNorm.from_dict(thermal_norm)
         )
         size = _size_or_none(input_size, "input_size")
@@ -369,14 +373,16 @@ class Predictor:
         img = labels = None
         if fused is not None:
             if tuple(fused.shape[-2:]) != size:
-                fused = F.interpolate(fused.float(), size=size, mode="bilinear",
-                                      align_corners=False)
+                fused = F.interpolate(
+                    fused.float(), size=size, mode="bilinear", align_corners=False
+                )
             img = fused[0].float().clamp(0, 1).mul(255).round().to(torch.uint8).permute(1, 2, 0)
             img = img.contiguous().cpu().numpy()
         if logits is not None:
             if tuple(logits.shape[-2:]) != size:
-                logits = F.interpolate(logits.float(), size=size, mode="bilinear",
-                                       align_corners=False)
+                logits = F.interpolate(
+                    logits.float(), size=size, mode="bilinear", align_corners=False
+                )
             # max().indices, not argmax(): the same ids, 4x faster on CPU for (1, C, H, W).
             labels = logits[0].max(0).indices.to(torch.uint8).cpu().numpy()
         return img, labels

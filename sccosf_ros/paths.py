@@ -38,6 +38,8 @@ def default_checkpoint() -> Path:
     if env:
         return Path(env)
     found = find_share_file(f"models/{SHIPPED_CHECKPOINT}")
-    return found if found is not None else Path(__file__).resolve().parents[1] / "models" / (
-        SHIPPED_CHECKPOINT
+    return (
+        found
+        if found is not None
+        else Path(__file__).resolve().parents[1] / "models" / (SHIPPED_CHECKPOINT)
     )

@@ -30,10 +30,28 @@ SHIPPED_FUSED_MEAN = [177.9540, 181.0621, 176.6237]
 SHIPPED_FUSED_STD = [41.2492, 36.9128, 49.7872]
 # ... and the network's logits per class, mean and std over the image (before the arg-max and
 # the uint8 rounding, so they see changes too small to move a label or a grey level).
-SHIPPED_LOGIT_MEAN = [7.782051, -2.422862, 2.308540, -2.476796, -6.381738, -3.750462,
-                      -2.007859, -6.369485, -8.058887]
-SHIPPED_LOGIT_STD = [2.417040, 2.853432, 5.014667, 1.578724, 2.488856, 1.992656, 2.578379,
-                     2.479832, 2.219408]
+SHIPPED_LOGIT_MEAN = [
+    7.782051,
+    -2.422862,
+    2.308540,
+    -2.476796,
+    -6.381738,
+    -3.750462,
+    -2.007859,
+    -6.369485,
+    -8.058887,
+]
+SHIPPED_LOGIT_STD = [
+    2.417040,
+    2.853432,
+    5.014667,
+    1.578724,
+    2.488856,
+    1.992656,
+    2.578379,
+    2.479832,
+    2.219408,
+]
 # Thread counts and CPUs change float sums by ~1e-7 here, which could flip the arg-max of a
 # boundary pixel or a rounded grey level; adding 0.05 to one class's bias changes that logit's
 # mean by 0.05 and moves a handful of labels, far outside these bounds.
@@ -54,8 +72,9 @@ def digest_input() -> tuple[np.ndarray, np.ndarray]:
 
 def _frames(h: int = 40, w: int = 56) -> tuple[np.ndarray, np.ndarray]:
     rng = np.random.default_rng(1)
-    return rng.integers(0, 256, (h, w, 3), dtype=np.uint8), rng.integers(0, 256, (h, w),
-                                                                          dtype=np.uint8)
+    return rng.integers(0, 256, (h, w, 3), dtype=np.uint8), rng.integers(
+        0, 256, (h, w), dtype=np.uint8
+    )
 
 
 def _same_predictions(a: Predictor, b: Predictor) -> None:
@@ -70,8 +89,13 @@ def _same_predictions(a: Predictor, b: Predictor) -> None:
 
 # --------------------------------------------------------------------------- version 2
 CUSTOM = dataclasses.replace(
-    PRESETS["nano"], d_state=2, ssm_ratio=0.5, decoder_dims=(16, 16, 32, 32),
-    decoder_depths=(0, 0, 1, 1), reaw_kernels=(1,), ablation="D",
+    PRESETS["nano"],
+    d_state=2,
+    ssm_ratio=0.5,
+    decoder_dims=(16, 16, 32, 32),
+    decoder_depths=(0, 0, 1, 1),
+    reaw_kernels=(1,),
+    ablation="D",
 )
 
 
@@ -142,13 +166,20 @@ def test_unbuildable_or_newer_checkpoints_fail_with_a_message(tmp_path):
 def _write_v1(path: Path, model: SCCoSF, overrides: dict, crop: list | None) -> Path:
     """A checkpoint exactly as version 1 of save_checkpoint wrote it."""
     meta = {"step": 7} if crop is None else {"step": 7, "train_config": {"crop": crop}}
-    torch.save({
-        "format": "sccosf_ros.checkpoint", "version": 1,
-        "model": {"preset": "nano", "num_classes": model.num_classes, "overrides": overrides},
-        "state_dict": model.state_dict(),
-        "class_names": list(MFNET_CLASSES), "palette": [[i, i, i] for i in range(9)],
-        "thermal_norm": {"mode": "auto"}, "dataset": "synthetic", "meta": meta,
-    }, path)
+    torch.save(
+        {
+            "format": "sccosf_ros.checkpoint",
+            "version": 1,
+            "model": {"preset": "nano", "num_classes": model.num_classes, "overrides": overrides},
+            "state_dict": model.state_dict(),
+            "class_names": list(MFNET_CLASSES),
+            "palette": [[i, i, i] for i in range(9)],
+            "thermal_norm": {"mode": "auto"},
+            "dataset": "synthetic",
+            "meta": meta,
+        },
+        path,
+    )
     return path
 
 
@@ -164,8 +195,9 @@ def test_version_1_files_load_with_their_overrides(tmp_path):
     assert loaded.train_size == (96, 128) and loaded.meta["step"] == 7
     assert loaded.predict(*_frames()).labels is None  # ablation E survived the upgrade
     _same_predictions(Predictor(model, "cpu"), loaded)
-    no_crop = Predictor.from_checkpoint(_write_v1(tmp_path / "v1b.pt", model,
-                                                  {"ablation": "E"}, crop=None), "cpu")
+    no_crop = Predictor.from_checkpoint(
+        _write_v1(tmp_path / "v1b.pt", model, {"ablation": "E"}, crop=None), "cpu"
+    )
     assert no_crop.train_size is None
 
 
@@ -207,9 +239,15 @@ def test_shipped_checkpoint_reproduces_its_recorded_outputs(shipped):
 
 
 def test_shipped_checkpoint_survives_a_version_2_round_trip(shipped, tmp_path):
-    path = save_checkpoint(tmp_path / "v2.pt", shipped.model, class_names=shipped.class_names,
-                           palette=shipped.palette, thermal_norm=shipped.thermal_norm,
-                           train_size=shipped.train_size, half=True)
+    path = save_checkpoint(
+        tmp_path / "v2.pt",
+        shipped.model,
+        class_names=shipped.class_names,
+        palette=shipped.palette,
+        thermal_norm=shipped.thermal_norm,
+        train_size=shipped.train_size,
+        half=True,
+    )
     again = Predictor.from_checkpoint(path, "cpu")
     assert again.train_size == shipped.train_size
     assert load_checkpoint(path)["model"]["preset"] == "nano"

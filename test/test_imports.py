@@ -25,8 +25,9 @@ print(json.dumps({"checked": names, "pulled": pulled}))
 
 
 def test_no_module_outside_ros_imports_rclpy():
-    res = subprocess.run([sys.executable, "-c", CHECK], capture_output=True, text=True,
-                         timeout=300, check=True)
+    res = subprocess.run(
+        [sys.executable, "-c", CHECK], capture_output=True, text=True, timeout=300, check=True
+    )
     report = json.loads(res.stdout.strip().splitlines()[-1])
     assert "sccosf_ros.pipeline.processor" in report["checked"]
     assert "sccosf_ros.bag.bag_eval" in report["checked"]

@@ -76,12 +76,17 @@ def test_mismatched_or_bad_inputs_raise(model):
 
 def test_checkpoint_round_trip_gives_identical_predictions(model, tmp_path):
     norm = ThermalNorm(mode="fixed", low=7000, high=9000)
-    path = save_checkpoint(tmp_path / "m.pt", model, class_names=MFNET_CLASSES,
-                           palette=MFNET_PALETTE, thermal_norm=norm, dataset="synthetic",
-                           meta={"step": 3})
+    path = save_checkpoint(
+        tmp_path / "m.pt",
+        model,
+        class_names=MFNET_CLASSES,
+        palette=MFNET_PALETTE,
+        thermal_norm=norm,
+        dataset="synthetic",
+        meta={"step": 3},
+    )
     ckpt = torch.load(path, weights_only=True)  # the DESIGN.md promise
-    assert ckpt["model"] == {"config": model.config.to_dict(), "num_classes": 9,
-                             "preset": "nano"}
+    assert ckpt["model"] == {"config": model.config.to_dict(), "num_classes": 9, "preset": "nano"}
     loaded = Predictor.from_checkpoint(path, device="cpu")
     assert loaded.class_names == list(MFNET_CLASSES)
     assert loaded.thermal_norm == norm and loaded.meta["step"] == 3
@@ -151,10 +156,25 @@ def test_predict_cli_writes_pngs(nano_checkpoint, tmp_path):
     cv2.imwrite(str(tmp_path / "a_th.png"), thermal)  # 16-bit PNG
     out = tmp_path / "out"
     proc = subprocess.run(
-        [sys.executable, "-m", "sccosf_ros.cli", "predict", "--checkpoint", str(nano_checkpoint),
-         "--rgb", str(tmp_path / "a_rgb.png"), "--thermal", str(tmp_path / "a_th.png"),
-         "--out", str(out), "--device", "cpu"],
-        capture_output=True, text=True, timeout=120,
+        [
+            sys.executable,
+            "-m",
+            "sccosf_ros.cli",
+            "predict",
+            "--checkpoint",
+            str(nano_checkpoint),
+            "--rgb",
+            str(tmp_path / "a_rgb.png"),
+            "--thermal",
+            str(tmp_path / "a_th.png"),
+            "--out",
+            str(out),
+            "--device",
+            "cpu",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert proc.returncode == 0, proc.stderr
     labels = cv2.imread(str(out / "a_rgb_labels.png"), cv2.IMREAD_UNCHANGED)
@@ -162,10 +182,23 @@ def test_predict_cli_writes_pngs(nano_checkpoint, tmp_path):
     for kind in ("fused", "color", "overlay"):
         assert cv2.imread(str(out / f"a_rgb_{kind}.png")).shape == (48, 64, 3)
     bad = subprocess.run(
-        [sys.executable, "-m", "sccosf_ros.cli", "predict", "--checkpoint",
-         str(tmp_path / "nope.pt"), "--rgb", str(tmp_path / "a_rgb.png"),
-         "--thermal", str(tmp_path / "a_th.png"), "--out", str(out)],
-        capture_output=True, text=True, timeout=120,
+        [
+            sys.executable,
+            "-m",
+            "sccosf_ros.cli",
+            "predict",
+            "--checkpoint",
+            str(tmp_path / "nope.pt"),
+            "--rgb",
+            str(tmp_path / "a_rgb.png"),
+            "--thermal",
+            str(tmp_path / "a_th.png"),
+            "--out",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert bad.returncode == 2 and "does not exist" in bad.stderr
 

@@ -15,8 +15,15 @@ REPO = Path(__file__).resolve().parents[1]
 LAUNCH = REPO / "launch" / "sccosf.launch.py"
 sys.path.insert(0, str(REPO / "test" / "ros"))  # node_harness (importlib import mode)
 
-REQUIRED_ARGS = {"rgb_topic", "thermal_topic", "checkpoint", "params_file", "device",
-                 "use_sim_time", "rviz"}
+REQUIRED_ARGS = {
+    "rgb_topic",
+    "thermal_topic",
+    "checkpoint",
+    "params_file",
+    "device",
+    "use_sim_time",
+    "rviz",
+}
 
 
 def _constants(tree: ast.Module) -> dict[str, object]:
@@ -39,8 +46,11 @@ def _value(node: ast.AST, consts: dict) -> object:
 
 
 def _calls(tree: ast.AST, name: str) -> list[ast.Call]:
-    return [n for n in ast.walk(tree) if isinstance(n, ast.Call)
-            and isinstance(n.func, ast.Name) and n.func.id == name]
+    return [
+        n
+        for n in ast.walk(tree)
+        if isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id == name
+    ]
 
 
 def _kw(call: ast.Call, key: str) -> ast.AST | None:
@@ -57,8 +67,9 @@ class LaunchSpec:
         for call in _calls(tree, "DeclareLaunchArgument"):
             default = _kw(call, "default_value")
             self.args[_value(call.args[0], consts)] = default
-        nodes = [c for c in _calls(tree, "Node")
-                 if _value(_kw(c, "executable"), consts) != "rviz2"]
+        nodes = [
+            c for c in _calls(tree, "Node") if _value(_kw(c, "executable"), consts) != "rviz2"
+        ]
         assert len(nodes) == 1, "one sccosf node in the launch file"
         node = nodes[0]
         self.package = _value(_kw(node, "package"), consts)
@@ -78,9 +89,14 @@ class LaunchSpec:
         assert isinstance(parts[0], ast.Call) and parts[0].func.id == "FindPackageShare"
         self.params_share_pkg = _value(parts[0].args[0], consts)
         self.params_file_rel = "/".join(_value(p, consts) for p in parts[1:])
-        rviz = [c for c in _calls(tree, "PathJoinSubstitution")
-                if any(isinstance(e, ast.Constant) and str(e.value).endswith(".rviz")
-                       for e in c.args[0].elts)]
+        rviz = [
+            c
+            for c in _calls(tree, "PathJoinSubstitution")
+            if any(
+                isinstance(e, ast.Constant) and str(e.value).endswith(".rviz")
+                for e in c.args[0].elts
+            )
+        ]
         self.rviz_rel = "/".join(str(_value(p, consts)) for p in rviz[0].args[0].elts[1:])
         # overrides only for non-empty checkpoint/device; use_sim_time always
         src = LAUNCH.read_text()
@@ -112,9 +128,11 @@ def test_launch_file_agrees_with_setup_py_node_and_config(spec):
     assert spec.package == consts["PACKAGE"] == spec.params_share_pkg
     assert f"{spec.executable} = sccosf_ros.ros.node:main" in scripts
     assert spec.name == node_module.NODE_NAME
-    assert REQUIRED_ARGS <= set(spec.args)
-    assert spec.remaps == {node_module.RGB_TOPIC: "rgb_topic",
-                           node_module.THERMAL_TOPIC: "thermal_topic"}
+    assert set(spec.args) >= REQUIRED_ARGS
+    assert spec.remaps == {
+        node_module.RGB_TOPIC: "rgb_topic",
+        node_module.THERMAL_TOPIC: "thermal_topic",
+    }
     assert spec.params_file_arg == "params_file"
     # The default parameter file exists, is installed by setup.py, and names this node.
     assert (REPO / spec.params_file_rel).is_file(), spec.params_file_rel
@@ -129,8 +147,11 @@ def test_rviz_config_shows_the_three_picture_outputs(spec):
     doc = yaml.safe_load((REPO / spec.rviz_rel).read_text())
     displays = doc["Visualization Manager"]["Displays"]
     topics = {d["Topic"]["Value"] for d in displays if d["Class"] == "rviz_default_plugins/Image"}
-    assert topics == {f"/{spec.name}/fused", f"/{spec.name}/segmentation_color",
-                      f"/{spec.name}/overlay"}
+    assert topics == {
+        f"/{spec.name}/fused",
+        f"/{spec.name}/segmentation_color",
+        f"/{spec.name}/overlay",
+    }
     for d in displays:  # the node publishes its images reliable
         assert d["Topic"]["Reliability Policy"] == "Reliable"
 
@@ -139,12 +160,25 @@ def test_rviz_config_shows_the_three_picture_outputs(spec):
 def test_node_starts_with_the_launch_files_arguments(spec, nano_checkpoint, tmp_path):
     from node_harness import NodeProcess, RosIO, image_msg, ns_of, scene
 
-    launch_args = {"rgb_topic": "/cam_launch/rgb", "thermal_topic": "/cam_launch/thermal",
-                   "params_file": str(REPO / spec.params_file_rel),
-                   "checkpoint": str(nano_checkpoint), "device": "", "use_sim_time": "false"}
+    launch_args = {
+        "rgb_topic": "/cam_launch/rgb",
+        "thermal_topic": "/cam_launch/thermal",
+        "params_file": str(REPO / spec.params_file_rel),
+        "checkpoint": str(nano_checkpoint),
+        "device": "",
+        "use_sim_time": "false",
+    }
     # What launch_ros runs for this Node: name remap, the file, then the override dict.
-    cmd = [sys.executable, "-m", "sccosf_ros.ros.node", "--ros-args",
-           "-r", f"__node:={spec.name}", "--params-file", launch_args[spec.params_file_arg]]
+    cmd = [
+        sys.executable,
+        "-m",
+        "sccosf_ros.ros.node",
+        "--ros-args",
+        "-r",
+        f"__node:={spec.name}",
+        "--params-file",
+        launch_args[spec.params_file_arg],
+    ]
     cmd += ["-p", f"use_sim_time:={launch_args['use_sim_time']}"]
     for name in spec.override_names:
         if launch_args[name]:
@@ -155,15 +189,20 @@ def test_node_starts_with_the_launch_files_arguments(spec, nano_checkpoint, tmp_
     io = None
     try:
         proc.wait_ready()
-        io = RosIO("", f"/{spec.name}", rgb_topic=launch_args["rgb_topic"],
-                   thermal_topic=launch_args["thermal_topic"])
+        io = RosIO(
+            "",
+            f"/{spec.name}",
+            rgb_topic=launch_args["rgb_topic"],
+            thermal_topic=launch_args["thermal_topic"],
+        )
         io.wait_subscribed()
         rgb, thermal = scene(11)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             t = time.time_ns()
-            io.publish_pair(image_msg(rgb, "rgb8", t, "cam"),
-                            image_msg(thermal, "mono16", t, "cam"))
+            io.publish_pair(
+                image_msg(rgb, "rgb8", t, "cam"), image_msg(thermal, "mono16", t, "cam")
+            )
             try:
                 io.wait_for(lambda t=t: "fused" in io.outputs_for(t), 3.0, "fused output")
                 break

@@ -11,8 +11,18 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-SKIP = {".venv", ".git", "build", "install", "log", "outputs", "__pycache__", ".pytest_cache",
-        ".ruff_cache", "sccosf_ros.egg-info"}
+SKIP = {
+    ".venv",
+    ".git",
+    "build",
+    "install",
+    "log",
+    "outputs",
+    "__pycache__",
+    ".pytest_cache",
+    ".ruff_cache",
+    "sccosf_ros.egg-info",
+}
 
 
 def _copy_source(dst: Path) -> None:
@@ -38,7 +48,10 @@ def test_colcon_build_installs_executables_and_share_files(tmp_path):
     colcon = Path(sys.executable).with_name("colcon")
     proc = subprocess.run(
         [str(colcon), "build", "--base-paths", "src", "--event-handlers", "console_direct-"],
-        cwd=ws, capture_output=True, text=True, timeout=300,
+        cwd=ws,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     prefix = ws / "install" / "sccosf_ros"
@@ -60,7 +73,11 @@ def test_colcon_build_installs_executables_and_share_files(tmp_path):
     env = dict(os.environ, PYTHONPATH=f"{site}{os.pathsep}{os.environ.get('PYTHONPATH', '')}")
     out = subprocess.run(
         [sys.executable, str(prefix / "lib/sccosf_ros/sccosf"), "--help"],
-        capture_output=True, text=True, env=env, timeout=60, cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        cwd=tmp_path,
     )
     assert out.returncode == 0, out.stderr
     assert "bag-eval" in out.stdout
@@ -71,8 +88,11 @@ def test_fastdds_profile_gives_shared_memory_room_for_camera_images():
 
     ns = {"f": "http://www.eprosima.com/XMLSchemas/fastRTPS_Profiles"}
     root = ET.parse(REPO / "config" / "fastdds_large_images.xml").getroot()
-    shm = [t for t in root.iterfind(".//f:transport_descriptor", ns)
-           if t.findtext("f:type", namespaces=ns) == "SHM"]
+    shm = [
+        t
+        for t in root.iterfind(".//f:transport_descriptor", ns)
+        if t.findtext("f:type", namespaces=ns) == "SHM"
+    ]
     assert shm and int(shm[0].findtext("f:segment_size", namespaces=ns)) >= 4 * 640 * 480 * 3
     participant = root.find("f:participant", ns)
     assert participant.get("is_default_profile") == "true"
@@ -88,15 +108,28 @@ def test_one_version_everywhere():
     from sccosf_ros import __version__
 
     assert parse_package(str(REPO / "package.xml")).version == __version__
-    setup_py = subprocess.run([sys.executable, "setup.py", "--version"], cwd=REPO,
-                              capture_output=True, text=True, timeout=120)
+    setup_py = subprocess.run(
+        [sys.executable, "setup.py", "--version"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert setup_py.returncode == 0, setup_py.stderr
     assert setup_py.stdout.strip().splitlines()[-1] == __version__
-    released = [v for v, _date, _content in
-                get_changelog_from_path(str(REPO / "CHANGELOG.rst")).foreach_version()]
+    released = [
+        v
+        for v, _date, _content in get_changelog_from_path(
+            str(REPO / "CHANGELOG.rst")
+        ).foreach_version()
+    ]
     assert released and released[0] == __version__
-    cli = subprocess.run([sys.executable, "-m", "sccosf_ros.cli", "--version"],
-                         capture_output=True, text=True, timeout=60)
+    cli = subprocess.run(
+        [sys.executable, "-m", "sccosf_ros.cli", "--version"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert cli.returncode == 0 and cli.stdout.strip() == f"sccosf {__version__}"
 
 

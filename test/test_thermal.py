@@ -51,8 +51,12 @@ def test_three_channel_thermal_is_accepted():
 
 
 @pytest.mark.parametrize(
-    "kwargs", [{"mode": "bogus"}, {"mode": "fixed", "low": 5, "high": 5},
-               {"mode": "percentile", "percentile_low": 90, "percentile_high": 10}],
+    "kwargs",
+    [
+        {"mode": "bogus"},
+        {"mode": "fixed", "low": 5, "high": 5},
+        {"mode": "percentile", "percentile_low": 90, "percentile_high": 10},
+    ],
 )
 def test_bad_settings_fail_clearly(kwargs):
     with pytest.raises(ValueError):

@@ -173,12 +173,17 @@ def evaluate_bag(cfg: BagEvalConfig, predictor: Any = None) -> dict:
         out_bag = output_bag_path(cfg)
         if out_bag.exists():
             if not cfg.overwrite:
-                raise BagError(f"output bag {str(out_bag)!r} exists already: pass --overwrite "
-                               "to replace it, or choose another --out")
+                raise BagError(
+                    f"output bag {str(out_bag)!r} exists already: pass --overwrite "
+                    "to replace it, or choose another --out"
+                )
             shutil.rmtree(out_bag)
         Path(cfg.out).mkdir(parents=True, exist_ok=True)
-        writer = (BagWriter(out_bag, storage=reader.storage, typestore=reader.typestore).open()
-                  if cfg.write_bag else None)
+        writer = (
+            BagWriter(out_bag, storage=reader.storage, typestore=reader.typestore).open()
+            if cfg.write_bag
+            else None
+        )
         try:
             run = _Evaluation(cfg, reader, writer, predictor)
             metrics = run.run()
@@ -198,14 +203,16 @@ def evaluate_bag(cfg: BagEvalConfig, predictor: Any = None) -> dict:
 class _Evaluation:
     """The read → admit → pair → process → write loop over one bag, then its metrics."""
 
-    def __init__(self, cfg: BagEvalConfig, reader: BagReader, writer: BagWriter | None,
-                 predictor: Any) -> None:
+    def __init__(
+        self, cfg: BagEvalConfig, reader: BagReader, writer: BagWriter | None, predictor: Any
+    ) -> None:
         self.cfg, self.reader, self.writer, self.predictor = cfg, reader, writer, predictor
         p = cfg.params
         self.reasons: list[str] = []
         self.processor = PairProcessor(p, predictor, warn=self._note)
-        self.pairer = ApproxTimePairer(num_inputs=2, queue_size=p.sync_queue_size,
-                                       slop=p.sync_slop)
+        self.pairer = ApproxTimePairer(
+            num_inputs=2, queue_size=p.sync_queue_size, slop=p.sync_slop
+        )
         self.stream = {cfg.rgb_topic: "rgb", cfg.thermal_topic: "thermal"}
         self.topics = [t for t in (cfg.rgb_topic, cfg.thermal_topic, cfg.label_topic) if t]
         self.received = dict.fromkeys(self.topics, 0)
@@ -235,8 +242,12 @@ class _Evaluation:
 
     # ------------------------------------------------------------------ loop
     def run(self) -> dict:
-        bar = tqdm(total=self.expected or None, desc="bag-eval", unit="pair",
-                   disable=not self.cfg.progress)
+        bar = tqdm(
+            total=self.expected or None,
+            desc="bag-eval",
+            unit="pair",
+            disable=not self.cfg.progress,
+        )
         t_start = time.perf_counter()
         try:
             for topic, msgtype, log_ns, raw in self.reader.messages(self.topics):
@@ -265,8 +276,9 @@ class _Evaluation:
             return
         self.admitted[topic] += 1
         index = 0 if stream == "rgb" else 1
-        for rgb_item, th_item in self.pairer.add(index, stamp_to_ns(msg.header.stamp),
-                                                 (log_ns, msg)):
+        for rgb_item, th_item in self.pairer.add(
+            index, stamp_to_ns(msg.header.stamp), (log_ns, msg)
+        ):
             self._on_pair(rgb_item, th_item)
 
     def _on_pair(self, rgb_item: tuple[int, Any], th_item: tuple[int, Any]) -> None:
@@ -378,26 +390,37 @@ class _Evaluation:
         """Per image topic: undecodable CDR + messages the pipeline rejected as malformed."""
         c = self.processor.stats.snapshot().counters
         rgb_t, th_t = self.cfg.rgb_topic, self.cfg.thermal_topic
-        return {rgb_t: self.undecodable[rgb_t] + c["malformed_rgb"],
-                th_t: self.undecodable[th_t] + c["malformed_thermal"]}
+        return {
+            rgb_t: self.undecodable[rgb_t] + c["malformed_rgb"],
+            th_t: self.undecodable[th_t] + c["malformed_thermal"],
+        }
 
     def _unmatched(self) -> dict[str, int]:
         """Per image topic: well-formed messages that never became part of a pair."""
-        return {t: self.admitted[t] - self.pairer.emitted
-                for t in (self.cfg.rgb_topic, self.cfg.thermal_topic)}
+        return {
+            t: self.admitted[t] - self.pairer.emitted
+            for t in (self.cfg.rgb_topic, self.cfg.thermal_topic)
+        }
 
     def _fusion_sampled(self, chosen: list[_Sample]) -> dict:
         from sccosf_ros.metrics.fusion import fusion_metrics
 
         norm = self.predictor.thermal_norm
-        vals = [fusion_metrics(s.out.fused, s.out.rgb,
-                               np.round(norm(s.out.thermal) * 255).astype(np.uint8))
-                for s in chosen if s.out.fused is not None]
+        vals = [
+            fusion_metrics(
+                s.out.fused, s.out.rgb, np.round(norm(s.out.thermal) * 255).astype(np.uint8)
+            )
+            for s in chosen
+            if s.out.fused is not None
+        ]
         if not vals:
             return {}
-        return {"fusion_sampled": {
-            "n_frames": len(vals), **{k: float(np.nanmean([f[k] for f in vals])) for k in vals[0]},
-        }}
+        return {
+            "fusion_sampled": {
+                "n_frames": len(vals),
+                **{k: float(np.nanmean([f[k] for f in vals])) for k in vals[0]},
+            }
+        }
 
     def _contact_sheet(self, chosen: list[_Sample]) -> str | None:
         if not chosen:
@@ -413,9 +436,12 @@ class _Evaluation:
         rows = []
         for s in chosen:
             blank = np.full(s.out.rgb.shape[:2], IGNORE_INDEX, np.uint8)
-            tiles = [s.out.rgb, thermal_preview(norm(s.out.thermal)),
-                     s.out.fused if s.out.fused is not None else np.zeros_like(s.out.rgb),
-                     colorize(s.out.labels if s.out.labels is not None else blank, palette)]
+            tiles = [
+                s.out.rgb,
+                thermal_preview(norm(s.out.thermal)),
+                s.out.fused if s.out.fused is not None else np.zeros_like(s.out.rgb),
+                colorize(s.out.labels if s.out.labels is not None else blank, palette),
+            ]
             if has_gt:
                 tiles.append(colorize(s.gt if s.gt is not None else blank, palette))
             rows.append(tiles)

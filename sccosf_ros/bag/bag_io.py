@@ -169,9 +169,7 @@ class BagReader:
     ) -> Iterator[tuple[str, str, int, bytes]]:
         """Yield ``(topic, msgtype, log_time_ns, cdr_bytes)`` in the bag's log-time order."""
         wanted = set(topics) if topics is not None else None
-        conns = [
-            c for c in self._reader.connections if wanted is None or c.topic in wanted
-        ]
+        conns = [c for c in self._reader.connections if wanted is None or c.topic in wanted]
         if not conns:
             return
         for conn, t_ns, raw in self._reader.messages(connections=conns):
@@ -198,8 +196,10 @@ class BagWriter:
             raise BagError(f"unknown storage {storage!r}: use one of {STORAGES}")
         self.path = Path(path)
         if self.path.exists():
-            raise BagError(f"output bag {str(self.path)!r} exists already; remove it or pick "
-                           "another output folder")
+            raise BagError(
+                f"output bag {str(self.path)!r} exists already; remove it or pick "
+                "another output folder"
+            )
         self.storage = storage
         self.typestore = typestore or get_typestore(DEFAULT_STORE)
         self._writer = Writer(
@@ -239,8 +239,9 @@ class BagWriter:
 
     def write(self, topic: str, log_time_ns: int, msg: Any) -> None:
         msgtype = msg.__msgtype__
-        self.write_raw(topic, log_time_ns, bytes(self.typestore.serialize_cdr(msg, msgtype)),
-                       msgtype)
+        self.write_raw(
+            topic, log_time_ns, bytes(self.typestore.serialize_cdr(msg, msgtype)), msgtype
+        )
 
     def types(self) -> Any:
         """The store's message classes (``types[IMAGE]`` builds a sensor_msgs/Image)."""

@@ -42,13 +42,25 @@ def _fit(img: np.ndarray, width: int) -> np.ndarray:
 
 def _title(strip_w: int, text: str) -> np.ndarray:
     strip = np.full((TITLE_H, strip_w, 3), 32, np.uint8)
-    cv2.putText(strip, text, (4, TITLE_H - 7), cv2.FONT_HERSHEY_SIMPLEX, 0.45,
-                (235, 235, 235), 1, cv2.LINE_AA)
+    cv2.putText(
+        strip,
+        text,
+        (4, TITLE_H - 7),
+        cv2.FONT_HERSHEY_SIMPLEX,
+        0.45,
+        (235, 235, 235),
+        1,
+        cv2.LINE_AA,
+    )
     return strip
 
 
-def side_by_side(tiles: Sequence[np.ndarray], titles: Sequence[str] | None = None,
-                 tile_width: int = 240, gap: int = 2) -> np.ndarray:
+def side_by_side(
+    tiles: Sequence[np.ndarray],
+    titles: Sequence[str] | None = None,
+    tile_width: int = 240,
+    gap: int = 2,
+) -> np.ndarray:
     """Tiles resized to one width, placed left to right (titled when ``titles`` is given)."""
     if not tiles:
         raise ValueError("no tiles to draw")
@@ -66,9 +78,13 @@ def side_by_side(tiles: Sequence[np.ndarray], titles: Sequence[str] | None = Non
     return np.concatenate(cols, axis=1)
 
 
-def contact_sheet(rows: Sequence[Sequence[np.ndarray]], columns: Sequence[str],
-                  row_titles: Sequence[str] | None = None, tile_width: int = 240,
-                  gap: int = 2) -> np.ndarray:
+def contact_sheet(
+    rows: Sequence[Sequence[np.ndarray]],
+    columns: Sequence[str],
+    row_titles: Sequence[str] | None = None,
+    tile_width: int = 240,
+    gap: int = 2,
+) -> np.ndarray:
     """Rows of tiles → one RGB image; column names head every row, ``row_titles`` label rows."""
     if not rows:
         raise ValueError("a contact sheet needs at least one row")
@@ -102,6 +118,7 @@ def save_gif(path: str | os.PathLike, frames: Sequence[np.ndarray], fps: float =
     path.parent.mkdir(parents=True, exist_ok=True)
     images = [Image.fromarray(_as_rgb(f)) for f in frames]
     duration_ms = max(20, round(1000.0 / max(fps, 0.1)))
-    images[0].save(path, save_all=True, append_images=images[1:], duration=duration_ms,
-                   loop=0, optimize=False)
+    images[0].save(
+        path, save_all=True, append_images=images[1:], duration=duration_ms, loop=0, optimize=False
+    )
     return path

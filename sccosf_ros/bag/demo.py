@@ -81,8 +81,12 @@ def demo_param_values(cfg: DemoConfig, checkpoint: Path) -> dict[str, Any]:
 
     lo, hi = (float(v) for v in THERMAL_COUNTS)
     return {
-        "checkpoint": str(checkpoint), "device": cfg.device, "num_threads": int(cfg.threads),
-        "thermal.normalization": "fixed", "thermal.low": lo, "thermal.high": hi,
+        "checkpoint": str(checkpoint),
+        "device": cfg.device,
+        "num_threads": int(cfg.threads),
+        "thermal.normalization": "fixed",
+        "thermal.low": lo,
+        "thermal.high": hi,
         "output_qos.depth": 10,  # deeper than the default 2: the recorder misses nothing
     }
 
@@ -133,12 +137,17 @@ def run_demo(cfg: DemoConfig) -> dict:
     t0 = time.perf_counter()
     synth = _write_bag(cfg, out)
     timings["write_bag_s"] = time.perf_counter() - t0
-    write_params_file(out / PARAMS_FILE, demo_param_values(cfg, ckpt),
-                      header="sccosf demo: the node's parameters on top of config/sccosf.yaml")
+    write_params_file(
+        out / PARAMS_FILE,
+        demo_param_values(cfg, ckpt),
+        header="sccosf demo: the node's parameters on top of config/sccosf.yaml",
+    )
     scfg = synth.config
-    cmd = node_command(params_files=params_files(out), params={"use_sim_time": True},
-                       remaps={"rgb/image_raw": scfg.rgb_topic,
-                               "thermal/image_raw": scfg.thermal_topic})
+    cmd = node_command(
+        params_files=params_files(out),
+        params={"use_sim_time": True},
+        remaps={"rgb/image_raw": scfg.rgb_topic, "thermal/image_raw": scfg.thermal_topic},
+    )
     t0 = time.perf_counter()
     live = _LiveRun(cfg, cmd, out, scfg).run()
     timings.update(live.pop("timings"))
@@ -162,14 +171,23 @@ def run_demo(cfg: DemoConfig) -> dict:
 def _write_bag(cfg: DemoConfig, out: Path) -> Any:
     from sccosf_ros.synthetic import BagSettings, write_synthetic_bag
 
-    scfg = BagSettings(storage=cfg.storage, duration=cfg.duration,
-                              rgb_rate=cfg.rgb_rate, thermal_rate=cfg.thermal_rate,
-                              height=cfg.height, width=cfg.width, seed=cfg.seed,
-                              night=cfg.night, show_progress=cfg.progress)
+    scfg = BagSettings(
+        storage=cfg.storage,
+        duration=cfg.duration,
+        rgb_rate=cfg.rgb_rate,
+        thermal_rate=cfg.thermal_rate,
+        height=cfg.height,
+        width=cfg.width,
+        seed=cfg.seed,
+        night=cfg.night,
+        show_progress=cfg.progress,
+    )
     synth = write_synthetic_bag(out / "input_bag", scfg)
-    _say(f"[1/4] synthetic bag: {len(synth.rgb_stamps)} RGB, {len(synth.thermal_stamps)} "
-         f"thermal (mono16), {len(synth.label_stamps)} labels, {cfg.duration:.0f} s, "
-         f"{cfg.storage} -> {synth.path}")
+    _say(
+        f"[1/4] synthetic bag: {len(synth.rgb_stamps)} RGB, {len(synth.thermal_stamps)} "
+        f"thermal (mono16), {len(synth.label_stamps)} labels, {cfg.duration:.0f} s, "
+        f"{cfg.storage} -> {synth.path}"
+    )
     return synth
 
 
@@ -180,13 +198,30 @@ def _bag_eval(cfg: DemoConfig, out: Path, synth: Any) -> dict:
 
     _say("[4/4] bag-eval on the same bag, same parameter files (every pair, no drops) ...")
     scfg = synth.config
-    bm = evaluate_bag(BagEvalConfig(
-        bag=synth.path, rgb_topic=scfg.rgb_topic, thermal_topic=scfg.thermal_topic,
-        label_topic=scfg.label_topic, out=out / "bag_eval",
-        params=read_params_files(params_files(out)), progress=cfg.progress,
-    ))
-    return {k: bm.get(k) for k in ("pairs", "miou", "throughput_pairs_per_s", "latency_ms",
-                                   "fusion", "metrics_file", "contact_sheet", "output_bag")}
+    bm = evaluate_bag(
+        BagEvalConfig(
+            bag=synth.path,
+            rgb_topic=scfg.rgb_topic,
+            thermal_topic=scfg.thermal_topic,
+            label_topic=scfg.label_topic,
+            out=out / "bag_eval",
+            params=read_params_files(params_files(out)),
+            progress=cfg.progress,
+        )
+    )
+    return {
+        k: bm.get(k)
+        for k in (
+            "pairs",
+            "miou",
+            "throughput_pairs_per_s",
+            "latency_ms",
+            "fusion",
+            "metrics_file",
+            "contact_sheet",
+            "output_bag",
+        )
+    }
 
 
 def _say(text: str) -> None:
@@ -237,8 +272,14 @@ class _LiveRun:
             self._close()
             if ctx.ok():
                 rclpy.shutdown(context=ctx)
-        result.update({"recorded": dict(self.recorder.counts), "label_info": self.label_info,
-                       "node_exit_code": code, "timings": self.timings})
+        result.update(
+            {
+                "recorded": dict(self.recorder.counts),
+                "label_info": self.label_info,
+                "node_exit_code": code,
+                "timings": self.timings,
+            }
+        )
         return result
 
     def _subscribe(self, ctx: Any) -> None:
@@ -255,27 +296,44 @@ class _LiveRun:
         out_qos = QoSProfile(depth=50, reliability=ReliabilityPolicy.RELIABLE)
         rec = self.recorder
         self.subs = {t: rec.subscribe(node, Image, t, out_qos) for t in self.topics.values()}
-        rec.subscribe(node, DiagnosticArray, "/diagnostics", QoSProfile(depth=20),
-                      on_message=lambda m: setattr(self, "last_diagnostics", m))
-        rec.subscribe(node, label_info_type(), f"{DEFAULT_NAMESPACE}/label_info", latched_qos(),
-                      on_message=lambda m: setattr(self, "label_info",
-                                                   getattr(m, "data", None) or str(m)))
+        rec.subscribe(
+            node,
+            DiagnosticArray,
+            "/diagnostics",
+            QoSProfile(depth=20),
+            on_message=lambda m: setattr(self, "last_diagnostics", m),
+        )
+        rec.subscribe(
+            node,
+            label_info_type(),
+            f"{DEFAULT_NAMESPACE}/label_info",
+            latched_qos(),
+            on_message=lambda m: setattr(self, "label_info", getattr(m, "data", None) or str(m)),
+        )
 
     def _open_player(self, ctx: Any) -> None:
         from sccosf_ros.bag.replay import BagPlayer, ReplayConfig
 
-        self.player = BagPlayer(ReplayConfig(
-            bag=self.out / "input_bag", rate=self.cfg.rate, clock=True,
-            topics=[self.scfg.rgb_topic, self.scfg.thermal_topic], progress=self.cfg.progress,
-        ), context=ctx)
+        self.player = BagPlayer(
+            ReplayConfig(
+                bag=self.out / "input_bag",
+                rate=self.cfg.rate,
+                clock=True,
+                topics=[self.scfg.rgb_topic, self.scfg.thermal_topic],
+                progress=self.cfg.progress,
+            ),
+            context=ctx,
+        )
 
     def _wait_ready(self) -> None:
         """Model loaded (label_info), node subscribed to the inputs, outputs matched."""
         _say(f"[2/4] starting sccosf_node (log: {self.node.log_path}) ...")
         deadline = time.monotonic() + self.cfg.node_start_timeout
-        while not (self.label_info is not None
-                   and all(p.get_subscription_count() > 0 for p in self.player.pubs.values())
-                   and all(s.get_publisher_count() > 0 for s in self.subs.values())):
+        while not (
+            self.label_info is not None
+            and all(p.get_subscription_count() > 0 for p in self.player.pubs.values())
+            and all(s.get_publisher_count() > 0 for s in self.subs.values())
+        ):
             if not self.node.alive():
                 raise DemoError(
                     f"sccosf_node exited with code {self.node.proc.returncode} during start-up; "
@@ -299,8 +357,11 @@ class _LiveRun:
         self._drain()
         time.sleep(1.2)  # one more /diagnostics period after the last output
         self.timings["drain_s"] = time.perf_counter() - t0
-        return {"published": dict(stats.published), "clock_messages": stats.clock_messages,
-                "diagnostics": self._diagnostics()}
+        return {
+            "published": dict(stats.published),
+            "clock_messages": stats.clock_messages,
+            "diagnostics": self._diagnostics(),
+        }
 
     def _drain(self) -> None:
         """Keep the sim clock moving until the node's last outputs are in (or it stalls)."""
@@ -309,7 +370,8 @@ class _LiveRun:
         last_count, last_change = -1, time.monotonic()
         while time.perf_counter() - t0 < self.cfg.drain_timeout and self.node.alive():
             self.player.publish_clock(
-                end_ns + int((time.perf_counter() - t0) * self.cfg.rate * 1e9))
+                end_ns + int((time.perf_counter() - t0) * self.cfg.rate * 1e9)
+            )
             n = self.recorder.counts.get(seg_topic, 0)
             if n != last_count:
                 last_count, last_change = n, time.monotonic()
@@ -356,8 +418,9 @@ def _read_images(path: Path, topics: list[str]) -> dict[str, dict[int, Any]]:
     return out
 
 
-def _possible_pairs(rgbs: dict[int, Any], ths: dict[int, Any], slop: float,
-                    queue: int) -> dict[int, int]:
+def _possible_pairs(
+    rgbs: dict[int, Any], ths: dict[int, Any], slop: float, queue: int
+) -> dict[int, int]:
     """RGB stamp → thermal stamp for every pair the node's sync forms over the bag's stamps."""
     from sccosf_ros.pipeline.pairing import ApproxTimePairer
 
@@ -384,8 +447,7 @@ def analyse(out: Path, synth: Any, live: dict, cfg: DemoConfig, checkpoint: Path
 
     scfg = synth.config
     t_in = _read_images(synth.path, [scfg.rgb_topic, scfg.thermal_topic, scfg.label_topic])
-    rgbs, ths, labels = (t_in[scfg.rgb_topic], t_in[scfg.thermal_topic],
-                         t_in[scfg.label_topic])
+    rgbs, ths, labels = (t_in[scfg.rgb_topic], t_in[scfg.thermal_topic], t_in[scfg.label_topic])
     topics = output_topics(DEFAULT_NAMESPACE)
     rec = _read_images(out / "recorded_bag", list(topics.values()))
     seg = rec[topics["segmentation"]]
@@ -422,8 +484,10 @@ def analyse(out: Path, synth: Any, live: dict, cfg: DemoConfig, checkpoint: Path
             "end_to_end_p50": _num(inf.get("e2e_age_p50_ms")),
             "end_to_end_p95": _num(inf.get("e2e_age_p95_ms")),
         },
-        "node_counters": {k: inf.get(k) for k in ("synced_pairs", "processed", "dropped_busy",
-                                                  "inference_errors")},
+        "node_counters": {
+            k: inf.get(k)
+            for k in ("synced_pairs", "processed", "dropped_busy", "inference_errors")
+        },
         "diagnostics": live["diagnostics"],
         "label_info": live["label_info"],
         "node_exit_code": live["node_exit_code"],
@@ -431,13 +495,23 @@ def analyse(out: Path, synth: Any, live: dict, cfg: DemoConfig, checkpoint: Path
         "replay_rate": cfg.rate,
     }
     if not seg:
-        metrics["warning"] = ("the node published no segmentation: see node.log "
-                              f"({out / 'node.log'})")
+        metrics["warning"] = (
+            f"the node published no segmentation: see node.log ({out / 'node.log'})"
+        )
     return metrics
 
 
-def _pictures(out: Path, rgbs: dict, ths: dict, labels: dict, rec: dict, th_of: dict,
-              cfg: DemoConfig, params: Any, palette: Any) -> dict[str, str | None]:
+def _pictures(
+    out: Path,
+    rgbs: dict,
+    ths: dict,
+    labels: dict,
+    rec: dict,
+    th_of: dict,
+    cfg: DemoConfig,
+    params: Any,
+    palette: Any,
+) -> dict[str, str | None]:
     """contact_sheet.png and preview.gif from the recorded outputs."""
     from sccosf_ros.bag.contact_sheet import (
         contact_sheet,
@@ -449,8 +523,9 @@ def _pictures(out: Path, rgbs: dict, ths: dict, labels: dict, rec: dict, th_of: 
     from sccosf_ros.classes import colorize
 
     topics = output_topics(DEFAULT_NAMESPACE)
-    fused, seg, seg_color, over = (rec[topics[n]] for n in
-                                   ("fused", "segmentation", "segmentation_color", "overlay"))
+    fused, seg, seg_color, over = (
+        rec[topics[n]] for n in ("fused", "segmentation", "segmentation_color", "overlay")
+    )
     common = sorted(s for s in seg if s in fused and s in over and s in rgbs)
     if not common:
         return {"contact_sheet": None, "preview": None}
@@ -463,19 +538,35 @@ def _pictures(out: Path, rgbs: dict, ths: dict, labels: dict, rec: dict, th_of: 
         return thermal_preview(norm(ths[t]))
 
     idx = np.linspace(0, len(common) - 1, min(6, len(common))).round().astype(int)
-    rows = [[rgbs[s], thermal_tile(s), fused[s], seg_color.get(s, colorize(seg[s], palette)),
-             over[s], colorize(labels[s], palette) if s in labels else np.zeros_like(rgbs[s])]
-            for s in (common[i] for i in idx)]
+    rows = [
+        [
+            rgbs[s],
+            thermal_tile(s),
+            fused[s],
+            seg_color.get(s, colorize(seg[s], palette)),
+            over[s],
+            colorize(labels[s], palette) if s in labels else np.zeros_like(rgbs[s]),
+        ]
+        for s in (common[i] for i in idx)
+    ]
     titles = [f"stamp {common[i] / 1e9:.3f} s (sim time)" for i in idx]
-    sheet = contact_sheet(rows, ["RGB", "thermal (mono16)", "fused", "segmentation",
-                                 "overlay", "ground truth"], titles, tile_width=200)
+    sheet = contact_sheet(
+        rows,
+        ["RGB", "thermal (mono16)", "fused", "segmentation", "overlay", "ground truth"],
+        titles,
+        tile_width=200,
+    )
     sheet_path = save_png(out / "contact_sheet.png", sheet)
     step = max(1, int(np.ceil(len(common) / cfg.gif_max_frames)))
-    frames = [side_by_side([rgbs[s], thermal_tile(s), fused[s], over[s]],
-                           ["RGB", "thermal", "fused", "overlay"], tile_width=200)
-              for s in common[::step]]
-    gif_path = save_gif(out / "preview.gif", frames,
-                        fps=min(10.0, cfg.rgb_rate * cfg.rate / step))
+    frames = [
+        side_by_side(
+            [rgbs[s], thermal_tile(s), fused[s], over[s]],
+            ["RGB", "thermal", "fused", "overlay"],
+            tile_width=200,
+        )
+        for s in common[::step]
+    ]
+    gif_path = save_gif(out / "preview.gif", frames, fps=min(10.0, cfg.rgb_rate * cfg.rate / step))
     return {"contact_sheet": str(sheet_path), "preview": str(gif_path)}
 
 
@@ -498,8 +589,10 @@ def summary(m: dict, out: Path) -> str:
     ]
     be = m.get("bag_eval")
     if be:
-        lines.append(f"  bag-eval (every pair, offline): {be['pairs']} pairs, mIoU "
-                     f"{_fmt(be['miou'])}, {_fmt(be['throughput_pairs_per_s'])} pairs/s")
+        lines.append(
+            f"  bag-eval (every pair, offline): {be['pairs']} pairs, mIoU "
+            f"{_fmt(be['miou'])}, {_fmt(be['throughput_pairs_per_s'])} pairs/s"
+        )
     lines += [
         f"  took {m['timings']['total_s']:.0f} s ({m['ros']})",
         "where to look:",

@@ -31,8 +31,9 @@ class TopicRecorder:
         self._opened = threading.Event()
         self._error: BaseException | None = None
         self._writer: BagWriter | None = None
-        self._thread = threading.Thread(target=self._write_loop, args=(Path(path), storage),
-                                        daemon=True)
+        self._thread = threading.Thread(
+            target=self._write_loop, args=(Path(path), storage), daemon=True
+        )
         self._thread.start()
         self._opened.wait()
         if self._error is not None:
@@ -57,8 +58,14 @@ class TopicRecorder:
         """Whether the bag's type store knows ``msg_cls`` (else it cannot be written)."""
         return self._writer is not None and ros_msgtype(msg_cls) in self._writer.typestore.types
 
-    def subscribe(self, node: Any, msg_cls: Any, topic: str, qos: Any,
-                  on_message: Callable[[Any], None] | None = None) -> Any:
+    def subscribe(
+        self,
+        node: Any,
+        msg_cls: Any,
+        topic: str,
+        qos: Any,
+        on_message: Callable[[Any], None] | None = None,
+    ) -> Any:
         """Record ``topic``; ``on_message(msg)`` also sees each message, deserialized."""
         record = self.can_record(msg_cls)
         msgtype = ros_msgtype(msg_cls)

@@ -112,12 +112,16 @@ class BagPlayer:
                 self.classes[topic] = import_message_class(msgtype)
             except ImportError as e:
                 if cfg.topics:
-                    raise BagError(f"cannot replay {topic}: message type {msgtype} is not "
-                                   f"installed for rclpy ({e})") from e
+                    raise BagError(
+                        f"cannot replay {topic}: message type {msgtype} is not "
+                        f"installed for rclpy ({e})"
+                    ) from e
                 self.stats.skipped_topics[topic] = f"{msgtype} not installed"
         if not self.classes:
-            raise BagError(f"nothing to replay in {str(cfg.bag)!r}: no topic has an installed "
-                           "message type; its topics are:\n" + self.reader.describe_topics())
+            raise BagError(
+                f"nothing to replay in {str(cfg.bag)!r}: no topic has an installed "
+                "message type; its topics are:\n" + self.reader.describe_topics()
+            )
         self.node = Node(cfg.node_name, context=context)
         from sccosf_ros.ros.qos import qos_profile
 
@@ -129,8 +133,9 @@ class BagPlayer:
             from rosgraph_msgs.msg import Clock
 
             self._clock_cls = Clock
-            self.clock_pub = self.node.create_publisher(Clock, "/clock", qos_profile(
-                "reliable", 1))
+            self.clock_pub = self.node.create_publisher(
+                Clock, "/clock", qos_profile("reliable", 1)
+            )
 
     # ------------------------------------------------------------------ control
     def stop(self) -> None:
@@ -159,8 +164,9 @@ class BagPlayer:
         from builtin_interfaces.msg import Time
 
         t_ns = int(t_ns)
-        self.clock_pub.publish(self._clock_cls(
-            clock=Time(sec=t_ns // 1_000_000_000, nanosec=t_ns % 1_000_000_000)))
+        self.clock_pub.publish(
+            self._clock_cls(clock=Time(sec=t_ns // 1_000_000_000, nanosec=t_ns % 1_000_000_000))
+        )
         self.stats.clock_messages += 1
 
     def wait_for_subscribers(self, timeout: float, topics: list[str] | None = None) -> bool:
@@ -202,8 +208,12 @@ class BagPlayer:
         t_first = self.reader.start_time
         self.stats.bag_span_s = max(0, self.reader.end_time - t_first) / 1e9
         wall0 = time.perf_counter()
-        bar = tqdm(total=total * (1 if not cfg.loop else 0) or None, desc="replay",
-                   unit="msg", disable=not cfg.progress)
+        bar = tqdm(
+            total=total * (1 if not cfg.loop else 0) or None,
+            desc="replay",
+            unit="msg",
+            disable=not cfg.progress,
+        )
         try:
             while not self.stopped:
                 loop_wall0 = time.perf_counter()

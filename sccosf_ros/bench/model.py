@@ -49,16 +49,20 @@ def _size(text: str) -> tuple[int, int]:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--presets", default="nano,tiny,paper",
+        "--presets",
+        default="nano,tiny,paper",
         help="comma-separated presets to count (default: nano,tiny,paper)",
     )
     parser.add_argument(
-        "--latency-presets", default="nano,tiny",
+        "--latency-presets",
+        default="nano,tiny",
         help="presets to time on CPU (default nano,tiny; add paper for the slow big one)",
     )
     parser.add_argument("--size", type=_size, default=(480, 640), help="latency input HxW")
     parser.add_argument(
-        "--flops-size", type=_size, default=PAPER_SIZE,
+        "--flops-size",
+        type=_size,
+        default=PAPER_SIZE,
         help="FLOP-count input HxW (default 600x800 as in the paper's Table 3)",
     )
     parser.add_argument("--threads", type=int, default=2, help="torch CPU threads (default 2)")
@@ -67,7 +71,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--num-classes", type=int, default=9)
     parser.add_argument("--skip-scan", action="store_true", help="skip the selective-scan table")
     parser.add_argument(
-        "--scan-args", default="",
+        "--scan-args",
+        default="",
         help="extra arguments for the selective-scan table (see `sccosf bench scan --help`)",
     )
     parser.add_argument("--json", type=Path, default=None, help="write all results to this file")
@@ -76,6 +81,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 # --------------------------------------------------------------------------- counting
 def count_params(model: torch.nn.Module) -> dict[str, float]:
     """Parameters in millions, total and per part."""
+
     def millions(m: torch.nn.Module | None) -> float:
         return 0.0 if m is None else sum(p.numel() for p in m.parameters()) / 1e6
 
@@ -112,10 +118,14 @@ def count_flops(preset: str, size: tuple[int, int], num_classes: int = 9) -> dic
             return sum(by_module[name].values()) / 2e9
         # a ModuleList is never called itself: sum its direct children
         depth = name.count(".") + 1
-        return sum(
-            sum(v.values()) for k, v in by_module.items()
-            if k.startswith(name + ".") and k.count(".") == depth
-        ) / 2e9
+        return (
+            sum(
+                sum(v.values())
+                for k, v in by_module.items()
+                if k.startswith(name + ".") and k.count(".") == depth
+            )
+            / 2e9
+        )
 
     total = counter.get_total_flops() / 2e9
     return {
@@ -145,8 +155,10 @@ def time_forward(
             if i >= warmup:
                 walls.append((time.perf_counter() - t0) * 1e3)
                 cpus.append((time.process_time() - c0) * 1e3)
-            print(f"  {preset}: run {i + 1}/{warmup + runs} {walls[-1] if walls else 0:.0f} ms",
-                  flush=True)
+            print(
+                f"  {preset}: run {i + 1}/{warmup + runs} {walls[-1] if walls else 0:.0f} ms",
+                flush=True,
+            )
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB → MiB
     return {
         "median_ms": statistics.median(walls),
@@ -179,9 +191,12 @@ def run(args: argparse.Namespace) -> int:
     fh, fw = args.flops_size
     results: dict[str, Any] = {
         "env": {
-            "torch": torch.__version__, "threads": args.threads, "machine": platform.machine(),
+            "torch": torch.__version__,
+            "threads": args.threads,
+            "machine": platform.machine(),
             "processor": platform.processor() or platform.machine(),
-            "latency_size": list(args.size), "flops_size": [fh, fw],
+            "latency_size": list(args.size),
+            "flops_size": [fh, fw],
         },
         "paper": {"params_m": PAPER_PARAMS_M, "gflops": PAPER_GFLOPS, "size": list(PAPER_SIZE)},
         "presets": {},
@@ -195,8 +210,10 @@ def run(args: argparse.Namespace) -> int:
         results["presets"][name] = {"params_m": params, "flops": flops}
 
     for name in timed:
-        print(f"timing {name} at {args.size[0]}x{args.size[1]}, {args.threads} threads ...",
-              flush=True)
+        print(
+            f"timing {name} at {args.size[0]}x{args.size[1]}, {args.threads} threads ...",
+            flush=True,
+        )
         results["presets"].setdefault(name, {})["latency"] = time_forward(
             name, args.size, args.runs, args.warmup, args.num_classes
         )
@@ -205,20 +222,57 @@ def run(args: argparse.Namespace) -> int:
     for name in presets:
         r = results["presets"][name]
         p, f = r["params_m"], r["flops"]
-        rows.append([
-            name, f"{p['total']:.2f}", f"{p['encoder']:.2f}", f"{p['sc_cfm']:.2f}",
-            f"{p['icrm']:.2f}", f"{p['reaw']:.2f}", f"{f['gmac']:.2f}",
-            f"{f['gflop']:.2f}", f"{f['scan_gflop']:.2f}", f"{f['gflop'] + f['scan_gflop']:.2f}",
-        ])
-    rows.append([
-        "paper T3", f"{PAPER_PARAMS_M:.2f}", "87.6", "", "", "", f"{PAPER_GFLOPS:.2f}", "", "", ""
-    ])
+        rows.append(
+            [
+                name,
+                f"{p['total']:.2f}",
+                f"{p['encoder']:.2f}",
+                f"{p['sc_cfm']:.2f}",
+                f"{p['icrm']:.2f}",
+                f"{p['reaw']:.2f}",
+                f"{f['gmac']:.2f}",
+                f"{f['gflop']:.2f}",
+                f"{f['scan_gflop']:.2f}",
+                f"{f['gflop'] + f['scan_gflop']:.2f}",
+            ]
+        )
+    rows.append(
+        [
+            "paper T3",
+            f"{PAPER_PARAMS_M:.2f}",
+            "87.6",
+            "",
+            "",
+            "",
+            f"{PAPER_GFLOPS:.2f}",
+            "",
+            "",
+            "",
+        ]
+    )
     print()
-    print(f"Parameters (M) and FLOPs at {fh}x{fw}: GMAC = conv+matmul multiply-accumulates "
-          "(the paper's 'FLOPs'), GFLOP = 2×GMAC, scan = analytic selective-scan FLOPs; "
-          "elementwise ops are not counted")
-    print(_table(rows, ["preset", "params", "encoder", "Sc-CFM", "ICRM", "ReAW", "GMAC",
-                        "GFLOP", "scan GFLOP", "GFLOP+scan"]))
+    print(
+        f"Parameters (M) and FLOPs at {fh}x{fw}: GMAC = conv+matmul multiply-accumulates "
+        "(the paper's 'FLOPs'), GFLOP = 2×GMAC, scan = analytic selective-scan FLOPs; "
+        "elementwise ops are not counted"
+    )
+    print(
+        _table(
+            rows,
+            [
+                "preset",
+                "params",
+                "encoder",
+                "Sc-CFM",
+                "ICRM",
+                "ReAW",
+                "GMAC",
+                "GFLOP",
+                "scan GFLOP",
+                "GFLOP+scan",
+            ],
+        )
+    )
     if "paper" in presets:
         r = results["presets"]["paper"]
         dp = r["params_m"]["total"] / PAPER_PARAMS_M - 1
@@ -227,18 +281,30 @@ def run(args: argparse.Namespace) -> int:
 
     if timed:
         print()
-        print(f"CPU latency per RGB+thermal pair at {args.size[0]}x{args.size[1]}, "
-              f"{args.threads} threads (shared machines are noisy; CPU ms = process CPU time)")
+        print(
+            f"CPU latency per RGB+thermal pair at {args.size[0]}x{args.size[1]}, "
+            f"{args.threads} threads (shared machines are noisy; CPU ms = process CPU time)"
+        )
         lrows = []
         base = results["presets"][timed[0]]["latency"]["median_ms"]
         for name in timed:
             lat = results["presets"][name]["latency"]
-            lrows.append([
-                name, f"{lat['median_ms']:.1f}", f"{lat['min_ms']:.1f}", f"{lat['cpu_ms']:.1f}",
-                f"{lat['median_ms'] / base:.2f}x", f"{lat['peak_rss_mib']:.0f}",
-            ])
-        print(_table(lrows, ["preset", "median ms", "min ms", "CPU ms",
-                             f"vs {timed[0]}", "peak RSS MiB"]))
+            lrows.append(
+                [
+                    name,
+                    f"{lat['median_ms']:.1f}",
+                    f"{lat['min_ms']:.1f}",
+                    f"{lat['cpu_ms']:.1f}",
+                    f"{lat['median_ms'] / base:.2f}x",
+                    f"{lat['peak_rss_mib']:.0f}",
+                ]
+            )
+        print(
+            _table(
+                lrows,
+                ["preset", "median ms", "min ms", "CPU ms", f"vs {timed[0]}", "peak RSS MiB"],
+            )
+        )
         if "nano" in timed:
             med = results["presets"]["nano"]["latency"]["median_ms"]
             verdict = "meets" if med <= 200 else "misses"

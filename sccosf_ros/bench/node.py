@@ -80,24 +80,49 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--height", type=int, default=480, help="camera image height")
     parser.add_argument("--width", type=int, default=640, help="camera image width")
     parser.add_argument("--pairs", type=int, default=40, help="pairs for the in-process part")
-    parser.add_argument("--rates", type=float, nargs="+", default=[10.0, 30.0],
-                        help="input rates (Hz) for the end-to-end part")
-    parser.add_argument("--duration", type=float, default=6.0,
-                        help="seconds of input per rate in the end-to-end part")
-    parser.add_argument("--checkpoint", type=Path, default=None,
-                        help="checkpoint for the model rows (default: the shipped one, else an "
-                             "untrained nano model: same cost)")
-    parser.add_argument("--inference-size", type=int, nargs=2, default=None,
-                        metavar=("H", "W"), help="size the model runs at (default: native)")
-    parser.add_argument("--num-threads", type=int, default=0,
-                        help="torch CPU threads (0 = torch default)")
-    parser.add_argument("--input-reliability", choices=("best_effort", "reliable"),
-                        default="best_effort",
-                        help="QoS of the camera publishers and the node's inputs (cameras: "
-                             "best_effort)")
+    parser.add_argument(
+        "--rates",
+        type=float,
+        nargs="+",
+        default=[10.0, 30.0],
+        help="input rates (Hz) for the end-to-end part",
+    )
+    parser.add_argument(
+        "--duration",
+        type=float,
+        default=6.0,
+        help="seconds of input per rate in the end-to-end part",
+    )
+    parser.add_argument(
+        "--checkpoint",
+        type=Path,
+        default=None,
+        help="checkpoint for the model rows (default: the shipped one, else an "
+        "untrained nano model: same cost)",
+    )
+    parser.add_argument(
+        "--inference-size",
+        type=int,
+        nargs=2,
+        default=None,
+        metavar=("H", "W"),
+        help="size the model runs at (default: native)",
+    )
+    parser.add_argument(
+        "--num-threads", type=int, default=0, help="torch CPU threads (0 = torch default)"
+    )
+    parser.add_argument(
+        "--input-reliability",
+        choices=("best_effort", "reliable"),
+        default="best_effort",
+        help="QoS of the camera publishers and the node's inputs (cameras: best_effort)",
+    )
     parser.add_argument("--skip-e2e", action="store_true", help="only the in-process part")
-    parser.add_argument("--skip-model-e2e", action="store_true",
-                        help="end-to-end with the trivial model only (the nano node is slow)")
+    parser.add_argument(
+        "--skip-model-e2e",
+        action="store_true",
+        help="end-to-end with the trivial model only (the nano node is slow)",
+    )
 
 
 def _checkpoint(path: Path | None, tmp: Path) -> Path:
@@ -114,17 +139,24 @@ def _checkpoint(path: Path | None, tmp: Path) -> Path:
 
     torch.manual_seed(0)
     out = tmp / "nano_untrained.pt"
-    save_checkpoint(out, build_model("nano", num_classes=len(MFNET_CLASSES)),
-                    class_names=MFNET_CLASSES, palette=MFNET_PALETTE, dataset="synthetic",
-                    thermal_norm={"mode": "fixed", "low": 7000.0, "high": 9000.0})
+    save_checkpoint(
+        out,
+        build_model("nano", num_classes=len(MFNET_CLASSES)),
+        class_names=MFNET_CLASSES,
+        palette=MFNET_PALETTE,
+        dataset="synthetic",
+        thermal_norm={"mode": "fixed", "low": 7000.0, "high": 9000.0},
+    )
     print(f"(no shipped checkpoint: timing an untrained nano model, {out})")
     return out
 
 
 def _frames(h: int, w: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     rng = np.random.default_rng(seed)
-    return (rng.integers(0, 256, (h, w, 3), dtype=np.uint8),
-            rng.integers(7000, 9000, (h, w), dtype=np.uint16))
+    return (
+        rng.integers(0, 256, (h, w, 3), dtype=np.uint8),
+        rng.integers(7000, 9000, (h, w), dtype=np.uint16),
+    )
 
 
 def _msgs(rgb: np.ndarray, thermal: np.ndarray, stamp_ns: int):
@@ -135,18 +167,33 @@ def _msgs(rgb: np.ndarray, thermal: np.ndarray, stamp_ns: int):
     stamp = Time(sec=stamp_ns // 1_000_000_000, nanosec=stamp_ns % 1_000_000_000)
     h, w = thermal.shape
     bgr = np.ascontiguousarray(rgb[..., ::-1])
-    m_rgb = Image(header=Header(stamp=stamp, frame_id="rgb"), height=h, width=w,
-                  encoding="bgr8", is_bigendian=0, step=w * 3)
+    m_rgb = Image(
+        header=Header(stamp=stamp, frame_id="rgb"),
+        height=h,
+        width=w,
+        encoding="bgr8",
+        is_bigendian=0,
+        step=w * 3,
+    )
     m_rgb.data = bgr.tobytes()
-    m_th = Image(header=Header(stamp=stamp, frame_id="thermal"), height=h, width=w,
-                 encoding="mono16", is_bigendian=0, step=w * 2)
+    m_th = Image(
+        header=Header(stamp=stamp, frame_id="thermal"),
+        height=h,
+        width=w,
+        encoding="mono16",
+        is_bigendian=0,
+        step=w * 2,
+    )
     m_th.data = thermal.astype("<u2").tobytes()
     return m_rgb, m_th
 
 
 def _pct(values: list[float], q: float) -> float:
-    return float(np.percentile(np.asarray(values, dtype=np.float64), q)) if len(values) else (
-        float("nan"))
+    return (
+        float(np.percentile(np.asarray(values, dtype=np.float64), q))
+        if len(values)
+        else (float("nan"))
+    )
 
 
 # --------------------------------------------------------------------------- part 1
@@ -166,19 +213,24 @@ class _Loopback:
         self.pub_node = rclpy.create_node("bench_pub", context=self.pub_ctx)
         self.sub_node = rclpy.create_node("bench_sub", context=self.sub_ctx)
         qos = QoSProfile(depth=2, reliability=ReliabilityPolicy.RELIABLE)
-        self.pubs = {name: self.pub_node.create_publisher(Image, topic, qos)
-                     for name, topic in output_topics("/bench_overhead").items()}
+        self.pubs = {
+            name: self.pub_node.create_publisher(Image, topic, qos)
+            for name, topic in output_topics("/bench_overhead").items()
+        }
         self.received = 0
         for topic in output_topics("/bench_overhead").values():
             self.sub_node.create_subscription(Image, topic, self._count, qos)
         self.ex = SingleThreadedExecutor(context=self.sub_ctx)
         self.ex.add_node(self.sub_node)
-        self.spin = threading.Thread(target=_spin_until_shutdown, args=(self.ex, self.sub_ctx),
-                                     daemon=True)
+        self.spin = threading.Thread(
+            target=_spin_until_shutdown, args=(self.ex, self.sub_ctx), daemon=True
+        )
         self.spin.start()
         deadline = time.monotonic() + 20
-        while (any(p.get_subscription_count() == 0 for p in self.pubs.values())
-               and time.monotonic() < deadline):
+        while (
+            any(p.get_subscription_count() == 0 for p in self.pubs.values())
+            and time.monotonic() < deadline
+        ):
             time.sleep(0.05)
 
     def _count(self, _msg: object) -> None:
@@ -214,8 +266,9 @@ def bench_overhead(args: argparse.Namespace, ckpt: Path) -> dict[str, dict[str, 
     rgb, thermal = _frames(args.height, args.width)
     params = _bench_params(args)
     processor = PairProcessor(params, trivial_predictor(input_size=params.inference_size))
-    nano = load_predictor(NodeParams.from_dict({**params.to_dict(), "checkpoint": str(ckpt),
-                                                "device": "cpu"}))
+    nano = load_predictor(
+        NodeParams.from_dict({**params.to_dict(), "checkpoint": str(ckpt), "device": "cpu"})
+    )
     assert isinstance(nano, Predictor)
     loop = _Loopback()
     inputs = [SimpleFilter(), SimpleFilter()]
@@ -243,9 +296,14 @@ def bench_overhead(args: argparse.Namespace, ckpt: Path) -> dict[str, dict[str, 
         if i == 0:
             continue  # first pair warms caches
         t = out.timings_ms
-        for k, ms in (("sync", (t1 - t0) * 1e3), ("decode", t["decode"]),
-                      ("trivial model", t["inference"]), ("colour", t["render"]),
-                      ("encode", (t3 - t2) * 1e3), ("publish", (t4 - t3) * 1e3)):
+        for k, ms in (
+            ("sync", (t1 - t0) * 1e3),
+            ("decode", t["decode"]),
+            ("trivial model", t["inference"]),
+            ("colour", t["render"]),
+            ("encode", (t3 - t2) * 1e3),
+            ("publish", (t4 - t3) * 1e3),
+        ):
             times[k].append(ms)
     nano.predict(rgb, thermal)  # warm-up
     for _ in range(max(3, min(args.pairs, 5))):
@@ -254,8 +312,11 @@ def bench_overhead(args: argparse.Namespace, ckpt: Path) -> dict[str, dict[str, 
 
     result = {k: {"p50": _pct(v, 50), "p95": _pct(v, 95), "n": len(v)} for k, v in times.items()}
     per_pair = [sum(times[k][i] for k in PATH_STAGES) for i in range(len(times["decode"]))]
-    result["ROS path total"] = {"p50": _pct(per_pair, 50), "p95": _pct(per_pair, 95),
-                                "n": len(per_pair)}
+    result["ROS path total"] = {
+        "p50": _pct(per_pair, 50),
+        "p95": _pct(per_pair, 95),
+        "n": len(per_pair),
+    }
     result["_received"] = {"p50": float(loop.received), "p95": float("nan"), "n": 0}
     return result
 
@@ -285,27 +346,33 @@ class _Probe:
         self.ctx = Context()
         rclpy.init(context=self.ctx)
         self.node = rclpy.create_node("sccosf_bench_probe", context=self.ctx)
-        cam_qos = qos_profile_sensor_data if reliability == "best_effort" else QoSProfile(
-            depth=5, reliability=ReliabilityPolicy.RELIABLE)
+        cam_qos = (
+            qos_profile_sensor_data
+            if reliability == "best_effort"
+            else QoSProfile(depth=5, reliability=ReliabilityPolicy.RELIABLE)
+        )
         self.cams = []
         for name in ("rgb", "thermal"):
             ctx = Context()
             rclpy.init(context=ctx)
             self.cams.append((ctx, rclpy.create_node(f"bench_{name}_camera", context=ctx)))
         self.rgb_pub = self.cams[0][1].create_publisher(Image, f"{ns}/rgb/image_raw", cam_qos)
-        self.th_pub = self.cams[1][1].create_publisher(Image, f"{ns}/thermal/image_raw",
-                                                       cam_qos)
+        self.th_pub = self.cams[1][1].create_publisher(Image, f"{ns}/thermal/image_raw", cam_qos)
         self.lock = threading.Lock()
         self.recv: dict[int, float] = {}
         self.diag: dict[str, str] = {}
         self.node.create_subscription(
-            Image, f"{ns}/sccosf/fused", self._on_fused,
-            QoSProfile(depth=5, reliability=ReliabilityPolicy.RELIABLE))
+            Image,
+            f"{ns}/sccosf/fused",
+            self._on_fused,
+            QoSProfile(depth=5, reliability=ReliabilityPolicy.RELIABLE),
+        )
         self.node.create_subscription(DiagnosticArray, "/diagnostics", self._on_diag, 10)
         self.ex = SingleThreadedExecutor(context=self.ctx)
         self.ex.add_node(self.node)
-        self.thread = threading.Thread(target=_spin_until_shutdown, args=(self.ex, self.ctx),
-                                       daemon=True)
+        self.thread = threading.Thread(
+            target=_spin_until_shutdown, args=(self.ex, self.ctx), daemon=True
+        )
         self.thread.start()
 
     def _on_fused(self, msg: Any) -> None:
@@ -328,8 +395,9 @@ class _Probe:
             time.sleep(0.05)
         return False
 
-    def stream(self, rgb: np.ndarray, thermal: np.ndarray, rate: float,
-               duration: float) -> dict[int, float]:
+    def stream(
+        self, rgb: np.ndarray, thermal: np.ndarray, rate: float, duration: float
+    ) -> dict[int, float]:
         sent: dict[int, float] = {}
         t0 = time.monotonic()
         for k in range(int(rate * duration)):
@@ -354,17 +422,27 @@ class _Probe:
             rclpy.shutdown(context=ctx)
 
 
-def _start_node(kind: str, ns: str, ckpt: Path, args: argparse.Namespace,
-                log_dir: Path) -> NodeProcess:
+def _start_node(
+    kind: str, ns: str, ckpt: Path, args: argparse.Namespace, log_dir: Path
+) -> NodeProcess:
     """The real node (nano checkpoint) or the same node code around TrivialModel."""
-    params = {"diagnostics.period": 0.5, "thermal.normalization": "fixed",
-              "thermal.low": 7000.0, "thermal.high": 9000.0, "num_threads": args.num_threads,
-              "input_qos.reliability": args.input_reliability}
+    params = {
+        "diagnostics.period": 0.5,
+        "thermal.normalization": "fixed",
+        "thermal.low": 7000.0,
+        "thermal.high": 9000.0,
+        "num_threads": args.num_threads,
+        "input_qos.reliability": args.input_reliability,
+    }
     if args.inference_size:
         params["inference.height"], params["inference.width"] = args.inference_size
     if kind == "trivial":
-        cmd = node_command(module="sccosf_ros.bench.node", args=["serve-trivial"],
-                           params=params, remaps={"__ns": ns})
+        cmd = node_command(
+            module="sccosf_ros.bench.node",
+            args=["serve-trivial"],
+            params=params,
+            remaps={"__ns": ns},
+        )
     else:
         cmd = node_command(params={**params, "checkpoint": str(ckpt)}, remaps={"__ns": ns})
     return NodeProcess(cmd, log_dir / f"node_{kind}.log")
@@ -392,16 +470,27 @@ def bench_e2e(args: argparse.Namespace, ckpt: Path, kind: str, log_dir: Path) ->
                 recv = dict(probe.recv)
                 d1 = dict(probe.diag)
             lat = [(recv[s] - t) * 1e3 for s, t in sent.items() if s in recv]
+
             def delta(key: str, d0: dict = d0, d1: dict = d1) -> int:
                 return int(d1.get(key, 0)) - int(d0.get(key, 0))
 
             dropped = delta("dropped_busy")
-            rows.append({"model": kind, "rate": rate, "sent": len(sent), "out": len(lat),
-                         "rgb_in": delta("rgb_received"), "th_in": delta("thermal_received"),
-                         "synced": delta("synced_pairs"),
-                         "p50": _pct(lat, 50), "p95": _pct(lat, 95), "dropped": dropped,
-                         "node_overhead_p50": float(d1.get("overhead_p50_ms", "nan")),
-                         "node_inference_p50": float(d1.get("inference_p50_ms", "nan"))})
+            rows.append(
+                {
+                    "model": kind,
+                    "rate": rate,
+                    "sent": len(sent),
+                    "out": len(lat),
+                    "rgb_in": delta("rgb_received"),
+                    "th_in": delta("thermal_received"),
+                    "synced": delta("synced_pairs"),
+                    "p50": _pct(lat, 50),
+                    "p95": _pct(lat, 95),
+                    "dropped": dropped,
+                    "node_overhead_p50": float(d1.get("overhead_p50_ms", "nan")),
+                    "node_inference_p50": float(d1.get("inference_p50_ms", "nan")),
+                }
+            )
     finally:
         probe.close()
         proc.stop(20)
@@ -415,11 +504,16 @@ def run(args: argparse.Namespace) -> int:
         torch.set_num_threads(args.num_threads)
     with tempfile.TemporaryDirectory(prefix="sccosf_bench_node_") as tmp:
         ckpt = _checkpoint(args.checkpoint, Path(tmp))
-        size = f"{args.inference_size[0]}x{args.inference_size[1]}" if args.inference_size \
+        size = (
+            f"{args.inference_size[0]}x{args.inference_size[1]}"
+            if args.inference_size
             else "native"
-        print(f"sccosf bench node: {args.width}x{args.height} bgr8 + mono16 pairs, model at "
-              f"{size}, torch threads {torch.get_num_threads()}, "
-              f"ROS_DOMAIN_ID={os.environ.get('ROS_DOMAIN_ID', '0')}\n")
+        )
+        print(
+            f"sccosf bench node: {args.width}x{args.height} bgr8 + mono16 pairs, model at "
+            f"{size}, torch threads {torch.get_num_threads()}, "
+            f"ROS_DOMAIN_ID={os.environ.get('ROS_DOMAIN_ID', '0')}\n"
+        )
         res = bench_overhead(args, ckpt)
         print(f"1) per-pair cost, in-process ({res['decode']['n']} pairs; ms)")
         print(f"   {'stage':<22}{'p50':>9}{'p95':>9}")
@@ -430,32 +524,42 @@ def run(args: argparse.Namespace) -> int:
         print(f"   {'(sum of stage p50s)':<22}{stage_sum:>9.2f}")
         nano = res["nano model"]["p50"]
         verdict = "meets" if total <= TARGET_OVERHEAD_MS else "misses"
-        print(f"   ROS path overhead {total:.2f} ms/pair {verdict} the "
-              f"{TARGET_OVERHEAD_MS:.0f} ms target; it is {100 * total / nano:.1f}% of the "
-              f"nano model's {nano:.0f} ms\n")
+        print(
+            f"   ROS path overhead {total:.2f} ms/pair {verdict} the "
+            f"{TARGET_OVERHEAD_MS:.0f} ms target; it is {100 * total / nano:.1f}% of the "
+            f"nano model's {nano:.0f} ms\n"
+        )
         if args.skip_e2e:
             return 0
         rows = bench_e2e(args, ckpt, "trivial", Path(tmp))
         if not args.skip_model_e2e:
             rows += bench_e2e(args, ckpt, "nano", Path(tmp))
         print("2) end-to-end over DDS loopback, publish -> ~/fused received (ms)")
-        print(f"   {'model':<9}{'rate Hz':>8}{'sent':>6}{'rgb in':>7}{'th in':>6}{'synced':>7}"
-              f"{'out':>5}{'dropped':>8}{'p50':>8}{'p95':>8}{'node ovh p50':>13}"
-              f"{'node infer p50':>15}")
+        print(
+            f"   {'model':<9}{'rate Hz':>8}{'sent':>6}{'rgb in':>7}{'th in':>6}{'synced':>7}"
+            f"{'out':>5}{'dropped':>8}{'p50':>8}{'p95':>8}{'node ovh p50':>13}"
+            f"{'node infer p50':>15}"
+        )
         for r in rows:
-            print(f"   {r['model']:<9}{r['rate']:>8.0f}{r['sent']:>6}{r['rgb_in']:>7}"
-                  f"{r['th_in']:>6}{r['synced']:>7}{r['out']:>5}"
-                  f"{r['dropped']:>8}{r['p50']:>8.1f}{r['p95']:>8.1f}"
-                  f"{r['node_overhead_p50']:>13.2f}{r['node_inference_p50']:>15.1f}")
-        print("\n   node ovh = decode + colour + encode + publish inside the node's worker; "
-              "'out' < 'synced' when pairs arrive faster than the model runs (one-slot buffer: "
-              "the newest wins).")
+            print(
+                f"   {r['model']:<9}{r['rate']:>8.0f}{r['sent']:>6}{r['rgb_in']:>7}"
+                f"{r['th_in']:>6}{r['synced']:>7}{r['out']:>5}"
+                f"{r['dropped']:>8}{r['p50']:>8.1f}{r['p95']:>8.1f}"
+                f"{r['node_overhead_p50']:>13.2f}{r['node_inference_p50']:>15.1f}"
+            )
+        print(
+            "\n   node ovh = decode + colour + encode + publish inside the node's worker; "
+            "'out' < 'synced' when pairs arrive faster than the model runs (one-slot buffer: "
+            "the newest wins)."
+        )
         if any(min(r["rgb_in"], r["th_in"]) < 0.9 * r["sent"] for r in rows):
-            print("   Inputs were lost before the node ('rgb in'/'th in' < 'sent'): Fast DDS "
-                  "sends best-effort images larger than its 512 KB shared-memory segment as UDP "
-                  "fragments, which a busy host drops. Use a Fast DDS profile with a larger SHM "
-                  "segment_size (FASTDDS_DEFAULT_PROFILES_FILE=config/fastdds_large_images.xml) "
-                  "or --input-reliability reliable.")
+            print(
+                "   Inputs were lost before the node ('rgb in'/'th in' < 'sent'): Fast DDS "
+                "sends best-effort images larger than its 512 KB shared-memory segment as UDP "
+                "fragments, which a busy host drops. Use a Fast DDS profile with a larger SHM "
+                "segment_size (FASTDDS_DEFAULT_PROFILES_FILE=config/fastdds_large_images.xml) "
+                "or --input-reliability reliable."
+            )
     return 0
 
 

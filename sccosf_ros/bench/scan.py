@@ -39,18 +39,32 @@ DEFAULT_SIZES = ((2, 192, 16, 4096), (2, 192, 16, 19200))
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--lengths", type=int, nargs="+", default=[4096, 19200],
-                        help="sequence lengths L (default: 4096 19200)")
+    parser.add_argument(
+        "--lengths",
+        type=int,
+        nargs="+",
+        default=[4096, 19200],
+        help="sequence lengths L (default: 4096 19200)",
+    )
     parser.add_argument("--batch", type=int, default=2, help="batch b (default 2)")
     parser.add_argument("--dim", type=int, default=192, help="channels d (default 192)")
     parser.add_argument("--state", type=int, default=16, help="state size n (default 16)")
     parser.add_argument("--threads", type=int, default=2, help="torch CPU threads (default 2)")
     parser.add_argument("--repeats", type=int, default=3, help="timed calls per figure (median)")
-    parser.add_argument("--methods", nargs="+", choices=METHODS, default=list(METHODS),
-                        help="what to time (default: all; mamba_ssm only runs on CUDA)")
-    parser.add_argument("--seq-prefix", type=int, default=512,
-                        help="time the sequential reference on at most this many steps and "
-                             "extrapolate linearly (default 512; 0 = full length)")
+    parser.add_argument(
+        "--methods",
+        nargs="+",
+        choices=METHODS,
+        default=list(METHODS),
+        help="what to time (default: all; mamba_ssm only runs on CUDA)",
+    )
+    parser.add_argument(
+        "--seq-prefix",
+        type=int,
+        default=512,
+        help="time the sequential reference on at most this many steps and "
+        "extrapolate linearly (default 512; 0 = full length)",
+    )
     parser.add_argument("--device", default="cpu", help="cpu | cuda (default cpu)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", type=Path, default=None, help="also write the rows as JSON")
@@ -78,13 +92,15 @@ def _leaf(x: dict, grad: bool) -> dict:
 
 
 def _run_ours(x: dict, backend: str) -> torch.Tensor:
-    return selective_scan(x["u"], x["delta"], x["A"], x["B"], x["C"], x["D"],
-                          delta_softplus=True, backend=backend)
+    return selective_scan(
+        x["u"], x["delta"], x["A"], x["B"], x["C"], x["D"], delta_softplus=True, backend=backend
+    )
 
 
 def _run_sequential(x: dict) -> torch.Tensor:
-    return selective_scan_ref(x["u"], x["delta"], x["A"], x["B"], x["C"], x["D"],
-                              delta_softplus=True)
+    return selective_scan_ref(
+        x["u"], x["delta"], x["A"], x["B"], x["C"], x["D"], delta_softplus=True
+    )
 
 
 def _mambapy_pscan() -> Callable | None:
@@ -106,8 +122,9 @@ def _run_mambapy(x: dict, pscan: Callable) -> torch.Tensor:
     return y.transpose(1, 2)
 
 
-def _time(fn: Callable[[dict], torch.Tensor], x: dict, backward: bool, repeats: int,
-          device: str) -> list[float]:
+def _time(
+    fn: Callable[[dict], torch.Tensor], x: dict, backward: bool, repeats: int, device: str
+) -> list[float]:
     """Seconds of each timed call of fn (plus backward of sum(y) when asked)."""
 
     def once() -> float:
@@ -136,9 +153,15 @@ def _options_from_argv(argv: Sequence[str]) -> dict:
     parser = argparse.ArgumentParser(prog="sccosf bench scan")
     add_arguments(parser)
     a = parser.parse_args(list(argv))
-    return {"sizes": [(a.batch, a.dim, a.state, L) for L in a.lengths], "methods": a.methods,
-            "threads": a.threads, "repeats": a.repeats, "seq_prefix": a.seq_prefix,
-            "device": a.device, "seed": a.seed}
+    return {
+        "sizes": [(a.batch, a.dim, a.state, L) for L in a.lengths],
+        "methods": a.methods,
+        "threads": a.threads,
+        "repeats": a.repeats,
+        "seq_prefix": a.seq_prefix,
+        "device": a.device,
+        "seed": a.seed,
+    }
 
 
 def _runners(methods: Sequence[str], device: str) -> tuple[dict[str, Callable], list[str]]:
@@ -150,8 +173,9 @@ def _runners(methods: Sequence[str], device: str) -> tuple[dict[str, Callable], 
     if "mambapy" in methods:
         pscan = _mambapy_pscan()
         if pscan is None:
-            notes.append("mambapy is not installed: its pscan column is empty "
-                         "(pip install mambapy)")
+            notes.append(
+                "mambapy is not installed: its pscan column is empty (pip install mambapy)"
+            )
         else:
             runners["mambapy"] = lambda v: _run_mambapy(v, pscan)
     if "sequential" in methods:
@@ -160,14 +184,22 @@ def _runners(methods: Sequence[str], device: str) -> tuple[dict[str, Callable], 
         if device.startswith("cuda") and mamba_ssm_available():
             runners["mamba_ssm"] = lambda v: _run_ours(v, "mamba_ssm")
         else:
-            notes.append("mamba_ssm kernel not timed (needs --device cuda and the mamba-ssm "
-                         "package)")
+            notes.append(
+                "mamba_ssm kernel not timed (needs --device cuda and the mamba-ssm package)"
+            )
     return runners, notes
 
 
 def _measure(
-    method: str, fn: Callable, size: tuple[int, int, int, int], backward: bool, *,
-    repeats: int, seq_prefix: int, device: str, seed: int,
+    method: str,
+    fn: Callable,
+    size: tuple[int, int, int, int],
+    backward: bool,
+    *,
+    repeats: int,
+    seq_prefix: int,
+    device: str,
+    seed: int,
 ) -> dict:
     """One table row: ``method`` timed at ``size`` (b, d, n, L), forward or forward+backward."""
     b, d, n, length = size
@@ -181,14 +213,24 @@ def _measure(
         repeats = max(1, min(repeats, 3))
     x = _inputs(b, d, n, measured, device, seed)
     secs = [t * length / measured for t in _time(fn, x, backward, repeats, device)]
-    return {"method": method, "b": b, "d": d, "n": n, "L": length,
-            "pass": "fwd+bwd" if backward else "fwd",
-            "ms": statistics.median(secs) * 1e3, "min_ms": min(secs) * 1e3,
-            "samples_ms": [t * 1e3 for t in secs], "measured_L": measured, "note": note}
+    return {
+        "method": method,
+        "b": b,
+        "d": d,
+        "n": n,
+        "L": length,
+        "pass": "fwd+bwd" if backward else "fwd",
+        "ms": statistics.median(secs) * 1e3,
+        "min_ms": min(secs) * 1e3,
+        "samples_ms": [t * 1e3 for t in secs],
+        "measured_L": measured,
+        "note": note,
+    }
 
 
 def _add_ratios(rows: list[dict]) -> None:
     """``ratio`` = this row's ms / torch's ms at the same size and pass (None without torch)."""
+
     def key(r: dict) -> tuple:
         return r["b"], r["d"], r["n"], r["L"], r["pass"]
 
@@ -233,15 +275,30 @@ def bench_scan(
     if threads:
         torch.set_num_threads(threads)
     runners, notes = _runners(methods, device)
-    tasks = [(size, backward, method) for size in sizes for backward in (False, True)
-             for method in methods if method in runners]
+    tasks = [
+        (size, backward, method)
+        for size in sizes
+        for backward in (False, True)
+        for method in methods
+        if method in runners
+    ]
     bar = _progress(tasks, verbose)
     rows: list[dict] = []
     for size, backward, method in bar:
         if hasattr(bar, "set_postfix_str"):
             bar.set_postfix_str(f"{method} L={size[3]} {'fwd+bwd' if backward else 'fwd'}")
-        rows.append(_measure(method, runners[method], size, backward, repeats=repeats,
-                             seq_prefix=seq_prefix, device=device, seed=seed))
+        rows.append(
+            _measure(
+                method,
+                runners[method],
+                size,
+                backward,
+                repeats=repeats,
+                seq_prefix=seq_prefix,
+                device=device,
+                seed=seed,
+            )
+        )
     _add_ratios(rows)
     if verbose:
         print(format_table(rows, threads=torch.get_num_threads(), device=device))
@@ -275,8 +332,10 @@ def format_table(rows: list[dict], threads: int, device: str) -> str:
             cells.append(f"{r['ratio']:.1f}x" if r and r["ratio"] else "-")
         lines.append(cells)
     widths = [max(len(h), *(len(line[i]) for line in lines)) for i, h in enumerate(head)]
-    out = [f"selective scan, {device}, {threads} torch thread(s), "
-           f"torch {torch.__version__}, {platform.processor() or platform.machine()}"]
+    out = [
+        f"selective scan, {device}, {threads} torch thread(s), "
+        f"torch {torch.__version__}, {platform.processor() or platform.machine()}"
+    ]
     out.append("  ".join(h.rjust(w) for h, w in zip(head, widths, strict=True)))
     out += ["  ".join(c.rjust(w) for c, w in zip(line, widths, strict=True)) for line in lines]
     if any(r["measured_L"] < r["L"] for r in rows):
@@ -293,12 +352,24 @@ def run(args: argparse.Namespace) -> int:
         print("error: --device cuda but CUDA is not available; use --device cpu")
         return 2
     sizes = [(args.batch, args.dim, args.state, L) for L in args.lengths]
-    rows = bench_scan(sizes, methods=args.methods, threads=args.threads, repeats=args.repeats,
-                      seq_prefix=args.seq_prefix, device=args.device, seed=args.seed)
+    rows = bench_scan(
+        sizes,
+        methods=args.methods,
+        threads=args.threads,
+        repeats=args.repeats,
+        seq_prefix=args.seq_prefix,
+        device=args.device,
+        seed=args.seed,
+    )
     if args.json is not None:
         args.json.parent.mkdir(parents=True, exist_ok=True)
-        meta = {"threads": args.threads, "repeats": args.repeats, "device": args.device,
-                "torch": torch.__version__, "cpu_count": os.cpu_count()}
+        meta = {
+            "threads": args.threads,
+            "repeats": args.repeats,
+            "device": args.device,
+            "torch": torch.__version__,
+            "cpu_count": os.cpu_count(),
+        }
         args.json.write_text(json.dumps({"meta": meta, "rows": rows}, indent=2))
         print(f"wrote {args.json}")
     return 0

@@ -23,17 +23,25 @@ if TYPE_CHECKING:  # torch loads only when a benchmark runs
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.formatter_class = DefaultsHelp
-    parser.add_argument("--presets", nargs="+", default=["nano"],
-                        help="model presets to measure (e.g. nano tiny)")
-    parser.add_argument("--crop", nargs=2, type=int, default=(240, 320), metavar=("H", "W"),
-                        help="training crop size")
+    parser.add_argument(
+        "--presets", nargs="+", default=["nano"], help="model presets to measure (e.g. nano tiny)"
+    )
+    parser.add_argument(
+        "--crop",
+        nargs=2,
+        type=int,
+        default=(240, 320),
+        metavar=("H", "W"),
+        help="training crop size",
+    )
     parser.add_argument("--batch-size", type=int, default=2, help="images per iteration")
     parser.add_argument("--iters", type=int, default=5, help="timed iterations")
     parser.add_argument("--warmup", type=int, default=2, help="untimed iterations first")
     parser.add_argument("--num-classes", type=int, default=9, help="classes (MFNet: 9)")
     parser.add_argument("--device", default="cpu", help="cpu, cuda, auto")
-    parser.add_argument("--threads", type=int, default=None,
-                        help="torch intra-op threads (unset: torch's choice)")
+    parser.add_argument(
+        "--threads", type=int, default=None, help="torch intra-op threads (unset: torch's choice)"
+    )
     parser.add_argument("--json", action="store_true", help="print results as JSON")
 
 
@@ -44,8 +52,15 @@ def _sync(device: torch.device) -> None:
         torch.cuda.synchronize(device)
 
 
-def measure(preset: str, crop: tuple[int, int], batch_size: int, iters: int, warmup: int,
-            num_classes: int, device: torch.device) -> dict:
+def measure(
+    preset: str,
+    crop: tuple[int, int],
+    batch_size: int,
+    iters: int,
+    warmup: int,
+    num_classes: int,
+    device: torch.device,
+) -> dict:
     """Median ms of a training iteration and of a forward-only pass for one preset."""
     import torch
 
@@ -63,7 +78,7 @@ def measure(preset: str, crop: tuple[int, int], batch_size: int, iters: int, war
     rgb = torch.rand(batch_size, 3, h, w, generator=g).to(device)
     th = torch.rand(batch_size, 1, h, w, generator=g).to(device)
     label = torch.randint(0, num_classes, (batch_size, h, w), generator=g).to(device)
-    amp = (torch.autocast("cuda", dtype=torch.bfloat16) if device.type == "cuda" else None)
+    amp = torch.autocast("cuda", dtype=torch.bfloat16) if device.type == "cuda" else None
 
     def step() -> float:
         _sync(device)
@@ -116,31 +131,40 @@ def run(args: argparse.Namespace) -> int:
     from sccosf_ros.inference import resolve_device
 
     if args.batch_size < 1 or args.iters < 1 or args.warmup < 0 or min(args.crop) < 32:
-        print("sccosf bench train: need --batch-size >= 1, --iters >= 1, --warmup >= 0 and a crop "
-              ">= 32x32")
+        print(
+            "sccosf bench train: need --batch-size >= 1, --iters >= 1, --warmup >= 0 and a crop "
+            ">= 32x32"
+        )
         return 2
     if args.threads:
         torch.set_num_threads(args.threads)
     device = resolve_device(args.device)
     results = [
-        measure(p, tuple(args.crop), args.batch_size, args.iters, args.warmup,
-                args.num_classes, device)
+        measure(
+            p, tuple(args.crop), args.batch_size, args.iters, args.warmup, args.num_classes, device
+        )
         for p in args.presets
     ]
     env = {"device": str(device), "threads": torch.get_num_threads(), "torch": torch.__version__}
     if args.json:
         print(json.dumps({"env": env, "results": results}, indent=2))
         return 0
-    print(f"training throughput on {env['device']} ({env['threads']} threads, torch "
-          f"{env['torch']}); one iteration = forward + loss + backward + AdamW step")
-    print(f"{'preset':<8} {'params':>8} {'crop':>9} {'batch':>5} {'ms/iter':>9} "
-          f"{'(min-max)':>15} {'img/s':>7} {'fwd ms':>8} {'train/fwd':>9}")
+    print(
+        f"training throughput on {env['device']} ({env['threads']} threads, torch "
+        f"{env['torch']}); one iteration = forward + loss + backward + AdamW step"
+    )
+    print(
+        f"{'preset':<8} {'params':>8} {'crop':>9} {'batch':>5} {'ms/iter':>9} "
+        f"{'(min-max)':>15} {'img/s':>7} {'fwd ms':>8} {'train/fwd':>9}"
+    )
     for r in results:
         crop = f"{r['crop'][0]}x{r['crop'][1]}"
         spread = f"{r['train_ms_min']:.0f}-{r['train_ms_max']:.0f}"
-        print(f"{r['preset']:<8} {r['params_m']:>7.2f}M {crop:>9} {r['batch_size']:>5} "
-              f"{r['train_ms_median']:>9.0f} {spread:>15} {r['train_images_per_s']:>7.2f} "
-              f"{r['forward_ms_median']:>8.0f} {r['train_over_forward']:>8.1f}x")
+        print(
+            f"{r['preset']:<8} {r['params_m']:>7.2f}M {crop:>9} {r['batch_size']:>5} "
+            f"{r['train_ms_median']:>9.0f} {spread:>15} {r['train_images_per_s']:>7.2f} "
+            f"{r['forward_ms_median']:>8.0f} {r['train_over_forward']:>8.1f}x"
+        )
     if len(results) > 1:
         base = results[0]
         for r in results[1:]:

@@ -24,43 +24,89 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("bag", type=Path, help="rosbag2 directory (or a .db3/.mcap file)")
     parser.add_argument("--rgb-topic", required=True, help="sensor_msgs/Image RGB topic")
     parser.add_argument("--thermal-topic", required=True, help="sensor_msgs/Image thermal topic")
-    parser.add_argument("--label-topic", default=None,
-                        help="mono8 class-id Image topic stamped like RGB: enables mIoU")
+    parser.add_argument(
+        "--label-topic",
+        default=None,
+        help="mono8 class-id Image topic stamped like RGB: enables mIoU",
+    )
     parser.add_argument("--out", type=Path, required=True, help="output folder")
     node = parser.add_argument_group(
-        "node parameters", "the live node's settings; flags override the parameter files")
-    node.add_argument("--params-file", type=Path, action="append", default=[],
-                      metavar="FILE.yaml",
-                      help="the node's ros__parameters file (e.g. config/sccosf.yaml, a rig "
-                           "file from `sccosf calibrate`); repeat to layer files")
-    node.add_argument("--checkpoint", type=Path, default=None,
-                      help="checkpoint .pt (parameter checkpoint; default: $SCCOSF_CHECKPOINT "
-                           "or the shipped models/sccosf_nano_synthetic.pt)")
+        "node parameters", "the live node's settings; flags override the parameter files"
+    )
+    node.add_argument(
+        "--params-file",
+        type=Path,
+        action="append",
+        default=[],
+        metavar="FILE.yaml",
+        help="the node's ros__parameters file (e.g. config/sccosf.yaml, a rig "
+        "file from `sccosf calibrate`); repeat to layer files",
+    )
+    node.add_argument(
+        "--checkpoint",
+        type=Path,
+        default=None,
+        help="checkpoint .pt (parameter checkpoint; default: $SCCOSF_CHECKPOINT "
+        "or the shipped models/sccosf_nano_synthetic.pt)",
+    )
     node.add_argument("--device", default=None, help="auto | cpu | cuda | cuda:N (device)")
-    node.add_argument("--threads", type=int, default=None,
-                      help="torch CPU threads, 0 = torch's default (num_threads)")
-    node.add_argument("--slop", type=float, default=None,
-                      help=f"max RGB/thermal stamp difference in s (sync.slop, default "
-                           f"{d.sync_slop})")
-    node.add_argument("--queue-size", type=int, default=None,
-                      help=f"sync queue per input (sync.queue_size, default {d.sync_queue_size})")
-    node.add_argument("--input-size", type=int, nargs=2, metavar=("H", "W"), default=None,
-                      help="size the network runs at (inference.height/width; default native)")
-    node.add_argument("--thermal-norm", default=None, choices=THERMAL_MODES,
-                      help="thermal normalisation (thermal.normalization; default: what the "
-                           "checkpoint says)")
-    node.add_argument("--thermal-range", type=float, nargs=2, metavar=("LOW", "HIGH"),
-                      default=None, help="raw thermal range for --thermal-norm fixed "
-                                         "(thermal.low/high)")
+    node.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        help="torch CPU threads, 0 = torch's default (num_threads)",
+    )
+    node.add_argument(
+        "--slop",
+        type=float,
+        default=None,
+        help=f"max RGB/thermal stamp difference in s (sync.slop, default {d.sync_slop})",
+    )
+    node.add_argument(
+        "--queue-size",
+        type=int,
+        default=None,
+        help=f"sync queue per input (sync.queue_size, default {d.sync_queue_size})",
+    )
+    node.add_argument(
+        "--input-size",
+        type=int,
+        nargs=2,
+        metavar=("H", "W"),
+        default=None,
+        help="size the network runs at (inference.height/width; default native)",
+    )
+    node.add_argument(
+        "--thermal-norm",
+        default=None,
+        choices=THERMAL_MODES,
+        help="thermal normalisation (thermal.normalization; default: what the checkpoint says)",
+    )
+    node.add_argument(
+        "--thermal-range",
+        type=float,
+        nargs=2,
+        metavar=("LOW", "HIGH"),
+        default=None,
+        help="raw thermal range for --thermal-norm fixed (thermal.low/high)",
+    )
     parser.add_argument("--max-pairs", type=int, default=None, help="stop after N pairs")
-    parser.add_argument("--namespace", default="/sccosf",
-                        help="namespace of the output topics in the output bag")
-    parser.add_argument("--label-tolerance", type=float, default=0.005,
-                        help="max label/RGB stamp difference in s (default 0.005)")
+    parser.add_argument(
+        "--namespace", default="/sccosf", help="namespace of the output topics in the output bag"
+    )
+    parser.add_argument(
+        "--label-tolerance",
+        type=float,
+        default=0.005,
+        help="max label/RGB stamp difference in s (default 0.005)",
+    )
     parser.add_argument("--sheet-rows", type=int, default=6, help="frames on the contact sheet")
     parser.add_argument("--no-bag", action="store_true", help="do not write the output bag")
-    parser.add_argument("--overwrite", action="store_true",
-                        help="replace an output bag left by an earlier run in --out")
+    parser.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace an output bag left by an earlier run in --out",
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
@@ -71,8 +117,11 @@ def thermal_overrides(mode: str | None, rng: list[float] | None) -> dict[str, An
     if (mode or "fixed") == "fixed":
         if rng is None:
             raise ValueError("--thermal-norm fixed needs --thermal-range LOW HIGH")
-        return {"thermal.normalization": "fixed", "thermal.low": float(rng[0]),
-                "thermal.high": float(rng[1])}
+        return {
+            "thermal.normalization": "fixed",
+            "thermal.low": float(rng[0]),
+            "thermal.high": float(rng[1]),
+        }
     return {"thermal.normalization": mode}
 
 
@@ -81,8 +130,12 @@ def param_overrides(args: argparse.Namespace) -> dict[str, Any]:
     values: dict[str, Any] = {}
     if args.checkpoint is not None:
         values["checkpoint"] = str(args.checkpoint)
-    for flag, name in (("device", "device"), ("threads", "num_threads"), ("slop", "sync.slop"),
-                       ("queue_size", "sync.queue_size")):
+    for flag, name in (
+        ("device", "device"),
+        ("threads", "num_threads"),
+        ("slop", "sync.slop"),
+        ("queue_size", "sync.queue_size"),
+    ):
         if getattr(args, flag) is not None:
             values[name] = getattr(args, flag)
     if args.input_size:
@@ -100,11 +153,19 @@ def run(args: argparse.Namespace) -> int:
     try:
         params = read_params_files(args.params_file, param_overrides(args))
         cfg = BagEvalConfig(
-            bag=args.bag, rgb_topic=args.rgb_topic, thermal_topic=args.thermal_topic,
-            out=args.out, params=params, label_topic=args.label_topic,
-            max_pairs=args.max_pairs, namespace=args.namespace,
-            label_tolerance=args.label_tolerance, sheet_rows=args.sheet_rows,
-            write_bag=not args.no_bag, overwrite=args.overwrite, progress=not args.quiet,
+            bag=args.bag,
+            rgb_topic=args.rgb_topic,
+            thermal_topic=args.thermal_topic,
+            out=args.out,
+            params=params,
+            label_topic=args.label_topic,
+            max_pairs=args.max_pairs,
+            namespace=args.namespace,
+            label_tolerance=args.label_tolerance,
+            sheet_rows=args.sheet_rows,
+            write_bag=not args.no_bag,
+            overwrite=args.overwrite,
+            progress=not args.quiet,
         )
         m = evaluate_bag(cfg)
     except (BagError, ParameterError, StartupError, ValueError) as e:

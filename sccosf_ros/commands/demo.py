@@ -10,29 +10,53 @@ from pathlib import Path
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--out", type=Path, default=Path("outputs/demo"),
-                        help="output folder (default outputs/demo)")
-    parser.add_argument("--checkpoint", type=Path, default=None,
-                        help="checkpoint (default: $SCCOSF_CHECKPOINT or the shipped "
-                             "models/sccosf_nano_synthetic.pt)")
-    parser.add_argument("--duration", type=float, default=12.0,
-                        help="seconds of synthetic recording (default 12)")
-    parser.add_argument("--size", type=int, nargs=2, metavar=("H", "W"), default=(240, 320),
-                        help="frame size (default 240 320)")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=Path("outputs/demo"),
+        help="output folder (default outputs/demo)",
+    )
+    parser.add_argument(
+        "--checkpoint",
+        type=Path,
+        default=None,
+        help="checkpoint (default: $SCCOSF_CHECKPOINT or the shipped "
+        "models/sccosf_nano_synthetic.pt)",
+    )
+    parser.add_argument(
+        "--duration", type=float, default=12.0, help="seconds of synthetic recording (default 12)"
+    )
+    parser.add_argument(
+        "--size",
+        type=int,
+        nargs=2,
+        metavar=("H", "W"),
+        default=(240, 320),
+        help="frame size (default 240 320)",
+    )
     parser.add_argument("--rgb-rate", type=float, default=10.0, help="RGB Hz (default 10)")
-    parser.add_argument("--thermal-rate", type=float, default=8.7,
-                        help="thermal Hz (default 8.7)")
-    parser.add_argument("--storage", choices=("mcap", "sqlite3"), default="mcap",
-                        help="rosbag2 storage of the bags (default mcap)")
+    parser.add_argument("--thermal-rate", type=float, default=8.7, help="thermal Hz (default 8.7)")
+    parser.add_argument(
+        "--storage",
+        choices=("mcap", "sqlite3"),
+        default="mcap",
+        help="rosbag2 storage of the bags (default mcap)",
+    )
     parser.add_argument("--rate", type=float, default=1.0, help="replay speed (default 1.0)")
-    parser.add_argument("--night", action="store_true",
-                        help="a night scene (dark, noisy RGB; thermal still sees)")
+    parser.add_argument(
+        "--night", action="store_true", help="a night scene (dark, noisy RGB; thermal still sees)"
+    )
     parser.add_argument("--seed", type=int, default=0, help="scene seed")
     parser.add_argument("--device", default="auto", help="auto | cpu | cuda")
-    parser.add_argument("--threads", type=int, default=0,
-                        help="torch CPU threads for the node and bag-eval (0 = torch default)")
-    parser.add_argument("--no-bag-eval", action="store_true",
-                        help="skip the offline bag-eval comparison")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=0,
+        help="torch CPU threads for the node and bag-eval (0 = torch default)",
+    )
+    parser.add_argument(
+        "--no-bag-eval", action="store_true", help="skip the offline bag-eval comparison"
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
 
 
@@ -42,10 +66,19 @@ def run(args: argparse.Namespace) -> int:
     from sccosf_ros.inference import CheckpointError
 
     cfg = DemoConfig(
-        out=args.out, checkpoint=args.checkpoint, duration=args.duration,
-        height=args.size[0], width=args.size[1], rgb_rate=args.rgb_rate,
-        thermal_rate=args.thermal_rate, storage=args.storage, rate=args.rate, seed=args.seed,
-        night=args.night, device=args.device, threads=args.threads,
+        out=args.out,
+        checkpoint=args.checkpoint,
+        duration=args.duration,
+        height=args.size[0],
+        width=args.size[1],
+        rgb_rate=args.rgb_rate,
+        thermal_rate=args.thermal_rate,
+        storage=args.storage,
+        rate=args.rate,
+        seed=args.seed,
+        night=args.night,
+        device=args.device,
+        threads=args.threads,
         run_bag_eval=not args.no_bag_eval,
         progress=not args.quiet,
     )

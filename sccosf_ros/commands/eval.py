@@ -16,22 +16,49 @@ from pathlib import Path
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     from sccosf_ros.training.datasets import DATASET_NAMES
 
-    parser.add_argument("--checkpoint", type=Path, default=None,
-                        help="checkpoint file (default: the shipped demo model)")
-    parser.add_argument("--dataset", choices=DATASET_NAMES, required=True,
-                        help="dataset format of --root (synthetic: a folder from `sccosf synth`)")
+    parser.add_argument(
+        "--checkpoint",
+        type=Path,
+        default=None,
+        help="checkpoint file (default: the shipped demo model)",
+    )
+    parser.add_argument(
+        "--dataset",
+        choices=DATASET_NAMES,
+        required=True,
+        help="dataset format of --root (synthetic: a folder from `sccosf synth`)",
+    )
     parser.add_argument("--root", type=Path, required=True, help="dataset folder")
     parser.add_argument("--split", default="test", help="split to evaluate (default: test)")
     parser.add_argument("--out", type=Path, required=True, help="output folder")
     parser.add_argument("--device", default="auto", help="auto | cpu | cuda | cuda:N")
-    parser.add_argument("--max-images", type=int, default=None, metavar="N",
-                        help="evaluate only the first N images of the split")
-    parser.add_argument("--input-size", type=int, nargs=2, metavar=("H", "W"), default=None,
-                        help="run the network at this size (results are resized back)")
-    parser.add_argument("--grid-samples", type=int, default=8, metavar="N",
-                        help="rows in examples.png (default 8, 0 = none)")
-    parser.add_argument("--no-fusion-metrics", action="store_true",
-                        help="skip the fusion metrics (segmentation only, faster)")
+    parser.add_argument(
+        "--max-images",
+        type=int,
+        default=None,
+        metavar="N",
+        help="evaluate only the first N images of the split",
+    )
+    parser.add_argument(
+        "--input-size",
+        type=int,
+        nargs=2,
+        metavar=("H", "W"),
+        default=None,
+        help="run the network at this size (results are resized back)",
+    )
+    parser.add_argument(
+        "--grid-samples",
+        type=int,
+        default=8,
+        metavar="N",
+        help="rows in examples.png (default 8, 0 = none)",
+    )
+    parser.add_argument(
+        "--no-fusion-metrics",
+        action="store_true",
+        help="skip the fusion metrics (segmentation only, faster)",
+    )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
@@ -55,8 +82,10 @@ def run(args: argparse.Namespace) -> int:
     if args.input_size is not None and min(args.input_size) < 1:
         return _fail("--input-size needs two positive numbers H W")
     if not args.root.is_dir():
-        return _fail(f"dataset folder {str(args.root)!r} does not exist; pass --root with the "
-                     f"{args.dataset} dataset (or create one with `sccosf synth`)")
+        return _fail(
+            f"dataset folder {str(args.root)!r} does not exist; pass --root with the "
+            f"{args.dataset} dataset (or create one with `sccosf synth`)"
+        )
     ckpt = args.checkpoint or default_checkpoint()
     kwargs = {"input_size": tuple(args.input_size)} if args.input_size else {}
     try:
@@ -71,7 +100,9 @@ def run(args: argparse.Namespace) -> int:
         return _fail(f"cannot read the {args.dataset} dataset at {args.root}: {e}")
     try:
         results = evaluate(
-            predictor, dataset, args.out,
+            predictor,
+            dataset,
+            args.out,
             max_images=args.max_images,
             grid_samples=args.grid_samples,
             progress=not args.no_progress,
@@ -83,8 +114,10 @@ def run(args: argparse.Namespace) -> int:
     except (ValueError, TypeError) as e:
         return _fail(str(e))
 
-    print(f"\n{results['n_images']} images of {args.dataset} {args.split} "
-          f"({results['dataset']} classes), checkpoint {ckpt}")
+    print(
+        f"\n{results['n_images']} images of {args.dataset} {args.split} "
+        f"({results['dataset']} classes), checkpoint {ckpt}"
+    )
     print(f"{'class':<16}  IoU %")
     for name, v in results["iou"].items():
         print(f"{name:<16}  {_pct(v)}")
@@ -100,7 +133,10 @@ def run(args: argparse.Namespace) -> int:
             cells.append(f"{m} {d['mean']:.3f}" if d["mean"] is not None else f"{m} n/a")
         print("fusion (mean): " + ", ".join(cells))
     out = Path(args.out)
-    print(f"wrote {out / 'metrics.json'}, {out / 'report.md'}"
-          + "".join(f", {p}" for k, p in results.get("files", {}).items()
-                    if k in ("examples", "violin")))
+    print(
+        f"wrote {out / 'metrics.json'}, {out / 'report.md'}"
+        + "".join(
+            f", {p}" for k, p in results.get("files", {}).items() if k in ("examples", "violin")
+        )
+    )
     return 0

@@ -18,20 +18,43 @@ IMAGE_EXTS = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--checkpoint", type=Path, default=None,
-                        help="checkpoint file (default: the shipped demo model)")
-    parser.add_argument("--rgb", type=Path, required=True,
-                        help="RGB image, or a folder of them")
-    parser.add_argument("--thermal", type=Path, required=True,
-                        help="thermal image (8/16-bit), or a folder with the same file names")
+    parser.add_argument(
+        "--checkpoint",
+        type=Path,
+        default=None,
+        help="checkpoint file (default: the shipped demo model)",
+    )
+    parser.add_argument("--rgb", type=Path, required=True, help="RGB image, or a folder of them")
+    parser.add_argument(
+        "--thermal",
+        type=Path,
+        required=True,
+        help="thermal image (8/16-bit), or a folder with the same file names",
+    )
     parser.add_argument("--out", type=Path, required=True, help="output folder")
     parser.add_argument("--device", default="auto", help="auto | cpu | cuda | cuda:N")
-    parser.add_argument("--input-size", type=int, nargs=2, metavar=("H", "W"), default=None,
-                        help="run the network at this size (results are resized back)")
-    parser.add_argument("--thermal-norm", choices=("auto", "minmax", "percentile", "fixed"),
-                        default=None, help="override the checkpoint's thermal normalisation")
-    parser.add_argument("--thermal-range", type=float, nargs=2, metavar=("LOW", "HIGH"),
-                        default=None, help="raw range for --thermal-norm fixed")
+    parser.add_argument(
+        "--input-size",
+        type=int,
+        nargs=2,
+        metavar=("H", "W"),
+        default=None,
+        help="run the network at this size (results are resized back)",
+    )
+    parser.add_argument(
+        "--thermal-norm",
+        choices=("auto", "minmax", "percentile", "fixed"),
+        default=None,
+        help="override the checkpoint's thermal normalisation",
+    )
+    parser.add_argument(
+        "--thermal-range",
+        type=float,
+        nargs=2,
+        metavar=("LOW", "HIGH"),
+        default=None,
+        help="raw range for --thermal-norm fixed",
+    )
     parser.add_argument("--alpha", type=float, default=0.5, help="overlay opacity")
 
 
@@ -47,8 +70,10 @@ def _pairs(rgb: Path, thermal: Path) -> list[tuple[str, Path, Path]]:
     for p in sorted(rgb.iterdir()):
         if p.suffix.lower() not in IMAGE_EXTS:
             continue
-        match = next((thermal / f"{p.stem}{e}" for e in IMAGE_EXTS
-                      if (thermal / f"{p.stem}{e}").is_file()), None)
+        match = next(
+            (thermal / f"{p.stem}{e}" for e in IMAGE_EXTS if (thermal / f"{p.stem}{e}").is_file()),
+            None,
+        )
         if match is None:
             raise FileNotFoundError(f"no thermal image named {p.stem}.* in {thermal}")
         pairs.append((p.stem, p, match))
@@ -104,6 +129,8 @@ def run(args: argparse.Namespace) -> int:
         cv2.imwrite(str(args.out / f"{name}_color.png"), color[..., ::-1])
         over = overlay(rgb, pred.labels, predictor.palette, args.alpha)
         cv2.imwrite(str(args.out / f"{name}_overlay.png"), over[..., ::-1])
-    print(f"wrote {len(pairs)} result set(s) to {args.out} "
-          f"(model {pred.timings_ms['model']:.0f} ms for the last pair)")
+    print(
+        f"wrote {len(pairs)} result set(s) to {args.out} "
+        f"(model {pred.timings_ms['model']:.0f} ms for the last pair)"
+    )
     return 0

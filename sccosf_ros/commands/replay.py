@@ -13,21 +13,43 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
     parser.add_argument("bag", type=Path, help="rosbag2 directory (or a .db3/.mcap file)")
     parser.add_argument("--rate", type=float, default=1.0, help="playback speed factor")
-    parser.add_argument("--clock", action="store_true",
-                        help="publish /clock with the bag's time (for use_sim_time nodes)")
-    parser.add_argument("--clock-hz", type=float, default=100.0,
-                        help="/clock rate between messages (default 100 Hz)")
+    parser.add_argument(
+        "--clock",
+        action="store_true",
+        help="publish /clock with the bag's time (for use_sim_time nodes)",
+    )
+    parser.add_argument(
+        "--clock-hz",
+        type=float,
+        default=100.0,
+        help="/clock rate between messages (default 100 Hz)",
+    )
     parser.add_argument("--loop", action="store_true", help="play again until Ctrl-C")
-    parser.add_argument("--topics", nargs="+", default=None,
-                        help="only these topics (default: every topic rclpy can publish)")
-    parser.add_argument("--qos", choices=RELIABILITIES, default="reliable",
-                        help="publisher reliability (reliable also reaches best-effort "
-                             "subscribers)")
+    parser.add_argument(
+        "--topics",
+        nargs="+",
+        default=None,
+        help="only these topics (default: every topic rclpy can publish)",
+    )
+    parser.add_argument(
+        "--qos",
+        choices=RELIABILITIES,
+        default="reliable",
+        help="publisher reliability (reliable also reaches best-effort subscribers)",
+    )
     parser.add_argument("--depth", type=int, default=10, help="publisher history depth")
-    parser.add_argument("--start-delay", type=float, default=0.0,
-                        help="seconds to wait after creating publishers (discovery)")
-    parser.add_argument("--wait-subscribers", type=float, default=0.0,
-                        help="wait up to S seconds for a subscriber on every topic")
+    parser.add_argument(
+        "--start-delay",
+        type=float,
+        default=0.0,
+        help="seconds to wait after creating publishers (discovery)",
+    )
+    parser.add_argument(
+        "--wait-subscribers",
+        type=float,
+        default=0.0,
+        help="wait up to S seconds for a subscriber on every topic",
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
@@ -36,9 +58,17 @@ def run(args: argparse.Namespace) -> int:
     from sccosf_ros.bag.replay import ReplayConfig, run_replay
 
     cfg = ReplayConfig(
-        bag=args.bag, rate=args.rate, clock=args.clock, clock_hz=args.clock_hz, loop=args.loop,
-        topics=args.topics, qos=args.qos, depth=args.depth, start_delay=args.start_delay,
-        wait_subscribers=args.wait_subscribers, progress=not args.quiet,
+        bag=args.bag,
+        rate=args.rate,
+        clock=args.clock,
+        clock_hz=args.clock_hz,
+        loop=args.loop,
+        topics=args.topics,
+        qos=args.qos,
+        depth=args.depth,
+        start_delay=args.start_delay,
+        wait_subscribers=args.wait_subscribers,
+        progress=not args.quiet,
     )
     try:
         stats = run_replay(cfg)
@@ -46,9 +76,11 @@ def run(args: argparse.Namespace) -> int:
         print(f"sccosf replay: error: {e}", file=sys.stderr)
         return 2
     n = sum(stats.published.values())
-    print(f"published {n} messages on {len(stats.published)} topic(s) in {stats.wall_s:.1f} s"
-          f" (bag span {stats.bag_span_s:.1f} s, rate {cfg.rate}); /clock messages: "
-          f"{stats.clock_messages}" + ("; interrupted" if stats.interrupted else ""))
+    print(
+        f"published {n} messages on {len(stats.published)} topic(s) in {stats.wall_s:.1f} s"
+        f" (bag span {stats.bag_span_s:.1f} s, rate {cfg.rate}); /clock messages: "
+        f"{stats.clock_messages}" + ("; interrupted" if stats.interrupted else "")
+    )
     for topic, count in sorted(stats.published.items()):
         print(f"  {topic}: {count}")
     return 130 if stats.interrupted else 0

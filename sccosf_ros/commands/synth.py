@@ -15,18 +15,37 @@ DEFAULT_SIZE = {"mfnet": (480, 640), "fmb": (600, 800)}  # (H, W) of the real re
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("out", type=Path, help="output folder (new or empty)")
-    parser.add_argument("--layout", choices=("mfnet", "fmb"), default="mfnet",
-                        help="on-disk layout and class set (default: mfnet)")
+    parser.add_argument(
+        "--layout",
+        choices=("mfnet", "fmb"),
+        default="mfnet",
+        help="on-disk layout and class set (default: mfnet)",
+    )
     parser.add_argument("--n", type=int, default=20, help="number of images (default: 20)")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
-    parser.add_argument("--size", type=int, nargs=2, metavar=("H", "W"), default=None,
-                        help="image size; default 480 640 (mfnet) or 600 800 (fmb)")
-    parser.add_argument("--night-fraction", type=float, default=0.5,
-                        help="share of night scenes, 0..1 (default: 0.5)")
-    parser.add_argument("--preview", type=int, default=4,
-                        help="samples in OUT/preview.png (0: no preview; default: 4)")
-    parser.add_argument("--overwrite", action="store_true",
-                        help="replace an earlier `sccosf synth` output in OUT")
+    parser.add_argument(
+        "--size",
+        type=int,
+        nargs=2,
+        metavar=("H", "W"),
+        default=None,
+        help="image size; default 480 640 (mfnet) or 600 800 (fmb)",
+    )
+    parser.add_argument(
+        "--night-fraction",
+        type=float,
+        default=0.5,
+        help="share of night scenes, 0..1 (default: 0.5)",
+    )
+    parser.add_argument(
+        "--preview",
+        type=int,
+        default=4,
+        help="samples in OUT/preview.png (0: no preview; default: 4)",
+    )
+    parser.add_argument(
+        "--overwrite", action="store_true", help="replace an earlier `sccosf synth` output in OUT"
+    )
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
 
 
@@ -39,26 +58,36 @@ def run(args: argparse.Namespace) -> int:
         print(f"sccosf synth: --size must be at least 16 16, got {h} {w}", file=sys.stderr)
         return 2
     if args.n < 3:
-        print("sccosf synth: --n must be at least 3 (every split needs an image)",
-              file=sys.stderr)
+        print("sccosf synth: --n must be at least 3 (every split needs an image)", file=sys.stderr)
         return 2
     if not 0.0 <= args.night_fraction <= 1.0:
-        print(f"sccosf synth: --night-fraction must be in [0, 1], got {args.night_fraction}",
-              file=sys.stderr)
+        print(
+            f"sccosf synth: --night-fraction must be in [0, 1], got {args.night_fraction}",
+            file=sys.stderr,
+        )
         return 2
     try:
-        settings = DatasetSettings(layout=args.layout, n=args.n, seed=args.seed, height=h,
-                                   width=w, night_fraction=args.night_fraction)
-        root = write_dataset(args.out, settings, progress=not args.no_progress,
-                             overwrite=args.overwrite)
+        settings = DatasetSettings(
+            layout=args.layout,
+            n=args.n,
+            seed=args.seed,
+            height=h,
+            width=w,
+            night_fraction=args.night_fraction,
+        )
+        root = write_dataset(
+            args.out, settings, progress=not args.no_progress, overwrite=args.overwrite
+        )
     except (FileExistsError, ValueError) as e:
         print(f"sccosf synth: {e}", file=sys.stderr)
         return 2
     splits = ("train", "val", "test") if args.layout == "mfnet" else ("train", "test")
     counts = {split: len(build_dataset("synthetic", root, split)) for split in splits}
     summary = ", ".join(f"{k} {v}" for k, v in counts.items())
-    print(f"wrote {args.n} synthetic {args.layout} images ({h}x{w}, seed {args.seed}) to {root}: "
-          f"{summary}")
+    print(
+        f"wrote {args.n} synthetic {args.layout} images ({h}x{w}, seed {args.seed}) to {root}: "
+        f"{summary}"
+    )
     if args.preview > 0:
         ds = build_dataset("synthetic", root, "train")
         # alternate day and night samples so the preview shows both

@@ -35,27 +35,54 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "with --resume. Multi-GPU: torchrun --nproc_per_node N -m sccosf_ros.cli train ..."
     )
     d = parser.add_argument_group("data")
-    d.add_argument("--dataset", required=True, choices=DATASET_NAMES,
-                   help="dataset format: the MFNet or FMB release, or a folder written by "
-                        "`sccosf synth`")
+    d.add_argument(
+        "--dataset",
+        required=True,
+        choices=DATASET_NAMES,
+        help="dataset format: the MFNet or FMB release, or a folder written by `sccosf synth`",
+    )
     d.add_argument("--root", required=True, help="dataset root folder")
     d.add_argument("--train-split", default="train", help="split to train on")
-    d.add_argument("--val-split", default=None,
-                   help="split to validate on (default: val for the MFNet layout, test for FMB)")
-    d.add_argument("--crop", nargs=2, type=int, default=(480, 640), metavar=("H", "W"),
-                   help="random crop size after the random rescale (paper: 480 640)")
-    d.add_argument("--scale-range", nargs=2, type=float, default=(0.5, 1.75),
-                   metavar=("LOW", "HIGH"), help="random rescale range (paper: 0.5 1.75)")
+    d.add_argument(
+        "--val-split",
+        default=None,
+        help="split to validate on (default: val for the MFNet layout, test for FMB)",
+    )
+    d.add_argument(
+        "--crop",
+        nargs=2,
+        type=int,
+        default=(480, 640),
+        metavar=("H", "W"),
+        help="random crop size after the random rescale (paper: 480 640)",
+    )
+    d.add_argument(
+        "--scale-range",
+        nargs=2,
+        type=float,
+        default=(0.5, 1.75),
+        metavar=("LOW", "HIGH"),
+        help="random rescale range (paper: 0.5 1.75)",
+    )
     d.add_argument("--workers", type=int, default=2, help="data-loading worker processes")
 
     m = parser.add_argument_group("model")
-    m.add_argument("--preset", default="nano",
-                   help="model preset: nano (CPU-friendly), tiny, paper (the paper's size)")
-    m.add_argument("--ablation", choices=list(ABLATIONS), default=None,
-                   help="train a variant of the paper's Table 4 (A..F)")
-    m.add_argument("--pretrained", action="store_true",
-                   help="start the encoder from timm's ImageNet weights (needs them downloadable "
-                        "or cached)")
+    m.add_argument(
+        "--preset",
+        default="nano",
+        help="model preset: nano (CPU-friendly), tiny, paper (the paper's size)",
+    )
+    m.add_argument(
+        "--ablation",
+        choices=list(ABLATIONS),
+        default=None,
+        help="train a variant of the paper's Table 4 (A..F)",
+    )
+    m.add_argument(
+        "--pretrained",
+        action="store_true",
+        help="start the encoder from timm's ImageNet weights (needs them downloadable or cached)",
+    )
 
     o = parser.add_argument_group("optimisation")
     length = o.add_mutually_exclusive_group(required=True)
@@ -65,8 +92,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     o.add_argument("--lr", type=float, default=6e-5, help="AdamW peak learning rate")
     o.add_argument("--weight-decay", type=float, default=0.01, help="AdamW weight decay")
     o.add_argument("--poly-power", type=float, default=0.9, help="poly decay power")
-    o.add_argument("--warmup-iters", type=int, default=None,
-                   help="linear warm-up steps (default: min(1500, 10%% of the run))")
+    o.add_argument(
+        "--warmup-iters",
+        type=int,
+        default=None,
+        help="linear warm-up steps (default: min(1500, 10%% of the run))",
+    )
     o.add_argument("--grad-clip", type=float, default=None, help="max gradient norm (unset: off)")
     o.add_argument("--seed", type=int, default=0, help="random seed (data order, init)")
     o.add_argument("--no-amp", action="store_true", help="disable bf16 autocast on CUDA")
@@ -75,23 +106,46 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     r.add_argument("--out", required=True, help="output folder for checkpoints and logs")
     r.add_argument("--resume", action="store_true", help="continue from OUT/latest.pt")
     r.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
-    r.add_argument("--threads", type=int, default=None,
-                   help="torch CPU threads (unset: torch's choice); 1 is much faster when "
-                        "other jobs share the CPU (OpenMP threads then wait on each other)")
-    r.add_argument("--eval-interval", type=int, default=None,
-                   help="validate (and save latest.pt) every N steps; default 10 times per run; "
-                        "0 = only at the end")
-    r.add_argument("--eval-size", nargs=2, type=int, default=None, metavar=("H", "W"),
-                   help="resize validation inputs to HxW (unset: native size)")
-    r.add_argument("--max-eval-images", type=int, default=None,
-                   help="validate on the first N images of the split only")
-    r.add_argument("--log-interval", type=int, default=10, help="CSV/TensorBoard row every N "
-                   "steps")
+    r.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        help="torch CPU threads (unset: torch's choice); 1 is much faster when "
+        "other jobs share the CPU (OpenMP threads then wait on each other)",
+    )
+    r.add_argument(
+        "--eval-interval",
+        type=int,
+        default=None,
+        help="validate (and save latest.pt) every N steps; default 10 times per run; "
+        "0 = only at the end",
+    )
+    r.add_argument(
+        "--eval-size",
+        nargs=2,
+        type=int,
+        default=None,
+        metavar=("H", "W"),
+        help="resize validation inputs to HxW (unset: native size)",
+    )
+    r.add_argument(
+        "--max-eval-images",
+        type=int,
+        default=None,
+        help="validate on the first N images of the split only",
+    )
+    r.add_argument(
+        "--log-interval", type=int, default=10, help="CSV/TensorBoard row every N steps"
+    )
     r.add_argument("--no-progress", action="store_true", help="no progress bar")
     r.add_argument("--no-tensorboard", action="store_true", help="no TensorBoard event files")
-    r.add_argument("--export", default=None, metavar="FILE",
-                   help="at the end, also write the best weights as a small fp16 checkpoint "
-                        "without optimizer state (for shipping)")
+    r.add_argument(
+        "--export",
+        default=None,
+        metavar="FILE",
+        help="at the end, also write the best weights as a small fp16 checkpoint "
+        "without optimizer state (for shipping)",
+    )
     r.add_argument("--json", action="store_true", help="print the final summary as JSON")
 
 
@@ -99,19 +153,36 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
     from sccosf_ros.training.trainer import TrainConfig
 
     return TrainConfig(
-        dataset=args.dataset, root=args.root, out=args.out, preset=args.preset,
-        max_iters=args.max_iters, epochs=args.epochs, batch_size=args.batch_size,
-        crop=tuple(args.crop), scale_range=tuple(args.scale_range), lr=args.lr,
-        weight_decay=args.weight_decay, poly_power=args.poly_power,
-        warmup_iters=args.warmup_iters, grad_clip=args.grad_clip,
+        dataset=args.dataset,
+        root=args.root,
+        out=args.out,
+        preset=args.preset,
+        max_iters=args.max_iters,
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        crop=tuple(args.crop),
+        scale_range=tuple(args.scale_range),
+        lr=args.lr,
+        weight_decay=args.weight_decay,
+        poly_power=args.poly_power,
+        warmup_iters=args.warmup_iters,
+        grad_clip=args.grad_clip,
         eval_interval=args.eval_interval,
         eval_size=tuple(args.eval_size) if args.eval_size else None,
-        max_eval_images=args.max_eval_images, train_split=args.train_split,
-        val_split=args.val_split, log_interval=args.log_interval, num_workers=args.workers,
-        seed=args.seed, resume=args.resume, ablation=args.ablation,
-        pretrained_encoder=args.pretrained, amp=not args.no_amp, device=args.device,
+        max_eval_images=args.max_eval_images,
+        train_split=args.train_split,
+        val_split=args.val_split,
+        log_interval=args.log_interval,
+        num_workers=args.workers,
+        seed=args.seed,
+        resume=args.resume,
+        ablation=args.ablation,
+        pretrained_encoder=args.pretrained,
+        amp=not args.no_amp,
+        device=args.device,
         threads=args.threads,
-        progress=not args.no_progress, tensorboard=not args.no_tensorboard,
+        progress=not args.no_progress,
+        tensorboard=not args.no_tensorboard,
     )
 
 
@@ -147,11 +218,15 @@ def run(args: argparse.Namespace) -> int:
     best = summary["best_miou"]
     last = (summary["last_val"] or {}).get("miou")
     print(f"trained {summary['step']}/{summary['max_iters']} steps")
-    print(f"  best val mIoU: {'n/a' if best is None else f'{best:.4f}'}   "
-          f"last: {'n/a' if last is None else f'{last:.4f}'}")
+    print(
+        f"  best val mIoU: {'n/a' if best is None else f'{best:.4f}'}   "
+        f"last: {'n/a' if last is None else f'{last:.4f}'}"
+    )
     print(f"  checkpoints:   {summary['best']} (best), {summary['latest']} (latest, resumable)")
-    print(f"  logs:          {summary['log_csv']}, {summary['tensorboard']}/, "
-          f"{summary['config_json']}")
+    print(
+        f"  logs:          {summary['log_csv']}, {summary['tensorboard']}/, "
+        f"{summary['config_json']}"
+    )
     if args.export:
         print(f"  exported:      {summary['export']} (fp16, {summary['export_mb']:.1f} MB)")
     return 0

@@ -22,7 +22,10 @@ class CrossS6(nn.Module):
     """(u_rgb, u_th) each (B, d_inner, L) → (y_rgb, y_th) each (B, d_inner, L)."""
 
     def __init__(
-        self, d_inner: int, d_state: int = 16, dt_rank: int | None = None,
+        self,
+        d_inner: int,
+        d_state: int = 16,
+        dt_rank: int | None = None,
         scan_backend: str = "auto",
     ) -> None:
         super().__init__()

@@ -35,7 +35,7 @@ def create_convnext(name: str, pretrained: bool = False) -> nn.Module:
         raise PretrainedWeightsError(
             f"could not load pretrained weights for timm model {name!r} "
             f"({type(e).__name__}: {str(e)[:200]}). Either download them once on a machine "
-            "with internet (python -c \"import timm; timm.create_model("
+            'with internet (python -c "import timm; timm.create_model('
             f"'{name}', pretrained=True)\") and copy the Hugging Face cache "
             "(~/.cache/huggingface, or point HF_HOME / HF_HUB_CACHE at it, HF_HUB_OFFLINE=1 "
             "to skip the network), or build the model with pretrained_encoder=False."

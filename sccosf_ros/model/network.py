@@ -192,30 +192,50 @@ class SCCoSF(nn.Module):
         self.config = config
         self.num_classes = num_classes
         self.build_args: dict[str, Any] = {
-            "preset": None, "num_classes": num_classes, "overrides": {}
+            "preset": None,
+            "num_classes": num_classes,
+            "overrides": {},
         }
         c = config
         self.encoder = SharedEncoder(c.encoder, c.pretrained_encoder)
         fusions = []
         for i, ch in enumerate(self.encoder.channels):
             if c.use_sc_cfm:
-                fusions.append(ScCFM(
-                    ch, c.d_state, _per_stage(c.ssm_ratio, i), _per_stage(c.fgb_ratio, i),
-                    c.dcr_reduction,
-                    use_sc_lrb=c.use_sc_lrb, use_sc_fgb=c.use_sc_fgb, use_dcr=c.use_dcr,
-                    scan_backend=c.scan_backend,
-                ))
+                fusions.append(
+                    ScCFM(
+                        ch,
+                        c.d_state,
+                        _per_stage(c.ssm_ratio, i),
+                        _per_stage(c.fgb_ratio, i),
+                        c.dcr_reduction,
+                        use_sc_lrb=c.use_sc_lrb,
+                        use_sc_fgb=c.use_sc_fgb,
+                        use_dcr=c.use_dcr,
+                        scan_backend=c.scan_backend,
+                    )
+                )
             else:
                 fusions.append(AdditionFusion(ch))
         self.fusion = nn.ModuleList(fusions)
         fused_ch = [m.out_channels for m in fusions]
-        self.seg_head = ICRM(
-            fused_ch, num_classes, c.decoder_dims, c.decoder_depths, c.d_state,
-            c.decoder_ssm_ratio, c.scan_backend,
-        ) if c.seg_head else None
-        self.fusion_head = ReAW(
-            fused_ch, c.reaw_width, c.reaw_kernels, c.reaw_recon_width
-        ) if c.fusion_head else None
+        self.seg_head = (
+            ICRM(
+                fused_ch,
+                num_classes,
+                c.decoder_dims,
+                c.decoder_depths,
+                c.d_state,
+                c.decoder_ssm_ratio,
+                c.scan_backend,
+            )
+            if c.seg_head
+            else None
+        )
+        self.fusion_head = (
+            ReAW(fused_ch, c.reaw_width, c.reaw_kernels, c.reaw_recon_width)
+            if c.fusion_head
+            else None
+        )
 
     def _check(self, rgb: torch.Tensor, thermal: torch.Tensor) -> None:
         if rgb.dim() != 4 or rgb.shape[1] != 3:
@@ -292,6 +312,8 @@ def build_model(preset: str = "nano", num_classes: int = 9, **overrides: Any) ->
     config = dataclasses.replace(PRESETS[preset], **overrides)
     model = SCCoSF(config, num_classes=int(num_classes))
     model.build_args = {
-        "preset": preset, "num_classes": int(num_classes), "overrides": dict(overrides)
+        "preset": preset,
+        "num_classes": int(num_classes),
+        "overrides": dict(overrides),
     }
     return model

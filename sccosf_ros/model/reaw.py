@@ -29,7 +29,10 @@ class RegionWeighting(nn.Module):
     """
 
     def __init__(
-        self, channels: int, width: int, kernel_sizes: Sequence[int] = (1, 3, 5),
+        self,
+        channels: int,
+        width: int,
+        kernel_sizes: Sequence[int] = (1, 3, 5),
         reduction: int = 4,
     ) -> None:
         super().__init__()
@@ -43,7 +46,8 @@ class RegionWeighting(nn.Module):
         )
         hidden = max(8, channels // reduction)
         self.weights = nn.Sequential(
-            nn.Linear(channels, hidden), nn.ReLU(inplace=True),
+            nn.Linear(channels, hidden),
+            nn.ReLU(inplace=True),
             nn.Linear(hidden, len(kernel_sizes)),
         )
 
@@ -67,9 +71,7 @@ class ReAW(nn.Module):
         recon_width: int = 16,
     ) -> None:
         super().__init__()
-        self.regions = nn.ModuleList(
-            RegionWeighting(c, width, kernel_sizes) for c in in_channels
-        )
+        self.regions = nn.ModuleList(RegionWeighting(c, width, kernel_sizes) for c in in_channels)
         self.recon = nn.Sequential(
             nn.Conv2d(width + 4, recon_width, 3, padding=1),  # + RGB (3) + thermal (1)
             nn.LeakyReLU(0.2, inplace=True),

@@ -109,9 +109,7 @@ class S6(nn.Module):
         own). Cross S6 passes (1, 0): each modality is read out through the other's C.
         """
         if u.dim() != 4 or u.shape[1] != self.k or u.shape[2] != self.d_inner:
-            raise ValueError(
-                f"S6 expects (B, {self.k}, {self.d_inner}, L), got {tuple(u.shape)}"
-            )
+            raise ValueError(f"S6 expects (B, {self.k}, {self.d_inner}, L), got {tuple(u.shape)}")
         dt, b, c = self.project(u)
         if c_source is not None:
             c = c[:, list(c_source)]

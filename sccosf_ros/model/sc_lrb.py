@@ -90,7 +90,10 @@ class ScLRB(nn.Module):
     """
 
     def __init__(
-        self, channels: int, d_state: int = 16, ssm_ratio: float = 1.0,
+        self,
+        channels: int,
+        d_state: int = 16,
+        ssm_ratio: float = 1.0,
         scan_backend: str = "auto",
     ) -> None:
         super().__init__()

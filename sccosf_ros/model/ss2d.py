@@ -40,7 +40,10 @@ class SS2D(nn.Module):
     """Four-direction selective scan: x (B,d,H,W) → (B,d,H,W) (the core between SiLU and LN)."""
 
     def __init__(
-        self, d_inner: int, d_state: int = 16, dt_rank: int | None = None,
+        self,
+        d_inner: int,
+        d_state: int = 16,
+        dt_rank: int | None = None,
         scan_backend: str = "auto",
     ) -> None:
         super().__init__()

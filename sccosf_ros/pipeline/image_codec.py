@@ -124,7 +124,14 @@ SUPPORTED_HINT = (
 
 #: Encodings :func:`encode_image` writes.
 ENCODE_ENCODINGS = (
-    "rgb8", "bgr8", "rgba8", "bgra8", "rgb16", "bgr16", "mono8", "mono16",
+    "rgb8",
+    "bgr8",
+    "rgba8",
+    "bgra8",
+    "rgb16",
+    "bgr16",
+    "mono8",
+    "mono16",
 )  # + every generic <type>C<n>, e.g. 8UC1, 8UC3, 16UC1, 32FC1
 
 
@@ -187,9 +194,7 @@ def _validated(msg: Any) -> tuple[EncodingInfo, int, int, int, bool, np.ndarray]
     big = bool(_field(msg, "is_bigendian"))
     buf = _as_bytes_array(_field(msg, "data"))
     if h <= 0 or w <= 0:
-        raise ImageDecodeError(
-            f"image has zero size (width {w}, height {h}); both must be > 0"
-        )
+        raise ImageDecodeError(f"image has zero size (width {w}, height {h}); both must be > 0")
     if info.kind == "yuv" and w % 2:
         raise ImageDecodeError(f"{info.name} packs 2 pixels per 4 bytes: width {w} must be even")
     row = w * info.bytes_per_pixel

@@ -57,8 +57,9 @@ def render_outputs(
     return images
 
 
-def encode_outputs(images: dict[str, np.ndarray], header: Any,
-                   msg_type: type | None = None) -> dict[str, Any]:
+def encode_outputs(
+    images: dict[str, np.ndarray], header: Any, msg_type: type | None = None
+) -> dict[str, Any]:
     """Output arrays → sensor_msgs/Image messages with ``header`` (rclpy or rosbags types)."""
     from sccosf_ros.pipeline.image_codec import encode_image
 

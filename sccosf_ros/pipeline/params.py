@@ -48,53 +48,100 @@ class ParamSpec:
 
 
 PARAMETERS: tuple[ParamSpec, ...] = (
-    ParamSpec("checkpoint", "", "SC-CoSF checkpoint file (.pt from `sccosf train`); empty = "
-              "$SCCOSF_CHECKPOINT or the shipped models/sccosf_nano_synthetic.pt"),
+    ParamSpec(
+        "checkpoint",
+        "",
+        "SC-CoSF checkpoint file (.pt from `sccosf train`); empty = "
+        "$SCCOSF_CHECKPOINT or the shipped models/sccosf_nano_synthetic.pt",
+    ),
     ParamSpec("device", "auto", f"torch device: {DEVICES_HELP} (auto = cuda when available)"),
     ParamSpec("num_threads", 0, "torch CPU threads for inference; 0 = torch's default"),
-    ParamSpec("inference.height", 0, "height the network runs at (results are resized back to "
-              "the RGB size); 0 together with inference.width = 0 runs at the native size"),
-    ParamSpec("inference.width", 0, "width the network runs at; 0 = native (see "
-              "inference.height)"),
-    ParamSpec("sync.slop", 0.05, "approximate-time sync: largest stamp difference in seconds "
-              "between an RGB and a thermal image of one pair (> 0)"),
-    ParamSpec("sync.queue_size", 10, "approximate-time sync: messages kept per input while "
-              "waiting for a partner; must cover fast rate x latency difference (>= 1)"),
-    ParamSpec("input_qos.reliability", "best_effort", "QoS reliability of the two image "
-              "subscriptions; best_effort matches camera drivers (sensor data QoS)",
-              RELIABILITIES),
+    ParamSpec(
+        "inference.height",
+        0,
+        "height the network runs at (results are resized back to "
+        "the RGB size); 0 together with inference.width = 0 runs at the native size",
+    ),
+    ParamSpec(
+        "inference.width", 0, "width the network runs at; 0 = native (see inference.height)"
+    ),
+    ParamSpec(
+        "sync.slop",
+        0.05,
+        "approximate-time sync: largest stamp difference in seconds "
+        "between an RGB and a thermal image of one pair (> 0)",
+    ),
+    ParamSpec(
+        "sync.queue_size",
+        10,
+        "approximate-time sync: messages kept per input while "
+        "waiting for a partner; must cover fast rate x latency difference (>= 1)",
+    ),
+    ParamSpec(
+        "input_qos.reliability",
+        "best_effort",
+        "QoS reliability of the two image "
+        "subscriptions; best_effort matches camera drivers (sensor data QoS)",
+        RELIABILITIES,
+    ),
     ParamSpec("input_qos.depth", 5, "QoS history depth of the two image subscriptions (>= 1)"),
-    ParamSpec("output_qos.reliability", "reliable", "QoS reliability of the output images",
-              RELIABILITIES),
+    ParamSpec(
+        "output_qos.reliability", "reliable", "QoS reliability of the output images", RELIABILITIES
+    ),
     ParamSpec("output_qos.depth", 2, "QoS history depth of the output images (>= 1)"),
-    ParamSpec("thermal.normalization", "checkpoint", "raw thermal -> [0,1]: checkpoint (what "
-              "the checkpoint was trained with) | auto (uint8 /255, else percentile) | minmax "
-              "| percentile | fixed (thermal.low..thermal.high raw counts)",
-              THERMAL_NORMALIZATIONS),
+    ParamSpec(
+        "thermal.normalization",
+        "checkpoint",
+        "raw thermal -> [0,1]: checkpoint (what "
+        "the checkpoint was trained with) | auto (uint8 /255, else percentile) | minmax "
+        "| percentile | fixed (thermal.low..thermal.high raw counts)",
+        THERMAL_NORMALIZATIONS,
+    ),
     ParamSpec("thermal.low", 0.0, "fixed normalisation: raw value that maps to 0"),
-    ParamSpec("thermal.high", 65535.0, "fixed normalisation: raw value that maps to 1 "
-              "(> thermal.low)"),
-    ParamSpec("thermal.percentile_low", 1.0, "percentile normalisation: lower percentile "
-              "(0..100)"),
-    ParamSpec("thermal.percentile_high", 99.0, "percentile normalisation: upper percentile "
-              "(0..100, > percentile_low)"),
-    ParamSpec("thermal.nan_policy", "zero", "NaN/Inf pixels in float (32FC1) thermal: zero = "
-              "left out of the range estimate and drawn as the coldest value (counted in "
-              "/diagnostics) | reject = drop the pair as malformed", NAN_POLICIES),
-    ParamSpec("registration.homography", [0.0], "3x3 homography, 9 numbers row-major, mapping "
-              "thermal pixel coordinates onto RGB pixel coordinates; [] or [0.0] = the images "
-              "are already registered (then RGB and thermal must have the same size)"),
+    ParamSpec(
+        "thermal.high", 65535.0, "fixed normalisation: raw value that maps to 1 (> thermal.low)"
+    ),
+    ParamSpec(
+        "thermal.percentile_low", 1.0, "percentile normalisation: lower percentile (0..100)"
+    ),
+    ParamSpec(
+        "thermal.percentile_high",
+        99.0,
+        "percentile normalisation: upper percentile (0..100, > percentile_low)",
+    ),
+    ParamSpec(
+        "thermal.nan_policy",
+        "zero",
+        "NaN/Inf pixels in float (32FC1) thermal: zero = "
+        "left out of the range estimate and drawn as the coldest value (counted in "
+        "/diagnostics) | reject = drop the pair as malformed",
+        NAN_POLICIES,
+    ),
+    ParamSpec(
+        "registration.homography",
+        [0.0],
+        "3x3 homography, 9 numbers row-major, mapping "
+        "thermal pixel coordinates onto RGB pixel coordinates; [] or [0.0] = the images "
+        "are already registered (then RGB and thermal must have the same size)",
+    ),
     ParamSpec("overlay_alpha", 0.5, "opacity of the class colours in ~/overlay (0..1)"),
     ParamSpec("publish.fused", True, "publish ~/fused (rgb8 fused image)"),
-    ParamSpec("publish.segmentation", True, "publish ~/segmentation (mono8 class ids, "
-              "255 = unlabeled)"),
+    ParamSpec(
+        "publish.segmentation", True, "publish ~/segmentation (mono8 class ids, 255 = unlabeled)"
+    ),
     ParamSpec("publish.segmentation_color", True, "publish ~/segmentation_color (rgb8)"),
     ParamSpec("publish.overlay", True, "publish ~/overlay (rgb8 classes over the RGB image)"),
     ParamSpec("diagnostics.period", 1.0, "seconds between /diagnostics messages (> 0)"),
-    ParamSpec("diagnostics.stall_timeout", 2.0, "WARN in /diagnostics when an input has sent "
-              "nothing for this many seconds (> 0)"),
-    ParamSpec("diagnostics.window", 200, "number of recent pairs the latency percentiles are "
-              "computed over (>= 1)"),
+    ParamSpec(
+        "diagnostics.stall_timeout",
+        2.0,
+        "WARN in /diagnostics when an input has sent nothing for this many seconds (> 0)",
+    ),
+    ParamSpec(
+        "diagnostics.window",
+        200,
+        "number of recent pairs the latency percentiles are computed over (>= 1)",
+    ),
 )
 
 SPECS: dict[str, ParamSpec] = {s.name: s for s in PARAMETERS}
@@ -172,19 +219,31 @@ class NodeParams:
         h, w = self.inference_height, self.inference_width
         need(h >= 0, "inference.height", "must be >= 0")
         need(w >= 0, "inference.width", "must be >= 0")
-        need((h == 0) == (w == 0), "inference.height",
-             f"inference.height and inference.width must both be 0 (native) or both > 0, "
-             f"got {h}x{w}")
-        need(math.isfinite(self.sync_slop) and self.sync_slop > 0, "sync.slop",
-             "must be a positive number of seconds, e.g. 0.05")
+        need(
+            (h == 0) == (w == 0),
+            "inference.height",
+            f"inference.height and inference.width must both be 0 (native) or both > 0, "
+            f"got {h}x{w}",
+        )
+        need(
+            math.isfinite(self.sync_slop) and self.sync_slop > 0,
+            "sync.slop",
+            "must be a positive number of seconds, e.g. 0.05",
+        )
         need(self.sync_queue_size >= 1, "sync.queue_size", "must be >= 1")
         need(self.input_qos_depth >= 1, "input_qos.depth", "must be >= 1")
         need(self.output_qos_depth >= 1, "output_qos.depth", "must be >= 1")
         need(0.0 <= self.overlay_alpha <= 1.0, "overlay_alpha", "must be within 0..1")
-        need(math.isfinite(self.diagnostics_period) and self.diagnostics_period > 0,
-             "diagnostics.period", "must be > 0 seconds")
-        need(math.isfinite(self.diagnostics_stall_timeout) and self.diagnostics_stall_timeout > 0,
-             "diagnostics.stall_timeout", "must be > 0 seconds")
+        need(
+            math.isfinite(self.diagnostics_period) and self.diagnostics_period > 0,
+            "diagnostics.period",
+            "must be > 0 seconds",
+        )
+        need(
+            math.isfinite(self.diagnostics_stall_timeout) and self.diagnostics_stall_timeout > 0,
+            "diagnostics.stall_timeout",
+            "must be > 0 seconds",
+        )
         need(self.diagnostics_window >= 1, "diagnostics.window", "must be >= 1")
         if self.thermal_normalization != "checkpoint":
             try:
@@ -250,8 +309,7 @@ def _coerce(spec: ParamSpec, value: Any) -> Any:
     """A raw parameter value → the spec's Python type, or ParameterError naming the fix."""
     d = spec.default
     bad = ParameterError(
-        f"parameter {spec.name} must be {type_name(d)}, got {value!r} "
-        f"({type(value).__name__})"
+        f"parameter {spec.name} must be {type_name(d)}, got {value!r} ({type(value).__name__})"
     )
     if isinstance(d, bool):
         if not isinstance(value, bool):
@@ -339,8 +397,10 @@ def read_params_file(path: str | Path, node_name: str = NODE_NAME) -> dict[str, 
     except (yaml.YAMLError, UnicodeDecodeError) as e:
         raise ParameterError(f"parameter file {str(p)!r} is not valid YAML: {e}") from None
     if not isinstance(doc, dict):
-        raise ParameterError(f"parameter file {str(p)!r} must map node names to "
-                             "ros__parameters (see config/sccosf.yaml)")
+        raise ParameterError(
+            f"parameter file {str(p)!r} must map node names to "
+            "ros__parameters (see config/sccosf.yaml)"
+        )
     ranked = []
     for key, entry in doc.items():
         rank = _node_key_rank(key, node_name)
@@ -358,8 +418,9 @@ def read_params_file(path: str | Path, node_name: str = NODE_NAME) -> dict[str, 
     return values
 
 
-def read_params_files(paths: list[str | Path], overrides: dict[str, Any] | None = None,
-                      node_name: str = NODE_NAME) -> NodeParams:
+def read_params_files(
+    paths: list[str | Path], overrides: dict[str, Any] | None = None, node_name: str = NODE_NAME
+) -> NodeParams:
     """Parameter files layered in order (later ones win), then ``overrides``, validated."""
     values: dict[str, Any] = {}
     for path in paths:
@@ -381,8 +442,9 @@ def _nest(values: dict[str, Any]) -> dict[str, Any]:
     return tree
 
 
-def write_params_file(path: str | Path, values: dict[str, Any], header: str = "",
-                      node_key: str = f"/**/{NODE_NAME}") -> Path:
+def write_params_file(
+    path: str | Path, values: dict[str, Any], header: str = "", node_key: str = f"/**/{NODE_NAME}"
+) -> Path:
     """Write ``values`` (dotted names) as a ``ros__parameters`` file for ``node_key``, which
     ``--params-file``, ``ros2 launch ... params_file:=`` and ``sccosf bag-eval`` read."""
     import yaml

@@ -147,11 +147,15 @@ class PairProcessor:
         t1 = time.perf_counter()
         pred = self.predictor.predict(rgb, thermal)
         t2 = time.perf_counter()
-        images = render_outputs(self.outputs, rgb, pred.fused, pred.labels, self.palette,
-                                self.params.overlay_alpha)
+        images = render_outputs(
+            self.outputs, rgb, pred.fused, pred.labels, self.palette, self.params.overlay_alpha
+        )
         t3 = time.perf_counter()
-        timings = {"decode": (t1 - t0) * 1e3, "inference": (t2 - t1) * 1e3,
-                   "render": (t3 - t2) * 1e3}
+        timings = {
+            "decode": (t1 - t0) * 1e3,
+            "inference": (t2 - t1) * 1e3,
+            "render": (t3 - t2) * 1e3,
+        }
         model_ms = getattr(pred, "timings_ms", {}).get("model")
         if model_ms is not None:
             timings["model"] = model_ms
@@ -188,12 +192,17 @@ class PairProcessor:
             return True
         n_bad = int(finite.size - np.count_nonzero(finite))
         if self.params.thermal_nan_policy == "reject":
-            self.reject("thermal_nan_rejected", f"thermal image has {n_bad} NaN/Inf pixels "
-                        "(thermal.nan_policy = reject)")
+            self.reject(
+                "thermal_nan_rejected",
+                f"thermal image has {n_bad} NaN/Inf pixels (thermal.nan_policy = reject)",
+            )
             return False
         self.stats.count("thermal_nan_frames")
-        self.warn("thermal_nan", f"thermal image has {n_bad} NaN/Inf pixels: drawn as the "
-                  "coldest value (thermal.nan_policy = zero)")
+        self.warn(
+            "thermal_nan",
+            f"thermal image has {n_bad} NaN/Inf pixels: drawn as the "
+            "coldest value (thermal.nan_policy = zero)",
+        )
         return True
 
     def _register(self, rgb: np.ndarray, thermal: np.ndarray) -> np.ndarray | None:
@@ -203,9 +212,11 @@ class PairProcessor:
 
             return warp_thermal(thermal, self.homography, rgb.shape[:2])
         if thermal.shape[:2] != rgb.shape[:2]:
-            self.reject("size_mismatch",
-                        f"RGB {rgb.shape[1]}x{rgb.shape[0]} and thermal "
-                        f"{thermal.shape[1]}x{thermal.shape[0]} differ in size: set "
-                        "registration.homography to map thermal onto RGB")
+            self.reject(
+                "size_mismatch",
+                f"RGB {rgb.shape[1]}x{rgb.shape[0]} and thermal "
+                f"{thermal.shape[1]}x{thermal.shape[0]} differ in size: set "
+                "registration.homography to map thermal onto RGB",
+            )
             return None
         return thermal

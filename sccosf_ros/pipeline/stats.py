@@ -24,9 +24,18 @@ import numpy as np
 
 LATENCY_KEYS = ("inference", "model", "overhead", "e2e_age", "stamp_age")
 COUNTERS = (
-    "rgb_received", "thermal_received", "synced_pairs", "processed", "dropped_busy",
-    "inference_errors", "malformed", "malformed_rgb", "malformed_thermal", "size_mismatch",
-    "thermal_nan_rejected", "thermal_nan_frames",
+    "rgb_received",
+    "thermal_received",
+    "synced_pairs",
+    "processed",
+    "dropped_busy",
+    "inference_errors",
+    "malformed",
+    "malformed_rgb",
+    "malformed_thermal",
+    "size_mismatch",
+    "thermal_nan_rejected",
+    "thermal_nan_frames",
 )
 
 
@@ -88,11 +97,19 @@ class NodeStats:
         for k, arr in lat.items():
             if arr.size:
                 p50, p95 = np.percentile(arr, [50, 95])
-                summary[k] = {"p50": float(p50), "p95": float(p95), "max": float(arr.max()),
-                              "n": int(arr.size)}
+                summary[k] = {
+                    "p50": float(p50),
+                    "p95": float(p95),
+                    "max": float(arr.max()),
+                    "n": int(arr.size),
+                }
             else:
-                summary[k] = {"p50": float("nan"), "p95": float("nan"), "max": float("nan"),
-                              "n": 0}
+                summary[k] = {
+                    "p50": float("nan"),
+                    "p95": float("nan"),
+                    "max": float("nan"),
+                    "n": 0,
+                }
         return StatsSnapshot(
             counters=counters,
             latency_ms=summary,

@@ -84,9 +84,12 @@ def diagnostic_array(
     inference = status(
         "inference",
         DiagnosticStatus.WARN if new_errors else DiagnosticStatus.OK,
-        (f"{new_errors} pair(s) failed in the model since the last report" if new_errors
-         else f"inference p50 {_fmt(lat['inference']['p50'])} ms, "
-              f"end-to-end p95 {_fmt(lat['e2e_age']['p95'])} ms"),
+        (
+            f"{new_errors} pair(s) failed in the model since the last report"
+            if new_errors
+            else f"inference p50 {_fmt(lat['inference']['p50'])} ms, "
+            f"end-to-end p95 {_fmt(lat['e2e_age']['p95'])} ms"
+        ),
         {
             "synced_pairs": c["synced_pairs"],
             "processed": c["processed"],
@@ -108,8 +111,11 @@ def diagnostic_array(
     quality = status(
         "input quality",
         DiagnosticStatus.WARN if new_bad else DiagnosticStatus.OK,
-        (f"{new_bad} malformed input(s) since the last report: {snap.last_malformed_reason}"
-         if new_bad else "inputs well-formed"),
+        (
+            f"{new_bad} malformed input(s) since the last report: {snap.last_malformed_reason}"
+            if new_bad
+            else "inputs well-formed"
+        ),
         {
             "malformed": c["malformed"],
             "malformed_rgb": c["malformed_rgb"],

@@ -42,8 +42,9 @@ def label_info_dict(
     }
 
 
-def label_info_json(class_names: Sequence[str], palette: Sequence[Sequence[int]],
-                    dataset: str = "unknown") -> str:
+def label_info_json(
+    class_names: Sequence[str], palette: Sequence[Sequence[int]], dataset: str = "unknown"
+) -> str:
     return json.dumps(label_info_dict(class_names, palette, dataset))
 
 
@@ -67,8 +68,12 @@ def label_info_type() -> type:
         return String
 
 
-def make_label_info_msg(class_names: Sequence[str], palette: Sequence[Sequence[int]],
-                        dataset: str = "unknown", header: Any = None) -> Any:
+def make_label_info_msg(
+    class_names: Sequence[str],
+    palette: Sequence[Sequence[int]],
+    dataset: str = "unknown",
+    header: Any = None,
+) -> Any:
     """The message ``~/label_info`` carries (type from ``label_info_type``)."""
     msg_type = label_info_type()
     if msg_type.__name__ == "String":

@@ -99,10 +99,13 @@ class SCCoSFNode(Node):
         self.processor = PairProcessor(p, self.predictor, self.stats, warn=self._warn)
 
         out_qos = qos_profile(p.output_qos_reliability, p.output_qos_depth)
-        self.pubs = {name: self.create_publisher(Image, f"~/{name}", out_qos)
-                     for name in self.processor.outputs}
-        self.label_info_pub = self.create_publisher(label_info_type(), "~/label_info",
-                                                    latched_qos())
+        self.pubs = {
+            name: self.create_publisher(Image, f"~/{name}", out_qos)
+            for name in self.processor.outputs
+        }
+        self.label_info_pub = self.create_publisher(
+            label_info_type(), "~/label_info", latched_qos()
+        )
         self.diag_pub = self.create_publisher(
             _diagnostic_array_type(), "/diagnostics", QoSProfile(depth=10)
         )
@@ -114,13 +117,18 @@ class SCCoSFNode(Node):
         from rclpy.clock import Clock, ClockType
 
         self._diag_timer = self.create_timer(
-            p.diagnostics_period, self._publish_diagnostics,
+            p.diagnostics_period,
+            self._publish_diagnostics,
             clock=Clock(clock_type=ClockType.STEADY_TIME),
         )
-        self.label_info_pub.publish(make_label_info_msg(
-            self.predictor.class_names, self.processor.palette,
-            getattr(self.predictor, "dataset", "unknown"), None,
-        ))
+        self.label_info_pub.publish(
+            make_label_info_msg(
+                self.predictor.class_names,
+                self.processor.palette,
+                getattr(self.predictor, "dataset", "unknown"),
+                None,
+            )
+        )
         device = getattr(self.predictor, "device", "?")
         self.get_logger().info(
             f"ready: {len(self.predictor.class_names)} classes on {device}, "
@@ -135,7 +143,12 @@ class SCCoSFNode(Node):
 
         p, proc = self.params, self.processor
         handle = make_synchronizer(
-            self, Image, (RGB_TOPIC, THERMAL_TOPIC), in_qos, p.sync_queue_size, p.sync_slop,
+            self,
+            Image,
+            (RGB_TOPIC, THERMAL_TOPIC),
+            in_qos,
+            p.sync_queue_size,
+            p.sync_slop,
             self._on_pair,
             admit=[lambda msg: proc.admit("rgb", msg), lambda msg: proc.admit("thermal", msg)],
         )
@@ -186,9 +199,11 @@ class SCCoSFNode(Node):
         if not self.context.ok():  # shutting down: publishers are gone
             return
         self.stats.count("inference_errors")
-        self._warn("inference_error",
-                   f"pair at {pair.rgb.header.stamp.sec}.{pair.rgb.header.stamp.nanosec:09d} "
-                   f"failed: {type(error).__name__}: {error}")
+        self._warn(
+            "inference_error",
+            f"pair at {pair.rgb.header.stamp.sec}.{pair.rgb.header.stamp.nanosec:09d} "
+            f"failed: {type(error).__name__}: {error}",
+        )
 
     def _warn(self, kind: str, message: str) -> None:
         """Log at most once per LOG_THROTTLE_S per kind (a broken driver floods otherwise)."""

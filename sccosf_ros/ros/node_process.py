@@ -50,17 +50,28 @@ def node_command(
 class NodeProcess:
     """A running node command; stdout and stderr go to ``log_path``."""
 
-    def __init__(self, cmd: list[str], log_path: str | os.PathLike,
-                 env: dict[str, str] | None = None, cwd: str | os.PathLike | None = None) -> None:
+    def __init__(
+        self,
+        cmd: list[str],
+        log_path: str | os.PathLike,
+        env: dict[str, str] | None = None,
+        cwd: str | os.PathLike | None = None,
+    ) -> None:
         self.cmd = cmd
         self.log_path = Path(log_path)
-        self._log = open(self.log_path, "wb")
+        self._log = open(self.log_path, "wb")  # noqa: SIM115 (open while the process runs)
         full_env = dict(os.environ, PYTHONUNBUFFERED="1", RCUTILS_COLORIZED_OUTPUT="0")
         full_env.update(env or {})
         # Its own session: a Ctrl-C in the terminal reaches us, and stop() decides what the
         # node gets, so it is never left behind.
-        self.proc = subprocess.Popen(cmd, stdout=self._log, stderr=subprocess.STDOUT,
-                                     env=full_env, cwd=cwd, start_new_session=True)
+        self.proc = subprocess.Popen(
+            cmd,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            env=full_env,
+            cwd=cwd,
+            start_new_session=True,
+        )
         self.returncode: int | None = None
 
     # ------------------------------------------------------------------ state
@@ -84,8 +95,10 @@ class NodeProcess:
             if "ready:" in self.log():
                 return
             if not self.alive():
-                raise RuntimeError(f"node exited with code {self.proc.returncode} before it "
-                                   f"was ready:\n{self.log_tail()}")
+                raise RuntimeError(
+                    f"node exited with code {self.proc.returncode} before it "
+                    f"was ready:\n{self.log_tail()}"
+                )
             time.sleep(0.1)
         raise RuntimeError(f"node not ready after {timeout:.0f} s:\n{self.log_tail()}")
 
@@ -107,8 +120,11 @@ class NodeProcess:
     def stop(self, timeout: float = 15.0) -> int | None:
         """SIGINT, then SIGTERM, then SIGKILL until it is gone; returns the exit code."""
         try:
-            for sig, wait in ((signal.SIGINT, timeout), (signal.SIGTERM, 5.0),
-                              (signal.SIGKILL, 5.0)):
+            for sig, wait in (
+                (signal.SIGINT, timeout),
+                (signal.SIGTERM, 5.0),
+                (signal.SIGKILL, 5.0),
+            ):
                 if self.proc.poll() is not None:
                     break
                 try:

@@ -46,7 +46,6 @@ class Subscriber(SimpleFilter):
         return getattr(self.sub, key)
 
 
-
 class AdmissionFilter(SimpleFilter):
     """Passes on the messages ``admit(msg)`` accepts (connect a subscriber to it)."""
 

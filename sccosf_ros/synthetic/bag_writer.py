@@ -89,8 +89,9 @@ def _schedule(cfg: BagSettings) -> tuple[list[_Event], dict[str, int]]:
     return events, malformed
 
 
-def _malformed_events(cfg: BagSettings, topic: str, times: list[float],
-                      delay: int) -> list[_Event]:
+def _malformed_events(
+    cfg: BagSettings, topic: str, times: list[float], delay: int
+) -> list[_Event]:
     """``cfg.malformed`` bad messages midway between good frames, spread over the recording."""
     if cfg.malformed <= 0 or len(times) < 2:
         return []
@@ -103,23 +104,50 @@ def _malformed_events(cfg: BagSettings, topic: str, times: list[float],
     return out
 
 
-def _malformed_image(store: Typestore, kind: str, t_ns: int, frame_id: str, h: int,
-                     w: int) -> Any:
+def _malformed_image(store: Typestore, kind: str, t_ns: int, frame_id: str, h: int, w: int) -> Any:
     """An Image message (or raw CDR bytes) that a decoder must reject."""
     cls = store.types[IMAGE]
     header = make_header(store, t_ns, frame_id)
     if kind == "short_data":  # claims h×w rgb8 but carries half a row
-        return cls(header=header, height=h, width=w, encoding="rgb8", is_bigendian=0,
-                   step=w * 3, data=np.zeros(w * 3 // 2, np.uint8))
+        return cls(
+            header=header,
+            height=h,
+            width=w,
+            encoding="rgb8",
+            is_bigendian=0,
+            step=w * 3,
+            data=np.zeros(w * 3 // 2, np.uint8),
+        )
     if kind == "unknown_encoding":
-        return cls(header=header, height=h, width=w, encoding="yuv_made_up", is_bigendian=0,
-                   step=w * 3, data=np.zeros(h * w * 3, np.uint8))
+        return cls(
+            header=header,
+            height=h,
+            width=w,
+            encoding="yuv_made_up",
+            is_bigendian=0,
+            step=w * 3,
+            data=np.zeros(h * w * 3, np.uint8),
+        )
     if kind == "zero_size":
-        return cls(header=header, height=0, width=0, encoding="mono8", is_bigendian=0,
-                   step=0, data=np.zeros(0, np.uint8))
+        return cls(
+            header=header,
+            height=0,
+            width=0,
+            encoding="mono8",
+            is_bigendian=0,
+            step=0,
+            data=np.zeros(0, np.uint8),
+        )
     if kind == "corrupt_cdr":  # a valid message cut short: the CDR itself is broken
-        msg = cls(header=header, height=h, width=w, encoding="mono8", is_bigendian=0,
-                  step=w, data=np.zeros(h * w, np.uint8))
+        msg = cls(
+            header=header,
+            height=h,
+            width=w,
+            encoding="mono8",
+            is_bigendian=0,
+            step=w,
+            data=np.zeros(h * w, np.uint8),
+        )
         raw = bytes(store.serialize_cdr(msg, IMAGE))
         return raw[: len(raw) // 3]
     raise ValueError(f"unknown malformed kind {kind!r}")
@@ -137,8 +165,9 @@ class _Frames:
             if len(self._cache) > 4:
                 self._cache.clear()
             c = self.cfg
-            self._cache[t] = render_scene(c.seed, height=c.height, width=c.width,
-                                          layout=c.layout, night=c.night, t=t)
+            self._cache[t] = render_scene(
+                c.seed, height=c.height, width=c.width, layout=c.layout, night=c.night, t=t
+            )
         return self._cache[t]
 
 
@@ -152,8 +181,12 @@ def _good_image(store: Typestore, cfg: BagSettings, frames: _Frames, ev: _Event)
         arr, encoding, frame = scene.label, "mono8", cfg.rgb_frame
     else:
         arr, encoding, frame = scene.thermal16, "mono16", cfg.thermal_frame
-    return encode_image(arr, encoding, header=make_header(store, _stamp(cfg, ev.t), frame),
-                        msg_type=store.types[IMAGE])
+    return encode_image(
+        arr,
+        encoding,
+        header=make_header(store, _stamp(cfg, ev.t), frame),
+        msg_type=store.types[IMAGE],
+    )
 
 
 def _with_overrides(cfg: BagSettings, overrides: dict[str, Any]) -> BagSettings:
@@ -164,31 +197,37 @@ def _with_overrides(cfg: BagSettings, overrides: dict[str, Any]) -> BagSettings:
     return replace(cfg, **overrides)
 
 
-def write_synthetic_bag(out: str | os.PathLike, config: BagSettings | None = None,
-                        **overrides: Any) -> SyntheticBag:
+def write_synthetic_bag(
+    out: str | os.PathLike, config: BagSettings | None = None, **overrides: Any
+) -> SyntheticBag:
     """Write the bag to directory ``out`` (must not exist) and return what it holds.
 
     Keyword ``overrides`` replace fields of ``config`` (default ``BagSettings()``)."""
     cfg = _with_overrides(config or BagSettings(), overrides)
     events, malformed = _schedule(cfg)
     result = SyntheticBag(path=Path(out), storage=cfg.storage, config=cfg, malformed=malformed)
-    stamps = {"rgb": result.rgb_stamps, "label": result.label_stamps,
-              "thermal": result.thermal_stamps}
+    stamps = {
+        "rgb": result.rgb_stamps,
+        "label": result.label_stamps,
+        "thermal": result.thermal_stamps,
+    }
     frames = _Frames(cfg)
     with BagWriter(out, storage=cfg.storage) as bag:
         store = bag.typestore
         for topic in (cfg.rgb_topic, cfg.thermal_topic, cfg.label_topic):
             if topic:
                 bag.add_topic(topic, IMAGE)
-        for ev in tqdm(events, desc="synthetic bag", unit="msg", disable=not cfg.show_progress,
-                       leave=False):
+        for ev in tqdm(
+            events, desc="synthetic bag", unit="msg", disable=not cfg.show_progress, leave=False
+        ):
             if ev.kind in _GOOD_KINDS:
                 msg = _good_image(store, cfg, frames, ev)
                 stamps[ev.kind].append(_stamp(cfg, ev.t))
             else:
                 frame = cfg.rgb_frame if ev.topic == cfg.rgb_topic else cfg.thermal_frame
-                msg = _malformed_image(store, ev.kind, _stamp(cfg, ev.t), frame, cfg.height,
-                                       cfg.width)
+                msg = _malformed_image(
+                    store, ev.kind, _stamp(cfg, ev.t), frame, cfg.height, cfg.width
+                )
             if isinstance(msg, bytes):
                 bag.write_raw(ev.topic, ev.log_ns, msg, IMAGE)
             else:

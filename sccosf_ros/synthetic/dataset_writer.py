@@ -32,11 +32,20 @@ from sccosf_ros.synthetic.settings import (
 )
 
 # Split shares of each layout, first split first (the real releases' proportions).
-SPLITS = {"mfnet": (("train", 0.5), ("val", 0.25), ("test", 0.25)),
-          "fmb": (("train", 0.8), ("test", 0.2))}
+SPLITS = {
+    "mfnet": (("train", 0.5), ("val", 0.25), ("test", 0.25)),
+    "fmb": (("train", 0.8), ("test", 0.2)),
+}
 _OUTPUT_DIRS = ("images", "labels", "train", "test")
-_OUTPUT_FILES = ("train.txt", "val.txt", "test.txt", "test_day.txt", "test_night.txt",
-                 "preview.png", METADATA_FILE)
+_OUTPUT_FILES = (
+    "train.txt",
+    "val.txt",
+    "test.txt",
+    "test_day.txt",
+    "test_night.txt",
+    "preview.png",
+    METADATA_FILE,
+)
 
 
 def imwrite(path: Path, img: np.ndarray) -> None:
@@ -78,12 +87,15 @@ def _draw_assignment(s: DatasetSettings) -> tuple[np.ndarray, dict[int, str]]:
     """Which images are night scenes and which split each image goes to (from the seed)."""
     rng = np.random.default_rng([int(s.seed), 7])
     night_flags = np.zeros(s.n, bool)
-    night_flags[rng.permutation(s.n)[:round(s.n * s.night_fraction)]] = True
+    night_flags[rng.permutation(s.n)[: round(s.n * s.night_fraction)]] = True
     order = rng.permutation(s.n)
     names, fractions = zip(*SPLITS[s.layout], strict=True)
     # the k-th image of the permutation goes to the split whose share k falls in
-    slots = [name for name, c in zip(names, _split_counts(s.n, fractions), strict=True)
-             for _ in range(c)]
+    slots = [
+        name
+        for name, c in zip(names, _split_counts(s.n, fractions), strict=True)
+        for _ in range(c)
+    ]
     return night_flags, {int(i): slots[k] for k, i in enumerate(order)}
 
 
@@ -113,21 +125,34 @@ def _write_lists(root: Path, splits: dict[str, list[str]], night_of: dict[str, b
     (root / "test_night.txt").write_text("".join(f"{s}\n" for s in test if night_of[s]))
 
 
-def _metadata(s: DatasetSettings, splits: dict[str, list[str]],
-              night_of: dict[str, bool]) -> dict[str, Any]:
+def _metadata(
+    s: DatasetSettings, splits: dict[str, list[str]], night_of: dict[str, bool]
+) -> dict[str, Any]:
     return {
-        "format": "sccosf_synth", "version": 1, "layout": s.layout, "seed": int(s.seed),
-        "n": s.n, "height": s.height, "width": s.width, "night_fraction": s.night_fraction,
-        "thermal_counts": list(THERMAL_COUNTS), "temperature_range_c": list(TEMPERATURE_RANGE_C),
+        "format": "sccosf_synth",
+        "version": 1,
+        "layout": s.layout,
+        "seed": int(s.seed),
+        "n": s.n,
+        "height": s.height,
+        "width": s.width,
+        "night_fraction": s.night_fraction,
+        "thermal_counts": list(THERMAL_COUNTS),
+        "temperature_range_c": list(TEMPERATURE_RANGE_C),
         "class_names": list(DATASET_CLASSES[s.layout][0]),
         "splits": {k: len(v) for k, v in sorted(splits.items())},
         "night": night_of,
     }
 
 
-def write_dataset(out: str | os.PathLike, settings: DatasetSettings | None = None, *,
-                  progress: bool = True, overwrite: bool = False,
-                  **overrides: Any) -> Path:
+def write_dataset(
+    out: str | os.PathLike,
+    settings: DatasetSettings | None = None,
+    *,
+    progress: bool = True,
+    overwrite: bool = False,
+    **overrides: Any,
+) -> Path:
     """Write ``settings.n`` scenes in the real on-disk layout of ``settings.layout``; returns
     the root. Keyword ``overrides`` replace fields of ``settings`` (default ``DatasetSettings()``),
     e.g. ``write_dataset(out, layout="fmb", n=8)``.
@@ -145,8 +170,9 @@ def write_dataset(out: str | os.PathLike, settings: DatasetSettings | None = Non
     night_of: dict[str, bool] = {}
     splits: dict[str, list[str]] = {}
     for i in tqdm(range(s.n), desc=f"synth {s.layout}", unit="img", disable=not progress):
-        scene = render_scene(scene_seed(s.seed, i), s.height, s.width, s.layout,
-                             night=bool(night_flags[i]))
+        scene = render_scene(
+            scene_seed(s.seed, i), s.height, s.width, s.layout, night=bool(night_flags[i])
+        )
         name = _write_image(root, s.layout, split_of[i], i, scene)
         night_of[name] = scene.night
         splits.setdefault(split_of[i], []).append(name)

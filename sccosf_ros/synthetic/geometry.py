@@ -33,12 +33,21 @@ class Camera:
 
 def side_quad(cam: Camera, x: float, z0: float, z1: float, y0: float, y1: float) -> list[Point]:
     """Corners of a vertical plane parallel to the road (constant X) between depths z0..z1."""
-    return [cam.project(x, y0, z0), cam.project(x, y0, z1),
-            cam.project(x, y1, z1), cam.project(x, y1, z0)]
+    return [
+        cam.project(x, y0, z0),
+        cam.project(x, y0, z1),
+        cam.project(x, y1, z1),
+        cam.project(x, y1, z0),
+    ]
 
 
-def ground_quad(cam: Camera, x0: float, x1: float, z0: float, z1: float,
-                y: float = 0.0) -> list[Point]:
+def ground_quad(
+    cam: Camera, x0: float, x1: float, z0: float, z1: float, y: float = 0.0
+) -> list[Point]:
     """Corners of a horizontal strip at height ``y`` spanning x0..x1 and depths z0..z1."""
-    return [cam.project(x0, y, z0), cam.project(x1, y, z0),
-            cam.project(x1, y, z1), cam.project(x0, y, z1)]
+    return [
+        cam.project(x0, y, z0),
+        cam.project(x1, y, z0),
+        cam.project(x1, y, z1),
+        cam.project(x0, y, z1),
+    ]

@@ -40,9 +40,20 @@ MATERIALS = tuple(MATERIAL_CLASS)
 MATERIAL_ID = {m: i for i, m in enumerate(MATERIALS)}
 
 _GRAIN_AMPLITUDE = {
-    "road": 0.09, "lane": 0.05, "manhole": 0.06, "sidewalk": 0.05, "curb": 0.05,
-    "terrain": 0.12, "building": 0.04, "vegetation": 0.22, "sky": 0.004, "pole": 0.02,
-    "guardrail": 0.02, "bump": 0.05, "person": 0.03, "car_stop": 0.06,
+    "road": 0.09,
+    "lane": 0.05,
+    "manhole": 0.06,
+    "sidewalk": 0.05,
+    "curb": 0.05,
+    "terrain": 0.12,
+    "building": 0.04,
+    "vegetation": 0.22,
+    "sky": 0.004,
+    "pole": 0.02,
+    "guardrail": 0.02,
+    "bump": 0.05,
+    "person": 0.03,
+    "car_stop": 0.06,
 }
 
 

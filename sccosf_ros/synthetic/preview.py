@@ -29,15 +29,21 @@ def _row(s: PreviewSample, palette: Sequence[Sequence[int]], tile_width: int) ->
     th = max(round(h * tile_width / w), 1)
     size = (tile_width, th)
     therm = cv2.applyColorMap(s.thermal, cv2.COLORMAP_INFERNO)[..., ::-1]
-    tiles = [cv2.resize(s.rgb, size, interpolation=cv2.INTER_AREA),
-             cv2.resize(therm, size, interpolation=cv2.INTER_AREA),
-             cv2.resize(colorize(s.label, palette), size, interpolation=cv2.INTER_NEAREST)]
+    tiles = [
+        cv2.resize(s.rgb, size, interpolation=cv2.INTER_AREA),
+        cv2.resize(therm, size, interpolation=cv2.INTER_AREA),
+        cv2.resize(colorize(s.label, palette), size, interpolation=cv2.INTER_NEAREST),
+    ]
     sep = np.full((th, _SEPARATOR, 3), 255, np.uint8)
     return np.hstack([tiles[0], sep, tiles[1], sep, tiles[2]])
 
 
-def preview_grid(samples: Iterable[PreviewSample], palette: Sequence[Sequence[int]],
-                 out: str | os.PathLike, tile_width: int = 320) -> Path:
+def preview_grid(
+    samples: Iterable[PreviewSample],
+    palette: Sequence[Sequence[int]],
+    out: str | os.PathLike,
+    tile_width: int = 320,
+) -> Path:
     """Write a PNG with one row per sample: RGB | thermal (inferno) | label colours."""
     rows = [_row(s, palette, tile_width) for s in samples]
     if not rows:

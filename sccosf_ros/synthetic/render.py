@@ -38,8 +38,14 @@ class Scene:
     night: bool
 
 
-def render_scene(seed: int, height: int = 480, width: int = 640, layout: str = "mfnet",
-                 night: bool | None = None, t: float = 0.0) -> Scene:
+def render_scene(
+    seed: int,
+    height: int = 480,
+    width: int = 640,
+    layout: str = "mfnet",
+    night: bool | None = None,
+    t: float = 0.0,
+) -> Scene:
     """Render one synthetic RGB-thermal street scene.
 
     seed: the scene (layout, objects, colours, temperatures); night: None draws day or night
@@ -60,5 +66,10 @@ def render_scene(seed: int, height: int = 480, width: int = 640, layout: str = "
     noise = temporal_noise(seed, t, height, width)
     rgb = expose_rgb(p.albedo, p.emit, mod, p.lights, env, noise)
     thermal16 = thermal_counts(p.temp, fixed, noise)
-    return Scene(rgb=rgb, thermal16=thermal16, thermal8=thermal8_from_counts(thermal16),
-                 label=LABEL_LUT[layout][p.mat], night=night)
+    return Scene(
+        rgb=rgb,
+        thermal16=thermal16,
+        thermal8=thermal8_from_counts(thermal16),
+        label=LABEL_LUT[layout][p.mat],
+        night=night,
+    )

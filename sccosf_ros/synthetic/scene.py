@@ -26,28 +26,72 @@ from sccosf_ros.synthetic.settings import SceneSettings
 Colour = tuple[float, float, float]
 
 CAR_COLOURS: list[Colour] = [
-    (0.75, 0.08, 0.07), (0.1, 0.2, 0.6), (0.9, 0.9, 0.9), (0.08, 0.08, 0.09),
-    (0.6, 0.62, 0.65), (0.85, 0.7, 0.1), (0.15, 0.35, 0.2), (0.45, 0.25, 0.12),
+    (0.75, 0.08, 0.07),
+    (0.1, 0.2, 0.6),
+    (0.9, 0.9, 0.9),
+    (0.08, 0.08, 0.09),
+    (0.6, 0.62, 0.65),
+    (0.85, 0.7, 0.1),
+    (0.15, 0.35, 0.2),
+    (0.45, 0.25, 0.12),
 ]
 SHIRTS: list[Colour] = [
-    (0.8, 0.1, 0.1), (0.1, 0.3, 0.7), (0.9, 0.9, 0.85), (0.2, 0.5, 0.2), (0.9, 0.6, 0.1),
-    (0.3, 0.3, 0.3), (0.6, 0.2, 0.6), (0.05, 0.05, 0.05),
+    (0.8, 0.1, 0.1),
+    (0.1, 0.3, 0.7),
+    (0.9, 0.9, 0.85),
+    (0.2, 0.5, 0.2),
+    (0.9, 0.6, 0.1),
+    (0.3, 0.3, 0.3),
+    (0.6, 0.2, 0.6),
+    (0.05, 0.05, 0.05),
 ]
-TROUSERS: list[Colour] = [(0.1, 0.12, 0.25), (0.15, 0.15, 0.15), (0.35, 0.3, 0.25),
-                          (0.2, 0.25, 0.4)]
-BUILDING_COLOURS: list[Colour] = [(0.72, 0.66, 0.56), (0.55, 0.55, 0.56), (0.6, 0.35, 0.28),
-                                  (0.82, 0.8, 0.74), (0.45, 0.48, 0.5), (0.68, 0.6, 0.45)]
+TROUSERS: list[Colour] = [
+    (0.1, 0.12, 0.25),
+    (0.15, 0.15, 0.15),
+    (0.35, 0.3, 0.25),
+    (0.2, 0.25, 0.4),
+]
+BUILDING_COLOURS: list[Colour] = [
+    (0.72, 0.66, 0.56),
+    (0.55, 0.55, 0.56),
+    (0.6, 0.35, 0.28),
+    (0.82, 0.8, 0.74),
+    (0.45, 0.48, 0.5),
+    (0.68, 0.6, 0.45),
+]
 
 # How many of each agent per layout: (min, max) counts. Listed in the order they are drawn.
 AGENT_COUNTS: dict[str, dict[str, tuple[int, int]]] = {
-    "mfnet": {"car": (1, 4), "person": (1, 4), "bicycle": (0, 2), "motorcycle": (0, 0),
-              "truck": (0, 0), "bus": (0, 0), "cone": (0, 4), "car_stop": (0, 3),
-              "tree": (0, 3), "streetlight": (0, 2), "traffic_light": (0, 0), "sign": (0, 0),
-              "pole": (0, 1)},
-    "fmb": {"car": (1, 3), "person": (1, 4), "bicycle": (0, 2), "motorcycle": (0, 1),
-            "truck": (0, 1), "bus": (0, 1), "cone": (0, 1), "car_stop": (0, 0),
-            "tree": (1, 4), "streetlight": (0, 2), "traffic_light": (0, 2), "sign": (0, 2),
-            "pole": (1, 3)},
+    "mfnet": {
+        "car": (1, 4),
+        "person": (1, 4),
+        "bicycle": (0, 2),
+        "motorcycle": (0, 0),
+        "truck": (0, 0),
+        "bus": (0, 0),
+        "cone": (0, 4),
+        "car_stop": (0, 3),
+        "tree": (0, 3),
+        "streetlight": (0, 2),
+        "traffic_light": (0, 0),
+        "sign": (0, 0),
+        "pole": (0, 1),
+    },
+    "fmb": {
+        "car": (1, 3),
+        "person": (1, 4),
+        "bicycle": (0, 2),
+        "motorcycle": (0, 1),
+        "truck": (0, 1),
+        "bus": (0, 1),
+        "cone": (0, 1),
+        "car_stop": (0, 0),
+        "tree": (1, 4),
+        "streetlight": (0, 2),
+        "traffic_light": (0, 2),
+        "sign": (0, 2),
+        "pole": (1, 3),
+    },
 }
 # Pole-mounted kinds: a bare pole, or a pole carrying a lamp, a traffic light or a sign.
 POLE_KINDS = ("streetlight", "traffic_light", "sign", "pole")
@@ -185,31 +229,51 @@ class World:
         self.night_draw = bool(rng.random() < 0.5)
         horizon = h * rng.uniform(0.36, 0.46)
         # focal length from the width of a 4:3 frame, so odd aspect ratios keep a sane view
-        self.cam = Camera(h, w, horizon, min(w, h * 4 / 3) * rng.uniform(0.8, 1.0),
-                          rng.uniform(1.3, 1.7),
-                          w * (0.5 + rng.uniform(-0.08, 0.08)))
+        self.cam = Camera(
+            h,
+            w,
+            horizon,
+            min(w, h * 4 / 3) * rng.uniform(0.8, 1.0),
+            rng.uniform(1.3, 1.7),
+            w * (0.5 + rng.uniform(-0.08, 0.08)),
+        )
         self.road_half = rng.uniform(3.5, 6.0)
         self.curb_w = 0.25
         self.side_w = rng.uniform(2.0, 4.0)
-        self.facade = [self.road_half + self.curb_w + self.side_w + rng.uniform(0.0, 3.0)
-                       for _ in range(2)]
+        self.facade = [
+            self.road_half + self.curb_w + self.side_w + rng.uniform(0.0, 3.0) for _ in range(2)
+        ]
         self.curb_paint = rng.random() < 0.4
-        self.guardrail_side = int(rng.integers(0, 2)) if rng.random() < (
-            0.5 if layout == "mfnet" else 0.15) else None
+        self.guardrail_side = (
+            int(rng.integers(0, 2))
+            if rng.random() < (0.5 if layout == "mfnet" else 0.15)
+            else None
+        )
         self.guardrail_z = (rng.uniform(0.5, 1.0) * self.cam.z_bottom(), rng.uniform(25, 70))
-        self.bump_z = rng.uniform(8, 22) if rng.random() < (
-            0.45 if layout == "mfnet" else 0.0) else None
+        self.bump_z = (
+            rng.uniform(8, 22) if rng.random() < (0.45 if layout == "mfnet" else 0.0) else None
+        )
         self.lane_dash = rng.random() < 0.7
-        self.manhole = (rng.uniform(-0.6, 0.6) * self.road_half, rng.uniform(7, 20)) if (
-            rng.random() < 0.4) else None
-        self.climate = Climate(air_day=rng.uniform(14, 24), air_night=rng.uniform(4, 16),
-                               road_day=rng.uniform(3, 7), exposure=rng.uniform(0.85, 1.1),
-                               ambient=rng.uniform(0.05, 0.1),
-                               lit_windows=rng.uniform(0.1, 0.4))
+        self.manhole = (
+            (rng.uniform(-0.6, 0.6) * self.road_half, rng.uniform(7, 20))
+            if (rng.random() < 0.4)
+            else None
+        )
+        self.climate = Climate(
+            air_day=rng.uniform(14, 24),
+            air_night=rng.uniform(4, 16),
+            road_day=rng.uniform(3, 7),
+            exposure=rng.uniform(0.85, 1.1),
+            ambient=rng.uniform(0.05, 0.1),
+            lit_windows=rng.uniform(0.1, 0.4),
+        )
         self.buildings = [self._buildings(rng) for _ in (0, 1)]
         self.agents = self._agents(rng)
-        self.poster = Poster(int(rng.integers(0, 2)), rng.uniform(10, 30), rng.uniform(0, 1)) if (
-            rng.random() < 0.4) else None
+        self.poster = (
+            Poster(int(rng.integers(0, 2)), rng.uniform(10, 30), rng.uniform(0, 1))
+            if (rng.random() < 0.4)
+            else None
+        )
 
     def side_x(self, side: int, x: float) -> float:
         """Lateral offset ``x`` on the left (side 0) or right (side 1) of the road."""
@@ -219,11 +283,18 @@ class World:
         out, z = [], self.cam.z_bottom() * rng.uniform(0.3, 1.0)
         while z < 160:
             length = rng.uniform(8, 25)
-            out.append(Building(
-                z0=z, z1=z + length, height=rng.uniform(5, 28),
-                colour=BUILDING_COLOURS[int(rng.integers(len(BUILDING_COLOURS)))],
-                win_w=rng.uniform(1.0, 2.0), win_h=rng.uniform(1.0, 1.8),
-                lit_seed=int(rng.integers(1 << 30)), present=rng.random() < 0.85))
+            out.append(
+                Building(
+                    z0=z,
+                    z1=z + length,
+                    height=rng.uniform(5, 28),
+                    colour=BUILDING_COLOURS[int(rng.integers(len(BUILDING_COLOURS)))],
+                    win_w=rng.uniform(1.0, 2.0),
+                    win_h=rng.uniform(1.0, 1.8),
+                    lit_seed=int(rng.integers(1 << 30)),
+                    present=rng.random() < 0.85,
+                )
+            )
             z += length + (rng.uniform(2, 12) if rng.random() < 0.3 else 0.0)
         return out
 
@@ -248,8 +319,9 @@ class World:
             agents += [self._pole(rng, kind) for _ in range(n(kind))]
         return agents
 
-    def _sidewalk_x(self, rng: np.random.Generator, side: int, lo: float = 0.3,
-                    hi: float = 0.9) -> float:
+    def _sidewalk_x(
+        self, rng: np.random.Generator, side: int, lo: float = 0.3, hi: float = 0.9
+    ) -> float:
         return self.side_x(side, self.road_half + self.curb_w + self.side_w * rng.uniform(lo, hi))
 
     def _z_visible(self, x: float, z_min: float) -> float:
@@ -263,50 +335,86 @@ class World:
     def _car(self, rng: np.random.Generator) -> Agent:
         zb = self.cam.z_bottom()
         lane = rng.uniform(-0.6, 0.6) * self.road_half
-        return Agent("car", lane, _uniform(rng, max(7, zb + 3), 45),
-                     vz=rng.uniform(-4, 4), z_range=(max(6, zb + 2), 50),
-                     look=VehicleLook(colour=CAR_COLOURS[int(rng.integers(8))],
-                                      width=rng.uniform(1.65, 1.9),
-                                      height=rng.uniform(1.35, 1.6),
-                                      front=rng.random() < 0.5))
+        return Agent(
+            "car",
+            lane,
+            _uniform(rng, max(7, zb + 3), 45),
+            vz=rng.uniform(-4, 4),
+            z_range=(max(6, zb + 2), 50),
+            look=VehicleLook(
+                colour=CAR_COLOURS[int(rng.integers(8))],
+                width=rng.uniform(1.65, 1.9),
+                height=rng.uniform(1.35, 1.6),
+                front=rng.random() < 0.5,
+            ),
+        )
 
     def _big_vehicle(self, rng: np.random.Generator, kind: str, z_lo: float) -> Agent:
-        return Agent(kind, rng.uniform(-0.5, 0.5) * self.road_half, rng.uniform(z_lo, 50),
-                     vz=rng.uniform(-3, 3), z_range=(z_lo, 55),
-                     look=VehicleLook(colour=CAR_COLOURS[int(rng.integers(8))],
-                                      front=rng.random() < 0.5,
-                                      stripe=SHIRTS[int(rng.integers(8))]))
+        return Agent(
+            kind,
+            rng.uniform(-0.5, 0.5) * self.road_half,
+            rng.uniform(z_lo, 50),
+            vz=rng.uniform(-3, 3),
+            z_range=(z_lo, 55),
+            look=VehicleLook(
+                colour=CAR_COLOURS[int(rng.integers(8))],
+                front=rng.random() < 0.5,
+                stripe=SHIRTS[int(rng.integers(8))],
+            ),
+        )
 
     def _person(self, rng: np.random.Generator) -> Agent:
         side = int(rng.integers(0, 2))
-        look = PersonLook(shirt=SHIRTS[int(rng.integers(8))],
-                          trousers=TROUSERS[int(rng.integers(4))],
-                          height=rng.uniform(1.55, 1.9), phase=rng.uniform(0, 2 * math.pi),
-                          skin=rng.uniform(0.45, 0.9))
+        look = PersonLook(
+            shirt=SHIRTS[int(rng.integers(8))],
+            trousers=TROUSERS[int(rng.integers(4))],
+            height=rng.uniform(1.55, 1.9),
+            phase=rng.uniform(0, 2 * math.pi),
+            skin=rng.uniform(0.45, 0.9),
+        )
         if rng.random() < 0.35:  # crossing the road (inside the view)
             z = _uniform(rng, max(6, self.cam.z_bottom() + 1), 25)
             xr = self._crossing_half_width(z, 1, 0.4)
-            return Agent("person", rng.uniform(-xr, xr), z,
-                         vx=rng.choice([-1, 1]) * rng.uniform(0.8, 1.6),
-                         x_range=(-xr, xr), look=look)
+            return Agent(
+                "person",
+                rng.uniform(-xr, xr),
+                z,
+                vx=rng.choice([-1, 1]) * rng.uniform(0.8, 1.6),
+                x_range=(-xr, xr),
+                look=look,
+            )
         x = self._sidewalk_x(rng, side)
         z_lo = self._z_visible(x, 5.0)
-        return Agent("person", x, rng.uniform(z_lo, z_lo + 25),
-                     vz=rng.choice([-1, 1]) * rng.uniform(0.7, 1.5),
-                     z_range=(z_lo, z_lo + 30), look=look)
+        return Agent(
+            "person",
+            x,
+            rng.uniform(z_lo, z_lo + 25),
+            vz=rng.choice([-1, 1]) * rng.uniform(0.7, 1.5),
+            z_range=(z_lo, z_lo + 30),
+            look=look,
+        )
 
     def _two_wheeler(self, rng: np.random.Generator, kind: str) -> Agent:
-        rider = PersonLook(shirt=SHIRTS[int(rng.integers(8))],
-                           trousers=TROUSERS[int(rng.integers(4))],
-                           height=rng.uniform(1.6, 1.85), phase=0.0,
-                           skin=rng.uniform(0.45, 0.9))
+        rider = PersonLook(
+            shirt=SHIRTS[int(rng.integers(8))],
+            trousers=TROUSERS[int(rng.integers(4))],
+            height=rng.uniform(1.6, 1.85),
+            phase=0.0,
+            skin=rng.uniform(0.45, 0.9),
+        )
         speed = rng.uniform(2, 5) if kind == "bicycle" else rng.uniform(4, 9)
         z = rng.uniform(8, 30)
         xr = self._crossing_half_width(z, 3, 0.45)
-        return Agent(kind, rng.uniform(-xr, xr), z,
-                     vx=rng.choice([-1, 1]) * speed, x_range=(-xr, xr),
-                     look=TwoWheelerLook(rider=rng.random() < 0.7, person=rider,
-                                         colour=CAR_COLOURS[int(rng.integers(8))]))
+        return Agent(
+            kind,
+            rng.uniform(-xr, xr),
+            z,
+            vx=rng.choice([-1, 1]) * speed,
+            x_range=(-xr, xr),
+            look=TwoWheelerLook(
+                rider=rng.random() < 0.7, person=rider, colour=CAR_COLOURS[int(rng.integers(8))]
+            ),
+        )
 
     def _cone(self, rng: np.random.Generator) -> Agent:
         side = int(rng.integers(0, 2))
@@ -316,21 +424,40 @@ class World:
     def _car_stop(self, rng: np.random.Generator) -> Agent:
         side = int(rng.integers(0, 2))
         x = self._sidewalk_x(rng, side, 0.1, 0.6)
-        return Agent("car_stop", x, _uniform(rng, self._z_visible(x, 5.0), 30),
-                     look=CarStopLook(yellow=rng.random() < 0.6))
+        return Agent(
+            "car_stop",
+            x,
+            _uniform(rng, self._z_visible(x, 5.0), 30),
+            look=CarStopLook(yellow=rng.random() < 0.6),
+        )
 
     def _tree(self, rng: np.random.Generator) -> Agent:
         side = int(rng.integers(0, 2))
-        return Agent("tree", self._sidewalk_x(rng, side, 0.6, 0.95), rng.uniform(8, 60),
-                     look=TreeLook(trunk=rng.uniform(1.8, 3.0), crown=rng.uniform(1.2, 2.5),
-                                   blobs=rng.uniform(-1, 1, (5, 3)).tolist()))
+        return Agent(
+            "tree",
+            self._sidewalk_x(rng, side, 0.6, 0.95),
+            rng.uniform(8, 60),
+            look=TreeLook(
+                trunk=rng.uniform(1.8, 3.0),
+                crown=rng.uniform(1.2, 2.5),
+                blobs=rng.uniform(-1, 1, (5, 3)).tolist(),
+            ),
+        )
 
     def _pole(self, rng: np.random.Generator, kind: str) -> Agent:
         side = int(rng.integers(0, 2))
-        return Agent(kind, self._sidewalk_x(rng, side, 0.05, 0.3), rng.uniform(8, 45),
-                     look=PoleLook(side=side, height=rng.uniform(4.5, 8.0),
-                                   shape=int(rng.integers(0, 3)), state=int(rng.integers(0, 3)),
-                                   colour=int(rng.integers(0, 3))))
+        return Agent(
+            kind,
+            self._sidewalk_x(rng, side, 0.05, 0.3),
+            rng.uniform(8, 45),
+            look=PoleLook(
+                side=side,
+                height=rng.uniform(4.5, 8.0),
+                shape=int(rng.integers(0, 3)),
+                state=int(rng.integers(0, 3)),
+                colour=int(rng.integers(0, 3)),
+            ),
+        )
 
 
 # --------------------------------------------------------------------------- day and night
@@ -363,15 +490,44 @@ def environment(climate: Climate, night: bool) -> Environment:
     surfaces near air temperature, people and engines as warm as by day."""
     if night:
         air = climate.air_night
-        return Environment(night=True, air=air, sky_zenith=air - 22, road=air + 3,
-                           sidewalk=air + 1.5, building=air + 3, window=air + 7,
-                           vegetation=air - 1, metal=air - 2, skin=32.0,
-                           cloth=max(air + 9, 24.0), engine=air + 30, tyre=air + 12,
-                           exhaust=air + 45, body=air + 6, glass=air + 1, exposure=1.0,
-                           ambient=climate.ambient)
+        return Environment(
+            night=True,
+            air=air,
+            sky_zenith=air - 22,
+            road=air + 3,
+            sidewalk=air + 1.5,
+            building=air + 3,
+            window=air + 7,
+            vegetation=air - 1,
+            metal=air - 2,
+            skin=32.0,
+            cloth=max(air + 9, 24.0),
+            engine=air + 30,
+            tyre=air + 12,
+            exhaust=air + 45,
+            body=air + 6,
+            glass=air + 1,
+            exposure=1.0,
+            ambient=climate.ambient,
+        )
     air = climate.air_day
-    return Environment(night=False, air=air, sky_zenith=air - 30, road=air + climate.road_day,
-                       sidewalk=air + 4, building=air + 3, window=air - 5, vegetation=air - 2,
-                       metal=air - 6, skin=34.0, cloth=0.5 * (34 + air) + 4, engine=air + 30,
-                       tyre=air + 14, exhaust=air + 45, body=air + 8, glass=air - 4,
-                       exposure=climate.exposure, ambient=1.0)
+    return Environment(
+        night=False,
+        air=air,
+        sky_zenith=air - 30,
+        road=air + climate.road_day,
+        sidewalk=air + 4,
+        building=air + 3,
+        window=air - 5,
+        vegetation=air - 2,
+        metal=air - 6,
+        skin=34.0,
+        cloth=0.5 * (34 + air) + 4,
+        engine=air + 30,
+        tyre=air + 14,
+        exhaust=air + 45,
+        body=air + 8,
+        glass=air - 4,
+        exposure=climate.exposure,
+        ambient=1.0,
+    )

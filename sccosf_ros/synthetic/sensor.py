@@ -98,8 +98,14 @@ def _night_light(lights: list[Light], ambient: float, h: int, w: int) -> np.ndar
     return cv2.resize(light, (w, h), interpolation=cv2.INTER_LINEAR)
 
 
-def expose_rgb(albedo: np.ndarray, emit: np.ndarray, mod: np.ndarray, lights: list[Light],
-               env: Environment, noise: np.ndarray) -> np.ndarray:
+def expose_rgb(
+    albedo: np.ndarray,
+    emit: np.ndarray,
+    mod: np.ndarray,
+    lights: list[Light],
+    env: Environment,
+    noise: np.ndarray,
+) -> np.ndarray:
     """The RGB camera's uint8 image. Works in place on ``albedo``, ``emit`` and ``mod``."""
     h, w = mod.shape
     if env.night:

@@ -149,8 +149,9 @@ class BagSettings:
         if self.thermal_gap is not None:
             g0, g1 = self.thermal_gap
             if not g0 < g1:
-                raise ValueError(f"thermal_gap must be (start, end) with start < end, "
-                                 f"got {self.thermal_gap!r}")
+                raise ValueError(
+                    f"thermal_gap must be (start, end) with start < end, got {self.thermal_gap!r}"
+                )
 
     def _check_topics(self) -> None:
         topics = [self.rgb_topic, self.thermal_topic]

@@ -102,8 +102,9 @@ def _read_label(path: Path, num_classes: int) -> np.ndarray:
     return img
 
 
-def _check_sizes(name: str, rgb: np.ndarray, thermal: np.ndarray, label: np.ndarray,
-                 paths: tuple[Path, ...]) -> None:
+def _check_sizes(
+    name: str, rgb: np.ndarray, thermal: np.ndarray, label: np.ndarray, paths: tuple[Path, ...]
+) -> None:
     shapes = {"rgb": rgb.shape[:2], "thermal": thermal.shape[:2], "label": label.shape[:2]}
     if len(set(shapes.values())) != 1:
         sizes = ", ".join(f"{k} {v[0]}x{v[1]}" for k, v in shapes.items())
@@ -216,9 +217,13 @@ class MFNetDataset(SegmentationDataset):
 
     name = "mfnet"
 
-    def __init__(self, root: str | os.PathLike, split: str,
-                 transform: JointTransform | None = None,
-                 layout: str = "auto") -> None:
+    def __init__(
+        self,
+        root: str | os.PathLike,
+        split: str,
+        transform: JointTransform | None = None,
+        layout: str = "auto",
+    ) -> None:
         super().__init__(root, split, transform)
         self.layout = self._detect_layout() if layout == "auto" else layout
         if self.layout not in MFNET_LAYOUTS:
@@ -229,8 +234,11 @@ class MFNetDataset(SegmentationDataset):
         self.rgb_dir = self.root / rgb_dir
         self.thermal_dir = None if th_dir is None else self.root / th_dir
         self.label_dir = self.root / lb_dir
-        for d, what in ((self.rgb_dir, "image"), (self.thermal_dir, "thermal"),
-                        (self.label_dir, "label")):
+        for d, what in (
+            (self.rgb_dir, "image"),
+            (self.thermal_dir, "thermal"),
+            (self.label_dir, "label"),
+        ):
             if d is not None:
                 _require_dir(d, f"MFNet {what}")
         split_file = self.root / f"{split}.txt"
@@ -320,8 +328,9 @@ class FMBDataset(SegmentationDataset):
         self.dirs = [base / f for f in self.FOLDERS]
         for d in self.dirs:
             _require_dir(d, "FMB " + d.name)
-        self.names = sorted(p.stem for p in self.dirs[0].iterdir()
-                            if p.suffix.lower() in _IMAGE_EXTS)
+        self.names = sorted(
+            p.stem for p in self.dirs[0].iterdir() if p.suffix.lower() in _IMAGE_EXTS
+        )
         self._files = _find_files(
             self.names, self.dirs, f"{self.dirs[0]} (every Visible image needs a pair)"
         )
@@ -339,8 +348,9 @@ class FMBDataset(SegmentationDataset):
         return RawSample(name, rgb, thermal, label, self.night_of(name))
 
 
-def build_dataset(name: str, root: str | os.PathLike, split: str,
-                  transform: JointTransform | None = None) -> SegmentationDataset:
+def build_dataset(
+    name: str, root: str | os.PathLike, split: str, transform: JointTransform | None = None
+) -> SegmentationDataset:
     """``name``: mfnet | fmb | synthetic (a folder written by ``sccosf synth``, whose
     ``sccosf_synth.json`` says which layout it has)."""
     if name == "mfnet":

@@ -52,9 +52,7 @@ def init_distributed(info: DistInfo, device: torch.device) -> None:
     if backend == "nccl" and not dist.is_nccl_available():
         backend = "gloo"
     kwargs = {"device_id": device} if device.type == "cuda" else {}
-    dist.init_process_group(
-        backend=backend, rank=info.rank, world_size=info.world_size, **kwargs
-    )
+    dist.init_process_group(backend=backend, rank=info.rank, world_size=info.world_size, **kwargs)
 
 
 def shutdown_distributed() -> None:

@@ -35,10 +35,10 @@ from sccosf_ros.training import report
 
 CONVENTIONS = {
     "miou": "mean IoU over the dataset's classes present in ground truth or prediction "
-            "(MFNet: all 9 classes incl. unlabeled, as the paper); label 255 ignored",
+    "(MFNet: all 9 classes incl. unlabeled, as the paper); label 255 ignored",
     "confusion": "rows = ground truth class, columns = predicted class",
     "fusion": "grayscale 0-255 (ITU-R 601); EN bits; MI nats, MI/VIF/SSIM summed over the "
-              "visible and infrared sources (CDDFuse evaluator conventions)",
+    "visible and infrared sources (CDDFuse evaluator conventions)",
 }
 
 
@@ -99,7 +99,8 @@ class _Accumulator:
         self.fusion = fusion
         self.per_image: dict[str, list[float]] = {m: [] for m in FUSION_METRICS}
         self.sources: dict[str, dict[str, list[float]]] = {
-            "visible": {"EN": [], "SD": []}, "infrared": {"EN": [], "SD": []},
+            "visible": {"EN": [], "SD": []},
+            "infrared": {"EN": [], "SD": []},
         }
         self.names: list[str] = []
         self.model_ms: list[float] = []
@@ -150,16 +151,16 @@ class _Accumulator:
     def subsets(self) -> dict[str, Any]:
         """``{"day": {miou, iou, n_images}, "night": ...}`` for the subsets that have images."""
         splits = self.seg.result()["splits"] if self.has_seg else {}
-        return {part: {k: d[k] for k in ("miou", "iou", "n_images")}
-                for part, d in splits.items()}
+        return {part: {k: d[k] for k in ("miou", "iou", "n_images")} for part, d in splits.items()}
 
     def fusion_results(self) -> dict[str, Any]:
         if not self.has_fused:
             return {}
         return {
             "fusion": {m: _stats(self.per_image[m]) for m in FUSION_METRICS},
-            "sources": {src: {m: _stats(v) for m, v in d.items()}
-                        for src, d in self.sources.items()},
+            "sources": {
+                src: {m: _stats(v) for m, v in d.items()} for src, d in self.sources.items()
+            },
         }
 
 
@@ -215,13 +216,18 @@ def _write_outputs(results: dict, grid_rows: list[dict], palette: Any, out: Path
         grid = report.example_grid(grid_rows, palette)
         files["examples"] = str(report.save_rgb_png(grid, out / "examples.png"))
     if "fusion" in results:
-        series = {src: {m: d[m]["per_image"] for m in ("EN", "SD")}
-                  for src, d in results["sources"].items()}
+        series = {
+            src: {m: d[m]["per_image"] for m in ("EN", "SD")}
+            for src, d in results["sources"].items()
+        }
         series["fused (ours)"] = {m: results["fusion"][m]["per_image"] for m in ("EN", "SD")}
         title = f"{report._dataset_title(results)} {results['split'] or ''}: EN and SD"
         files["violin"] = str(report.plot_fusion_violin(series, out / "fusion_violin.png", title))
-    results["files"] = {**files, "metrics": str(out / "metrics.json"),
-                        "report": str(out / "report.md")}
+    results["files"] = {
+        **files,
+        "metrics": str(out / "metrics.json"),
+        "report": str(out / "report.md"),
+    }
     _atomic_write_text(out / "metrics.json", _compact_json(results))
     _atomic_write_text(
         out / "report.md",
@@ -275,9 +281,16 @@ def evaluate(
         pred = predictor.predict(raw.rgb, raw.thermal)
         acc.add(raw, pred)
         if i in grid_idx:
-            grid_rows.append({"rgb": raw.rgb, "thermal": _thermal_view(raw.thermal),
-                              "fused": pred.fused, "label": raw.label, "pred": pred.labels,
-                              "name": raw.name})
+            grid_rows.append(
+                {
+                    "rgb": raw.rgb,
+                    "thermal": _thermal_view(raw.thermal),
+                    "fused": pred.fused,
+                    "label": raw.label,
+                    "pred": pred.labels,
+                    "name": raw.name,
+                }
+            )
         if progress and acc.running_miou() is not None:
             bar.set_postfix(mIoU=f"{100 * acc.running_miou():.1f}")
     bar.close()
@@ -312,6 +325,8 @@ def _thermal_view(thermal: np.ndarray) -> np.ndarray:
         return t
     t = t.astype(np.float64)
     lo, hi = float(np.nanmin(t)), float(np.nanmax(t))
-    return np.zeros(t.shape, np.uint8) if hi <= lo else (
-        ((t - lo) / (hi - lo) * 255).round().astype(np.uint8)
+    return (
+        np.zeros(t.shape, np.uint8)
+        if hi <= lo
+        else (((t - lo) / (hi - lo) * 255).round().astype(np.uint8))
     )

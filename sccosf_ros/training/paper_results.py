@@ -12,16 +12,44 @@ from __future__ import annotations
 
 # Column headers as printed in the paper, and the dataset class each one reports.
 MFNET_COLUMNS: tuple[str, ...] = (
-    "Car", "Person", "Bike", "Curve", "Car Stop", "Guar.", "Cone", "Bump",
+    "Car",
+    "Person",
+    "Bike",
+    "Curve",
+    "Car Stop",
+    "Guar.",
+    "Cone",
+    "Bump",
 )
 MFNET_COLUMN_CLASSES: tuple[str, ...] = (
-    "car", "person", "bike", "curve", "car_stop", "guardrail", "color_cone", "bump",
+    "car",
+    "person",
+    "bike",
+    "curve",
+    "car_stop",
+    "guardrail",
+    "color_cone",
+    "bump",
 )
 FMB_COLUMNS: tuple[str, ...] = (
-    "Car", "Person", "Truck", "T-Lamp", "T-Sign", "Buil.", "Vege.", "Pole",
+    "Car",
+    "Person",
+    "Truck",
+    "T-Lamp",
+    "T-Sign",
+    "Buil.",
+    "Vege.",
+    "Pole",
 )
 FMB_COLUMN_CLASSES: tuple[str, ...] = (
-    "Car", "Person", "Truck", "Lamp", "Sign", "Building", "Vegetation", "Pole",
+    "Car",
+    "Person",
+    "Truck",
+    "Lamp",
+    "Sign",
+    "Building",
+    "Vegetation",
+    "Pole",
 )
 
 # method → (per-column IoU %, mIoU %), rows in the paper's order (Table 1).

@@ -80,8 +80,10 @@ def _facts(metrics: dict) -> list[str]:
         facts.append(f"- device: {metrics['device']}")
     timing = metrics.get("timing_ms") or {}
     if timing.get("model_median") is not None:
-        facts.append(f"- network time per image: {timing['model_median']:.1f} ms (median; "
-                     f"mean {timing['model_mean']:.1f} ms incl. warm-up)")
+        facts.append(
+            f"- network time per image: {timing['model_median']:.1f} ms (median; "
+            f"mean {timing['model_mean']:.1f} ms incl. warm-up)"
+        )
     return [*facts, ""]
 
 
@@ -105,8 +107,11 @@ def _paper_table(metrics: dict, spec: dict) -> list[str]:
     where = "real dataset, paper" if synthetic else "paper"
     rows = [
         [f"{PAPER_METHOD} ({where})", *(f"{v:.1f}" for v in paper_vals), f"{paper_miou:.1f}"],
-        [ours_label, *(_pct(_lookup_iou(iou, c)) for c in spec["classes"]),
-         _pct(metrics.get("miou"))],
+        [
+            ours_label,
+            *(_pct(_lookup_iou(iou, c)) for c in spec["classes"]),
+            _pct(metrics.get("miou")),
+        ],
     ]
     lines = [f"## Segmentation, IoU % (layout of the paper's {spec['table']})", ""]
     lines += _table(["Method", *spec["columns"], "mIoU"], rows)
@@ -128,11 +133,20 @@ def _day_night_table(metrics: dict, spec: dict) -> list[str]:
     rows = []
     for part in parts:
         d = metrics[part]
-        rows.append([part, str(d.get("n_images", 0)),
-                     *(_pct(_lookup_iou(d.get("iou") or {}, c)) for c in spec["classes"]),
-                     _pct(d.get("miou"))])
-    return ["### Day / night", "", *_table(["Subset", "images", *spec["columns"], "mIoU"], rows),
-            ""]
+        rows.append(
+            [
+                part,
+                str(d.get("n_images", 0)),
+                *(_pct(_lookup_iou(d.get("iou") or {}, c)) for c in spec["classes"]),
+                _pct(d.get("miou")),
+            ]
+        )
+    return [
+        "### Day / night",
+        "",
+        *_table(["Subset", "images", *spec["columns"], "mIoU"], rows),
+        "",
+    ]
 
 
 def _every_class(metrics: dict) -> list[str]:
@@ -146,16 +160,24 @@ def _every_class(metrics: dict) -> list[str]:
         rows.append([name, _pct(v), px])
     rows.append(["**mIoU**", _pct(metrics.get("miou")), ""])
     rows.append(["pixel accuracy", _pct(metrics.get("pixel_acc")), ""])
-    return ["## Every class", "", *_table(["Class", "IoU %", "ground-truth pixels"], rows), "",
-            "— : class absent from both ground truth and predictions.", ""]
+    return [
+        "## Every class",
+        "",
+        *_table(["Class", "IoU %", "ground-truth pixels"], rows),
+        "",
+        "— : class absent from both ground truth and predictions.",
+        "",
+    ]
 
 
 def _fusion_row(name: str, values: dict, paper: dict) -> list[str]:
-    vals = np.asarray([v for v in values.get("per_image", []) if v is not None],
-                      dtype=np.float64)
+    vals = np.asarray([v for v in values.get("per_image", []) if v is not None], dtype=np.float64)
     vals = vals[np.isfinite(vals)]
-    stats = ([_num(float(f(vals))) for f in (np.mean, np.std, np.min, np.max)]
-             if vals.size else ["—"] * 4)
+    stats = (
+        [_num(float(f(vals))) for f in (np.mean, np.std, np.min, np.max)]
+        if vals.size
+        else ["—"] * 4
+    )
     if name in paper:
         paper_txt = f"{paper[name]:.3f}"
     elif name in ("EN", "SD"):
@@ -171,24 +193,34 @@ def _source_stats(metrics: dict) -> list[str]:
     if not sources:
         return []
     fusion = metrics["fusion"]
-    rows = [[src, *(_num(vals.get(m, {}).get("mean")) for m in ("EN", "SD"))]
-            for src, vals in sources.items()]
+    rows = [
+        [src, *(_num(vals.get(m, {}).get("mean")) for m in ("EN", "SD"))]
+        for src, vals in sources.items()
+    ]
     if "EN" in fusion and "SD" in fusion:
         rows.append(["fused", _num(fusion["EN"].get("mean")), _num(fusion["SD"].get("mean"))])
-    return ["EN and SD of the inputs, for reference:", "",
-            *_table(["Image", "EN mean", "SD mean"], rows), ""]
+    return [
+        "EN and SD of the inputs, for reference:",
+        "",
+        *_table(["Image", "EN mean", "SD mean"], rows),
+        "",
+    ]
 
 
 def _fusion_section(metrics: dict, layout: str) -> list[str]:
     fusion = metrics.get("fusion") or {}
     if not fusion:
-        return ["## Image fusion", "",
-                "Fusion metrics not computed (switched off, or the model has no fusion head).",
-                ""]
+        return [
+            "## Image fusion",
+            "",
+            "Fusion metrics not computed (switched off, or the model has no fusion head).",
+            "",
+        ]
     paper = PAPER_FUSION.get(layout, {})
     rows = [_fusion_row(name, fusion[name], paper) for name in FUSION_METRICS if name in fusion]
     return [
-        "## Image fusion (paper §4.3)", "",
+        "## Image fusion (paper §4.3)",
+        "",
         *_table(["Metric", "meaning", "mean", "std", "min", "max", "paper"], rows),
         "",
         "Computed on the grayscale fused image (0–255) against the grayscale visible and "
@@ -200,8 +232,12 @@ def _fusion_section(metrics: dict, layout: str) -> list[str]:
     ]
 
 
-def render_report(metrics: dict, *, examples: str | None = "examples.png",
-                  violin: str | None = "fusion_violin.png") -> str:
+def render_report(
+    metrics: dict,
+    *,
+    examples: str | None = "examples.png",
+    violin: str | None = "fusion_violin.png",
+) -> str:
     """The Markdown report of one evaluation (``metrics`` as written to metrics.json)."""
     layout = str(metrics.get("dataset", "unknown"))
     split = metrics.get("split") or "?"
@@ -213,8 +249,12 @@ def render_report(metrics: dict, *, examples: str | None = "examples.png",
     if spec is not None and metrics.get("miou") is not None:
         lines += _paper_table(metrics, spec)
     elif metrics.get("miou") is None:
-        lines += ["## Segmentation", "",
-                  "No segmentation output (the model has no segmentation head).", ""]
+        lines += [
+            "## Segmentation",
+            "",
+            "No segmentation output (the model has no segmentation head).",
+            "",
+        ]
     if metrics.get("iou"):
         lines += _every_class(metrics)
     lines += _fusion_section(metrics, layout)
@@ -246,9 +286,7 @@ def grid_panel_size(height: int, width: int, panel_width: int = 320) -> tuple[in
     return max(1, round(height * pw / width)), pw
 
 
-def example_grid(
-    rows: Sequence[dict], palette: Palette, panel_width: int = 320
-) -> np.ndarray:
+def example_grid(rows: Sequence[dict], palette: Palette, panel_width: int = 320) -> np.ndarray:
     """Rows of RGB | thermal | fused | ground truth | prediction as one uint8 RGB picture.
 
     Each row dict has ``rgb`` (H,W,3 uint8), ``thermal`` (H,W uint8), ``fused`` (H,W,3 uint8),
@@ -265,8 +303,16 @@ def example_grid(
     height = GRID_HEADER + len(rows) * ph + (len(rows) - 1) * GRID_GAP
     canvas = np.full((height, width, 3), 255, np.uint8)
     for c, title in enumerate(GRID_COLUMNS):
-        cv2.putText(canvas, title, (c * (pw + GRID_GAP) + 6, GRID_HEADER - 9),
-                    cv2.FONT_HERSHEY_SIMPLEX, 0.55, (0, 0, 0), 1, cv2.LINE_AA)
+        cv2.putText(
+            canvas,
+            title,
+            (c * (pw + GRID_GAP) + 6, GRID_HEADER - 9),
+            cv2.FONT_HERSHEY_SIMPLEX,
+            0.55,
+            (0, 0, 0),
+            1,
+            cv2.LINE_AA,
+        )
     for r, row in enumerate(rows):
         thermal = row["thermal"]
         if thermal.dtype != np.uint8:
@@ -284,15 +330,31 @@ def example_grid(
             x = c * (pw + GRID_GAP)
             if img is None:  # the model has no such head (ablations E/F)
                 canvas[y : y + ph, x : x + pw] = 128
-                cv2.putText(canvas, "n/a", (x + 6, y + ph // 2), cv2.FONT_HERSHEY_SIMPLEX,
-                            0.6, (255, 255, 255), 1, cv2.LINE_AA)
+                cv2.putText(
+                    canvas,
+                    "n/a",
+                    (x + 6, y + ph // 2),
+                    cv2.FONT_HERSHEY_SIMPLEX,
+                    0.6,
+                    (255, 255, 255),
+                    1,
+                    cv2.LINE_AA,
+                )
                 continue
             canvas[y : y + ph, x : x + pw] = cv2.resize(
                 np.ascontiguousarray(img), (pw, ph), interpolation=interp
             )
         if row.get("name"):
-            cv2.putText(canvas, str(row["name"]), (4, y + 16), cv2.FONT_HERSHEY_SIMPLEX,
-                        0.45, (255, 255, 0), 1, cv2.LINE_AA)
+            cv2.putText(
+                canvas,
+                str(row["name"]),
+                (4, y + 16),
+                cv2.FONT_HERSHEY_SIMPLEX,
+                0.45,
+                (255, 255, 0),
+                1,
+                cv2.LINE_AA,
+            )
     return canvas
 
 
@@ -330,8 +392,9 @@ def plot_fusion_violin(
         if present:
             with warnings.catch_warnings():  # a single value or identical values: flat KDE
                 warnings.simplefilter("ignore")
-                parts = ax.violinplot(present, positions=positions, showmeans=False,
-                                      showmedians=True, widths=0.8)
+                parts = ax.violinplot(
+                    present, positions=positions, showmeans=False, showmedians=True, widths=0.8
+                )
             for body in parts["bodies"]:
                 body.set_alpha(0.45)
             for pos, d in zip(positions, present, strict=True):

@@ -70,13 +70,25 @@ class RunLog:
             w.writerow({k: _fmt(row.get(k)) for k in self._columns})
 
     def train(
-        self, step: int, epoch: int, lr: float, terms: dict[str, float], images_per_s: float,
+        self,
+        step: int,
+        epoch: int,
+        lr: float,
+        terms: dict[str, float],
+        images_per_s: float,
         elapsed_s: float,
     ) -> None:
-        self._write({
-            "step": step, "epoch": epoch, "kind": "train", "lr": lr, **terms,
-            "images_per_s": images_per_s, "elapsed_s": elapsed_s,
-        })
+        self._write(
+            {
+                "step": step,
+                "epoch": epoch,
+                "kind": "train",
+                "lr": lr,
+                **terms,
+                "images_per_s": images_per_s,
+                "elapsed_s": elapsed_s,
+            }
+        )
         if self.tb is not None:
             self.tb.add_scalar("train/lr", lr, step)
             self.tb.add_scalar("train/images_per_s", images_per_s, step)
@@ -84,11 +96,17 @@ class RunLog:
                 self.tb.add_scalar(f"train/{k}", v, step)
 
     def val(self, step: int, epoch: int, result: dict, elapsed_s: float) -> None:
-        self._write({
-            "step": step, "epoch": epoch, "kind": "val",
-            "val_miou": result.get("miou"), "val_miou_day": result.get("miou_day"),
-            "val_miou_night": result.get("miou_night"), "elapsed_s": elapsed_s,
-        })
+        self._write(
+            {
+                "step": step,
+                "epoch": epoch,
+                "kind": "val",
+                "val_miou": result.get("miou"),
+                "val_miou_day": result.get("miou_day"),
+                "val_miou_night": result.get("miou_night"),
+                "elapsed_s": elapsed_s,
+            }
+        )
         if self.tb is not None:
             for key in ("miou", "miou_day", "miou_night"):
                 if result.get(key) is not None:

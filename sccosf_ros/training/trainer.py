@@ -123,8 +123,9 @@ class TrainConfig:
         if not 0 < lo <= hi:
             raise TrainError(f"scale_range must satisfy 0 < low <= high, got {self.scale_range}")
         if not self.lr > 0 or self.weight_decay < 0:
-            raise TrainError(f"need lr > 0 and weight_decay >= 0, got {self.lr}, "
-                             f"{self.weight_decay}")
+            raise TrainError(
+                f"need lr > 0 and weight_decay >= 0, got {self.lr}, {self.weight_decay}"
+            )
         if self.ablation is not None and self.ablation not in ABLATIONS:
             raise TrainError(
                 f"ablation must be one of {', '.join(ABLATIONS)}, got {self.ablation!r}"
@@ -194,8 +195,16 @@ class StepBatchSampler(Sampler):
     """
 
     def __init__(
-        self, n: int, batch_size: int, *, rank: int, world_size: int, seed: int,
-        start_step: int, max_iters: int, shuffle: bool = True,
+        self,
+        n: int,
+        batch_size: int,
+        *,
+        rank: int,
+        world_size: int,
+        seed: int,
+        start_step: int,
+        max_iters: int,
+        shuffle: bool = True,
     ) -> None:
         self.n, self.batch_size = n, batch_size
         self.rank, self.world_size, self.seed, self.shuffle = rank, world_size, seed, shuffle
@@ -205,8 +214,12 @@ class StepBatchSampler(Sampler):
 
     def _epoch_indices(self, epoch: int) -> list[int]:
         sampler = DistributedSampler(
-            range(self.n), num_replicas=self.world_size, rank=self.rank,
-            shuffle=self.shuffle, seed=self.seed, drop_last=True,
+            range(self.n),
+            num_replicas=self.world_size,
+            rank=self.rank,
+            shuffle=self.shuffle,
+            seed=self.seed,
+            drop_last=True,
         )
         sampler.set_epoch(epoch)
         return list(sampler)
@@ -222,7 +235,7 @@ class StepBatchSampler(Sampler):
             for b in range(pos, self.iters_per_epoch):
                 if step >= self.max_iters:
                     return
-                chunk = order[b * self.batch_size:(b + 1) * self.batch_size]
+                chunk = order[b * self.batch_size : (b + 1) * self.batch_size]
                 yield [(epoch, i) for i in chunk]
                 step += 1
 
@@ -277,10 +290,15 @@ def _rng_state(device: torch.device) -> dict:
 def _set_rng_state(state: dict, device: torch.device) -> None:
     torch.set_rng_state(state["torch"])
     n = state["numpy"]
-    np.random.set_state((
-        "MT19937", n["key"].numpy().astype(np.uint32), n["pos"], n["has_gauss"],
-        n["cached_gaussian"],
-    ))
+    np.random.set_state(
+        (
+            "MT19937",
+            n["key"].numpy().astype(np.uint32),
+            n["pos"],
+            n["has_gauss"],
+            n["cached_gaussian"],
+        )
+    )
     py = state["python"]
     random.setstate((py[0], tuple(py[1]), py[2]))
     if device.type == "cuda" and "cuda" in state:
@@ -301,8 +319,14 @@ def _finite_or_none(v: float | None) -> float | None:
 
 
 def _fmt_terms(terms: dict[str, float]) -> dict[str, str]:
-    short = {"total": "loss", "ce": "ce", "fusion": "fus", "content": "con", "gradient": "grad",
-             "color": "col"}
+    short = {
+        "total": "loss",
+        "ce": "ce",
+        "fusion": "fus",
+        "content": "con",
+        "gradient": "grad",
+        "color": "col",
+    }
     return {short.get(k, k): f"{v:.4f}" for k, v in terms.items() if k in short}
 
 
@@ -379,8 +403,9 @@ class Trainer:
     def _build_data(self) -> None:
         cfg = self.cfg
         try:
-            train = build_dataset(cfg.dataset, cfg.root, cfg.train_split,
-                                  transform=self._train_transform())
+            train = build_dataset(
+                cfg.dataset, cfg.root, cfg.train_split, transform=self._train_transform()
+            )
         except (FileNotFoundError, ValueError, KeyError) as e:
             raise TrainError(f"cannot read the {cfg.dataset} training split: {e}") from e
         if len(train) == 0:
@@ -403,11 +428,13 @@ class Trainer:
             )
         self.iters_per_epoch = per_rank // cfg.batch_size
         self.max_iters = (
-            int(cfg.max_iters) if cfg.max_iters is not None
+            int(cfg.max_iters)
+            if cfg.max_iters is not None
             else int(cfg.epochs) * self.iters_per_epoch
         )
         self.warmup_iters = (
-            int(cfg.warmup_iters) if cfg.warmup_iters is not None
+            int(cfg.warmup_iters)
+            if cfg.warmup_iters is not None
             else min(1500, self.max_iters // 10)
         )
         self.warmup_iters = min(self.warmup_iters, self.max_iters)
@@ -477,8 +504,11 @@ class Trainer:
             _param_groups(self.model, cfg.weight_decay), lr=cfg.lr, betas=(0.9, 0.999)
         )
         self.scheduler = PolyWarmupLR(
-            self.optimizer, self.max_iters, power=cfg.poly_power,
-            warmup_iters=self.warmup_iters, warmup_ratio=cfg.warmup_ratio,
+            self.optimizer,
+            self.max_iters,
+            power=cfg.poly_power,
+            warmup_iters=self.warmup_iters,
+            warmup_ratio=cfg.warmup_ratio,
         )
 
     def _build_loss(self):
@@ -549,11 +579,16 @@ class Trainer:
 
     def save(self, path: Path, *, with_state: bool, half: bool = False) -> Path:
         return save_checkpoint(
-            path, self.model,
-            class_names=self.class_names, palette=self.palette,
-            thermal_norm=ThermalNorm(mode="auto"), dataset=self.cfg.dataset,
-            train_size=self.cfg.crop, meta=self._meta(),
-            train_state=self.train_state() if with_state else None, half=half,
+            path,
+            self.model,
+            class_names=self.class_names,
+            palette=self.palette,
+            thermal_norm=ThermalNorm(mode="auto"),
+            dataset=self.cfg.dataset,
+            train_size=self.cfg.crop,
+            meta=self._meta(),
+            train_state=self.train_state() if with_state else None,
+            half=half,
         )
 
     def _save_latest(self) -> None:
@@ -587,15 +622,21 @@ class Trainer:
         self.epoch = int(state["epoch"])
         self.best_miou = state.get("best_miou")
         if self.step >= self.max_iters and self.main:
-            print(f"note: {path} is at step {self.step} >= max_iters {self.max_iters}; "
-                  "nothing left to train", file=sys.stderr)
+            print(
+                f"note: {path} is at step {self.step} >= max_iters {self.max_iters}; "
+                "nothing left to train",
+                file=sys.stderr,
+            )
         if int(state.get("max_iters", self.max_iters)) != self.max_iters and self.main:
-            print(f"note: resumed run length changed from {state.get('max_iters')} to "
-                  f"{self.max_iters} iterations; the LR schedule follows the new length",
-                  file=sys.stderr)
+            print(
+                f"note: resumed run length changed from {state.get('max_iters')} to "
+                f"{self.max_iters} iterations; the LR schedule follows the new length",
+                file=sys.stderr,
+            )
         _set_rng_state(state["rng"], self.device)
-        for group, lr in zip(self.optimizer.param_groups, self.scheduler.get_last_lr(),
-                             strict=True):
+        for group, lr in zip(
+            self.optimizer.param_groups, self.scheduler.get_last_lr(), strict=True
+        ):
             group["lr"] = lr
 
     def _check_same_model(self, ckpt: dict, path: Path) -> None:
@@ -628,7 +669,8 @@ class Trainer:
         loader = DataLoader(
             torch.utils.data.Subset(self.val_set, shard),
             batch_size=cfg.eval_batch_size or cfg.batch_size,
-            num_workers=min(cfg.num_workers, 2), collate_fn=list,  # grouped by size below
+            num_workers=min(cfg.num_workers, 2),
+            collate_fn=list,  # grouped by size below
             generator=torch.Generator().manual_seed(cfg.seed),  # leaves the global RNG alone
         )
         for samples in loader:
@@ -647,8 +689,9 @@ class Trainer:
         with self._autocast():
             logits = self.model(rgb, th).logits
         if logits is not None and logits.shape[-2:] != label.shape[-2:]:
-            logits = F.interpolate(logits.float(), size=label.shape[-2:], mode="bilinear",
-                                   align_corners=False)
+            logits = F.interpolate(
+                logits.float(), size=label.shape[-2:], mode="bilinear", align_corners=False
+            )
         return logits, label
 
     def _sum_over_processes(self, counts: np.ndarray) -> torch.Tensor:
@@ -669,9 +712,14 @@ class Trainer:
             for batch in self._val_batches():
                 logits, label = self._val_logits(batch)
                 if logits is None:  # ablation E: no segmentation head (the same on every rank)
-                    return {"miou": None, "miou_day": None, "miou_night": None, "iou": {},
-                            "n_images": self._n_val(),
-                            "note": "ablation without segmentation head"}
+                    return {
+                        "miou": None,
+                        "miou_day": None,
+                        "miou_night": None,
+                        "iou": {},
+                        "n_images": self._n_val(),
+                        "note": "ablation without segmentation head",
+                    }
                 pred, target = logits.argmax(1).cpu(), label.cpu()
                 for j, name in enumerate(batch["name"]):
                     evaluator.update(pred[j], target[j], name=name)
@@ -692,13 +740,19 @@ class Trainer:
     def _loader(self) -> DataLoader:
         cfg = self.cfg
         sampler = StepBatchSampler(
-            len(self.train_set), cfg.batch_size, rank=self.dist.rank,
-            world_size=self.dist.world_size, seed=cfg.seed, start_step=self.step,
+            len(self.train_set),
+            cfg.batch_size,
+            rank=self.dist.rank,
+            world_size=self.dist.world_size,
+            seed=cfg.seed,
+            start_step=self.step,
             max_iters=self.max_iters,
         )
         return DataLoader(
-            SeededSamples(self.train_set, cfg.seed), batch_sampler=sampler,
-            num_workers=cfg.num_workers, collate_fn=collate,
+            SeededSamples(self.train_set, cfg.seed),
+            batch_sampler=sampler,
+            num_workers=cfg.num_workers,
+            collate_fn=collate,
             pin_memory=self.device.type == "cuda",
             persistent_workers=False,
             # a private generator: creating the loader must not advance the global RNG,
@@ -748,14 +802,21 @@ class Trainer:
             return None
         from sccosf_ros.training.run_log import RunLog
 
-        self.log = RunLog(self.out, resume_step=self.step if cfg.resume else None,
-                          tensorboard=cfg.tensorboard)
+        self.log = RunLog(
+            self.out, resume_step=self.step if cfg.resume else None, tensorboard=cfg.tensorboard
+        )
         if not cfg.progress:
             return None
         from tqdm import tqdm
 
-        return tqdm(total=self.max_iters, initial=self.step, desc="train", unit="it",
-                    dynamic_ncols=True, file=sys.stderr)
+        return tqdm(
+            total=self.max_iters,
+            initial=self.step,
+            desc="train",
+            unit="it",
+            dynamic_ncols=True,
+            file=sys.stderr,
+        )
 
     def _after_step(self, window: _LogWindow, t_start: float, end: int, bar: Any) -> None:
         """Log rows, validation + checkpoints at their intervals, after one optimizer step."""
@@ -763,14 +824,22 @@ class Trainer:
         if self.step % cfg.log_interval == 0 or self.step == end:
             mean, ips = window.flush(cfg.batch_size * self.dist.world_size)
             if self.log is not None:
-                self.log.train(self.step, self.epoch, self.scheduler.get_last_lr()[0],
-                               mean, ips, time.perf_counter() - t_start)
+                self.log.train(
+                    self.step,
+                    self.epoch,
+                    self.scheduler.get_last_lr()[0],
+                    mean,
+                    ips,
+                    time.perf_counter() - t_start,
+                )
         at_eval = self.eval_interval > 0 and self.step % self.eval_interval == 0
         if at_eval or self.step == self.max_iters:
             self._evaluate_and_checkpoint(time.perf_counter() - t_start)
             if bar is not None and self.last_val and self.last_val.get("miou") is not None:
-                bar.write(f"step {self.step}: val mIoU {self.last_val['miou']:.4f} "
-                          f"(best {self.best_miou:.4f})")
+                bar.write(
+                    f"step {self.step}: val mIoU {self.last_val['miou']:.4f} "
+                    f"(best {self.best_miou:.4f})"
+                )
         elif self.checkpoint_interval and self.step % self.checkpoint_interval == 0:
             self._save_latest()
 
@@ -800,8 +869,11 @@ class Trainer:
         except KeyboardInterrupt:
             interrupted = True
             if self.main:
-                print(f"\ninterrupted at step {self.step}: saving {self.latest_path} "
-                      "(continue with --resume)", file=sys.stderr)
+                print(
+                    f"\ninterrupted at step {self.step}: saving {self.latest_path} "
+                    "(continue with --resume)",
+                    file=sys.stderr,
+                )
             self._save_latest()
             raise
         finally:
@@ -840,9 +912,15 @@ def export_checkpoint(src: str | Path, dst: str | Path, *, half: bool = True) ->
     meta = dict(ckpt.get("meta", {}))
     meta["exported_from"] = str(src)
     return save_checkpoint(
-        dst, model, class_names=ckpt["class_names"], palette=ckpt["palette"],
-        thermal_norm=ckpt.get("thermal_norm"), dataset=ckpt.get("dataset", "unknown"),
-        train_size=ckpt.get("train_size"), meta=meta, half=half,
+        dst,
+        model,
+        class_names=ckpt["class_names"],
+        palette=ckpt["palette"],
+        thermal_norm=ckpt.get("thermal_norm"),
+        dataset=ckpt.get("dataset", "unknown"),
+        train_size=ckpt.get("train_size"),
+        meta=meta,
+        half=half,
     )
 
 

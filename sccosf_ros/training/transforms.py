@@ -58,15 +58,18 @@ def _check(rgb: np.ndarray, thermal: np.ndarray, label: np.ndarray) -> None:
         )
 
 
-def resize_joint(rgb: np.ndarray, thermal: np.ndarray, label: np.ndarray,
-                 size: tuple[int, int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def resize_joint(
+    rgb: np.ndarray, thermal: np.ndarray, label: np.ndarray, size: tuple[int, int]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Resize all three to (H, W): images bilinear, labels nearest (ids stay ids)."""
     h, w = int(size[0]), int(size[1])
     if rgb.shape[:2] == (h, w):
         return rgb, thermal, label
-    return (cv2.resize(rgb, (w, h), interpolation=cv2.INTER_LINEAR),
-            cv2.resize(thermal, (w, h), interpolation=cv2.INTER_LINEAR),
-            cv2.resize(label, (w, h), interpolation=cv2.INTER_NEAREST))
+    return (
+        cv2.resize(rgb, (w, h), interpolation=cv2.INTER_LINEAR),
+        cv2.resize(thermal, (w, h), interpolation=cv2.INTER_LINEAR),
+        cv2.resize(label, (w, h), interpolation=cv2.INTER_NEAREST),
+    )
 
 
 def _pad(img: np.ndarray, h: int, w: int, value: int) -> np.ndarray:
@@ -83,19 +86,24 @@ class TrainTransform:
     ``TrainTransform(config)`` or ``TrainTransform(crop=(h, w), scale_range=(lo, hi), ...)``.
     """
 
-    def __init__(self, config: TrainTransformConfig | None = None, seed: int | None = None,
-                 **overrides) -> None:
+    def __init__(
+        self, config: TrainTransformConfig | None = None, seed: int | None = None, **overrides
+    ) -> None:
         names = {f.name for f in fields(TrainTransformConfig)}
         unknown = set(overrides) - names
         if unknown:
-            raise TypeError(f"unknown TrainTransform option(s) {sorted(unknown)}; "
-                            f"options: {sorted(names)}")
+            raise TypeError(
+                f"unknown TrainTransform option(s) {sorted(unknown)}; options: {sorted(names)}"
+            )
         self.config = replace(config or TrainTransformConfig(), **overrides)
         self.seed = seed
         self._rng = None if seed is None else np.random.default_rng(seed)
 
     def __call__(
-        self, rgb: np.ndarray, thermal: np.ndarray, label: np.ndarray,
+        self,
+        rgb: np.ndarray,
+        thermal: np.ndarray,
+        label: np.ndarray,
         rng: np.random.Generator | None = None,
     ) -> Arrays:
         _check(rgb, thermal, label)
@@ -110,9 +118,12 @@ class TrainTransform:
             rgb, thermal, label = rgb[:, ::-1], thermal[:, ::-1], label[:, ::-1]
         h, w = label.shape
         nh, nw = max(round(h * scale), 1), max(round(w * scale), 1)
-        rgb, thermal, label = resize_joint(np.ascontiguousarray(rgb),
-                                           np.ascontiguousarray(thermal),
-                                           np.ascontiguousarray(label), (nh, nw))
+        rgb, thermal, label = resize_joint(
+            np.ascontiguousarray(rgb),
+            np.ascontiguousarray(thermal),
+            np.ascontiguousarray(label),
+            (nh, nw),
+        )
         ch, cw = cfg.crop
         rgb = _pad(rgb, ch, cw, cfg.image_pad)
         thermal = _pad(thermal, ch, cw, cfg.image_pad)

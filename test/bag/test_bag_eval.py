@@ -34,18 +34,29 @@ def one_thread():
 
 def _params(ckpt, **values):
     """The node's parameters for these tests: CPU, the synthetic data's thermal range."""
-    return NodeParams.from_dict({
-        "checkpoint": str(ckpt), "device": "cpu", "thermal.normalization": "fixed",
-        "thermal.low": float(THERMAL_COUNTS[0]), "thermal.high": float(THERMAL_COUNTS[1]),
-        **values,
-    })
+    return NodeParams.from_dict(
+        {
+            "checkpoint": str(ckpt),
+            "device": "cpu",
+            "thermal.normalization": "fixed",
+            "thermal.low": float(THERMAL_COUNTS[0]),
+            "thermal.high": float(THERMAL_COUNTS[1]),
+            **values,
+        }
+    )
 
 
 def _config(bag, ckpt, out, **kw):
     c = bag.config
     return BagEvalConfig(
-        bag=bag.path, rgb_topic=c.rgb_topic, thermal_topic=c.thermal_topic,
-        label_topic=c.label_topic, out=out, params=_params(ckpt), progress=False, **kw,
+        bag=bag.path,
+        rgb_topic=c.rgb_topic,
+        thermal_topic=c.thermal_topic,
+        label_topic=c.label_topic,
+        out=out,
+        params=_params(ckpt),
+        progress=False,
+        **kw,
     )
 
 
@@ -57,9 +68,17 @@ def _nearest_rgb(bag) -> list[int]:
 @pytest.mark.parametrize("storage", ["sqlite3", "mcap"])
 def test_bag_eval_pairs_metrics_and_output_bag(tmp_path, nano_checkpoint, one_thread, storage):
     # RGB 10 Hz, thermal 5 Hz 4 ms later: each thermal frame pairs with exactly one RGB frame
-    bag = write_synthetic_bag(tmp_path / "in", storage=storage, duration=1.0, rgb_rate=10.0,
-                              thermal_rate=5.0, thermal_offset=0.004, height=H, width=W,
-                              show_progress=False)
+    bag = write_synthetic_bag(
+        tmp_path / "in",
+        storage=storage,
+        duration=1.0,
+        rgb_rate=10.0,
+        thermal_rate=5.0,
+        thermal_offset=0.004,
+        height=H,
+        width=W,
+        show_progress=False,
+    )
     out = tmp_path / "eval"
     m = evaluate_bag(_config(bag, nano_checkpoint, out))
     c = bag.config
@@ -75,8 +94,18 @@ def test_bag_eval_pairs_metrics_and_output_bag(tmp_path, nano_checkpoint, one_th
     assert m["throughput_pairs_per_s"] > 0
     assert m["latency_ms"]["total"]["n"] == 5
     assert 0.0 <= m["fusion"]["EN"] <= 8.0 and m["fusion"]["SD"] >= 0.0
-    assert set(m["fusion_sampled"]) >= {"EN", "SD", "SF", "AG", "MI", "SCD", "VIF", "Qabf",
-                                        "SSIM", "n_frames"}
+    assert set(m["fusion_sampled"]) >= {
+        "EN",
+        "SD",
+        "SF",
+        "AG",
+        "MI",
+        "SCD",
+        "VIF",
+        "Qabf",
+        "SSIM",
+        "n_frames",
+    }
     on_disk = json.loads((out / "metrics.json").read_text())
     assert on_disk["pairs"] == 5 and on_disk["miou"] == pytest.approx(m["miou"])
 
@@ -88,14 +117,21 @@ def test_bag_eval_pairs_metrics_and_output_bag(tmp_path, nano_checkpoint, one_th
         assert r.storage == storage
         counts = {t: s.count for t, s in r.topics().items()}
         assert counts == {f"/sccosf/{name}": 5 for name in OUTPUTS}
-        for name, enc in (("fused", "rgb8"), ("segmentation", "mono8"),
-                          ("segmentation_color", "rgb8"), ("overlay", "rgb8")):
-            msgs = [(log, r.deserialize(raw, ty))
-                    for _, ty, log, raw in r.messages([f"/sccosf/{name}"])]
+        for name, enc in (
+            ("fused", "rgb8"),
+            ("segmentation", "mono8"),
+            ("segmentation_color", "rgb8"),
+            ("overlay", "rgb8"),
+        ):
+            msgs = [
+                (log, r.deserialize(raw, ty))
+                for _, ty, log, raw in r.messages([f"/sccosf/{name}"])
+            ]
             assert [stamp_ns(msg) for _, msg in msgs] == expected
             # logged at the RGB message's log time, header copied from the RGB message
-            assert [log for log, _ in msgs] == [s + round(c.transport_delay * SEC)
-                                                for s in expected]
+            assert [log for log, _ in msgs] == [
+                s + round(c.transport_delay * SEC) for s in expected
+            ]
             for _, msg in msgs:
                 assert msg.encoding == enc and msg.header.frame_id == c.rgb_frame
                 assert (msg.height, msg.width) == (H, W)
@@ -104,9 +140,19 @@ def test_bag_eval_pairs_metrics_and_output_bag(tmp_path, nano_checkpoint, one_th
 
 
 def test_malformed_messages_and_thermal_gap_are_counted(tmp_path, nano_checkpoint, one_thread):
-    bag = write_synthetic_bag(tmp_path / "in", storage="mcap", duration=2.0, rgb_rate=10.0,
-                              thermal_rate=10.0, thermal_offset=0.004, height=H, width=W,
-                              malformed=4, thermal_gap=(0.5, 1.0), show_progress=False)
+    bag = write_synthetic_bag(
+        tmp_path / "in",
+        storage="mcap",
+        duration=2.0,
+        rgb_rate=10.0,
+        thermal_rate=10.0,
+        thermal_offset=0.004,
+        height=H,
+        width=W,
+        malformed=4,
+        thermal_gap=(0.5, 1.0),
+        show_progress=False,
+    )
     c = bag.config
     m = evaluate_bag(_config(bag, nano_checkpoint, tmp_path / "eval", write_bag=False))
     assert len(bag.thermal_stamps) == 15
@@ -122,9 +168,17 @@ def test_malformed_messages_and_thermal_gap_are_counted(tmp_path, nano_checkpoin
 
 
 def test_max_pairs_and_no_labels(tmp_path, nano_checkpoint, one_thread):
-    bag = write_synthetic_bag(tmp_path / "in", storage="sqlite3", duration=1.0, rgb_rate=10.0,
-                              thermal_rate=10.0, height=H, width=W, label_topic=None,
-                              show_progress=False)
+    bag = write_synthetic_bag(
+        tmp_path / "in",
+        storage="sqlite3",
+        duration=1.0,
+        rgb_rate=10.0,
+        thermal_rate=10.0,
+        height=H,
+        width=W,
+        label_topic=None,
+        show_progress=False,
+    )
     m = evaluate_bag(_config(bag, nano_checkpoint, tmp_path / "eval", max_pairs=3))
     assert m["pairs"] == 3
     assert "miou" not in m and "iou" not in m
@@ -133,47 +187,118 @@ def test_max_pairs_and_no_labels(tmp_path, nano_checkpoint, one_thread):
 
 
 def test_missing_topic_lists_the_bag_topics(tmp_path, nano_checkpoint, capsys):
-    bag = write_synthetic_bag(tmp_path / "in", duration=0.3, height=H, width=W,
-                              show_progress=False)
+    bag = write_synthetic_bag(
+        tmp_path / "in", duration=0.3, height=H, width=W, show_progress=False
+    )
     c = bag.config
     with pytest.raises(BagError) as e:
-        evaluate_bag(BagEvalConfig(bag=bag.path, rgb_topic=c.rgb_topic,
-                                   thermal_topic="/flir/image_raw", out=tmp_path / "eval",
-                                   params=_params(nano_checkpoint), progress=False))
+        evaluate_bag(
+            BagEvalConfig(
+                bag=bag.path,
+                rgb_topic=c.rgb_topic,
+                thermal_topic="/flir/image_raw",
+                out=tmp_path / "eval",
+                params=_params(nano_checkpoint),
+                progress=False,
+            )
+        )
     text = str(e.value)
     assert "/flir/image_raw" in text and c.rgb_topic in text and c.thermal_topic in text
     assert not (tmp_path / "eval").exists()  # fails before any output is written
 
-    code = sccosf_main(["bag-eval", str(bag.path), "--checkpoint", str(nano_checkpoint),
-                        "--rgb-topic", c.rgb_topic, "--thermal-topic", "/flir/image_raw",
-                        "--out", str(tmp_path / "eval2"), "--quiet"])
+    code = sccosf_main(
+        [
+            "bag-eval",
+            str(bag.path),
+            "--checkpoint",
+            str(nano_checkpoint),
+            "--rgb-topic",
+            c.rgb_topic,
+            "--thermal-topic",
+            "/flir/image_raw",
+            "--out",
+            str(tmp_path / "eval2"),
+            "--quiet",
+        ]
+    )
     err = capsys.readouterr().err
     assert code == 2 and "/flir/image_raw" in err and c.thermal_topic in err
 
 
 def test_clear_errors_for_missing_bag_and_checkpoint(tmp_path, nano_checkpoint, capsys):
-    code = sccosf_main(["bag-eval", str(tmp_path / "nobag"), "--checkpoint",
-                        str(nano_checkpoint), "--rgb-topic", "/a", "--thermal-topic", "/b",
-                        "--out", str(tmp_path / "o")])
+    code = sccosf_main(
+        [
+            "bag-eval",
+            str(tmp_path / "nobag"),
+            "--checkpoint",
+            str(nano_checkpoint),
+            "--rgb-topic",
+            "/a",
+            "--thermal-topic",
+            "/b",
+            "--out",
+            str(tmp_path / "o"),
+        ]
+    )
     assert code == 2 and "does not exist" in capsys.readouterr().err
-    bag = write_synthetic_bag(tmp_path / "in", duration=0.3, height=H, width=W,
-                              show_progress=False)
+    bag = write_synthetic_bag(
+        tmp_path / "in", duration=0.3, height=H, width=W, show_progress=False
+    )
     c = bag.config
-    code = sccosf_main(["bag-eval", str(bag.path), "--checkpoint", str(tmp_path / "no.pt"),
-                        "--rgb-topic", c.rgb_topic, "--thermal-topic", c.thermal_topic,
-                        "--out", str(tmp_path / "o")])
+    code = sccosf_main(
+        [
+            "bag-eval",
+            str(bag.path),
+            "--checkpoint",
+            str(tmp_path / "no.pt"),
+            "--rgb-topic",
+            c.rgb_topic,
+            "--thermal-topic",
+            c.thermal_topic,
+            "--out",
+            str(tmp_path / "o"),
+        ]
+    )
     assert code == 2 and "checkpoint" in capsys.readouterr().err
 
 
 def test_cli_end_to_end_and_no_silent_overwrite(tmp_path, nano_checkpoint, one_thread, capsys):
-    bag = write_synthetic_bag(tmp_path / "in", storage="mcap", duration=0.4, rgb_rate=10.0,
-                              thermal_rate=10.0, height=H, width=W, show_progress=False)
+    bag = write_synthetic_bag(
+        tmp_path / "in",
+        storage="mcap",
+        duration=0.4,
+        rgb_rate=10.0,
+        thermal_rate=10.0,
+        height=H,
+        width=W,
+        show_progress=False,
+    )
     c = bag.config
-    args = ["bag-eval", str(bag.path), "--checkpoint", str(nano_checkpoint), "--rgb-topic",
-            c.rgb_topic, "--thermal-topic", c.thermal_topic, "--label-topic", c.label_topic,
-            "--out", str(tmp_path / "o"), "--device", "cpu", "--thermal-norm", "fixed",
-            "--thermal-range", str(THERMAL_COUNTS[0]), str(THERMAL_COUNTS[1]),
-            "--input-size", "32", "48", "--quiet"]
+    args = [
+        "bag-eval",
+        str(bag.path),
+        "--checkpoint",
+        str(nano_checkpoint),
+        "--rgb-topic",
+        c.rgb_topic,
+        "--thermal-topic",
+        c.thermal_topic,
+        "--label-topic",
+        c.label_topic,
+        "--out",
+        str(tmp_path / "o"),
+        "--device",
+        "cpu",
+        "--thermal-norm",
+        "fixed",
+        "--thermal-range",
+        str(THERMAL_COUNTS[0]),
+        str(THERMAL_COUNTS[1]),
+        "--input-size",
+        "32",
+        "48",
+        "--quiet",
+    ]
     assert sccosf_main(args) == 0
     printed = capsys.readouterr().out
     assert "pairs: 4" in printed and "mIoU" in printed and "contact_sheet.png" in printed

@@ -24,8 +24,9 @@ def _write_small(path, storage):
         for i in range(3):
             t = 1_000_000_000 * (10 + i) + 123
             img = np.full((4, 5), i, np.uint16)
-            msg = encode_image(img, "mono16", header=make_header(bag.typestore, t, "cam"),
-                               msg_type=cls)
+            msg = encode_image(
+                img, "mono16", header=make_header(bag.typestore, t, "cam"), msg_type=cls
+            )
             bag.write("/cam/image", t + 5, msg)
         bag.add_topic("/empty")
     return path

@@ -15,8 +15,9 @@ from sccosf_ros.cli import main as sccosf_main
 
 
 def test_demo_without_checkpoint_says_where_to_get_it(tmp_path, capsys):
-    code = sccosf_main(["demo", "--checkpoint", str(tmp_path / "missing.pt"),
-                        "--out", str(tmp_path / "demo")])
+    code = sccosf_main(
+        ["demo", "--checkpoint", str(tmp_path / "missing.pt"), "--out", str(tmp_path / "demo")]
+    )
     err = capsys.readouterr().err
     assert code == 2 and "missing.pt" in err and "models/README.md" in err
     assert not (tmp_path / "demo").exists()
@@ -26,9 +27,19 @@ def test_demo_without_checkpoint_says_where_to_get_it(tmp_path, capsys):
 @pytest.mark.ros
 def test_demo_end_to_end_tiny(tmp_path, nano_checkpoint, capsys):
     out = tmp_path / "demo"
-    m = run_demo(DemoConfig(out=out, checkpoint=nano_checkpoint, duration=2.0, height=40,
-                            width=56, storage="sqlite3", device="cpu", threads=1,
-                            progress=False))
+    m = run_demo(
+        DemoConfig(
+            out=out,
+            checkpoint=nano_checkpoint,
+            duration=2.0,
+            height=40,
+            width=56,
+            storage="sqlite3",
+            device="cpu",
+            threads=1,
+            progress=False,
+        )
+    )
     printed = capsys.readouterr().out
     assert "where to look" in printed and str(out / "contact_sheet.png") in printed
 

@@ -25,8 +25,9 @@ def test_rosbags_cdr_is_rclpy_cdr():
 
     store = get_typestore(Stores.ROS2_HUMBLE)
     img = np.arange(3 * 5 * 2, dtype=np.uint16).reshape(3, 5, 2)[..., 0]
-    msg = encode_image(img, "mono16", header=make_header(store, 12 * SEC + 34, "th"),
-                       msg_type=store.types[IMAGE])
+    msg = encode_image(
+        img, "mono16", header=make_header(store, 12 * SEC + 34, "th"), msg_type=store.types[IMAGE]
+    )
     raw = bytes(store.serialize_cdr(msg, IMAGE))
     back = deserialize_message(raw, Image)
     assert (back.header.stamp.sec, back.header.stamp.nanosec) == (12, 34)
@@ -55,8 +56,16 @@ def test_replay_publishes_every_message_with_clock(tmp_path, ros_context):
 
     from sccosf_ros.bag.replay import BagPlayer, ReplayConfig
 
-    bag = write_synthetic_bag(tmp_path / "in", storage="mcap", duration=0.6, rgb_rate=10.0,
-                              thermal_rate=5.0, height=16, width=24, show_progress=False)
+    bag = write_synthetic_bag(
+        tmp_path / "in",
+        storage="mcap",
+        duration=0.6,
+        rgb_rate=10.0,
+        thermal_rate=5.0,
+        height=16,
+        width=24,
+        show_progress=False,
+    )
     c = bag.config
     got: dict[str, list] = {c.rgb_topic: [], c.thermal_topic: [], c.label_topic: []}
     clocks: list[int] = []
@@ -64,8 +73,7 @@ def test_replay_publishes_every_message_with_clock(tmp_path, ros_context):
     sub_node = Node("replay_listener", context=ros_context)
     qos = QoSProfile(depth=100, reliability=ReliabilityPolicy.RELIABLE)
     for topic in got:
-        sub_node.create_subscription(
-            Image, topic, lambda m, t=topic: got[t].append(m), qos)
+        sub_node.create_subscription(Image, topic, lambda m, t=topic: got[t].append(m), qos)
 
     def on_clock(m):
         with lock:
@@ -77,8 +85,9 @@ def test_replay_publishes_every_message_with_clock(tmp_path, ros_context):
     spinner = _spin_in_thread(executor)
     rate = 2.0
     try:
-        with BagPlayer(ReplayConfig(bag=bag.path, rate=rate, clock=True, progress=False),
-                       context=ros_context) as player:
+        with BagPlayer(
+            ReplayConfig(bag=bag.path, rate=rate, clock=True, progress=False), context=ros_context
+        ) as player:
             assert player.wait_for_subscribers(20.0)
             t0 = time.perf_counter()
             stats = player.play()
@@ -118,8 +127,9 @@ class _Stamped:
 def test_replay_cli_errors(tmp_path, capsys):
     from sccosf_ros.cli import main
 
-    bag = write_synthetic_bag(tmp_path / "in", duration=0.2, height=16, width=24,
-                              show_progress=False)
+    bag = write_synthetic_bag(
+        tmp_path / "in", duration=0.2, height=16, width=24, show_progress=False
+    )
     assert main(["replay", str(bag.path), "--topics", "/nope", "--quiet"]) == 2
     err = capsys.readouterr().err
     assert "/nope" in err and bag.config.rgb_topic in err
@@ -132,8 +142,9 @@ def test_replay_cli_errors(tmp_path, capsys):
 def test_replay_cli_plays_a_bag(tmp_path, capsys):
     from sccosf_ros.cli import main
 
-    bag = write_synthetic_bag(tmp_path / "in", storage="sqlite3", duration=0.3, height=16,
-                              width=24, show_progress=False)
+    bag = write_synthetic_bag(
+        tmp_path / "in", storage="sqlite3", duration=0.3, height=16, width=24, show_progress=False
+    )
     assert main(["replay", str(bag.path), "--clock", "--rate", "3", "--quiet"]) == 0
     out = capsys.readouterr().out
     assert "published 8 messages on 3 topic(s)" in out and bag.config.rgb_topic in out
@@ -157,46 +168,76 @@ def test_replay_to_live_node_round_trip(tmp_path, ros_context, nano_checkpoint, 
     from sccosf_ros.ros.node_process import NodeProcess, node_command
     from sccosf_ros.synthetic import THERMAL_COUNTS
 
-    bag = write_synthetic_bag(tmp_path / "in", storage="mcap", duration=1.6, rgb_rate=10.0,
-                              thermal_rate=5.0, thermal_offset=0.004, height=40, width=56,
-                              label_topic=None, show_progress=False)
+    bag = write_synthetic_bag(
+        tmp_path / "in",
+        storage="mcap",
+        duration=1.6,
+        rgb_rate=10.0,
+        thermal_rate=5.0,
+        thermal_offset=0.004,
+        height=40,
+        width=56,
+        label_topic=None,
+        show_progress=False,
+    )
     c = bag.config
     expected = [min(bag.rgb_stamps, key=lambda s, t=t: abs(s - t)) for t in bag.thermal_stamps]
     assert len(expected) == 8
 
-    outputs: dict[str, list] = {n: [] for n in ("fused", "segmentation", "segmentation_color",
-                                                "overlay")}
+    outputs: dict[str, list] = {
+        n: [] for n in ("fused", "segmentation", "segmentation_color", "overlay")
+    }
     diags: list = []
     label_info: list = []
     listener = Node("round_trip_listener", context=ros_context)
     qos = QoSProfile(depth=50, reliability=ReliabilityPolicy.RELIABLE)
     for name in outputs:
-        listener.create_subscription(Image, f"/sccosf/{name}",
-                                     lambda m, n=name: outputs[n].append(m), qos)
+        listener.create_subscription(
+            Image, f"/sccosf/{name}", lambda m, n=name: outputs[n].append(m), qos
+        )
     listener.create_subscription(DiagnosticArray, "/diagnostics", diags.append, qos)
-    latched = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE,
-                         durability=DurabilityPolicy.TRANSIENT_LOCAL)
-    listener.create_subscription(label_info_type(), "/sccosf/label_info", label_info.append,
-                                 latched)
+    latched = QoSProfile(
+        depth=1,
+        reliability=ReliabilityPolicy.RELIABLE,
+        durability=DurabilityPolicy.TRANSIENT_LOCAL,
+    )
+    listener.create_subscription(
+        label_info_type(), "/sccosf/label_info", label_info.append, latched
+    )
     executor = SingleThreadedExecutor(context=ros_context)
     executor.add_node(listener)
     spinner = _spin_in_thread(executor)
     # a rig that needs registration: thermal shifted by 3 px, as calibration would write it
-    rig = write_params_file(tmp_path / "rig.yaml", {
-        "checkpoint": str(nano_checkpoint), "device": "cpu", "num_threads": 1,
-        "thermal.normalization": "fixed", "thermal.low": float(THERMAL_COUNTS[0]),
-        "thermal.high": float(THERMAL_COUNTS[1]),
-        "registration.homography": [1.0, 0.0, 3.0, 0.0, 1.0, -2.0, 0.0, 0.0, 1.0],
-    })
+    rig = write_params_file(
+        tmp_path / "rig.yaml",
+        {
+            "checkpoint": str(nano_checkpoint),
+            "device": "cpu",
+            "num_threads": 1,
+            "thermal.normalization": "fixed",
+            "thermal.low": float(THERMAL_COUNTS[0]),
+            "thermal.high": float(THERMAL_COUNTS[1]),
+            "registration.homography": [1.0, 0.0, 3.0, 0.0, 1.0, -2.0, 0.0, 0.0, 1.0],
+        },
+    )
     params_files = [CONFIG, rig]
-    cmd = node_command(params_files=params_files, params={"use_sim_time": True},
-                       remaps={"rgb/image_raw": c.rgb_topic,
-                               "thermal/image_raw": c.thermal_topic})
+    cmd = node_command(
+        params_files=params_files,
+        params={"use_sim_time": True},
+        remaps={"rgb/image_raw": c.rgb_topic, "thermal/image_raw": c.thermal_topic},
+    )
     node = NodeProcess(cmd, tmp_path / "node.log")
     try:
-        with BagPlayer(ReplayConfig(bag=bag.path, rate=0.5, clock=True, progress=False,
-                                    topics=[c.rgb_topic, c.thermal_topic]),
-                       context=ros_context) as player:
+        with BagPlayer(
+            ReplayConfig(
+                bag=bag.path,
+                rate=0.5,
+                clock=True,
+                progress=False,
+                topics=[c.rgb_topic, c.thermal_topic],
+            ),
+            context=ros_context,
+        ) as player:
             deadline = time.monotonic() + 120
             while not (label_info and player.wait_for_subscribers(0.1)):
                 assert node.alive(), f"node exited:\n{node.log_tail()}"
@@ -210,8 +251,7 @@ def test_replay_to_live_node_round_trip(tmp_path, ros_context, nano_checkpoint, 
             if not diags:
                 return None, {}
             v = values_of(diags[-1], "inference")
-            return diags[-1], {k: int(v[k]) for k in ("synced_pairs", "processed",
-                                                      "dropped_busy")}
+            return diags[-1], {k: int(v[k]) for k in ("synced_pairs", "processed", "dropped_busy")}
 
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
@@ -249,8 +289,17 @@ def test_replay_to_live_node_round_trip(tmp_path, ros_context, nano_checkpoint, 
     from sccosf_ros.cli import main as sccosf_main
     from sccosf_ros.pipeline.image_codec import decode_image
 
-    args = ["bag-eval", str(bag.path), "--rgb-topic", c.rgb_topic, "--thermal-topic",
-            c.thermal_topic, "--out", str(tmp_path / "eval"), "--quiet"]
+    args = [
+        "bag-eval",
+        str(bag.path),
+        "--rgb-topic",
+        c.rgb_topic,
+        "--thermal-topic",
+        c.thermal_topic,
+        "--out",
+        str(tmp_path / "eval"),
+        "--quiet",
+    ]
     for f in params_files:
         args += ["--params-file", str(f)]
     assert sccosf_main(args) == 0, capsys.readouterr().err
@@ -268,10 +317,20 @@ def test_replay_to_live_node_round_trip(tmp_path, ros_context, nano_checkpoint, 
 def test_loop_plays_again_until_stopped(tmp_path, ros_context):
     from sccosf_ros.bag.replay import BagPlayer, ReplayConfig
 
-    bag = write_synthetic_bag(tmp_path / "in", duration=0.2, rgb_rate=10.0, thermal_rate=10.0,
-                              height=16, width=24, label_topic=None, show_progress=False)
-    with BagPlayer(ReplayConfig(bag=bag.path, rate=4.0, loop=True, clock=True, progress=False),
-                   context=ros_context) as player:
+    bag = write_synthetic_bag(
+        tmp_path / "in",
+        duration=0.2,
+        rgb_rate=10.0,
+        thermal_rate=10.0,
+        height=16,
+        width=24,
+        label_topic=None,
+        show_progress=False,
+    )
+    with BagPlayer(
+        ReplayConfig(bag=bag.path, rate=4.0, loop=True, clock=True, progress=False),
+        context=ros_context,
+    ) as player:
         stopper = threading.Timer(1.0, player.stop)
         stopper.start()
         stats = player.play()
@@ -290,14 +349,27 @@ def test_sigint_stops_replay_cleanly(tmp_path, ros_context):
     from rclpy.qos import QoSProfile
     from rosgraph_msgs.msg import Clock
 
-    bag = write_synthetic_bag(tmp_path / "in", duration=0.5, height=16, width=24,
-                              show_progress=False)
+    bag = write_synthetic_bag(
+        tmp_path / "in", duration=0.5, height=16, width=24, show_progress=False
+    )
     watcher = Node("clock_watcher", context=ros_context)
     ticks: list = []
     watcher.create_subscription(Clock, "/clock", ticks.append, QoSProfile(depth=10))
     proc = subprocess.Popen(
-        [sys.executable, "-m", "sccosf_ros.cli", "replay", str(bag.path), "--loop", "--clock",
-         "--quiet"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        [
+            sys.executable,
+            "-m",
+            "sccosf_ros.cli",
+            "replay",
+            str(bag.path),
+            "--loop",
+            "--clock",
+            "--quiet",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     from rclpy.executors import SingleThreadedExecutor
 
     executor = SingleThreadedExecutor(context=ros_context)

@@ -37,8 +37,12 @@ def test_average_gradient_by_hand():
     # Gx: one-sided 1, central (4 - 0)/2 = 2, one-sided 3; Gy = 0
     assert fm.average_gradient(img) == pytest.approx((1 + 2 + 3) / 3 / math.sqrt(2))
     img2 = np.array([[0.0, 1.0], [2.0, 4.0]])
-    per_pixel = [math.sqrt((1 + 4) / 2), math.sqrt((1 + 9) / 2),
-                 math.sqrt((4 + 4) / 2), math.sqrt((4 + 9) / 2)]
+    per_pixel = [
+        math.sqrt((1 + 4) / 2),
+        math.sqrt((1 + 9) / 2),
+        math.sqrt((4 + 4) / 2),
+        math.sqrt((4 + 9) / 2),
+    ]
     assert fm.average_gradient(img2) == pytest.approx(np.mean(per_pixel))
 
 
@@ -63,7 +67,9 @@ def test_scd_by_construction():
 def test_valid_filter_matches_a_direct_sum():
     rng = np.random.default_rng(2)
     img, k = rng.random((12, 15)), rng.random((5, 5))
-    direct = np.array([[np.sum(img[i:i + 5, j:j + 5] * k) for j in range(11)] for i in range(8)])
+    direct = np.array(
+        [[np.sum(img[i : i + 5, j : j + 5] * k) for j in range(11)] for i in range(8)]
+    )
     np.testing.assert_allclose(fm._filter_valid(img, k), direct, rtol=1e-10)
 
 

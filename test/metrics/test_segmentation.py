@@ -164,8 +164,9 @@ def test_evaluator_errors_count_nothing():
 
 
 def test_evaluator_ignore_index_and_declared_empty_split():
-    ev = SegmentationEvaluator(CLASSES, ignore_index=0, split_of=mfnet_day_night,
-                               splits=(DAY, NIGHT))
+    ev = SegmentationEvaluator(
+        CLASSES, ignore_index=0, split_of=mfnet_day_night, splits=(DAY, NIGHT)
+    )
     ev.update(np.array([[1, 2]]), np.array([[0, 2]]), name="a_D")
     assert ev.confusion.matrix.tolist() == [[0, 0, 0], [0, 0, 0], [0, 0, 1]]
     assert list(ev.result()["splits"]) == [DAY]  # night declared but empty: left out
@@ -176,8 +177,9 @@ def test_evaluator_reduce_sums_every_count():
     two = _day_night_evaluator(splits=(DAY, NIGHT))
     two.reduce(lambda flat: torch.from_numpy(flat) * 2)  # two processes with the same images
     a, b = one.result(), two.result()
-    assert b["n_images"] == 4 and np.array_equal(np.array(b["confusion"]),
-                                                 2 * np.array(a["confusion"]))
+    assert b["n_images"] == 4 and np.array_equal(
+        np.array(b["confusion"]), 2 * np.array(a["confusion"])
+    )
     assert b["miou"] == pytest.approx(a["miou"])
     assert {s: d["n_images"] for s, d in b["splits"].items()} == {DAY: 2, NIGHT: 2}
     assert b["splits"][NIGHT]["miou"] == pytest.approx(a["splits"][NIGHT]["miou"])
@@ -186,11 +188,12 @@ def test_evaluator_reduce_sums_every_count():
 
 
 def test_metrics_need_neither_torch_nor_ros():
-    code = ("import sys, sccosf_ros.metrics; "
-            "bad = [m for m in ('torch', 'rclpy') if m in sys.modules]; "
-            "assert not bad, bad")
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          timeout=60)
+    code = (
+        "import sys, sccosf_ros.metrics; "
+        "bad = [m for m in ('torch', 'rclpy') if m in sys.modules]; "
+        "assert not bad, bad"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
 
 

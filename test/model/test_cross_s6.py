@@ -15,7 +15,7 @@ def test_perturbing_thermal_c_changes_rgb_output_only():
         y_rgb, y_th = m(u_rgb, u_th)
         # rows of the thermal unit's x_proj that produce C_thermal
         r, n = m.s6.dt_rank, m.s6.d_state
-        m.s6.x_proj_weight[1, r + n:] += 0.5 * torch.randn(n, 8)
+        m.s6.x_proj_weight[1, r + n :] += 0.5 * torch.randn(n, 8)
         y_rgb2, y_th2 = m(u_rgb, u_th)
     assert (y_rgb2 - y_rgb).abs().max() > 1e-3  # RGB is read out through C_thermal
     torch.testing.assert_close(y_th2, y_th)  # thermal uses C_rgb: untouched
@@ -28,7 +28,7 @@ def test_perturbing_rgb_c_changes_thermal_output_only():
     with torch.no_grad():
         y_rgb, y_th = m(u_rgb, u_th)
         r, n = m.s6.dt_rank, m.s6.d_state
-        m.s6.x_proj_weight[0, r + n:] += 0.5 * torch.randn(n, 8)
+        m.s6.x_proj_weight[0, r + n :] += 0.5 * torch.randn(n, 8)
         y_rgb2, y_th2 = m(u_rgb, u_th)
     torch.testing.assert_close(y_rgb2, y_rgb)
     assert (y_th2 - y_th).abs().max() > 1e-3

@@ -102,7 +102,6 @@ def test_icrm_shapes_and_zero_depth_stage():
     assert blk(x).shape == x.shape
 
 
-
 def test_icr_vss_norms_are_timm_layernorm2d_equal_to_a_channel_layernorm():
     """timm's LayerNorm2d (with torch's eps) replaced our own: the same numbers, bit for bit,
     as LayerNorm over the channels of the NHWC view, for NCHW and channels-last maps."""

@@ -30,9 +30,14 @@ def _unit_reference(m: S6, u: torch.Tensor, j: int, c_unit: int) -> torch.Tensor
     d = m.d_inner
     sl = slice(j * d, (j + 1) * d)
     return selective_scan_ref(
-        u[:, j].double(), dt[:, j].double(), -torch.exp(m.A_log[sl].double()),
-        b[:, j].double(), c[:, c_unit].double(), m.D[sl].double(),
-        delta_bias=m.dt_proj_bias[j].double(), delta_softplus=True,
+        u[:, j].double(),
+        dt[:, j].double(),
+        -torch.exp(m.A_log[sl].double()),
+        b[:, j].double(),
+        c[:, c_unit].double(),
+        m.D[sl].double(),
+        delta_bias=m.dt_proj_bias[j].double(),
+        delta_softplus=True,
     )
 
 
@@ -43,8 +48,9 @@ def test_folded_units_equal_separate_scans():
     with torch.no_grad():
         y = m(u)
         for j in range(3):
-            torch.testing.assert_close(y[:, j].double(), _unit_reference(m, u, j, j),
-                                       rtol=1e-4, atol=1e-5)
+            torch.testing.assert_close(
+                y[:, j].double(), _unit_reference(m, u, j, j), rtol=1e-4, atol=1e-5
+            )
 
 
 def test_c_source_reads_out_with_another_units_c():
@@ -53,10 +59,12 @@ def test_c_source_reads_out_with_another_units_c():
     u = torch.randn(1, 2, 4, 9)
     with torch.no_grad():
         y = m(u, c_source=(1, 0))
-        torch.testing.assert_close(y[:, 0].double(), _unit_reference(m, u, 0, 1),
-                                   rtol=1e-4, atol=1e-5)
-        torch.testing.assert_close(y[:, 1].double(), _unit_reference(m, u, 1, 0),
-                                   rtol=1e-4, atol=1e-5)
+        torch.testing.assert_close(
+            y[:, 0].double(), _unit_reference(m, u, 0, 1), rtol=1e-4, atol=1e-5
+        )
+        torch.testing.assert_close(
+            y[:, 1].double(), _unit_reference(m, u, 1, 0), rtol=1e-4, atol=1e-5
+        )
 
 
 def test_scan_flops_formula():

@@ -44,13 +44,15 @@ def make_inputs(
 
 
 def leaves(x: dict) -> dict:
-    return {k: None if v is None else v.detach().clone().requires_grad_(True)
-            for k, v in x.items()}
+    return {
+        k: None if v is None else v.detach().clone().requires_grad_(True) for k, v in x.items()
+    }
 
 
 def run(fn, x: dict, softplus: bool, **kw) -> torch.Tensor:
-    return fn(x["u"], x["delta"], x["A"], x["B"], x["C"], x["D"], x["z"], x["delta_bias"],
-              softplus, **kw)
+    return fn(
+        x["u"], x["delta"], x["A"], x["B"], x["C"], x["D"], x["z"], x["delta_bias"], softplus, **kw
+    )
 
 
 def values_and_grads(fn, x: dict, softplus: bool, **kw):
@@ -169,15 +171,27 @@ def test_no_grad_path_matches_float64_reference(
     if not whole_state:
         monkeypatch.setattr(ssm, "_INFER_STATE_BYTES", 0)
         monkeypatch.setattr(ssm, "_BLOCK_BYTES", 1)  # one channel per block
-    x = make_inputs(b=b, d=d, n=n, length=length, groups=groups, groups_c=groups_c,
-                    with_z=with_z, seed=length + d)
+    x = make_inputs(
+        b=b,
+        d=d,
+        n=n,
+        length=length,
+        groups=groups,
+        groups_c=groups_c,
+        with_z=with_z,
+        seed=length + d,
+    )
     y_ref = run(selective_scan_ref, x, True)
     y = run(selective_scan, x, True, backend="torch")
     assert y.shape == y_ref.shape and y.dtype == torch.float64
     assert_close_rel(y, y_ref, 1e-12, "float64 output")
     with torch.inference_mode():
-        y32 = run(selective_scan, {k: None if v is None else v.float() for k, v in x.items()},
-                  True, backend="torch")
+        y32 = run(
+            selective_scan,
+            {k: None if v is None else v.float() for k, v in x.items()},
+            True,
+            backend="torch",
+        )
     assert y32.dtype == torch.float32
     assert_close_rel(y32, y_ref, 2e-6, "float32 output")
 
@@ -256,15 +270,23 @@ def test_bench_scan_rows_and_ratios(capsys):
     """`sccosf bench scan` helper: one row per method/size/pass, ratios against torch."""
     from sccosf_ros.bench.scan import _mambapy_pscan, bench_scan
 
-    rows = bench_scan([(1, 4, 2, 40)], methods=["torch", "mambapy", "sequential"],
-                      threads=None, repeats=1, seq_prefix=16)
+    rows = bench_scan(
+        [(1, 4, 2, 40)],
+        methods=["torch", "mambapy", "sequential"],
+        threads=None,
+        repeats=1,
+        seq_prefix=16,
+    )
     timed = ("torch", "sequential") + (("mambapy",) if _mambapy_pscan() else ())
     assert {(r["method"], r["pass"]) for r in rows} == {
-        (m, p) for m in timed for p in ("fwd", "fwd+bwd")}
+        (m, p) for m in timed for p in ("fwd", "fwd+bwd")
+    }
     for r in rows:
         assert r["ms"] > 0 and r["L"] == 40
-        assert r["ratio"] == pytest.approx(r["ms"] / next(
-            q["ms"] for q in rows if q["method"] == "torch" and q["pass"] == r["pass"]))
+        assert r["ratio"] == pytest.approx(
+            r["ms"]
+            / next(q["ms"] for q in rows if q["method"] == "torch" and q["pass"] == r["pass"])
+        )
     seq = [r for r in rows if r["method"] == "sequential"]
     assert all(r["measured_L"] == 16 for r in seq)
     out = capsys.readouterr().out

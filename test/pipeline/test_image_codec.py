@@ -157,8 +157,9 @@ def test_16bit_colour_and_generic_multichannel(big):
     out = decode_image(make_msg("plain", "8UC4", 3, 2, four.tobytes()))
     assert out.shape == (2, 3, 4)
     np.testing.assert_array_equal(out, four)
-    np.testing.assert_array_equal(decode_rgb(make_msg("plain", "8UC4", 3, 2, four.tobytes())),
-                                  four[..., :3])
+    np.testing.assert_array_equal(
+        decode_rgb(make_msg("plain", "8UC4", 3, 2, four.tobytes())), four[..., :3]
+    )
     s16 = np.array([[-5, 300]], np.int16)
     out = decode_image(make_msg("plain", "16SC1", 2, 1, s16.astype("<i2").tobytes()))
     assert out.dtype == np.int16
@@ -197,8 +198,12 @@ def test_yuv422_variants():
     h, w = 2, 4
     red_uyvy = bytes([90, 81, 240, 81] * (w // 2 * h))
     red_yuyv = bytes([81, 90, 81, 240] * (w // 2 * h))
-    for enc, data in (("yuv422", red_uyvy), ("uyvy", red_uyvy),
-                      ("yuv422_yuy2", red_yuyv), ("yuyv", red_yuyv)):
+    for enc, data in (
+        ("yuv422", red_uyvy),
+        ("uyvy", red_uyvy),
+        ("yuv422_yuy2", red_yuyv),
+        ("yuyv", red_yuyv),
+    ):
         out = decode_image(make_msg("plain", enc, w, h, data))
         assert out.shape == (h, w, 3) and out.dtype == np.uint8
         assert np.all(np.abs(out.astype(int) - [255, 0, 0]) <= 2), (enc, out[0, 0])
@@ -218,8 +223,9 @@ def test_data_container_types_all_decode_the_same():
         np.frombuffer(raw, np.uint8).copy(),
     ]
     for data in containers:
-        msg = SimpleNamespace(height=2, width=6, encoding="mono8", is_bigendian=0, step=6,
-                              data=data)
+        msg = SimpleNamespace(
+            height=2, width=6, encoding="mono8", is_bigendian=0, step=6, data=data
+        )
         np.testing.assert_array_equal(decode_image(msg), values, err_msg=type(data).__name__)
 
 
@@ -312,8 +318,9 @@ def test_malformed_real_messages_and_missing_fields():
     with pytest.raises(ImageDecodeError, match="unknown image encoding 'jpeg'"):
         decode_rgb(bad)
     with pytest.raises(ImageDecodeError, match="no field 'step'"):
-        decode_image(SimpleNamespace(height=1, width=1, encoding="mono8", is_bigendian=0,
-                                     data=b"\0"))
+        decode_image(
+            SimpleNamespace(height=1, width=1, encoding="mono8", is_bigendian=0, data=b"\0")
+        )
 
 
 def test_encoding_info():
@@ -338,8 +345,9 @@ def _samples():
         "mono16": rng.integers(0, 65536, (5, 7), dtype=np.uint16),
         "16UC1": rng.integers(0, 65536, (5, 7), dtype=np.uint16),
         "8UC3": rng.integers(0, 256, (5, 7, 3), dtype=np.uint8),
-        "32FC1": np.where(rng.random((5, 7)) < 0.1, np.nan, rng.normal(size=(5, 7)) * 100)
-        .astype(np.float32),
+        "32FC1": np.where(rng.random((5, 7)) < 0.1, np.nan, rng.normal(size=(5, 7)) * 100).astype(
+            np.float32
+        ),
     }
 
 
@@ -409,8 +417,9 @@ def test_encoded_messages_serialize_through_rclpy_and_rosbags():
 
     bgr = np.ascontiguousarray(_samples()["rgb8"][..., ::-1])
     rb = encode_image(bgr, "bgr8", msg_type=RosbagsImage)
-    back = STORE.deserialize_cdr(STORE.serialize_cdr(rb, RosbagsImage.__msgtype__),
-                                 RosbagsImage.__msgtype__)
+    back = STORE.deserialize_cdr(
+        STORE.serialize_cdr(rb, RosbagsImage.__msgtype__), RosbagsImage.__msgtype__
+    )
     np.testing.assert_array_equal(decode_image(back), _samples()["rgb8"])
 
 
@@ -469,19 +478,24 @@ def test_codec_and_pairing_import_without_ros():
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
 
 
-@pytest.mark.parametrize(("encoding", "channels", "dtype", "rgb_ok", "thermal_ok"), [
-    ("rgb8", 3, "u1", True, True),
-    ("mono16", 1, "<u2", True, True),
-    ("32FC1", 1, "<f4", False, True),
-    ("16SC1", 1, "<i2", False, True),
-    ("8UC2", 2, "u1", False, False),
-    ("bayer_rggb8", 1, "u1", True, True),
-])
+@pytest.mark.parametrize(
+    ("encoding", "channels", "dtype", "rgb_ok", "thermal_ok"),
+    [
+        ("rgb8", 3, "u1", True, True),
+        ("mono16", 1, "<u2", True, True),
+        ("32FC1", 1, "<f4", False, True),
+        ("16SC1", 1, "<i2", False, True),
+        ("8UC2", 2, "u1", False, False),
+        ("bayer_rggb8", 1, "u1", True, True),
+    ],
+)
 def test_checks_agree_with_what_decoding_accepts(encoding, channels, dtype, rgb_ok, thermal_ok):
     data = np.zeros((4, 6, channels), dtype).tobytes()
     msg = make_msg("plain", encoding, 6, 4, data)
-    for check, decode, ok in ((check_rgb, decode_rgb, rgb_ok),
-                              (check_thermal, decode_thermal, thermal_ok)):
+    for check, decode, ok in (
+        (check_rgb, decode_rgb, rgb_ok),
+        (check_thermal, decode_thermal, thermal_ok),
+    ):
         if ok:
             check(msg)
             decode(msg)

@@ -231,8 +231,9 @@ def test_clear_forgets_everything():
 # --------------------------------------------------------------------------- filter API
 def _msg(stamp_ns, data):
     sec, nsec = divmod(stamp_ns, S)
-    return SimpleNamespace(header=SimpleNamespace(stamp=SimpleNamespace(sec=sec, nanosec=nsec)),
-                           data=data)
+    return SimpleNamespace(
+        header=SimpleNamespace(stamp=SimpleNamespace(sec=sec, nanosec=nsec)), data=data
+    )
 
 
 def test_synchronizer_filter_api_like_message_filters():
@@ -257,8 +258,9 @@ def test_synchronizer_headerless_messages():
 
     now = [5 * S]
     f0, f1 = SimpleFilter(), SimpleFilter()
-    sync = ApproximateTimeSynchronizer([f0, f1], 5, 0.1, allow_headerless=True,
-                                       clock=lambda: now[0])
+    sync = ApproximateTimeSynchronizer(
+        [f0, f1], 5, 0.1, allow_headerless=True, clock=lambda: now[0]
+    )
     sync.registerCallback(lambda a, b: got.append((a, b)))
     with_header = _msg(5 * S + 10 * MS, "stamped")
     headerless = SimpleNamespace(data="stamped on arrival")

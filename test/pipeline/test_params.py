@@ -50,24 +50,30 @@ def test_every_parameter_is_described():
         assert len(spec.description) > 15, spec.name
 
 
-@pytest.mark.parametrize(("values", "needle"), [
-    ({"sync.slop": 0.0}, "sync.slop"),
-    ({"sync.queue_size": 0}, "sync.queue_size"),
-    ({"inference.height": 32}, "both be 0"),
-    ({"inference.width": -1}, "inference.width"),
-    ({"input_qos.reliability": "sometimes"}, "best_effort, reliable"),
-    ({"output_qos.depth": 0}, "output_qos.depth"),
-    ({"thermal.normalization": "fixed", "thermal.low": 10.0, "thermal.high": 5.0}, "high > low"),
-    ({"thermal.normalization": "percentile", "thermal.percentile_high": 150.0}, "percentiles"),
-    ({"thermal.nan_policy": "ignore"}, "zero, reject"),
-    ({"registration.homography": [1.0, 0.0]}, "9 numbers"),
-    ({"registration.homography": [1.0, 2.0, 3.0, 2.0, 4.0, 6.0, 0.0, 0.0, 1.0]}, "singular"),
-    ({"overlay_alpha": 1.5}, "overlay_alpha"),
-    ({"diagnostics.period": 0.0}, "diagnostics.period"),
-    ({"device": 3}, "must be a string"),
-    ({"publish.fused": "yes"}, "boolean"),
-    ({"no_such_thing": 1}, "unknown parameter"),
-])
+@pytest.mark.parametrize(
+    ("values", "needle"),
+    [
+        ({"sync.slop": 0.0}, "sync.slop"),
+        ({"sync.queue_size": 0}, "sync.queue_size"),
+        ({"inference.height": 32}, "both be 0"),
+        ({"inference.width": -1}, "inference.width"),
+        ({"input_qos.reliability": "sometimes"}, "best_effort, reliable"),
+        ({"output_qos.depth": 0}, "output_qos.depth"),
+        (
+            {"thermal.normalization": "fixed", "thermal.low": 10.0, "thermal.high": 5.0},
+            "high > low",
+        ),
+        ({"thermal.normalization": "percentile", "thermal.percentile_high": 150.0}, "percentiles"),
+        ({"thermal.nan_policy": "ignore"}, "zero, reject"),
+        ({"registration.homography": [1.0, 0.0]}, "9 numbers"),
+        ({"registration.homography": [1.0, 2.0, 3.0, 2.0, 4.0, 6.0, 0.0, 0.0, 1.0]}, "singular"),
+        ({"overlay_alpha": 1.5}, "overlay_alpha"),
+        ({"diagnostics.period": 0.0}, "diagnostics.period"),
+        ({"device": 3}, "must be a string"),
+        ({"publish.fused": "yes"}, "boolean"),
+        ({"no_such_thing": 1}, "unknown parameter"),
+    ],
+)
 def test_invalid_values_raise_a_clear_error(values, needle):
     with pytest.raises(ParameterError) as e:
         NodeParams.from_dict(values)
@@ -75,12 +81,17 @@ def test_invalid_values_raise_a_clear_error(values, needle):
 
 
 def test_coercions_and_derived_values():
-    p = NodeParams.from_dict({
-        "sync.slop": 1,  # an integer where a double is declared
-        "registration.homography": [1, 0, 0, 0, 1, 0, 0, 0, 1],
-        "inference.height": 96, "inference.width": 128,
-        "thermal.normalization": "fixed", "thermal.low": 7000, "thermal.high": 9000,
-    })
+    p = NodeParams.from_dict(
+        {
+            "sync.slop": 1,  # an integer where a double is declared
+            "registration.homography": [1, 0, 0, 0, 1, 0, 0, 0, 1],
+            "inference.height": 96,
+            "inference.width": 128,
+            "thermal.normalization": "fixed",
+            "thermal.low": 7000,
+            "thermal.high": 9000,
+        }
+    )
     assert p.sync_slop == 1.0 and isinstance(p.sync_slop, float)
     assert p.homography == (1.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0)
     assert p.inference_size == (96, 128)
@@ -112,7 +123,8 @@ def test_params_file_reads_the_nodes_section_as_ros_does(tmp_path):
     )
     # wildcard first, then the entry naming the node; other nodes' entries are ignored
     assert read_params_file(rig) == {
-        "sync.slop": 0.1, "overlay_alpha": 0.9,
+        "sync.slop": 0.1,
+        "overlay_alpha": 0.9,
         "registration.homography": [1, 0, 5, 0, 1, 0, 0, 0, 1],
     }
     p = read_params_files([CONFIG, rig], {"device": "cpu"})  # layered: later files win
@@ -121,14 +133,17 @@ def test_params_file_reads_the_nodes_section_as_ros_does(tmp_path):
     assert p.sync_queue_size == NodeParams.defaults().sync_queue_size
 
 
-@pytest.mark.parametrize(("text", "needle"), [
-    (None, "does not exist"),
-    ("a: [1, 2\n", "not valid YAML"),
-    ("- 1\n- 2\n", "must map node names"),
-    ("other:\n  ros__parameters: {a: 1}\n", "no ros__parameters for node 'sccosf'"),
-    ("sccosf:\n  ros__parameters: {sync: {slop: -1.0}}\n", "sync.slop"),
-    ("sccosf:\n  ros__parameters: {sync: {slopp: 1.0}}\n", "unknown parameter(s) sync.slopp"),
-])
+@pytest.mark.parametrize(
+    ("text", "needle"),
+    [
+        (None, "does not exist"),
+        ("a: [1, 2\n", "not valid YAML"),
+        ("- 1\n- 2\n", "must map node names"),
+        ("other:\n  ros__parameters: {a: 1}\n", "no ros__parameters for node 'sccosf'"),
+        ("sccosf:\n  ros__parameters: {sync: {slop: -1.0}}\n", "sync.slop"),
+        ("sccosf:\n  ros__parameters: {sync: {slopp: 1.0}}\n", "unknown parameter(s) sync.slopp"),
+    ],
+)
 def test_bad_params_files_say_what_is_wrong(tmp_path, text, needle):
     path = tmp_path / "p.yaml"
     if text is not None:

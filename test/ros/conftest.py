@@ -46,8 +46,9 @@ def start_node(ros_context):
 
     def start(ns: str, predictor, **params):
         overrides = [Parameter(k, value=v) for k, v in params.items()]
-        node = SCCoSFNode(predictor=predictor, context=ros_context, namespace=ns,
-                          parameter_overrides=overrides)
+        node = SCCoSFNode(
+            predictor=predictor, context=ros_context, namespace=ns, parameter_overrides=overrides
+        )
         ex = SingleThreadedExecutor(context=ros_context)  # as sccosf_node runs itself
         ex.add_node(node)
         t = threading.Thread(target=ex.spin, daemon=True)

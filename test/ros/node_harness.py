@@ -34,8 +34,9 @@ def node_command(
     remaps: dict | None = None,
 ) -> list[str]:
     """``python -m sccosf_ros.ros.node --ros-args ...`` with exactly the given arguments."""
-    return shared_node_command(params_files=[params_file] if params_file else [],
-                               params=params, remaps=remaps)
+    return shared_node_command(
+        params_files=[params_file] if params_file else [], params=params, remaps=remaps
+    )
 
 
 class NodeProcess(SharedNodeProcess):
@@ -74,8 +75,12 @@ def scene(seed: int, h: int = 48, w: int = 64) -> tuple[np.ndarray, np.ndarray]:
 # Wire layout written here by hand (not with the codec under test): encoding → (channel order
 # applied to an RGB/mono array, little-endian dtype).
 _WIRE = {
-    "rgb8": (None, "u1"), "bgr8": ("bgr", "u1"), "mono8": (None, "u1"),
-    "mono16": (None, "<u2"), "16UC1": (None, "<u2"), "32FC1": (None, "<f4"),
+    "rgb8": (None, "u1"),
+    "bgr8": ("bgr", "u1"),
+    "mono8": (None, "u1"),
+    "mono16": (None, "<u2"),
+    "16UC1": (None, "<u2"),
+    "32FC1": (None, "<f4"),
 }
 
 
@@ -90,8 +95,14 @@ def image_msg(array: np.ndarray, encoding: str, stamp_ns: int, frame_id: str):
         a = a[..., ::-1]
     payload = np.ascontiguousarray(a.astype(dtype))
     h, w = a.shape[:2]
-    msg = Image(header=Header(stamp=stamp_of(stamp_ns), frame_id=frame_id), height=h, width=w,
-                encoding=encoding, is_bigendian=0, step=payload.nbytes // h)
+    msg = Image(
+        header=Header(stamp=stamp_of(stamp_ns), frame_id=frame_id),
+        height=h,
+        width=w,
+        encoding=encoding,
+        is_bigendian=0,
+        step=payload.nbytes // h,
+    )
     msg.data = payload.tobytes()
     return msg
 
@@ -126,9 +137,11 @@ class RosIO:
         self.node = rclpy.create_node("sccosf_test_io", context=self.ctx)
         # Camera drivers publish best effort (sensor data QoS).
         self.rgb_pub = self.node.create_publisher(
-            Image, rgb_topic or f"{self.ns}/rgb/image_raw", qos_profile_sensor_data)
+            Image, rgb_topic or f"{self.ns}/rgb/image_raw", qos_profile_sensor_data
+        )
         self.thermal_pub = self.node.create_publisher(
-            Image, thermal_topic or f"{self.ns}/thermal/image_raw", qos_profile_sensor_data)
+            Image, thermal_topic or f"{self.ns}/thermal/image_raw", qos_profile_sensor_data
+        )
         self.lock = threading.RLock()  # wait_for conditions may call locked helpers
         self.outputs: dict[str, list] = defaultdict(list)
         self.received_at: dict[str, list[float]] = defaultdict(list)
@@ -136,9 +149,11 @@ class RosIO:
         rel = QoSProfile(depth=50, reliability=ReliabilityPolicy.RELIABLE)
         for name in OUTPUTS:
             self.node.create_subscription(
-                Image, f"{self.node_fqn}/{name}", lambda m, n=name: self._record(n, m), rel)
+                Image, f"{self.node_fqn}/{name}", lambda m, n=name: self._record(n, m), rel
+            )
         self.node.create_subscription(
-            DiagnosticArray, "/diagnostics", self._on_diag, QoSProfile(depth=50))
+            DiagnosticArray, "/diagnostics", self._on_diag, QoSProfile(depth=50)
+        )
         self.executor = SingleThreadedExecutor(context=self.ctx)
         self.executor.add_node(self.node)
         self._thread = threading.Thread(target=self._spin, daemon=True)
@@ -180,9 +195,13 @@ class RosIO:
 
     def wait_subscribed(self, timeout: float = 30.0) -> None:
         self.wait_for(
-            lambda: self.rgb_pub.get_subscription_count() > 0
-            and self.thermal_pub.get_subscription_count() > 0,
-            timeout, "the node to subscribe to the camera topics")
+            lambda: (
+                self.rgb_pub.get_subscription_count() > 0
+                and self.thermal_pub.get_subscription_count() > 0
+            ),
+            timeout,
+            "the node to subscribe to the camera topics",
+        )
 
     def status_values(self, suffix: str) -> dict[str, str] | None:
         """Key/values of the newest ``<node>: <suffix>`` status (None before the first)."""
@@ -217,8 +236,9 @@ class RosIO:
 
     def outputs_for(self, stamp_ns: int) -> dict[str, object]:
         with self.lock:
-            return {n: m for n in OUTPUTS for m in self.outputs[n]
-                    if ns_of(m.header.stamp) == stamp_ns}
+            return {
+                n: m for n in OUTPUTS for m in self.outputs[n] if ns_of(m.header.stamp) == stamp_ns
+            }
 
     def close(self) -> None:
         import rclpy

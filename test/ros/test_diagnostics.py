@@ -55,25 +55,31 @@ def test_diagnostic_array_levels_and_keys():
     s.latency("inference", 10.0)
     s.latency("e2e_age", 12.0)
     first = s.snapshot()
-    arr = diagnostic_array(first, None, node_name="/ns/sccosf", hardware_id="cpu",
-                           stall_timeout=5.0)
+    arr = diagnostic_array(
+        first, None, node_name="/ns/sccosf", hardware_id="cpu", stall_timeout=5.0
+    )
     assert [st.name for st in arr.status] == [
-        "/ns/sccosf: inputs", "/ns/sccosf: inference", "/ns/sccosf: input quality"]
+        "/ns/sccosf: inputs",
+        "/ns/sccosf: inference",
+        "/ns/sccosf: input quality",
+    ]
     assert all(st.level == DiagnosticStatus.OK for st in arr.status)
     inf = values_of(arr, "inference")
     assert (inf["synced_pairs"], inf["processed"], inf["dropped_busy"]) == ("3", "2", "1")
     assert float(inf["inference_p50_ms"]) == 10.0 and float(inf["e2e_age_p95_ms"]) == 12.0
     s.malformed("malformed_rgb", "RGB image rejected: truncated")
     s.count("inference_errors")
-    arr = diagnostic_array(s.snapshot(), first, node_name="n", hardware_id="cpu",
-                           stall_timeout=5.0)
+    arr = diagnostic_array(
+        s.snapshot(), first, node_name="n", hardware_id="cpu", stall_timeout=5.0
+    )
     quality = arr.status[2]
     assert quality.level == DiagnosticStatus.WARN and "truncated" in quality.message
     assert values_of(arr, "input quality")["malformed_rgb"] == "1"
     assert arr.status[1].level == DiagnosticStatus.WARN  # a model failure since last report
     # Nothing new since the previous report: back to OK.
-    again = diagnostic_array(s.snapshot(), s.snapshot(), node_name="n", hardware_id="cpu",
-                             stall_timeout=5.0)
+    again = diagnostic_array(
+        s.snapshot(), s.snapshot(), node_name="n", hardware_id="cpu", stall_timeout=5.0
+    )
     assert again.status[2].level == DiagnosticStatus.OK
 
 

@@ -33,13 +33,15 @@ def generate_test_description():
     }
     if os.environ.get("SCCOSF_CHECKPOINT"):
         args["checkpoint"] = os.environ["SCCOSF_CHECKPOINT"]
-    return LaunchDescription([
-        IncludeLaunchDescription(
-            PythonLaunchDescriptionSource(str(REPO / "launch" / "sccosf.launch.py")),
-            launch_arguments=args.items(),
-        ),
-        launch_testing.actions.ReadyToTest(),
-    ])
+    return LaunchDescription(
+        [
+            IncludeLaunchDescription(
+                PythonLaunchDescriptionSource(str(REPO / "launch" / "sccosf.launch.py")),
+                launch_arguments=args.items(),
+            ),
+            launch_testing.actions.ReadyToTest(),
+        ]
+    )
 
 
 class TestNodeComesUp(unittest.TestCase):

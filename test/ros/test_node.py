@@ -43,8 +43,7 @@ PARAMS = {
 
 @pytest.fixture(scope="module")
 def node(nano_checkpoint, tmp_path_factory):
-    cmd = node_command(params={"checkpoint": nano_checkpoint, **PARAMS},
-                       remaps={"__ns": NS})
+    cmd = node_command(params={"checkpoint": nano_checkpoint, **PARAMS}, remaps={"__ns": NS})
     proc = NodeProcess(cmd, tmp_path_factory.mktemp("node") / "node.log")
     try:
         proc.wait_ready()
@@ -75,8 +74,12 @@ class Stamps:
 def good_pair(seed: int):
     rgb, thermal = scene(seed)
     t = Stamps.next()
-    return t, rgb, image_msg(rgb, "bgr8", t, "rgb_optical"), image_msg(
-        thermal, "mono16", t + 2_000_000, "thermal_optical")
+    return (
+        t,
+        rgb,
+        image_msg(rgb, "bgr8", t, "rgb_optical"),
+        image_msg(thermal, "mono16", t + 2_000_000, "thermal_optical"),
+    )
 
 
 def send_until_output(io: RosIO, seed: int, timeout: float = 30.0):
@@ -100,8 +103,12 @@ def send_until_output(io: RosIO, seed: int, timeout: float = 30.0):
 def test_synced_pair_gives_all_outputs_with_rgb_header(io):
     stamp, rgb, outs = send_until_output(io, seed=1)
     h, w = rgb.shape[:2]
-    expected_enc = {"fused": "rgb8", "segmentation": "mono8", "segmentation_color": "rgb8",
-                    "overlay": "rgb8"}
+    expected_enc = {
+        "fused": "rgb8",
+        "segmentation": "mono8",
+        "segmentation_color": "rgb8",
+        "overlay": "rgb8",
+    }
     for name, msg in outs.items():
         assert ns_of(msg.header.stamp) == stamp, name  # the RGB stamp, not thermal's (+2 ms)
         assert msg.header.frame_id == "rgb_optical", name
@@ -111,8 +118,9 @@ def test_synced_pair_gives_all_outputs_with_rgb_header(io):
 
     labels = decode_image(outs["segmentation"])
     assert labels.dtype == np.uint8 and labels.max() < len(MFNET_CLASSES)
-    np.testing.assert_array_equal(decode_image(outs["segmentation_color"]),
-                                  colorize(labels, MFNET_PALETTE))
+    np.testing.assert_array_equal(
+        decode_image(outs["segmentation_color"]), colorize(labels, MFNET_PALETTE)
+    )
     over = decode_image(outs["overlay"]).astype(int)  # OpenCV blend: within ±1 of classes'
     assert np.abs(over - overlay(rgb, labels, MFNET_PALETTE, 0.5).astype(int)).max() <= 1
     fused = decode_image(outs["fused"])
@@ -126,8 +134,11 @@ def test_label_info_reaches_a_late_subscriber(io):
 
     msg_type = label_info_type()  # vision_msgs/LabelInfo when installed, else std_msgs/String
     got = []
-    qos = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE,
-                     durability=DurabilityPolicy.TRANSIENT_LOCAL)
+    qos = QoSProfile(
+        depth=1,
+        reliability=ReliabilityPolicy.RELIABLE,
+        durability=DurabilityPolicy.TRANSIENT_LOCAL,
+    )
     sub = io.node.create_subscription(msg_type, f"{FQN}/label_info", got.append, qos)
     try:
         io.wait_for(lambda: got, 20.0, "label_info from a subscriber that joined late")
@@ -167,8 +178,14 @@ def _corrupt(kind: str, rgb_msg, th_msg):
     raise ValueError(kind)
 
 
-BAD = ["truncated", "unknown_encoding", "zero_size", "step_smaller_than_row", "size_vs_data",
-       "rgb_thermal_size_differ"]
+BAD = [
+    "truncated",
+    "unknown_encoding",
+    "zero_size",
+    "step_smaller_than_row",
+    "size_vs_data",
+    "rgb_thermal_size_differ",
+]
 
 
 @pytest.mark.parametrize("kind", BAD)
@@ -198,11 +215,14 @@ def test_nan_thermal_is_zeroed_counted_and_processed(io):
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         t = Stamps.next()
-        io.publish_pair(image_msg(rgb, "rgb8", t, "rgb_optical"),
-                        image_msg(thermal, "32FC1", t, "thermal_optical"))
+        io.publish_pair(
+            image_msg(rgb, "rgb8", t, "rgb_optical"),
+            image_msg(thermal, "32FC1", t, "thermal_optical"),
+        )
         try:
-            io.wait_for(lambda t=t: len(io.outputs_for(t)) == len(OUTPUTS), 2.0,
-                        "outputs of the NaN pair")
+            io.wait_for(
+                lambda t=t: len(io.outputs_for(t)) == len(OUTPUTS), 2.0, "outputs of the NaN pair"
+            )
             break
         except AssertionError:
             continue
@@ -218,8 +238,13 @@ def test_diagnostics_report_latency_counts_and_stalls(io):
     inf = io.status_values("inference")
     assert int(inf["processed"]) >= 1
     assert int(inf["synced_pairs"]) >= int(inf["processed"])
-    for key in ("inference_p50_ms", "inference_p95_ms", "e2e_age_p50_ms", "e2e_age_p95_ms",
-                "overhead_p50_ms"):
+    for key in (
+        "inference_p50_ms",
+        "inference_p95_ms",
+        "e2e_age_p50_ms",
+        "e2e_age_p95_ms",
+        "overhead_p50_ms",
+    ):
         assert math.isfinite(float(inf[key])) and float(inf[key]) > 0, key
     assert float(inf["e2e_age_p95_ms"]) >= float(inf["inference_p50_ms"]) * 0.5
     inputs = io.status_values("inputs")
@@ -238,8 +263,9 @@ def test_diagnostics_report_latency_counts_and_stalls(io):
 
 # --------------------------------------------------------------------------- own processes
 def test_sigint_exits_cleanly_within_seconds(nano_checkpoint, tmp_path):
-    cmd = node_command(params={"checkpoint": nano_checkpoint, **PARAMS},
-                       remaps={"__ns": "/t_sigint"})
+    cmd = node_command(
+        params={"checkpoint": nano_checkpoint, **PARAMS}, remaps={"__ns": "/t_sigint"}
+    )
     proc = NodeProcess(cmd, tmp_path / "node.log")
     try:
         proc.wait_ready()
@@ -264,8 +290,10 @@ def startup_failures(nano_checkpoint, tmp_path_factory):
         "missing_checkpoint": {"checkpoint": tmp / "nope.pt"},
         "corrupt_checkpoint": {"checkpoint": corrupt},
         "unknown_device": {"checkpoint": nano_checkpoint, "device": "tpu"},
-        "homography_wrong_count": {"checkpoint": nano_checkpoint,
-                                   "registration.homography": "[1.0,0.0,0.0,1.0]"},
+        "homography_wrong_count": {
+            "checkpoint": nano_checkpoint,
+            "registration.homography": "[1.0,0.0,0.0,1.0]",
+        },
         "homography_singular": {
             "checkpoint": nano_checkpoint,
             "registration.homography": "[1.0,2.0,3.0,2.0,4.0,6.0,0.0,0.0,1.0]",
@@ -276,7 +304,9 @@ def startup_failures(nano_checkpoint, tmp_path_factory):
     procs = {
         name: subprocess.Popen(
             node_command(params=p, remaps={"__ns": f"/t_bad_{name}"}),
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
         )
         for name, p in cases.items()
     }
@@ -291,15 +321,18 @@ def startup_failures(nano_checkpoint, tmp_path_factory):
     return results
 
 
-@pytest.mark.parametrize(("case", "needle"), [
-    ("missing_checkpoint", "does not exist"),
-    ("corrupt_checkpoint", "could not be read"),
-    ("unknown_device", "unknown device 'tpu'"),
-    ("homography_wrong_count", "got 4 values"),
-    ("homography_singular", "singular"),
-    ("invalid_slop", "sync.slop"),
-    ("invalid_choice", "input_qos.reliability"),
-])
+@pytest.mark.parametrize(
+    ("case", "needle"),
+    [
+        ("missing_checkpoint", "does not exist"),
+        ("corrupt_checkpoint", "could not be read"),
+        ("unknown_device", "unknown device 'tpu'"),
+        ("homography_wrong_count", "got 4 values"),
+        ("homography_singular", "singular"),
+        ("invalid_slop", "sync.slop"),
+        ("invalid_choice", "input_qos.reliability"),
+    ],
+)
 def test_startup_error_is_clear_and_nonzero(startup_failures, case, needle):
     rc, out = startup_failures[case]
     assert rc not in (0, None), out

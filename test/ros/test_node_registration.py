@@ -32,8 +32,11 @@ def test_homography_registers_a_smaller_thermal_image(start_node, ros_io_factory
 
     ns = "/t_reg"
     # Thermal 24x32 → RGB 48x64: thermal pixel (u, v) lands on RGB (2u, 2v).
-    node = start_node(ns, trivial_predictor(),
-                      **{"registration.homography": [2.0, 0.0, 0.0, 0.0, 2.0, 0.0, 0.0, 0.0, 1.0]})
+    node = start_node(
+        ns,
+        trivial_predictor(),
+        **{"registration.homography": [2.0, 0.0, 0.0, 0.0, 2.0, 0.0, 0.0, 0.0, 1.0]},
+    )
     io = ros_io_factory(ns)
     io.wait_subscribed()
     rgb, _ = scene(1)
@@ -63,11 +66,12 @@ def test_nan_policy_reject_counts_the_pair_as_malformed(start_node, ros_io_facto
         return (image_msg(rgb, "rgb8", t, "rgb"), image_msg(bad, "32FC1", t, "thermal"))
 
     def good_pair(t):
-        return (image_msg(rgb, "rgb8", t, "rgb"),
-                image_msg(thermal16.astype(np.float32), "32FC1", t, "thermal"))
+        return (
+            image_msg(rgb, "rgb8", t, "rgb"),
+            image_msg(thermal16.astype(np.float32), "32FC1", t, "thermal"),
+        )
 
-    _send_until(io, nan_pair,
-                lambda: node.stats.snapshot().counters["thermal_nan_rejected"] > 0)
+    _send_until(io, nan_pair, lambda: node.stats.snapshot().counters["thermal_nan_rejected"] > 0)
     c = node.stats.snapshot().counters
     assert c["malformed"] >= 1 and c["thermal_nan_frames"] == 0
     with io.lock:
@@ -81,8 +85,9 @@ def test_disabled_outputs_are_not_advertised(start_node, ros_io_factory):
     from sccosf_ros.bench.node import trivial_predictor
 
     ns = "/t_pub"
-    node = start_node(ns, trivial_predictor(),
-                      **{"publish.overlay": False, "publish.fused": False})
+    node = start_node(
+        ns, trivial_predictor(), **{"publish.overlay": False, "publish.fused": False}
+    )
     assert set(node.pubs) == {"segmentation", "segmentation_color"}
     io = ros_io_factory(ns)
     io.wait_subscribed()

@@ -30,8 +30,14 @@ class SlowPredictor:
         return self.inner.predict(rgb, thermal)
 
 
-def _stream(io: RosIO, duration: float, rgb_hz: float, thermal_hz: float | None,
-            seed: int = 0, thermal_offset: float = 0.004):
+def _stream(
+    io: RosIO,
+    duration: float,
+    rgb_hz: float,
+    thermal_hz: float | None,
+    seed: int = 0,
+    thermal_offset: float = 0.004,
+):
     """Publish RGB at rgb_hz and thermal at thermal_hz (jittered stamps and send times) in
     real time; returns {rgb stamp: monotonic send time}, thermal stamps."""
     rng = np.random.default_rng(seed)
@@ -41,8 +47,9 @@ def _stream(io: RosIO, duration: float, rgb_hz: float, thermal_hz: float | None,
         events.append((k / rgb_hz + rng.uniform(-0.003, 0.003), "rgb"))
     if thermal_hz:
         for k in range(int(duration * thermal_hz)):
-            events.append((k / thermal_hz + thermal_offset + rng.uniform(-0.008, 0.008),
-                           "thermal"))
+            events.append(
+                (k / thermal_hz + thermal_offset + rng.uniform(-0.008, 0.008), "thermal")
+            )
     events.sort()
     base_ns = time.time_ns()
     t0 = time.monotonic()

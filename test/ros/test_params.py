@@ -19,14 +19,27 @@ def test_declared_on_a_real_node_from_the_yaml_file():
     from sccosf_ros.ros.params import declare_and_read
 
     ctx = Context()
-    rclpy.init(context=ctx, args=["x", "--ros-args", "--params-file", str(CONFIG),
-                                  "-p", "sync.slop:=1", "-p", "inference.height:=64",
-                                  "-p", "inference.width:=80"])
+    rclpy.init(
+        context=ctx,
+        args=[
+            "x",
+            "--ros-args",
+            "--params-file",
+            str(CONFIG),
+            "-p",
+            "sync.slop:=1",
+            "-p",
+            "inference.height:=64",
+            "-p",
+            "inference.width:=80",
+        ],
+    )
     node = rclpy.create_node("sccosf", context=ctx)
     try:
         p = declare_and_read(node)
-        assert p == read_params_files([CONFIG], {"sync.slop": 1, "inference.height": 64,
-                                                 "inference.width": 80})
+        assert p == read_params_files(
+            [CONFIG], {"sync.slop": 1, "inference.height": 64, "inference.width": 80}
+        )
         assert p.sync_slop == 1.0 and p.inference_size == (64, 80)
         assert p.input_qos_reliability == "best_effort"
         desc = node.describe_parameter("thermal.normalization")

@@ -56,12 +56,19 @@ def test_rclpy_round_trip_best_effort_publishers(ros_context):
             def admit(msg):  # count every arrival; keep odd-valued RGB frames out
                 arrivals[i] += 1
                 return i == 1 or msg.data[0] % 2 == 0
+
             return admit
 
         handle = make_synchronizer(
-            node, Image, ["cam/rgb", "cam/thermal"], qos_profile_sensor_data,
-            queue_size=10, slop=0.02, callback=lambda a, b: pairs.append((a, b)),
-            backend="sccosf", admit=[hook(0), hook(1)],
+            node,
+            Image,
+            ["cam/rgb", "cam/thermal"],
+            qos_profile_sensor_data,
+            queue_size=10,
+            slop=0.02,
+            callback=lambda a, b: pairs.append((a, b)),
+            backend="sccosf",
+            admit=[hook(0), hook(1)],
         )
         assert handle.backend == "sccosf" and len(handle.subscribers) == 2
         assert handle.subscribers[0].getTopic() == "cam/rgb"

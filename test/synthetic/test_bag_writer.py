@@ -28,8 +28,16 @@ def test_frame_times():
 
 def test_clean_bag_contents(tmp_path):
     bag = write_synthetic_bag(
-        tmp_path / "b", storage="sqlite3", duration=1.0, rgb_rate=10.0, thermal_rate=5.0,
-        thermal_offset=0.004, height=32, width=48, rgb_encoding="bgr8", show_progress=False,
+        tmp_path / "b",
+        storage="sqlite3",
+        duration=1.0,
+        rgb_rate=10.0,
+        thermal_rate=5.0,
+        thermal_offset=0.004,
+        height=32,
+        width=48,
+        rgb_encoding="bgr8",
+        show_progress=False,
     )
     start = bag.config.start_time_ns
     assert bag.rgb_stamps == [start + i * SEC // 10 for i in range(10)]
@@ -56,8 +64,7 @@ def test_clean_bag_contents(tmp_path):
     scene = render_scene(cfg.seed, height=32, width=48, layout="mfnet", night=False, t=0.0)
     np.testing.assert_array_equal(decode_rgb(rgb0), scene.rgb)  # bgr8 on the wire, RGB back
     np.testing.assert_array_equal(decode_image(lab0), scene.label)
-    th_scene = render_scene(cfg.seed, height=32, width=48, layout="mfnet", night=False,
-                            t=0.004)
+    th_scene = render_scene(cfg.seed, height=32, width=48, layout="mfnet", night=False, t=0.004)
     thermal = decode_image(th0)
     assert thermal.dtype == np.uint16
     np.testing.assert_array_equal(thermal, th_scene.thermal16)
@@ -65,8 +72,16 @@ def test_clean_bag_contents(tmp_path):
 
 def test_malformed_messages_and_thermal_gap(tmp_path):
     bag = write_synthetic_bag(
-        tmp_path / "b", storage="mcap", duration=2.0, rgb_rate=10.0, thermal_rate=10.0,
-        height=24, width=32, malformed=4, thermal_gap=(0.5, 1.0), label_topic=None,
+        tmp_path / "b",
+        storage="mcap",
+        duration=2.0,
+        rgb_rate=10.0,
+        thermal_rate=10.0,
+        height=24,
+        width=32,
+        malformed=4,
+        thermal_gap=(0.5, 1.0),
+        label_topic=None,
         show_progress=False,
     )
     cfg = bag.config
@@ -86,11 +101,26 @@ def test_malformed_messages_and_thermal_gap(tmp_path):
 
 
 def test_settings_object_and_overrides(tmp_path):
-    settings = BagSettings(storage="sqlite3", duration=0.3, height=16, width=24, seed=2,
-                           night=True, show_progress=False)
+    settings = BagSettings(
+        storage="sqlite3",
+        duration=0.3,
+        height=16,
+        width=24,
+        seed=2,
+        night=True,
+        show_progress=False,
+    )
     bag = write_synthetic_bag(tmp_path / "a", settings, rgb_rate=5.0)
-    assert bag.config == BagSettings(storage="sqlite3", duration=0.3, rgb_rate=5.0, height=16,
-                                     width=24, seed=2, night=True, show_progress=False)
+    assert bag.config == BagSettings(
+        storage="sqlite3",
+        duration=0.3,
+        rgb_rate=5.0,
+        height=16,
+        width=24,
+        seed=2,
+        night=True,
+        show_progress=False,
+    )
     assert settings.rgb_rate == 10.0  # the caller's settings are left as they were
     assert bag.storage == "sqlite3" and len(bag.rgb_stamps) == 1
     with BagReader(bag.path) as r:

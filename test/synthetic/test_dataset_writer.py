@@ -25,8 +25,16 @@ from sccosf_ros.training.datasets import build_dataset
 
 
 def test_write_dataset_mfnet_round_trip(tmp_path):
-    root = write_dataset(tmp_path / "mf", layout="mfnet", n=8, seed=3, height=48, width=64,
-                         night_fraction=0.5, progress=False)
+    root = write_dataset(
+        tmp_path / "mf",
+        layout="mfnet",
+        n=8,
+        seed=3,
+        height=48,
+        width=64,
+        night_fraction=0.5,
+        progress=False,
+    )
     meta = json.loads((root / METADATA_FILE).read_text())
     assert meta["layout"] == "mfnet" and meta["n"] == 8
     assert tuple(meta["thermal_counts"]) == THERMAL_COUNTS
@@ -39,8 +47,10 @@ def test_write_dataset_mfnet_round_trip(tmp_path):
         all_names += ds.names
     assert sorted(all_names) == sorted(meta["night"])
     test = (root / "test.txt").read_text().split()
-    day, night = (root / "test_day.txt").read_text().split(), (
-        root / "test_night.txt").read_text().split()
+    day, night = (
+        (root / "test_day.txt").read_text().split(),
+        (root / "test_night.txt").read_text().split(),
+    )
     assert sorted(day + night) == sorted(test)
     assert all(n.endswith("D") for n in day) and all(n.endswith("N") for n in night)
 
@@ -61,24 +71,52 @@ def test_write_dataset_mfnet_round_trip(tmp_path):
 
 def test_splits_and_night_flags_are_pinned(tmp_path):
     """Which image lands in which split, by day or night, is part of the data's identity."""
-    root = write_dataset(tmp_path / "mf", DatasetSettings(n=8, seed=3, height=32, width=32),
-                         progress=False)
-    lists = {f: (root / f"{f}.txt").read_text().split()
-             for f in ("train", "val", "test", "test_day", "test_night")}
-    assert lists == {"train": ["00001D", "00003N", "00004D", "00008N"],
-                     "val": ["00002N", "00005N"], "test": ["00006D", "00007D"],
-                     "test_day": ["00006D", "00007D"], "test_night": []}
-    root = write_dataset(tmp_path / "fmb", layout="fmb", n=5, seed=1, height=32, width=32,
-                         night_fraction=0.4, progress=False)
+    root = write_dataset(
+        tmp_path / "mf", DatasetSettings(n=8, seed=3, height=32, width=32), progress=False
+    )
+    lists = {
+        f: (root / f"{f}.txt").read_text().split()
+        for f in ("train", "val", "test", "test_day", "test_night")
+    }
+    assert lists == {
+        "train": ["00001D", "00003N", "00004D", "00008N"],
+        "val": ["00002N", "00005N"],
+        "test": ["00006D", "00007D"],
+        "test_day": ["00006D", "00007D"],
+        "test_night": [],
+    }
+    root = write_dataset(
+        tmp_path / "fmb",
+        layout="fmb",
+        n=5,
+        seed=1,
+        height=32,
+        width=32,
+        night_fraction=0.4,
+        progress=False,
+    )
     labels = sorted(p.relative_to(root).as_posix() for p in root.rglob("*/Label/*.png"))
     assert labels == ["test/Label/00005.png"] + [f"train/Label/0000{i}.png" for i in range(1, 5)]
-    assert read_metadata(root)["night"] == {"00001": False, "00002": False, "00003": False,
-                                            "00004": True, "00005": True}
+    assert read_metadata(root)["night"] == {
+        "00001": False,
+        "00002": False,
+        "00003": False,
+        "00004": True,
+        "00005": True,
+    }
 
 
 def test_write_dataset_fmb_round_trip(tmp_path):
-    root = write_dataset(tmp_path / "fmb", layout="fmb", n=5, seed=1, height=48, width=64,
-                         night_fraction=0.0, progress=False)
+    root = write_dataset(
+        tmp_path / "fmb",
+        layout="fmb",
+        n=5,
+        seed=1,
+        height=48,
+        width=64,
+        night_fraction=0.0,
+        progress=False,
+    )
     train = build_dataset("synthetic", root, "train")
     test = build_dataset("fmb", root, "test")  # also readable as plain FMB
     assert train.name == test.name == "fmb"
@@ -97,8 +135,9 @@ def test_write_dataset_never_writes_over_other_data(tmp_path):
     (real / "images" / "00001D.png").write_bytes(b"precious")
     for overwrite in (False, True):
         with pytest.raises(FileExistsError, match="not written by `sccosf synth`"):
-            write_dataset(real, layout="mfnet", n=3, height=32, width=32, progress=False,
-                          overwrite=overwrite)
+            write_dataset(
+                real, layout="mfnet", n=3, height=32, width=32, progress=False, overwrite=overwrite
+            )
     assert (real / "images" / "00001D.png").read_bytes() == b"precious"
 
 
@@ -126,8 +165,24 @@ def test_read_metadata(tmp_path):
 
 def test_synth_cli_in_process(tmp_path, capsys):
     out = tmp_path / "syn"
-    rc = cli.main(["synth", str(out), "--layout", "fmb", "--n", "4", "--seed", "2",
-                   "--size", "48", "64", "--night-fraction", "0.5", "--no-progress"])
+    rc = cli.main(
+        [
+            "synth",
+            str(out),
+            "--layout",
+            "fmb",
+            "--n",
+            "4",
+            "--seed",
+            "2",
+            "--size",
+            "48",
+            "64",
+            "--night-fraction",
+            "0.5",
+            "--no-progress",
+        ]
+    )
     assert rc == 0
     text = capsys.readouterr().out
     assert str(out) in text and "preview.png" in text
@@ -146,20 +201,46 @@ def test_synth_cli_in_process(tmp_path, capsys):
     assert json.loads((out / METADATA_FILE).read_text())["layout"] == "fmb"
     assert cli.main([*again, "--overwrite"]) == 0
     assert not (out / "train" / "Visible").exists()  # the old FMB files are gone
-    assert len(build_dataset("synthetic", out, "train")) + len(
-        build_dataset("synthetic", out, "val")) + len(build_dataset("synthetic", out, "test")) == 3
+    assert (
+        len(build_dataset("synthetic", out, "train"))
+        + len(build_dataset("synthetic", out, "val"))
+        + len(build_dataset("synthetic", out, "test"))
+        == 3
+    )
 
 
 def test_synth_cli_subprocess(tmp_path):
     out = tmp_path / "mf"
     proc = subprocess.run(
-        [sys.executable, "-m", "sccosf_ros.cli", "synth", str(out), "--n", "3", "--size",
-         "32", "48", "--no-progress", "--preview", "2"],
-        capture_output=True, text=True, timeout=120,
+        [
+            sys.executable,
+            "-m",
+            "sccosf_ros.cli",
+            "synth",
+            str(out),
+            "--n",
+            "3",
+            "--size",
+            "32",
+            "48",
+            "--no-progress",
+            "--preview",
+            "2",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert proc.returncode == 0, proc.stderr
     assert "wrote 3 synthetic mfnet images" in proc.stdout
-    for f in ("train.txt", "val.txt", "test.txt", "test_day.txt", "test_night.txt",
-              "preview.png", METADATA_FILE):
+    for f in (
+        "train.txt",
+        "val.txt",
+        "test.txt",
+        "test_day.txt",
+        "test_night.txt",
+        "preview.png",
+        METADATA_FILE,
+    ):
         assert (out / f).is_file(), f
     assert len(list((out / "images").glob("*.png"))) == 3

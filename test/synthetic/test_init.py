@@ -12,11 +12,14 @@ import sccosf_ros.synthetic as synthetic
 
 @pytest.mark.parametrize("prefix", ["sccosf_ros.training", "rclpy", "torch"])
 def test_import_pulls_in_neither_training_nor_ros(prefix):
-    code = ("import sccosf_ros.synthetic, sys; "
-            f"bad = sorted(m for m in sys.modules if m.startswith({prefix!r})); "
-            "assert not bad, bad")
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          timeout=120)
+    code = (
+        "import sccosf_ros.synthetic, sys; "
+        f"bad = sorted(m for m in sys.modules if m.startswith({prefix!r})); "
+        "assert not bad, bad"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120
+    )
     assert proc.returncode == 0, proc.stderr
 
 

@@ -30,7 +30,7 @@ def test_preview_rows_and_tiles(tmp_path):
     img = cv2.imread(str(path))[..., ::-1]
     tile_h = 75  # 48 * 100 / 64
     assert img.shape == (3 * tile_h + 2 * 4, 3 * 100 + 2 * 4, 3)
-    assert (img[tile_h:tile_h + 4] == 255).all()  # white rule between rows
+    assert (img[tile_h : tile_h + 4] == 255).all()  # white rule between rows
     assert (img[:, 100:104] == 255).all()  # and between tiles
     # the RGB tile is the sample's image, downscaled
     want = cv2.resize(samples[0].rgb, (100, tile_h), interpolation=cv2.INTER_AREA)

@@ -36,12 +36,21 @@ def _sha(a: np.ndarray) -> str:
 # a refactor must leave these frames bit for bit as they are. A failure after an OpenCV or numpy
 # upgrade (not a code change) means the data changed too: re-pin only knowingly.
 PINNED = [
-    ((11, "mfnet", False, 0.0), False,
-     {"rgb": "5ee1af07c51bd709", "thermal16": "6f03c997b489dfaa", "label": "24aa7e8eb22c35d0"}),
-    ((11, "mfnet", True, 1.5), True,
-     {"rgb": "5ce7ad86d74f4b11", "thermal16": "817f1716075831ea", "label": "8fae577412eb6b6f"}),
-    ((4, "fmb", None, 0.25), False,
-     {"rgb": "e32e202f9761d0a7", "thermal16": "014940ca3f9daadd", "label": "b748088bd20c6995"}),
+    (
+        (11, "mfnet", False, 0.0),
+        False,
+        {"rgb": "5ee1af07c51bd709", "thermal16": "6f03c997b489dfaa", "label": "24aa7e8eb22c35d0"},
+    ),
+    (
+        (11, "mfnet", True, 1.5),
+        True,
+        {"rgb": "5ce7ad86d74f4b11", "thermal16": "817f1716075831ea", "label": "8fae577412eb6b6f"},
+    ),
+    (
+        (4, "fmb", None, 0.25),
+        False,
+        {"rgb": "e32e202f9761d0a7", "thermal16": "014940ca3f9daadd", "label": "b748088bd20c6995"},
+    ),
 ]
 
 

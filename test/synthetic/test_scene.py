@@ -16,7 +16,8 @@ def _world(seed: int, layout: str = "mfnet") -> World:
 def test_world_is_a_function_of_the_seed():
     a, b = _world(4), _world(4)
     assert [(g.kind, g.x, g.z, g.look) for g in a.agents] == [
-        (g.kind, g.x, g.z, g.look) for g in b.agents]
+        (g.kind, g.x, g.z, g.look) for g in b.agents
+    ]
     assert a.buildings == b.buildings and a.climate == b.climate
     assert _world(5).climate != a.climate
 

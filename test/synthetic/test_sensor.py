@@ -19,8 +19,9 @@ H, W = 96, 128
 def test_counts_from_celsius_is_the_linear_map_of_the_ranges():
     (t0, t1), (c0, c1) = TEMPERATURE_RANGE_C, THERMAL_COUNTS
     np.testing.assert_allclose(counts_from_celsius(np.array([t0, t1])), [c0, c1])
-    np.testing.assert_array_equal(thermal8_from_counts(np.array([0, c0, c1, 65535])),
-                                  [0, 0, 255, 255])
+    np.testing.assert_array_equal(
+        thermal8_from_counts(np.array([0, c0, c1, 65535])), [0, 0, 255, 255]
+    )
 
 
 def test_thermal16_maps_linearly_onto_thermal8():

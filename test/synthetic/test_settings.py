@@ -64,22 +64,25 @@ def test_bag_settings_defaults_match_the_old_config():
     assert BagSettings("sqlite3", 2.0).duration == 2.0
 
 
-@pytest.mark.parametrize("field,value,message", [
-    ("storage", "rosbag1", "storage must be one of"),
-    ("rgb_encoding", "mono8", "rgb_encoding must be rgb8 or bgr8"),
-    ("duration", 0.0, "duration must be a positive number"),
-    ("rgb_rate", -1.0, "rgb_rate must be a positive number"),
-    ("thermal_rate", float("inf"), "thermal_rate must be a positive number"),
-    ("transport_delay", -0.001, "transport_delay must be >= 0"),
-    ("seed", -1, "seed must be >= 0"),
-    ("start_time_ns", 1.5, "start_time_ns must be an integer"),
-    ("malformed", -1, "malformed must be >= 0"),
-    ("thermal_gap", (1.0, 0.5), "thermal_gap must be"),
-    ("rgb_topic", "", "topics must be non-empty"),
-    ("label_topic", "/camera/thermal/image_raw", "must differ"),
-    ("layout", "kitti", "layout"),
-    ("width", 8, "at least 16"),
-])
+@pytest.mark.parametrize(
+    "field,value,message",
+    [
+        ("storage", "rosbag1", "storage must be one of"),
+        ("rgb_encoding", "mono8", "rgb_encoding must be rgb8 or bgr8"),
+        ("duration", 0.0, "duration must be a positive number"),
+        ("rgb_rate", -1.0, "rgb_rate must be a positive number"),
+        ("thermal_rate", float("inf"), "thermal_rate must be a positive number"),
+        ("transport_delay", -0.001, "transport_delay must be >= 0"),
+        ("seed", -1, "seed must be >= 0"),
+        ("start_time_ns", 1.5, "start_time_ns must be an integer"),
+        ("malformed", -1, "malformed must be >= 0"),
+        ("thermal_gap", (1.0, 0.5), "thermal_gap must be"),
+        ("rgb_topic", "", "topics must be non-empty"),
+        ("label_topic", "/camera/thermal/image_raw", "must differ"),
+        ("layout", "kitti", "layout"),
+        ("width", 8, "at least 16"),
+    ],
+)
 def test_bag_settings_validation(field, value, message):
     with pytest.raises(ValueError, match=message):
         BagSettings(**{field: value})

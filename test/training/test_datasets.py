@@ -26,8 +26,14 @@ H, W = 24, 32
 def _sample(seed: int, num_classes: int):
     """Distinct R, G, B, thermal planes (catches any channel swap) and a label with ignores."""
     rng = np.random.default_rng(seed)
-    rgb = np.stack([np.full((H, W), 10 + seed, np.uint8), rng.integers(0, 256, (H, W), np.uint8),
-                    np.full((H, W), 200 + seed, np.uint8)], axis=2)
+    rgb = np.stack(
+        [
+            np.full((H, W), 10 + seed, np.uint8),
+            rng.integers(0, 256, (H, W), np.uint8),
+            np.full((H, W), 200 + seed, np.uint8),
+        ],
+        axis=2,
+    )
     thermal = rng.integers(0, 256, (H, W), np.uint8)
     label = rng.integers(0, num_classes, (H, W)).astype(np.uint8)
     label[0, :4] = 255
@@ -108,7 +114,7 @@ def test_mfnet_release_layout(tmp_path):
     torch.testing.assert_close(item["rgb"][2], torch.from_numpy(rgb[..., 2]).float() / 255)
     torch.testing.assert_close(item["thermal"][0], torch.from_numpy(th).float() / 255)
     assert int(item["label"][0, 0]) == 255
-    assert 0.0 <= float(item["rgb"].min()) and float(item["rgb"].max()) <= 1.0
+    assert float(item["rgb"].min()) >= 0.0 and float(item["rgb"].max()) <= 1.0
 
 
 def test_mfnet_processed_layouts(tmp_path):

@@ -22,8 +22,9 @@ def synth_root(tmp_path_factory):
     from sccosf_ros.synthetic import write_dataset
 
     root = tmp_path_factory.mktemp("synth") / "mfnet"
-    write_dataset(root, layout="mfnet", n=12, seed=3, height=H, width=W, night_fraction=0.5,
-                  progress=False)
+    write_dataset(
+        root, layout="mfnet", n=12, seed=3, height=H, width=W, night_fraction=0.5, progress=False
+    )
     return root
 
 
@@ -46,8 +47,15 @@ def evaluated(predictor, test_split, tmp_path_factory):
     from sccosf_ros.training.evaluate import evaluate
 
     out = tmp_path_factory.mktemp("eval")
-    results = evaluate(predictor, test_split, out, grid_samples=3, progress=False,
-                       split="test", checkpoint="nano.pt")
+    results = evaluate(
+        predictor,
+        test_split,
+        out,
+        grid_samples=3,
+        progress=False,
+        split="test",
+        checkpoint="nano.pt",
+    )
     return out, results
 
 
@@ -121,8 +129,9 @@ def test_pictures_are_readable_with_the_expected_size(evaluated):
 def test_max_images_and_no_fusion(predictor, test_split, tmp_path):
     from sccosf_ros.training.evaluate import evaluate
 
-    res = evaluate(predictor, test_split, tmp_path, max_images=2, grid_samples=0,
-                   progress=False, fusion=False)
+    res = evaluate(
+        predictor, test_split, tmp_path, max_images=2, grid_samples=0, progress=False, fusion=False
+    )
     assert res["n_images"] == 2 and "fusion" not in res
     assert not (tmp_path / "examples.png").exists()
     assert (tmp_path / "report.md").is_file()
@@ -145,8 +154,14 @@ class _OneHeadPredictor:
 def test_models_without_one_head(predictor, test_split, tmp_path, drop):
     from sccosf_ros.training.evaluate import evaluate
 
-    res = evaluate(_OneHeadPredictor(predictor, drop), test_split, tmp_path, max_images=1,
-                   grid_samples=1, progress=False)
+    res = evaluate(
+        _OneHeadPredictor(predictor, drop),
+        test_split,
+        tmp_path,
+        max_images=1,
+        grid_samples=1,
+        progress=False,
+    )
     text = (tmp_path / "report.md").read_text()
     assert cv2.imread(str(tmp_path / "examples.png")) is not None
     if drop == "labels":  # ablation E: fusion only
@@ -163,8 +178,9 @@ def test_class_count_mismatch_is_a_clear_error(predictor, tmp_path):
     from sccosf_ros.training.datasets import build_dataset
     from sccosf_ros.training.evaluate import evaluate
 
-    root = write_dataset(tmp_path / "fmb", layout="fmb", n=4, seed=0, height=H, width=W,
-                         progress=False)
+    root = write_dataset(
+        tmp_path / "fmb", layout="fmb", n=4, seed=0, height=H, width=W, progress=False
+    )
     ds = build_dataset("synthetic", root, "test")
     with pytest.raises(ValueError, match="classes"):
         evaluate(predictor, ds, tmp_path / "out", progress=False)
@@ -174,10 +190,31 @@ def test_cli_eval_end_to_end(nano_checkpoint, synth_root, tmp_path, capsys):
     from sccosf_ros.cli import main
 
     out = tmp_path / "cli"
-    rc = main(["eval", "--checkpoint", str(nano_checkpoint), "--dataset", "synthetic",
-               "--root", str(synth_root), "--split", "test", "--out", str(out),
-               "--device", "cpu", "--max-images", "2", "--input-size", "32", "48",
-               "--grid-samples", "2", "--no-progress"])
+    rc = main(
+        [
+            "eval",
+            "--checkpoint",
+            str(nano_checkpoint),
+            "--dataset",
+            "synthetic",
+            "--root",
+            str(synth_root),
+            "--split",
+            "test",
+            "--out",
+            str(out),
+            "--device",
+            "cpu",
+            "--max-images",
+            "2",
+            "--input-size",
+            "32",
+            "48",
+            "--grid-samples",
+            "2",
+            "--no-progress",
+        ]
+    )
     printed = capsys.readouterr().out
     assert rc == 0
     assert "mIoU" in printed and "report.md" in printed and "fusion (mean)" in printed
@@ -189,8 +226,20 @@ def test_cli_eval_end_to_end(nano_checkpoint, synth_root, tmp_path, capsys):
 def test_cli_bad_checkpoint_and_missing_dataset(synth_root, tmp_path, capsys):
     bad = tmp_path / "bad.pt"
     bad.write_bytes(b"this is not a checkpoint")
-    cmd = [sys.executable, "-m", "sccosf_ros.cli", "eval", "--checkpoint", str(bad),
-           "--dataset", "synthetic", "--root", str(synth_root), "--out", str(tmp_path / "o")]
+    cmd = [
+        sys.executable,
+        "-m",
+        "sccosf_ros.cli",
+        "eval",
+        "--checkpoint",
+        str(bad),
+        "--dataset",
+        "synthetic",
+        "--root",
+        str(synth_root),
+        "--out",
+        str(tmp_path / "o"),
+    ]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 2
     assert "corrupt" in proc.stderr and "Traceback" not in proc.stderr
@@ -198,8 +247,19 @@ def test_cli_bad_checkpoint_and_missing_dataset(synth_root, tmp_path, capsys):
     from sccosf_ros.cli import main
 
     missing = tmp_path / "nowhere"
-    rc = main(["eval", "--checkpoint", str(bad), "--dataset", "mfnet", "--root", str(missing),
-               "--out", str(tmp_path / "o2")])
+    rc = main(
+        [
+            "eval",
+            "--checkpoint",
+            str(bad),
+            "--dataset",
+            "mfnet",
+            "--root",
+            str(missing),
+            "--out",
+            str(tmp_path / "o2"),
+        ]
+    )
     assert rc == 2
     assert "does not exist" in capsys.readouterr().err
     assert not (tmp_path / "o").exists() and not (tmp_path / "o2").exists()
@@ -208,8 +268,22 @@ def test_cli_bad_checkpoint_and_missing_dataset(synth_root, tmp_path, capsys):
 def test_cli_unknown_split_is_a_clear_error(nano_checkpoint, synth_root, tmp_path, capsys):
     from sccosf_ros.cli import main
 
-    rc = main(["eval", "--checkpoint", str(nano_checkpoint), "--dataset", "synthetic",
-               "--root", str(synth_root), "--split", "nosuch", "--out", str(tmp_path / "o"),
-               "--device", "cpu"])
+    rc = main(
+        [
+            "eval",
+            "--checkpoint",
+            str(nano_checkpoint),
+            "--dataset",
+            "synthetic",
+            "--root",
+            str(synth_root),
+            "--split",
+            "nosuch",
+            "--out",
+            str(tmp_path / "o"),
+            "--device",
+            "cpu",
+        ]
+    )
     err = capsys.readouterr().err
     assert rc == 2 and "nosuch" in err and "Traceback" not in err

@@ -147,8 +147,13 @@ def test_cross_entropy_ignores_255():
     loss = JointLoss("mfnet")
     ce = loss.segmentation_loss(logits, label)
     logp = F.log_softmax(logits, 1)
-    vals = [-logp[b, label[b, i, j], i, j] for b in range(2) for i in range(3) for j in range(5)
-            if label[b, i, j] != 255]
+    vals = [
+        -logp[b, label[b, i, j], i, j]
+        for b in range(2)
+        for i in range(3)
+        for j in range(5)
+        if label[b, i, j] != 255
+    ]
     assert ce.item() == pytest.approx(torch.stack(vals).mean().item(), rel=1e-6)
     # nothing labelled: zero, not NaN, and still differentiable
     logits.requires_grad_(True)
@@ -169,8 +174,11 @@ def test_joint_loss_total_terms_and_ablations():
     assert terms["total"] == pytest.approx(terms["ce"] + 0.1 * terms["fusion"], rel=1e-6)
     c = FUSION_CONSTANTS["mfnet"]
     assert terms["fusion"] == pytest.approx(
-        c.w_content * terms["content"] + c.w_gradient * terms["gradient"]
-        + c.w_color * terms["color"], rel=1e-6)
+        c.w_content * terms["content"]
+        + c.w_gradient * terms["gradient"]
+        + c.w_color * terms["color"],
+        rel=1e-6,
+    )
     total.backward()
     assert logits.grad.abs().sum() > 0 and fused.grad.abs().sum() > 0
 

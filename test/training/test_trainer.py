@@ -30,23 +30,36 @@ def synth_root(tmp_path_factory):
 
 def _cfg(root, out, **kw) -> TrainConfig:
     base = TrainConfig(
-        dataset="synthetic", root=str(root), out=str(out), preset="nano", max_iters=6,
-        batch_size=2, crop=CROP, num_workers=0, eval_interval=0, progress=False,
-        tensorboard=False, log_interval=1, device="cpu", max_eval_images=4,
+        dataset="synthetic",
+        root=str(root),
+        out=str(out),
+        preset="nano",
+        max_iters=6,
+        batch_size=2,
+        crop=CROP,
+        num_workers=0,
+        eval_interval=0,
+        progress=False,
+        tensorboard=False,
+        log_interval=1,
+        device="cpu",
+        max_eval_images=4,
     )
     return replace(base, **kw)
 
 
 # --------------------------------------------------------------------------- schedule
 def test_poly_warmup_schedule_shape():
-    f = [poly_warmup_factor(s, 100, power=0.9, warmup_iters=10, warmup_ratio=1e-3)
-         for s in range(101)]
+    f = [
+        poly_warmup_factor(s, 100, power=0.9, warmup_iters=10, warmup_ratio=1e-3)
+        for s in range(101)
+    ]
     assert f[0] == pytest.approx(1e-3 * (1 - 0 / 100) ** 0.9)
     assert all(a < b for a, b in itertools.pairwise(f[:11]))  # rising warm-up
-    assert f[10] == pytest.approx(0.9 ** 0.9)  # warm-up over: pure poly
+    assert f[10] == pytest.approx(0.9**0.9)  # warm-up over: pure poly
     assert all(a > b for a, b in itertools.pairwise(f[10:]))  # decaying
     assert f[100] == 0.0
-    assert f[50] == pytest.approx(0.5 ** 0.9)
+    assert f[50] == pytest.approx(0.5**0.9)
 
 
 def test_scheduler_sets_optimizer_lr_per_step():
@@ -59,7 +72,7 @@ def test_scheduler_sets_optimizer_lr_per_step():
         opt.step()
         sched.step()
     assert seen[0] == pytest.approx(6e-5)
-    assert seen[10] == pytest.approx(6e-5 * 0.5 ** 0.9)
+    assert seen[10] == pytest.approx(6e-5 * 0.5**0.9)
     assert opt.param_groups[0]["lr"] == 0.0
 
 
@@ -80,8 +93,17 @@ def test_short_training_lowers_loss_and_beats_class_prior(synth_root, tmp_path):
     from sccosf_ros.inference import load_checkpoint, model_from_checkpoint
     from sccosf_ros.training.datasets import build_dataset
 
-    cfg = _cfg(synth_root, tmp_path / "run", max_iters=30, batch_size=4, lr=2e-3,
-               warmup_iters=3, eval_interval=15, max_eval_images=4, log_interval=5)
+    cfg = _cfg(
+        synth_root,
+        tmp_path / "run",
+        max_iters=30,
+        batch_size=4,
+        lr=2e-3,
+        warmup_iters=3,
+        eval_interval=15,
+        max_eval_images=4,
+        log_interval=5,
+    )
     trainer = Trainer(cfg)
     summary = trainer.fit()
     losses = [h["total"] for h in trainer.history]
@@ -114,9 +136,17 @@ def test_longer_training_beats_majority_class_miou(synth_root, tmp_path):
     from sccosf_ros.metrics import ConfusionMatrix
     from sccosf_ros.training.datasets import build_dataset
 
-    cfg = _cfg(synth_root, tmp_path / "run", max_iters=MAJORITY_ITERS, batch_size=4, lr=3e-3,
-               warmup_iters=10, eval_interval=MAJORITY_ITERS // 3, max_eval_images=8,
-               log_interval=20)
+    cfg = _cfg(
+        synth_root,
+        tmp_path / "run",
+        max_iters=MAJORITY_ITERS,
+        batch_size=4,
+        lr=3e-3,
+        warmup_iters=10,
+        eval_interval=MAJORITY_ITERS // 3,
+        max_eval_images=8,
+        log_interval=20,
+    )
     Trainer(cfg).fit()
     majority = int(_label_counts(build_dataset("synthetic", str(synth_root), "train")).argmax())
     test = build_dataset("synthetic", str(synth_root), "test")
@@ -161,7 +191,8 @@ def test_resume_reproduces_an_uninterrupted_run(synth_root, tmp_path):
     second = Trainer(replace(cut, resume=True))
     assert second.step == 3
     assert second.optimizer.param_groups[0]["lr"] == pytest.approx(
-        first.optimizer.param_groups[0]["lr"])
+        first.optimizer.param_groups[0]["lr"]
+    )
     _optim_equal(second.optimizer.state_dict(), first.optimizer.state_dict())
     second.fit()
     assert second.step == straight.step == 6
@@ -216,8 +247,15 @@ def test_resume_refuses_a_different_network(synth_root, tmp_path):
     with pytest.raises(TrainError, match=r"different network.*use_sc_fgb: True → False"):
         Trainer(_cfg(synth_root, tmp_path / "run", max_iters=4, resume=True, ablation="B"))
     with pytest.raises(TrainError, match=r"d_state: 1 → 2"):
-        Trainer(_cfg(synth_root, tmp_path / "run", max_iters=4, resume=True,
-                     model_overrides={"d_state": 2}))
+        Trainer(
+            _cfg(
+                synth_root,
+                tmp_path / "run",
+                max_iters=4,
+                resume=True,
+                model_overrides={"d_state": 2},
+            )
+        )
 
 
 def test_ablation_without_segmentation_head_trains(synth_root, tmp_path):
@@ -248,18 +286,41 @@ def test_cli_train_end_to_end_and_resume(synth_root, tmp_path, capsys):
     from sccosf_ros.cli import main
 
     out = tmp_path / "cli"
-    args = ["train", "--dataset", "synthetic", "--root", str(synth_root), "--preset", "nano",
-            "--batch-size", "2", "--crop", *map(str, CROP), "--out", str(out),
-            "--device", "cpu", "--workers", "0", "--eval-interval", "2",
-            "--max-eval-images", "2", "--log-interval", "1", "--no-progress"]
+    args = [
+        "train",
+        "--dataset",
+        "synthetic",
+        "--root",
+        str(synth_root),
+        "--preset",
+        "nano",
+        "--batch-size",
+        "2",
+        "--crop",
+        *map(str, CROP),
+        "--out",
+        str(out),
+        "--device",
+        "cpu",
+        "--workers",
+        "0",
+        "--eval-interval",
+        "2",
+        "--max-eval-images",
+        "2",
+        "--log-interval",
+        "1",
+        "--no-progress",
+    ]
     ship = tmp_path / "ship.pt"
     assert main([*args, "--max-iters", "2", "--export", str(ship)]) == 0
     text = capsys.readouterr().out
     assert "best val mIoU" in text and str(out / "best.pt") in text and str(ship) in text
     shipped = torch.load(ship, weights_only=True)
     assert "train_state" not in shipped
-    assert all(v.dtype == torch.float16 for v in shipped["state_dict"].values()
-               if v.is_floating_point())
+    assert all(
+        v.dtype == torch.float16 for v in shipped["state_dict"].values() if v.is_floating_point()
+    )
     from sccosf_ros.inference import Predictor
 
     Predictor.from_checkpoint(ship, device="cpu")
@@ -281,9 +342,26 @@ def test_cli_train_end_to_end_and_resume(synth_root, tmp_path, capsys):
 def test_cli_reports_bad_input(synth_root, tmp_path, capsys):
     from sccosf_ros.cli import main
 
-    rc = main(["train", "--dataset", "synthetic", "--root", str(synth_root), "--out",
-               str(tmp_path / "x"), "--max-iters", "1", "--crop", "2000", "2000",
-               "--device", "cpu", "--workers", "0"])
+    rc = main(
+        [
+            "train",
+            "--dataset",
+            "synthetic",
+            "--root",
+            str(synth_root),
+            "--out",
+            str(tmp_path / "x"),
+            "--max-iters",
+            "1",
+            "--crop",
+            "2000",
+            "2000",
+            "--device",
+            "cpu",
+            "--workers",
+            "0",
+        ]
+    )
     assert rc == 2
     assert "larger than the training images" in capsys.readouterr().err
 
@@ -296,8 +374,9 @@ def test_bench_train_reports_throughput(capsys):
 
     parser = argparse.ArgumentParser()
     bench.add_arguments(parser)
-    args = parser.parse_args(["--crop", "32", "64", "--batch-size", "1", "--iters", "2",
-                              "--warmup", "1", "--json"])
+    args = parser.parse_args(
+        ["--crop", "32", "64", "--batch-size", "1", "--iters", "2", "--warmup", "1", "--json"]
+    )
     assert bench.run(args) == 0
     result = json.loads(capsys.readouterr().out)["results"][0]
     assert result["preset"] == "nano" and result["crop"] == [32, 64]

@@ -7,16 +7,17 @@ import pytest
 
 from sccosf_ros.training.transforms import TrainTransform, TrainTransformConfig, resize_joint
 
-COLOURS = np.array([[0, 0, 0], [200, 30, 30], [30, 200, 30], [30, 30, 200], [220, 220, 40]],
-                   np.uint8)
+COLOURS = np.array(
+    [[0, 0, 0], [200, 30, 30], [30, 200, 30], [30, 30, 200], [220, 220, 40]], np.uint8
+)
 
 
 def _pattern(h: int = 60, w: int = 80):
     """Blocks of classes 1..4 (asymmetric, so a flip shows); RGB and thermal encode the id."""
     label = np.ones((h, w), np.uint8)
-    label[: h // 2, w // 4:] = 2
-    label[h // 2:, : w // 3] = 3
-    label[h // 3: 2 * h // 3, w // 2: 3 * w // 4] = 4
+    label[: h // 2, w // 4 :] = 2
+    label[h // 2 :, : w // 3] = 3
+    label[h // 3 : 2 * h // 3, w // 2 : 3 * w // 4] = 4
     return COLOURS[label], (label * 50).astype(np.uint8), label
 
 
@@ -36,8 +37,12 @@ def test_scale_one_is_exact_flip_and_crop():
         np.testing.assert_array_equal(t, l * 50)
         # the crop is a window of the (possibly flipped) input
         for src in (lb, lb[:, ::-1]):
-            hits = [(y, x) for y in range(21) for x in range(31)
-                    if np.array_equal(src[y:y + 40, x:x + 50], l)]
+            hits = [
+                (y, x)
+                for y in range(21)
+                for x in range(31)
+                if np.array_equal(src[y : y + 40, x : x + 50], l)
+            ]
             if hits:
                 flipped += src is not lb
                 break
