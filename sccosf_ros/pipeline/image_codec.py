@@ -54,6 +54,7 @@ __all__ = [
     "ENCODE_ENCODINGS",
     "EncodingInfo",
     "ImageDecodeError",
+    "assign_data",
     "check_rgb",
     "check_thermal",
     "decode_image",
@@ -61,6 +62,8 @@ __all__ = [
     "decode_thermal",
     "encode_image",
     "encoding_info",
+    "rgb_from_pixels",
+    "thermal_from_pixels",
 ]
 
 
@@ -392,7 +395,12 @@ def decode_rgb(msg: Any, backend: str = "auto") -> np.ndarray:
     (x · 255/65535), generic 4-channel data keeps its first 3 channels. Float or signed data
     is not a camera colour format and raises :class:`ImageDecodeError`.
     """
-    img = _decode(msg, _check_rgb(msg), backend)
+    return rgb_from_pixels(_decode(msg, _check_rgb(msg), backend))
+
+
+def rgb_from_pixels(img: np.ndarray) -> np.ndarray:
+    """Decoded camera pixels ((H, W) mono or (H, W, 3|4) RGB[A], uint8/uint16) → (H, W, 3)
+    uint8 RGB, the form every RGB input takes (raw or compressed, see ``compressed.py``)."""
     if img.dtype == np.uint16:
         img = _to_uint8(img)
     if img.ndim == 2:
@@ -413,7 +421,12 @@ def decode_thermal(msg: Any, backend: str = "auto") -> np.ndarray:
     images is kept (``thermal.nan_policy`` in the pipeline decides what happens to it).
     Raw counts are never rescaled here (unlike cv_bridge's mono16 → mono8).
     """
-    img = _decode(msg, _check_thermal(msg), backend)
+    return thermal_from_pixels(_decode(msg, _check_thermal(msg), backend))
+
+
+def thermal_from_pixels(img: np.ndarray) -> np.ndarray:
+    """Decoded thermal pixels ((H, W) or (H, W, 3|4) RGB[A]) → (H, W) uint8, uint16 or float32
+    (colour becomes luma, other dtypes float32), for raw and compressed thermal alike."""
     if img.ndim == 3:
         import cv2
 
@@ -426,6 +439,22 @@ def decode_thermal(msg: Any, backend: str = "auto") -> np.ndarray:
 
 
 # --------------------------------------------------------------------------- encoding
+def assign_data(msg: Any, flat: np.ndarray) -> None:
+    """Store the bytes of ``flat`` (uint8) as an rclpy message's ``data`` in one memcpy.
+
+    The generated ``data`` setter would rebuild it with array.array('B', value), which walks
+    the bytes one by one (~0.8 ms at 640×480×3; ~50 ms for an ndarray), unless
+    ROS_PYTHON_CHECK_FIELDS=1, where it stores an array.array as is - exactly what the direct
+    assignment does. Falls back to the setter if a rosidl version lays it out differently.
+    """
+    data = _ByteArray("B")
+    data.frombytes(np.ascontiguousarray(flat).reshape(-1).view(np.uint8).data)
+    if isinstance(getattr(msg, "_data", None), _ByteArray):
+        msg._data = data
+    else:
+        msg.data = data
+
+
 def _default_header(msg_type: type | None) -> Any:
     if msg_type is None:
         from std_msgs.msg import Header
@@ -510,18 +539,7 @@ def encode_image(
         msg.height, msg.width, msg.encoding = h, w, info.name
         msg.is_bigendian = int(sys.byteorder == "big")
         msg.step = w * info.bytes_per_pixel
-        # One memcpy into an array.array('B'), stored as the message's backing field. The
-        # generated ``data`` setter would rebuild it with array.array('B', value), which walks
-        # the bytes one by one (~0.8 ms at 640×480×3; ~50 ms for an ndarray), unless
-        # ROS_PYTHON_CHECK_FIELDS=1, where it stores an array.array as is - exactly what the
-        # direct assignment does. Fall back to the setter if a rosidl version lays it out
-        # differently.
-        data = _ByteArray("B")
-        data.frombytes(flat.data)
-        if isinstance(getattr(msg, "_data", None), _ByteArray):
-            msg._data = data
-        else:
-            msg.data = data
+        assign_data(msg, flat)
         return msg
     return msg_type(
         header=header if header is not None else _default_header(msg_type),

@@ -12,7 +12,9 @@ pixel is converted) and keeps malformed ones out of the pairing; for each synchr
 and :meth:`PairProcessor.encode` turns the result into ``sensor_msgs/Image`` messages carrying
 the RGB message's header. Every rejected message or pair is counted in a shared ``NodeStats``
 under the same names the node reports in ``/diagnostics``. No ROS import: messages are anything
-with the ``sensor_msgs/Image`` fields (rclpy or rosbags types).
+with the ``sensor_msgs/Image`` or ``sensor_msgs/CompressedImage`` fields (rclpy or rosbags
+types); a compressed message is checked (format, magic bytes, end marker, PNG bit depth) in
+``admit`` and decompressed in ``process``, and counted as malformed like a raw one.
 """
 
 from __future__ import annotations
@@ -24,14 +26,22 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from sccosf_ros.pipeline.compressed import check_compressed, decode_compressed, is_compressed
 from sccosf_ros.pipeline.image_codec import (
     ImageDecodeError,
     check_rgb,
     check_thermal,
     decode_rgb,
     decode_thermal,
+    rgb_from_pixels,
+    thermal_from_pixels,
 )
-from sccosf_ros.pipeline.outputs import OUTPUT_NAMES, encode_outputs, render_outputs
+from sccosf_ros.pipeline.outputs import (
+    OUTPUT_NAMES,
+    encode_compressed_outputs,
+    encode_outputs,
+    render_outputs,
+)
 from sccosf_ros.pipeline.params import NodeParams
 from sccosf_ros.pipeline.stats import NodeStats
 
@@ -89,6 +99,26 @@ def _no_warning(kind: str, message: str) -> None:
     del kind, message
 
 
+def check_input(stream: str, msg: Any) -> None:
+    """ImageDecodeError unless ``msg`` (Image or CompressedImage) can be decoded for ``stream``."""
+    if is_compressed(msg):
+        check_compressed(msg)
+    else:
+        (check_rgb if stream == "rgb" else check_thermal)(msg)
+
+
+def decode_input(stream: str, msg: Any) -> np.ndarray:
+    """An ``rgb`` (H, W, 3 uint8) or ``thermal`` (H, W) frame from an Image or CompressedImage."""
+    if is_compressed(msg):
+        pixels = decode_compressed(msg)
+        if stream == "rgb":
+            if pixels.dtype not in (np.uint8, np.uint16):
+                raise ImageDecodeError(f"{pixels.dtype} {msg.format!r} is not an RGB camera image")
+            return rgb_from_pixels(pixels)
+        return thermal_from_pixels(pixels)
+    return decode_rgb(msg) if stream == "rgb" else decode_thermal(msg)
+
+
 class PairProcessor:
     """decode → NaN policy → registration → predict → colour → encode, for one pair.
 
@@ -125,7 +155,7 @@ class PairProcessor:
         """Count an arriving ``rgb``/``thermal`` message; False (counted) when it is malformed."""
         self.stats.arrived(stream)
         try:
-            (check_rgb if stream == "rgb" else check_thermal)(msg)
+            check_input(stream, msg)
         except ImageDecodeError as e:
             self.reject(f"malformed_{stream}", f"{stream} image rejected: {e}")
             return False
@@ -167,14 +197,24 @@ class PairProcessor:
         """The enabled outputs as Image messages with ``header`` (the RGB message's)."""
         return encode_outputs(out.images, header, msg_type)
 
+    def encode_compressed(
+        self, out: PairOutput, header: Any, msg_type: type | None = None
+    ) -> dict[str, Any]:
+        """JPEG CompressedImage copies of the picture outputs; {} unless publish.compressed."""
+        if not self.params.publish_compressed:
+            return {}
+        return encode_compressed_outputs(
+            out.images, header, self.params.publish_jpeg_quality, msg_type
+        )
+
     def _decode(self, rgb_msg: Any, thermal_msg: Any) -> tuple[np.ndarray, np.ndarray] | None:
         try:
-            rgb = decode_rgb(rgb_msg)
+            rgb = decode_input("rgb", rgb_msg)
         except ImageDecodeError as e:
             self.reject("malformed_rgb", f"RGB image rejected: {e}")
             return None
         try:
-            thermal = decode_thermal(thermal_msg)
+            thermal = decode_input("thermal", thermal_msg)
         except ImageDecodeError as e:
             self.reject("malformed_thermal", f"thermal image rejected: {e}")
             return None
