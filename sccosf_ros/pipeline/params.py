@@ -27,6 +27,7 @@ RELIABILITIES = ("best_effort", "reliable")
 DEVICES_HELP = "auto | cpu | cuda | cuda:N"
 THERMAL_NORMALIZATIONS = ("checkpoint", *THERMAL_MODES)
 NAN_POLICIES = ("zero", "reject")
+TRANSPORTS = ("raw", "compressed")  # image_transport names: <topic> or <topic>/compressed
 
 
 class ParameterError(ValueError):
@@ -142,6 +143,30 @@ PARAMETERS: tuple[ParamSpec, ...] = (
         200,
         "number of recent pairs the latency percentiles are computed over (>= 1)",
     ),
+    ParamSpec(
+        "rgb_transport",
+        "raw",
+        "RGB input: raw = sensor_msgs/Image on rgb/image_raw | compressed = "
+        "sensor_msgs/CompressedImage (JPEG/PNG) on rgb/image_raw/compressed, as image_transport "
+        "names it",
+        TRANSPORTS,
+    ),
+    ParamSpec(
+        "thermal_transport",
+        "raw",
+        "thermal input: raw | compressed (thermal/image_raw/compressed; 16-bit PNG keeps the "
+        "raw counts)",
+        TRANSPORTS,
+    ),
+    ParamSpec(
+        "publish.compressed",
+        False,
+        "also publish ~/overlay/compressed, ~/fused/compressed and "
+        "~/segmentation_color/compressed (JPEG CompressedImage, for viewing over Wi-Fi)",
+    ),
+    ParamSpec(
+        "publish.jpeg_quality", 80, "JPEG quality of the ~/<output>/compressed topics (1..100)"
+    ),
 )
 
 SPECS: dict[str, ParamSpec] = {s.name: s for s in PARAMETERS}
@@ -177,6 +202,10 @@ class NodeParams:
     diagnostics_period: float
     diagnostics_stall_timeout: float
     diagnostics_window: int
+    rgb_transport: str
+    thermal_transport: str
+    publish_compressed: bool
+    publish_jpeg_quality: int
 
     # ------------------------------------------------------------------ construction
     @classmethod
@@ -245,6 +274,9 @@ class NodeParams:
             "must be > 0 seconds",
         )
         need(self.diagnostics_window >= 1, "diagnostics.window", "must be >= 1")
+        need(
+            1 <= self.publish_jpeg_quality <= 100, "publish.jpeg_quality", "must be within 1..100"
+        )
         if self.thermal_normalization != "checkpoint":
             try:
                 self.thermal_norm()

@@ -6,10 +6,14 @@ Run: ``ros2 run sccosf_ros sccosf_node --ros-args --params-file config/sccosf.ya
 ``config/sccosf.yaml``.
 
 Topics (relative names, remap them):
-  in   ``rgb/image_raw``, ``thermal/image_raw`` (sensor_msgs/Image, input QoS: best effort)
+  in   ``rgb/image_raw``, ``thermal/image_raw`` (sensor_msgs/Image, input QoS: best effort);
+       with ``rgb_transport``/``thermal_transport`` = compressed, ``<base>/compressed``
+       (sensor_msgs/CompressedImage: JPEG, PNG incl. 16-bit thermal; see ros/transport.py)
   out  ``~/fused`` rgb8, ``~/segmentation`` mono8 class ids (255 = unlabeled),
        ``~/segmentation_color`` rgb8, ``~/overlay`` rgb8 — each with the RGB message's header;
-       ``~/label_info`` (transient local, once; see label_info.py); ``/diagnostics``.
+       ``~/label_info`` (transient local, once; see label_info.py); ``/diagnostics``;
+       with ``publish.compressed`` also ``~/overlay/compressed``, ``~/fused/compressed``,
+       ``~/segmentation_color/compressed`` (JPEG, ``publish.jpeg_quality``).
 
 This module is the rclpy adapter only (subscriptions, QoS, publishing, ``/diagnostics``); the
 work on a pair is ``sccosf_ros.pipeline.processor.PairProcessor``, the same code ``sccosf
@@ -58,6 +62,7 @@ from sccosf_ros.pipeline.processor import (
 )
 from sccosf_ros.pipeline.stats import NodeStats
 from sccosf_ros.pipeline.worker import InferenceWorker
+from sccosf_ros.ros import transport
 from sccosf_ros.ros.diagnostics import diagnostic_array
 from sccosf_ros.ros.label_info import label_info_type, make_label_info_msg
 from sccosf_ros.ros.params import declare_and_read
@@ -66,6 +71,7 @@ from sccosf_ros.runtime import passive_openmp
 
 RGB_TOPIC = "rgb/image_raw"
 THERMAL_TOPIC = "thermal/image_raw"
+INPUTS = (RGB_TOPIC, THERMAL_TOPIC)  # base topics; *_transport compressed adds /compressed
 LOG_THROTTLE_S = 5.0
 
 
@@ -103,6 +109,11 @@ class SCCoSFNode(Node):
             name: self.create_publisher(Image, f"~/{name}", out_qos)
             for name in self.processor.outputs
         }
+        self.compressed_pubs = (
+            transport.compressed_publishers(self, self.processor.outputs, out_qos)
+            if p.publish_compressed
+            else {}
+        )
         self.label_info_pub = self.create_publisher(
             label_info_type(), "~/label_info", latched_qos()
         )
@@ -133,8 +144,10 @@ class SCCoSFNode(Node):
         self.get_logger().info(
             f"ready: {len(self.predictor.class_names)} classes on {device}, "
             f"inference size {p.inference_size or 'native'}, sync slop {p.sync_slop} s, "
-            f"input QoS {p.input_qos_reliability}/{p.input_qos_depth}, "
+            f"input QoS {p.input_qos_reliability}/{p.input_qos_depth}, inputs "
+            f"{', '.join(s.sub.topic_name for s in self._sync.subscribers)}, "
             f"outputs {', '.join(self.pubs) or 'none'}"
+            + (f" (+ JPEG {', '.join(self.compressed_pubs)})" if self.compressed_pubs else "")
         )
 
     def _create_sync(self, in_qos: QoSProfile) -> Any:
@@ -142,10 +155,11 @@ class SCCoSFNode(Node):
         from sccosf_ros.ros.sync import make_synchronizer
 
         p, proc = self.params, self.processor
+        transports = (p.rgb_transport, p.thermal_transport)
         handle = make_synchronizer(
             self,
-            Image,
-            (RGB_TOPIC, THERMAL_TOPIC),
+            [transport.input_type(t) for t in transports],
+            [transport.input_topic(self, b, t) for b, t in zip(INPUTS, transports)],
             in_qos,
             p.sync_queue_size,
             p.sync_slop,
@@ -186,6 +200,8 @@ class SCCoSFNode(Node):
             return
         for name, msg in self.processor.encode(out, pair.rgb.header).items():
             self.pubs[name].publish(msg)
+        for name, msg in self.processor.encode_compressed(out, pair.rgb.header).items():
+            self.compressed_pubs[name].publish(msg)
         total_ms = (time.perf_counter() - t0) * 1e3
 
         stats = self.stats
