@@ -1,7 +1,9 @@
 """Offline evaluation of a checkpoint on a rosbag2: ``sccosf bag-eval``.
 
 Runs exactly what the live node runs, from the same parameters (``NodeParams``: the node's own
-``--params-file`` YAML plus overrides): every RGB and thermal ``sensor_msgs/Image`` of the bag
+``--params-file`` YAML plus overrides): every RGB and thermal ``sensor_msgs/Image`` or
+``sensor_msgs/CompressedImage`` (told apart by the bag's message types; a topic given as
+``<base>`` that the bag only has as ``<base>/compressed`` is read from there) of the bag
 (sqlite3 or MCAP) goes through ``PairProcessor.admit`` (malformed messages are counted and never
 paired), the node's approximate-time pairing (``ApproxTimePairer`` with ``sync.slop`` and
 ``sync.queue_size``), and ``PairProcessor.process`` (decode, thermal NaN policy, registration,
@@ -15,23 +17,38 @@ as the model goes. Under the output folder it writes
   EN/SD of the fused images (plus all fusion metrics on the sampled frames), and with a label
   topic the mIoU and per-class IoU (labels matched to the RGB stamps);
 * ``contact_sheet.png``: sampled frames, RGB | thermal | fused | segmentation (| ground truth).
+
+Damaged bags (see ``BagReader``) are read as far as they go, with a warning each. When reading
+fails part-way, the run stops there: the output bag is closed (valid, with the pairs so far),
+``metrics.json`` says ``"complete": false`` and the error. An output bag whose run did not
+finish keeps a ``<name>_sccosf.incomplete`` marker beside it and is replaced by the next run
+without ``--overwrite``.
 """
 
 from __future__ import annotations
 
 import shutil
+import sys
 import time
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from tqdm import tqdm
 
-from sccosf_ros.bag.bag_io import IMAGE, BagError, BagReader, BagWriter
+from sccosf_ros.bag.bag_io import (
+    COMPRESSED_IMAGE,
+    IMAGE,
+    BagError,
+    BagReader,
+    BagReadError,
+    BagWriter,
+)
 from sccosf_ros.jsonio import summarize, write_json
 from sccosf_ros.pipeline.image_codec import ImageDecodeError, decode_image
-from sccosf_ros.pipeline.outputs import DEFAULT_NAMESPACE, output_topics
+from sccosf_ros.pipeline.outputs import DEFAULT_NAMESPACE, compressed_topics, output_topics
 from sccosf_ros.pipeline.pairing import ApproxTimePairer, stamp_to_ns
 from sccosf_ros.pipeline.params import NodeParams
 from sccosf_ros.pipeline.processor import PairOutput, PairProcessor, load_predictor
@@ -55,6 +72,7 @@ class BagEvalConfig:
     write_bag: bool = True
     overwrite: bool = False
     progress: bool = True
+    warn: Callable[[str], None] | None = None  # damaged-bag notes etc. (default: stderr)
 
 
 @dataclass
@@ -143,19 +161,53 @@ class _Samples:
         return chosen
 
 
-def open_checked(cfg: BagEvalConfig) -> BagReader:
-    """Open the bag and check the requested topics exist and carry images (clear errors)."""
+def open_checked(cfg: BagEvalConfig) -> tuple[BagReader, BagEvalConfig]:
+    """Open the bag and check the requested topics exist and carry images (clear errors).
+
+    Returns the reader and ``cfg`` with the topics as found: an RGB/thermal topic the bag only
+    holds as image_transport's ``<topic>/compressed`` is read from there.
+    """
     topics = [cfg.rgb_topic, cfg.thermal_topic] + ([cfg.label_topic] if cfg.label_topic else [])
     if len(set(topics)) < len(topics):
         raise BagError("RGB, thermal and label topics must be different topics")
     reader = BagReader(cfg.bag).open()
     try:
-        for topic, what in zip(topics, ("RGB", "thermal", "label")):
-            reader.require_topic(topic, IMAGE, what)
+        found = {
+            "rgb_topic": reader.image_topic(cfg.rgb_topic, "RGB"),
+            "thermal_topic": reader.image_topic(cfg.thermal_topic, "thermal"),
+        }
+        if cfg.label_topic:
+            reader.require_topic(cfg.label_topic, IMAGE, "label")
     except BaseException:
         reader.close()
         raise
-    return reader
+    return reader, replace(cfg, **found)
+
+
+def incomplete_marker(out_bag: Path) -> Path:
+    """The file that marks ``out_bag`` as left by a run that did not finish."""
+    return out_bag.with_name(out_bag.name + ".incomplete")
+
+
+def _prepare_output(cfg: BagEvalConfig, out_bag: Path, warn: Callable[[str], None]) -> None:
+    """Clear the way for a new output bag (never silently replacing a finished one)."""
+    marker = incomplete_marker(out_bag)
+    if out_bag.exists():
+        if marker.exists():
+            warn(f"replacing {str(out_bag)!r}, left incomplete by an earlier run")
+        elif not cfg.overwrite:
+            raise BagError(
+                f"output bag {str(out_bag)!r} exists already: pass --overwrite "
+                "to replace it, or choose another --out"
+            )
+        shutil.rmtree(out_bag)
+    Path(cfg.out).mkdir(parents=True, exist_ok=True)
+    if cfg.write_bag:
+        marker.write_text("this output bag is from a run of sccosf bag-eval that did not finish\n")
+
+
+def _stderr_warn(message: str) -> None:
+    print(f"bag-eval: warning: {message}", file=sys.stderr)
 
 
 def output_bag_path(cfg: BagEvalConfig) -> Path:
@@ -166,19 +218,15 @@ def evaluate_bag(cfg: BagEvalConfig, predictor: Any = None) -> dict:
     """Run the evaluation described in the module docstring; returns the metrics dict."""
     if cfg.max_pairs is not None and cfg.max_pairs < 1:
         raise ValueError(f"--max-pairs must be >= 1, got {cfg.max_pairs}")
-    reader = open_checked(cfg)  # bag problems surface before the model loads
+    warn = cfg.warn or _stderr_warn
+    reader, cfg = open_checked(cfg)  # bag problems surface before the model loads
+    for note in reader.notes:
+        warn(note)
     try:
         if predictor is None:
             predictor = load_predictor(cfg.params)
         out_bag = output_bag_path(cfg)
-        if out_bag.exists():
-            if not cfg.overwrite:
-                raise BagError(
-                    f"output bag {str(out_bag)!r} exists already: pass --overwrite "
-                    "to replace it, or choose another --out"
-                )
-            shutil.rmtree(out_bag)
-        Path(cfg.out).mkdir(parents=True, exist_ok=True)
+        _prepare_output(cfg, out_bag, warn)
         writer = (
             BagWriter(out_bag, storage=reader.storage, typestore=reader.typestore).open()
             if cfg.write_bag
@@ -192,6 +240,9 @@ def evaluate_bag(cfg: BagEvalConfig, predictor: Any = None) -> dict:
                 writer.close()
         metrics["output_bag"] = str(out_bag) if writer is not None else None
         metrics["output_topics"] = dict(writer.counts) if writer is not None else {}
+        metrics["bag_warnings"] = list(reader.notes)
+        if metrics["complete"]:
+            incomplete_marker(out_bag).unlink(missing_ok=True)
     finally:
         reader.close()
     metrics_path = Path(cfg.out) / "metrics.json"
@@ -218,6 +269,8 @@ class _Evaluation:
         self.received = dict.fromkeys(self.topics, 0)
         self.undecodable = dict.fromkeys(self.topics, 0)  # CDR the deserializer rejects
         self.admitted = dict.fromkeys(self.topics, 0)  # well-formed images fed to the pairing
+        self.stamps: dict[str, list[int]] = {t: [] for t in self.topics}  # [first, last]
+        self.error: str | None = None  # why the run stopped early (read error, interrupt)
         self.bad_labels = 0
         self.matcher = _LabelMatcher(round(cfg.label_tolerance * 1e9))
         self.evaluator = None
@@ -232,9 +285,15 @@ class _Evaluation:
         self.samples = _Samples(expected, cfg.sheet_rows)
         self.out_topics = output_topics(cfg.namespace)
         self.img_cls = reader.typestore.types[IMAGE]
+        self.jpeg_cls = reader.typestore.types[COMPRESSED_IMAGE]
+        self.jpeg_topics = compressed_topics(cfg.namespace)
         if writer is not None:
             for name in self.processor.outputs:
                 writer.add_topic(self.out_topics[name], IMAGE)
+            if p.publish_compressed:
+                for name in self.processor.outputs:
+                    if name in self.jpeg_topics:
+                        writer.add_topic(self.jpeg_topics[name], COMPRESSED_IMAGE)
         self.pairs = 0
         self.latency: dict[str, list[float]] = {"total": [], "model": []}
         self.en: list[float] = []
@@ -256,6 +315,10 @@ class _Evaluation:
                 bar.update(self.pairs - before)
                 if self.cfg.max_pairs and self.pairs >= self.cfg.max_pairs:
                     break
+        except BagReadError as e:  # stop here; everything so far is kept and reported
+            self.error = str(e)
+        except KeyboardInterrupt:
+            self.error = "interrupted (Ctrl-C)"
         finally:
             bar.close()
         return self._metrics(time.perf_counter() - t_start)
@@ -268,6 +331,9 @@ class _Evaluation:
             self.undecodable[topic] += 1
             self._note("undecodable", f"{topic}: undecodable CDR ({type(e).__name__})")
             return
+        stamp = stamp_to_ns(msg.header.stamp)
+        seen = self.stamps[topic]
+        self.stamps[topic] = [min(seen[0], stamp), max(seen[1], stamp)] if seen else [stamp] * 2
         if topic == self.cfg.label_topic:
             self._on_label(msg)
             return
@@ -276,9 +342,7 @@ class _Evaluation:
             return
         self.admitted[topic] += 1
         index = 0 if stream == "rgb" else 1
-        for rgb_item, th_item in self.pairer.add(
-            index, stamp_to_ns(msg.header.stamp), (log_ns, msg)
-        ):
+        for rgb_item, th_item in self.pairer.add(index, stamp, (log_ns, msg)):
             self._on_pair(rgb_item, th_item)
 
     def _on_pair(self, rgb_item: tuple[int, Any], th_item: tuple[int, Any]) -> None:
@@ -292,6 +356,9 @@ class _Evaluation:
         if self.writer is not None:
             for name, msg in self.processor.encode(out, rgb_msg.header, self.img_cls).items():
                 self.writer.write(self.out_topics[name], log_ns, msg)
+            jpegs = self.processor.encode_compressed(out, rgb_msg.header, self.jpeg_cls)
+            for name, msg in jpegs.items():
+                self.writer.write(self.jpeg_topics[name], log_ns, msg)
         self._fusion_stats(out)
         stamp = stamp_to_ns(rgb_msg.header.stamp)
         self.samples.add(self.pairs, _Sample(stamp, out))
@@ -344,6 +411,8 @@ class _Evaluation:
         p = cfg.params
         metrics: dict[str, Any] = {
             "bag": str(cfg.bag),
+            "complete": self.error is None,
+            "error": self.error,
             "storage": self.reader.storage,
             "checkpoint": str(p.checkpoint_path()),
             "device": str(getattr(self.predictor, "device", "")),
@@ -353,6 +422,9 @@ class _Evaluation:
             "sync": {"slop": p.sync_slop, "queue_size": p.sync_queue_size},
             "params": p.to_dict(),
             "messages": dict(self.received),
+            "stamp_range_s": {
+                t: [v / 1e9 for v in r] if r else None for t, r in self.stamps.items()
+            },
             "pairs": self.pairs,
             "unmatched": self._unmatched(),
             "malformed": self._malformed(),
@@ -459,4 +531,17 @@ def _decode_label(msg: Any) -> np.ndarray:
     return arr
 
 
-__all__ = ["BagEvalConfig", "evaluate_bag", "output_bag_path"]
+def no_pairs_message(m: dict) -> str:
+    """Why 0 pairs formed, from a metrics dict: each image topic's count and stamp range."""
+    parts = []
+    for what, topic in (("RGB", m["topics"]["rgb"]), ("thermal", m["topics"]["thermal"])):
+        n, rng = m["messages"][topic], m["stamp_range_s"][topic]
+        span = f", stamps {rng[0]:.3f} .. {rng[1]:.3f} s" if rng else ""
+        parts.append(f"{what} {topic}: {n} messages{span}")
+    return (
+        "no RGB/thermal pair formed (" + "; ".join(parts) + "): both topics need messages "
+        f"whose stamps lie within sync.slop = {m['sync']['slop']} s of each other"
+    )
+
+
+__all__ = ["BagEvalConfig", "evaluate_bag", "no_pairs_message", "output_bag_path"]

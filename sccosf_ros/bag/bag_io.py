@@ -10,6 +10,7 @@ storage. Messages stay CDR bytes until asked for, so tools can copy them without
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +22,10 @@ from rosbags.rosbag2.errors import ReaderError
 from rosbags.typesys import Stores, get_types_from_idl, get_types_from_msg, get_typestore
 from rosbags.typesys.store import Typestore
 
+from sccosf_ros.pipeline.compressed import COMPRESSED_IMAGE
+
 IMAGE = "sensor_msgs/msg/Image"
+IMAGE_TYPES = (IMAGE, COMPRESSED_IMAGE)  # what an RGB or thermal topic may carry
 STORAGES = ("sqlite3", "mcap")
 DEFAULT_STORE = Stores.ROS2_HUMBLE
 WRITER_VERSION = 9  # rosbag2 metadata version written (Jazzy and later; rosbags writes 8 or 9)
@@ -78,45 +82,182 @@ def typestore_for(distro: str | None) -> Typestore:
     return get_typestore(store)
 
 
-def register_bag_types(store: Typestore, connections: Iterable[Any]) -> None:
-    """Add message definitions recorded in the bag that the store does not know yet."""
-    for conn in connections:
-        if conn.msgtype in store.types or not conn.msgdef or not conn.msgdef.data:
+def register_bag_types(store: Typestore, definitions: Iterable[tuple[str, str, bool]]) -> None:
+    """Add message definitions recorded in the bag (``(msgtype, text, is_idl)``) that the store
+    does not know yet."""
+    for msgtype, text, is_idl in definitions:
+        if msgtype in store.types or not text:
             continue
         try:
-            if conn.msgdef.format.name == "IDL":
-                types = get_types_from_idl(conn.msgdef.data)
-            else:
-                types = get_types_from_msg(conn.msgdef.data, conn.msgtype)
+            types = get_types_from_idl(text) if is_idl else get_types_from_msg(text, msgtype)
             store.register(types)
         except Exception:  # an odd definition only matters if someone reads that topic
             continue
 
 
+def _split_index(path: Path) -> tuple[int, str]:
+    """Sort key of rosbag2 split files: ``name_2.mcap`` before ``name_10.mcap``."""
+    m = re.search(r"_(\d+)$", path.stem)
+    return (int(m.group(1)) if m else -1, path.name)
+
+
+def storage_files(path: Path) -> list[Path]:
+    """The .db3/.mcap files of a bag directory (or the file itself), in recording order."""
+    if path.is_file():
+        return [path]
+    return sorted((f for f in path.iterdir() if f.suffix in _SUFFIX_STORAGE), key=_split_index)
+
+
+class _RosbagsSource:
+    """A bag (directory with metadata.yaml, or one storage file) opened by ``rosbags``."""
+
+    def __init__(self, path: Path) -> None:
+        self._reader = Reader(path)
+        self._reader.open()
+        self.ros_distro = self._reader.ros_distro
+        self.message_count = int(self._reader.message_count)
+        self.start_time = int(self._reader.start_time) if self.message_count else 0
+        self.end_time = int(self._reader.end_time) if self.message_count else 0
+
+    def topics(self) -> dict[str, TopicSummary]:
+        return {
+            name: TopicSummary(name, info.msgtype, int(info.msgcount))
+            for name, info in self._reader.topics.items()
+        }
+
+    def definitions(self) -> list[tuple[str, str, bool]]:
+        return [
+            (c.msgtype, c.msgdef.data, c.msgdef.format.name == "IDL")
+            for c in self._reader.connections
+            if c.msgdef and c.msgdef.data
+        ]
+
+    def messages(self, topics: set[str] | None) -> Iterator[tuple[str, str, int, bytes]]:
+        conns = [c for c in self._reader.connections if topics is None or c.topic in topics]
+        if not conns:
+            return
+        for conn, t_ns, raw in self._reader.messages(connections=conns):
+            yield conn.topic, conn.msgtype, int(t_ns), bytes(raw)
+
+    def close(self) -> None:
+        self._reader.close()
+
+
+class _SalvageSource:
+    """A truncated MCAP file, read as far as it goes (``mcap_salvage``)."""
+
+    def __init__(self, path: Path) -> None:
+        from sccosf_ros.bag.mcap_salvage import SalvagedMcap
+
+        self._scan = SalvagedMcap(path)
+        self.ros_distro = self._scan.ros_distro
+        self.message_count = self._scan.message_count
+        self.start_time, self.end_time = self._scan.start_time, self._scan.end_time
+        self.stop_reason = self._scan.stop_reason
+
+    def topics(self) -> dict[str, TopicSummary]:
+        return {n: TopicSummary(n, t.msgtype, t.count) for n, t in self._scan.topics().items()}
+
+    def definitions(self) -> list[tuple[str, str, bool]]:
+        return [(t.msgtype, t.msgdef, t.msgdef_idl) for t in self._scan.topics().values()]
+
+    def messages(self, topics: set[str] | None) -> Iterator[tuple[str, str, int, bytes]]:
+        return self._scan.messages(topics)
+
+    def close(self) -> None:
+        self._scan.close()
+
+
+class _Chain:
+    """Several storage files of one bag (rosbag2 splits), read one after the other."""
+
+    def __init__(self, sources: list[Any]) -> None:
+        self.sources = sources
+        with_msgs = [s for s in sources if s.message_count]
+        self.ros_distro = next((s.ros_distro for s in sources if s.ros_distro), None)
+        self.message_count = sum(s.message_count for s in sources)
+        self.start_time = min((s.start_time for s in with_msgs), default=0)
+        self.end_time = max((s.end_time for s in with_msgs), default=0)
+
+    def topics(self) -> dict[str, TopicSummary]:
+        out: dict[str, TopicSummary] = {}
+        for s in self.sources:
+            for name, t in s.topics().items():
+                prev = out.get(name)
+                out[name] = TopicSummary(name, t.msgtype, t.count + (prev.count if prev else 0))
+        return out
+
+    def definitions(self) -> list[tuple[str, str, bool]]:
+        return [d for s in self.sources for d in s.definitions()]
+
+    def messages(self, topics: set[str] | None) -> Iterator[tuple[str, str, int, bytes]]:
+        for s in self.sources:
+            yield from s.messages(topics)
+
+    def close(self) -> None:
+        for s in self.sources:
+            s.close()
+
+
+class BagReadError(BagError):
+    """Reading failed part-way through the bag; the messages before it were delivered."""
+
+    def __init__(self, message: str, messages_read: int, last_log_ns: int | None) -> None:
+        super().__init__(message)
+        self.messages_read = messages_read
+        self.last_log_ns = last_log_ns
+
+
 class BagReader:
-    """Context manager over a rosbag2: topics, storage, raw and deserialized messages."""
+    """Context manager over a rosbag2: topics, storage, raw and deserialized messages.
+
+    Damaged recordings are read as far as they go, each with a line in ``notes`` that says
+    what was done: a directory without ``metadata.yaml`` (a ``ros2 bag record`` that did not
+    finish) is opened by its storage files, and a truncated MCAP file (no footer) by a forward
+    scan. A read error part-way raises :class:`BagReadError` from :meth:`messages` after the
+    messages before it.
+    """
 
     def __init__(self, path: str | os.PathLike) -> None:
         self.path = Path(path)
         self.storage = detect_storage(self.path)
-        self._reader = Reader(self.path)
         self.typestore: Typestore = get_typestore(DEFAULT_STORE)
-        self._open = False
+        self.notes: list[str] = []  # what was done to read a damaged bag (warnings for the user)
+        self._source: Any = None
 
     def open(self) -> BagReader:
         try:
-            self._reader.open()
-        except (ReaderError, OSError) as e:
+            self._source = self._open_source()
+        except (ReaderError, OSError, ValueError, KeyError) as e:
             raise BagError(f"cannot read bag {str(self.path)!r}: {e}") from e
-        self._open = True
-        self.typestore = typestore_for(self._reader.ros_distro)
-        register_bag_types(self.typestore, self._reader.connections)
+        self.typestore = typestore_for(self._source.ros_distro)
+        register_bag_types(self.typestore, self._source.definitions())
         return self
 
+    def _open_source(self) -> Any:
+        from sccosf_ros.bag.mcap_salvage import mcap_is_complete
+
+        files = storage_files(self.path)
+        truncated = [f for f in files if f.suffix == ".mcap" and not mcap_is_complete(f)]
+        no_meta = self.path.is_dir() and not (self.path / "metadata.yaml").is_file()
+        if not truncated and not no_meta:
+            return _RosbagsSource(self.path)
+        if no_meta:
+            self.notes.append(
+                f"bag {str(self.path)!r} has no metadata.yaml (a recording that did not "
+                f"finish?): index rebuilt from {', '.join(f.name for f in files)}; "
+                f"`ros2 bag reindex {self.path}` writes it back permanently"
+            )
+        sources = [_SalvageSource(f) if f in truncated else _RosbagsSource(f) for f in files]
+        for f, src in zip(files, sources):
+            if f in truncated:
+                self.notes.append(_truncated_note(f, src))
+        return sources[0] if len(sources) == 1 else _Chain(sources)
+
     def close(self) -> None:
-        if self._open:
-            self._reader.close()
-            self._open = False
+        if self._source is not None:
+            self._source.close()
+            self._source = None
 
     def __enter__(self) -> BagReader:
         return self.open()
@@ -126,33 +267,33 @@ class BagReader:
 
     @property
     def ros_distro(self) -> str | None:
-        return self._reader.ros_distro
+        return self._source.ros_distro
 
     @property
     def message_count(self) -> int:
-        return int(self._reader.message_count)
+        return int(self._source.message_count)
 
     @property
     def start_time(self) -> int:
-        return int(self._reader.start_time)
+        return int(self._source.start_time)
 
     @property
     def end_time(self) -> int:
-        return int(self._reader.end_time)
+        return int(self._source.end_time)
 
     def topics(self) -> dict[str, TopicSummary]:
-        return {
-            name: TopicSummary(name, info.msgtype, int(info.msgcount))
-            for name, info in sorted(self._reader.topics.items())
-        }
+        return dict(sorted(self._source.topics().items()))
 
     def describe_topics(self) -> str:
         """One line per topic: ``name  [type]  N msgs`` (for error messages)."""
         lines = [f"  {t.name}  [{t.msgtype}]  {t.count} msgs" for t in self.topics().values()]
         return "\n".join(lines) if lines else "  (the bag has no topics)"
 
-    def require_topic(self, topic: str, msgtype: str | None = IMAGE, what: str = "") -> None:
-        """Raise a BagError listing the bag's topics if ``topic`` is absent or of another type."""
+    def require_topic(
+        self, topic: str, msgtype: str | tuple[str, ...] | None = IMAGE, what: str = ""
+    ) -> str:
+        """The type of ``topic``; a BagError listing the bag's topics if it is absent or of
+        another type than ``msgtype`` (one name or a tuple of accepted names)."""
         topics = self.topics()
         label = f"{what} topic" if what else "topic"
         if topic not in topics:
@@ -161,19 +302,44 @@ class BagReader:
                 + self.describe_topics()
             )
         found = topics[topic].msgtype
-        if msgtype is not None and found != msgtype:
-            raise BagError(f"{label} {topic!r} carries {found}, expected {msgtype}")
+        accepted = (msgtype,) if isinstance(msgtype, str) else msgtype
+        if accepted is not None and found not in accepted:
+            raise BagError(f"{label} {topic!r} carries {found}, expected {' or '.join(accepted)}")
+        return str(found)
+
+    def image_topic(self, topic: str, what: str = "") -> str:
+        """The topic holding ``topic``'s camera images, Image or CompressedImage: ``topic``
+        itself, or image_transport's ``<topic>/compressed`` when only that is in the bag."""
+        if topic not in self.topics() and f"{topic}/compressed" in self.topics():
+            topic = f"{topic}/compressed"
+        self.require_topic(topic, IMAGE_TYPES, what)
+        return topic
 
     def messages(
         self, topics: Iterable[str] | None = None
     ) -> Iterator[tuple[str, str, int, bytes]]:
-        """Yield ``(topic, msgtype, log_time_ns, cdr_bytes)`` in the bag's log-time order."""
+        """Yield ``(topic, msgtype, log_time_ns, cdr_bytes)`` in the bag's log-time order.
+
+        A storage error part-way raises :class:`BagReadError` (after what was read before it).
+        """
         wanted = set(topics) if topics is not None else None
-        conns = [c for c in self._reader.connections if wanted is None or c.topic in wanted]
-        if not conns:
-            return
-        for conn, t_ns, raw in self._reader.messages(connections=conns):
-            yield conn.topic, conn.msgtype, int(t_ns), bytes(raw)
+        it = self._source.messages(wanted)
+        n, last = 0, None
+        while True:
+            try:
+                item = next(it)
+            except StopIteration:
+                return
+            except Exception as e:  # sqlite corruption, a bad MCAP chunk, an I/O error
+                at = f" (log time {last / 1e9:.3f} s)" if last is not None else ""
+                raise BagReadError(
+                    f"reading bag {str(self.path)!r} failed after {n} messages{at}: "
+                    f"{type(e).__name__}: {e}",
+                    n,
+                    last,
+                ) from e
+            n, last = n + 1, item[2]
+            yield item
 
     def count(self, topics: Iterable[str]) -> int:
         topics_info = self.topics()
@@ -181,6 +347,17 @@ class BagReader:
 
     def deserialize(self, raw: bytes, msgtype: str) -> Any:
         return self.typestore.deserialize_cdr(raw, msgtype)
+
+
+def _truncated_note(path: Path, src: Any) -> str:
+    from sccosf_ros.bag.mcap_salvage import recover_command
+
+    upto = f" up to log time {src.end_time / 1e9:.3f} s" if src.message_count else ""
+    return (
+        f"{path.name} is truncated (no MCAP footer: a recording that did not finish, or a "
+        f"partial copy): salvaged {src.message_count} messages{upto} by a forward scan, the "
+        f"rest is lost; to repair the file itself run `{recover_command(path)}`"
+    )
 
 
 class BagWriter:

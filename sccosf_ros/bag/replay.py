@@ -7,8 +7,11 @@ messages go out on their recorded topics at their recorded (log-time) spacing di
 
 The bag's CDR bytes are published as they are (``Publisher.publish(bytes)``, rclpy's serialized
 path): rosbags and rclpy use the same CDR encoding (the tests check the round trip), so nothing
-is deserialized and any message type whose Python class rclpy can import is replayed. Topics
-whose type is not installed are skipped with a warning (an error if asked for by name).
+is deserialized and any message type whose Python class rclpy can import is replayed
+(``sensor_msgs/CompressedImage`` camera topics included). Topics whose type is not installed
+are skipped with a warning (an error if asked for by name). Damaged bags are played as far as
+they can be read (``BagReader``: no metadata.yaml, truncated MCAP), with a warning; a read
+error part-way ends the playback there (``ReplayStats.error``).
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from typing import Any
 
 from tqdm import tqdm
 
-from sccosf_ros.bag.bag_io import BagError, BagReader
+from sccosf_ros.bag.bag_io import BagError, BagReader, BagReadError
 from sccosf_ros.pipeline.params import RELIABILITIES
 
 
@@ -53,6 +56,7 @@ class ReplayStats:
     bag_span_s: float = 0.0
     interrupted: bool = False
     skipped_topics: dict[str, str] = field(default_factory=dict)  # topic → why
+    error: str | None = None  # a read error that ended the playback early
 
 
 def import_message_class(msgtype: str) -> Any:
@@ -234,6 +238,8 @@ class BagPlayer:
                     self.stats.loops += 1
                 if not cfg.loop:
                     break
+        except BagReadError as e:  # what was read before the error has been published
+            self.stats.error = str(e)
         except KeyboardInterrupt:
             self.stats.interrupted = True
         finally:
@@ -254,6 +260,8 @@ def run_replay(cfg: ReplayConfig) -> ReplayStats:
     rclpy.init(context=ctx, signal_handler_options=SignalHandlerOptions.NO)
     try:
         with BagPlayer(cfg, context=ctx) as player:
+            for note in player.reader.notes:
+                print(f"sccosf replay: warning: {note}", file=sys.stderr)
             skipped = player.stats.skipped_topics
             for t, why in skipped.items():
                 print(f"replay: skipping {t} ({why})", file=sys.stderr)
