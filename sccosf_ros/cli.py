@@ -24,6 +24,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "replay": ("replay", "publish a rosbag2's images through rclpy with /clock"),
     "bench": ("bench", "benchmarks: model, scan, train, node"),
     "demo": ("demo", "end-to-end demo: synthetic bag → live sccosf_node → outputs/demo/"),
+    "calibrate": ("calibrate", "thermal → RGB homography of a camera rig from a heated board"),
 }
 
 # Subcommands that run beside a node or a player on the same cores (see runtime.passive_openmp).

@@ -1,0 +1,145 @@
+"""``sccosf calibrate``: thermal → RGB homography from a heated calibration board; writes the
+node parameter file ``registration.homography`` needs (see ``sccosf_ros.calibration``).
+
+    sccosf calibrate --rgb rgb/ --thermal thermal/ --pattern 9x6 --out rig.yaml
+    sccosf calibrate --bag rig_bag --rgb-topic /cam/image_raw --thermal-topic /flir/image_raw \\
+        --pattern 9x6 --out rig.yaml
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from sccosf_ros.calibration.board import BOARDS
+
+    src = parser.add_argument_group("image pairs (two folders, or a bag)")
+    src.add_argument("--rgb", type=Path, help="folder of RGB images")
+    src.add_argument(
+        "--thermal",
+        type=Path,
+        help="folder of thermal images (8/16-bit), paired with --rgb by file name",
+    )
+    src.add_argument("--bag", type=Path, help="rosbag2 (directory or .db3/.mcap file)")
+    src.add_argument("--rgb-topic", help="RGB topic in --bag (Image or CompressedImage)")
+    src.add_argument("--thermal-topic", help="thermal topic in --bag (Image or CompressedImage)")
+    src.add_argument(
+        "--slop",
+        type=float,
+        default=0.02,
+        help="largest RGB/thermal stamp difference of a bag pair in s (default 0.02: a moving "
+        "board must be seen at the same moment)",
+    )
+    src.add_argument(
+        "--interval",
+        type=float,
+        default=0.5,
+        help="seconds between the bag pairs looked at (default 0.5)",
+    )
+    parser.add_argument(
+        "--pattern",
+        required=True,
+        help="COLSxROWS of inner corners (checkerboard) or circles, e.g. 9x6",
+    )
+    parser.add_argument("--board", choices=BOARDS, default="checkerboard", help="board kind")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        required=True,
+        help="node parameter file to write (e.g. rig.yaml); <out>_overlay.png and "
+        "<out>_calibration.json are written beside it",
+    )
+    parser.add_argument(
+        "--min-pairs",
+        type=int,
+        default=3,
+        help="pairs with the board found in both images needed (default 3)",
+    )
+    parser.add_argument(
+        "--ransac-px",
+        type=float,
+        default=3.0,
+        help="RANSAC inlier threshold in RGB pixels (default 3)",
+    )
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def _warn(message: str) -> None:
+    print(f"sccosf calibrate: warning: {message}", file=sys.stderr)
+
+
+def _frames(args: argparse.Namespace):
+    """The pair source the arguments name, its description, and the parameters it implies."""
+    from sccosf_ros.calibration.frames import BagFrames, FolderFrames
+
+    folders = args.rgb is not None or args.thermal is not None
+    if folders == (args.bag is not None):
+        raise ValueError("give either --rgb DIR --thermal DIR or --bag BAG (with its topics)")
+    if folders:
+        if args.rgb is None or args.thermal is None:
+            raise ValueError("--rgb and --thermal go together: two folders of image pairs")
+        return FolderFrames(args.rgb, args.thermal, _warn), f"{args.rgb} + {args.thermal}", {}
+    if not args.rgb_topic or not args.thermal_topic:
+        raise ValueError("--bag needs --rgb-topic and --thermal-topic")
+    if not args.slop > 0 or args.interval < 0:
+        raise ValueError("--slop must be > 0 and --interval >= 0 seconds")
+    frames = BagFrames(
+        args.bag, args.rgb_topic, args.thermal_topic, args.slop, args.interval, _warn
+    )
+
+    def transports() -> dict[str, str]:  # known once the bag has been read
+        return {f"{k}_transport": v for k, v in frames.transports.items()}
+
+    return frames, str(args.bag), transports
+
+
+def _print_pair(p) -> None:  # noqa: ANN001 - a PairResult
+    def yes(b: bool) -> str:
+        return "yes" if b else "no"
+
+    err = f"{p.error_px:.3f}" if p.error_px is not None else "-"
+    note = "" if p.used else "   skipped: no board found"
+    print(f"  {p.name:<20} {yes(p.rgb_found):<5} {yes(p.thermal_found):<8} {err}{note}")
+
+
+def run(args: argparse.Namespace) -> int:
+    from sccosf_ros.bag.bag_io import BagError
+    from sccosf_ros.calibration.board import parse_pattern
+    from sccosf_ros.calibration.calibrate import CalibrationError, calibrate
+    from sccosf_ros.pipeline.params import ParameterError
+
+    try:
+        spec = parse_pattern(args.pattern, args.board)
+        if args.min_pairs < 1:
+            raise ValueError("--min-pairs must be >= 1")
+        frames, source, extra = _frames(args)
+        result = calibrate(
+            frames,
+            spec,
+            args.out,
+            min_pairs=args.min_pairs,
+            ransac_px=args.ransac_px,
+            extra_params=extra,
+            source=source,
+            progress=not args.quiet,
+        )
+    except (CalibrationError, BagError, ParameterError, ValueError, OSError) as e:
+        print(f"sccosf calibrate: error: {e}", file=sys.stderr)
+        return 2
+    print(f"  {'pair':<20} {'RGB':<5} {'thermal':<8} error px")
+    for p in result.pairs:
+        _print_pair(p)
+    fit = result.fit
+    skipped = sum(not p.used for p in result.pairs)
+    print(
+        f"mean reprojection error {fit.mean_error:.3f} px over {len(fit.pair_errors)} pairs "
+        f"({fit.inliers}/{fit.points} corners inliers; {skipped} pair(s) skipped)"
+    )
+    print("registration.homography: [" + ", ".join(f"{v:.6g}" for v in fit.H.ravel()) + "]")
+    print(f"parameter file: {result.params_file}")
+    print(f"overlay:        {result.overlay_file}  (thermal edges over RGB, before | after)")
+    print(f"report:         {result.report_file}")
+    return 0
