@@ -22,8 +22,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
     d = NodeParams.defaults()
     parser.add_argument("bag", type=Path, help="rosbag2 directory (or a .db3/.mcap file)")
-    parser.add_argument("--rgb-topic", required=True, help="sensor_msgs/Image RGB topic")
-    parser.add_argument("--thermal-topic", required=True, help="sensor_msgs/Image thermal topic")
+    parser.add_argument(
+        "--rgb-topic",
+        required=True,
+        help="RGB topic: sensor_msgs/Image or CompressedImage (a base name whose messages are "
+        "on <base>/compressed is read from there)",
+    )
+    parser.add_argument(
+        "--thermal-topic", required=True, help="thermal topic: Image or CompressedImage"
+    )
     parser.add_argument(
         "--label-topic",
         default=None,
@@ -105,7 +112,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--overwrite",
         action="store_true",
-        help="replace an output bag left by an earlier run in --out",
+        help="replace an output bag left by an earlier finished run in --out (one from a "
+        "run that did not finish is replaced anyway)",
     )
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
@@ -145,7 +153,7 @@ def param_overrides(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from sccosf_ros.bag.bag_eval import BagEvalConfig, evaluate_bag
+    from sccosf_ros.bag.bag_eval import BagEvalConfig, evaluate_bag, no_pairs_message
     from sccosf_ros.bag.bag_io import BagError
     from sccosf_ros.pipeline.params import ParameterError, read_params_files
     from sccosf_ros.pipeline.processor import StartupError
@@ -166,13 +174,29 @@ def run(args: argparse.Namespace) -> int:
             write_bag=not args.no_bag,
             overwrite=args.overwrite,
             progress=not args.quiet,
+            warn=_warn,
         )
         m = evaluate_bag(cfg)
-    except (BagError, ParameterError, StartupError, ValueError) as e:
+    except (BagError, ParameterError, StartupError, ValueError, OSError) as e:
         print(f"sccosf bag-eval: error: {e}", file=sys.stderr)
         return 2
+    if not m["complete"]:
+        print(
+            f"sccosf bag-eval: error: {m['error']}; partial results ({m['pairs']} pairs) in "
+            f"{m['metrics_file']}"
+            + (f", output bag {m['output_bag']} (marked incomplete)" if m["output_bag"] else ""),
+            file=sys.stderr,
+        )
+        return 130 if m["error"].startswith("interrupted") else 1
+    if m["pairs"] == 0:
+        print(f"sccosf bag-eval: error: {no_pairs_message(m)}", file=sys.stderr)
+        return 1
     print(summary(m))
     return 0
+
+
+def _warn(message: str) -> None:
+    print(f"sccosf bag-eval: warning: {message}", file=sys.stderr)
 
 
 def summary(m: dict) -> str:

@@ -72,10 +72,16 @@ def run(args: argparse.Namespace) -> int:
     )
     try:
         stats = run_replay(cfg)
-    except (BagError, ValueError) as e:
+    except (BagError, ValueError, OSError) as e:
         print(f"sccosf replay: error: {e}", file=sys.stderr)
         return 2
     n = sum(stats.published.values())
+    if stats.error is not None:
+        print(
+            f"sccosf replay: error: {stats.error}; published {n} messages before it",
+            file=sys.stderr,
+        )
+        return 1
     print(
         f"published {n} messages on {len(stats.published)} topic(s) in {stats.wall_s:.1f} s"
         f" (bag span {stats.bag_span_s:.1f} s, rate {cfg.rate}); /clock messages: "
