@@ -52,6 +52,7 @@ setup(
         "torchvision",
         "timm>=1.0",
         "rosbags>=0.10",
+        "mcap>=1.1",  # forward scan of truncated MCAP recordings (bag/mcap_salvage.py)
         "pyyaml",
         "tqdm",
         "matplotlib",

@@ -62,7 +62,8 @@ def detect_storage(path: str | os.PathLike) -> str:
             info = yaml.safe_load(meta.read_text()) or {}
             ident = info["rosbag2_bagfile_information"]["storage_identifier"]
         except (yaml.YAMLError, KeyError, TypeError) as e:
-            raise BagError(f"{str(meta)!r} is not a valid rosbag2 metadata file ({e})") from e
+            why = " ".join(str(e).split())  # YAML errors span lines; one line for the user
+            raise BagError(f"{str(meta)!r} is not a valid rosbag2 metadata file ({why})") from e
         if ident in STORAGES:
             return str(ident)
         raise BagError(f"bag {str(p)!r} uses storage {ident!r}; supported: {STORAGES}")
@@ -229,16 +230,22 @@ class BagReader:
         try:
             self._source = self._open_source()
         except (ReaderError, OSError, ValueError, KeyError) as e:
-            raise BagError(f"cannot read bag {str(self.path)!r}: {e}") from e
+            why = " ".join(str(e).split())
+            raise BagError(f"cannot read bag {str(self.path)!r}: {why}") from e
         self.typestore = typestore_for(self._source.ros_distro)
         register_bag_types(self.typestore, self._source.definitions())
         return self
 
     def _open_source(self) -> Any:
-        from sccosf_ros.bag.mcap_salvage import mcap_is_complete
+        from sccosf_ros.bag.mcap_salvage import MCAP_MAGIC, mcap_is_complete
 
         files = storage_files(self.path)
         truncated = [f for f in files if f.suffix == ".mcap" and not mcap_is_complete(f)]
+        for f in truncated:
+            with f.open("rb") as fh:
+                head = fh.read(len(MCAP_MAGIC))
+            if head != MCAP_MAGIC:
+                raise BagError(f"{str(f)!r} is not an MCAP file (it starts with {head!r})")
         no_meta = self.path.is_dir() and not (self.path / "metadata.yaml").is_file()
         if not truncated and not no_meta:
             return _RosbagsSource(self.path)
@@ -297,6 +304,10 @@ class BagReader:
         topics = self.topics()
         label = f"{what} topic" if what else "topic"
         if topic not in topics:
+            if not topics:
+                raise BagError(
+                    f"{label} {topic!r} is not in bag {str(self.path)!r}: it has no topics"
+                )
             raise BagError(
                 f"{label} {topic!r} is not in bag {str(self.path)!r}; its topics are:\n"
                 + self.describe_topics()
