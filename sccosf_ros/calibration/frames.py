@@ -100,6 +100,9 @@ class FolderFrames:
     thermal_dir: Path
     warn: Callable[[str], None] = print
 
+    def __post_init__(self) -> None:
+        self.matched = self.names()  # folder problems surface before any work starts
+
     def names(self) -> list[str]:
         """The matched names; ValueError for a missing folder or no match at all."""
         for what, d in (("--rgb", self.rgb_dir), ("--thermal", self.thermal_dir)):
@@ -122,7 +125,7 @@ class FolderFrames:
 
     def __iter__(self) -> Iterator[CalibrationFrame]:
         rgb, th = _images(Path(self.rgb_dir)), _images(Path(self.thermal_dir))
-        for name in self.names():
+        for name in self.matched:
             bgr = cv2.imread(str(rgb[name]), cv2.IMREAD_COLOR)
             thermal = cv2.imread(str(th[name]), cv2.IMREAD_UNCHANGED)
             if bgr is None or thermal is None:

@@ -1,0 +1,190 @@
+"""``sccosf calibrate`` on a generated rig: RGB 1280×720 (JPEG CompressedImage) + thermal 640×512
+mono16 (16-bit PNG) through a known homography, heated-board pairs seen through it; the written
+parameter file then drives ``sccosf bag-eval`` (the node over DDS: test/ros/test_node_rig.py)."""
+
+from __future__ import annotations
+
+import json
+
+import cv2
+import numpy as np
+import pytest
+
+from sccosf_ros.bag.bag_io import BagReader
+from sccosf_ros.calibration.board import BoardSpec, canonical_order, find_board, parse_pattern
+from sccosf_ros.calibration.homography import frame_agreement
+from sccosf_ros.cli import main as sccosf_main
+from sccosf_ros.pipeline.params import read_params_files
+from sccosf_ros.synthetic.rig import (
+    RigSettings,
+    render_rig_frames,
+    write_rig_bag,
+    write_rig_images,
+)
+
+RIG = RigSettings()  # 4 board poses + 1 pair without the board
+TRUE_H = np.asarray(RIG.homography).reshape(3, 3)
+
+
+@pytest.fixture(scope="module")
+def rig(tmp_path_factory):
+    root = tmp_path_factory.mktemp("rig")
+    write_rig_images(root / "images", RIG)
+    write_rig_bag(root / "rig_bag", RIG)
+    return root
+
+
+def _homography(path) -> np.ndarray:
+    return np.asarray(read_params_files([path]).registration_homography).reshape(3, 3)
+
+
+def test_calibrate_from_a_bag_recovers_the_rig_homography(rig, tmp_path, capsys):
+    out = tmp_path / "rig.yaml"
+    code = sccosf_main(
+        [
+            "calibrate",
+            "--bag",
+            str(rig / "rig_bag"),
+            "--rgb-topic",
+            "/rig/rgb/image_raw",  # the base name: the bag holds <base>/compressed
+            "--thermal-topic",
+            "/rig/thermal/image_raw",
+            "--pattern",
+            "9x6",
+            "--out",
+            str(out),
+            "--quiet",
+        ]
+    )
+    printed = capsys.readouterr().out
+    assert code == 0, printed
+    H = _homography(out)
+    assert frame_agreement(H, TRUE_H, RIG.thermal_size) < 1.0  # px, mean over the thermal frame
+    # Per-pair and mean errors printed; the pair without a board listed and skipped.
+    assert printed.count("skipped: no board found") == 1
+    assert "mean reprojection error" in printed and "over 4 pairs" in printed
+    params = read_params_files([out])
+    assert (params.rgb_transport, params.thermal_transport) == ("compressed", "compressed")
+    report = json.loads(out.with_name("rig_calibration.json").read_text())
+    assert report["rgb_size"] == [1280, 720] and report["thermal_size"] == [640, 512]
+    assert [p["error_px"] is not None for p in report["pairs"]] == [True] * 4 + [False]
+    assert all(p["error_px"] < 0.5 for p in report["pairs"][:4])
+    overlay = cv2.imread(str(out.with_name("rig_overlay.png")))
+    assert overlay is not None and overlay.shape[1] == 2 * 960 + 2  # before | after
+
+
+def test_calibrate_from_folders_and_bag_eval_with_the_written_file(
+    rig, tmp_path, nano_checkpoint, capsys
+):
+    out = tmp_path / "rig.yaml"
+    args = ["calibrate", "--rgb", str(rig / "images" / "rgb")]
+    args += ["--thermal", str(rig / "images" / "thermal"), "--pattern", "9x6"]
+    assert sccosf_main([*args, "--out", str(out), "--quiet"]) == 0
+    capsys.readouterr()
+    assert frame_agreement(_homography(out), TRUE_H, RIG.thermal_size) < 1.0
+
+    # bag-eval with the same file: every pair paired, outputs at the RGB resolution.
+    code = sccosf_main(
+        [
+            "bag-eval",
+            str(rig / "rig_bag"),
+            "--rgb-topic",
+            "/rig/rgb/image_raw",
+            "--thermal-topic",
+            "/rig/thermal/image_raw",
+            "--params-file",
+            str(out),
+            "--checkpoint",
+            str(nano_checkpoint),
+            "--device",
+            "cpu",
+            "--input-size",
+            "72",
+            "128",
+            "--out",
+            str(tmp_path / "eval"),
+            "--quiet",
+        ]
+    )
+    assert code == 0, capsys.readouterr().err
+    m = json.loads((tmp_path / "eval" / "metrics.json").read_text())
+    frames = RIG.poses + RIG.empty
+    assert m["pairs"] == frames and m["malformed"] == dict.fromkeys(m["malformed"], 0)
+    assert m["params"]["registration.homography"] == pytest.approx(list(_homography(out).ravel()))
+    with BagReader(tmp_path / "eval" / "rig_bag_sccosf") as r:
+        for _, ty, _, raw in r.messages(["/sccosf/overlay", "/sccosf/fused"]):
+            msg = r.deserialize(raw, ty)
+            assert (msg.width, msg.height) == (1280, 720)
+        assert r.topics()["/sccosf/overlay"].count == frames
+
+
+def test_too_few_pairs_is_one_line_and_exit_2(rig, tmp_path, capsys):
+    base = ["calibrate", "--rgb", str(rig / "images" / "rgb")]
+    base += ["--thermal", str(rig / "images" / "thermal"), "--out", str(tmp_path / "r.yaml")]
+    for extra, words in (
+        (["--pattern", "9x6", "--min-pairs", "5"], "found in both images of 4 of 5 pair(s)"),
+        (["--pattern", "7x5"], "0 of 5 pair(s)"),  # wrong pattern: no board anywhere
+    ):
+        assert sccosf_main([*base, *extra, "--quiet"]) == 2
+        err = capsys.readouterr().err
+        lines = [ln for ln in err.splitlines() if ln.strip()]
+        assert len(lines) == 1 and lines[0].startswith("sccosf calibrate: error:"), err
+        assert words in lines[0] and "Traceback" not in err
+    assert not (tmp_path / "r.yaml").exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (["--pattern", "9by6"], "COLSxROWS"),
+        (["--pattern", "9x6", "--rgb", "nowhere"], "go together"),
+        (["--pattern", "9x6", "--rgb", "nowhere", "--thermal", "nothere"], "does not exist"),
+        (["--pattern", "9x6", "--bag", "b"], "--rgb-topic and --thermal-topic"),
+        (["--pattern", "9x6"], "either --rgb DIR --thermal DIR or --bag BAG"),
+    ],
+)
+def test_bad_arguments_are_one_line(tmp_path, capsys, args, words):
+    assert sccosf_main(["calibrate", *args, "--out", str(tmp_path / "r.yaml")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "sccosf calibrate: error:" in err and words in err
+
+
+def test_unpaired_file_names_are_reported(tmp_path, capsys):
+    (tmp_path / "rgb").mkdir()
+    (tmp_path / "thermal").mkdir()
+    cv2.imwrite(str(tmp_path / "rgb" / "a.png"), np.zeros((8, 8, 3), np.uint8))
+    cv2.imwrite(str(tmp_path / "thermal" / "b.png"), np.zeros((8, 8), np.uint16))
+    args = ["calibrate", "--rgb", str(tmp_path / "rgb"), "--thermal", str(tmp_path / "thermal")]
+    assert sccosf_main([*args, "--pattern", "9x6", "--out", str(tmp_path / "r.yaml")]) == 2
+    assert "matched by file name" in capsys.readouterr().err
+
+
+def test_heated_board_polarity_and_corner_order_agree_between_modalities():
+    """A thermal board is inverted (hot black squares) and may be found from another corner:
+    both detections come back in the same canonical order."""
+    spec = BoardSpec(9, 6)
+    frame = render_rig_frames(RIG)[0]
+    rgb_pts = find_board(frame.rgb, spec)
+    th_pts = find_board(frame.thermal, spec, inverted_first=True)
+    mapped = cv2.perspectiveTransform(th_pts.reshape(-1, 1, 2).astype(np.float64), TRUE_H)
+    assert np.abs(mapped.reshape(-1, 2) - rgb_pts).max() < 1.0  # corner i ↔ corner i
+    # Any of the grid's orientations comes back as the same order.
+    grid = rgb_pts.reshape(6, 9, 2)
+    for variant in (grid[::-1, ::-1], grid[::-1, :], grid[:, ::-1]):
+        np.testing.assert_array_equal(canonical_order(variant.reshape(-1, 2), spec), rgb_pts)
+    # 8-bit thermal works too.
+    th8 = ((frame.thermal.astype(np.float32) - 7000) / 10).clip(0, 255).astype(np.uint8)
+    assert find_board(th8, spec) is not None
+
+
+def test_circle_grid_board():
+    spec = parse_pattern("5x4", "circles")
+    img = np.full((300, 400), 255, np.uint8)
+    centres = [(80 + 60 * c, 60 + 60 * r) for r in range(4) for c in range(5)]
+    for x, y in centres:
+        cv2.circle(img, (x, y), 15, 0, -1, cv2.LINE_AA)
+    hot = cv2.GaussianBlur((255 - img).astype(np.uint16) * 20 + 7000, (0, 0), 1.0)  # thermal
+    for image in (img, hot):
+        pts = find_board(image, spec)
+        assert pts is not None
+        np.testing.assert_allclose(pts, np.array(centres, np.float32), atol=0.3)
