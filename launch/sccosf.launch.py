@@ -2,13 +2,15 @@
 
 Arguments:
   rgb_topic, thermal_topic  camera topics remapped onto the node's rgb/image_raw, thermal/image_raw
-  params_file               parameter file (default: the package's config/sccosf.yaml)
+  params_file               a parameter file layered over the package's config/sccosf.yaml
+                            (e.g. rig.yaml from `sccosf calibrate`); '' = the defaults only
   checkpoint, device        override the file's values when not empty
   use_sim_time              true when a bag plays with --clock
   rviz                      true: also start rviz2 with config/sccosf.rviz
 
 Equivalent command line (what the launch file runs, for debugging):
-  sccosf_node --ros-args -r __node:=sccosf --params-file <params_file>
+  sccosf_node --ros-args -r __node:=sccosf --params-file <share>/config/sccosf.yaml
+      [--params-file <params_file>]
       [-p checkpoint:=<checkpoint>] [-p device:=<device>] -p use_sim_time:=<use_sim_time>
       -r rgb/image_raw:=<rgb_topic> -r thermal/image_raw:=<thermal_topic>
 """
@@ -23,6 +25,7 @@ from launch_ros.substitutions import FindPackageShare
 PACKAGE = "sccosf_ros"
 EXECUTABLE = "sccosf_node"
 NODE_NAME = "sccosf"
+DEFAULT_PARAMS = "config/sccosf.yaml"  # in the package's share directory, always loaded first
 
 
 def _node(context, *args, **kwargs):
@@ -32,6 +35,12 @@ def _node(context, *args, **kwargs):
         return LaunchConfiguration(name).perform(context)
 
     overrides = {"use_sim_time": arg("use_sim_time").lower() in ("true", "1", "yes")}
+    # The defaults always load; the user's file (a rig's calibration, ...) overrides them.
+    params_files = [
+        PathJoinSubstitution([FindPackageShare(PACKAGE), DEFAULT_PARAMS]).perform(context)
+    ]
+    if arg("params_file"):
+        params_files.append(arg("params_file"))
     for name in ("checkpoint", "device"):
         if arg(name):
             overrides[name] = arg(name)
@@ -42,7 +51,7 @@ def _node(context, *args, **kwargs):
             name=NODE_NAME,
             output="screen",
             emulate_tty=True,
-            parameters=[arg("params_file"), overrides],
+            parameters=[*params_files, overrides],
             remappings=[
                 ("rgb/image_raw", arg("rgb_topic")),
                 ("thermal/image_raw", arg("thermal_topic")),
@@ -66,10 +75,9 @@ def generate_launch_description():
             ),
             DeclareLaunchArgument(
                 "params_file",
-                default_value=PathJoinSubstitution(
-                    [FindPackageShare(PACKAGE), "config", "sccosf.yaml"]
-                ),
-                description="sccosf_node parameter file",
+                default_value="",
+                description="parameter file layered over config/sccosf.yaml (e.g. rig.yaml "
+                "from `sccosf calibrate`); '' = the defaults only",
             ),
             DeclareLaunchArgument(
                 "checkpoint",

@@ -80,11 +80,19 @@ class LaunchSpec:
         for tup in _kw(node, "remappings").elts:
             src, dst = tup.elts
             self.remaps[_value(src, consts)] = _value(dst.args[0], consts)
-        # parameters=[arg('params_file'), overrides]
+        # parameters=[*params_files, overrides]: the package's defaults first, then the
+        # user's params_file when given, then the override dict.
         params = _kw(node, "parameters").elts
-        self.params_file_arg = _value(params[0].args[0], consts)
-        # The params_file default: PathJoinSubstitution([FindPackageShare(PKG), 'config', f])
-        join = self.args["params_file"]
+        self.layered = isinstance(params[0], ast.Starred) and len(params) == 2
+        used = {_value(c.args[0], consts) for c in _calls(tree, "arg") if c.args}
+        self.params_file_arg = "params_file" if "params_file" in used else None
+        self.params_file_default = _value(self.args["params_file"], consts)
+        # The defaults: PathJoinSubstitution([FindPackageShare(PKG), DEFAULT_PARAMS])
+        join = next(
+            c
+            for c in _calls(tree, "PathJoinSubstitution")
+            if any(isinstance(e, ast.Name) and e.id == "DEFAULT_PARAMS" for e in c.args[0].elts)
+        )
         parts = join.args[0].elts
         assert isinstance(parts[0], ast.Call) and parts[0].func.id == "FindPackageShare"
         self.params_share_pkg = _value(parts[0].args[0], consts)
@@ -134,6 +142,7 @@ def test_launch_file_agrees_with_setup_py_node_and_config(spec):
         node_module.THERMAL_TOPIC: "thermal_topic",
     }
     assert spec.params_file_arg == "params_file"
+    assert spec.layered and spec.params_file_default == ""  # the user's file on top, optional
     # The default parameter file exists, is installed by setup.py, and names this node.
     assert (REPO / spec.params_file_rel).is_file(), spec.params_file_rel
     assert "config/*.yaml" in data_files and "config/*.rviz" in data_files
@@ -160,15 +169,23 @@ def test_rviz_config_shows_the_three_picture_outputs(spec):
 def test_node_starts_with_the_launch_files_arguments(spec, nano_checkpoint, tmp_path):
     from node_harness import NodeProcess, RosIO, image_msg, ns_of, scene
 
+    # A rig file (what `sccosf calibrate` writes): thermal at half the RGB size, registered by
+    # a homography. Without the layering the node would reject every pair as size_mismatch.
+    from sccosf_ros.pipeline.params import write_params_file
+
+    rig = write_params_file(
+        tmp_path / "rig.yaml", {"registration.homography": [2.0, 0, 0, 0, 2.0, 0, 0, 0, 1.0]}
+    )
     launch_args = {
         "rgb_topic": "/cam_launch/rgb",
         "thermal_topic": "/cam_launch/thermal",
-        "params_file": str(REPO / spec.params_file_rel),
+        "params_file": str(rig),
         "checkpoint": str(nano_checkpoint),
         "device": "",
         "use_sim_time": "false",
     }
-    # What launch_ros runs for this Node: name remap, the file, then the override dict.
+    # What launch_ros runs for this Node: name remap, the defaults, the user's file, then the
+    # override dict.
     cmd = [
         sys.executable,
         "-m",
@@ -176,6 +193,8 @@ def test_node_starts_with_the_launch_files_arguments(spec, nano_checkpoint, tmp_
         "--ros-args",
         "-r",
         f"__node:={spec.name}",
+        "--params-file",
+        str(REPO / spec.params_file_rel),
         "--params-file",
         launch_args[spec.params_file_arg],
     ]
@@ -201,7 +220,7 @@ def test_node_starts_with_the_launch_files_arguments(spec, nano_checkpoint, tmp_
         while time.monotonic() < deadline:
             t = time.time_ns()
             io.publish_pair(
-                image_msg(rgb, "rgb8", t, "cam"), image_msg(thermal, "mono16", t, "cam")
+                image_msg(rgb, "rgb8", t, "cam"), image_msg(thermal[::2, ::2], "mono16", t, "cam")
             )
             try:
                 io.wait_for(lambda t=t: "fused" in io.outputs_for(t), 3.0, "fused output")
@@ -211,7 +230,9 @@ def test_node_starts_with_the_launch_files_arguments(spec, nano_checkpoint, tmp_
         else:
             raise AssertionError(f"no output through the remapped topics:\n{proc.log()}")
         with io.lock:
-            assert ns_of(io.outputs["fused"][-1].header.stamp) > 0
+            fused = io.outputs["fused"][-1]
+            assert ns_of(fused.header.stamp) > 0
+            assert (fused.height, fused.width) == rgb.shape[:2]  # registered onto RGB
         rc, _ = proc.interrupt()
         assert rc == 0, proc.log()
     finally:

@@ -484,6 +484,13 @@ def write_params_file(
     unknown = sorted(set(values) - set(SPECS) - {"use_sim_time"})
     if unknown:
         raise ParameterError(f"unknown parameter(s) {', '.join(unknown)}")
+    # rcl refuses a list mixing integers and doubles ([2.0, 0, ...]): number lists as doubles.
+    values = {
+        k: [float(x) for x in v]
+        if isinstance(SPECS.get(k, ParamSpec(k, 0, "")).default, list)
+        else v
+        for k, v in values.items()
+    }
     p = Path(path)
     p.parent.mkdir(parents=True, exist_ok=True)
     body = yaml.safe_dump({node_key: {"ros__parameters": _nest(values)}}, sort_keys=False)
