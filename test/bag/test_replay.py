@@ -390,3 +390,49 @@ def test_sigint_stops_replay_cleanly(tmp_path, ros_context):
             proc.wait()
     assert proc.returncode == 130, err
     assert "interrupted" in out and "Traceback" not in err
+
+
+@pytest.mark.ros
+def test_replay_publishes_compressed_image_topics(tmp_path, ros_context):
+    """A robot's bag of image_transport topics plays as CompressedImage, bytes unchanged."""
+    from rclpy.executors import SingleThreadedExecutor
+    from rclpy.node import Node
+    from rclpy.qos import QoSProfile, ReliabilityPolicy
+    from sensor_msgs.msg import CompressedImage
+
+    from sccosf_ros.bag.bag_io import BagWriter
+    from sccosf_ros.bag.replay import BagPlayer, ReplayConfig
+    from sccosf_ros.pipeline.compressed import COMPRESSED_IMAGE, encode_compressed
+
+    topic = "/cam/image_raw/compressed"
+    sent = []
+    with BagWriter(tmp_path / "jpeg_bag", storage="mcap") as bag:
+        for i in range(4):
+            rgb = np.full((12, 16, 3), 40 * i, np.uint8)
+            msg = encode_compressed(
+                rgb,
+                header=make_header(bag.typestore, (10 + i) * SEC, "cam"),
+                msg_type=bag.types()[COMPRESSED_IMAGE],
+            )
+            sent.append(bytes(msg.data))
+            bag.write(topic, (10 + i) * SEC, msg)
+    got: list = []
+    sub_node = Node("replay_jpeg_listener", context=ros_context)
+    qos = QoSProfile(depth=20, reliability=ReliabilityPolicy.RELIABLE)
+    sub_node.create_subscription(CompressedImage, topic, got.append, qos)
+    ex = SingleThreadedExecutor(context=ros_context)
+    ex.add_node(sub_node)
+    _spin_in_thread(ex)
+    try:
+        cfg = ReplayConfig(tmp_path / "jpeg_bag", rate=20.0, wait_subscribers=10.0, progress=False)
+        with BagPlayer(cfg, context=ros_context) as player:
+            stats = player.play()
+        assert stats.published == {topic: 4}
+        deadline = time.monotonic() + 10
+        while len(got) < 4 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert [bytes(m.data) for m in got] == sent
+        assert got[0].format == "rgb8; jpeg compressed bgr8"
+    finally:
+        ex.shutdown(timeout_sec=1.0)
+        sub_node.destroy_node()

@@ -14,7 +14,8 @@ from sccosf_ros.bag.bag_io import BagReader
 from sccosf_ros.calibration.board import BoardSpec, canonical_order, find_board, parse_pattern
 from sccosf_ros.calibration.homography import frame_agreement
 from sccosf_ros.cli import main as sccosf_main
-from sccosf_ros.pipeline.params import read_params_files
+from sccosf_ros.pipeline.compressed import decode_compressed
+from sccosf_ros.pipeline.params import read_params_files, write_params_file
 from sccosf_ros.synthetic.rig import (
     RigSettings,
     render_rig_frames,
@@ -83,7 +84,9 @@ def test_calibrate_from_folders_and_bag_eval_with_the_written_file(
     capsys.readouterr()
     assert frame_agreement(_homography(out), TRUE_H, RIG.thermal_size) < 1.0
 
-    # bag-eval with the same file: every pair paired, outputs at the RGB resolution.
+    # bag-eval with the same file: every pair paired, outputs at the RGB resolution (the JPEG
+    # copies too, switched on by a second, layered file).
+    jpeg = write_params_file(tmp_path / "jpeg.yaml", {"publish.compressed": True})
     code = sccosf_main(
         [
             "bag-eval",
@@ -94,6 +97,8 @@ def test_calibrate_from_folders_and_bag_eval_with_the_written_file(
             "/rig/thermal/image_raw",
             "--params-file",
             str(out),
+            "--params-file",
+            str(jpeg),
             "--checkpoint",
             str(nano_checkpoint),
             "--device",
@@ -116,6 +121,9 @@ def test_calibrate_from_folders_and_bag_eval_with_the_written_file(
             msg = r.deserialize(raw, ty)
             assert (msg.width, msg.height) == (1280, 720)
         assert r.topics()["/sccosf/overlay"].count == frames
+        assert r.topics()["/sccosf/overlay/compressed"].count == frames
+        _, ty, _, raw = next(r.messages(["/sccosf/fused/compressed"]))
+        assert decode_compressed(r.deserialize(raw, ty)).shape == (720, 1280, 3)
 
 
 def test_too_few_pairs_is_one_line_and_exit_2(rig, tmp_path, capsys):
