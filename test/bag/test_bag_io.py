@@ -93,3 +93,30 @@ def test_typestore_follows_the_distro():
     assert "sensor_msgs/msg/Image" in typestore_for("jazzy").types
     assert "sensor_msgs/msg/Image" in typestore_for("rosbags").types  # unknown → Humble
     assert "sensor_msgs/msg/Image" in typestore_for(None).types
+
+
+def test_split_bag_without_metadata_reads_its_files_in_recording_order(tmp_path):
+    """``ros2 bag record --max-bag-size`` splits into name_0, name_1, ...; killed, it leaves no
+    metadata.yaml: the files are read in split order (name_2 before name_10), as one bag."""
+    import shutil
+
+    crashed = tmp_path / "rec"
+    crashed.mkdir()
+    for i in (0, 2, 10):
+        with BagWriter(tmp_path / f"part{i}", storage="sqlite3") as bag:
+            cls = bag.types()[IMAGE]
+            t = (100 + i) * 1_000_000_000
+            msg = encode_image(
+                np.full((2, 2), i, np.uint16),
+                "mono16",
+                header=make_header(bag.typestore, t, "cam"),
+                msg_type=cls,
+            )
+            bag.write("/cam/image", t, msg)
+        shutil.move(next((tmp_path / f"part{i}").glob("*.db3")), crashed / f"rec_{i}.db3")
+    with BagReader(crashed) as r:
+        assert r.notes and "no metadata.yaml" in r.notes[0]
+        assert "rec_0.db3, rec_2.db3, rec_10.db3" in r.notes[0]
+        assert r.topics()["/cam/image"].count == 3 and r.message_count == 3
+        logs = [log for _, _, log, _ in r.messages()]
+    assert logs == [(100 + i) * 1_000_000_000 for i in (0, 2, 10)]
