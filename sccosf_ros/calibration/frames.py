@@ -40,6 +40,13 @@ class BagFrames:
     warn: Callable[[str], None] = print
     transports: dict[str, str] = field(default_factory=dict)  # rgb/thermal → raw|compressed
 
+    def __post_init__(self) -> None:
+        from sccosf_ros.bag.bag_io import BagReader
+
+        with BagReader(self.bag) as reader:  # bag and topic problems surface before any work
+            reader.image_topic(self.rgb_topic, "RGB")
+            reader.image_topic(self.thermal_topic, "thermal")
+
     def __iter__(self) -> Iterator[CalibrationFrame]:
         from sccosf_ros.bag.bag_io import BagReader, BagReadError
         from sccosf_ros.pipeline.compressed import COMPRESSED_IMAGE
