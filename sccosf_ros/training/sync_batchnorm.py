@@ -2,12 +2,13 @@
 
 Under DDP each process sees a slice of the global batch; plain BatchNorm normalises with that
 slice's statistics, SyncBatchNorm with the whole global batch's (DCR and ReAW use BatchNorm, and
-MRFS trains with SyncBatchNorm). PyTorch's ``nn.SyncBatchNorm`` runs its CUDA kernels only (it
-raises for CPU tensors), so this subclass keeps it for GPUs and adds the same arithmetic for
-CPU tensors with differentiable all-reduces (``torch.distributed.nn.functional.all_reduce``):
-global mean, then global biased variance for normalising, unbiased variance for the running
-statistics, exactly as BatchNorm over the concatenated batch. The state dict is BatchNorm's, so
-checkpoints load into the plain network.
+MRFS trains with SyncBatchNorm). On GPUs this is PyTorch's ``nn.SyncBatchNorm``. That one runs
+CUDA kernels only, and DDP refuses it (and any subclass) on CPU, so for CPU processes (Gloo)
+``CpuSyncBatchNorm`` does the same arithmetic with differentiable all-reduces
+(``torch.distributed.nn.functional.all_reduce``): global mean, then global biased variance for
+normalising, unbiased variance for the running statistics, exactly as BatchNorm over the
+concatenated batch. Both keep BatchNorm's state dict, so checkpoints load into the plain
+network.
 """
 
 from __future__ import annotations
@@ -23,8 +24,12 @@ def _all_reduce(t: torch.Tensor) -> torch.Tensor:
     return all_reduce(t, op=dist.ReduceOp.SUM)
 
 
-class SyncBatchNorm(nn.SyncBatchNorm):
-    """``nn.SyncBatchNorm`` that also synchronises CPU tensors (Gloo)."""
+class CpuSyncBatchNorm(nn.modules.batchnorm._BatchNorm):
+    """BatchNorm over the global batch of CPU processes (any input (N, C, ...))."""
+
+    def _check_input_dim(self, x: torch.Tensor) -> None:
+        if x.dim() < 2:
+            raise ValueError(f"expected at least 2D input (got {x.dim()}D input)")
 
     def _needs_cpu_sync(self, x: torch.Tensor) -> bool:
         return (
@@ -63,13 +68,20 @@ class SyncBatchNorm(nn.SyncBatchNorm):
         return y
 
 
-def convert_sync_batchnorm(module: nn.Module) -> nn.Module:
-    """Every ``BatchNorm*d`` in ``module`` → ``SyncBatchNorm`` with the same parameters and
-    statistics (in place where possible; returns the module)."""
+def convert_sync_batchnorm(module: nn.Module, device: torch.device) -> nn.Module:
+    """Every ``BatchNorm*d`` in ``module`` → synchronised BatchNorm for ``device``'s processes
+    (``nn.SyncBatchNorm`` on GPUs, ``CpuSyncBatchNorm`` on CPU), same parameters and
+    statistics. Call before moving the module to the device; returns the module."""
+    if device.type != "cpu":
+        return nn.SyncBatchNorm.convert_sync_batchnorm(module)
+    return _convert_cpu(module)
+
+
+def _convert_cpu(module: nn.Module) -> nn.Module:
     if isinstance(module, nn.modules.batchnorm._BatchNorm) and not isinstance(
-        module, nn.SyncBatchNorm
+        module, CpuSyncBatchNorm
     ):
-        sync = SyncBatchNorm(
+        sync = CpuSyncBatchNorm(
             module.num_features,
             module.eps,
             module.momentum,
@@ -87,7 +99,7 @@ def convert_sync_batchnorm(module: nn.Module) -> nn.Module:
             sync.running_var = module.running_var
             sync.num_batches_tracked = module.num_batches_tracked
         sync.train(module.training)
-        return sync.to(next(module.buffers(), torch.empty(0)).device)
+        return sync
     for name, child in module.named_children():
-        module.add_module(name, convert_sync_batchnorm(child))
+        module.add_module(name, _convert_cpu(child))
     return module

@@ -415,7 +415,7 @@ class Trainer:
         if cfg.pretrained and cfg.resume:  # the checkpoints record how the run started
             model.config = dataclasses.replace(model.config, pretrained_encoder=cfg.pretrained)
         if self.dist.enabled and cfg.sync_bn:
-            model = convert_sync_batchnorm(model)
+            model = convert_sync_batchnorm(model, self.device)
         self.model = model.to(self.device)
         self.model.train()
         self.ddp = None

@@ -162,7 +162,7 @@ def test_several_splits_are_their_union(tmp_path):
     assert ds.names == ["00001D", "00002N", "00003D"] and ds.split == "train+val"
     assert ds.splits == ("train", "val")
     assert MFNetDataset.available_splits(tmp_path) == ["test", "test_night", "train", "val"]
-    with pytest.raises(FileNotFoundError, match="nope.txt"):
+    with pytest.raises(FileNotFoundError, match=r"nope\.txt"):
         MFNetDataset(tmp_path, ["train", "nope"])
 
 
