@@ -24,6 +24,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "replay": ("replay", "publish a rosbag2's images through rclpy with /clock"),
     "bench": ("bench", "benchmarks: model, scan, train, node"),
     "demo": ("demo", "end-to-end demo: synthetic bag → live sccosf_node → outputs/demo/"),
+    "check-dataset": (
+        "check_dataset",
+        "decode every sample of a dataset and list the damaged ones (as train does first)",
+    ),
 }
 
 # Subcommands that run beside a node or a player on the same cores (see runtime.passive_openmp).

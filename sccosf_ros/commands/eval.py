@@ -113,6 +113,8 @@ def run(args: argparse.Namespace) -> int:
         )
     except (ValueError, TypeError) as e:
         return _fail(str(e))
+    except OSError as e:
+        return _fail(f"cannot write the results to {args.out}: {e.strerror or e}")
 
     print(
         f"\n{results['n_images']} images of {args.dataset} {args.split} "
