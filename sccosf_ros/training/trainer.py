@@ -692,9 +692,9 @@ class Trainer:
         process hit a damaged sample or a stop request. None = stop (all processes agree);
         TrainDataError on the process whose sample failed (and on the others)."""
         error = batch.get(LOAD_ERROR)
-        if error is None:
-            _, _, label, valid = _to_device(batch, self.device)
-            local = self.loss_fn.counts(label, valid).as_tensor()
+        if error is None:  # counted on the host: the step moves the batch to the device
+            local = self.loss_fn.counts(batch["label"], batch.get("valid")).as_tensor()
+            local = local.to(self.device)
         else:
             local = torch.zeros(3, device=self.device)
         flags = torch.tensor(
