@@ -42,6 +42,10 @@ setup(
             glob("config/*.yaml") + glob("config/*.rviz") + glob("config/*.xml"),
         ),
         (f"share/{PACKAGE}/models", glob("models/*.pt") + glob("models/*.md")),
+        (
+            f"share/{PACKAGE}/config/recipes",
+            glob("config/recipes/*.yaml") + glob("config/recipes/*.json"),
+        ),
     ],
     python_requires=">=3.10",
     install_requires=[

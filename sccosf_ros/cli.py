@@ -25,6 +25,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "bench": ("bench", "benchmarks: model, scan, train, node"),
     "demo": ("demo", "end-to-end demo: synthetic bag → live sccosf_node → outputs/demo/"),
     "calibrate": ("calibrate", "thermal → RGB homography of a camera rig from a heated board"),
+    "check-dataset": (
+        "check_dataset",
+        "decode every sample of a dataset and list the damaged ones (as train does first)",
+    ),
 }
 
 # Subcommands that run beside a node or a player on the same cores (see runtime.passive_openmp).

@@ -27,6 +27,8 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import pickle
+import re
 import tempfile
 import time
 from collections.abc import Sequence
@@ -158,19 +160,51 @@ def _atomic_save(obj: dict, path: Path) -> None:
             os.unlink(tmp)
 
 
+_REFUSED_GLOBAL = re.compile(r"GLOBAL ([\w.]+)")
+
+
+def _refused_global(error: Exception) -> str | None:
+    """The pickled global (``module.name``) that ``weights_only`` loading refused, if that is
+    why ``torch.load`` failed."""
+    if not isinstance(error, pickle.UnpicklingError):
+        return None
+    match = _REFUSED_GLOBAL.search(str(error))
+    return match.group(1) if match else None
+
+
+def _not_a_file(p: Path) -> CheckpointError:
+    if p.is_dir():
+        found = sorted(q.name for q in p.glob("*.pt"))[:4]
+        inside = f" (it holds {', '.join(found)})" if found else ""
+        return CheckpointError(
+            f"checkpoint {str(p)!r} is a directory, not a file{inside}; pass the .pt file, "
+            f"e.g. {str(p / (found[0] if found else 'best.pt'))!r}"
+        )
+    return CheckpointError(
+        f"checkpoint {str(p)!r} does not exist; pass a file written by `sccosf train`, "
+        "or the shipped demo model (models/sccosf_nano_synthetic.pt)"
+    )
+
+
 def _read(p: Path) -> dict:
     """``torch.load(weights_only=True)`` of an sccosf_ros checkpoint, or a CheckpointError."""
     if not p.is_file():
-        raise CheckpointError(
-            f"checkpoint {str(p)!r} does not exist; pass a file written by `sccosf train`, "
-            "or the shipped demo model (models/sccosf_nano_synthetic.pt)"
-        )
+        raise _not_a_file(p)
     try:
         ckpt = torch.load(p, map_location="cpu", weights_only=True)
     except Exception as e:
+        name = _refused_global(e)
+        if name is not None:
+            raise CheckpointError(
+                f"checkpoint {str(p)!r} was refused: it contains code (the pickled global "
+                f"{name}), and sccosf_ros only loads weights and plain data (weights_only). "
+                "A file from `sccosf train` never holds code; re-export a trusted one with "
+                "sccosf_ros.inference.save_checkpoint"
+            ) from e
+        reason = " ".join(f"{type(e).__name__}: {e}".split())[:200]
         raise CheckpointError(
-            f"checkpoint {str(p)!r} could not be read ({type(e).__name__}: {str(e)[:200]}); "
-            "it is corrupt, truncated or not a torch file"
+            f"checkpoint {str(p)!r} could not be read ({reason}); it is corrupt, truncated "
+            "or not a torch file"
         ) from e
     if not isinstance(ckpt, dict) or ckpt.get("format") != FORMAT:
         raise CheckpointError(

@@ -5,12 +5,17 @@ fixed random batch at the given crop. Reported: median ms per iteration over ``-
 iterations after ``--warmup`` untimed ones, images/s, and as the in-run baseline the median of a
 forward-only pass (inference mode) on the same batch, so ``train/forward`` shows the cost of
 learning relative to inference. CPU figures are noisy on a shared machine: read the spread.
+
+The JSON (``--json``) also records the model's multiply-accumulates per image at the crop and the
+device name: ``sccosf train --dry-run --throughput-json FILE`` turns it into a run-time estimate
+(``training/time_estimate.py``); ``config/recipes/train_throughput.json`` is the shipped one.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import platform
 import statistics
 import time
 from typing import TYPE_CHECKING
@@ -66,13 +71,13 @@ def measure(
 
     from sccosf_ros.model import build_model
     from sccosf_ros.training.losses import JointLoss
-    from sccosf_ros.training.trainer import _param_groups
+    from sccosf_ros.training.param_groups import param_groups
 
     torch.manual_seed(0)
     model = build_model(preset, num_classes=num_classes).to(device).train()
     params = sum(p.numel() for p in model.parameters())
     loss_fn = JointLoss("mfnet").to(device)
-    opt = torch.optim.AdamW(_param_groups(model, 0.01), lr=6e-5)
+    opt = torch.optim.AdamW(param_groups(model, 0.01), lr=6e-5)
     h, w = crop
     g = torch.Generator().manual_seed(0)
     rgb = torch.rand(batch_size, 3, h, w, generator=g).to(device)
@@ -110,9 +115,12 @@ def measure(
     fwd_ms = [forward() for _ in range(iters)]
     med = statistics.median(train_ms)
     fmed = statistics.median(fwd_ms)
+    from sccosf_ros.bench.model import count_flops
+
     return {
         "preset": preset,
         "params_m": params / 1e6,
+        "gmac_per_image": count_flops(preset, (h, w), num_classes)["gmac"],
         "crop": [h, w],
         "batch_size": batch_size,
         "train_ms_median": med,
@@ -145,7 +153,15 @@ def run(args: argparse.Namespace) -> int:
         )
         for p in args.presets
     ]
-    env = {"device": str(device), "threads": torch.get_num_threads(), "torch": torch.__version__}
+    env = {
+        "device": str(device),
+        "device_name": torch.cuda.get_device_name(device)
+        if device.type == "cuda"
+        else f"cpu ({platform.processor() or platform.machine()})",
+        "threads": torch.get_num_threads(),
+        "torch": torch.__version__,
+        "measured": time.strftime("%Y-%m-%d"),
+    }
     if args.json:
         print(json.dumps({"env": env, "results": results}, indent=2))
         return 0

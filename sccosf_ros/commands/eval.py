@@ -59,6 +59,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="skip the fusion metrics (segmentation only, faster)",
     )
+    parser.add_argument(
+        "--ssim-data-range",
+        type=float,
+        default=2.0,
+        help="SSIM data range (default 2: the CDDFuse evaluator, scikit-image 0.19 on float "
+        "images; 255: the textbook value)",
+    )
+    parser.add_argument(
+        "--mi-units",
+        choices=("nats", "bits"),
+        default="nats",
+        help="mutual information in nats (default: CDDFuse, VIFB) or bits (MATLAB analysis_MI)",
+    )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
@@ -71,16 +84,27 @@ def _pct(v: float | None) -> str:
     return "  n/a" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{100 * v:5.1f}"
 
 
+def _check_args(args: argparse.Namespace) -> str | None:
+    if args.max_images is not None and args.max_images < 1:
+        return "--max-images must be >= 1"
+    if args.input_size is not None and min(args.input_size) < 1:
+        return "--input-size needs two positive numbers H W"
+    if not args.ssim_data_range > 0:
+        return "--ssim-data-range must be > 0"
+    return None
+
+
 def run(args: argparse.Namespace) -> int:
     from sccosf_ros.inference import CheckpointError, Predictor
+    from sccosf_ros.metrics.fusion import FusionConvention
     from sccosf_ros.paths import default_checkpoint
     from sccosf_ros.training.datasets import build_dataset
     from sccosf_ros.training.evaluate import evaluate
 
-    if args.max_images is not None and args.max_images < 1:
-        return _fail("--max-images must be >= 1")
-    if args.input_size is not None and min(args.input_size) < 1:
-        return _fail("--input-size needs two positive numbers H W")
+    problem = _check_args(args)
+    if problem:
+        return _fail(problem)
+    convention = FusionConvention(ssim_data_range=args.ssim_data_range, mi_units=args.mi_units)
     if not args.root.is_dir():
         return _fail(
             f"dataset folder {str(args.root)!r} does not exist; pass --root with the "
@@ -110,9 +134,12 @@ def run(args: argparse.Namespace) -> int:
             split=args.split,
             synthetic=True if args.dataset == "synthetic" else None,
             checkpoint=ckpt,
+            convention=convention,
         )
     except (ValueError, TypeError) as e:
         return _fail(str(e))
+    except OSError as e:
+        return _fail(f"cannot write the results to {args.out}: {e.strerror or e}")
 
     print(
         f"\n{results['n_images']} images of {args.dataset} {args.split} "
@@ -121,7 +148,12 @@ def run(args: argparse.Namespace) -> int:
     print(f"{'class':<16}  IoU %")
     for name, v in results["iou"].items():
         print(f"{name:<16}  {_pct(v)}")
-    print(f"{'mIoU':<16}  {_pct(results['miou'])}")
+    print(f"{'mIoU':<16}  {_pct(results['miou'])}   (all {len(results['iou'])} classes)")
+    if results.get("miou_without_background") is not None:
+        print(
+            f"{'mIoU w/o ' + results['background_class']:<16}  "
+            f"{_pct(results['miou_without_background'])}"
+        )
     for part in ("day", "night"):
         if part in results:
             d = results[part]

@@ -85,8 +85,13 @@ def _pairs(rgb: Path, thermal: Path) -> list[tuple[str, Path, Path]]:
 def _read(path: Path, flags: int) -> np.ndarray:
     img = cv2.imread(str(path), flags)
     if img is None:
-        raise ValueError(f"{path} is not a readable image")
+        raise ValueError(f"{path} is not a readable image (corrupt, truncated or not an image)")
     return img
+
+
+def _fail(msg: str) -> int:
+    print(f"sccosf predict: error: {msg}", file=sys.stderr)
+    return 2
 
 
 def run(args: argparse.Namespace) -> int:
@@ -108,27 +113,32 @@ def run(args: argparse.Namespace) -> int:
         pairs = _pairs(args.rgb, args.thermal)
         predictor = Predictor.from_checkpoint(ckpt, device=args.device, **kwargs)
     except (CheckpointError, ValueError, FileNotFoundError) as e:
-        print(f"sccosf predict: {e}", file=sys.stderr)
-        return 2
-    args.out.mkdir(parents=True, exist_ok=True)
+        return _fail(str(e))
+    try:
+        args.out.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        return _fail(f"cannot create the output folder {args.out}: {e.strerror}")
     progress = tqdm(pairs, desc="predict", unit="pair", disable=len(pairs) < 2)
     for name, rgb_path, th_path in progress:
-        bgr = _read(rgb_path, cv2.IMREAD_COLOR)
-        rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
-        thermal = _read(th_path, cv2.IMREAD_UNCHANGED)
-        if thermal.ndim == 3:
-            thermal = thermal[..., 0]
         try:
+            bgr = _read(rgb_path, cv2.IMREAD_COLOR)
+            rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+            thermal = _read(th_path, cv2.IMREAD_UNCHANGED)
+            if thermal.ndim == 3:
+                thermal = thermal[..., 0]
             pred = predictor.predict(rgb, thermal)
         except ValueError as e:
-            print(f"sccosf predict: {name}: {e}", file=sys.stderr)
-            return 2
+            return _fail(f"{name}: {e}")
         color = colorize(pred.labels, predictor.palette)
-        cv2.imwrite(str(args.out / f"{name}_fused.png"), pred.fused[..., ::-1])
-        cv2.imwrite(str(args.out / f"{name}_labels.png"), pred.labels)
-        cv2.imwrite(str(args.out / f"{name}_color.png"), color[..., ::-1])
-        over = overlay(rgb, pred.labels, predictor.palette, args.alpha)
-        cv2.imwrite(str(args.out / f"{name}_overlay.png"), over[..., ::-1])
+        for suffix, img in (
+            ("fused", pred.fused[..., ::-1]),
+            ("labels", pred.labels),
+            ("color", color[..., ::-1]),
+            ("overlay", overlay(rgb, pred.labels, predictor.palette, args.alpha)[..., ::-1]),
+        ):
+            path = args.out / f"{name}_{suffix}.png"
+            if not cv2.imwrite(str(path), np.ascontiguousarray(img)):
+                return _fail(f"could not write {path}")
     print(
         f"wrote {len(pairs)} result set(s) to {args.out} "
         f"(model {pred.timings_ms['model']:.0f} ms for the last pair)"

@@ -9,9 +9,8 @@ images in GRAY mode). ``F`` is the fused image, ``A`` the visible and ``B`` the 
 * SF   spatial frequency ``sqrt(mean(Δx²) + mean(Δy²))`` over neighbouring-pixel differences.
 * AG   average gradient ``mean(sqrt((Gx² + Gy²) / 2))`` with central differences inside and
        one-sided differences on the border rows/columns.
-* MI   mutual information from the 256×256 joint histogram, in nats (natural log, as the
-       CDDFuse evaluator's ``sklearn.metrics.mutual_info_score``), summed over both sources:
-       ``MI(F, A) + MI(F, B)``.
+* MI   mutual information from the 256×256 joint histogram, summed over both sources:
+       ``MI(F, A) + MI(F, B)``; in nats by default (see conventions below).
 * SCD  sum of the correlations of differences ``corr(A, F − B) + corr(B, F − A)``; a correlation
        with a constant image counts as 0 (CDDFuse would give NaN).
 * VIF  pixel-domain visual information fidelity (4 scales, Gaussian windows 17/9/5/3 with
@@ -24,18 +23,71 @@ images in GRAY mode). ``F`` is the fused image, ``A`` the visible and ``B`` the 
        for equal gradients below 1 grey level. NaN when neither source has any edge.
 * SSIM ``SSIM(F, A) + SSIM(F, B)`` (the CDDFuse evaluator sums over both sources, so the
        best value is 2); each term is the mean SSIM map with a 7×7 uniform window, sample
-       covariance, K1 = 0.01, K2 = 0.03 and data range 255, cropped by 3 pixels at the border
-       (scikit-image's defaults with ``data_range=255``).
+       covariance, K1 = 0.01, K2 = 0.03, cropped by 3 pixels at the border (scikit-image's
+       ``structural_similarity`` defaults), with the data range of the convention.
+
+Conventions (``FusionConvention``; recorded in every metrics.json and report.md). SSIM's data
+range and MI's logarithm are where evaluators differ; the default follows the CDDFuse evaluator
+(``utils/Evaluator.py``, scikit-image 0.19 and scikit-learn as its requirements pin):
+
+* SSIM data range 2: it calls ``structural_similarity(F, A)`` on float images without
+  ``data_range``, and scikit-image 0.19 then takes the float dtype range (-1, 1) = 2, even
+  though the grey levels are 0–255. The constants C1, C2 are thus ~16 000× smaller than with
+  255, which matters only in flat regions. ``ssim_data_range=255`` gives the textbook value.
+* MI in nats: ``sklearn.metrics.mutual_info_score`` uses the natural log. VIFB's MATLAB
+  ``metricsMutinf`` does too (``log``, after stretching each image to 0–255); the MATLAB
+  ``analysis_MI`` used by SeAFusion-style evaluations reports bits (log2) — ``mi_units="bits"``.
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import asdict, dataclass
 
 import cv2
 import numpy as np
 
 FUSION_METRICS: tuple[str, ...] = ("EN", "SD", "SF", "AG", "MI", "SCD", "VIF", "Qabf", "SSIM")
+MI_UNITS = {"nats": math.e, "bits": 2.0}
+
+
+@dataclass(frozen=True)
+class FusionConvention:
+    """The choices where fusion evaluators differ (see the module docstring)."""
+
+    ssim_data_range: float = 2.0  # CDDFuse evaluator (scikit-image 0.19 on float images)
+    mi_units: str = "nats"  # CDDFuse (scikit-learn) and VIFB; "bits": MATLAB analysis_MI
+
+    def __post_init__(self) -> None:
+        if self.mi_units not in MI_UNITS:
+            raise ValueError(f"mi_units must be one of {list(MI_UNITS)}, got {self.mi_units!r}")
+        if not self.ssim_data_range > 0:
+            raise ValueError(f"ssim_data_range must be > 0, got {self.ssim_data_range}")
+
+    @property
+    def name(self) -> str:
+        if self == FusionConvention():
+            return "cddfuse"
+        return f"custom (SSIM data range {self.ssim_data_range:g}, MI in {self.mi_units})"
+
+    def describe(self) -> str:
+        """One sentence for reports."""
+        return (
+            f"{self.name}: grayscale 0-255 (ITU-R 601); EN in bits; MI in {self.mi_units}, "
+            f"MI/VIF/SSIM/SCD summed over the visible and infrared sources; SSIM with a 7x7 "
+            f"uniform window and data range {self.ssim_data_range:g}"
+            + (
+                " (scikit-image 0.19's float default, as the CDDFuse evaluator)"
+                if self.ssim_data_range == 2.0
+                else ""
+            )
+        )
+
+    def to_dict(self) -> dict:
+        return {"name": self.name, **asdict(self), "description": self.describe()}
+
+
+DEFAULT_CONVENTION = FusionConvention()
 
 
 # --------------------------------------------------------------------------- helpers
@@ -97,15 +149,16 @@ def average_gradient(img: np.ndarray) -> float:
 
 
 # --------------------------------------------------------------------------- with references
-def mutual_information(x: np.ndarray, y: np.ndarray) -> float:
-    """MI(x, y) in nats from the joint histogram of integer grey levels 0–255."""
+def mutual_information(x: np.ndarray, y: np.ndarray, base: float = math.e) -> float:
+    """MI(x, y) from the joint histogram of integer grey levels 0–255, in nats (``base`` e)
+    or bits (``base`` 2)."""
     a = np.clip(np.round(x), 0, 255).astype(np.int64).ravel()
     b = np.clip(np.round(y), 0, 255).astype(np.int64).ravel()
     joint = np.bincount(a * 256 + b, minlength=256 * 256).reshape(256, 256) / a.size
     px, py = joint.sum(1), joint.sum(0)
     nz = joint > 0
     ratio = joint[nz] / np.outer(px, py)[nz]
-    return max(float((joint[nz] * np.log(ratio)).sum()), 0.0)
+    return max(float((joint[nz] * np.log(ratio)).sum()) / math.log(base), 0.0)
 
 
 def scd(f: np.ndarray, a: np.ndarray, b: np.ndarray) -> float:
@@ -192,7 +245,12 @@ def qabf(f: np.ndarray, a: np.ndarray, b: np.ndarray) -> float:
     return float(q.sum() / weight)
 
 
-def ssim(x: np.ndarray, y: np.ndarray, data_range: float = 255.0, win_size: int = 7) -> float:
+def ssim(
+    x: np.ndarray,
+    y: np.ndarray,
+    data_range: float = DEFAULT_CONVENTION.ssim_data_range,
+    win_size: int = 7,
+) -> float:
     """Mean SSIM of two grey images (uniform window, sample covariance), 1 for x == y."""
     if min(x.shape) < win_size:
         raise ValueError(f"SSIM needs images of at least {win_size}x{win_size} pixels")
@@ -214,7 +272,12 @@ def ssim(x: np.ndarray, y: np.ndarray, data_range: float = 255.0, win_size: int 
 
 
 # --------------------------------------------------------------------------- all at once
-def fusion_metrics(fused_rgb: np.ndarray, vis_rgb: np.ndarray, ir: np.ndarray) -> dict:
+def fusion_metrics(
+    fused_rgb: np.ndarray,
+    vis_rgb: np.ndarray,
+    ir: np.ndarray,
+    convention: FusionConvention = DEFAULT_CONVENTION,
+) -> dict:
     """All nine metrics of one fused image against its sources (uint8, same H×W)."""
     f = to_gray(fused_rgb, "fused image")
     a = to_gray(vis_rgb, "visible image")
@@ -223,14 +286,15 @@ def fusion_metrics(fused_rgb: np.ndarray, vis_rgb: np.ndarray, ir: np.ndarray) -
         raise ValueError(
             f"fused {f.shape}, visible {a.shape} and infrared {b.shape} must have the same size"
         )
+    base, dr = MI_UNITS[convention.mi_units], convention.ssim_data_range
     return {
         "EN": entropy(f),
         "SD": standard_deviation(f),
         "SF": spatial_frequency(f),
         "AG": average_gradient(f),
-        "MI": mutual_information(f, a) + mutual_information(f, b),
+        "MI": mutual_information(f, a, base) + mutual_information(f, b, base),
         "SCD": scd(f, a, b),
         "VIF": vif(a, f) + vif(b, f),
         "Qabf": qabf(f, a, b),
-        "SSIM": ssim(f, a) + ssim(f, b),
+        "SSIM": ssim(f, a, dr) + ssim(f, b, dr),
     }

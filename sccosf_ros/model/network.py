@@ -55,7 +55,9 @@ class SCCoSFConfig:
     """Everything that defines an SC-CoSF network (presets are instances of this)."""
 
     encoder: str = "convnext_atto"  # timm ConvNeXt name
-    pretrained_encoder: bool = False  # load timm ImageNet weights (needs internet or HF cache)
+    # timm ImageNet weights (needs internet or the HF cache): False, True (timm's default
+    # tag), "in1k", "in22k" or a timm tag; see model/encoder.py pretrained_tag
+    pretrained_encoder: bool | str = False
     d_state: int = 16  # SSM state size N (Sc-LRB and ICRM)
     ssm_ratio: float | tuple[float, ...] = 1.0  # Sc-LRB inner width = ratio · C_i (or per stage)
     fgb_ratio: float | tuple[float, ...] = 1.0  # Sc-FGB hidden width per modality = ratio · C_i

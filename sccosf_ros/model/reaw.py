@@ -7,9 +7,16 @@ The B_i are upsampled and summed into the multi-scale fusion result, which is up
 input size, concatenated with the source images (RGB + thermal) and reconstructed by two 3×3
 convs with an activation between; a sigmoid puts the fused RGB image in [0, 1].
 
-Cost choice: the B_i are summed at 1/4 scale and upsampled to full size once (bilinear
-upsampling is linear, so this equals summing full-size maps up to interpolation rounding);
-only the two reconstruction convs run at full resolution.
+Cost choice: the B_i are upsampled to 1/4 scale, summed there, and the sum is upsampled to full
+size once; only the two reconstruction convs run at full resolution. This is NOT the same as
+upsampling each B_i straight to full size: bilinear resizing is linear, so the sum commutes,
+but two resizes in a row (1/32 → 1/4 → 1) apply a wider interpolation kernel than one
+(1/32 → 1). Measured at 480×640 (relative L2 of the difference, two-step vs direct;
+``test/model/test_reaw_upsampling.py``): on white-noise maps 22 % at stage 2, 7.6 % at stage 3,
+2.6 % at stage 4; on the B_i of the untrained nano network for a synthetic scene, whose maps
+are smooth, 1.8 %, 0.5 % and 0.4 %. Stage 1 is already at 1/4 scale: identical. The network
+learns with the two-step path, so it is what it is trained for; it is cheaper because the sum
+is formed on a 16× smaller map.
 """
 
 from __future__ import annotations

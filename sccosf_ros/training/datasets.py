@@ -13,7 +13,11 @@ A synthetic dataset is a folder written by ``sccosf synth`` in one of these layo
 ``sccosf_synth.json`` (its layout and per-image day/night).
 
 ``load_raw`` gives numpy arrays (uint8 RGB order); ``__getitem__`` applies the joint transform
-(see transforms.py) and returns tensors for training.
+(see transforms.py) and returns tensors for training, with the ``valid`` mask of the pixels that
+are image (not crop padding).
+
+``split`` may name several splits (``("train", "val")``: Sigma's MFNet protocol trains on both);
+the dataset is their union in the given order, each image once.
 """
 
 from __future__ import annotations
@@ -156,16 +160,33 @@ def _missing_error(missing: list[Path], where: str) -> FileNotFoundError:
     return FileNotFoundError(f"{len(missing)} file(s) named in {where} are missing: {shown}{more}")
 
 
+Splits = str | Sequence[str]
+
+
+def split_names(split: Splits) -> tuple[str, ...]:
+    """``"train"`` → ``("train",)``; ``["train", "val"]`` → ``("train", "val")``."""
+    names = (split,) if isinstance(split, str) else tuple(str(s) for s in split)
+    if not names or not all(names):
+        raise ValueError(f"no split named (got {split!r})")
+    return names
+
+
+def _unique(items: list) -> list:
+    """Items in first-seen order, each once (a name listed in two split files is one image)."""
+    return list(dict.fromkeys(items))
+
+
 class SegmentationDataset(Dataset):
     """Shared behaviour: names, class names and palette, tensors with the joint transform."""
 
     name: str = ""
 
     def __init__(
-        self, root: str | os.PathLike, split: str, transform: JointTransform | None = None
+        self, root: str | os.PathLike, split: Splits, transform: JointTransform | None = None
     ) -> None:
         self.root = Path(root)
-        self.split = split
+        self.splits = split_names(split)
+        self.split = "+".join(self.splits)
         self.transform = transform
         if not self.root.is_dir():
             raise FileNotFoundError(f"{type(self).__name__}: dataset root not found: {self.root}")
@@ -190,7 +211,8 @@ class SegmentationDataset(Dataset):
         """The image's day/night split ("day", "night", None), for ``SegmentationEvaluator``."""
         return day_night(self.night_of(name))
 
-    def _paths(self, i: int) -> tuple[Path, ...]:
+    def paths(self, i: int) -> tuple[Path, ...]:
+        """The files sample ``i`` is read from (for messages about a file that fails)."""
         raise NotImplementedError
 
     def load_raw(self, i: int) -> RawSample:
@@ -199,12 +221,26 @@ class SegmentationDataset(Dataset):
     def __getitem__(self, i: int) -> dict:
         s = self.load_raw(i)
         rgb, thermal, label = s.rgb, s.thermal, s.label
+        valid = None
         if self.transform is not None:
-            rgb, thermal, label = self.transform(rgb, thermal, label)
+            rgb, thermal, label, *rest = self.transform(rgb, thermal, label)
+            valid = rest[0] if rest else None
         rgb_t = torch.from_numpy(np.ascontiguousarray(rgb)).permute(2, 0, 1).float().div_(255.0)
         th_t = torch.from_numpy(np.ascontiguousarray(thermal))[None].float().div_(255.0)
         lb_t = torch.from_numpy(np.ascontiguousarray(label)).long()
-        return {"rgb": rgb_t, "thermal": th_t, "label": lb_t, "name": s.name, "night": s.night}
+        valid_t = (
+            torch.ones(lb_t.shape, dtype=torch.bool)
+            if valid is None
+            else torch.from_numpy(np.ascontiguousarray(valid)).bool()
+        )
+        return {
+            "rgb": rgb_t,
+            "thermal": th_t,
+            "label": lb_t,
+            "valid": valid_t,
+            "name": s.name,
+            "night": s.night,
+        }
 
     def __repr__(self) -> str:
         kind = "synthetic " if self.synthetic else ""
@@ -213,14 +249,14 @@ class SegmentationDataset(Dataset):
 
 class MFNetDataset(SegmentationDataset):
     """MFNet in its release layout or a processed one (``layout``: auto|mfnet|rgb_modal|
-    visible_infrared); ``split`` names a ``<split>.txt`` in the root."""
+    visible_infrared); each split names a ``<split>.txt`` in the root."""
 
     name = "mfnet"
 
     def __init__(
         self,
         root: str | os.PathLike,
-        split: str,
+        split: Splits,
         transform: JointTransform | None = None,
         layout: str = "auto",
     ) -> None:
@@ -241,16 +277,24 @@ class MFNetDataset(SegmentationDataset):
         ):
             if d is not None:
                 _require_dir(d, f"MFNet {what}")
-        split_file = self.root / f"{split}.txt"
-        if not split_file.is_file():
-            have = sorted(p.stem for p in self.root.glob("*.txt"))
-            raise FileNotFoundError(
-                f"MFNet split file not found: {split_file} (splits present: {have or 'none'})"
-            )
-        self.names = self._read_split(split_file)
+        split_files = [self.root / f"{name}.txt" for name in self.splits]
+        for split_file in split_files:
+            if not split_file.is_file():
+                raise FileNotFoundError(
+                    f"MFNet split file not found: {split_file} (splits present: "
+                    f"{', '.join(self.available_splits(self.root)) or 'none'})"
+                )
+        self.names = _unique([n for f in split_files for n in self._read_split(f)])
         self._files = _find_files(
-            self.names, (self.rgb_dir, self.thermal_dir, self.label_dir), str(split_file)
+            self.names,
+            (self.rgb_dir, self.thermal_dir, self.label_dir),
+            " + ".join(str(f) for f in split_files),
         )
+
+    @staticmethod
+    def available_splits(root: str | os.PathLike) -> list[str]:
+        """The split files in ``root`` (``train``, ``val``, ``test``, ...), sorted."""
+        return sorted(p.stem for p in Path(root).glob("*.txt"))
 
     def _detect_layout(self) -> str:
         for layout, folders in MFNET_LAYOUTS.items():
@@ -277,7 +321,7 @@ class MFNetDataset(SegmentationDataset):
     def _night_from_name(self, name: str) -> bool | None:
         return night_from_name(name)
 
-    def _paths(self, i: int) -> tuple[Path, ...]:
+    def paths(self, i: int) -> tuple[Path, ...]:
         return tuple(p for p in self._files[i] if p is not None)
 
     def load_raw(self, i: int) -> RawSample:
@@ -296,7 +340,7 @@ class MFNetDataset(SegmentationDataset):
             rgb = _bgr_to_rgb(img, rgb_path)
             thermal = _to_gray(_read(th_path), th_path, "thermal")
         label = _read_label(lb_path, self.num_classes)
-        _check_sizes(name, rgb, thermal, label, self._paths(i))
+        _check_sizes(name, rgb, thermal, label, self.paths(i))
         return RawSample(name, rgb, thermal, label, self.night_of(name))
 
 
@@ -309,15 +353,27 @@ def _bgr_to_rgb(img: np.ndarray, path: Path) -> np.ndarray:
 
 
 class FMBDataset(SegmentationDataset):
-    """FMB: ``split`` is a folder (train or test) holding Visible/, Infrared/, Label/."""
+    """FMB: each split is a folder (train or test) holding Visible/, Infrared/, Label/."""
 
     name = "fmb"
     FOLDERS = ("Visible", "Infrared", "Label")
 
     def __init__(
-        self, root: str | os.PathLike, split: str, transform: JointTransform | None = None
+        self, root: str | os.PathLike, split: Splits, transform: JointTransform | None = None
     ) -> None:
         super().__init__(root, split, transform)
+        self.names, self._files = [], []
+        for part in self.splits:
+            names, files = self._read_split(part)
+            self.names += names
+            self._files += files
+
+    @classmethod
+    def available_splits(cls, root: str | os.PathLike) -> list[str]:
+        """The split folders in ``root`` (those with a ``Visible/`` folder), sorted."""
+        return sorted(p.name for p in Path(root).iterdir() if (p / cls.FOLDERS[0]).is_dir())
+
+    def _read_split(self, split: str) -> tuple[list[str], list[tuple[Path, ...]]]:
         base = self.root / split
         if not base.is_dir():
             have = sorted(p.name for p in self.root.iterdir() if p.is_dir())
@@ -325,17 +381,14 @@ class FMBDataset(SegmentationDataset):
                 f"FMB split folder not found: {base} (expected {self.root}/{{train,test}}/"
                 f"{{Visible,Infrared,Label}}; folders present: {have or 'none'})"
             )
-        self.dirs = [base / f for f in self.FOLDERS]
-        for d in self.dirs:
+        dirs = [base / f for f in self.FOLDERS]
+        for d in dirs:
             _require_dir(d, "FMB " + d.name)
-        self.names = sorted(
-            p.stem for p in self.dirs[0].iterdir() if p.suffix.lower() in _IMAGE_EXTS
-        )
-        self._files = _find_files(
-            self.names, self.dirs, f"{self.dirs[0]} (every Visible image needs a pair)"
-        )
+        names = sorted(p.stem for p in dirs[0].iterdir() if p.suffix.lower() in _IMAGE_EXTS)
+        files = _find_files(names, dirs, f"{dirs[0]} (every Visible image needs a pair)")
+        return names, files
 
-    def _paths(self, i: int) -> tuple[Path, ...]:
+    def paths(self, i: int) -> tuple[Path, ...]:
         return self._files[i]
 
     def load_raw(self, i: int) -> RawSample:
@@ -349,10 +402,11 @@ class FMBDataset(SegmentationDataset):
 
 
 def build_dataset(
-    name: str, root: str | os.PathLike, split: str, transform: JointTransform | None = None
+    name: str, root: str | os.PathLike, split: Splits, transform: JointTransform | None = None
 ) -> SegmentationDataset:
     """``name``: mfnet | fmb | synthetic (a folder written by ``sccosf synth``, whose
-    ``sccosf_synth.json`` says which layout it has)."""
+    ``sccosf_synth.json`` says which layout it has); ``split``: one split or several (their
+    union)."""
     if name == "mfnet":
         return MFNetDataset(root, split, transform)
     if name == "fmb":
@@ -368,3 +422,18 @@ def build_dataset(
             )
         return build_dataset(meta["layout"], root, split, transform)
     raise ValueError(f"unknown dataset {name!r}: choose one of {DATASET_NAMES}")
+
+
+def dataset_class(name: str, root: str | os.PathLike) -> type[SegmentationDataset]:
+    """The reader class of ``name`` (a synthetic folder: the class of its layout)."""
+    if name == "synthetic":
+        meta = read_metadata(root)
+        if meta is None:
+            raise FileNotFoundError(
+                f"{root} has no {METADATA_FILE}: it was not written by `sccosf synth`"
+            )
+        name = meta["layout"]
+    classes = {"mfnet": MFNetDataset, "fmb": FMBDataset}
+    if name not in classes:
+        raise ValueError(f"unknown dataset {name!r}: choose one of {DATASET_NAMES}")
+    return classes[name]

@@ -5,9 +5,11 @@ Predictor resizes to its ``input_size`` and back), scores the masks with the sha
 ``SegmentationEvaluator`` (overall and the day/night subsets the samples report), computes the
 fusion metrics per image, and writes to ``out_dir``:
 
-* ``metrics.json``: miou, iou (class → IoU), n_images, pixel_acc, confusion (rows = ground
-  truth), fusion {metric: {mean, std, per_image}}, day/night {miou, iou, n_images}, checkpoint
-  meta, and the conventions used;
+* ``metrics.json``: miou (all the dataset's classes: MFNet 9, FMB 15), miou_without_background
+  (class 0 left out: FMB's 14, the paper's "14 classes"), iou (class → IoU), n_images,
+  pixel_acc, confusion (rows = ground truth), fusion {metric: {mean, std, per_image}},
+  day/night {miou, iou, n_images}, checkpoint meta, and the conventions used (fusion:
+  ``FusionConvention``, default the CDDFuse evaluator's);
 * ``report.md`` (``report.render_report``), ``examples.png`` (RGB | thermal | fused | ground
   truth | prediction) and ``fusion_violin.png`` (EN and SD across images, like Figure 9).
 """
@@ -24,7 +26,9 @@ from typing import Any
 import numpy as np
 
 from sccosf_ros.metrics.fusion import (
+    DEFAULT_CONVENTION,
     FUSION_METRICS,
+    FusionConvention,
     entropy,
     fusion_metrics,
     standard_deviation,
@@ -35,11 +39,23 @@ from sccosf_ros.training import report
 
 CONVENTIONS = {
     "miou": "mean IoU over the dataset's classes present in ground truth or prediction "
-    "(MFNet: all 9 classes incl. unlabeled, as the paper); label 255 ignored",
+    "(MFNet: all 9 classes incl. unlabeled, as the paper; FMB: all 15 incl. background, as "
+    "MRFS's evaluator); label 255 ignored",
+    "miou_without_background": "the same mean without class 0 (MFNet unlabeled, FMB "
+    "background: the 14 FMB classes the paper's text counts)",
     "confusion": "rows = ground truth class, columns = predicted class",
-    "fusion": "grayscale 0-255 (ITU-R 601); EN bits; MI nats, MI/VIF/SSIM summed over the "
-    "visible and infrared sources (CDDFuse evaluator conventions)",
 }
+
+
+def conventions(fusion: FusionConvention = DEFAULT_CONVENTION) -> dict[str, Any]:
+    """What metrics.json states about how its numbers were computed."""
+    return {**CONVENTIONS, "fusion": fusion.describe(), "fusion_convention": fusion.to_dict()}
+
+
+def miou_without_background(iou: dict[str, float | None]) -> float | None:
+    """Mean IoU over every class but the first (background / unlabeled); None if none."""
+    vals = [v for v in list(iou.values())[1:] if v is not None and math.isfinite(v)]
+    return float(np.mean(vals)) if vals else None
 
 
 def _clean(v: Any) -> Any:
@@ -93,10 +109,16 @@ def _atomic_write_text(path: Path, text: str) -> None:
 class _Accumulator:
     """What one pass over the images collects: segmentation counts, fusion metrics, timings."""
 
-    def __init__(self, class_names: list[str], fusion: bool) -> None:
+    def __init__(
+        self,
+        class_names: list[str],
+        fusion: bool,
+        convention: FusionConvention = DEFAULT_CONVENTION,
+    ) -> None:
         self._split: dict[str, str | None] = {}  # image name → day/night, from its sample
         self.seg = SegmentationEvaluator(class_names, split_of=self._split.get)
         self.fusion = fusion
+        self.convention = convention
         self.per_image: dict[str, list[float]] = {m: [] for m in FUSION_METRICS}
         self.sources: dict[str, dict[str, list[float]]] = {
             "visible": {"EN": [], "SD": []},
@@ -130,7 +152,7 @@ class _Accumulator:
                 f"sample {raw.name}: fusion metrics need the uint8 thermal image, "
                 f"got {thermal8.dtype}"
             )
-        fm = fusion_metrics(fused, raw.rgb, thermal8)
+        fm = fusion_metrics(fused, raw.rgb, thermal8, self.convention)
         for m in FUSION_METRICS:
             self.per_image[m].append(fm[m])
         for src, img in (("visible", raw.rgb), ("infrared", thermal8)):
@@ -144,9 +166,18 @@ class _Accumulator:
     def segmentation(self) -> dict[str, Any]:
         """miou, iou, pixel_acc and confusion over all images (None: no segmentation head)."""
         if not self.has_seg:
-            return {"miou": None, "iou": {}, "pixel_acc": None, "confusion": None}
+            return {
+                "miou": None,
+                "miou_without_background": None,
+                "iou": {},
+                "pixel_acc": None,
+                "confusion": None,
+            }
         r = self.seg.result()
-        return {k: r[k] for k in ("miou", "iou", "pixel_acc", "confusion")}
+        out = {k: r[k] for k in ("miou", "iou", "pixel_acc", "confusion")}
+        out["miou_without_background"] = miou_without_background(r["iou"])
+        out["background_class"] = self.seg.class_names[0]
+        return out
 
     def subsets(self) -> dict[str, Any]:
         """``{"day": {miou, iou, n_images}, "night": ...}`` for the subsets that have images."""
@@ -252,6 +283,7 @@ def evaluate(
     split: str | None = None,
     synthetic: bool | None = None,
     checkpoint: str | os.PathLike | None = None,
+    convention: FusionConvention = DEFAULT_CONVENTION,
 ) -> dict:
     """Evaluate ``predictor`` on ``dataset`` and write metrics.json, report.md and the PNGs.
 
@@ -265,6 +297,7 @@ def evaluate(
         fusion: compute the fusion metrics (off: segmentation only, faster).
         split, synthetic, checkpoint: recorded in the results (``synthetic`` defaults to the
             dataset's own flag); ``checkpoint`` is the file the predictor came from.
+        convention: SSIM data range and MI units of the fusion metrics (default: CDDFuse's).
     Returns the metrics dict written to ``metrics.json``.
     """
     from tqdm import tqdm
@@ -273,7 +306,7 @@ def evaluate(
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     grid_idx = _grid_indices(n, grid_samples)
-    acc = _Accumulator(class_names, fusion)
+    acc = _Accumulator(class_names, fusion, convention)
     grid_rows: list[dict] = []
     bar = tqdm(range(n), desc="evaluate", unit="img", disable=not progress, dynamic_ncols=True)
     for i in bar:
@@ -306,7 +339,7 @@ def evaluate(
         "checkpoint": _checkpoint_info(predictor, checkpoint),
         "device": str(getattr(predictor, "device", "")) or None,
         "timing_ms": _timing(acc.model_ms),
-        "conventions": CONVENTIONS,
+        "conventions": conventions(convention),
         **acc.subsets(),
         **acc.fusion_results(),
     }

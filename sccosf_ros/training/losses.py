@@ -14,12 +14,24 @@ the paper leaves open. All images are float tensors in [0, 1].
 * ``L_color = L1(Cb_F, Cb_Rvis) + L1(Cr_F, Cr_Rvis)`` with ``Y = .299R + .587G + .114B``,
   ``Cr = (R − Y)·.713 + .5``, ``Cb = (B − Y)·.564 + .5``.
 * ``L_fusion = λ_con·L_con + λ_grad·L_grad + λ_color·L_color`` (MFNet 0.5/0.2/1, FMB 0.5/1/1).
+
+Padding: a random crop larger than the rescaled image is padded (images 0, labels 255). Like
+MRFS (which multiplies by its crop mask), the fusion terms average over the *valid* pixels only
+(``valid`` mask from the transform): the content and colour terms over valid pixels, the
+gradient terms over pixels whose whole 3×3 Sobel window is valid, so the artificial edge between
+image and padding is never a target; the contrast sample's mean grey level is over valid pixels.
+The image's own outer border keeps Sobel's zero padding, as before.
+
+Normalisation: every term is ``sum over elements / count``. Under DDP each process sees part of
+the global batch; ``JointLoss`` takes the counts to divide by (``LossCounts``), so the trainer
+can pass global counts (all-reduced, divided by the world size) and the averaged gradients are
+exactly those of the loss over the whole global batch.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import torch
 import torch.nn.functional as F
@@ -76,11 +88,14 @@ def adjust_gamma(img: torch.Tensor, gamma: float) -> torch.Tensor:
     return img.clamp(0.0, 1.0).pow(gamma).clamp(0.0, 1.0)
 
 
-def adjust_contrast(img: torch.Tensor, factor: float) -> torch.Tensor:
+def adjust_contrast(
+    img: torch.Tensor, factor: float, valid: torch.Tensor | None = None
+) -> torch.Tensor:
     """Blend with the per-image mean grey level (torchvision ``adjust_contrast`` semantics).
 
     img: (B,C,H,W) with C = 1 or 3. The mean is over the image's grayscale version
-    (ITU-R 601 weights .2989/.587/.114 for C = 3), one value per image.
+    (ITU-R 601 weights .2989/.587/.114 for C = 3), one value per image; with ``valid``
+    (B,1,H,W) over the valid pixels only (crop padding would darken it).
     """
     if img.shape[1] == 3:
         gray = 0.2989 * img[:, 0:1] + 0.587 * img[:, 1:2] + 0.114 * img[:, 2:3]
@@ -88,8 +103,49 @@ def adjust_contrast(img: torch.Tensor, factor: float) -> torch.Tensor:
         gray = img
     else:
         raise ValueError(f"adjust_contrast expects 1 or 3 channels, got {img.shape[1]}")
-    mean = gray.mean(dim=(-3, -2, -1), keepdim=True)
+    if valid is None:
+        mean = gray.mean(dim=(-3, -2, -1), keepdim=True)
+    else:
+        m = valid.to(gray.dtype)
+        mean = (gray * m).sum(dim=(-3, -2, -1), keepdim=True) / m.sum(
+            dim=(-3, -2, -1), keepdim=True
+        ).clamp(min=1.0)
     return (factor * img + (1.0 - factor) * mean).clamp(0.0, 1.0)
+
+
+def edge_valid(valid: torch.Tensor) -> torch.Tensor:
+    """(B,1,H,W) valid mask → pixels whose 3×3 window holds no padded pixel (the Sobel support).
+
+    An erosion by one pixel that treats outside-the-frame as valid (max-pool pads with -inf),
+    so only the image/padding border is removed, not the frame's own border.
+    """
+    return -F.max_pool2d(-valid.float(), 3, stride=1, padding=1)
+
+
+class LossCounts(NamedTuple):
+    """What each loss term is divided by (elements counted once per pixel, not per channel)."""
+
+    labelled: torch.Tensor  # pixels with a class label (not 255): cross-entropy
+    valid: torch.Tensor  # image pixels (not crop padding): content, colour
+    edge: torch.Tensor  # valid pixels whose 3×3 window is all valid: gradient
+
+    @classmethod
+    def of(cls, label: torch.Tensor, valid: torch.Tensor, ignore_index: int = IGNORE_INDEX):
+        """Local counts of one batch: ``label`` (B,H,W), ``valid`` (B,H,W) bool."""
+        v = valid[:, None].float()
+        return cls((label != ignore_index).sum().float(), v.sum(), edge_valid(v).sum())
+
+    def as_tensor(self) -> torch.Tensor:
+        return torch.stack([self.labelled, self.valid, self.edge])
+
+    @classmethod
+    def from_tensor(cls, t: torch.Tensor) -> LossCounts:
+        return cls(t[0], t[1], t[2])
+
+
+def _masked_l1(a: torch.Tensor, b: torch.Tensor, mask: torch.Tensor, count: torch.Tensor):
+    """Σ |a − b| · mask over all elements / (count · channels): the masked per-element mean."""
+    return ((a - b).abs() * mask).sum() / (count.clamp(min=1.0) * a.shape[1])
 
 
 class Sobel(nn.Module):
@@ -119,23 +175,38 @@ class FusionLoss(nn.Module):
         self.sobel = Sobel()
 
     def positive_samples(
-        self, rgb: torch.Tensor, thermal: torch.Tensor
+        self, rgb: torch.Tensor, thermal: torch.Tensor, valid: torch.Tensor | None = None
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """rgb (B,3,H,W), thermal (B,1|3,H,W) → R_vis, R_ir, both (B,3,H,W)."""
         r_vis = adjust_gamma(rgb, self.config.gamma)
-        r_ir = adjust_contrast(thermal, self.config.contrast)
+        r_ir = adjust_contrast(thermal, self.config.contrast, valid)
         if r_ir.shape[1] == 1:
             r_ir = r_ir.expand(-1, 3, -1, -1)
         return r_vis, r_ir
 
     def forward(
-        self, fused: torch.Tensor, rgb: torch.Tensor, thermal: torch.Tensor
+        self,
+        fused: torch.Tensor,
+        rgb: torch.Tensor,
+        thermal: torch.Tensor,
+        valid: torch.Tensor | None = None,
+        counts: LossCounts | None = None,
     ) -> dict[str, torch.Tensor]:
-        """Returns the weighted total (``fusion``) and the raw terms content/gradient/color."""
+        """Returns the weighted total (``fusion``) and the raw terms content/gradient/color.
+
+        ``valid`` (B,H,W) bool: the image pixels (None: all); ``counts``: what to divide by
+        (None: this batch's own valid/edge pixel counts, i.e. masked means).
+        """
         cfg = self.config
         fused = fused.float()
+        if valid is None:
+            valid = torch.ones(fused.shape[0], *fused.shape[-2:], dtype=torch.bool)
+        m = valid[:, None].to(fused.device, torch.float32)  # (B,1,H,W)
         with torch.no_grad():  # targets: no gradient flows into the inputs
-            r_vis, r_ir = self.positive_samples(rgb.float(), thermal.float())
+            edge = edge_valid(m)
+            if counts is None:
+                counts = LossCounts(m.sum(), m.sum(), edge.sum())
+            r_vis, r_ir = self.positive_samples(rgb.float(), thermal.float(), m)
             vx, vy = self.sobel(r_vis)
             ix, iy = self.sobel(r_ir)
             if cfg.abs_gradient:
@@ -146,10 +217,14 @@ class FusionLoss(nn.Module):
         fx, fy = self.sobel(fused)
         if cfg.abs_gradient:
             fx, fy = fx.abs(), fy.abs()
-        content = F.l1_loss(fused, target_int)
-        gradient = 0.5 * F.l1_loss(fx, target_x) + 0.5 * F.l1_loss(fy, target_y)
+        content = _masked_l1(fused, target_int, m, counts.valid)
+        gradient = 0.5 * _masked_l1(fx, target_x, edge, counts.edge) + 0.5 * _masked_l1(
+            fy, target_y, edge, counts.edge
+        )
         _, cb_f, cr_f = rgb_to_ycbcr(fused)
-        color = F.l1_loss(cb_f, cb_vis) + F.l1_loss(cr_f, cr_vis)
+        color = _masked_l1(cb_f, cb_vis, m, counts.valid) + _masked_l1(
+            cr_f, cr_vis, m, counts.valid
+        )
         total = cfg.w_content * content + cfg.w_gradient * gradient + cfg.w_color * color
         return {"content": content, "gradient": gradient, "color": color, "fusion": total}
 
@@ -181,20 +256,41 @@ class JointLoss(nn.Module):
         self.ignore_index = int(ignore_index)
         self.fusion = FusionLoss(fusion_config or fusion_constants(dataset, layout))
 
-    def segmentation_loss(self, logits: torch.Tensor, label: torch.Tensor) -> torch.Tensor:
-        """Pixel-mean cross-entropy over labelled pixels; 0 (with a graph) if none is labelled."""
+    def segmentation_loss(
+        self, logits: torch.Tensor, label: torch.Tensor, labelled: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        """Cross-entropy summed over labelled pixels / ``labelled`` (None: their number, i.e.
+        the pixel mean); 0 (with a graph) if no pixel is labelled."""
         if logits.shape[-2:] != label.shape[-2:]:
             logits = F.interpolate(
                 logits, size=label.shape[-2:], mode="bilinear", align_corners=False
             )
         logits = logits.float()
-        if not bool((label != self.ignore_index).any()):
-            return logits.sum() * 0.0  # CE over zero pixels would be NaN
-        return F.cross_entropy(logits, label.long(), ignore_index=self.ignore_index)
+        label = label.long()
+        ce = F.cross_entropy(logits, label, ignore_index=self.ignore_index, reduction="sum")
+        if labelled is None:
+            labelled = (label != self.ignore_index).sum()
+        return ce / labelled.float().clamp(min=1.0)  # no labelled pixel: 0 / 1, not NaN
+
+    def counts(self, label: torch.Tensor, valid: torch.Tensor | None = None) -> LossCounts:
+        """This batch's ``LossCounts`` (valid None: every pixel)."""
+        if valid is None:
+            valid = torch.ones(label.shape, dtype=torch.bool, device=label.device)
+        return LossCounts.of(label, valid, self.ignore_index)
 
     def forward(
-        self, output: Any, rgb: torch.Tensor, thermal: torch.Tensor, label: torch.Tensor
+        self,
+        output: Any,
+        rgb: torch.Tensor,
+        thermal: torch.Tensor,
+        label: torch.Tensor,
+        valid: torch.Tensor | None = None,
+        counts: LossCounts | None = None,
     ) -> tuple[torch.Tensor, dict[str, float]]:
+        """``valid`` (B,H,W) bool marks image pixels (None: all); ``counts`` are the divisors
+        (None: this batch's own, see ``counts``; the trainer passes global ones under DDP)."""
+        if counts is None:
+            counts = self.counts(label, valid)
         logits = getattr(output, "logits", None)
         fused = getattr(output, "fused", None)
         if logits is None and fused is None:
@@ -202,11 +298,11 @@ class JointLoss(nn.Module):
         parts: list[torch.Tensor] = []
         logged: dict[str, torch.Tensor] = {}
         if logits is not None:
-            ce = self.segmentation_loss(logits, label)
+            ce = self.segmentation_loss(logits, label, counts.labelled)
             parts.append(self.seg_weight * ce)
             logged["ce"] = ce
         if fused is not None:
-            fusion_terms = self.fusion(fused, rgb, thermal)
+            fusion_terms = self.fusion(fused, rgb, thermal, valid, counts)
             parts.append(self.fusion_weight * fusion_terms["fusion"])
             logged.update(fusion_terms)
         total = torch.stack(parts).sum()

@@ -31,7 +31,7 @@ FUSION_DESCRIPTIONS: dict[str, str] = {
     "SD": "standard deviation, grey levels",
     "SF": "spatial frequency",
     "AG": "average gradient",
-    "MI": "mutual information F–vis + F–ir, nats",
+    "MI": "mutual information F–vis + F–ir (units: see the convention below)",
     "SCD": "sum of correlations of differences",
     "VIF": "visual information fidelity, vis + ir",
     "Qabf": "edge preservation Q^AB/F",
@@ -115,12 +115,28 @@ def _paper_table(metrics: dict, spec: dict) -> list[str]:
     ]
     lines = [f"## Segmentation, IoU % (layout of the paper's {spec['table']})", ""]
     lines += _table(["Method", *spec["columns"], "mIoU"], rows)
+    background = metrics.get("background_class") or "class 0"
+    k = len(iou)
     lines += [
         "",
-        f"mIoU is the mean over all {len(iou)} classes of the dataset that occur in the ground "
+        f"mIoU is the mean over all {k} classes of the dataset that occur in the ground "
         "truth or the predictions, background/unlabeled included (the paper's MFNet mIoU "
         "includes `unlabeled`, and MRFS's FMB evaluator averages all 15 FMB classes); "
         "the columns are the classes the paper's table shows.",
+        "",
+        "| mIoU % | over | this checkpoint | paper |",
+        "|---|---|---|---|",
+        f"| with {background} | {k} classes | {_pct(metrics.get('miou'))} | {paper_miou:.1f} |",
+        f"| without {background} | {k - 1} classes | "
+        f"{_pct(metrics.get('miou_without_background'))} | {paper_miou:.1f} |",
+        "",
+        f"The paper's {paper_miou:.1f} does not say which of the two it is"
+        + (
+            " (its text counts 14 FMB classes; MRFS's evaluator, which the paper follows, "
+            "averages all 15)."
+            if metrics.get("dataset") == "fmb"
+            else " (the 8 object columns alone average 55.0, so it includes `unlabeled`)."
+        ),
         "",
     ]
     return lines + _day_night_table(metrics, spec)
@@ -159,6 +175,14 @@ def _every_class(metrics: dict) -> list[str]:
         px = str(int(gt_pixels[i])) if gt_pixels is not None else "?"
         rows.append([name, _pct(v), px])
     rows.append(["**mIoU**", _pct(metrics.get("miou")), ""])
+    if metrics.get("miou_without_background") is not None:
+        rows.append(
+            [
+                f"mIoU without {metrics.get('background_class', 'class 0')}",
+                _pct(metrics["miou_without_background"]),
+                "",
+            ]
+        )
     rows.append(["pixel accuracy", _pct(metrics.get("pixel_acc")), ""])
     return [
         "## Every class",
@@ -207,6 +231,11 @@ def _source_stats(metrics: dict) -> list[str]:
     ]
 
 
+def _fusion_convention(metrics: dict) -> str:
+    conv = (metrics.get("conventions") or {}).get("fusion")
+    return str(conv) if conv else "the CDDFuse evaluator's"
+
+
 def _fusion_section(metrics: dict, layout: str) -> list[str]:
     fusion = metrics.get("fusion") or {}
     if not fusion:
@@ -224,8 +253,9 @@ def _fusion_section(metrics: dict, layout: str) -> list[str]:
         *_table(["Metric", "meaning", "mean", "std", "min", "max", "paper"], rows),
         "",
         "Computed on the grayscale fused image (0–255) against the grayscale visible and "
-        "infrared inputs, following the CDDFuse evaluator's conventions (see "
-        "`sccosf_ros/metrics/fusion.py`). The paper gives EN and SD only as violin "
+        f"infrared inputs. Convention: {_fusion_convention(metrics)} (see "
+        "`sccosf_ros/metrics/fusion.py`; `sccosf eval --ssim-data-range 255 --mi-units bits` "
+        "for the textbook SSIM and MI in bits). The paper gives EN and SD only as violin "
         "plots (Figure 9), without numbers.",
         "",
         *_source_stats(metrics),

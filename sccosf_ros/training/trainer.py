@@ -2,22 +2,33 @@
 
 One ``Trainer`` serves a laptop CPU run on synthetic scenes and a ``torchrun`` job on many GPUs:
 
-* optimiser AdamW (lr 6e-5, weight decay 0.01; no decay on biases, norms, ``A_log``/``D``),
-  poly decay power 0.9 with linear warm-up (``schedule.PolyWarmupLR``), stepped per iteration;
-* loss ``JointLoss`` (CE + 0.1 · fusion, §3.3); bf16 autocast on CUDA;
+* optimiser AdamW (lr 6e-5, weight decay 0.01; no decay on norms, biases, ``A_log``/``D``, the
+  Δ bias and layer scales: ``param_groups.py``), poly decay power 0.9 with linear warm-up
+  (``schedule.PolyWarmupLR``), stepped per iteration;
+* loss ``JointLoss`` (CE + 0.1 · fusion, §3.3; the fusion terms over the valid, non-padded
+  pixels); bf16 autocast on CUDA;
+* the data is checked before step 1 (``dataset_check``: every sample decodes, sizes and ids
+  valid); a sample that fails later stops the run with one line naming the file, after saving;
 * validation every ``eval_interval`` steps: network forward on batches of the validation split,
   confusion-matrix mIoU (overall, day, night), sharded over processes and summed;
 * checkpoints in the ``sccosf_ros.inference`` format, written atomically by the main process:
   ``out/latest.pt`` (weights + ``train_state``: optimizer, scheduler, step, epoch, best mIoU,
-  RNG states; everything loads with ``weights_only=True``) and ``out/best.pt`` (best mIoU);
+  RNG states; everything loads with ``weights_only=True``) at every evaluation, every
+  ``checkpoint_interval`` steps and every ``checkpoint_minutes`` (default 10), and
+  ``out/best.pt`` (best mIoU);
 * ``resume=True`` continues from ``out/latest.pt`` with the same step, optimizer, scheduler,
   RNG and data order: each sample's augmentation is seeded by (seed, epoch, index), so a resumed
   run reproduces an uninterrupted one exactly (on the same hardware);
+* SIGINT/SIGTERM (with ``stop_signals.GracefulStop``): finish the step, save, exit;
 * logs: tqdm bar with the loss terms, ``out/log.csv``, TensorBoard in ``out/tensorboard``,
-  ``out/train_config.json``; Ctrl-C writes ``latest.pt`` before exiting.
+  ``out/train_config.json``.
 
-Multi-GPU / multi-node: run under ``torchrun``; each process trains its ``DistributedSampler``
-shard with ``DistributedDataParallel`` (NCCL on CUDA, Gloo on CPU), ``batch_size`` is per process.
+Multi-GPU / multi-node: run under ``torchrun``. ``batch_size`` is the *global* batch, divided
+over the processes; every step's global batch holds the same images whatever the number of
+processes (``sampling.StepBatchSampler``), BatchNorm is synchronised (``sync_bn``), and each loss
+term is divided by its global element count, so N processes follow the 1-process run step for
+step up to float rounding. A non-finite loss or a damaged sample on any process stops all of
+them together; logged losses are the all-process means.
 """
 
 from __future__ import annotations
@@ -37,7 +48,7 @@ from typing import Any
 import numpy as np
 import torch
 import torch.nn.functional as F
-from torch.utils.data import DataLoader, Dataset, DistributedSampler, Sampler
+from torch.utils.data import DataLoader
 
 from sccosf_ros.inference import (
     CheckpointError,
@@ -50,9 +61,19 @@ from sccosf_ros.metrics.segmentation import DAY, NIGHT, SegmentationEvaluator
 from sccosf_ros.model.network import ABLATIONS
 from sccosf_ros.thermal import ThermalNorm
 from sccosf_ros.training import distributed as dist_utils
-from sccosf_ros.training.datasets import DATASET_NAMES, SegmentationDataset, build_dataset
+from sccosf_ros.training.datasets import DATASET_NAMES, SegmentationDataset
+from sccosf_ros.training.losses import TERMS, LossCounts
+from sccosf_ros.training.param_groups import param_groups
+from sccosf_ros.training.plan import PlanError, RunPlan, describe, make_plan
+from sccosf_ros.training.sampling import (
+    LOAD_ERROR,
+    SeededSamples,
+    StepBatchSampler,
+    collate,
+    load_error_message,
+)
 from sccosf_ros.training.schedule import PolyWarmupLR
-from sccosf_ros.training.transforms import TrainTransform
+from sccosf_ros.training.stop_signals import GracefulStop, NoStop
 
 MIN_CROP = 32  # the encoder's output stride: smaller crops leave no spatial extent at stage 4
 MAX_SCALE = 1.75  # largest random rescale of the paper's augmentation
@@ -60,6 +81,10 @@ MAX_SCALE = 1.75  # largest random rescale of the paper's augmentation
 
 class TrainError(RuntimeError):
     """A training run that cannot start or continue; the message says what to change."""
+
+
+class TrainDataError(TrainError):
+    """A sample failed to load during training (``latest.pt`` was saved first)."""
 
 
 @dataclass
@@ -72,36 +97,55 @@ class TrainConfig:
     preset: str = "nano"
     max_iters: int | None = None  # exactly one of max_iters / epochs
     epochs: int | None = None
-    batch_size: int = 8  # per process
+    batch_size: int = 8  # the GLOBAL batch: all processes together (divided over them)
     crop: tuple[int, int] = (480, 640)  # (H, W) random crop after the random rescale
-    scale_range: tuple[float, float] = (0.5, MAX_SCALE)
+    scale_range: tuple[float, float] = (0.5, MAX_SCALE)  # uniform rescale, unless scales
+    scales: tuple[float, ...] | None = None  # rescale drawn from this set (Sigma, MRFS)
     lr: float = 6e-5
     weight_decay: float = 0.01
     poly_power: float = 0.9
-    warmup_iters: int | None = None  # None: min(1500, 10 % of the run)
+    warmup_iters: int | None = None  # None: warmup_epochs, else min(1500, 10 % of the run)
+    warmup_epochs: float | None = None  # warm-up length in epochs (Sigma: 10)
     warmup_ratio: float = 1e-6
     grad_clip: float | None = None  # max grad norm, None = off
     eval_interval: int | None = None  # steps; None: 10 evaluations per run; 0 = only at the end
     eval_size: tuple[int, int] | None = None  # run validation at (H, W); None = native size
-    eval_batch_size: int | None = None  # None = batch_size
+    eval_batch_size: int | None = None  # per process; None = the per-process training batch
     max_eval_images: int | None = None  # validate on the first N images only (quick runs)
-    checkpoint_interval: int | None = None  # steps between latest.pt saves; None = eval_interval
-    train_split: str = "train"
+    checkpoint_interval: int | None = None  # steps between latest.pt saves (None: time only)
+    checkpoint_minutes: float | None = 10.0  # also save latest.pt this often (None/0: off)
+    train_splits: tuple[str, ...] = ("train",)  # their union is trained on
     val_split: str | None = None  # None: "val" for the MFNet layout, "test" for FMB
     log_interval: int = 10
     num_workers: int = 2
     seed: int = 0
     resume: bool = False
     ablation: str | None = None  # paper Table 4 variants A..F
-    pretrained_encoder: bool = False
+    pretrained: str | None = None  # encoder weights: None (random) | in1k | in22k | a timm tag
+    sync_bn: bool = True  # SyncBatchNorm under DDP (no effect on one process)
+    check_data: bool = True  # decode every sample before step 1 (dataset_check)
     amp: bool = True  # bf16 autocast on CUDA (ignored on CPU)
     device: str = "auto"
     threads: int | None = None  # torch intra-op threads; 1 is fastest on a busy shared CPU
     progress: bool = True
     tensorboard: bool = True
     model_overrides: dict[str, Any] = field(default_factory=dict)  # extra build_model overrides
+    recipe: str | None = None  # the recipe this config came from (recorded only)
 
-    def validate(self) -> None:
+    def __post_init__(self) -> None:
+        if isinstance(self.train_splits, str):
+            self.train_splits = (self.train_splits,)
+        self.train_splits = tuple(str(s) for s in self.train_splits)
+        self.crop = tuple(int(v) for v in self.crop)
+        self.scale_range = tuple(float(v) for v in self.scale_range)
+        if self.scales is not None:
+            self.scales = tuple(float(v) for v in self.scales)
+        if self.eval_size is not None:
+            self.eval_size = tuple(int(v) for v in self.eval_size)
+        if self.pretrained in ("", "none"):
+            self.pretrained = None
+
+    def validate(self) -> None:  # noqa: C901 - one check per field, flat
         if self.dataset not in DATASET_NAMES:
             raise TrainError(f"dataset must be one of {DATASET_NAMES}, got {self.dataset!r}")
         if not self.root:
@@ -122,10 +166,14 @@ class TrainConfig:
         lo, hi = self.scale_range
         if not 0 < lo <= hi:
             raise TrainError(f"scale_range must satisfy 0 < low <= high, got {self.scale_range}")
+        if self.scales is not None and (not self.scales or min(self.scales) <= 0):
+            raise TrainError(f"scales must be positive numbers, got {self.scales}")
         if not self.lr > 0 or self.weight_decay < 0:
             raise TrainError(
                 f"need lr > 0 and weight_decay >= 0, got {self.lr}, {self.weight_decay}"
             )
+        if self.warmup_iters is not None and self.warmup_epochs is not None:
+            raise TrainError("give at most one of warmup_iters and warmup_epochs")
         if self.ablation is not None and self.ablation not in ABLATIONS:
             raise TrainError(
                 f"ablation must be one of {', '.join(ABLATIONS)}, got {self.ablation!r}"
@@ -138,6 +186,12 @@ class TrainConfig:
             raise TrainError(f"threads must be >= 1, got {self.threads}")
         if self.eval_size is not None and min(self.eval_size) < MIN_CROP:
             raise TrainError(f"eval_size must be >= {MIN_CROP} px, got {self.eval_size}")
+        if self.checkpoint_interval is not None and self.checkpoint_interval < 1:
+            raise TrainError(
+                f"checkpoint_interval must be >= 1 step, got {self.checkpoint_interval}"
+            )
+        if self.checkpoint_minutes is not None and self.checkpoint_minutes < 0:
+            raise TrainError(f"checkpoint_minutes must be >= 0, got {self.checkpoint_minutes}")
 
     def to_json_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -147,129 +201,7 @@ class TrainConfig:
         return d
 
 
-# --------------------------------------------------------------------------- data plumbing
-def _sample_seed(seed: int, epoch: int, index: int) -> int:
-    return int(np.random.SeedSequence([seed, epoch, index]).generate_state(1)[0])
-
-
-@contextlib.contextmanager
-def _seeded(seed: int) -> Iterator[None]:
-    """Seed python/numpy/torch RNGs for one sample, restoring the caller's states afterwards."""
-    py, npy, th = random.getstate(), np.random.get_state(), torch.get_rng_state()
-    random.seed(seed)
-    np.random.seed(seed)
-    torch.manual_seed(seed)
-    try:
-        yield
-    finally:
-        random.setstate(py)
-        np.random.set_state(npy)
-        torch.set_rng_state(th)
-
-
-class SeededSamples(Dataset):
-    """Index with ``(epoch, i)``: sample ``i`` with augmentation drawn from its own seed.
-
-    Makes the random flip/scale/crop independent of worker count, worker order and restarts.
-    """
-
-    def __init__(self, dataset: Dataset, seed: int) -> None:
-        self.dataset = dataset
-        self.seed = int(seed)
-
-    def __len__(self) -> int:
-        return len(self.dataset)
-
-    def __getitem__(self, key: tuple[int, int]) -> dict:
-        epoch, index = key
-        with _seeded(_sample_seed(self.seed, epoch, index)):
-            return self.dataset[index]
-
-
-class StepBatchSampler(Sampler):
-    """Batches for global steps ``start_step .. max_iters-1`` across epochs.
-
-    Epoch ``e`` is ``DistributedSampler(shuffle, seed, drop_last=True).set_epoch(e)`` (also for a
-    single process: num_replicas=1), cut into full batches; step ``s`` is batch
-    ``s % iters_per_epoch`` of epoch ``s // iters_per_epoch``. Yields lists of ``(epoch, i)``.
-    """
-
-    def __init__(
-        self,
-        n: int,
-        batch_size: int,
-        *,
-        rank: int,
-        world_size: int,
-        seed: int,
-        start_step: int,
-        max_iters: int,
-        shuffle: bool = True,
-    ) -> None:
-        self.n, self.batch_size = n, batch_size
-        self.rank, self.world_size, self.seed, self.shuffle = rank, world_size, seed, shuffle
-        self.start_step, self.max_iters = start_step, max_iters
-        per_rank = n // world_size  # DistributedSampler with drop_last=True
-        self.iters_per_epoch = per_rank // batch_size
-
-    def _epoch_indices(self, epoch: int) -> list[int]:
-        sampler = DistributedSampler(
-            range(self.n),
-            num_replicas=self.world_size,
-            rank=self.rank,
-            shuffle=self.shuffle,
-            seed=self.seed,
-            drop_last=True,
-        )
-        sampler.set_epoch(epoch)
-        return list(sampler)
-
-    def __len__(self) -> int:
-        return max(self.max_iters - self.start_step, 0)
-
-    def __iter__(self) -> Iterator[list[tuple[int, int]]]:
-        step = self.start_step
-        while step < self.max_iters:
-            epoch, pos = divmod(step, self.iters_per_epoch)
-            order = self._epoch_indices(epoch)
-            for b in range(pos, self.iters_per_epoch):
-                if step >= self.max_iters:
-                    return
-                chunk = order[b * self.batch_size : (b + 1) * self.batch_size]
-                yield [(epoch, i) for i in chunk]
-                step += 1
-
-
-def collate(samples: list[dict]) -> dict:
-    """Stack a list of dataset samples (all the same size) into a batch."""
-    out = {
-        "rgb": torch.stack([s["rgb"] for s in samples]),
-        "thermal": torch.stack([s["thermal"] for s in samples]),
-        "label": torch.stack([s["label"] for s in samples]),
-        "name": [s["name"] for s in samples],
-        "night": [s.get("night") for s in samples],
-    }
-    return out
-
-
 # --------------------------------------------------------------------------- helpers
-def _param_groups(model: torch.nn.Module, weight_decay: float) -> list[dict]:
-    """No weight decay on biases, norm scales and SSM parameters (A_log, D), as Mamba/CMX do."""
-    decay, no_decay = [], []
-    for name, p in model.named_parameters():
-        if not p.requires_grad:
-            continue
-        leaf = name.rsplit(".", 1)[-1]
-        if p.ndim < 2 or getattr(p, "_no_weight_decay", False) or leaf in ("A_log", "D"):
-            no_decay.append(p)
-        else:
-            decay.append(p)
-    return [
-        {"params": decay, "weight_decay": weight_decay},
-        {"params": no_decay, "weight_decay": 0.0},
-    ]
-
-
 def _rng_state(device: torch.device) -> dict:
     np_state = np.random.get_state()
     state = {
@@ -306,11 +238,17 @@ def _set_rng_state(state: dict, device: torch.device) -> None:
 
 
 def _to_device(batch: dict, device: torch.device) -> tuple[torch.Tensor, ...]:
+    """rgb, thermal, label and the valid mask (all True when the batch has none) on device."""
     nb = device.type == "cuda"
+    label = batch["label"].to(device, non_blocking=nb)
+    valid = batch.get("valid")
     return (
         batch["rgb"].to(device, non_blocking=nb),
         batch["thermal"].to(device, non_blocking=nb),
-        batch["label"].to(device, non_blocking=nb),
+        label,
+        torch.ones_like(label, dtype=torch.bool)
+        if valid is None
+        else valid.to(device, non_blocking=nb),
     )
 
 
@@ -354,12 +292,14 @@ class _LogWindow:
 class Trainer:
     """Builds data, model, optimiser and logs from a ``TrainConfig``; ``fit()`` trains.
 
-    Only the main process (rank 0) writes files or prints the progress bar.
+    Only the main process (rank 0) writes files or prints the progress bar. ``stop`` is the
+    run's ``GracefulStop`` (signal handling, critical sections); the default installs nothing.
     """
 
-    def __init__(self, config: TrainConfig) -> None:
+    def __init__(self, config: TrainConfig, *, stop: GracefulStop | None = None) -> None:
         config.validate()
         self.cfg = config
+        self.stop = stop if stop is not None else NoStop()
         if config.threads:
             torch.set_num_threads(config.threads)
         self.dist = dist_utils.DistInfo.from_env()
@@ -367,8 +307,12 @@ class Trainer:
         dist_utils.init_distributed(self.dist, self.device)
         self.out = Path(config.out)
         self.main = self.dist.is_main
+        self.log = None
 
         self._build_data()
+        if config.check_data:
+            self._check_data()
+        self._check_crop(self.train_set)
         self._build_model()
         self.loss_fn = self._build_loss()
         self.step = 0
@@ -376,6 +320,8 @@ class Trainer:
         self.best_miou: float | None = None
         self.last_val: dict | None = None
         self.history: list[dict] = []  # training rows (step, terms) for callers and tests
+        self._saved_step: int | None = None  # the step latest.pt holds (None: not saved yet)
+        self._last_save = time.monotonic()
         if config.resume:
             self._resume()
         if self.main:
@@ -383,7 +329,6 @@ class Trainer:
             (self.out / "train_config.json").write_text(
                 json.dumps(self.run_info(), indent=2) + "\n"
             )
-        self.log = None
 
     # ---------------------------------------------------------------- set-up
     def _pick_device(self) -> torch.device:
@@ -401,70 +346,47 @@ class Trainer:
         return dev
 
     def _build_data(self) -> None:
-        cfg = self.cfg
         try:
-            train = build_dataset(
-                cfg.dataset, cfg.root, cfg.train_split, transform=self._train_transform()
-            )
-        except (FileNotFoundError, ValueError, KeyError) as e:
-            raise TrainError(f"cannot read the {cfg.dataset} training split: {e}") from e
-        if len(train) == 0:
-            raise TrainError(
-                f"the {cfg.train_split!r} split of {cfg.dataset} at {cfg.root} is empty: "
-                "check --root (and the split file), or write data with `sccosf synth`"
-            )
-        self.layout = str(getattr(train, "name", cfg.dataset))
-        self.class_names = list(train.class_names)
-        self.palette = [list(map(int, c)) for c in train.palette]
-        self.num_classes = len(self.class_names)
-        self._check_crop(train)
+            self.plan: RunPlan = make_plan(self.cfg, self.dist.world_size)
+        except PlanError as e:
+            raise TrainError(str(e)) from e
+        plan = self.plan
+        self.train_set, self.val_set = plan.train_set, plan.val_set
+        self.layout, self.val_split = plan.layout, plan.val_split
+        self.class_names, self.palette = plan.class_names, plan.palette
+        self.num_classes = plan.num_classes
+        self.iters_per_epoch, self.max_iters = plan.iters_per_epoch, plan.max_iters
+        self.warmup_iters, self.eval_interval = plan.warmup_iters, plan.eval_interval
+        self.local_batch = plan.local_batch
 
-        world = self.dist.world_size
-        per_rank = len(train) // world
-        if per_rank < cfg.batch_size:
-            raise TrainError(
-                f"{len(train)} training images cannot fill one batch of {cfg.batch_size} on each "
-                f"of {world} process(es); lower --batch-size or add data"
+    def _check_data(self) -> None:
+        """Decode every training and validation sample once (main process; others wait)."""
+        from sccosf_ros.training.dataset_check import check_dataset
+
+        problems: list[str] = []
+        if self.main:
+            report = check_dataset(
+                [self.train_set, self.val_set],
+                progress=self.cfg.progress,
+                workers=max(1, self.cfg.num_workers),
+                desc="check data",
             )
-        self.iters_per_epoch = per_rank // cfg.batch_size
-        self.max_iters = (
-            int(cfg.max_iters)
-            if cfg.max_iters is not None
-            else int(cfg.epochs) * self.iters_per_epoch
-        )
-        self.warmup_iters = (
-            int(cfg.warmup_iters)
-            if cfg.warmup_iters is not None
-            else min(1500, self.max_iters // 10)
-        )
-        self.warmup_iters = min(self.warmup_iters, self.max_iters)
-        if cfg.eval_interval is None:
-            self.eval_interval = max(1, math.ceil(self.max_iters / 10))
-        else:
-            self.eval_interval = int(cfg.eval_interval)
-        self.checkpoint_interval = int(cfg.checkpoint_interval or self.eval_interval or 0)
-        self.train_set = train
-
-        val_split = cfg.val_split or ("test" if self.layout == "fmb" else "val")
-        self.val_split = val_split
-        try:
-            self.val_set = build_dataset(cfg.dataset, cfg.root, val_split, transform=None)
-        except (FileNotFoundError, ValueError, KeyError) as e:
-            raise TrainError(
-                f"cannot read validation split {val_split!r} of {cfg.dataset} at {cfg.root}: "
-                f"{e}; pass --val-split with an existing split"
-            ) from e
-        if len(self.val_set) == 0:
-            raise TrainError(f"validation split {val_split!r} at {cfg.root} is empty")
-
-    def _train_transform(self) -> TrainTransform:
-        return TrainTransform(crop=tuple(self.cfg.crop), scale_range=tuple(self.cfg.scale_range))
+            problems = report.lines()
+            if problems:
+                problems.append(report.summary() + " (`sccosf check-dataset` lists them all)")
+        problems = dist_utils.broadcast_object(problems)
+        if problems:
+            raise TrainDataError("the dataset has damaged samples:\n  " + "\n  ".join(problems))
 
     def _check_crop(self, train: SegmentationDataset) -> None:
-        raw = train.load_raw(0)
+        try:
+            raw = train.load_raw(0)
+        except (ValueError, OSError) as e:
+            raise TrainDataError(load_error_message(train, 0, e)) from e
         h, w = raw.label.shape[:2]
         ch, cw = self.cfg.crop
-        hi = self.cfg.scale_range[1]
+        scales = self.cfg.scales or self.cfg.scale_range
+        hi = max(scales)
         if ch > h * hi or cw > w * hi:
             raise TrainError(
                 f"crop {ch}x{cw} (HxW) is larger than the training images ({h}x{w}) even at the "
@@ -474,20 +396,26 @@ class Trainer:
 
     def _build_model(self) -> None:
         from sccosf_ros.model import build_model
+        from sccosf_ros.model.encoder import PretrainedWeightsError
+        from sccosf_ros.training.sync_batchnorm import convert_sync_batchnorm
 
         cfg = self.cfg
         overrides = dict(cfg.model_overrides)
         if cfg.ablation is not None:
             overrides["ablation"] = cfg.ablation
-        if cfg.pretrained_encoder and not cfg.resume:  # a resumed run gets its weights from disk
-            overrides["pretrained_encoder"] = True
+        if cfg.pretrained and not cfg.resume:  # a resumed run gets its weights from disk
+            overrides["pretrained_encoder"] = cfg.pretrained
         torch.manual_seed(cfg.seed)  # identical initial weights on every process
         try:
             model = build_model(cfg.preset, num_classes=self.num_classes, **overrides)
+        except PretrainedWeightsError as e:
+            raise TrainError(str(e)) from e
         except (TypeError, ValueError, KeyError) as e:
             raise TrainError(f"cannot build model preset {cfg.preset!r}: {e}") from e
-        if cfg.pretrained_encoder and cfg.resume:  # the checkpoints record how the run started
-            model.config = dataclasses.replace(model.config, pretrained_encoder=True)
+        if cfg.pretrained and cfg.resume:  # the checkpoints record how the run started
+            model.config = dataclasses.replace(model.config, pretrained_encoder=cfg.pretrained)
+        if self.dist.enabled and cfg.sync_bn:
+            model = convert_sync_batchnorm(model, self.device)
         self.model = model.to(self.device)
         self.model.train()
         self.ddp = None
@@ -501,7 +429,7 @@ class Trainer:
                 find_unused_parameters=cfg.ablation is not None,
             )
         self.optimizer = torch.optim.AdamW(
-            _param_groups(self.model, cfg.weight_decay), lr=cfg.lr, betas=(0.9, 0.999)
+            param_groups(self.model, cfg.weight_decay), lr=cfg.lr, betas=(0.9, 0.999)
         )
         self.scheduler = PolyWarmupLR(
             self.optimizer,
@@ -528,18 +456,9 @@ class Trainer:
 
     def run_info(self) -> dict:
         return {
-            "config": self.cfg.to_json_dict(),
-            "layout": self.layout,
-            "num_classes": self.num_classes,
-            "class_names": self.class_names,
+            **describe(self.cfg, self.plan),
             "train_images": len(self.train_set),
-            "val_split": self.val_split,
             "val_images": len(self.val_set),
-            "iters_per_epoch": self.iters_per_epoch,
-            "max_iters": self.max_iters,
-            "warmup_iters": self.warmup_iters,
-            "eval_interval": self.eval_interval,
-            "world_size": self.dist.world_size,
             "device": str(self.device),
             "torch": torch.__version__,
         }
@@ -578,21 +497,24 @@ class Trainer:
         }
 
     def save(self, path: Path, *, with_state: bool, half: bool = False) -> Path:
-        return save_checkpoint(
-            path,
-            self.model,
-            class_names=self.class_names,
-            palette=self.palette,
-            thermal_norm=ThermalNorm(mode="auto"),
-            dataset=self.cfg.dataset,
-            train_size=self.cfg.crop,
-            meta=self._meta(),
-            train_state=self.train_state() if with_state else None,
-            half=half,
-        )
+        with self.stop.critical():  # a signal never cuts a save short
+            return save_checkpoint(
+                path,
+                self.model,
+                class_names=self.class_names,
+                palette=self.palette,
+                thermal_norm=ThermalNorm(mode="auto"),
+                dataset=self.cfg.dataset,
+                train_size=self.cfg.crop,
+                meta=self._meta(),
+                train_state=self.train_state() if with_state else None,
+                half=half,
+            )
 
     def _save_latest(self) -> None:
-        if self.main:
+        if self.main and self._saved_step != self.step:
+            self._saved_step = self.step  # first: a deferred interrupt ends the save block
+            self._last_save = time.monotonic()
             self.save(self.latest_path, with_state=True)
 
     def _resume(self) -> None:
@@ -619,6 +541,7 @@ class Trainer:
         # the schedule follows this run's length (a longer --max-iters extends the run)
         self.scheduler.max_iters = self.max_iters
         self.step = int(state["step"])
+        self._saved_step = self.step
         self.epoch = int(state["epoch"])
         self.best_miou = state.get("best_miou")
         if self.step >= self.max_iters and self.main:
@@ -667,13 +590,17 @@ class Trainer:
         cfg = self.cfg
         shard = list(range(self.dist.rank, self._n_val(), self.dist.world_size))
         loader = DataLoader(
-            torch.utils.data.Subset(self.val_set, shard),
-            batch_size=cfg.eval_batch_size or cfg.batch_size,
+            SeededSamples(self.val_set, cfg.seed),  # no augmentation; catches damaged files
+            batch_size=cfg.eval_batch_size or self.local_batch,
+            sampler=[(0, i) for i in shard],
             num_workers=min(cfg.num_workers, 2),
             collate_fn=list,  # grouped by size below
             generator=torch.Generator().manual_seed(cfg.seed),  # leaves the global RNG alone
         )
         for samples in loader:
+            for s in samples:
+                if LOAD_ERROR in s:
+                    raise TrainDataError(f"validation {s[LOAD_ERROR]}")
             by_size: dict[tuple[int, int], list[dict]] = {}
             for s in samples:
                 by_size.setdefault(tuple(s["rgb"].shape[-2:]), []).append(s)
@@ -681,7 +608,7 @@ class Trainer:
 
     def _val_logits(self, batch: dict) -> tuple[torch.Tensor | None, torch.Tensor]:
         """Logits at the label's size (None without a segmentation head) and the labels."""
-        rgb, th, label = _to_device(batch, self.device)
+        rgb, th, label, _ = _to_device(batch, self.device)
         size = self.cfg.eval_size
         if size is not None and tuple(rgb.shape[-2:]) != tuple(size):
             rgb = F.interpolate(rgb, size=tuple(size), mode="bilinear", align_corners=False)
@@ -760,24 +687,64 @@ class Trainer:
             generator=torch.Generator().manual_seed(cfg.seed),
         )
 
-    def train_step(self, batch: dict) -> dict[str, float]:
-        rgb, th, label = _to_device(batch, self.device)
+    def _agree_before_step(self, batch: dict) -> LossCounts | None:
+        """One all-reduce before the step: loss divisors summed over processes, and whether any
+        process hit a damaged sample or a stop request. None = stop (all processes agree);
+        TrainDataError on the process whose sample failed (and on the others)."""
+        error = batch.get(LOAD_ERROR)
+        if error is None:  # counted on the host: the step moves the batch to the device
+            local = self.loss_fn.counts(batch["label"], batch.get("valid")).as_tensor()
+            local = local.to(self.device)
+        else:
+            local = torch.zeros(3, device=self.device)
+        flags = torch.tensor(
+            [float(error is not None), float(self.stop.stop_requested)], device=self.device
+        )
+        summed = dist_utils.all_reduce_sum(torch.cat([local.float(), flags]))
+        if error is not None:
+            raise TrainDataError(error)
+        if summed[3] > 0:
+            raise TrainDataError(
+                "a training sample failed to load on another process (its message names the "
+                "file); stopped"
+            )
+        if summed[4] > 0:
+            return None
+        return LossCounts.from_tensor(summed[:3] / self.dist.world_size)
+
+    def _all_rank_terms(self, terms: dict[str, float]) -> dict[str, float]:
+        """The all-process mean of each logged term; TrainError (on every process together)
+        when any process's loss is not finite."""
+        values = [terms[k] for k in TERMS]
+        local_bad = float(not all(math.isfinite(v) for v in values))
+        t = torch.tensor([*values, local_bad], dtype=torch.float64, device=self.device)
+        t = dist_utils.all_reduce_sum(t)
+        world = self.dist.world_size
+        if t[-1] > 0:
+            where = "" if world == 1 else f" on {int(t[-1])} of {world} processes"
+            raise TrainError(
+                f"loss became non-finite at step {self.step + 1}{where} (terms {terms}); lower "
+                f"--lr or check the data. {self.latest_path} holds the last good state"
+            )
+        return {k: float(v) / world for k, v in zip(TERMS, t[:-1].tolist(), strict=True)}
+
+    def train_step(self, batch: dict, counts: LossCounts | None = None) -> dict[str, float]:
+        """One optimizer step on this process's share of the global batch; returns the loss
+        terms averaged over all processes. ``counts``: the loss divisors (None: this batch's)."""
+        rgb, th, label, valid = _to_device(batch, self.device)
         with self._autocast():
             out = self.net(rgb, th)
-            loss, terms = self.loss_fn(out, rgb, th, label)
-        if not torch.isfinite(loss):
-            raise TrainError(
-                f"loss became {float(loss)} at step {self.step} (terms {terms}); lower --lr or "
-                f"check the data. {self.latest_path} holds the last good state"
-            )
+            loss, terms = self.loss_fn(out, rgb, th, label, valid, counts)
+        terms = self._all_rank_terms(terms)  # before backward: no process enters it alone
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
-        if self.cfg.grad_clip:
-            torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.cfg.grad_clip)
-        self.optimizer.step()
-        self.scheduler.step()
-        self.step += 1
-        self.epoch = self.step // self.iters_per_epoch
+        with self.stop.critical():  # the update is all or nothing
+            if self.cfg.grad_clip:
+                torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.cfg.grad_clip)
+            self.optimizer.step()
+            self.scheduler.step()
+            self.step += 1
+            self.epoch = self.step // self.iters_per_epoch
         return terms
 
     def _evaluate_and_checkpoint(self, elapsed: float) -> None:
@@ -793,6 +760,7 @@ class Trainer:
             if improved or miou is None:  # no mIoU to rank by (ablation E): best = latest
                 self.save(self.best_path, with_state=False)
         self.best_miou = dist_utils.broadcast_object(self.best_miou)
+        self._saved_step = None  # latest.pt now gets this evaluation's mIoU in its meta
         self._save_latest()
 
     def _open_logs(self) -> Any:
@@ -818,11 +786,19 @@ class Trainer:
             file=sys.stderr,
         )
 
+    def _checkpoint_due(self) -> bool:
+        """latest.pt by steps (``checkpoint_interval``) or by time (``checkpoint_minutes``)."""
+        every = self.cfg.checkpoint_interval
+        if every and self.step % every == 0:
+            return True
+        minutes = self.cfg.checkpoint_minutes
+        return bool(minutes) and time.monotonic() - self._last_save >= 60.0 * minutes
+
     def _after_step(self, window: _LogWindow, t_start: float, end: int, bar: Any) -> None:
         """Log rows, validation + checkpoints at their intervals, after one optimizer step."""
         cfg = self.cfg
         if self.step % cfg.log_interval == 0 or self.step == end:
-            mean, ips = window.flush(cfg.batch_size * self.dist.world_size)
+            mean, ips = window.flush(cfg.batch_size)
             if self.log is not None:
                 self.log.train(
                     self.step,
@@ -840,48 +816,58 @@ class Trainer:
                     f"step {self.step}: val mIoU {self.last_val['miou']:.4f} "
                     f"(best {self.best_miou:.4f})"
                 )
-        elif self.checkpoint_interval and self.step % self.checkpoint_interval == 0:
+        elif self._checkpoint_due():
             self._save_latest()
 
-    def fit(self, stop_at: int | None = None) -> dict:
-        """Train to ``max_iters`` (or stop after step ``stop_at``, saving latest.pt as Ctrl-C
-        does). Returns a summary: step, best/last mIoU, checkpoint and log paths."""
-        end = self.max_iters if stop_at is None else min(int(stop_at), self.max_iters)
-        bar = self._open_logs()
+    def _train_loop(self, end: int, bar: Any) -> None:
         t_start = time.perf_counter()
         window = _LogWindow()
-        interrupted = False
+        for batch in self._loader():
+            if self.step >= end:
+                break
+            counts = self._agree_before_step(batch)
+            if counts is None:  # a stop was requested (on any process): keep the state
+                break
+            terms = self.train_step(batch, counts)
+            window.add(terms)
+            self.history.append({"step": self.step, **terms})
+            if bar is not None:
+                bar.update(1)
+                bar.set_postfix(_fmt_terms(terms), refresh=False)
+            self._after_step(window, t_start, end, bar)
+            if self.step >= end:
+                break
+
+    def fit(self, stop_at: int | None = None) -> dict:
+        """Train to ``max_iters`` (or stop after step ``stop_at``, or on a stop request; both
+        save latest.pt). Returns a summary: step, best/last mIoU, checkpoint and log paths,
+        ``stopped`` (the signal's name when a signal ended the run)."""
+        end = self.max_iters if stop_at is None else min(int(stop_at), self.max_iters)
+        bar = self._open_logs()
+        aborted = False
         try:
-            for batch in self._loader():
-                if self.step >= end:
-                    break
-                terms = self.train_step(batch)
-                window.add(terms)
-                self.history.append({"step": self.step, **terms})
-                if bar is not None:
-                    bar.update(1)
-                    bar.set_postfix(_fmt_terms(terms), refresh=False)
-                self._after_step(window, t_start, end, bar)
-                if self.step >= end:
-                    break
+            self._train_loop(end, bar)
             if self.step < self.max_iters:  # stopped early on request: keep the state
                 self._save_latest()
-        except KeyboardInterrupt:
-            interrupted = True
-            if self.main:
+        except (KeyboardInterrupt, TrainDataError):
+            aborted = True
+            if self.main and self._saved_step != self.step:
                 print(
-                    f"\ninterrupted at step {self.step}: saving {self.latest_path} "
+                    f"\nstopped at step {self.step}: saving {self.latest_path} "
                     "(continue with --resume)",
                     file=sys.stderr,
                 )
             self._save_latest()
+            raise
+        except TrainError:
+            aborted = True
             raise
         finally:
             if bar is not None:
                 bar.close()
             if self.log is not None:
                 self.log.close()
-            if not interrupted:
+            if not aborted:
                 dist_utils.barrier()
         return self.summary()
 
@@ -892,6 +878,7 @@ class Trainer:
             "epoch": self.epoch,
             "best_miou": self.best_miou,
             "last_val": self.last_val,
+            "stopped": None if self.stop.requested is None else self.stop.requested.name,
             "latest": str(self.latest_path),
             "best": str(self.best_path),
             "log_csv": str(self.out / "log.csv"),

@@ -1,12 +1,15 @@
 """Joint geometric augmentation for registered RGB + thermal + label (paper §4.1 and peers).
 
-Training: random horizontal flip, random scale 0.5–1.75, random crop to (H, W) — one draw
-applied identically to the three arrays (images bilinear, labels nearest), padding images
-with 0 and labels with 255 (ignored by the loss). Evaluation needs none: validation and
+Training: random horizontal flip, random scale (uniform in 0.5–1.75, or one of a set such as
+Sigma's {0.5, 0.75, 1, 1.25, 1.5, 1.75}), random crop to (H, W) — one draw applied identically
+to the three arrays (images bilinear, labels nearest), padding images with 0 and labels with 255
+(ignored by the cross-entropy). The padding is also returned as a ``valid`` mask (True = image
+pixel) so the fusion loss can leave it out, as MRFS does. Evaluation needs none: validation and
 ``sccosf eval`` run on the stored images (``--eval-size``/``--input-size`` resize tensors).
 
 Transforms work on numpy arrays as ``load_raw`` returns them (rgb HxWx3, thermal HxW, label
-HxW, uint8) and are called as ``transform(rgb, thermal, label) -> (rgb, thermal, label)``.
+HxW, uint8) and are called as ``transform(rgb, thermal, label) -> (rgb, thermal, label,
+valid)`` with ``valid`` a bool HxW array.
 
 Randomness: with ``seed`` the transform owns a numpy Generator (reproducible on its own);
 without, it draws from numpy's global RNG, which the trainer seeds per (seed, epoch, index)
@@ -24,14 +27,15 @@ import numpy as np
 
 from sccosf_ros.classes import IGNORE_INDEX
 
-Arrays = tuple[np.ndarray, np.ndarray, np.ndarray]  # rgb, thermal, label
+Arrays = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]  # rgb, thermal, label, valid
 JointTransform = Callable[[np.ndarray, np.ndarray, np.ndarray], Arrays]
 
 
 @dataclass
 class TrainTransformConfig:
     crop: tuple[int, int] = (480, 640)  # (H, W)
-    scale_range: tuple[float, float] = (0.5, 1.75)
+    scale_range: tuple[float, float] = (0.5, 1.75)  # uniform draw, unless ``scales`` is given
+    scales: tuple[float, ...] | None = None  # draw one of these (Sigma/MRFS train_scale_array)
     flip_prob: float = 0.5
     image_pad: int = 0
     label_pad: int = IGNORE_INDEX
@@ -44,6 +48,10 @@ class TrainTransformConfig:
         lo, hi = self.scale_range
         if not 0.0 < lo <= hi:
             raise ValueError(f"scale_range needs 0 < low <= high, got {self.scale_range}")
+        if self.scales is not None:
+            self.scales = tuple(float(v) for v in self.scales)
+            if not self.scales or min(self.scales) <= 0:
+                raise ValueError(f"scales must be positive numbers, got {self.scales}")
         if not 0.0 <= self.flip_prob <= 1.0:
             raise ValueError(f"flip_prob must be in [0, 1], got {self.flip_prob}")
 
@@ -81,7 +89,7 @@ def _pad(img: np.ndarray, h: int, w: int, value: int) -> np.ndarray:
 
 
 class TrainTransform:
-    """Random flip → random scale → random crop (with padding), jointly.
+    """Random flip → random scale → random crop (with padding), jointly; also the valid mask.
 
     ``TrainTransform(config)`` or ``TrainTransform(crop=(h, w), scale_range=(lo, hi), ...)``.
     """
@@ -111,7 +119,10 @@ class TrainTransform:
         cfg = self.config
         # one draw for all three arrays, always in the same order (flip, scale, crop)
         flip = rng.random() < cfg.flip_prob
-        scale = rng.uniform(*cfg.scale_range)
+        if cfg.scales is None:
+            scale = rng.uniform(*cfg.scale_range)
+        else:  # one uniform draw either way: the draw order stays (flip, scale, crop)
+            scale = cfg.scales[min(int(rng.random() * len(cfg.scales)), len(cfg.scales) - 1)]
         fy, fx = rng.random(), rng.random()
 
         if flip:
@@ -125,13 +136,14 @@ class TrainTransform:
             (nh, nw),
         )
         ch, cw = cfg.crop
+        valid = _pad(np.ones(label.shape, bool), ch, cw, False)
         rgb = _pad(rgb, ch, cw, cfg.image_pad)
         thermal = _pad(thermal, ch, cw, cfg.image_pad)
         label = _pad(label, ch, cw, cfg.label_pad)
         y = int(fy * (label.shape[0] - ch + 1))
         x = int(fx * (label.shape[1] - cw + 1))
         sl = (slice(y, y + ch), slice(x, x + cw))
-        return rgb[sl], thermal[sl], label[sl]
+        return rgb[sl], thermal[sl], label[sl], valid[sl]
 
     def __repr__(self) -> str:
         return f"TrainTransform({self.config}, seed={self.seed})"

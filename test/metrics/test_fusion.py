@@ -84,8 +84,29 @@ def test_ssim_identity_and_constant_images():
     assert fm.ssim(x, x) == pytest.approx(1.0)
     assert fm.ssim(x, 255 - x) < 0
     a, b = np.full((16, 16), 100.0), np.full((16, 16), 50.0)
-    c1 = (0.01 * 255) ** 2
-    assert fm.ssim(a, b) == pytest.approx((2 * 100 * 50 + c1) / (100**2 + 50**2 + c1))
+    for data_range in (255.0, 2.0):  # textbook, and the CDDFuse evaluator's default
+        c1 = (0.01 * data_range) ** 2
+        expected = (2 * 100 * 50 + c1) / (100**2 + 50**2 + c1)
+        assert fm.ssim(a, b, data_range) == pytest.approx(expected)
+    assert fm.ssim(a, b) == fm.ssim(a, b, 2.0)  # the default convention
+
+
+def test_conventions_change_ssim_and_mi_as_documented():
+    x, y = _texture(5), _texture(6)
+    rgb = np.dstack([x.astype(np.uint8)] * 3)
+    ir = y.astype(np.uint8)
+    default = fusion_metrics(rgb, rgb, ir)
+    bits = fusion_metrics(rgb, rgb, ir, fm.FusionConvention(mi_units="bits"))
+    assert bits["MI"] == pytest.approx(default["MI"] / math.log(2))
+    textbook = fusion_metrics(rgb, rgb, ir, fm.FusionConvention(ssim_data_range=255.0))
+    assert textbook["SSIM"] == pytest.approx(fm.ssim(x, x, 255.0) + fm.ssim(x, y, 255.0))
+    assert textbook["SSIM"] != pytest.approx(default["SSIM"], abs=1e-6)
+    for k in ("EN", "SD", "VIF", "Qabf"):
+        assert bits[k] == default[k] == textbook[k]
+    assert fm.DEFAULT_CONVENTION.name == "cddfuse"
+    assert "data range 2" in fm.DEFAULT_CONVENTION.describe()
+    with pytest.raises(ValueError, match="mi_units"):
+        fm.FusionConvention(mi_units="hartleys")
 
 
 def test_vif_and_qabf_on_identical_images():

@@ -149,9 +149,21 @@ def test_mfnet_with_transform_and_dataloader(tmp_path):
     assert batch["rgb"].shape == (2, 3, 16, 20)
     assert batch["thermal"].shape == (2, 1, 16, 20)
     assert batch["label"].shape == (2, 16, 20)
+    assert batch["valid"].shape == (2, 16, 20) and batch["valid"].dtype == torch.bool
     assert batch["night"].tolist() == [False, True]
     labels = set(batch["label"].unique().tolist())
     assert labels <= set(range(9)) | {255}
+
+
+def test_several_splits_are_their_union(tmp_path):
+    _mfnet_release(tmp_path)
+    (tmp_path / "val.txt").write_text("00003D\n00001D\n")  # 00001D is also in train
+    ds = MFNetDataset(tmp_path, ["train", "val"])
+    assert ds.names == ["00001D", "00002N", "00003D"] and ds.split == "train+val"
+    assert ds.splits == ("train", "val")
+    assert MFNetDataset.available_splits(tmp_path) == ["test", "test_night", "train", "val"]
+    with pytest.raises(FileNotFoundError, match=r"nope\.txt"):
+        MFNetDataset(tmp_path, ["train", "nope"])
 
 
 # --------------------------------------------------------------------------- FMB

@@ -111,6 +111,23 @@ def test_report_has_the_paper_tables(evaluated):
     assert "Synthetic data" in text and "not comparable" in text
     assert "| EN |" in text and "| Qabf |" in text and "Figure 9" in text
     assert "](examples.png)" in text and "](fusion_violin.png)" in text
+    # both mIoU conventions beside the paper's number, and the fusion convention stated
+    assert f"| with unlabeled | 9 classes | {100 * results['miou']:.1f} | 59.8 |" in text
+    wo = results["miou_without_background"]
+    assert f"| without unlabeled | 8 classes | {100 * wo:.1f} | 59.8 |" in text
+    assert "cddfuse: grayscale 0-255" in text and "data range 2" in text
+
+
+def test_metrics_json_states_the_conventions(evaluated):
+    import math
+
+    _, results = evaluated
+    conv = results["conventions"]["fusion_convention"]
+    assert conv["name"] == "cddfuse" and conv["ssim_data_range"] == 2.0
+    assert conv["mi_units"] == "nats"
+    iou = [v for v in list(results["iou"].values())[1:] if v is not None]
+    assert results["background_class"] == "unlabeled"
+    assert math.isclose(results["miou_without_background"], sum(iou) / len(iou))
 
 
 def test_pictures_are_readable_with_the_expected_size(evaluated):
@@ -287,3 +304,27 @@ def test_cli_unknown_split_is_a_clear_error(nano_checkpoint, synth_root, tmp_pat
     )
     err = capsys.readouterr().err
     assert rc == 2 and "nosuch" in err and "Traceback" not in err
+
+
+def test_fmb_reports_15_and_14_class_miou(tmp_path):
+    import torch
+
+    from sccosf_ros.classes import FMB_CLASSES
+    from sccosf_ros.inference import Predictor
+    from sccosf_ros.model import build_model
+    from sccosf_ros.synthetic import write_dataset
+    from sccosf_ros.training.datasets import build_dataset
+    from sccosf_ros.training.evaluate import evaluate
+
+    root = write_dataset(tmp_path / "fmb", layout="fmb", n=6, seed=1, height=H, width=W,
+                         progress=False)  # fmt: skip
+    torch.manual_seed(0)
+    pred = Predictor(build_model("nano", num_classes=len(FMB_CLASSES)), "cpu",
+                     class_names=FMB_CLASSES)  # fmt: skip
+    results = evaluate(pred, build_dataset("fmb", root, "test"), tmp_path / "out",
+                       grid_samples=0, progress=False, fusion=False)  # fmt: skip
+    assert len(results["iou"]) == 15 and results["background_class"] == "background"
+    assert results["miou_without_background"] is not None
+    text = (tmp_path / "out" / "report.md").read_text()
+    assert "| with background | 15 classes |" in text and "| 61.8 |" in text
+    assert "| without background | 14 classes |" in text and "counts 14 FMB classes" in text

@@ -16,6 +16,7 @@ from sccosf_ros.training.losses import (
     FusionLoss,
     FusionLossConfig,
     JointLoss,
+    LossCounts,
     Sobel,
     adjust_contrast,
     adjust_gamma,
@@ -216,3 +217,84 @@ def test_with_the_real_network_output():
     total.backward()
     assert math.isfinite(terms["total"]) and terms["ce"] > 0 and terms["fusion"] > 0
     assert any(p.grad is not None and p.grad.abs().sum() > 0 for p in model.parameters())
+
+
+def _padded_batch(seed: int = 4):
+    """A 10x12 image padded to 16x16 (as the random crop pads: bottom/right), and its mask."""
+    torch.manual_seed(seed)
+    rgb, thermal = torch.zeros(1, 3, 16, 16), torch.zeros(1, 1, 16, 16)
+    rgb[..., :10, :12] = torch.rand(1, 3, 10, 12) * 0.6 + 0.2
+    thermal[..., :10, :12] = torch.rand(1, 1, 10, 12) * 0.6 + 0.2
+    valid = torch.zeros(1, 16, 16, dtype=torch.bool)
+    valid[:, :10, :12] = True
+    return rgb, thermal, valid
+
+
+def test_fusion_loss_ignores_the_crop_padding():
+    rgb, thermal, valid = _padded_batch()
+    loss = FusionLoss(FUSION_CONSTANTS["mfnet"])
+    fused = torch.rand(1, 3, 16, 16)
+    ref = loss(fused, rgb, thermal, valid)
+    # anything in the padding (and the padding of the sources) leaves every term unchanged
+    fused2 = fused.clone()
+    fused2[..., 10:, :] = torch.rand(1, 3, 6, 16)
+    fused2[..., :, 12:] = 1.0
+    rgb2, th2 = rgb.clone(), thermal.clone()
+    rgb2[..., 12:, :] = 0.9
+    th2[..., :, 13:] = 0.7
+    moved = loss(fused2, rgb2, th2, valid)
+    for k in ("content", "gradient", "color", "fusion"):
+        assert moved[k].item() == pytest.approx(ref[k].item(), rel=1e-6), k
+    # the content/colour terms are the means over the valid crop of the plain loss on it
+    crop = loss(fused[..., :10, :12], rgb[..., :10, :12], thermal[..., :10, :12])
+    assert ref["content"].item() == pytest.approx(crop["content"].item(), rel=1e-6)
+    assert ref["color"].item() == pytest.approx(crop["color"].item(), rel=1e-6)
+
+
+def test_gradient_term_does_not_see_the_padding_border():
+    _, _, valid = _padded_batch()
+    cfg = FUSION_CONSTANTS["fmb"]  # contrast 1.0: R_ir = ir
+    torch.manual_seed(6)
+    gray = torch.zeros(1, 1, 16, 16)
+    gray[..., :10, :12] = torch.rand(1, 1, 10, 12) * 0.6 + 0.2
+    rgb = gray.expand(-1, 3, -1, -1).clone()
+    thermal = gray**cfg.gamma  # R_ir == R_vis: every target is R_vis's Sobel response
+    loss = FusionLoss(cfg)
+    fused = thermal.expand(-1, 3, -1, -1).clone()
+    fused[..., 10:, :] = 0.5  # the padding differs: an edge along the image/padding border
+    fused[..., :, 12:] = 0.5
+    assert loss(fused, rgb, thermal)["gradient"].item() > 0.01  # unmasked: the border counts
+    masked = loss(fused, rgb, thermal, valid)
+    assert masked["gradient"].item() == pytest.approx(0.0, abs=1e-7)
+    assert masked["content"].item() == pytest.approx(0.0, abs=1e-7)
+    edge = -torch.nn.functional.max_pool2d(-valid[:, None].float(), 3, 1, 1)
+    assert edge[0, 0, :9, :11].all() and not edge[0, 0, 9:, :].any()
+    assert not edge[0, 0, :, 11:].any() and edge[0, 0, 0, 0] == 1  # the frame border stays
+
+
+def test_global_counts_make_split_batches_equal_one_batch():
+    """Two halves of a batch, each divided by the whole batch's counts, sum to the whole
+    batch's loss (what DDP's gradient averaging needs); their own means would not."""
+    torch.manual_seed(5)
+    rgb, thermal = torch.rand(4, 3, 12, 12), torch.rand(4, 1, 12, 12)
+    label = torch.randint(0, 9, (4, 12, 12))
+    label[0, :6] = 255  # the halves hold different numbers of labelled pixels
+    valid = torch.ones(4, 12, 12, dtype=torch.bool)
+    valid[1, 8:] = False  # and of valid pixels
+    logits = torch.randn(4, 9, 12, 12)
+    fused = torch.rand(4, 3, 12, 12)
+    loss = JointLoss("mfnet")
+    whole, _ = loss(_out(fused, logits), rgb, thermal, label, valid)
+    counts = loss.counts(label, valid)
+    world = 2
+    per_rank = LossCounts.from_tensor(counts.as_tensor() / world)
+    halves = [
+        loss(_out(fused[s], logits[s]), rgb[s], thermal[s], label[s], valid[s], per_rank)[0]
+        for s in (slice(0, 2), slice(2, 4))
+    ]
+    assert (halves[0] + halves[1]).item() / world == pytest.approx(whole.item(), rel=1e-6)
+    own = [
+        loss(_out(fused[s], logits[s]), rgb[s], thermal[s], label[s], valid[s])[0]
+        for s in (slice(0, 2), slice(2, 4))
+    ]
+    assert abs((own[0] + own[1]).item() / 2 - whole.item()) > 1e-4

@@ -207,10 +207,10 @@ def test_resume_reproduces_an_uninterrupted_run(synth_root, tmp_path):
 
 def test_ctrl_c_saves_latest(synth_root, tmp_path):
     class Interrupting(Trainer):
-        def train_step(self, batch):
+        def train_step(self, batch, counts=None):
             if self.step == 2:
                 raise KeyboardInterrupt
-            return super().train_step(batch)
+            return super().train_step(batch, counts)
 
     t = Interrupting(_cfg(synth_root, tmp_path / "run"))
     with pytest.raises(KeyboardInterrupt):
@@ -269,7 +269,7 @@ def test_ablation_without_segmentation_head_trains(synth_root, tmp_path):
 def test_clear_errors(synth_root, tmp_path):
     with pytest.raises(TrainError, match="larger than the training images"):
         Trainer(_cfg(synth_root, tmp_path / "a", crop=(480, 640)))
-    with pytest.raises(TrainError, match="cannot fill one batch"):
+    with pytest.raises(TrainError, match="cannot fill one global batch"):
         Trainer(_cfg(synth_root, tmp_path / "b", batch_size=1000))
     with pytest.raises(TrainError, match="does not exist"):
         Trainer(_cfg(synth_root, tmp_path / "c", resume=True))

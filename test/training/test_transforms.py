@@ -31,7 +31,8 @@ def test_scale_one_is_exact_flip_and_crop():
     tf = TrainTransform(crop=(40, 50), scale_range=(1.0, 1.0), seed=0)
     flipped = 0
     for _ in range(10):
-        r, t, l = tf(rgb, th, lb)
+        r, t, l, v = tf(rgb, th, lb)
+        assert v.all()  # no padding at scale 1 with a crop inside the image
         assert r.shape == (40, 50, 3) and t.shape == (40, 50) and l.shape == (40, 50)
         np.testing.assert_array_equal(r, COLOURS[l])
         np.testing.assert_array_equal(t, l * 50)
@@ -55,7 +56,7 @@ def test_random_scale_keeps_modalities_aligned():
     rgb, th, lb = _pattern(120, 160)
     tf = TrainTransform(crop=(96, 128), seed=1)
     for _ in range(12):
-        r, t, l = tf(rgb, th, lb)
+        r, t, l, _ = tf(rgb, th, lb)
         valid = l != 255
         assert valid.mean() > 0.2
         # bilinear images vs nearest labels differ only on block borders
@@ -66,18 +67,33 @@ def test_random_scale_keeps_modalities_aligned():
 def test_padding_uses_255_for_labels_and_0_for_images():
     rgb, th, lb = _pattern(20, 30)
     tf = TrainTransform(crop=(50, 60), scale_range=(1.0, 1.0), flip_prob=0.0, seed=0)
-    r, t, l = tf(rgb, th, lb)
-    assert l.shape == (50, 60)
+    r, t, l, v = tf(rgb, th, lb)
+    assert l.shape == (50, 60) and v.shape == (50, 60) and v.dtype == bool
     np.testing.assert_array_equal(l[:20, :30], lb)
     assert (l[20:] == 255).all() and (l[:, 30:] == 255).all()
     assert (r[20:] == 0).all() and (t[:, 30:] == 0).all()
+    # the valid mask is exactly the image part, whatever the labels say
+    assert v[:20, :30].all() and not v[20:].any() and not v[:, 30:].any()
+
+
+def test_scales_are_drawn_from_the_given_set():
+    rgb, th, lb = _pattern(40, 40)
+    scales = (0.5, 1.0, 1.5)
+    tf = TrainTransform(crop=(80, 80), scales=scales, flip_prob=0.0, seed=3)
+    seen = set()
+    for _ in range(40):
+        v = tf(rgb, th, lb)[3]
+        side = int(v[:, 0].sum())  # rows of image in the crop = the rescaled height
+        assert v[:side, :side].all() and not v[side:].any()
+        seen.add(side)
+    assert seen == {round(40 * s) for s in scales}
 
 
 def test_scale_range_is_respected():
     rgb, th, lb = _pattern(40, 40)
     for scale in (0.5, 1.75):
         tf = TrainTransform(crop=(100, 100), scale_range=(scale, scale), flip_prob=0.0, seed=0)
-        _, _, l = tf(rgb, th, lb)
+        _, _, l, _ = tf(rgb, th, lb)
         side = round(40 * scale)
         assert (l[:side, :side] != 255).all() and (l[side:] == 255).all()
 
