@@ -28,7 +28,9 @@ trimmed at once (rule 1), so nothing pairs until the new stamps catch up with th
 the newest stamp seen on *its own* input by more than ``jump_reset`` first clears every queue
 (and every input's newest stamp, so the other inputs' first older stamps do not trigger again):
 one reset per jump, counted, reported through ``on_reset``, and the arrival is then handled by
-the rules above, so pairing resumes with the next pair. :meth:`ApproxTimePairer.clock_jumped`
+the rules above, so pairing resumes with the next pair. A message from before the jump that
+arrives after the reset (it was in flight on the other input) is dropped instead of re-arming a
+second reset. :meth:`ApproxTimePairer.clock_jumped`
 does the same for a time source that went back (``/clock`` of a looping bag): it clears only
 when queued stamps lie beyond the new time by more than ``jump_reset``, so a jump already seen
 in the stamps is not reset twice. Without a backward jump larger than ``jump_reset`` the
@@ -120,6 +122,9 @@ class ApproxTimePairer:
         # the tie-break between equally distant candidates, as in message_filters.
         self.queues: list[dict[int, Any]] = [{} for _ in range(self.num_inputs)]
         self.newest: list[int | None] = [None] * self.num_inputs
+        # Per input after a reset: (stamp jumped to, newest before the jump) until the input's
+        # first post-jump stamp; see _late.
+        self._epoch: list[tuple[int, int] | None] = [None] * self.num_inputs
         self.emitted = 0
         self.trimmed = [0] * self.num_inputs
         self.replaced = [0] * self.num_inputs
@@ -161,11 +166,28 @@ class ApproxTimePairer:
             raise IndexError(f"input_index {input_index} not in 0..{self.num_inputs - 1}")
         stamp = int(stamp_ns)
         with self._lock:
+            if self._late(input_index, stamp):
+                return []
             reset = self._stamp_jump(input_index, stamp)
             out = self._add(input_index, stamp, item)
         if reset is not None and self.on_reset is not None:
             self.on_reset(reset)
         return out
+
+    def _late(self, input_index: int, stamp: int) -> bool:
+        """A message from before the last reset's jump that arrives after it (in flight on
+        another subscription, or behind the /clock message): dropped, so that one jump stays
+        one reset. An input leaves that state with its first stamp from after the jump, or
+        once its stamps pass the pre-jump newest by jump_reset (they never jumped)."""
+        epoch = self._epoch[input_index]
+        if epoch is None:
+            return False
+        target, before = epoch
+        if target + self.jump_reset_ns < stamp <= before + self.jump_reset_ns:
+            self.discarded[input_index] += 1
+            return True
+        self._epoch[input_index] = None
+        return False
 
     def _stamp_jump(self, input_index: int, stamp: int) -> JumpReset | None:
         """Reset when ``stamp`` is older than this input's newest by more than jump_reset."""
@@ -173,6 +195,7 @@ class ApproxTimePairer:
         reset = None
         if self.jump_reset_ns > 0 and newest is not None and newest - stamp > self.jump_reset_ns:
             reset = self._reset("stamp", input_index, newest, stamp)
+            self._epoch[input_index] = None  # this arrival is from after the jump
         if self.newest[input_index] is None or stamp > self.newest[input_index]:
             self.newest[input_index] = stamp
         return reset
@@ -183,6 +206,8 @@ class ApproxTimePairer:
             self.discarded[i] += len(queue)
             discarded += len(queue)
             queue.clear()
+        before = max(n for n in self.newest if n is not None)
+        self._epoch = [(stamp, before)] * self.num_inputs
         self.newest = [None] * self.num_inputs
         self.resets += 1
         pairs = self.emitted - self._emitted_at_reset
@@ -248,6 +273,7 @@ class ApproxTimePairer:
             for q in self.queues:
                 q.clear()
             self.newest = [None] * self.num_inputs
+            self._epoch = [None] * self.num_inputs
 
 
 def stamp_to_ns(stamp: Any) -> int:

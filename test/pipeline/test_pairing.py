@@ -376,3 +376,24 @@ def test_synchronizer_passes_the_jump_reset_through():
     f0.signalMessage(_msg(5 * S, "a-new"))
     f1.signalMessage(_msg(5 * S, "b-new"))
     assert got == [("a-new", "b-new")] and len(resets) == 1
+
+
+def test_a_late_message_from_before_the_jump_does_not_reset_twice():
+    seen = []
+    p = ApproxTimePairer(2, queue_size=10, slop=0.05, jump_reset=1.0, on_reset=seen.append)
+    for k in range(20):  # 2 s of 10 Hz pairs
+        p.add(0, 100 * S + k * 100 * MS, k)
+        p.add(1, 100 * S + k * 100 * MS, k)
+    assert p.clock_jumped(100 * S) is not None  # /clock of the next loop came first
+    assert p.add(0, 102 * S, "late, from the old loop") == []  # dropped, no second reset
+    assert p.add(0, 100 * S, "a") == [] and p.add(1, 100 * S, "b") == [("a", "b")]
+    p.add(0, 101_500 * MS, "a2")  # the new loop goes past the old target: no longer "late"
+    assert p.add(1, 101_500 * MS, "b2") == [("a2", "b2")]
+    assert len(seen) == 1 and p.resets == 1 and p.discarded[0] >= 1
+    # Same with a stamp-triggered reset and a late message on the other input.
+    q = ApproxTimePairer(2, queue_size=10, slop=0.05, jump_reset=1.0)
+    q.add(0, 50 * S, "a")
+    q.add(1, 50 * S - 30 * MS, "b-old")
+    q.add(0, 10 * S, "a-new")  # reset
+    assert q.add(1, 50 * S, "b-late") == []  # in flight from before the jump
+    assert q.add(1, 10 * S, "b-new") == [("a-new", "b-new")] and q.resets == 1
