@@ -9,6 +9,12 @@ The bag's CDR bytes are published as they are (``Publisher.publish(bytes)``, rcl
 path): rosbags and rclpy use the same CDR encoding (the tests check the round trip), so nothing
 is deserialized and any message type whose Python class rclpy can import is replayed. Topics
 whose type is not installed are skipped with a warning (an error if asked for by name).
+
+``wait_subscribers`` waits for a subscriber on the topics a consumer is expected on: the ones
+given with ``topics``, else the bag's camera image topics (``sensor_msgs/Image`` and
+``CompressedImage``, leaving out ground-truth label topics, whose last name segment contains
+"label"), not on every topic of the bag. The player's DDS participant carries camera-sized
+images to best-effort subscribers (``sccosf_ros.ros.dds``).
 """
 
 from __future__ import annotations
@@ -39,7 +45,7 @@ class ReplayConfig:
     qos: str = "reliable"
     depth: int = 10
     start_delay: float = 0.0  # s between creating publishers and the first message
-    wait_subscribers: float = 0.0  # s to wait for a subscriber on every topic (0 = don't)
+    wait_subscribers: float = 0.0  # s to wait for subscribers (wait_topics()); 0 = don't
     progress: bool = True
     node_name: str = "sccosf_replay"
 
@@ -53,6 +59,14 @@ class ReplayStats:
     bag_span_s: float = 0.0
     interrupted: bool = False
     skipped_topics: dict[str, str] = field(default_factory=dict)  # topic → why
+
+
+IMAGE_TYPES = ("sensor_msgs/msg/Image", "sensor_msgs/msg/CompressedImage")
+
+
+def is_label_topic(topic: str) -> bool:
+    """Ground-truth label images (``/camera/rgb/labels``): recorded for bag-eval, not a camera."""
+    return "label" in topic.rstrip("/").rsplit("/", 1)[-1].lower()
 
 
 def import_message_class(msgtype: str) -> Any:
@@ -169,9 +183,17 @@ class BagPlayer:
         )
         self.stats.clock_messages += 1
 
+    def wait_topics(self) -> list[str]:
+        """What ``wait_subscribers`` waits on: ``topics`` if given, else the camera images."""
+        if self.cfg.topics:
+            return [t for t in self.cfg.topics if t in self.pubs]
+        types = {t: i.msgtype for t, i in self.reader.topics().items()}
+        return [t for t in self.pubs if types.get(t) in IMAGE_TYPES and not is_label_topic(t)]
+
     def wait_for_subscribers(self, timeout: float, topics: list[str] | None = None) -> bool:
-        """Block until every (given) topic has a subscriber, or ``timeout`` s; True if all do."""
-        names = topics or list(self.pubs)
+        """Block until every topic (default :meth:`wait_topics`) has a subscriber, or
+        ``timeout`` s; True if all do."""
+        names = topics or self.wait_topics() or list(self.pubs)
         end = time.monotonic() + timeout
         while not self.stopped:
             if all(self.pubs[t].get_subscription_count() > 0 for t in names):
@@ -250,6 +272,11 @@ def run_replay(cfg: ReplayConfig) -> ReplayStats:
     from rclpy.context import Context
     from rclpy.signals import SignalHandlerOptions
 
+    from sccosf_ros.ros.dds import apply_large_image_profile
+
+    note = apply_large_image_profile()  # before this process's DDS participant exists
+    if cfg.progress:
+        print(f"replay: {note}", file=sys.stderr)
     ctx = Context()
     rclpy.init(context=ctx, signal_handler_options=SignalHandlerOptions.NO)
     try:
