@@ -272,15 +272,17 @@ def run_replay(cfg: ReplayConfig) -> ReplayStats:
     from rclpy.context import Context
     from rclpy.signals import SignalHandlerOptions
 
-    from sccosf_ros.ros.dds import apply_large_image_profile
+    from sccosf_ros.ros.dds import large_image_profile
 
-    note = apply_large_image_profile()  # before this process's DDS participant exists
-    if cfg.progress:
-        print(f"replay: {note}", file=sys.stderr)
     ctx = Context()
-    rclpy.init(context=ctx, signal_handler_options=SignalHandlerOptions.NO)
     try:
-        with BagPlayer(cfg, context=ctx) as player:
+        # The profile for this player's own DDS participant (created with the context).
+        with large_image_profile() as note:
+            if cfg.progress:
+                print(f"replay: {note}", file=sys.stderr)
+            rclpy.init(context=ctx, signal_handler_options=SignalHandlerOptions.NO)
+            player = BagPlayer(cfg, context=ctx)
+        with player:
             skipped = player.stats.skipped_topics
             for t, why in skipped.items():
                 print(f"replay: skipping {t} ({why})", file=sys.stderr)

@@ -23,8 +23,9 @@ before ``rclpy.init``), unless the user brought a DDS configuration of their own
 
 from __future__ import annotations
 
+import contextlib
 import os
-from collections.abc import MutableMapping
+from collections.abc import Iterator, MutableMapping
 from pathlib import Path
 
 PROFILE_RELATIVE = "config/fastdds_large_images.xml"
@@ -75,3 +76,19 @@ def apply_large_image_profile(environ: MutableMapping[str, str] | None = None) -
         f"camera-sized images); {OPT_ENV}=none or your own FASTDDS_DEFAULT_PROFILES_FILE "
         "turns it off"
     )
+
+
+@contextlib.contextmanager
+def large_image_profile() -> Iterator[str]:
+    """:func:`apply_large_image_profile` for the participants created inside the block; the
+    environment is restored after it, so a caller that goes on (a test, the demo) and the
+    processes it starts later keep their own settings."""
+    before = {name: os.environ.get(name) for name in PROFILE_ENVS}
+    try:
+        yield apply_large_image_profile()
+    finally:
+        for name, value in before.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value

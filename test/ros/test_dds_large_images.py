@@ -162,7 +162,7 @@ def test_640x480_replay_to_node_to_a_default_subscriber(nano_checkpoint, tmp_pat
     for topic in outputs:
         assert got["counts"][topic] >= 0.9 * processed, (topic, got, processed)
         assert got["sizes"][topic] == [480, 640]
-    assert "Fast DDS profile" in node.log()
+    assert "fastdds_large_images.xml" in node.log()  # in effect (applied, or inherited)
 
 
 @pytest.mark.ros
