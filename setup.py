@@ -27,6 +27,7 @@ ROS_WHEELS = [
     "ros-kilted-diagnostic-msgs",
     "ros-kilted-rosgraph-msgs",
     "ros-kilted-rmw-fastrtps-cpp",
+    "ros-kilted-lifecycle-msgs",
 ]
 
 setup(
@@ -82,6 +83,7 @@ setup(
     entry_points={
         "console_scripts": [
             "sccosf_node = sccosf_ros.ros.node:main",
+            "sccosf_lifecycle_node = sccosf_ros.ros.lifecycle_node:main",
             "sccosf = sccosf_ros.cli:main",
         ],
     },

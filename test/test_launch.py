@@ -1,5 +1,7 @@
 """launch/sccosf.launch.py without the launch packages: its AST must agree with setup.py, the
-node and config/sccosf.yaml, and the node must come up with exactly the arguments it passes."""
+node and config/sccosf.yaml; its helper functions (argument → parameter overrides, the rviz2
+check) run for real, out of the file itself; and the node must come up with exactly the
+command line launch_ros builds from those arguments."""
 
 from __future__ import annotations
 
@@ -21,28 +23,22 @@ REQUIRED_ARGS = {
     "checkpoint",
     "params_file",
     "device",
+    "backend",
     "use_sim_time",
     "rviz",
+    "namespace",
+    "log_level",
+    "inference_height",
+    "inference_width",
+    "publish_fused",
+    "publish_segmentation",
+    "publish_segmentation_color",
+    "publish_overlay",
+    "lifecycle",
+    "autostart",
 }
-
-
-def _constants(tree: ast.Module) -> dict[str, object]:
-    """Module-level NAME = <literal> assignments."""
-    out = {}
-    for node in tree.body:
-        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant):
-            for t in node.targets:
-                if isinstance(t, ast.Name):
-                    out[t.id] = node.value.value
-    return out
-
-
-def _value(node: ast.AST, consts: dict) -> object:
-    if isinstance(node, ast.Constant):
-        return node.value
-    if isinstance(node, ast.Name) and node.id in consts:
-        return consts[node.id]
-    return node
+# Functions of the launch file that need no launch package, run by these tests.
+HELPERS = ("_is_true", "_overrides", "_rviz_installed")
 
 
 def _calls(tree: ast.AST, name: str) -> list[ast.Call]:
@@ -58,57 +54,89 @@ def _kw(call: ast.Call, key: str) -> ast.AST | None:
 
 
 class LaunchSpec:
-    """What the launch file does, read from its AST."""
+    """What the launch file does, read from its AST; its helpers compiled from its source."""
 
     def __init__(self) -> None:
-        tree = ast.parse(LAUNCH.read_text())
-        consts = _constants(tree)
-        self.args: dict[str, object] = {}
-        for call in _calls(tree, "DeclareLaunchArgument"):
-            default = _kw(call, "default_value")
-            self.args[_value(call.args[0], consts)] = default
-        nodes = [
-            c for c in _calls(tree, "Node") if _value(_kw(c, "executable"), consts) != "rviz2"
+        tree = self.tree = ast.parse(LAUNCH.read_text())
+        # Module constants and the launch-free helpers, executed from the file's own code.
+        body = [
+            n
+            for n in tree.body
+            if isinstance(n, ast.Assign) or (isinstance(n, ast.FunctionDef) and n.name in HELPERS)
         ]
-        assert len(nodes) == 1, "one sccosf node in the launch file"
-        node = nodes[0]
-        self.package = _value(_kw(node, "package"), consts)
-        self.executable = _value(_kw(node, "executable"), consts)
-        self.name = _value(_kw(node, "name"), consts)
-        # remappings=[('rgb/image_raw', arg('rgb_topic')), ...]
-        self.remaps = {}
-        for tup in _kw(node, "remappings").elts:
-            src, dst = tup.elts
-            self.remaps[_value(src, consts)] = _value(dst.args[0], consts)
+        self.ns: dict[str, object] = {}
+        exec(compile(ast.Module(body=body, type_ignores=[]), str(LAUNCH), "exec"), self.ns)
+        c = self.ns
+        self.args: dict[str, ast.AST | None] = {}
+        for call in _calls(tree, "DeclareLaunchArgument"):
+            first = call.args[0]
+            if isinstance(first, ast.Constant):
+                self.args[first.value] = _kw(call, "default_value")
+        # The publish_* arguments are declared in a comprehension over BOOL_OVERRIDES.
+        self.args.update(dict.fromkeys(c["BOOL_OVERRIDES"]))
+        self.package, self.name = c["PACKAGE"], c["NODE_NAME"]
+        self.executable, self.lifecycle_executable = c["EXECUTABLE"], c["LIFECYCLE_EXECUTABLE"]
+        node_fn = next(
+            n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == "_node"
+        )
+        common = next(
+            n.value
+            for n in ast.walk(node_fn)
+            if isinstance(n, ast.Assign) and getattr(n.targets[0], "id", "") == "common"
+        )
+        self.common = common
+        self.remaps = {
+            tup.elts[0].value: tup.elts[1].args[0].value for tup in _kw(common, "remappings").elts
+        }
         # parameters=[*params_files, overrides]: the package's defaults first, then the
-        # user's params_file when given, then the override dict.
-        params = _kw(node, "parameters").elts
+        # user's params_file when given (`if arg("params_file")`), then the override dict.
+        params = _kw(common, "parameters").elts
         self.layered = isinstance(params[0], ast.Starred) and len(params) == 2
-        used = {_value(c.args[0], consts) for c in _calls(tree, "arg") if c.args}
+        used = {c.args[0].value for c in _calls(node_fn, "arg") if c.args}
         self.params_file_arg = "params_file" if "params_file" in used else None
-        self.params_file_default = _value(self.args["params_file"], consts)
-        # The defaults: PathJoinSubstitution([FindPackageShare(PKG), DEFAULT_PARAMS])
+        self.params_file_default = self.args["params_file"]
+        self.ros_arguments = ast.unparse(_kw(common, "ros_arguments"))
+        self.node_fn = node_fn
+        # The defaults: PathJoinSubstitution([FindPackageShare(PACKAGE), DEFAULT_PARAMS])
         join = next(
             c
-            for c in _calls(tree, "PathJoinSubstitution")
+            for c in _calls(node_fn, "PathJoinSubstitution")
             if any(isinstance(e, ast.Name) and e.id == "DEFAULT_PARAMS" for e in c.args[0].elts)
         )
         parts = join.args[0].elts
         assert isinstance(parts[0], ast.Call) and parts[0].func.id == "FindPackageShare"
-        self.params_share_pkg = _value(parts[0].args[0], consts)
-        self.params_file_rel = "/".join(_value(p, consts) for p in parts[1:])
+        self.params_share_pkg = parts[0].args[0].id
+        self.params_file_rel = c["DEFAULT_PARAMS"]
         rviz = [
-            c
-            for c in _calls(tree, "PathJoinSubstitution")
+            call
+            for call in _calls(tree, "PathJoinSubstitution")
             if any(
                 isinstance(e, ast.Constant) and str(e.value).endswith(".rviz")
-                for e in c.args[0].elts
+                for e in call.args[0].elts
             )
         ]
-        self.rviz_rel = "/".join(str(_value(p, consts)) for p in rviz[0].args[0].elts[1:])
-        # overrides only for non-empty checkpoint/device; use_sim_time always
-        src = LAUNCH.read_text()
-        self.override_names = [n for n in ("checkpoint", "device") if f"'{n}'" in src]
+        self.rviz_rel = "/".join(e.value for e in rviz[0].args[0].elts[1:])
+
+    def overrides(self, args: dict[str, str]) -> dict[str, object]:
+        """The launch file's own ``_overrides`` for these launch arguments."""
+        return self.ns["_overrides"](lambda name: args.get(name, ""))
+
+    def command(self, args: dict[str, str], overrides_file: Path, module: str) -> list[str]:
+        """What launch_ros runs for the node: arguments, --ros-args, log level, name and
+        namespace remaps, the parameter file, the override dict (a file), topic remaps."""
+        cmd = [sys.executable, "-m", module]
+        if module.endswith("lifecycle_node") and self.ns["_is_true"](args.get("autostart", "")):
+            cmd.append("--autostart")
+        cmd += ["--ros-args", "--log-level", args["log_level"], "-r", f"__node:={self.name}"]
+        if args.get("namespace"):
+            cmd += ["-r", f"__ns:={args['namespace']}"]
+        cmd += ["--params-file", str(REPO / self.params_file_rel)]
+        if args.get(self.params_file_arg):
+            cmd += ["--params-file", args[self.params_file_arg]]
+        cmd += ["--params-file", str(overrides_file)]
+        for src, arg in self.remaps.items():
+            cmd += ["-r", f"{src}:={args[arg]}"]
+        return cmd
 
 
 @pytest.fixture(scope="module")
@@ -118,23 +146,31 @@ def spec() -> LaunchSpec:
 
 def _setup_py():
     tree = ast.parse((REPO / "setup.py").read_text())
-    consts = _constants(tree)
+    consts = {
+        t.id: n.value.value
+        for n in tree.body
+        if isinstance(n, ast.Assign) and isinstance(n.value, ast.Constant)
+        for t in n.targets
+        if isinstance(t, ast.Name)
+    }
     scripts = []
     for call in _calls(tree, "setup"):
         eps = _kw(call, "entry_points")
         for k, v in zip(eps.keys, eps.values):
-            if _value(k, consts) == "console_scripts":
-                scripts = [_value(e, consts) for e in v.elts]
+            if k.value == "console_scripts":
+                scripts = [e.value for e in v.elts]
         data_files = ast.unparse(_kw(call, "data_files"))
     return consts, scripts, data_files
 
 
 def test_launch_file_agrees_with_setup_py_node_and_config(spec):
+    from sccosf_ros.pipeline.params import SPECS
     from sccosf_ros.ros import node as node_module
 
     consts, scripts, data_files = _setup_py()
-    assert spec.package == consts["PACKAGE"] == spec.params_share_pkg
+    assert spec.package == consts["PACKAGE"] and spec.params_share_pkg == "PACKAGE"
     assert f"{spec.executable} = sccosf_ros.ros.node:main" in scripts
+    assert f"{spec.lifecycle_executable} = sccosf_ros.ros.lifecycle_node:main" in scripts
     assert spec.name == node_module.NODE_NAME
     assert set(spec.args) >= REQUIRED_ARGS
     assert spec.remaps == {
@@ -142,7 +178,15 @@ def test_launch_file_agrees_with_setup_py_node_and_config(spec):
         node_module.THERMAL_TOPIC: "thermal_topic",
     }
     assert spec.params_file_arg == "params_file"
-    assert spec.layered and spec.params_file_default == ""  # the user's file on top, optional
+    assert spec.layered and ast.literal_eval(spec.params_file_default) == ""  # optional, on top
+    assert "--log-level" in spec.ros_arguments and "log_level" in spec.ros_arguments
+    # Every override names a node parameter ("backend": the runtime backends' parameter).
+    overridden = {
+        *spec.ns["STRING_OVERRIDES"].values(),
+        *spec.ns["INT_OVERRIDES"].values(),
+        *spec.ns["BOOL_OVERRIDES"].values(),
+    }
+    assert overridden - {"backend"} <= set(SPECS)
     # The default parameter file exists, is installed by setup.py, and names this node.
     assert (REPO / spec.params_file_rel).is_file(), spec.params_file_rel
     assert "config/*.yaml" in data_files and "config/*.rviz" in data_files
@@ -152,75 +196,95 @@ def test_launch_file_agrees_with_setup_py_node_and_config(spec):
     assert (REPO / spec.rviz_rel).is_file()
 
 
-def test_rviz_config_shows_the_three_picture_outputs(spec):
-    doc = yaml.safe_load((REPO / spec.rviz_rel).read_text())
-    displays = doc["Visualization Manager"]["Displays"]
-    topics = {d["Topic"]["Value"] for d in displays if d["Class"] == "rviz_default_plugins/Image"}
-    assert topics == {
-        f"/{spec.name}/fused",
-        f"/{spec.name}/segmentation_color",
-        f"/{spec.name}/overlay",
+def test_empty_override_arguments_keep_the_files_values(spec):
+    assert spec.overrides({"use_sim_time": "false"}) == {"use_sim_time": False}
+    got = spec.overrides(
+        {
+            "use_sim_time": "True",
+            "checkpoint": "/m.pt",
+            "backend": "onnxruntime",
+            "inference_height": "240",
+            "inference_width": "320",
+            "publish_overlay": "false",
+            "publish_fused": "1",
+        }
+    )
+    assert got == {
+        "use_sim_time": True,
+        "checkpoint": "/m.pt",
+        "backend": "onnxruntime",
+        "inference.height": 240,
+        "inference.width": 320,
+        "publish.overlay": False,
+        "publish.fused": True,
     }
-    for d in displays:  # the node publishes its images reliable
-        assert d["Topic"]["Reliability Policy"] == "Reliable"
 
 
-@pytest.mark.ros
-def test_node_starts_with_the_launch_files_arguments(spec, nano_checkpoint, tmp_path):
-    from node_harness import NodeProcess, RosIO, image_msg, ns_of, scene
+def test_rviz_is_only_started_when_installed(spec, tmp_path, monkeypatch):
+    """rviz:=true without rviz2: a warning and the node alone (no exit 1, no orphan node)."""
+    # The launch file's own check, on real ament indexes: none at all (this venv), a ROS
+    # prefix without rviz2, and one with it.
+    installed = spec.ns["_rviz_installed"]
+    monkeypatch.delenv("AMENT_PREFIX_PATH", raising=False)
+    assert installed() is False
+    index = tmp_path / "opt" / "share" / "ament_index" / "resource_index" / "packages"
+    index.mkdir(parents=True)
+    (index / "sccosf_ros").touch()
+    monkeypatch.setenv("AMENT_PREFIX_PATH", str(tmp_path / "opt"))
+    assert installed() is False
+    (index / "rviz2").touch()
+    (tmp_path / "opt" / "share" / "rviz2").mkdir()
+    assert installed() is True
+    ifs = [n for n in ast.walk(spec.node_fn) if isinstance(n, ast.If)]
+    guard = next(n for n in ifs if "_rviz_installed" in ast.unparse(n.test))
+    assert "rviz2" in ast.unparse(guard.body) and "Node(" in ast.unparse(guard.body)
+    orelse = "\n".join(ast.unparse(s) for s in guard.orelse)
+    assert "warning(" in orelse and "Node(" not in orelse
+    # No rviz2 Node anywhere else in the file (it used to be an unconditional action).
+    rviz_nodes = [
+        c for c in _calls(spec.tree, "Node") if "rviz2" in ast.unparse(_kw(c, "executable") or c)
+    ]
+    assert len(rviz_nodes) == 1 and rviz_nodes[0] in list(ast.walk(guard))
 
-    # A rig file (what `sccosf calibrate` writes): thermal at half the RGB size, registered by
-    # a homography. Without the layering the node would reject every pair as size_mismatch.
+
+def _launch_args(spec: LaunchSpec, nano_checkpoint: Path, **extra: str) -> dict[str, str]:
+    args = dict.fromkeys(spec.args, "")
+    args.update(
+        rgb_topic="/cam_launch/rgb",
+        thermal_topic="/cam_launch/thermal",
+        params_file="",
+        checkpoint=str(nano_checkpoint),
+        use_sim_time="false",
+        log_level="info",
+        lifecycle="false",
+        autostart="false",
+        rviz="true",  # rviz2 is absent: the node must still run
+    )
+    args.update(extra)
+    return args
+
+
+def _run_launched_node(spec, args, module, tmp_path, fqn, thermal_step=1):
+    from node_harness import NodeProcess, RosIO, image_msg, scene
+
     from sccosf_ros.pipeline.params import write_params_file
 
-    rig = write_params_file(
-        tmp_path / "rig.yaml", {"registration.homography": [2.0, 0, 0, 0, 2.0, 0, 0, 0, 1.0]}
+    overrides = write_params_file(
+        tmp_path / "overrides.yaml", spec.overrides(args), node_key="/**"
     )
-    launch_args = {
-        "rgb_topic": "/cam_launch/rgb",
-        "thermal_topic": "/cam_launch/thermal",
-        "params_file": str(rig),
-        "checkpoint": str(nano_checkpoint),
-        "device": "",
-        "use_sim_time": "false",
-    }
-    # What launch_ros runs for this Node: name remap, the defaults, the user's file, then the
-    # override dict.
-    cmd = [
-        sys.executable,
-        "-m",
-        "sccosf_ros.ros.node",
-        "--ros-args",
-        "-r",
-        f"__node:={spec.name}",
-        "--params-file",
-        str(REPO / spec.params_file_rel),
-        "--params-file",
-        launch_args[spec.params_file_arg],
-    ]
-    cmd += ["-p", f"use_sim_time:={launch_args['use_sim_time']}"]
-    for name in spec.override_names:
-        if launch_args[name]:
-            cmd += ["-p", f"{name}:={launch_args[name]}"]
-    for src, arg in spec.remaps.items():
-        cmd += ["-r", f"{src}:={launch_args[arg]}"]
-    proc = NodeProcess(cmd, tmp_path / "node.log")
+    proc = NodeProcess(spec.command(args, overrides, module), tmp_path / "node.log")
     io = None
     try:
         proc.wait_ready()
-        io = RosIO(
-            "",
-            f"/{spec.name}",
-            rgb_topic=launch_args["rgb_topic"],
-            thermal_topic=launch_args["thermal_topic"],
-        )
+        io = RosIO("", fqn, rgb_topic=args["rgb_topic"], thermal_topic=args["thermal_topic"])
         io.wait_subscribed()
         rgb, thermal = scene(11)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             t = time.time_ns()
             io.publish_pair(
-                image_msg(rgb, "rgb8", t, "cam"), image_msg(thermal[::2, ::2], "mono16", t, "cam")
+                image_msg(rgb, "rgb8", t, "cam"),
+                image_msg(thermal[::thermal_step, ::thermal_step], "mono16", t, "cam"),
             )
             try:
                 io.wait_for(lambda t=t: "fused" in io.outputs_for(t), 3.0, "fused output")
@@ -229,13 +293,59 @@ def test_node_starts_with_the_launch_files_arguments(spec, nano_checkpoint, tmp_
                 continue
         else:
             raise AssertionError(f"no output through the remapped topics:\n{proc.log()}")
+        time.sleep(0.5)
         with io.lock:
+            outputs = {name for name, msgs in io.outputs.items() if msgs}
             fused = io.outputs["fused"][-1]
-            assert ns_of(fused.header.stamp) > 0
-            assert (fused.height, fused.width) == rgb.shape[:2]  # registered onto RGB
+            assert (fused.height, fused.width) == rgb.shape[:2]  # outputs at the RGB size
         rc, _ = proc.interrupt()
         assert rc == 0, proc.log()
+        return outputs, proc.log()
     finally:
         if io is not None:
             io.close()
         proc.kill()
+
+
+@pytest.mark.ros
+def test_node_starts_with_the_launch_files_arguments(spec, nano_checkpoint, tmp_path):
+    # A rig file (what `sccosf calibrate` writes): thermal at half the RGB size, registered by
+    # a homography. Without the layering the node would reject every pair as size_mismatch.
+    from sccosf_ros.pipeline.params import write_params_file
+
+    rig = write_params_file(
+        tmp_path / "rig.yaml", {"registration.homography": [2.0, 0, 0, 0, 2.0, 0, 0, 0, 1.0]}
+    )
+    args = _launch_args(
+        spec,
+        nano_checkpoint,
+        params_file=str(rig),
+        namespace="/t_launch",
+        inference_height="32",
+        inference_width="32",
+        publish_overlay="false",
+    )
+    outputs, log = _run_launched_node(
+        spec, args, "sccosf_ros.ros.node", tmp_path, "/t_launch/sccosf", thermal_step=2
+    )
+    assert outputs == {"fused", "segmentation", "segmentation_color"}  # publish_overlay:=false
+    assert "inference size 32x32" in log and "Traceback" not in log
+
+
+@pytest.mark.ros
+@pytest.mark.slow
+def test_lifecycle_autostart_from_the_launch_files_arguments(spec, nano_checkpoint, tmp_path):
+    args = _launch_args(
+        spec,
+        nano_checkpoint,
+        namespace="/t_launch_lc",
+        lifecycle="true",
+        autostart="true",
+        inference_height="32",
+        inference_width="32",
+    )
+    outputs, log = _run_launched_node(
+        spec, args, "sccosf_ros.ros.lifecycle_node", tmp_path, "/t_launch_lc/sccosf"
+    )
+    assert outputs == {"fused", "segmentation", "segmentation_color", "overlay"}
+    assert "configured:" in log and "Traceback" not in log

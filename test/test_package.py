@@ -57,6 +57,7 @@ def test_colcon_build_installs_executables_and_share_files(tmp_path):
     prefix = ws / "install" / "sccosf_ros"
     for rel in (
         "lib/sccosf_ros/sccosf_node",
+        "lib/sccosf_ros/sccosf_lifecycle_node",
         "lib/sccosf_ros/sccosf",
         "share/sccosf_ros/launch/sccosf.launch.py",
         "share/sccosf_ros/config/sccosf.yaml",

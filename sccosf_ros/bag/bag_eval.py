@@ -5,8 +5,9 @@ Runs exactly what the live node runs, from the same parameters (``NodeParams``: 
 ``sensor_msgs/CompressedImage`` (told apart by the bag's message types; a topic given as
 ``<base>`` that the bag only has as ``<base>/compressed`` is read from there) of the bag
 (sqlite3 or MCAP) goes through ``PairProcessor.admit`` (malformed messages are counted and never
-paired), the node's approximate-time pairing (``ApproxTimePairer`` with ``sync.slop`` and
-``sync.queue_size``), and ``PairProcessor.process`` (decode, thermal NaN policy, registration,
+paired), the node's approximate-time pairing (``ApproxTimePairer`` with ``sync.slop``,
+``sync.queue_size`` and ``sync.jump_reset``: a bag whose stamps loop pairs the same in every
+loop), and ``PairProcessor.process`` (decode, thermal NaN policy, registration,
 Predictor, colour). Unlike the live node it never drops a pair: every pair is processed, as fast
 as the model goes. Under the output folder it writes
 
@@ -262,8 +263,13 @@ class _Evaluation:
         self.reasons: list[str] = []
         self.processor = PairProcessor(p, predictor, warn=self._note)
         self.pairer = ApproxTimePairer(
-            num_inputs=2, queue_size=p.sync_queue_size, slop=p.sync_slop
+            num_inputs=2,
+            queue_size=p.sync_queue_size,
+            slop=p.sync_slop,
+            jump_reset=p.sync_jump_reset,
+            on_reset=self._on_reset,
         )
+        self.resets: list[dict[str, Any]] = []
         self.stream = {cfg.rgb_topic: "rgb", cfg.thermal_topic: "thermal"}
         self.topics = [t for t in (cfg.rgb_topic, cfg.thermal_topic, cfg.label_topic) if t]
         self.received = dict.fromkeys(self.topics, 0)
@@ -399,6 +405,11 @@ class _Evaluation:
                 continue
             self.samples.label(stamp, gt)
 
+    def _on_reset(self, reset: Any) -> None:
+        self.resets.append(
+            {"back_s": reset.back_s, "pairs_before": reset.pairs_before, "at_pair": self.pairs}
+        )
+
     def _note(self, kind: str, message: str) -> None:
         """The processor's (and our own) rejections, for metrics.json's malformed_reasons."""
         if kind != "thermal_nan" and len(self.reasons) < MAX_REASONS:
@@ -419,7 +430,12 @@ class _Evaluation:
             "input_size": list(p.inference_size) if p.inference_size else None,
             "thermal_norm": self.predictor.thermal_norm.to_dict(),
             "topics": {"rgb": rgb_t, "thermal": th_t, "label": cfg.label_topic},
-            "sync": {"slop": p.sync_slop, "queue_size": p.sync_queue_size},
+            "sync": {
+                "slop": p.sync_slop,
+                "queue_size": p.sync_queue_size,
+                "jump_reset": p.sync_jump_reset,
+                "resets": self.resets,  # stamps jumped back: pairing restarted
+            },
             "params": p.to_dict(),
             "messages": dict(self.received),
             "stamp_range_s": {

@@ -12,6 +12,12 @@ is deserialized and any message type whose Python class rclpy can import is repl
 are skipped with a warning (an error if asked for by name). Damaged bags are played as far as
 they can be read (``BagReader``: no metadata.yaml, truncated MCAP), with a warning; a read
 error part-way ends the playback there (``ReplayStats.error``).
+
+``wait_subscribers`` waits for a subscriber on the topics a consumer is expected on: the ones
+given with ``topics``, else the bag's camera image topics (``sensor_msgs/Image`` and
+``CompressedImage``, leaving out ground-truth label topics, whose last name segment contains
+"label"), not on every topic of the bag. The player's DDS participant carries camera-sized
+images to best-effort subscribers (``sccosf_ros.ros.dds``).
 """
 
 from __future__ import annotations
@@ -42,7 +48,7 @@ class ReplayConfig:
     qos: str = "reliable"
     depth: int = 10
     start_delay: float = 0.0  # s between creating publishers and the first message
-    wait_subscribers: float = 0.0  # s to wait for a subscriber on every topic (0 = don't)
+    wait_subscribers: float = 0.0  # s to wait for subscribers (wait_topics()); 0 = don't
     progress: bool = True
     node_name: str = "sccosf_replay"
 
@@ -57,6 +63,14 @@ class ReplayStats:
     interrupted: bool = False
     skipped_topics: dict[str, str] = field(default_factory=dict)  # topic → why
     error: str | None = None  # a read error that ended the playback early
+
+
+IMAGE_TYPES = ("sensor_msgs/msg/Image", "sensor_msgs/msg/CompressedImage")
+
+
+def is_label_topic(topic: str) -> bool:
+    """Ground-truth label images (``/camera/rgb/labels``): recorded for bag-eval, not a camera."""
+    return "label" in topic.rstrip("/").rsplit("/", 1)[-1].lower()
 
 
 def import_message_class(msgtype: str) -> Any:
@@ -173,9 +187,17 @@ class BagPlayer:
         )
         self.stats.clock_messages += 1
 
+    def wait_topics(self) -> list[str]:
+        """What ``wait_subscribers`` waits on: ``topics`` if given, else the camera images."""
+        if self.cfg.topics:
+            return [t for t in self.cfg.topics if t in self.pubs]
+        types = {t: i.msgtype for t, i in self.reader.topics().items()}
+        return [t for t in self.pubs if types.get(t) in IMAGE_TYPES and not is_label_topic(t)]
+
     def wait_for_subscribers(self, timeout: float, topics: list[str] | None = None) -> bool:
-        """Block until every (given) topic has a subscriber, or ``timeout`` s; True if all do."""
-        names = topics or list(self.pubs)
+        """Block until every topic (default :meth:`wait_topics`) has a subscriber, or
+        ``timeout`` s; True if all do."""
+        names = topics or self.wait_topics() or list(self.pubs)
         end = time.monotonic() + timeout
         while not self.stopped:
             if all(self.pubs[t].get_subscription_count() > 0 for t in names):
@@ -256,10 +278,17 @@ def run_replay(cfg: ReplayConfig) -> ReplayStats:
     from rclpy.context import Context
     from rclpy.signals import SignalHandlerOptions
 
+    from sccosf_ros.ros.dds import large_image_profile
+
     ctx = Context()
-    rclpy.init(context=ctx, signal_handler_options=SignalHandlerOptions.NO)
     try:
-        with BagPlayer(cfg, context=ctx) as player:
+        # The profile for this player's own DDS participant (created with the context).
+        with large_image_profile() as note:
+            if cfg.progress:
+                print(f"replay: {note}", file=sys.stderr)
+            rclpy.init(context=ctx, signal_handler_options=SignalHandlerOptions.NO)
+            player = BagPlayer(cfg, context=ctx)
+        with player:
             for note in player.reader.notes:
                 print(f"sccosf replay: warning: {note}", file=sys.stderr)
             skipped = player.stats.skipped_topics

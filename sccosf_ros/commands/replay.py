@@ -48,7 +48,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--wait-subscribers",
         type=float,
         default=0.0,
-        help="wait up to S seconds for a subscriber on every topic",
+        help="wait up to S seconds for a subscriber on each image topic (label topics left "
+        "out), or on each of --topics",
     )
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
 

@@ -136,7 +136,8 @@ PARAMETERS: tuple[ParamSpec, ...] = (
     ParamSpec(
         "diagnostics.stall_timeout",
         2.0,
-        "WARN in /diagnostics when an input has sent nothing for this many seconds (> 0)",
+        "WARN in /diagnostics when an input has sent nothing, or both arrive but no pair "
+        "formed, for this many seconds (> 0)",
     ),
     ParamSpec(
         "diagnostics.window",
@@ -167,9 +168,59 @@ PARAMETERS: tuple[ParamSpec, ...] = (
     ParamSpec(
         "publish.jpeg_quality", 80, "JPEG quality of the ~/<output>/compressed topics (1..100)"
     ),
+    ParamSpec(
+        "sync.jump_reset",
+        1.0,
+        "reset the pairing when an input's stamp goes back by more than this many seconds "
+        "(bag loop, driver restart, clock reset) or sim time jumps back; 0 = never (the "
+        "message_filters behaviour: no pair until the new stamps pass the old ones)",
+    ),
+    ParamSpec(
+        "thermal.min_valid",
+        0.5,
+        "float (32FC1) thermal: smallest fraction of finite pixels (0..1); a frame with "
+        "fewer (or none) is rejected as malformed",
+    ),
+    ParamSpec(
+        "inference.max_pixels",
+        640 * 480,
+        "largest image area (pixels) the network runs at natively: larger inputs run "
+        "downscaled (aspect kept) and the results are resized back; 0 = always native. "
+        "Applies when inference.height/width are 0; a fixed size set there wins",
+    ),
 )
 
 SPECS: dict[str, ParamSpec] = {s.name: s for s in PARAMETERS}
+
+# Parameters ``ros2 param set`` may change while the node runs (validated by the same rules as
+# at start, used from the next pair on); every other one is read-only ("restart to change").
+LIVE_PARAMETERS: frozenset[str] = frozenset(
+    {
+        "inference.height",
+        "inference.width",
+        "inference.max_pixels",
+        "sync.slop",
+        "sync.queue_size",
+        "sync.jump_reset",
+        "thermal.normalization",
+        "thermal.low",
+        "thermal.high",
+        "thermal.percentile_low",
+        "thermal.percentile_high",
+        "thermal.nan_policy",
+        "thermal.min_valid",
+        "registration.homography",
+        "overlay_alpha",
+        "publish.fused",
+        "publish.segmentation",
+        "publish.segmentation_color",
+        "publish.overlay",
+        "publish.compressed",
+        "publish.jpeg_quality",
+        "diagnostics.period",
+        "diagnostics.stall_timeout",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -206,6 +257,9 @@ class NodeParams:
     thermal_transport: str
     publish_compressed: bool
     publish_jpeg_quality: int
+    sync_jump_reset: float
+    thermal_min_valid: float
+    inference_max_pixels: int
 
     # ------------------------------------------------------------------ construction
     @classmethod
@@ -226,6 +280,26 @@ class NodeParams:
         params = cls(**kw)
         params.validate()
         return params
+
+    def updated(self, changes: dict[str, Any]) -> NodeParams:
+        """These parameters with ``changes`` (dotted names) applied, validated as a whole.
+
+        What ``ros2 param set`` goes through: ParameterError (its message is the reason the
+        caller sees) for a bad value, or for a parameter outside LIVE_PARAMETERS whose value
+        would change ("restart to change").
+        """
+        values = self.to_dict()
+        for name, value in changes.items():
+            if name not in SPECS:
+                raise ParameterError(f"unknown parameter {name}; known: {', '.join(SPECS)}")
+            if name not in LIVE_PARAMETERS and _coerce(SPECS[name], value) != getattr(
+                self, SPECS[name].attr
+            ):
+                raise ParameterError(
+                    f"parameter {name} cannot change while the node runs: restart to change"
+                )
+        values.update(changes)
+        return NodeParams.from_dict(values)
 
     def to_dict(self) -> dict[str, Any]:
         """Dotted names → values (homography as a list, as ROS stores it)."""
@@ -277,6 +351,21 @@ class NodeParams:
         need(
             1 <= self.publish_jpeg_quality <= 100, "publish.jpeg_quality", "must be within 1..100"
         )
+        need(
+            math.isfinite(self.sync_jump_reset) and self.sync_jump_reset >= 0,
+            "sync.jump_reset",
+            "must be >= 0 seconds (0 = never reset)",
+        )
+        need(
+            0.0 <= self.thermal_min_valid <= 1.0,
+            "thermal.min_valid",
+            "must be a fraction within 0..1, e.g. 0.5",
+        )
+        need(
+            self.inference_max_pixels >= 0,
+            "inference.max_pixels",
+            "must be >= 0 (0 = native size), e.g. 307200 for 640x480",
+        )
         if self.thermal_normalization != "checkpoint":
             try:
                 self.thermal_norm()
@@ -296,6 +385,22 @@ class NodeParams:
         if self.inference_height == 0:
             return None
         return (self.inference_height, self.inference_width)
+
+    def inference_size_for(self, height: int, width: int) -> tuple[int, int] | None:
+        """The (H, W) the network runs at for an input of ``height`` x ``width``; None = native.
+
+        inference.height/width win when set; else inputs larger than inference.max_pixels run
+        downscaled with their aspect ratio kept (each side at least 1 pixel).
+        """
+        if self.inference_size is not None:
+            return self.inference_size
+        limit = self.inference_max_pixels
+        if limit <= 0 or height * width <= limit:
+            return None
+        scale = math.sqrt(limit / (height * width))
+        h = max(1, min(height, math.floor(height * scale)))
+        w = max(1, min(width, math.floor(width * scale)))
+        return (h, w)
 
     @property
     def homography(self) -> tuple[float, ...] | None:

@@ -5,9 +5,10 @@
 pixel is converted) and keeps malformed ones out of the pairing; for each synchronized pair,
 :meth:`PairProcessor.process` runs
 
-    decode (encodings, padded rows, endianness) → thermal NaN policy → registration
-    (thermal warped onto the RGB image by ``registration.homography``) → Predictor →
-    colour (segmentation palette, overlay)
+    decode (encodings, padded rows, endianness) → thermal validity (``thermal.min_valid``)
+    and NaN policy → registration (thermal warped onto the RGB image by
+    ``registration.homography``) → Predictor (at ``inference.height/width``, or downscaled to
+    ``inference.max_pixels``) → colour (segmentation palette, overlay)
 
 and :meth:`PairProcessor.encode` turns the result into ``sensor_msgs/Image`` messages carrying
 the RGB message's header. Every rejected message or pair is counted in a shared ``NodeStats``
@@ -15,10 +16,16 @@ under the same names the node reports in ``/diagnostics``. No ROS import: messag
 with the ``sensor_msgs/Image`` or ``sensor_msgs/CompressedImage`` fields (rclpy or rosbags
 types); a compressed message is checked (format, magic bytes, end marker, PNG bit depth) in
 ``admit`` and decompressed in ``process``, and counted as malformed like a raw one.
+
+:meth:`PairProcessor.configure` swaps in new parameters (``ros2 param set``) from any thread:
+a pair already running finishes with the old ones, the next pair uses the new ones; the
+Predictor's inference size and thermal normalisation are updated on the worker thread, between
+two pairs, so a running model never sees them change.
 """
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -42,6 +49,7 @@ from sccosf_ros.pipeline.outputs import (
     encode_outputs,
     render_outputs,
 )
+from sccosf_ros.pipeline.pairing import stamp_to_ns
 from sccosf_ros.pipeline.params import NodeParams
 from sccosf_ros.pipeline.stats import NodeStats
 
@@ -74,13 +82,16 @@ def load_predictor(params: NodeParams) -> Any:
     except ValueError as e:
         raise StartupError(f"parameter device: {e}") from None
     kwargs: dict[str, Any] = {"input_size": params.inference_size}
-    norm = params.thermal_norm()
-    if norm is not None:
-        kwargs["thermal_norm"] = norm
     try:
-        return Predictor.from_checkpoint(params.checkpoint_path(), device, **kwargs)
+        predictor = Predictor.from_checkpoint(params.checkpoint_path(), device, **kwargs)
     except CheckpointError as e:
         raise StartupError(f"parameter checkpoint: {e}") from None
+    # What thermal.normalization = checkpoint returns to when it is set live.
+    predictor.checkpoint_thermal_norm = predictor.thermal_norm
+    norm = params.thermal_norm()
+    if norm is not None:
+        predictor.thermal_norm = norm
+    return predictor
 
 
 @dataclass
@@ -119,6 +130,20 @@ def decode_input(stream: str, msg: Any) -> np.ndarray:
     return decode_rgb(msg) if stream == "rgb" else decode_thermal(msg)
 
 
+def _no_info(message: str) -> None:
+    del message
+
+
+@dataclass(frozen=True)
+class _Config:
+    """What one set of parameters means for the pipeline; swapped whole by ``configure``."""
+
+    params: NodeParams
+    homography: Any  # 3x3 numpy array or None
+    outputs: tuple[str, ...]
+    thermal_norm: Any  # ThermalNorm for the Predictor (None: leave the predictor's)
+
+
 class PairProcessor:
     """decode → NaN policy → registration → predict → colour → encode, for one pair.
 
@@ -127,6 +152,7 @@ class PairProcessor:
         predictor: a ``Predictor`` (``load_predictor(params)``) or anything ``PredictorLike``.
         stats: where rejections and timings are counted (a new ``NodeStats`` if None).
         warn: ``warn(kind, message)`` for rejected input (the node throttles it per kind).
+        info: ``info(message)`` for the once-per-frame-size inference.max_pixels note.
     """
 
     def __init__(
@@ -135,20 +161,66 @@ class PairProcessor:
         predictor: PredictorLike,
         stats: NodeStats | None = None,
         warn: Callable[[str, str], None] | None = None,
+        info: Callable[[str], None] | None = None,
     ) -> None:
         self.predictor = predictor
         self.palette = [tuple(int(v) for v in c) for c in predictor.palette]
         self.stats = stats if stats is not None else NodeStats(window=params.diagnostics_window)
         self.warn = warn or _no_warning
+        self.info = info or _no_info
+        # thermal.normalization = checkpoint means what the predictor came with.
+        self._base_norm = getattr(
+            predictor, "checkpoint_thermal_norm", getattr(predictor, "thermal_norm", None)
+        )
+        self._sizes_noted: set[tuple[int, int, tuple[int, int] | None]] = set()
+        self._applied: _Config | None = None
         self.configure(params)
+        self._apply(self._config)
 
     def configure(self, params: NodeParams) -> None:
-        """Use ``params`` from the next pair on (outputs, NaN policy, homography, alpha)."""
+        """Use ``params`` (validated) from the next pair on; safe while a pair is running."""
         from sccosf_ros.registration import parse_homography
 
-        self.params = params
-        self.homography = parse_homography(params.homography)
-        self.outputs = tuple(n for n in OUTPUT_NAMES if getattr(params, f"publish_{n}"))
+        norm = params.thermal_norm()
+        self._config = _Config(
+            params=params,
+            homography=parse_homography(params.homography),
+            outputs=tuple(n for n in OUTPUT_NAMES if getattr(params, f"publish_{n}")),
+            thermal_norm=norm if norm is not None else self._base_norm,
+        )
+
+    @property
+    def params(self) -> NodeParams:
+        return self._config.params
+
+    @property
+    def outputs(self) -> tuple[str, ...]:
+        return self._config.outputs
+
+    @property
+    def homography(self) -> Any:
+        return self._config.homography
+
+    def _apply(self, cfg: _Config) -> None:
+        """The predictor-side settings of ``cfg`` (worker thread, between pairs)."""
+        if cfg.thermal_norm is not None and hasattr(self.predictor, "thermal_norm"):
+            self.predictor.thermal_norm = cfg.thermal_norm
+        self._applied = cfg
+
+    def _inference_size(self, cfg: _Config, height: int, width: int) -> None:
+        """Set the predictor's input size for this frame size (inference.* parameters)."""
+        size = cfg.params.inference_size_for(height, width)
+        if getattr(self.predictor, "input_size", None) != size:
+            self.predictor.input_size = size
+        if size is None or cfg.params.inference_size is not None:
+            return
+        key = (height, width, size)
+        if key not in self._sizes_noted:
+            self._sizes_noted.add(key)
+            self.info(
+                f"{width}x{height} input runs at {size[1]}x{size[0]} (inference.max_pixels "
+                f"{cfg.params.inference_max_pixels}; results resized back; 0 = native size)"
+            )
 
     # ------------------------------------------------------------------ per message
     def admit(self, stream: str, msg: Any) -> bool:
@@ -159,6 +231,9 @@ class PairProcessor:
         except ImageDecodeError as e:
             self.reject(f"malformed_{stream}", f"{stream} image rejected: {e}")
             return False
+        # No usable stamp: the synchroniser deals with it; the stall report just lacks it.
+        with contextlib.suppress(AttributeError, TypeError, ValueError):
+            self.stats.stamped(stream, stamp_to_ns(msg.header.stamp))
         return True
 
     def reject(self, kind: str, message: str) -> None:
@@ -169,16 +244,20 @@ class PairProcessor:
     # ------------------------------------------------------------------ per pair
     def process(self, rgb_msg: Any, thermal_msg: Any) -> PairOutput | None:
         """Run the pipeline on one synchronized pair; None when the pair is rejected (counted)."""
+        cfg = self._config  # one parameter set for the whole pair
+        if cfg is not self._applied:
+            self._apply(cfg)
         t0 = time.perf_counter()
-        inputs = self._decode(rgb_msg, thermal_msg)
+        inputs = self._decode(cfg, rgb_msg, thermal_msg)
         if inputs is None:
             return None
         rgb, thermal = inputs
+        self._inference_size(cfg, *rgb.shape[:2])
         t1 = time.perf_counter()
         pred = self.predictor.predict(rgb, thermal)
         t2 = time.perf_counter()
         images = render_outputs(
-            self.outputs, rgb, pred.fused, pred.labels, self.palette, self.params.overlay_alpha
+            cfg.outputs, rgb, pred.fused, pred.labels, self.palette, cfg.params.overlay_alpha
         )
         t3 = time.perf_counter()
         timings = {
@@ -207,7 +286,9 @@ class PairProcessor:
             out.images, header, self.params.publish_jpeg_quality, msg_type
         )
 
-    def _decode(self, rgb_msg: Any, thermal_msg: Any) -> tuple[np.ndarray, np.ndarray] | None:
+    def _decode(
+        self, cfg: _Config, rgb_msg: Any, thermal_msg: Any
+    ) -> tuple[np.ndarray, np.ndarray] | None:
         try:
             rgb = decode_input("rgb", rgb_msg)
         except ImageDecodeError as e:
@@ -218,20 +299,30 @@ class PairProcessor:
         except ImageDecodeError as e:
             self.reject("malformed_thermal", f"thermal image rejected: {e}")
             return None
-        if not self._nan_policy(thermal):
+        if not self._nan_policy(cfg.params, thermal):
             return None
-        registered = self._register(rgb, thermal)
+        registered = self._register(cfg, rgb, thermal)
         return None if registered is None else (rgb, registered)
 
-    def _nan_policy(self, thermal: np.ndarray) -> bool:
-        """``thermal.nan_policy`` for float thermal with NaN/Inf; False = pair rejected."""
+    def _nan_policy(self, params: NodeParams, thermal: np.ndarray) -> bool:
+        """``thermal.min_valid`` and ``thermal.nan_policy`` for float thermal with NaN/Inf;
+        False = pair rejected."""
         if thermal.dtype.kind != "f":
             return True
         finite = np.isfinite(thermal)
-        if finite.all():
+        n_finite = int(np.count_nonzero(finite))
+        if n_finite == finite.size:
             return True
-        n_bad = int(finite.size - np.count_nonzero(finite))
-        if self.params.thermal_nan_policy == "reject":
+        n_bad = int(finite.size - n_finite)
+        valid = n_finite / max(finite.size, 1)
+        if n_finite == 0 or valid < params.thermal_min_valid:
+            self.reject(
+                "malformed_thermal",
+                f"thermal image rejected: only {valid:.1%} of its pixels are finite ({n_bad} "
+                f"NaN/Inf; thermal.min_valid = {params.thermal_min_valid})",
+            )
+            return False
+        if params.thermal_nan_policy == "reject":
             self.reject(
                 "thermal_nan_rejected",
                 f"thermal image has {n_bad} NaN/Inf pixels (thermal.nan_policy = reject)",
@@ -245,12 +336,12 @@ class PairProcessor:
         )
         return True
 
-    def _register(self, rgb: np.ndarray, thermal: np.ndarray) -> np.ndarray | None:
+    def _register(self, cfg: _Config, rgb: np.ndarray, thermal: np.ndarray) -> np.ndarray | None:
         """Thermal on the RGB pixel grid; None (counted) when sizes differ and no homography."""
-        if self.homography is not None:
+        if cfg.homography is not None:
             from sccosf_ros.registration import warp_thermal
 
-            return warp_thermal(thermal, self.homography, rgb.shape[:2])
+            return warp_thermal(thermal, cfg.homography, rgb.shape[:2])
         if thermal.shape[:2] != rgb.shape[:2]:
             self.reject(
                 "size_mismatch",

@@ -11,6 +11,13 @@ the network alone; ``overhead`` = the pipeline's own work per pair (decode, regi
 encode, publish); ``e2e_age`` = pair complete (later of its two arrivals) → all outputs
 published, steady clock; ``stamp_age`` = node clock now − RGB stamp at publish (includes camera
 and transport delay; sim time under ``use_sim_time``).
+
+Pairing (set from the pairer by :meth:`NodeStats.record_pairer` before each snapshot):
+``sync_resets`` (pairing state reset after stamps or the clock jumped back), and per input
+``unpaired_*`` (well-formed messages that left the queues without a pair: ``trimmed_*`` by the
+queue bound, ``replaced_*`` by a later message with the same stamp, or dropped by a reset).
+The last stamp per input and the time of the last pair tell a pairing stall (both inputs arrive,
+no pair forms) and the stamp offset behind it: :func:`pairing_stall_message`.
 """
 
 from __future__ import annotations
@@ -36,7 +43,15 @@ COUNTERS = (
     "size_mismatch",
     "thermal_nan_rejected",
     "thermal_nan_frames",
+    "sync_resets",
+    "unpaired_rgb",
+    "unpaired_thermal",
+    "trimmed_rgb",
+    "trimmed_thermal",
+    "replaced_rgb",
+    "replaced_thermal",
 )
+STREAMS = ("rgb", "thermal")  # the pairer's inputs, in order
 
 
 @dataclass
@@ -47,6 +62,10 @@ class StatsSnapshot:
     uptime_s: float
     last_malformed_reason: str
     taken_at: float = field(default_factory=time.monotonic)
+    last_stamp_ns: dict[str, int | None] = field(default_factory=dict)  # newest admitted
+    # Seconds since the last pair (or, before the first, since both inputs were arriving);
+    # None until both inputs have arrived.
+    since_pair: float | None = None
 
 
 class NodeStats:
@@ -57,14 +76,41 @@ class NodeStats:
         self._counters = dict.fromkeys(COUNTERS, 0)
         self._lat = {k: deque(maxlen=window) for k in LATENCY_KEYS}
         self._last = {"rgb": None, "thermal": None}
+        self._first = {"rgb": None, "thermal": None}
+        self._stamp: dict[str, int | None] = {"rgb": None, "thermal": None}
+        self._last_pair: float | None = None
         self._start = time.monotonic()
         self._last_reason = ""
 
     def arrived(self, stream: str) -> None:
         """An ``rgb`` or ``thermal`` message came in (called in the subscription callback)."""
+        now = time.monotonic()
         with self._lock:
-            self._last[stream] = time.monotonic()
+            self._last[stream] = now
+            if self._first[stream] is None:
+                self._first[stream] = now
             self._counters[f"{stream}_received"] += 1
+
+    def stamped(self, stream: str, stamp_ns: int) -> None:
+        """The header stamp of a well-formed ``rgb``/``thermal`` message (for stall reports)."""
+        with self._lock:
+            self._stamp[stream] = int(stamp_ns)
+
+    def paired(self) -> None:
+        """A synchronized pair formed (counted as ``synced_pairs``)."""
+        with self._lock:
+            self._counters["synced_pairs"] += 1
+            self._last_pair = time.monotonic()
+
+    def record_pairer(self, pairer: object) -> None:
+        """Copy an ``ApproxTimePairer``'s counters (inputs: rgb, thermal) into the stats."""
+        unpaired = pairer.unpaired()
+        with self._lock:
+            self._counters["sync_resets"] = int(pairer.resets)
+            for i, stream in enumerate(STREAMS):
+                self._counters[f"unpaired_{stream}"] = int(unpaired[i])
+                self._counters[f"trimmed_{stream}"] = int(pairer.trimmed[i])
+                self._counters[f"replaced_{stream}"] = int(pairer.replaced[i])
 
     def count(self, key: str, n: int = 1) -> None:
         with self._lock:
@@ -92,6 +138,9 @@ class NodeStats:
             counters = dict(self._counters)
             lat = {k: np.asarray(v, dtype=np.float64) for k, v in self._lat.items()}
             last = dict(self._last)
+            first = dict(self._first)
+            stamps = dict(self._stamp)
+            last_pair = self._last_pair
             reason = self._last_reason
         summary = {}
         for k, arr in lat.items():
@@ -110,6 +159,12 @@ class NodeStats:
                     "max": float("nan"),
                     "n": 0,
                 }
+        since_pair = None
+        if None not in first.values():
+            waiting_from = max(first.values())
+            if last_pair is not None:
+                waiting_from = max(waiting_from, last_pair)
+            since_pair = now - waiting_from
         return StatsSnapshot(
             counters=counters,
             latency_ms=summary,
@@ -117,6 +172,8 @@ class NodeStats:
             uptime_s=now - self._start,
             last_malformed_reason=reason,
             taken_at=now,
+            last_stamp_ns=stamps,
+            since_pair=since_pair,
         )
 
 
@@ -131,3 +188,33 @@ def stall_messages(snap: StatsSnapshot, stall_timeout: float) -> list[str]:
         elif since > stall_timeout:
             out.append(f"{stream} stream stalled: last image {since:.1f} s ago")
     return out
+
+
+def _seconds(x: float) -> str:
+    """1.7e9 for a clock offset, 0.250 for a small one."""
+    if abs(x) < 1000:
+        return f"{x:.3f}"
+    mantissa, exponent = f"{x:.1e}".split("e")
+    return f"{mantissa}e{int(exponent)}"
+
+
+def pairing_stall_message(snap: StatsSnapshot, stall_timeout: float, slop: float) -> str | None:
+    """WARN text when both inputs arrive but no pair formed for ``stall_timeout`` s, else None.
+
+    Names the stamp offset between the streams, the usual cause: a driver stamping with
+    another clock (or 0), or a slop smaller than the streams' offset.
+    """
+    if snap.since_pair is None or snap.since_pair <= stall_timeout:
+        return None
+    if any(s is None or s > stall_timeout for s in snap.since_last.values()):
+        return None  # an input is silent: stall_messages reports that
+    rgb, thermal = snap.last_stamp_ns.get("rgb"), snap.last_stamp_ns.get("thermal")
+    head = f"no pair formed in {snap.since_pair:.1f} s although rgb and thermal arrive"
+    if rgb is None or thermal is None:
+        return head
+    offset = (rgb - thermal) / 1e9
+    where = "behind" if offset >= 0 else "ahead of"
+    return (
+        f"{head}: thermal stamps {_seconds(abs(offset))} s {where} RGB: check the drivers' "
+        f"clocks or sync.slop ({slop:g} s)"
+    )

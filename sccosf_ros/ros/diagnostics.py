@@ -1,8 +1,8 @@
 """Health figures of ``sccosf_node`` and their ``/diagnostics`` form (diagnostic_msgs).
 
 ``diagnostic_array`` turns a ``sccosf_ros.pipeline.stats.NodeStats`` snapshot into a
-``DiagnosticArray`` with three statuses (``<node>: inputs``, ``<node>: inference``,
-``<node>: input quality``).
+``DiagnosticArray`` with four statuses (``<node>: inputs``, ``<node>: inference``,
+``<node>: input quality``, ``<node>: sync``).
 
 Keys (values are strings, as diagnostic_msgs wants):
   inputs:        rgb_received, thermal_received, rgb_rate_hz, thermal_rate_hz,
@@ -13,18 +13,25 @@ Keys (values are strings, as diagnostic_msgs wants):
                  e2e_age_p50_ms, e2e_age_p95_ms, e2e_age_max_ms, stamp_age_p50_ms, output_rate_hz
   input quality: malformed (total), malformed_rgb, malformed_thermal, size_mismatch,
                  thermal_nan_rejected, thermal_nan_frames, last_malformed_reason
+  sync:          synced_pairs, sync_resets, unpaired_rgb, unpaired_thermal, trimmed_rgb,
+                 trimmed_thermal, replaced_rgb, replaced_thermal, since_last_pair_s
+                 (``never`` before the first), stamp_offset_s (last RGB − last thermal stamp),
+                 slop_s
 Latencies (ms, over the last ``diagnostics.window`` pairs) are defined in
 ``sccosf_ros.pipeline.stats``.
 Levels: inputs WARN when an input has sent nothing for ``stall_timeout`` s (or never since start);
-inference WARN when a pair failed inside the model since the last report; input quality WARN
-when malformed messages arrived since the last report.
+inference WARN when a pair failed inside the model since the last report (its message says
+"no pair processed" rather than repeating old latencies when nothing ran since the last report);
+input quality WARN when malformed messages arrived since the last report; sync WARN when both
+inputs arrive but no pair formed for ``stall_timeout`` s, with the stamp offset between the
+streams in the message.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from sccosf_ros.pipeline.stats import StatsSnapshot, stall_messages
+from sccosf_ros.pipeline.stats import StatsSnapshot, pairing_stall_message, stall_messages
 
 
 def _fmt(v: float) -> str:
@@ -39,6 +46,7 @@ def diagnostic_array(
     hardware_id: str,
     stall_timeout: float,
     stamp: Any = None,
+    slop: float = float("nan"),
 ) -> Any:
     """``snap`` as a ``diagnostic_msgs/DiagnosticArray`` (rates/WARNs relative to ``previous``)."""
     from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
@@ -81,15 +89,19 @@ def diagnostic_array(
     )
     lat = snap.latency_ms
     new_errors = c["inference_errors"] - prev["inference_errors"]
+    if new_errors:
+        inference_text = f"{new_errors} pair(s) failed in the model since the last report"
+    elif c["processed"] == prev["processed"]:
+        inference_text = f"no pair processed in the last {dt:.1f} s"
+    else:
+        inference_text = (
+            f"inference p50 {_fmt(lat['inference']['p50'])} ms, "
+            f"end-to-end p95 {_fmt(lat['e2e_age']['p95'])} ms"
+        )
     inference = status(
         "inference",
         DiagnosticStatus.WARN if new_errors else DiagnosticStatus.OK,
-        (
-            f"{new_errors} pair(s) failed in the model since the last report"
-            if new_errors
-            else f"inference p50 {_fmt(lat['inference']['p50'])} ms, "
-            f"end-to-end p95 {_fmt(lat['e2e_age']['p95'])} ms"
-        ),
+        inference_text,
         {
             "synced_pairs": c["synced_pairs"],
             "processed": c["processed"],
@@ -126,10 +138,44 @@ def diagnostic_array(
             "last_malformed_reason": snap.last_malformed_reason,
         },
     )
-    arr = DiagnosticArray(status=[inputs, inference, quality])
+    sync = _sync_status(snap, stall_timeout, slop, status)
+    arr = DiagnosticArray(status=[inputs, inference, quality, sync])
     if stamp is not None:
         arr.header.stamp = stamp
     return arr
+
+
+def _sync_status(snap: StatsSnapshot, stall_timeout: float, slop: float, status: Any) -> Any:
+    from diagnostic_msgs.msg import DiagnosticStatus
+
+    c = snap.counters
+    stall = pairing_stall_message(snap, stall_timeout, slop)
+    rgb, thermal = snap.last_stamp_ns.get("rgb"), snap.last_stamp_ns.get("thermal")
+    offset = "unknown" if rgb is None or thermal is None else f"{(rgb - thermal) / 1e9:.6f}"
+    if stall:
+        text = stall
+    elif c["sync_resets"]:
+        text = f"pairing; reset {c['sync_resets']} time(s) after stamps jumped back"
+    else:
+        text = "pairing"
+    return status(
+        "sync",
+        DiagnosticStatus.WARN if stall else DiagnosticStatus.OK,
+        text,
+        {
+            "synced_pairs": c["synced_pairs"],
+            "sync_resets": c["sync_resets"],
+            "unpaired_rgb": c["unpaired_rgb"],
+            "unpaired_thermal": c["unpaired_thermal"],
+            "trimmed_rgb": c["trimmed_rgb"],
+            "trimmed_thermal": c["trimmed_thermal"],
+            "replaced_rgb": c["replaced_rgb"],
+            "replaced_thermal": c["replaced_thermal"],
+            "since_last_pair_s": "never" if snap.since_pair is None else f"{snap.since_pair:.3f}",
+            "stamp_offset_s": offset,
+            "slop_s": slop,
+        },
+    )
 
 
 def values_of(array: Any, name_suffix: str) -> dict[str, str]:

@@ -1,17 +1,19 @@
 """``~/label_info``: what the ids in ``~/segmentation`` mean, published once, transient local.
 
-With ``vision_msgs`` installed the message is ``vision_msgs/LabelInfo`` (class_map of
-``VisionClass(class_id, class_name)``, the vision_msgs convention; it has no colours). Without it,
-a ``std_msgs/String`` holding this JSON document (``LABEL_INFO_FORMAT``)::
+One message type in every environment: ``std_msgs/String`` holding this JSON document
+(``LABEL_INFO_FORMAT``), so a subscriber written against one machine works on every other (the
+node used to switch to ``vision_msgs/LabelInfo`` where vision_msgs happened to be installed,
+which has no colours and broke subscribers of the String form)::
 
     {"format": "sccosf_ros.label_info", "version": 1,
      "dataset": "mfnet",                       # what the checkpoint was trained on
      "ignore_index": 255,                      # id of unlabeled pixels in ~/segmentation
      "classes": [{"id": 0, "name": "unlabeled", "color": [0, 0, 0]}, ...]}   # color = RGB
 
-``color`` is what ``~/segmentation_color`` and ``~/overlay`` draw the class with. The publisher is
-transient local (depth 1), so a subscriber that starts later with transient-local durability
-still receives it.
+``id`` is the pixel value in ``~/segmentation`` (the vision_msgs ``VisionClass.class_id``
+convention), ``color`` what ``~/segmentation_color`` and ``~/overlay`` draw the class with. The
+publisher is transient local (depth 1), so a subscriber that starts later with transient-local
+durability still receives it.
 """
 
 from __future__ import annotations
@@ -57,32 +59,14 @@ def parse_label_info(text: str) -> dict:
 
 
 def label_info_type() -> type:
-    """``vision_msgs/LabelInfo`` when importable, else ``std_msgs/String``."""
-    try:
-        from vision_msgs.msg import LabelInfo
+    """The message type of ``~/label_info``: ``std_msgs/String``, in every environment."""
+    from std_msgs.msg import String
 
-        return LabelInfo
-    except ImportError:
-        from std_msgs.msg import String
-
-        return String
+    return String
 
 
 def make_label_info_msg(
-    class_names: Sequence[str],
-    palette: Sequence[Sequence[int]],
-    dataset: str = "unknown",
-    header: Any = None,
+    class_names: Sequence[str], palette: Sequence[Sequence[int]], dataset: str = "unknown"
 ) -> Any:
-    """The message ``~/label_info`` carries (type from ``label_info_type``)."""
-    msg_type = label_info_type()
-    if msg_type.__name__ == "String":
-        return msg_type(data=label_info_json(class_names, palette, dataset))
-    from vision_msgs.msg import VisionClass
-
-    msg = msg_type()
-    if header is not None:
-        msg.header = header
-    msg.class_map = [VisionClass(class_id=i, class_name=str(n)) for i, n in enumerate(class_names)]
-    msg.threshold = 0.0  # argmax labels: every pixel gets its best class
-    return msg
+    """The ``std_msgs/String`` message ``~/label_info`` carries."""
+    return label_info_type()(data=label_info_json(class_names, palette, dataset))

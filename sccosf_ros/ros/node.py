@@ -3,7 +3,8 @@
 Run: ``ros2 run sccosf_ros sccosf_node --ros-args --params-file config/sccosf.yaml`` (or
 ``python -m sccosf_ros.ros.node``, or ``ros2 launch sccosf_ros sccosf.launch.py``). Node name
 ``sccosf``; every parameter is documented in ``sccosf_ros/pipeline/params.py`` and listed in
-``config/sccosf.yaml``.
+``config/sccosf.yaml``. The managed (lifecycle) variant with the same parameters and topics is
+``sccosf_lifecycle_node`` (``sccosf_ros.ros.lifecycle_node``); both run :class:`SCCoSFCore`.
 
 Topics (relative names, remap them):
   in   ``rgb/image_raw``, ``thermal/image_raw`` (sensor_msgs/Image, input QoS: best effort);
@@ -11,30 +12,39 @@ Topics (relative names, remap them):
        (sensor_msgs/CompressedImage: JPEG, PNG incl. 16-bit thermal; see ros/transport.py)
   out  ``~/fused`` rgb8, ``~/segmentation`` mono8 class ids (255 = unlabeled),
        ``~/segmentation_color`` rgb8, ``~/overlay`` rgb8 — each with the RGB message's header;
-       ``~/label_info`` (transient local, once; see label_info.py); ``/diagnostics``;
-       with ``publish.compressed`` also ``~/overlay/compressed``, ``~/fused/compressed``,
-       ``~/segmentation_color/compressed`` (JPEG, ``publish.jpeg_quality``).
+       ``~/label_info`` (std_msgs/String JSON in every environment, transient local, once; see
+       label_info.py); ``/diagnostics``; with ``publish.compressed`` also
+       ``~/overlay/compressed``, ``~/fused/compressed``, ``~/segmentation_color/compressed``
+       (JPEG, ``publish.jpeg_quality``).
 
-This module is the rclpy adapter only (subscriptions, QoS, publishing, ``/diagnostics``); the
-work on a pair is ``sccosf_ros.pipeline.processor.PairProcessor``, the same code ``sccosf
-bag-eval`` and the benchmarks run. Threads: the executor runs the subscription callbacks, which
-only count the arrival, check the message's layout (``PairProcessor.admit``: malformed messages
-never enter the pairing) and feed the approximate-time synchronizer (message_filters when
-installed, else ``pipeline.pairing``). A synced pair goes into a one-slot buffer
-(``pipeline.worker``); the inference thread runs the pipeline on it (decode, register thermal onto
-RGB, ``Predictor`` under ``torch.inference_mode``, colour) and publishes. A pair that arrives
-while the model is busy replaces the waiting one and is counted as dropped, so latency stays
-bounded.
+This module is the rclpy adapter only (subscriptions, QoS, publishing, parameters,
+``/diagnostics``); the work on a pair is ``sccosf_ros.pipeline.processor.PairProcessor``, the
+same code ``sccosf bag-eval`` and the benchmarks run. Threads: the executor runs the
+subscription callbacks, which only count the arrival, check the message's layout
+(``PairProcessor.admit``: malformed messages never enter the pairing) and feed the
+approximate-time synchronizer. A synced pair goes into a one-slot buffer (``pipeline.worker``);
+the inference thread runs the pipeline on it (decode, register thermal onto RGB, ``Predictor``
+under ``torch.inference_mode``, colour) and publishes. A pair that arrives while the model is
+busy replaces the waiting one and is counted as dropped, so latency stays bounded.
+
+Pairing: ``sccosf_ros.pipeline.pairing`` in every environment, also where message_filters is
+installed: the same algorithm as message_filters' ApproximateTimeSynchronizer (entry for entry,
+test/pipeline/test_pairing.py), plus what it lacks and the node needs: the backward-jump reset
+(``sync.jump_reset``: a bag loop, a driver restart or sim time going back clears the stale
+queues, counted and logged once per jump) and live ``sync.slop``/``sync.queue_size``.
+
+Live parameters (``ros2 param set``; ``pipeline.params.LIVE_PARAMETERS``): the whole candidate
+set is validated by the start-up rules (a bad value is refused with the reason) and used from
+the next pair on; the rest are read-only ("restart to change").
 
 Bad input (truncated data, unknown encoding, zero size, step < row, size/data mismatch, RGB and
-thermal of different sizes without a homography) is logged (at most once per 5 s per kind) and
-counted in ``/diagnostics``; the node goes on with the next pair. NaN/Inf in 32FC1 thermal:
-``thermal.nan_policy`` = ``zero`` (default: pixels ignored by the normalisation and drawn coldest,
-counted as ``thermal_nan_frames``) or ``reject`` (pair counted as malformed).
+thermal of different sizes without a homography, float thermal with fewer finite pixels than
+``thermal.min_valid``) is logged (at most once per 5 s per kind) and counted in
+``/diagnostics``; the node goes on with the next pair.
 
 Start-up problems (invalid parameter, bad homography, unknown device, missing or corrupt
-checkpoint) print one ``sccosf_node: error: ...`` line and exit with code 2. SIGINT/SIGTERM stop
-the worker, destroy the node and shut rclpy down; exit code 0.
+checkpoint) print one ``sccosf_node: error: ...`` line and exit with code 2. SIGINT/SIGTERM, any
+number in any order: exit code 0 within 2 s (``sccosf_ros.ros.shutdown``).
 """
 
 from __future__ import annotations
@@ -48,24 +58,25 @@ from typing import Any
 
 import rclpy
 from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
+from rclpy.logging import get_logger
 from rclpy.node import Node
 from rclpy.qos import QoSProfile
 from sensor_msgs.msg import Image
 
-from sccosf_ros.pipeline.pairing import stamp_to_ns
-from sccosf_ros.pipeline.params import NODE_NAME, ParameterError
+from sccosf_ros.pipeline.pairing import JumpReset, stamp_to_ns
+from sccosf_ros.pipeline.params import NODE_NAME, PARAMETERS, NodeParams, ParameterError
 from sccosf_ros.pipeline.processor import (
     PairProcessor,
     PredictorLike,
     StartupError,
     load_predictor,
 )
-from sccosf_ros.pipeline.stats import NodeStats
+from sccosf_ros.pipeline.stats import STREAMS, NodeStats
 from sccosf_ros.pipeline.worker import InferenceWorker
 from sccosf_ros.ros import transport
 from sccosf_ros.ros.diagnostics import diagnostic_array
 from sccosf_ros.ros.label_info import label_info_type, make_label_info_msg
-from sccosf_ros.ros.params import declare_and_read
+from sccosf_ros.ros.params import changes_of, declare
 from sccosf_ros.ros.qos import latched_qos, qos_profile
 from sccosf_ros.runtime import passive_openmp
 
@@ -73,6 +84,7 @@ RGB_TOPIC = "rgb/image_raw"
 THERMAL_TOPIC = "thermal/image_raw"
 INPUTS = (RGB_TOPIC, THERMAL_TOPIC)  # base topics; *_transport compressed adds /compressed
 LOG_THROTTLE_S = 5.0
+WORKER_JOIN_S = 1.0  # how long stopping waits for a running model call (shutdown: 2 s budget)
 
 
 @dataclass
@@ -82,103 +94,274 @@ class SyncedPair:
     synced_at: float  # time.monotonic() when the pair was complete
 
 
-class SCCoSFNode(Node):
-    """The SC-CoSF ROS 2 node. ``predictor`` (optional) replaces loading the checkpoint."""
+class SCCoSFCore:
+    """The node's work, mixed into an rclpy ``Node`` (plain) or ``LifecycleNode`` (managed).
 
-    def __init__(self, *, predictor: PredictorLike | None = None, **node_kwargs: Any) -> None:
-        super().__init__(NODE_NAME, **node_kwargs)
+    Stages: :meth:`_init_core` declares the parameters (construction); :meth:`_load` validates
+    them and loads the model (plain: construction; lifecycle: configure); :meth:`_start` creates
+    publishers, the worker, subscriptions and timers (activate); :meth:`_stop` removes them
+    again, the model stays (deactivate); :meth:`_unload` frees the model (cleanup).
+    """
+
+    # ------------------------------------------------------------------ parameters
+    def _init_core(self) -> None:
+        declare(self)  # ParameterError for a wrong type
+        self.params: NodeParams | None = None  # validated; None before _load / after _unload
+        self._candidate: NodeParams | None = None
+        self.predictor: Any = None
+        self.processor: PairProcessor | None = None
+        self.stats = NodeStats()
+        self.pubs: dict[str, Any] = {}
+        self.compressed_pubs: dict[str, Any] = {}  # publish.compressed: ~/<name>/compressed
+        self.label_info_pub: Any = None
+        self.diag_pub: Any = None
         self._worker: InferenceWorker[SyncedPair] | None = None
-        try:
-            self._setup(predictor)
-        except BaseException:
-            self.close()
-            self.destroy_node()
-            raise
-
-    # ------------------------------------------------------------------ set-up
-    def _setup(self, predictor: PredictorLike | None) -> None:
-        p = self.params = declare_and_read(self)
-        self.predictor = predictor if predictor is not None else load_predictor(p)
-        self.stats = NodeStats(window=p.diagnostics_window)
+        self._sync: Any = None
+        self._jump_handle: Any = None
+        self._diag_timer: Any = None
+        self._prev_snapshot = None
         self._log_times: dict[str, float] = {}
         self._log_lock = threading.Lock()
-        self.processor = PairProcessor(p, self.predictor, self.stats, warn=self._warn)
+        self._pub_lock = threading.Lock()  # publishers change (live publish.*) while in use
+        self._loaded_checkpoint: str | None = None
+        self.add_on_set_parameters_callback(self._on_set_parameters)
+        self.add_post_set_parameters_callback(self._after_set_parameters)
 
-        out_qos = qos_profile(p.output_qos_reliability, p.output_qos_depth)
-        self.pubs = {
-            name: self.create_publisher(Image, f"~/{name}", out_qos)
-            for name in self.processor.outputs
-        }
-        self.compressed_pubs = (
-            transport.compressed_publishers(self, self.processor.outputs, out_qos)
-            if p.publish_compressed
-            else {}
-        )
-        self.label_info_pub = self.create_publisher(
-            label_info_type(), "~/label_info", latched_qos()
-        )
-        self.diag_pub = self.create_publisher(
-            _diagnostic_array_type(), "/diagnostics", QoSProfile(depth=10)
-        )
+    def _current_values(self) -> dict[str, Any]:
+        """The node's parameter values as declared or set since (dotted names)."""
+        return changes_of([self.get_parameter(spec.name) for spec in PARAMETERS])
 
-        self._worker = InferenceWorker(self._process, on_error=self._on_worker_error).start()
-        self._sync = self._create_sync(qos_profile(p.input_qos_reliability, p.input_qos_depth))
+    def _validated(self) -> NodeParams:
+        """The current values, validated (ParameterError says what to write instead)."""
+        if self.params is None:
+            self.params = NodeParams.from_dict(self._current_values())
+        return self.params
 
+    def _on_set_parameters(self, parameters: list[Any]) -> Any:
+        """``ros2 param set``: accept only a candidate set that passes the start-up rules."""
+        from rcl_interfaces.msg import SetParametersResult
+
+        changes = changes_of(parameters)
+        if not changes:
+            return SetParametersResult(successful=True)
+        try:
+            if self.params is None:  # a lifecycle node before configure
+                NodeParams.from_dict({**self._current_values(), **changes})
+            else:
+                self._candidate = self.params.updated(changes)
+        except ParameterError as e:
+            return SetParametersResult(successful=False, reason=str(e))
+        return SetParametersResult(successful=True)
+
+    def _after_set_parameters(self, parameters: list[Any]) -> None:
+        changes = changes_of(parameters)
+        if not changes or self.params is None:
+            return
+        new = self._candidate or self.params.updated(changes)
+        self._candidate = None
+        self._reconfigure(new, set(changes))
+        text = ", ".join(f"{k}={v!r}" for k, v in changes.items())
+        self.get_logger().info(f"parameters set: {text} (from the next pair on)")
+
+    def _reconfigure(self, new: NodeParams, names: set[str]) -> None:
+        """Use ``new`` (validated) in every part that is running."""
+        self.params = new
+        if self.processor is not None:
+            self.processor.configure(new)
+        if self._sync is not None and names & {"sync.slop", "sync.queue_size", "sync.jump_reset"}:
+            self._sync.synchronizer.pairer.configure(
+                new.sync_queue_size, new.sync_slop, new.sync_jump_reset
+            )
+        if self._diag_timer is not None and "diagnostics.period" in names:
+            self._create_diagnostics_timer()
+        if self.pubs or self.label_info_pub is not None:
+            self._create_publishers()
+
+    # ------------------------------------------------------------------ model
+    def _load(self, predictor: PredictorLike | None = None) -> None:
+        """Validate the parameters and load the model (ParameterError, StartupError)."""
+        p = self._validated()
+        self.predictor = predictor if predictor is not None else load_predictor(p)
+        self._loaded_checkpoint = None if predictor is not None else str(p.checkpoint_path())
+        self.stats = NodeStats(window=p.diagnostics_window)
         self._prev_snapshot = None
-        from rclpy.clock import Clock, ClockType
-
-        self._diag_timer = self.create_timer(
-            p.diagnostics_period,
-            self._publish_diagnostics,
-            clock=Clock(clock_type=ClockType.STEADY_TIME),
+        self.processor = PairProcessor(
+            p, self.predictor, self.stats, warn=self._warn, info=self.get_logger().info
         )
+
+    def _unload(self) -> None:
+        """Free the model (and its GPU memory); parameters stay declared."""
+        device = str(getattr(self.predictor, "device", ""))
+        self.processor = None
+        self.predictor = None
+        self.params = None  # validated again by the next _load
+        if device.startswith("cuda"):
+            import torch
+
+            torch.cuda.empty_cache()
+
+    # ------------------------------------------------------------------ running
+    def _start(self) -> None:
+        """Publishers, worker, subscriptions, time-jump callback, diagnostics; then ``ready:``."""
+        p = self.params
+        self._create_publishers()
+        self._worker = InferenceWorker(self._process, on_error=self._on_worker_error).start()
+        self._sync = self._create_subscriptions()
+        self._create_jump_callback()
+        self._create_diagnostics_timer()
         self.label_info_pub.publish(
             make_label_info_msg(
                 self.predictor.class_names,
                 self.processor.palette,
                 getattr(self.predictor, "dataset", "unknown"),
-                None,
             )
         )
-        device = getattr(self.predictor, "device", "?")
-        self.get_logger().info(
-            f"ready: {len(self.predictor.class_names)} classes on {device}, "
-            f"inference size {p.inference_size or 'native'}, sync slop {p.sync_slop} s, "
-            f"input QoS {p.input_qos_reliability}/{p.input_qos_depth}, inputs "
+        if p.inference_size is None and p.inference_max_pixels > 0:
+            self.get_logger().info(
+                f"inference.max_pixels = {p.inference_max_pixels}: inputs larger than that "
+                "run downscaled (aspect kept) and the results are resized back; set it to 0 "
+                "for the native size, or inference.height/width for a fixed one"
+            )
+        self.get_logger().info(self._ready_line())
+
+    def _ready_line(self) -> str:
+        p, pred = self.params, self.predictor
+        size = (
+            f"{p.inference_height}x{p.inference_width}"
+            if p.inference_size
+            else (
+                "native"
+                if p.inference_max_pixels <= 0
+                else f"native <= {p.inference_max_pixels} px"
+            )
+        )
+        ckpt = self._loaded_checkpoint or f"in-process {type(pred).__name__}"
+        return (
+            f"ready: checkpoint {ckpt} ({len(pred.class_names)} classes, "
+            f"{getattr(pred, 'dataset', 'unknown')}), backend {getattr(pred, 'backend', 'torch')}"
+            f" on {getattr(pred, 'device', '?')}, inference size {size}, sync slop "
+            f"{p.sync_slop} s, input QoS {p.input_qos_reliability}/{p.input_qos_depth}, inputs "
             f"{', '.join(s.sub.topic_name for s in self._sync.subscribers)}, "
             f"outputs {', '.join(self.pubs) or 'none'}"
             + (f" (+ JPEG {', '.join(self.compressed_pubs)})" if self.compressed_pubs else "")
         )
 
-    def _create_sync(self, in_qos: QoSProfile) -> Any:
-        """Subscriptions + approximate-time sync (message_filters when importable)."""
+    def _stop(self) -> None:
+        """Stop processing: subscriptions, timers, worker, publishers (the model stays)."""
+        if self._sync is not None:
+            self._sync.destroy()
+            self._sync = None
+        if self._jump_handle is not None:
+            self._jump_handle.unregister()
+            self._jump_handle = None
+        if self._diag_timer is not None:
+            self.destroy_timer(self._diag_timer)
+            self._diag_timer = None
+        self.close()
+        self._destroy_publishers()
+
+    def _create_publishers(self) -> None:
+        """The output publishers the parameters ask for (called again on live publish.*)."""
+        p = self.params
+        out_qos = qos_profile(p.output_qos_reliability, p.output_qos_depth)
+        with self._pub_lock:
+            for name in self.processor.outputs:
+                if name not in self.pubs:
+                    self.pubs[name] = self.create_publisher(Image, f"~/{name}", out_qos)
+            for name in [n for n in self.pubs if n not in self.processor.outputs]:
+                self.destroy_publisher(self.pubs.pop(name))
+            jpeg = transport.compressed_outputs(self.processor.outputs, p.publish_compressed)
+            for name in jpeg:
+                if name not in self.compressed_pubs:
+                    self.compressed_pubs[name] = transport.compressed_publisher(
+                        self, name, out_qos
+                    )
+            for name in [n for n in self.compressed_pubs if n not in jpeg]:
+                self.destroy_publisher(self.compressed_pubs.pop(name))
+            if self.label_info_pub is None:
+                self.label_info_pub = self.create_publisher(
+                    label_info_type(), "~/label_info", latched_qos()
+                )
+            if self.diag_pub is None:
+                self.diag_pub = self.create_publisher(
+                    _diagnostic_array_type(), "/diagnostics", QoSProfile(depth=10)
+                )
+
+    def _destroy_publishers(self) -> None:
+        with self._pub_lock:
+            for pub in [
+                *self.pubs.values(),
+                *self.compressed_pubs.values(),
+                self.label_info_pub,
+                self.diag_pub,
+            ]:
+                if pub is not None:
+                    self.destroy_publisher(pub)
+            self.pubs, self.compressed_pubs = {}, {}
+            self.label_info_pub = self.diag_pub = None
+
+    def _create_subscriptions(self) -> Any:
+        """Subscriptions on the two inputs + our approximate-time synchronizer (module doc)."""
         from sccosf_ros.ros.sync import make_synchronizer
 
         p, proc = self.params, self.processor
         transports = (p.rgb_transport, p.thermal_transport)
-        handle = make_synchronizer(
+        return make_synchronizer(
             self,
             [transport.input_type(t) for t in transports],
             [transport.input_topic(self, b, t) for b, t in zip(INPUTS, transports)],
-            in_qos,
+            qos_profile(p.input_qos_reliability, p.input_qos_depth),
             p.sync_queue_size,
             p.sync_slop,
             self._on_pair,
             admit=[lambda msg: proc.admit("rgb", msg), lambda msg: proc.admit("thermal", msg)],
+            backend="sccosf",
+            jump_reset=p.sync_jump_reset,
+            on_reset=self._on_sync_reset,
         )
-        self.get_logger().debug(f"approximate-time sync backend: {handle.backend}")
-        return handle
+
+    def _create_jump_callback(self) -> None:
+        """Sim time going back (a looping bag's /clock) resets the pairing too."""
+        from rclpy.clock import JumpThreshold
+        from rclpy.duration import Duration
+
+        threshold = JumpThreshold(
+            min_forward=None, min_backward=Duration(nanoseconds=-1_000_000), on_clock_change=True
+        )
+        self._jump_handle = self.get_clock().create_jump_callback(
+            threshold, post_callback=self._on_time_jump
+        )
+
+    def _create_diagnostics_timer(self) -> None:
+        from rclpy.clock import Clock, ClockType
+
+        if self._diag_timer is not None:
+            self.destroy_timer(self._diag_timer)
+        self._diag_timer = self.create_timer(
+            self.params.diagnostics_period,
+            self._publish_diagnostics,
+            clock=Clock(clock_type=ClockType.STEADY_TIME),
+        )
 
     # ------------------------------------------------------------------ executor side
     def _on_pair(self, rgb: Image, thermal: Image) -> None:
         """Sync callback: hand the pair to the worker; never blocks, never decodes."""
-        self.stats.count("synced_pairs")
-        if self._worker is not None and self._worker.submit(
-            SyncedPair(rgb, thermal, time.monotonic())
-        ):
+        self.stats.paired()
+        worker = self._worker
+        if worker is not None and worker.submit(SyncedPair(rgb, thermal, time.monotonic())):
             self.stats.count("dropped_busy")
 
+    def _on_sync_reset(self, reset: JumpReset) -> None:
+        self.get_logger().warning(f"sync: {reset.describe(STREAMS)}")
+
+    def _on_time_jump(self, jump: Any) -> None:
+        sync = self._sync
+        if sync is not None:
+            sync.synchronizer.pairer.clock_jumped(self.get_clock().now().nanoseconds)
+
     def _publish_diagnostics(self) -> None:
+        if self._sync is not None:
+            self.stats.record_pairer(self._sync.synchronizer.pairer)
         snap = self.stats.snapshot()
         msg = diagnostic_array(
             snap,
@@ -187,21 +370,31 @@ class SCCoSFNode(Node):
             hardware_id=str(getattr(self.predictor, "device", "")),
             stall_timeout=self.params.diagnostics_stall_timeout,
             stamp=self.get_clock().now().to_msg(),
+            slop=self.params.sync_slop,
         )
         self._prev_snapshot = snap
-        self.diag_pub.publish(msg)
+        with self._pub_lock:
+            if self.diag_pub is not None:
+                self.diag_pub.publish(msg)
 
     # ------------------------------------------------------------------ worker side
     def _process(self, pair: SyncedPair) -> None:
         """The pipeline on one pair, then publish, on the worker thread."""
+        processor = self.processor
+        if processor is None:
+            return
         t0 = time.perf_counter()
-        out = self.processor.process(pair.rgb, pair.thermal)
+        out = processor.process(pair.rgb, pair.thermal)
         if out is None:
             return
-        for name, msg in self.processor.encode(out, pair.rgb.header).items():
-            self.pubs[name].publish(msg)
-        for name, msg in self.processor.encode_compressed(out, pair.rgb.header).items():
-            self.compressed_pubs[name].publish(msg)
+        msgs = processor.encode(out, pair.rgb.header)
+        jpegs = processor.encode_compressed(out, pair.rgb.header)
+        with self._pub_lock:
+            for pubs, batch in ((self.pubs, msgs), (self.compressed_pubs, jpegs)):
+                for name, msg in batch.items():
+                    pub = pubs.get(name)
+                    if pub is not None:  # switched off (publish.*) since the pair started
+                        pub.publish(msg)
         total_ms = (time.perf_counter() - t0) * 1e3
 
         stats = self.stats
@@ -212,7 +405,7 @@ class SCCoSFNode(Node):
         stats.latency("stamp_age", (now_ns - stamp_to_ns(pair.rgb.header.stamp)) / 1e6)
 
     def _on_worker_error(self, pair: SyncedPair, error: BaseException) -> None:
-        if not self.context.ok():  # shutting down: publishers are gone
+        if not self.context.ok() or self._worker is None:  # shutting down: publishers go
             return
         self.stats.count("inference_errors")
         self._warn(
@@ -232,41 +425,70 @@ class SCCoSFNode(Node):
         self.get_logger().warning(message)
 
     # ------------------------------------------------------------------ shutdown
-    def close(self, timeout: float = 10.0) -> bool:
+    def close(self, timeout: float = WORKER_JOIN_S) -> bool:
         """Stop the inference thread (after its current pair); True when it has ended."""
         worker, self._worker = self._worker, None
         if worker is None:
             return True
         return worker.stop(timeout)
 
+
+class SCCoSFNode(SCCoSFCore, Node):
+    """The SC-CoSF ROS 2 node. ``predictor`` (optional) replaces loading the checkpoint."""
+
+    def __init__(self, *, predictor: PredictorLike | None = None, **node_kwargs: Any) -> None:
+        Node.__init__(self, NODE_NAME, **node_kwargs)
+        try:
+            self._init_core()
+            self._load(predictor)
+            self._start()
+        except BaseException:
+            self.destroy_node()
+            raise
+
     def destroy_node(self) -> None:
         self.close()
         super().destroy_node()
 
 
-def _diagnostic_array_type():
+def _diagnostic_array_type() -> type:
     from diagnostic_msgs.msg import DiagnosticArray
 
     return DiagnosticArray
 
 
 # --------------------------------------------------------------------------- entry point
-def run(args: list[str] | None = None, predictor: PredictorLike | None = None) -> int:
+def run(
+    args: list[str] | None = None,
+    predictor: PredictorLike | None = None,
+    *,
+    make_node: Any = None,
+    prog: str = "sccosf_node",
+) -> int:
     """Start the node, spin until SIGINT/SIGTERM, shut everything down; the exit code.
 
     ``predictor`` replaces loading the checkpoint (``sccosf bench node`` runs a trivial model).
+    ``make_node(predictor)`` builds another node class on the same terms (the lifecycle node).
     """
+    from rclpy.signals import SignalHandlerOptions
+
+    from sccosf_ros.ros.dds import apply_large_image_profile
+    from sccosf_ros.ros.shutdown import POLL_S, ShutdownSignals
+
     passive_openmp()  # before torch loads (in load_predictor)
+    dds_note = apply_large_image_profile()  # before the DDS participant exists
+    signals = ShutdownSignals().install()
     argv = list(sys.argv if args is None else args)
     try:
-        rclpy.init(args=argv)
+        rclpy.init(args=argv, signal_handler_options=SignalHandlerOptions.NO)
     except Exception as e:  # malformed --ros-args, unreadable --params-file
-        print(f"sccosf_node: error: could not initialise ROS: {e}", file=sys.stderr)
+        print(f"{prog}: error: could not initialise ROS: {e}", file=sys.stderr)
         return 2
+    get_logger(NODE_NAME).info(dds_note)
     try:
-        node = SCCoSFNode(predictor=predictor)
+        node = (make_node or (lambda pred: SCCoSFNode(predictor=pred)))(predictor)
     except (ParameterError, StartupError) as e:
-        print(f"sccosf_node: error: {e}", file=sys.stderr)
+        print(f"{prog}: error: {e}", file=sys.stderr)
         rclpy.try_shutdown()
         return 2
     except (KeyboardInterrupt, ExternalShutdownException):
@@ -274,14 +496,16 @@ def run(args: list[str] | None = None, predictor: PredictorLike | None = None) -
         return 0
     executor = SingleThreadedExecutor()
     executor.add_node(node)
+    signals.immediate = False  # from now on: stop the node cleanly (watchdog-bounded)
     try:
-        executor.spin()
+        while not signals.requested and rclpy.ok():
+            executor.spin_once(timeout_sec=POLL_S)
     except (KeyboardInterrupt, ExternalShutdownException):
         pass
     finally:
         executor.remove_node(node)
-        node.destroy_node()  # joins the inference thread
-        executor.shutdown(timeout_sec=1.0)
+        node.destroy_node()  # joins the inference thread (bounded)
+        executor.shutdown(timeout_sec=0.5)
         rclpy.try_shutdown()
     return 0
 

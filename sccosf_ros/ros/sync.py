@@ -3,7 +3,9 @@
 :func:`make_synchronizer` subscribes the input topics with the real ``message_filters`` when it is
 importable and with :class:`Subscriber` (our rclpy subscription filter) otherwise; the pairing
 itself is ``message_filters.ApproximateTimeSynchronizer`` or its drop-in
-``sccosf_ros.pipeline.pairing.ApproximateTimeSynchronizer`` (same algorithm, see there).
+``sccosf_ros.pipeline.pairing.ApproximateTimeSynchronizer`` (same algorithm, see there). The
+node asks for ours (``backend="sccosf"``) in every environment: only ours has the backward-jump
+reset (``jump_reset``) and can change slop and queue size while running.
 An ``admit`` hook per input runs on every arrival before the synchroniser sees it: it counts
 the message and keeps malformed ones out of the pairing.
 """
@@ -88,6 +90,8 @@ def make_synchronizer(
     *,
     admit: Sequence[Callable[[Any], bool] | None] | None = None,
     backend: str = "auto",
+    jump_reset: float = 0.0,
+    on_reset: Callable[[Any], None] | None = None,
 ) -> SyncHandle:
     """Subscribe ``topics`` and call ``callback(msg_0, ..., msg_n)`` for each synced set.
 
@@ -95,7 +99,9 @@ def make_synchronizer(
     publish best effort: use sensor-data QoS). ``backend``: ``auto`` (message_filters when
     importable, else ours), ``message_filters`` or ``sccosf`` (ours). ``admit``: one optional
     hook per topic, called with every arriving message in the subscription callback; only
-    messages it returns True for reach the synchroniser. Keep it short.
+    messages it returns True for reach the synchroniser. Keep it short. ``jump_reset`` (> 0)
+    and ``on_reset``: the backward-jump reset of ``pipeline.pairing``; message_filters has none,
+    so ``auto`` then picks ours and ``message_filters`` is refused.
     """
     if backend not in ("auto", "message_filters", "sccosf"):
         raise ValueError(f"backend must be auto, message_filters or sccosf, got {backend!r}")
@@ -107,10 +113,12 @@ def make_synchronizer(
     hooks = list(admit) if admit is not None else [None] * len(topics)
     if len(hooks) != len(topics):
         raise ValueError(f"{len(hooks)} admit hooks for {len(topics)} topics")
+    if jump_reset > 0 and backend == "message_filters":
+        raise ValueError("message_filters has no jump reset: use backend sccosf or jump_reset 0")
     sub_cls: Any = Subscriber
     sync_cls: Any = ApproximateTimeSynchronizer
     chosen = "sccosf"
-    if backend != "sccosf":
+    if backend == "message_filters" or (backend == "auto" and jump_reset <= 0):
         try:
             import message_filters
 
@@ -122,6 +130,9 @@ def make_synchronizer(
                 raise
     subs = [sub_cls(node, t, topic, qos_profile=qos) for t, topic in zip(types, topics)]
     inputs = [s if hook is None else AdmissionFilter(s, hook) for s, hook in zip(subs, hooks)]
-    sync = sync_cls(inputs, queue_size, slop)
+    if chosen == "sccosf":
+        sync = sync_cls(inputs, queue_size, slop, jump_reset=jump_reset, on_reset=on_reset)
+    else:
+        sync = sync_cls(inputs, queue_size, slop)
     sync.registerCallback(callback)
     return SyncHandle(synchronizer=sync, subscribers=subs, backend=chosen, node=node)

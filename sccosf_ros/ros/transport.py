@@ -20,7 +20,7 @@ from sensor_msgs.msg import CompressedImage, Image
 
 from sccosf_ros.pipeline.outputs import COMPRESSED_OUTPUTS
 
-__all__ = ["compressed_publishers", "input_topic", "input_type"]
+__all__ = ["compressed_outputs", "compressed_publisher", "input_topic", "input_type"]
 
 
 def input_type(transport: str) -> type:
@@ -35,10 +35,11 @@ def input_topic(node: Any, base: str, transport: str) -> str:
     return f"{node.resolve_topic_name(base)}/compressed"
 
 
-def compressed_publishers(node: Any, names: Iterable[str], qos: Any) -> dict[str, Any]:
-    """``~/<name>/compressed`` publishers for the enabled picture outputs among ``names``."""
-    return {
-        name: node.create_publisher(CompressedImage, f"~/{name}/compressed", qos)
-        for name in names
-        if name in COMPRESSED_OUTPUTS
-    }
+def compressed_outputs(names: Iterable[str], enabled: bool) -> tuple[str, ...]:
+    """The picture outputs among ``names`` that get a JPEG copy (none unless ``enabled``)."""
+    return tuple(n for n in names if enabled and n in COMPRESSED_OUTPUTS)
+
+
+def compressed_publisher(node: Any, name: str, qos: Any) -> Any:
+    """The ``~/<name>/compressed`` (JPEG CompressedImage) publisher of one output."""
+    return node.create_publisher(CompressedImage, f"~/{name}/compressed", qos)

@@ -86,7 +86,7 @@ def test_bag_eval_pairs_metrics_and_output_bag(tmp_path, nano_checkpoint, one_th
     assert m["pairs"] == 5
     assert m["unmatched"] == {c.rgb_topic: 5, c.thermal_topic: 0, c.label_topic: 5}
     assert m["malformed"] == {c.rgb_topic: 0, c.thermal_topic: 0, c.label_topic: 0}
-    assert m["sync"] == {"slop": 0.05, "queue_size": 10}  # the node's defaults
+    assert m["sync"] == {"slop": 0.05, "queue_size": 10, "jump_reset": 1.0, "resets": []}
     assert m["storage"] == storage
     assert m["labelled_pairs"] == 5
     assert 0.0 <= m["miou"] <= 1.0

@@ -436,3 +436,33 @@ def test_replay_publishes_compressed_image_topics(tmp_path, ros_context):
     finally:
         ex.shutdown(timeout_sec=1.0)
         sub_node.destroy_node()
+
+
+@pytest.mark.ros
+def test_wait_subscribers_waits_on_image_topics_only(tmp_path, ros_context):
+    """Not on the label topic nothing subscribes to; --topics chooses exactly."""
+    from rclpy.node import Node
+    from rclpy.qos import qos_profile_sensor_data
+    from sensor_msgs.msg import Image
+
+    from sccosf_ros.bag.replay import BagPlayer, ReplayConfig
+
+    bag = write_synthetic_bag(
+        tmp_path / "in", duration=0.3, height=16, width=16, show_progress=False
+    )
+    c = bag.config
+    cfg = ReplayConfig(bag=bag.path, progress=False, node_name="wait_test_player")
+    with BagPlayer(cfg, context=ros_context) as player:
+        assert set(player.pubs) == {c.rgb_topic, c.thermal_topic, c.label_topic}
+        assert sorted(player.wait_topics()) == sorted([c.rgb_topic, c.thermal_topic])
+        assert not player.wait_for_subscribers(0.2)  # nobody listens yet
+        listener = Node("wait_test_listener", context=ros_context)
+        try:
+            for topic in (c.rgb_topic, c.thermal_topic):
+                listener.create_subscription(Image, topic, lambda m: None, qos_profile_sensor_data)
+            assert player.wait_for_subscribers(20.0)  # the label topic has none: not needed
+        finally:
+            listener.destroy_node()
+    cfg = ReplayConfig(bag=bag.path, topics=[c.label_topic], progress=False)
+    with BagPlayer(cfg, context=ros_context) as player:
+        assert player.wait_topics() == [c.label_topic]

@@ -276,3 +276,124 @@ def test_stamp_to_ns_accepts_ros_and_rclpy_times():
     assert stamp_to_ns(TimeMsg(sec=3, nanosec=7)) == 3 * S + 7
     assert stamp_to_ns(Time(seconds=2, nanoseconds=5)) == 2 * S + 5
     assert stamp_to_ns(SimpleNamespace(sec=1, nanosec=2)) == S + 2
+
+
+# --------------------------------------------------------------------------- jump reset
+def _stream(t0_s: float, duration: float, rgb_hz: float = 30.0, th_hz: float = 9.0):
+    """(arrival, input, stamp_ns) of a 30/9 Hz pair of cameras, thermal 13 ms after RGB."""
+    events = [
+        (t0_s + i / rgb_hz, 0, round((t0_s + i / rgb_hz) * S))
+        for i in range(int(duration * rgb_hz))
+    ]
+    events += [
+        (t0_s + 0.013 + i / th_hz + 0.03, 1, round((t0_s + 0.013 + i / th_hz) * S))
+        for i in range(int(duration * th_hz))
+    ]
+    return sorted(events)
+
+
+def _pairs(pairer: ApproxTimePairer, events) -> int:
+    return sum(len(pairer.add(i, stamp, (i, stamp))) for _, i, stamp in events)
+
+
+def test_a_looped_stream_pairs_the_same_in_every_loop():
+    one_loop = _stream(100.0, 4.0)
+    p = ApproxTimePairer(2, queue_size=10, slop=0.05, jump_reset=1.0)
+    counts = [_pairs(p, one_loop) for _ in range(3)]
+    assert counts[0] == 36 and counts == [counts[0]] * 3
+    assert p.resets == 2  # one per loop start, not one per input
+    # message_filters' behaviour (jump_reset = 0): the stale newer stamps starve later loops.
+    mf = ApproxTimePairer(2, queue_size=10, slop=0.05)
+    stale = [_pairs(mf, one_loop) for _ in range(3)]
+    assert stale[0] == 36 and stale[1] < 36 // 4 and mf.resets == 0  # 4 of 36, as reported
+
+
+def test_a_driver_restart_loses_at_most_one_pair():
+    # Both cameras restart: stamps continue 3 s in the past of where they were.
+    before = _stream(50.0, 2.0)
+    after = [(a + 2.0, i, stamp - 3 * S + 2 * S) for a, i, stamp in _stream(50.0, 2.0)]
+    whole = _stream(50.0, 4.0)  # the same cameras without the restart
+    p = ApproxTimePairer(2, queue_size=10, slop=0.05, jump_reset=1.0)
+    got = _pairs(p, before) + _pairs(p, after)
+    assert _pairs(ApproxTimePairer(2, 10, 0.05), whole) - got <= 1
+    assert p.resets == 1
+
+
+def test_reset_is_reported_once_with_what_it_dropped():
+    seen = []
+    p = ApproxTimePairer(2, queue_size=5, slop=0.1, jump_reset=1.0, on_reset=seen.append)
+    p.add(0, 10 * S, "a")
+    p.add(1, 10 * S, "b")  # a pair
+    p.add(0, 11 * S, "a-waiting")
+    assert p.add(0, 9 * S + 500 * MS, "a-jumped") == []  # 1.5 s back: reset
+    assert len(seen) == 1 and p.discarded == [1, 0] and p.pending() == [1, 0]
+    r = seen[0]
+    assert (r.reason, r.input_index, r.pairs_before, r.discarded, r.count) == ("stamp", 0, 1, 1, 1)
+    assert r.back_s == pytest.approx(1.5)
+    assert "rgb stamp jumped back 1.500 s" in r.describe(["rgb", "thermal"])
+    # The other input's first older stamp does not reset again, and pairs at once.
+    assert p.add(1, 9 * S + 500 * MS, "b-jumped") == [("a-jumped", "b-jumped")]
+    assert len(seen) == 1 and p.unpaired() == [1, 0]
+    # Going back by less than jump_reset is ordinary reordering.
+    p.add(0, 9 * S, "a-slightly-older")
+    assert p.resets == 1
+
+
+def test_clock_jump_resets_only_when_the_stamps_have_not():
+    seen = []
+    p = ApproxTimePairer(2, queue_size=5, slop=0.1, jump_reset=1.0, on_reset=seen.append)
+    p.add(0, 100 * S, "a")
+    assert p.clock_jumped(99_500 * MS) is None  # within jump_reset of the newest stamp
+    r = p.clock_jumped(10 * S)  # /clock of a looping bag went back
+    assert r is not None and r.reason == "clock" and r.input_index is None
+    assert p.pending() == [0, 0] and len(seen) == 1
+    p.add(0, 10 * S, "a2")  # the stamps follow the clock: no second reset
+    assert p.clock_jumped(10 * S) is None and p.resets == 1
+    off = ApproxTimePairer(2, 5, 0.1)  # jump_reset = 0: off for clock jumps too
+    off.add(0, 100 * S, "a")
+    assert off.clock_jumped(0) is None and off.pending() == [1, 0]
+
+
+def test_configure_changes_slop_and_trims_a_smaller_queue():
+    p = ApproxTimePairer(2, queue_size=5, slop=0.01)
+    for t in range(5):
+        p.add(0, t * S, t)
+    assert p.add(1, 4 * S + 50 * MS, "b") == []  # outside 10 ms
+    p.configure(queue_size=2, slop=0.1, jump_reset=2.0)
+    assert p.pending() == [2, 1] and p.trimmed == [3, 0] and p.jump_reset == 2.0
+    assert p.add(1, 3 * S + 50 * MS, "b2") == [(3, "b2")]
+    with pytest.raises(ValueError, match="jump_reset"):
+        p.configure(2, 0.1, -1.0)
+
+
+def test_synchronizer_passes_the_jump_reset_through():
+    f0, f1 = SimpleFilter(), SimpleFilter()
+    resets = []
+    sync = ApproximateTimeSynchronizer([f0, f1], 5, 0.05, jump_reset=1.0, on_reset=resets.append)
+    got = []
+    sync.registerCallback(lambda a, b: got.append((a.data, b.data)))
+    f0.signalMessage(_msg(20 * S, "a-old"))
+    f0.signalMessage(_msg(5 * S, "a-new"))
+    f1.signalMessage(_msg(5 * S, "b-new"))
+    assert got == [("a-new", "b-new")] and len(resets) == 1
+
+
+def test_a_late_message_from_before_the_jump_does_not_reset_twice():
+    seen = []
+    p = ApproxTimePairer(2, queue_size=10, slop=0.05, jump_reset=1.0, on_reset=seen.append)
+    for k in range(20):  # 2 s of 10 Hz pairs
+        p.add(0, 100 * S + k * 100 * MS, k)
+        p.add(1, 100 * S + k * 100 * MS, k)
+    assert p.clock_jumped(100 * S) is not None  # /clock of the next loop came first
+    assert p.add(0, 102 * S, "late, from the old loop") == []  # dropped, no second reset
+    assert p.add(0, 100 * S, "a") == [] and p.add(1, 100 * S, "b") == [("a", "b")]
+    p.add(0, 101_500 * MS, "a2")  # the new loop goes past the old target: no longer "late"
+    assert p.add(1, 101_500 * MS, "b2") == [("a2", "b2")]
+    assert len(seen) == 1 and p.resets == 1 and p.discarded[0] >= 1
+    # Same with a stamp-triggered reset and a late message on the other input.
+    q = ApproxTimePairer(2, queue_size=10, slop=0.05, jump_reset=1.0)
+    q.add(0, 50 * S, "a")
+    q.add(1, 50 * S - 30 * MS, "b-old")
+    q.add(0, 10 * S, "a-new")  # reset
+    assert q.add(1, 50 * S, "b-late") == []  # in flight from before the jump
+    assert q.add(1, 10 * S, "b-new") == [("a-new", "b-new")] and q.resets == 1

@@ -62,6 +62,7 @@ def test_diagnostic_array_levels_and_keys():
         "/ns/sccosf: inputs",
         "/ns/sccosf: inference",
         "/ns/sccosf: input quality",
+        "/ns/sccosf: sync",
     ]
     assert all(st.level == DiagnosticStatus.OK for st in arr.status)
     inf = values_of(arr, "inference")
@@ -76,11 +77,12 @@ def test_diagnostic_array_levels_and_keys():
     assert quality.level == DiagnosticStatus.WARN and "truncated" in quality.message
     assert values_of(arr, "input quality")["malformed_rgb"] == "1"
     assert arr.status[1].level == DiagnosticStatus.WARN  # a model failure since last report
-    # Nothing new since the previous report: back to OK.
+    # Nothing new since the previous report: back to OK, and no stale latency in the text.
     again = diagnostic_array(
         s.snapshot(), s.snapshot(), node_name="n", hardware_id="cpu", stall_timeout=5.0
     )
     assert again.status[2].level == DiagnosticStatus.OK
+    assert again.status[1].message.startswith("no pair processed in the last")
 
 
 def test_label_info_json_roundtrip():

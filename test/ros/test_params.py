@@ -43,7 +43,10 @@ def test_declared_on_a_real_node_from_the_yaml_file():
         assert p.sync_slop == 1.0 and p.inference_size == (64, 80)
         assert p.input_qos_reliability == "best_effort"
         desc = node.describe_parameter("thermal.normalization")
-        assert "percentile" in desc.description and desc.read_only
+        assert "percentile" in desc.description and not desc.read_only  # live
+        assert "from the next pair" in desc.additional_constraints
+        desc = node.describe_parameter("checkpoint")
+        assert desc.read_only and "restart to change" in desc.description
         assert set(SPECS) <= set(node._parameters)
     finally:
         node.destroy_node()

@@ -1,0 +1,144 @@
+"""/diagnostics sees what the node cannot pair or process, through a real node process:
+thermal stamped 0 (a driver without a clock) gives a sync WARN naming the stamp offset;
+all-NaN/inf and mostly-NaN 32FC1 thermal is rejected as malformed; the inference text does
+not repeat stale latencies when nothing was processed."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "ros"))  # node_harness
+
+from node_harness import NodeProcess, RosIO, image_msg, scene
+
+from sccosf_ros.pipeline.stats import NodeStats, pairing_stall_message
+from sccosf_ros.ros.node_process import node_command
+
+NS = "/t_fault_diag"
+FQN = f"{NS}/sccosf"
+
+
+def test_pairing_stall_message_names_the_offset():
+    s = NodeStats()
+    s.arrived("rgb")
+    s.arrived("thermal")
+    s.stamped("rgb", 1_700_000_000 * 10**9)
+    s.stamped("thermal", 0)
+    snap = s.snapshot()
+    assert pairing_stall_message(snap, stall_timeout=1.0, slop=0.05) is None  # not yet
+    snap.since_pair = 3.0
+    msg = pairing_stall_message(snap, stall_timeout=1.0, slop=0.05)
+    assert "thermal stamps 1.7e9 s behind RGB: check the drivers' clocks or sync.slop" in msg
+    s.stamped("thermal", 1_700_000_000 * 10**9 + 250_000_000)
+    snap = s.snapshot()
+    snap.since_pair = 3.0
+    assert "thermal stamps 0.250 s ahead of RGB" in pairing_stall_message(snap, 1.0, 0.05)
+    snap.since_last["thermal"] = 5.0  # thermal silent: the inputs status reports that instead
+    assert pairing_stall_message(snap, 1.0, 0.05) is None
+
+
+@pytest.fixture(scope="module")
+def node(nano_checkpoint, tmp_path_factory):
+    params = {
+        "checkpoint": nano_checkpoint,
+        "inference.height": 32,
+        "inference.width": 32,
+        "num_threads": 1,
+        "diagnostics.period": 0.25,
+        "diagnostics.stall_timeout": 1.0,
+        "thermal.normalization": "fixed",
+        "thermal.low": 20.0,
+        "thermal.high": 40.0,
+    }
+    proc = NodeProcess(
+        node_command(params=params, remaps={"__ns": NS}),
+        tmp_path_factory.mktemp("diag") / "node.log",
+    )
+    try:
+        proc.wait_ready()
+        yield proc
+    finally:
+        proc.kill()
+
+
+@pytest.fixture(scope="module")
+def io(node):
+    io = RosIO(NS, FQN)
+    io.wait_subscribed()
+    yield io
+    io.close()
+
+
+def _stream(io: RosIO, seconds: float, thermal_stamp=None, thermal=None, enc="mono16") -> int:
+    """Pairs at 10 Hz for ``seconds``; thermal stamped ``thermal_stamp(t)``; last RGB stamp."""
+    rgb, counts = scene(5)
+    if thermal is None:
+        thermal = counts
+    end = time.monotonic() + seconds
+    t = time.time_ns()
+    while time.monotonic() < end:
+        t = time.time_ns()
+        th_t = t if thermal_stamp is None else thermal_stamp(t)
+        io.publish_pair(image_msg(rgb, "rgb8", t, "rgb"), image_msg(thermal, enc, th_t, "th"))
+        time.sleep(0.1)
+    return t
+
+
+@pytest.mark.ros
+def test_thermal_stamped_zero_warns_with_the_offset(io, node):
+    from diagnostic_msgs.msg import DiagnosticStatus
+
+    processed = io.counter("inference", "processed")
+    _stream(io, 2.5, thermal_stamp=lambda t: 0)
+    st = io.wait_for(
+        lambda: (s := io.latest_status("sync")) and s.level == DiagnosticStatus.WARN and s,
+        5.0,
+        "a sync WARN",
+    )
+    assert "no pair formed in" in st.message and "although rgb and thermal arrive" in st.message
+    assert "thermal stamps 1.8e9 s behind RGB" in st.message or "1.7e9" in st.message
+    assert "check the drivers' clocks or sync.slop (0.05 s)" in st.message
+    inputs = io.latest_status("inputs")
+    assert inputs.level == DiagnosticStatus.OK  # both inputs do arrive
+    assert io.counter("inference", "processed") == processed  # nothing came out
+    sync = io.status_values("sync")
+    assert int(sync["unpaired_rgb"]) > 0 and float(sync["stamp_offset_s"]) > 1e9
+    # The inference text says so instead of repeating the last latencies.
+    assert io.latest_status("inference").message.startswith("no pair processed in the last")
+    # Good stamps again: pairs form and the WARN clears.
+    _stream(io, 1.5)
+    io.wait_for(
+        lambda: io.latest_status("sync").level == DiagnosticStatus.OK, 5.0, "sync OK again"
+    )
+    assert node.proc.poll() is None
+
+
+@pytest.mark.ros
+@pytest.mark.parametrize(("bad", "rejected"), [(1.0, True), (0.7, True), (0.05, False)])
+def test_nan_thermal_below_min_valid_is_malformed(io, node, bad, rejected):
+    thermal = np.full((48, 64), 30.0, np.float32)
+    flat = thermal.reshape(-1)
+    n_bad = round(bad * flat.size)
+    flat[:n_bad] = np.nan
+    flat[: n_bad // 3] = np.inf
+    io.wait_for(lambda: io._status_values("input quality"), 10.0, "diagnostics")
+    time.sleep(0.6)  # earlier pairs processed and reported
+    before = io.counter("input quality", "malformed_thermal")
+    nan_frames = io.counter("input quality", "thermal_nan_frames")
+    processed = io.counter("inference", "processed")
+    _stream(io, 1.0, thermal=thermal, enc="32FC1")
+    if rejected:
+        io.wait_counter_above("input quality", "malformed_thermal", before, 5.0)
+        time.sleep(0.6)
+        assert io.counter("inference", "processed") == processed
+        reason = io.status_values("input quality")["last_malformed_reason"]
+        assert "finite" in reason and "thermal.min_valid = 0.5" in reason
+    else:
+        io.wait_counter_above("input quality", "thermal_nan_frames", nan_frames, 5.0)
+        io.wait_counter_above("inference", "processed", processed, 5.0)
+        assert io.counter("input quality", "malformed_thermal") == before
