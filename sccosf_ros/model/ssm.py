@@ -14,8 +14,12 @@ are computed in float32 (float64 inputs stay float64).
 Backends (``selective_scan(..., backend=)``):
 
 * ``"mamba_ssm"``: mamba-ssm's fused CUDA kernel (CUDA tensors, package installed).
-* ``"torch"``: the pure-PyTorch path below, used on CPU and wherever the kernel is missing.
-* ``"auto"``: the kernel when importable and the tensors are on CUDA, else ``"torch"``.
+* ``"triton"``: the Triton kernels of :mod:`sccosf_ros.model.ssm_triton` (forward and
+  backward; CUDA tensors, or CPU tensors under Triton's interpreter, ``TRITON_INTERPRET=1``).
+  Triton ships with torch's CUDA wheels: no compiling against the local CUDA toolkit.
+* ``"torch"``: the pure-PyTorch path below, used on CPU and wherever no kernel is available.
+* ``"auto"`` (:func:`choose_backend`): on CUDA tensors mamba_ssm when importable, else triton
+  when importable, else torch; on other devices torch.
 
 The PyTorch path: chunked two-level scan with a hand-written backward
 ----------------------------------------------------------------------
@@ -63,6 +67,7 @@ l' = next power of two, through generic autograd of the whole (b, l', d, n) stat
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable
 
@@ -611,6 +616,9 @@ def _selective_scan_no_grad(
     return y
 
 
+BACKENDS = ("auto", "torch", "triton", "mamba_ssm")
+
+
 def _mamba_ssm_kernel():
     try:
         from mamba_ssm.ops.selective_scan_interface import selective_scan_fn
@@ -623,13 +631,47 @@ def _mamba_ssm_kernel():
     return selective_scan_fn
 
 
+@functools.cache
 def mamba_ssm_available() -> bool:
-    """True when mamba-ssm's selective-scan kernel can be imported."""
+    """True when mamba-ssm's selective-scan kernel can be imported (checked once)."""
     try:
         _mamba_ssm_kernel()
     except ImportError:
         return False
     return True
+
+
+@functools.cache
+def triton_available() -> bool:
+    """True when Triton can be imported (it ships with torch's CUDA wheels; checked once)."""
+    from sccosf_ros.model.ssm_triton import triton_available as available
+
+    return available()
+
+
+def choose_backend(backend: str, device_type: str, *, mamba_ssm: bool, triton: bool) -> str:
+    """The backend a call runs on: ``backend`` itself unless it is "auto", which picks, for
+    CUDA tensors, mamba_ssm when importable, else triton when importable, else torch, and for
+    tensors on any other device torch (Triton on CPU is its interpreter: tests only)."""
+    if backend not in BACKENDS:
+        raise ValueError(f"backend must be one of {', '.join(BACKENDS)}, got {backend!r}")
+    if backend != "auto":
+        return backend
+    if device_type == "cuda":
+        if mamba_ssm:
+            return "mamba_ssm"
+        if triton:
+            return "triton"
+    return "torch"
+
+
+def resolve_backend(backend: str, device_type: str) -> str:
+    """:func:`choose_backend` with what is installed here."""
+    if backend != "auto" or device_type != "cuda":
+        return choose_backend(backend, device_type, mamba_ssm=False, triton=False)
+    return choose_backend(
+        backend, device_type, mamba_ssm=mamba_ssm_available(), triton=triton_available()
+    )
 
 
 def selective_scan(
@@ -647,12 +689,12 @@ def selective_scan(
     """Selective scan with mamba-ssm ``selective_scan_fn`` semantics (module docstring).
 
     u, delta, z: (b,d,l); A: (d,n); B, C: (b,n,l) or (b,g,n,l); D, delta_bias: (d,).
-    Returns (b,d,l) in u's dtype. ``backend``: "auto" | "torch" | "mamba_ssm".
+    Returns (b,d,l) in u's dtype. ``backend``: "auto" | "torch" | "triton" | "mamba_ssm"
+    (:func:`choose_backend`).
     """
-    if backend not in ("auto", "torch", "mamba_ssm"):
-        raise ValueError(f"backend must be 'auto', 'torch' or 'mamba_ssm', got {backend!r}")
+    chosen = resolve_backend(backend, u.device.type)
     _check_shapes(u, delta, A, B, C, D, z, delta_bias)
-    if backend == "mamba_ssm" or (backend == "auto" and u.is_cuda and mamba_ssm_available()):
+    if chosen == "mamba_ssm":
         kernel = _mamba_ssm_kernel()
         f32 = torch.float32
         return kernel(
@@ -666,4 +708,8 @@ def selective_scan(
             delta_bias=None if delta_bias is None else delta_bias.to(f32),
             delta_softplus=delta_softplus,
         )
+    if chosen == "triton":
+        from sccosf_ros.model.ssm_triton import selective_scan_triton
+
+        return selective_scan_triton(u, delta, A, B, C, D, z, delta_bias, delta_softplus)
     return _selective_scan_torch(u, delta, A, B, C, D, z, delta_bias, delta_softplus)
