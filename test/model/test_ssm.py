@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 import torch
 from scan_cases import (
@@ -40,15 +42,50 @@ def test_torch_path_matches_float64_reference(length, groups, with_z, softplus):
         assert_close_rel(g[name], g_ref[name], 1e-11, f"grad {name}")
 
 
+def set_blocking(monkeypatch, device_type: str = "cpu", like: str = "cpu", **changes) -> None:
+    """Run ``device_type`` tensors with the blocking of ``like``, fields changed."""
+    blocking = dataclasses.replace(ssm._BLOCKING[like], **changes)
+    monkeypatch.setitem(ssm._BLOCKING, device_type, blocking)
+
+
 def test_channel_blocks_and_different_groups_for_b_and_c(monkeypatch):
     """One channel per block (the large-size regime) and B, C with different group counts."""
-    monkeypatch.setattr(ssm, "_BLOCK_BYTES", 1)
+    set_blocking(monkeypatch, block_bytes=1)
     x = make_inputs(d=8, length=70, groups=2, groups_c=4, seed=3)
     y_ref, g_ref = values_and_grads(selective_scan_ref, x, True)
     y, g = values_and_grads(selective_scan, x, True, backend="torch")
     assert_close_rel(y, y_ref, 1e-12, "output")
     for name in g_ref:
         assert_close_rel(g[name], g_ref[name], 1e-11, f"grad {name}")
+
+
+@pytest.mark.parametrize(
+    ("block_bytes", "expected_db"),
+    [(1 << 30, 8), (4 * 3840, 4), (3840, 1)],  # one block; 2 blocks of 2 groups; per channel
+)
+def test_cuda_blocking_wide_blocks(monkeypatch, block_bytes, expected_db):
+    """The CUDA blocking (chunks of 16, blocks spanning whole B/C groups, vectorised ∂B/∂C),
+    run on CPU tensors; one channel costs 16·5·2·3·8 = 3840 bytes here."""
+    set_blocking(monkeypatch, like="cuda", block_bytes=block_bytes)
+    x = make_inputs(d=8, length=70, groups=2, groups_c=4, seed=29)
+    assert ssm._Chunked(x["u"], x["delta"], x["A"], x["B"], x["C"]).db == expected_db
+    y_ref, g_ref = values_and_grads(selective_scan_ref, x, True)
+    y, g = values_and_grads(selective_scan, x, True, backend="torch")
+    assert_close_rel(y, y_ref, 1e-12, "output")
+    for name in g_ref:
+        assert_close_rel(g[name], g_ref[name], 1e-11, f"grad {name}")
+    set_blocking(monkeypatch, like="cuda", infer_bytes=0, block_bytes=block_bytes)
+    assert_close_rel(run(selective_scan, x, True, backend="torch"), y_ref, 1e-12, "no-grad")
+
+
+def test_blocking_per_device_at_the_paper_preset_stage_1():
+    """Paper preset, batch 8, 480×640, stage 1 Sc-LRB scan (d = 2·32, 2 groups, n = 16,
+    l = 19200): one channel per block on CPU (cache-sized), 32 on CUDA (one block per group:
+    all 64 would pass the 512 MB buffer bound), and all 64 at batch 2."""
+    args = (19200, 8, 64, 2, 16, 4)
+    assert ssm._plan(*args, ssm._BLOCKING["cpu"]) == (32, 600, 1)
+    assert ssm._plan(*args, ssm._BLOCKING["cuda"]) == (16, 1200, 32)
+    assert ssm._plan(19200, 2, 64, 2, 16, 4, ssm._BLOCKING["cuda"]) == (16, 1200, 64)
 
 
 def test_gradcheck_core():
@@ -116,8 +153,7 @@ def test_no_grad_path_matches_float64_reference(
     """Inference (nothing needs a gradient): the one-pass whole-state scan and, for states
     over the size limit, the blocked two-pass forward, in float64 and float32."""
     if not whole_state:
-        monkeypatch.setattr(ssm, "_INFER_STATE_BYTES", 0)
-        monkeypatch.setattr(ssm, "_BLOCK_BYTES", 1)  # one channel per block
+        set_blocking(monkeypatch, infer_bytes=0, block_bytes=1)  # one channel per block
     x = make_inputs(
         b=b,
         d=d,
