@@ -27,6 +27,7 @@ RELIABILITIES = ("best_effort", "reliable")
 DEVICES_HELP = "auto | cpu | cuda | cuda:N"
 THERMAL_NORMALIZATIONS = ("checkpoint", *THERMAL_MODES)
 NAN_POLICIES = ("zero", "reject")
+PRECISIONS = ("fp32", "fp16", "bf16")  # sccosf_ros.inference.PRECISIONS (no torch import here)
 
 
 class ParameterError(ValueError):
@@ -142,6 +143,13 @@ PARAMETERS: tuple[ParamSpec, ...] = (
         200,
         "number of recent pairs the latency percentiles are computed over (>= 1)",
     ),
+    ParamSpec(
+        "precision",
+        "fp32",
+        "precision the network runs in: fp32 | fp16 | bf16 (torch autocast; half precision "
+        "mainly pays on a GPU; the selective scan keeps float32 states)",
+        PRECISIONS,
+    ),
 )
 
 SPECS: dict[str, ParamSpec] = {s.name: s for s in PARAMETERS}
@@ -177,6 +185,7 @@ class NodeParams:
     diagnostics_period: float
     diagnostics_stall_timeout: float
     diagnostics_window: int
+    precision: str
 
     # ------------------------------------------------------------------ construction
     @classmethod

@@ -63,7 +63,7 @@ def load_predictor(params: NodeParams) -> Any:
         device = resolve_device(params.device)
     except ValueError as e:
         raise StartupError(f"parameter device: {e}") from None
-    kwargs: dict[str, Any] = {"input_size": params.inference_size}
+    kwargs: dict[str, Any] = {"input_size": params.inference_size, "precision": params.precision}
     norm = params.thermal_norm()
     if norm is not None:
         kwargs["thermal_norm"] = norm
