@@ -846,12 +846,12 @@ class Part:
 PARTS: dict[str, Part] = {
     "env": Part(part_env, False, 20, "versions, GPU, optional packages"),
     "kernels": Part(part_kernels, False, 40, "Triton kernels compiled for sm_80/sm_90: ptxas"),
-    "parity": Part(part_parity, False, 90, "scan values and gradients vs float64 reference"),
+    "parity": Part(part_parity, False, 120, "scan values and gradients vs float64 reference"),
     "scan_speed": Part(part_scan_speed, False, 100, "scan fwd / fwd+bwd ms per backend"),
     "train": Part(part_train, True, 90, "bf16 training step, nano and paper, b8 480x640"),
     "inference": Part(part_inference, True, 60, "Predictor FPS fp32/fp16/bf16, 480x640"),
-    "tensorrt": Part(part_tensorrt, True, 90, "Predictor FPS through backend='tensorrt'"),
-    "node": Part(part_node, True, 80, "sccosf_node on device:=cuda over DDS"),
+    "tensorrt": Part(part_tensorrt, True, 80, "Predictor FPS through backend='tensorrt'"),
+    "node": Part(part_node, True, 70, "sccosf_node on device:=cuda over DDS"),
 }
 
 

@@ -49,7 +49,7 @@ def test_a_part_over_its_budget_is_killed_and_the_others_still_run(tmp_path, mon
     monkeypatch.setitem(
         gpu_parts.PARTS,
         "scan_speed",
-        dataclasses.replace(gpu_parts.PARTS["scan_speed"], budget_s=1),
+        dataclasses.replace(gpu_parts.PARTS["scan_speed"], budget_s=0),
     )
     out = tmp_path / "gpu_check"
     rc = main(["bench", "gpu", "--parts", "scan_speed", "env", "--out", str(out)])
