@@ -7,7 +7,7 @@ STAMP := $(VENV)/.sccosf-installed
 TORCH ?= torch==2.14.1 torchvision==0.29.1
 PYTEST_ARGS ?=
 
-.PHONY: install test lint demo bench clean
+.PHONY: install test lint demo bench gpu-check clean
 
 install: $(STAMP)
 
@@ -31,6 +31,12 @@ bench: install
 	$(VENV)/bin/sccosf bench model
 	$(VENV)/bin/sccosf bench train
 	$(VENV)/bin/sccosf bench node
+
+# The GPU check (README "GPU check"): on a CUDA machine under 10 minutes; without one it runs
+# the CPU-safe parts and lists the rest as skipped. Prebuilt wheels in .whl/ install first.
+GPU_CHECK_ARGS ?=
+gpu-check: install
+	$(VENV)/bin/sccosf bench gpu $(GPU_CHECK_ARGS)
 
 clean:
 	rm -rf $(VENV) build install log outputs *.egg-info

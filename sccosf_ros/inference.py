@@ -48,6 +48,10 @@ VERSION = 2
 _CANNOT_BUILD = "checkpoint describes a model this version cannot build"
 
 
+# Predictor(precision=...): the dtype torch.autocast runs the network in (None = float32).
+PRECISIONS = {"fp32": None, "fp16": torch.float16, "bf16": torch.bfloat16}
+
+
 class CheckpointError(RuntimeError):
     """A checkpoint that is missing, corrupt or does not match the model it describes."""
 
@@ -319,6 +323,9 @@ class Predictor:
             ``None`` runs at the frame's own size.
         train_size: ``(H, W)`` the network was trained at (from the checkpoint; None: unknown).
             Recorded only: inference does not depend on it.
+        precision: ``fp32`` (default) | ``fp16`` | ``bf16``: run the network under
+            ``torch.autocast`` in that dtype (convolutions and matmuls in half precision, the
+            selective scan's states in float32; outputs are converted back). CPU and CUDA.
     """
 
     def __init__(
@@ -332,7 +339,13 @@ class Predictor:
         input_size: tuple[int, int] | None = None,
         dataset: str = "unknown",
         train_size: Sequence[int] | None = None,
+        precision: str = "fp32",
     ) -> None:
+        if precision not in PRECISIONS:
+            raise ValueError(
+                f"precision must be one of {', '.join(PRECISIONS)}, not {precision!r}"
+            )
+        self.precision = precision
         self.device = resolve_device(device)
         self.model = model.to(self.device).eval()
         n = int(getattr(model, "num_classes", 0) or len(class_names or []))
@@ -428,7 +441,7 @@ class Predictor:
             x_rgb, x_th = self.preprocess(rgb, thermal)
             self._sync()
             t1 = time.perf_counter()
-            out = self.model(x_rgb, x_th)
+            out = self._forward(x_rgb, x_th)
             self._sync()
             t2 = time.perf_counter()
             fused, labels = self.postprocess(out.fused, out.logits, rgb.shape[:2])
@@ -443,6 +456,13 @@ class Predictor:
                 "total": (t3 - t0) * 1e3,
             },
         )
+
+    def _forward(self, x_rgb: torch.Tensor, x_th: torch.Tensor) -> Any:
+        dtype = PRECISIONS[self.precision]
+        if dtype is None:
+            return self.model(x_rgb, x_th)
+        with torch.autocast(self.device.type, dtype=dtype):
+            return self.model(x_rgb, x_th)
 
     def _sync(self) -> None:
         if self.device.type == "cuda":

@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import random
 
+import pytest
+
 # Each pytest process gets its own DDS domain on loopback, so concurrent runs on one machine
 # (developers, CI) never see each other's topics. Subprocess nodes inherit these.
 os.environ.setdefault("ROS_DOMAIN_ID", str(random.Random(os.getpid()).randint(1, 100)))
@@ -14,7 +16,18 @@ os.environ.setdefault("RMW_IMPLEMENTATION", "rmw_fastrtps_cpp")
 # (10-100x slower CPU inference under load); passive waiting costs nothing when it is idle.
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
-import pytest
+
+def _no_cuda() -> bool:
+    import torch  # does not import triton (timm does, through torch._dynamo)
+
+    return not torch.cuda.is_available()
+
+
+# Without a GPU the Triton selective-scan kernels run in Triton's interpreter on CPU tensors
+# (test/model/test_ssm_triton.py). Triton reads this when it is first imported, so it is set
+# here, before any test module imports the model.
+if _no_cuda():
+    os.environ.setdefault("TRITON_INTERPRET", "1")
 
 
 def pytest_collection_modifyitems(config, items):
@@ -24,7 +37,7 @@ def pytest_collection_modifyitems(config, items):
         return
     skip = pytest.mark.skip(reason="needs CUDA")
     for item in items:
-        if "gpu" in item.keywords:
+        if item.get_closest_marker("gpu") is not None:  # not keywords: a folder may be gpu/
             item.add_marker(skip)
 
 

@@ -217,3 +217,36 @@ def test_ablation_without_a_head_predicts_the_other(ablation, missing, tmp_path)
 def test_checkpoint_is_readable_by_others(model, tmp_path):
     path = save_checkpoint(tmp_path / "shared.pt", model)
     assert path.stat().st_mode & 0o044 == 0o044  # group/other may read (umask 022)
+
+
+@pytest.mark.parametrize("precision", ["bf16", "fp16"])
+def test_half_precision_matches_fp32(precision):
+    """precision= runs the network under autocast; with the trained demo checkpoint on a
+    synthetic scene the labels and the fused image stay those of fp32 (the scan runs in
+    float32 under autocast: its output passes fp16's range before the LayerNorm after it)."""
+    from sccosf_ros.paths import default_checkpoint
+    from sccosf_ros.synthetic import render_scene
+
+    scene = render_scene(3, height=120, width=160)
+    preds = {
+        p: Predictor.from_checkpoint(default_checkpoint(), "cpu", precision=p).predict(
+            scene.rgb, scene.thermal8
+        )
+        for p in ("fp32", precision)
+    }
+    ref, half = preds["fp32"], preds[precision]
+    assert (half.labels == ref.labels).mean() >= 0.995
+    diff = np.abs(half.fused.astype(int) - ref.fused.astype(int))
+    assert diff.max() <= 3 and diff.mean() <= 0.5
+
+
+def test_precision_is_checked_and_reaches_the_predictor(nano_checkpoint):
+    from sccosf_ros.pipeline.params import NodeParams
+    from sccosf_ros.pipeline.processor import load_predictor
+
+    with pytest.raises(ValueError, match="precision must be one of fp32, fp16, bf16"):
+        Predictor(build_model("nano"), "cpu", precision="half")
+    params = NodeParams.from_dict(
+        {"checkpoint": str(nano_checkpoint), "device": "cpu", "precision": "bf16"}
+    )
+    assert load_predictor(params).precision == "bf16"

@@ -10,6 +10,7 @@ L ∈ {4096, 19200}: stage 1 of a 480×640 input) with
 * ``sequential``— ``selective_scan_ref``, a Python loop over L through autograd; for long L
   it is timed on a prefix and extrapolated linearly (its cost per step is constant), which
   the table marks with ``*``;
+* ``triton``    — our Triton kernels (``ssm_triton.py``), only with ``--device cuda``;
 * ``mamba_ssm`` — mamba-ssm's CUDA kernel, only with ``--device cuda`` and the package.
 
 Each figure is the median of ``--repeats`` timed calls after one warm-up call (calls that
@@ -32,9 +33,14 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
-from sccosf_ros.model.ssm import mamba_ssm_available, selective_scan, selective_scan_ref
+from sccosf_ros.model.ssm import (
+    mamba_ssm_available,
+    selective_scan,
+    selective_scan_ref,
+    triton_available,
+)
 
-METHODS = ("torch", "mambapy", "sequential", "mamba_ssm")
+METHODS = ("torch", "mambapy", "sequential", "triton", "mamba_ssm")
 DEFAULT_SIZES = ((2, 192, 16, 4096), (2, 192, 16, 19200))
 
 
@@ -56,7 +62,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         nargs="+",
         choices=METHODS,
         default=list(METHODS),
-        help="what to time (default: all; mamba_ssm only runs on CUDA)",
+        help="what to time (default: all; triton and mamba_ssm only run on CUDA)",
     )
     parser.add_argument(
         "--seq-prefix",
@@ -70,8 +76,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", type=Path, default=None, help="also write the rows as JSON")
 
 
-def _inputs(b: int, d: int, n: int, length: int, device: str, seed: int) -> dict:
-    """Mamba-like inputs: dt in softplus range, A = -[1..n] (S4D-real), unit D."""
+def _inputs(b: int, d: int, n: int, length: int, device: str, seed: int, groups: int = 0) -> dict:
+    """Mamba-like inputs: dt in softplus range, A = -[1..n] (S4D-real), unit D; B, C
+    (b,n,l), or grouped (b,groups,n,l) when ``groups`` > 0."""
     gen = torch.Generator().manual_seed(seed)
 
     def rnd(*shape: int, scale: float = 1.0) -> torch.Tensor:
@@ -81,8 +88,8 @@ def _inputs(b: int, d: int, n: int, length: int, device: str, seed: int) -> dict
         "u": rnd(b, d, length),
         "delta": rnd(b, d, length, scale=0.5) - 4.0,  # softplus → dt ≈ 0.02
         "A": -torch.arange(1, n + 1, dtype=torch.float32).repeat(d, 1).to(device),
-        "B": rnd(b, n, length),
-        "C": rnd(b, n, length),
+        "B": rnd(b, groups, n, length) if groups else rnd(b, n, length),
+        "C": rnd(b, groups, n, length) if groups else rnd(b, n, length),
         "D": torch.ones(d, device=device),
     }
 
@@ -180,6 +187,14 @@ def _runners(methods: Sequence[str], device: str) -> tuple[dict[str, Callable], 
             runners["mambapy"] = lambda v: _run_mambapy(v, pscan)
     if "sequential" in methods:
         runners["sequential"] = _run_sequential
+    if "triton" in methods:
+        if device.startswith("cuda") and triton_available():
+            runners["triton"] = lambda v: _run_ours(v, "triton")
+        else:
+            notes.append(
+                "triton kernel not timed (needs --device cuda; on CPU it runs only in "
+                "Triton's interpreter, which is for correctness, not speed)"
+            )
     if "mamba_ssm" in methods:
         if device.startswith("cuda") and mamba_ssm_available():
             runners["mamba_ssm"] = lambda v: _run_ours(v, "mamba_ssm")

@@ -65,8 +65,10 @@ def measure(
     warmup: int,
     num_classes: int,
     device: torch.device,
+    **overrides: object,
 ) -> dict:
-    """Median ms of a training iteration and of a forward-only pass for one preset."""
+    """Median ms of a training iteration and of a forward-only pass for one preset
+    (``overrides``: SCCoSFConfig fields, e.g. ``scan_backend="torch"``)."""
     import torch
 
     from sccosf_ros.model import build_model
@@ -74,7 +76,7 @@ def measure(
     from sccosf_ros.training.param_groups import param_groups
 
     torch.manual_seed(0)
-    model = build_model(preset, num_classes=num_classes).to(device).train()
+    model = build_model(preset, num_classes=num_classes, **overrides).to(device).train()
     params = sum(p.numel() for p in model.parameters())
     loss_fn = JointLoss("mfnet").to(device)
     opt = torch.optim.AdamW(param_groups(model, 0.01), lr=6e-5)

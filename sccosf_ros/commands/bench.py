@@ -1,4 +1,4 @@
-"""``sccosf bench {model,scan,train,node}``: benchmarks that print figures and ratios in one run.
+"""``sccosf bench {model,scan,train,node,gpu}``: benchmarks printing figures and ratios per run.
 
 Each target lives in ``sccosf_ros/bench/<target>.py`` with ``add_arguments`` and ``run``.
 """
@@ -10,9 +10,11 @@ import importlib
 
 TARGETS = {
     "model": "params, FLOPs and CPU latency per preset (and the selective scan)",
-    "scan": "selective scan: torch path vs mambapy pscan vs sequential reference",
+    "scan": "selective scan: torch path vs mambapy pscan vs sequential reference (and triton "
+    "/ mamba_ssm on CUDA)",
     "train": "training throughput (images/s) of the nano preset",
     "node": "ROS path overhead per pair and end-to-end latency at 10 and 30 Hz",
+    "gpu": "the GPU check (make gpu-check): scan kernels, training, inference, node -> report",
 }
 
 

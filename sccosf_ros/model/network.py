@@ -75,7 +75,7 @@ class SCCoSFConfig:
     seg_head: bool = True  # False: ablation E
     fusion_head: bool = True  # False: ablation F
     ablation: str | None = None  # "A".."F": sets the switches above (paper Table 4)
-    scan_backend: str = "auto"  # selective_scan backend: auto | torch | mamba_ssm
+    scan_backend: str = "auto"  # selective_scan backend: auto | torch | triton | mamba_ssm
     pad_mode: str = "replicate"  # how inputs are padded to a multiple of 32
 
     def __post_init__(self) -> None:

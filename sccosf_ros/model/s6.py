@@ -89,6 +89,12 @@ class S6(nn.Module):
         bsz, k, d, length = u.shape
         if u.device.type == "meta":  # shape propagation only (FLOP counting): nothing to scan
             return torch.empty_like(u)
+        if torch.is_autocast_enabled(u.device.type):
+            # Under fp16/bf16 autocast the scan takes and gives float32 (like VMamba's
+            # force_fp32): its output may pass fp16's range before the LayerNorm after it
+            # (the nano checkpoint's stage-3 scan reaches ~7e5), and mamba-ssm's kernel needs
+            # u, Δ, B and C in one dtype. The kernels keep float32 states either way.
+            u, dt, b, c = u.float(), dt.float(), b.float(), c.float()
         y = selective_scan(
             u.reshape(bsz, k * d, length),
             dt.reshape(bsz, k * d, length),

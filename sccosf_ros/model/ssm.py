@@ -14,16 +14,22 @@ are computed in float32 (float64 inputs stay float64).
 Backends (``selective_scan(..., backend=)``):
 
 * ``"mamba_ssm"``: mamba-ssm's fused CUDA kernel (CUDA tensors, package installed).
-* ``"torch"``: the pure-PyTorch path below, used on CPU and wherever the kernel is missing.
-* ``"auto"``: the kernel when importable and the tensors are on CUDA, else ``"torch"``.
+* ``"triton"``: the Triton kernels of :mod:`sccosf_ros.model.ssm_triton` (forward and
+  backward; CUDA tensors, or CPU tensors under Triton's interpreter, ``TRITON_INTERPRET=1``).
+  Triton ships with torch's CUDA wheels: no compiling against the local CUDA toolkit.
+* ``"torch"``: the pure-PyTorch path below, used on CPU and wherever no kernel is available.
+* ``"auto"`` (:func:`choose_backend`): on CUDA tensors mamba_ssm when importable, else triton
+  when importable, else torch; on other devices torch.
 
 The PyTorch path: chunked two-level scan with a hand-written backward
 ----------------------------------------------------------------------
-The length l is cut into ``nc`` chunks of ``T = 32`` steps (the ragged tail is padded with
-Δ = 0, u = 0, an identity step, and sliced off again). Channels are processed in blocks of
-``db`` (so one block's (T, n, db, b, nc) work buffers stay a few MB, in cache, whatever
-b·d·n·l is), in the layout (T, ..., nc): "step t of every chunk" is one contiguous slice and
-the long chunk axis is innermost.
+The length l is cut into ``nc`` chunks of ``T`` steps (32 on CPU, 16 on CUDA; the ragged
+tail is padded with Δ = 0, u = 0, an identity step, and sliced off again). Channels are
+processed in blocks of ``db`` (on CPU so that one block's (T, n, db, b, nc) work buffers stay
+a few MB, in cache, whatever b·d·n·l is; on CUDA all channels of the call at once, within a
+memory bound, since there each op is a kernel launch: see ``_Blocking``), in the layout
+(T, ..., nc): "step t of every chunk" is one contiguous slice and the long chunk axis is
+innermost.
 
 Forward, two passes over the blocks:
 
@@ -63,8 +69,10 @@ l' = next power of two, through generic autograd of the whole (b, l', d, n) stat
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
@@ -176,11 +184,9 @@ def selective_scan_ref(
 # Chunk length at every level of the chunked scan; the chunk-level recurrences are scanned
 # the same way recursively, so a level costs ~T sequential steps (16+16+16+5 at l = 19200).
 _T = 16
-# Chunk length of the first level (per channel block, on the full state); the chunk-level
-# tensors (states entering/leaving chunks) are 1/_T1 of the state.
-_T1 = 32
-# Target bytes of one (T, n, db, b, nc) working buffer: keeps a channel block in cache.
-_BLOCK_BYTES = 3 << 20
+# The first level's chunk length (per channel block, on the full state; the chunk-level
+# tensors, states entering/leaving chunks, are 1/T1 of the state) and the channel-block size
+# depend on the device: see _Blocking.
 
 # Layouts. "natural": sequence last, (..., L). "chunked": (T, ..., nc) with sequence position
 # c·T + t, so that step t of every chunk is one contiguous slice and the long chunk axis is
@@ -306,19 +312,77 @@ def _stacked(x: Tensor, buf: Tensor | None) -> Tensor:
     return out
 
 
-def _plan(length: int, b: int, d: int, g: int, n: int, itemsize: int) -> tuple[int, int, int]:
-    """Chunk length T, chunk count nc and channels per block db (db divides d/g)."""
-    T = min(length, _T1)
+@dataclass(frozen=True)
+class _Blocking:
+    """How the PyTorch path cuts a call into chunks and channel blocks on one device type.
+
+    T1: first-level chunk length (a level costs ~T sequential steps of whole-block ops).
+    block_bytes: target bytes of one (T, n, db, b, nc) work buffer; blocks are sized up to it.
+    infer_bytes: the inference path keeps the whole state when it is at most this big.
+    wide: blocks may span several B/C groups, and ∂B/∂C are reduced over a block's channels
+    in one op (else blocks stay within a group and the reduction loops over the channels,
+    which is faster on CPU for the few channels of a cache-sized block).
+    """
+
+    T1: int
+    block_bytes: int
+    infer_bytes: int
+    wide: bool
+
+
+# CPU: a channel block's buffers stay in cache (3 MB), chunks of 32; inference keeps the
+# whole state up to 48 MB. CUDA: every op is a kernel launch, so all channels of a call form
+# one block unless its buffers would pass 512 MB each (then the fewest blocks that fit), and
+# first-level chunks of 16: at l = 19200 the levels are 16 + 16 + 16 + 5 sequential steps
+# instead of 32 + 16 + 16 + 3, each on block-wide tensors.
+_BLOCKING = {
+    "cpu": _Blocking(T1=32, block_bytes=3 << 20, infer_bytes=48 << 20, wide=False),
+    "cuda": _Blocking(T1=16, block_bytes=512 << 20, infer_bytes=1 << 30, wide=True),
+}
+
+
+def _blocking(device_type: str) -> _Blocking:
+    return _BLOCKING.get(device_type, _BLOCKING["cpu"])
+
+
+def _plan(
+    length: int, b: int, d: int, g: int, n: int, itemsize: int, blocking: _Blocking
+) -> tuple[int, int, int]:
+    """Chunk length T, chunk count nc and channels per block db.
+
+    db divides d/g (a block within one B/C group) or, with ``blocking.wide``, is a multiple
+    of d/g dividing d (whole groups): the largest such db whose (T, n, db, b, nc) buffer fits
+    ``block_bytes``.
+    """
+    T = min(length, blocking.T1)
     nc = math.ceil(length / T)
     per_channel = T * nc * b * n * itemsize
     dg = d // g
-    want = max(1, _BLOCK_BYTES // max(per_channel, 1))
+    want = max(1, blocking.block_bytes // max(per_channel, 1))
+    if blocking.wide and want >= dg:  # whole groups
+        return T, nc, dg * max(k for k in range(1, min(want // dg, g) + 1) if g % k == 0)
     db = max(k for k in range(1, min(want, dg) + 1) if dg % k == 0)
     return T, nc, db
 
 
+def _grouped_mul(x: Tensor, M: Tensor, out: Tensor) -> Tensor:
+    """out = x ⊙ M per B/C group: x (T, 1|n, db, b, nc) channels, M (T, n, k, b, nc) the
+    matrices of the k groups the block spans (each for db/k consecutive channels)."""
+    k = M.shape[2]
+    if k == 1:
+        return torch.mul(x, M, out=out)
+    T, _, db, b, nc = out.shape
+    torch.mul(
+        x.view(T, x.shape[1], k, db // k, b, nc),
+        M.unsqueeze(3),
+        out=out.view(T, out.shape[1], k, db // k, b, nc),
+    )
+    return out
+
+
 class _Block:
-    """Views of the chunked inputs for channels [d0, d0 + db) (all in one B/C group)."""
+    """Views of the chunked inputs for channels [d0, d0 + db): within one B/C group, or whole
+    groups (then Bl/Cl hold the matrices of every group the block spans)."""
 
     def __init__(self, x: _Chunked, d0: int, db: int) -> None:
         d1 = d0 + db
@@ -326,10 +390,12 @@ class _Block:
         self.dl = x.dl[:, :, d0:d1]  # (T,1,db,b,nc) Δ
         self.dul = x.dul[:, :, d0:d1]  # (T,1,db,b,nc) Δ·u
         self.A_ = x.A_[:, d0:d1]  # (n,db,1,1)
-        gi_B, gi_C = d0 // (x.d // x.Bl.shape[2]), d0 // (x.d // x.Cl.shape[2])
-        self.Bl = x.Bl[:, :, gi_B : gi_B + 1]  # (T,n,1,b,nc)
-        self.Cl = x.Cl[:, :, gi_C : gi_C + 1]
-        self.gi_B, self.gi_C = gi_B, gi_C
+        gs_B, gs_C = x.d // x.Bl.shape[2], x.d // x.Cl.shape[2]  # channels per group
+        self.gi_B, self.gi_C = d0 // gs_B, d0 // gs_C
+        self.gB = slice(self.gi_B, max(self.gi_B + 1, d1 // gs_B))
+        self.gC = slice(self.gi_C, max(self.gi_C + 1, d1 // gs_C))
+        self.Bl = x.Bl[:, :, self.gB]  # (T,n,k,b,nc), k groups (k = 1 within a group)
+        self.Cl = x.Cl[:, :, self.gC]
 
 
 class _Chunked:
@@ -340,7 +406,9 @@ class _Chunked:
         b, d, length = u.shape
         n = A.shape[1]
         self.b, self.d, self.n, self.length = b, d, n, length
-        T, nc, db = _plan(length, b, d, math.lcm(B.shape[1], C.shape[1]), n, u.element_size())
+        self.blocking = _blocking(u.device.type)
+        g = math.lcm(B.shape[1], C.shape[1])
+        T, nc, db = _plan(length, b, d, g, n, u.element_size(), self.blocking)
         self.T, self.nc, self.db = T, nc, db
         self.dl = _to_chunks(delta, T, nc).unsqueeze(1)  # (T,1,d,b,nc)
         self.ul = _to_chunks(u, T, nc).unsqueeze(1)
@@ -359,7 +427,7 @@ class _Chunked:
         """a = exp(ΔA) and the states of one block, from state H entering each chunk
         (zero when None): h_0 = a_0 H + ΔuB_0, h_t = a_t h_{t-1} + ΔuB_t."""
         a = _decay(blk.dl, blk.A_, out=self.a)
-        h = torch.mul(blk.dul, blk.Bl, out=self.h)
+        h = _grouped_mul(blk.dul, blk.Bl, self.h)
         if H is not None:
             h[0].addcmul_(a[0], H[:, blk.sl])
         hs, as_ = h.unbind(0), a.unbind(0)
@@ -367,12 +435,25 @@ class _Chunked:
             hs[t].addcmul_(as_[t], hs[t - 1])
         return a, h
 
+    def reduce_groups(self, s: Tensor, w: Tensor, out: Tensor) -> None:
+        """out (T,n,k,b,nc) += Σ over each group's channels of s ⊙ w; s (T,n,db,b,nc), w
+        (T,1,db,b,nc); the block's channels are k consecutive groups."""
+        T, n, db, b, nc = s.shape
+        k = out.shape[2]
+        if not self.blocking.wide:  # within one group (k = 1)
+            acc = out[:, :, 0]
+            for c in range(db):  # CPU: cheaper than materialising the product
+                acc.addcmul_(s[:, :, c], w[:, :, c])
+            return
+        prod = torch.mul(s, w, out=self.p)
+        out.add_(prod.view(T, n, k, db // k, b, nc).sum(3))
+
     def local_adjoint(self, blk: _Block, a: Tensor, gyl: Tensor, K: Tensor | None) -> Tensor:
         """Adjoint g_t = C_t gy_t + a_{t+1} g_{t+1} of one block, with K (n,d,b,nc) the
         adjoint flowing into each chunk's last position from the next chunk."""
         if self.g is None:
             self.g = torch.empty_like(self.h)
-        g = torch.mul(gyl[:, :, blk.sl], blk.Cl, out=self.g)
+        g = _grouped_mul(gyl[:, :, blk.sl], blk.Cl, self.g)
         if K is not None:
             g[-1].add_(K[:, blk.sl])
         gs, as_ = g.unbind(0), a.unbind(0)
@@ -415,7 +496,7 @@ def _blocked_forward(
     y = u.new_empty(x.T, x.d, u.shape[0], x.nc)
     for blk in x.blocks():  # pass 2: true states, y = Σ_n C h
         _, h = x.local_states(blk, H)
-        torch.sum(torch.mul(h, blk.Cl, out=x.p), 1, out=y[:, blk.sl])
+        torch.sum(_grouped_mul(h, blk.Cl, x.p), 1, out=y[:, blk.sl])
     return _from_chunks(y, x.length), H
 
 
@@ -457,11 +538,9 @@ class _SelectiveScanCore(torch.autograd.Function):
             g = x.local_adjoint(blk, a, gyl, K)
             gyb = gyl[:, :, blk.sl]
             # ∂C_t = Σ_d h_t gy_t and ∂B_t = Σ_d g_t Δ_t u_t over this block's channels
-            gC, gB = g_Cl[:, :, blk.gi_C], g_Bl[:, :, blk.gi_B]  # (T,n,b,nc)
-            for k in range(x.db):
-                gC.addcmul_(h[:, :, k], gyb[:, :, k])
-                gB.addcmul_(g[:, :, k], blk.dul[:, :, k])
-            torch.sum(torch.mul(g, blk.Bl, out=p), 1, keepdim=True, out=g_dul[:, :, blk.sl])
+            x.reduce_groups(h, gyb, g_Cl[:, :, blk.gC])
+            x.reduce_groups(g, blk.dul, g_Bl[:, :, blk.gB])
+            torch.sum(_grouped_mul(g, blk.Bl, p), 1, keepdim=True, out=g_dul[:, :, blk.sl])
             # w_t = g_t a_t h_{t-1} = ∂(ΔA)_t, where h_{-1} of chunk c is H[..., c]
             w = g.mul_(a)
             w[1:].mul_(h[:-1])
@@ -482,19 +561,15 @@ class _SelectiveScanCore(torch.autograd.Function):
         )
 
 
-# Inference path: the whole state (T, n, d, b, nc) is kept when it is at most this many bytes
-# (one pass, no recompute); larger states go through the blocked two-pass forward.
-_INFER_STATE_BYTES = 48 << 20
-
-
 def _softplus_inference(x: Tensor) -> Tensor:
     """softplus(x) = log1p(exp(x)) (x itself for x > 20, like F.softplus), in x's dtype.
 
     torch's float32 CPU softplus/log1p kernels run ~8 ns per element on this path; going
     through float64 (exp, log1p, round back) is ~3.5x faster and correctly rounded for
-    float32. Inference only (no autograd formula needed).
+    float32. Inference only (no autograd formula needed). Not on GPUs, where float64 is slow
+    and the overflow check would synchronise.
     """
-    if x.dtype == torch.float64:
+    if x.dtype == torch.float64 or x.device.type != "cpu":
         return F.softplus(x)
     r = x.double().exp_().log1p_().to(x.dtype)
     if x.numel() and x.max().item() > 20:  # exp overflows float64 past ~709; softplus is x there
@@ -510,13 +585,15 @@ def _scan_inference(
     The full chunked state is formed once and scanned in place by :func:`_scan_chunks`
     (local scans of x and of the in-chunk decay products together, chunk carry, one
     correction), instead of the training forward's two recomputing passes over channel
-    blocks. u, delta (b,d,l) with Δ already biased/activated; B4, C4 (b,g,n,l).
+    blocks; states over the device's ``infer_bytes`` go through that blocked forward.
+    u, delta (b,d,l) with Δ already biased/activated; B4, C4 (b,g,n,l).
     """
     b, d, length = u.shape
     n = A.shape[1]
-    T = min(length, _T1)
+    blocking = _blocking(u.device.type)
+    T = min(length, blocking.T1)
     nc = math.ceil(length / T)
-    if 2 * T * nc * n * d * b * u.element_size() > _INFER_STATE_BYTES:
+    if 2 * T * nc * n * d * b * u.element_size() > blocking.infer_bytes:
         y, _ = _blocked_forward(u, delta, A, B4, C4)
         return y if D is None else y.addcmul_(D[:, None], u)
     gB, gC = B4.shape[1], C4.shape[1]
@@ -611,6 +688,9 @@ def _selective_scan_no_grad(
     return y
 
 
+BACKENDS = ("auto", "torch", "triton", "mamba_ssm")
+
+
 def _mamba_ssm_kernel():
     try:
         from mamba_ssm.ops.selective_scan_interface import selective_scan_fn
@@ -623,13 +703,47 @@ def _mamba_ssm_kernel():
     return selective_scan_fn
 
 
+@functools.cache
 def mamba_ssm_available() -> bool:
-    """True when mamba-ssm's selective-scan kernel can be imported."""
+    """True when mamba-ssm's selective-scan kernel can be imported (checked once)."""
     try:
         _mamba_ssm_kernel()
     except ImportError:
         return False
     return True
+
+
+@functools.cache
+def triton_available() -> bool:
+    """True when Triton can be imported (it ships with torch's CUDA wheels; checked once)."""
+    from sccosf_ros.model.ssm_triton import triton_available as available
+
+    return available()
+
+
+def choose_backend(backend: str, device_type: str, *, mamba_ssm: bool, triton: bool) -> str:
+    """The backend a call runs on: ``backend`` itself unless it is "auto", which picks, for
+    CUDA tensors, mamba_ssm when importable, else triton when importable, else torch, and for
+    tensors on any other device torch (Triton on CPU is its interpreter: tests only)."""
+    if backend not in BACKENDS:
+        raise ValueError(f"backend must be one of {', '.join(BACKENDS)}, got {backend!r}")
+    if backend != "auto":
+        return backend
+    if device_type == "cuda":
+        if mamba_ssm:
+            return "mamba_ssm"
+        if triton:
+            return "triton"
+    return "torch"
+
+
+def resolve_backend(backend: str, device_type: str) -> str:
+    """:func:`choose_backend` with what is installed here."""
+    if backend != "auto" or device_type != "cuda":
+        return choose_backend(backend, device_type, mamba_ssm=False, triton=False)
+    return choose_backend(
+        backend, device_type, mamba_ssm=mamba_ssm_available(), triton=triton_available()
+    )
 
 
 def selective_scan(
@@ -647,12 +761,12 @@ def selective_scan(
     """Selective scan with mamba-ssm ``selective_scan_fn`` semantics (module docstring).
 
     u, delta, z: (b,d,l); A: (d,n); B, C: (b,n,l) or (b,g,n,l); D, delta_bias: (d,).
-    Returns (b,d,l) in u's dtype. ``backend``: "auto" | "torch" | "mamba_ssm".
+    Returns (b,d,l) in u's dtype. ``backend``: "auto" | "torch" | "triton" | "mamba_ssm"
+    (:func:`choose_backend`).
     """
-    if backend not in ("auto", "torch", "mamba_ssm"):
-        raise ValueError(f"backend must be 'auto', 'torch' or 'mamba_ssm', got {backend!r}")
+    chosen = resolve_backend(backend, u.device.type)
     _check_shapes(u, delta, A, B, C, D, z, delta_bias)
-    if backend == "mamba_ssm" or (backend == "auto" and u.is_cuda and mamba_ssm_available()):
+    if chosen == "mamba_ssm":
         kernel = _mamba_ssm_kernel()
         f32 = torch.float32
         return kernel(
@@ -666,4 +780,8 @@ def selective_scan(
             delta_bias=None if delta_bias is None else delta_bias.to(f32),
             delta_softplus=delta_softplus,
         )
+    if chosen == "triton":
+        from sccosf_ros.model.ssm_triton import selective_scan_triton
+
+        return selective_scan_triton(u, delta, A, B, C, D, z, delta_bias, delta_softplus)
     return _selective_scan_torch(u, delta, A, B, C, D, z, delta_bias, delta_softplus)

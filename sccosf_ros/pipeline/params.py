@@ -28,6 +28,7 @@ DEVICES_HELP = "auto | cpu | cuda | cuda:N"
 THERMAL_NORMALIZATIONS = ("checkpoint", *THERMAL_MODES)
 NAN_POLICIES = ("zero", "reject")
 TRANSPORTS = ("raw", "compressed")  # image_transport names: <topic> or <topic>/compressed
+PRECISIONS = ("fp32", "fp16", "bf16")  # sccosf_ros.inference.PRECISIONS (no torch import here)
 
 
 class ParameterError(ValueError):
@@ -188,6 +189,13 @@ PARAMETERS: tuple[ParamSpec, ...] = (
         "downscaled (aspect kept) and the results are resized back; 0 = always native. "
         "Applies when inference.height/width are 0; a fixed size set there wins",
     ),
+    ParamSpec(
+        "precision",
+        "fp32",
+        "precision the network runs in: fp32 | fp16 | bf16 (torch autocast; half precision "
+        "mainly pays on a GPU; the selective scan keeps float32 states)",
+        PRECISIONS,
+    ),
 )
 
 SPECS: dict[str, ParamSpec] = {s.name: s for s in PARAMETERS}
@@ -260,6 +268,7 @@ class NodeParams:
     sync_jump_reset: float
     thermal_min_valid: float
     inference_max_pixels: int
+    precision: str
 
     # ------------------------------------------------------------------ construction
     @classmethod

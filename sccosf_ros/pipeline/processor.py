@@ -81,7 +81,7 @@ def load_predictor(params: NodeParams) -> Any:
         device = resolve_device(params.device)
     except ValueError as e:
         raise StartupError(f"parameter device: {e}") from None
-    kwargs: dict[str, Any] = {"input_size": params.inference_size}
+    kwargs: dict[str, Any] = {"input_size": params.inference_size, "precision": params.precision}
     try:
         predictor = Predictor.from_checkpoint(params.checkpoint_path(), device, **kwargs)
     except CheckpointError as e:

@@ -2,72 +2,21 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 import torch
+from scan_cases import (
+    NAMES,
+    assert_close_rel,
+    leaves,
+    make_inputs,
+    run,
+    values_and_grads,
+)
 
 from sccosf_ros.model import ssm
 from sccosf_ros.model.ssm import mamba_ssm_available, selective_scan, selective_scan_ref
-
-NAMES = ("u", "delta", "A", "B", "C", "D", "z", "delta_bias")
-
-
-def make_inputs(
-    b: int = 2,
-    d: int = 4,
-    n: int = 3,
-    length: int = 37,
-    groups: int | None = None,
-    groups_c: int | None = None,
-    with_z: bool = True,
-    dtype: torch.dtype = torch.float64,
-    seed: int = 0,
-) -> dict[str, torch.Tensor | None]:
-    """Mamba-like inputs (dt pre-activation around -2, A = -exp(A_log) < 0)."""
-    gen = torch.Generator().manual_seed(seed)
-
-    def rnd(*shape: int, scale: float = 1.0, shift: float = 0.0) -> torch.Tensor:
-        return (torch.randn(*shape, generator=gen, dtype=torch.float64) * scale + shift).to(dtype)
-
-    def bc(g: int | None) -> torch.Tensor:
-        return rnd(b, n, length) if g is None else rnd(b, g, n, length)
-
-    return {
-        "u": rnd(b, d, length),
-        "delta": rnd(b, d, length, scale=0.5, shift=-1.0),
-        "A": -torch.exp(rnd(d, n, scale=0.5)),
-        "B": bc(groups),
-        "C": bc(groups if groups_c is None else groups_c),
-        "D": rnd(d),
-        "z": rnd(b, d, length) if with_z else None,
-        "delta_bias": rnd(d, scale=0.3),
-    }
-
-
-def leaves(x: dict) -> dict:
-    return {
-        k: None if v is None else v.detach().clone().requires_grad_(True) for k, v in x.items()
-    }
-
-
-def run(fn, x: dict, softplus: bool, **kw) -> torch.Tensor:
-    return fn(
-        x["u"], x["delta"], x["A"], x["B"], x["C"], x["D"], x["z"], x["delta_bias"], softplus, **kw
-    )
-
-
-def values_and_grads(fn, x: dict, softplus: bool, **kw):
-    inputs = leaves(x)
-    y = run(fn, inputs, softplus, **kw)
-    weight = torch.linspace(-1.0, 2.0, y.numel(), dtype=y.dtype).reshape(y.shape)
-    (y * weight).sum().backward()
-    grads = {k: v.grad for k, v in inputs.items() if v is not None}
-    return y.detach(), grads
-
-
-def assert_close_rel(actual: torch.Tensor, expected: torch.Tensor, rtol: float, what: str):
-    scale = expected.abs().max().clamp_min(1e-12)
-    err = (actual.double() - expected.double()).abs().max() / scale
-    assert err <= rtol, f"{what}: relative error {err:.2e} > {rtol:.0e}"
 
 
 @pytest.mark.parametrize(
@@ -93,15 +42,50 @@ def test_torch_path_matches_float64_reference(length, groups, with_z, softplus):
         assert_close_rel(g[name], g_ref[name], 1e-11, f"grad {name}")
 
 
+def set_blocking(monkeypatch, device_type: str = "cpu", like: str = "cpu", **changes) -> None:
+    """Run ``device_type`` tensors with the blocking of ``like``, fields changed."""
+    blocking = dataclasses.replace(ssm._BLOCKING[like], **changes)
+    monkeypatch.setitem(ssm._BLOCKING, device_type, blocking)
+
+
 def test_channel_blocks_and_different_groups_for_b_and_c(monkeypatch):
     """One channel per block (the large-size regime) and B, C with different group counts."""
-    monkeypatch.setattr(ssm, "_BLOCK_BYTES", 1)
+    set_blocking(monkeypatch, block_bytes=1)
     x = make_inputs(d=8, length=70, groups=2, groups_c=4, seed=3)
     y_ref, g_ref = values_and_grads(selective_scan_ref, x, True)
     y, g = values_and_grads(selective_scan, x, True, backend="torch")
     assert_close_rel(y, y_ref, 1e-12, "output")
     for name in g_ref:
         assert_close_rel(g[name], g_ref[name], 1e-11, f"grad {name}")
+
+
+@pytest.mark.parametrize(
+    ("block_bytes", "expected_db"),
+    [(1 << 30, 8), (4 * 3840, 4), (3840, 1)],  # one block; 2 blocks of 2 groups; per channel
+)
+def test_cuda_blocking_wide_blocks(monkeypatch, block_bytes, expected_db):
+    """The CUDA blocking (chunks of 16, blocks spanning whole B/C groups, vectorised ∂B/∂C),
+    run on CPU tensors; one channel costs 16·5·2·3·8 = 3840 bytes here."""
+    set_blocking(monkeypatch, like="cuda", block_bytes=block_bytes)
+    x = make_inputs(d=8, length=70, groups=2, groups_c=4, seed=29)
+    assert ssm._Chunked(x["u"], x["delta"], x["A"], x["B"], x["C"]).db == expected_db
+    y_ref, g_ref = values_and_grads(selective_scan_ref, x, True)
+    y, g = values_and_grads(selective_scan, x, True, backend="torch")
+    assert_close_rel(y, y_ref, 1e-12, "output")
+    for name in g_ref:
+        assert_close_rel(g[name], g_ref[name], 1e-11, f"grad {name}")
+    set_blocking(monkeypatch, like="cuda", infer_bytes=0, block_bytes=block_bytes)
+    assert_close_rel(run(selective_scan, x, True, backend="torch"), y_ref, 1e-12, "no-grad")
+
+
+def test_blocking_per_device_at_the_paper_preset_stage_1():
+    """Paper preset, batch 8, 480×640, stage 1 Sc-LRB scan (d = 2·32, 2 groups, n = 16,
+    l = 19200): one channel per block on CPU (cache-sized), 32 on CUDA (one block per group:
+    all 64 would pass the 512 MB buffer bound), and all 64 at batch 2."""
+    args = (19200, 8, 64, 2, 16, 4)
+    assert ssm._plan(*args, ssm._BLOCKING["cpu"]) == (32, 600, 1)
+    assert ssm._plan(*args, ssm._BLOCKING["cuda"]) == (16, 1200, 32)
+    assert ssm._plan(19200, 2, 64, 2, 16, 4, ssm._BLOCKING["cuda"]) == (16, 1200, 64)
 
 
 def test_gradcheck_core():
@@ -169,8 +153,7 @@ def test_no_grad_path_matches_float64_reference(
     """Inference (nothing needs a gradient): the one-pass whole-state scan and, for states
     over the size limit, the blocked two-pass forward, in float64 and float32."""
     if not whole_state:
-        monkeypatch.setattr(ssm, "_INFER_STATE_BYTES", 0)
-        monkeypatch.setattr(ssm, "_BLOCK_BYTES", 1)  # one channel per block
+        set_blocking(monkeypatch, infer_bytes=0, block_bytes=1)  # one channel per block
     x = make_inputs(
         b=b,
         d=d,

@@ -72,6 +72,7 @@ def test_every_parameter_is_described():
         ({"device": 3}, "must be a string"),
         ({"publish.fused": "yes"}, "boolean"),
         ({"no_such_thing": 1}, "unknown parameter"),
+        ({"precision": "fp8"}, "fp32, fp16, bf16"),
     ],
 )
 def test_invalid_values_raise_a_clear_error(values, needle):
