@@ -10,6 +10,8 @@ numeric values in the text, so there are no paper fusion-metric numbers to trans
 
 from __future__ import annotations
 
+from sccosf_ros.classes import MFNET_CLASSES
+
 # Column headers as printed in the paper, and the dataset class each one reports.
 MFNET_COLUMNS: tuple[str, ...] = (
     "Car",
@@ -21,16 +23,8 @@ MFNET_COLUMNS: tuple[str, ...] = (
     "Cone",
     "Bump",
 )
-MFNET_COLUMN_CLASSES: tuple[str, ...] = (
-    "car",
-    "person",
-    "bike",
-    "curve",
-    "car_stop",
-    "guardrail",
-    "color_cone",
-    "bump",
-)
+# Table 1's columns: MFNet's classes without ``unlabeled``.
+MFNET_COLUMN_CLASSES: tuple[str, ...] = MFNET_CLASSES[1:]
 FMB_COLUMNS: tuple[str, ...] = (
     "Car",
     "Person",
