@@ -4,12 +4,14 @@ Arguments:
   rgb_topic, thermal_topic  camera topics remapped onto the node's rgb/image_raw, thermal/image_raw
   params_file               parameter file (default: the package's config/sccosf.yaml)
   checkpoint, device        override the file's values when not empty
+  backend                   torch | onnxruntime | openvino | tensorrt; overrides when not empty
   use_sim_time              true when a bag plays with --clock
   rviz                      true: also start rviz2 with config/sccosf.rviz
 
 Equivalent command line (what the launch file runs, for debugging):
   sccosf_node --ros-args -r __node:=sccosf --params-file <params_file>
-      [-p checkpoint:=<checkpoint>] [-p device:=<device>] -p use_sim_time:=<use_sim_time>
+      [-p checkpoint:=<checkpoint>] [-p device:=<device>] [-p backend:=<backend>]
+      -p use_sim_time:=<use_sim_time>
       -r rgb/image_raw:=<rgb_topic> -r thermal/image_raw:=<thermal_topic>
 """
 
@@ -32,7 +34,7 @@ def _node(context, *args, **kwargs):
         return LaunchConfiguration(name).perform(context)
 
     overrides = {"use_sim_time": arg("use_sim_time").lower() in ("true", "1", "yes")}
-    for name in ("checkpoint", "device"):
+    for name in ("checkpoint", "device", "backend"):
         if arg(name):
             overrides[name] = arg(name)
     return [
@@ -80,6 +82,12 @@ def generate_launch_description():
                 "device",
                 default_value="",
                 description="auto | cpu | cuda | cuda:N; '' keeps the parameter file's value",
+            ),
+            DeclareLaunchArgument(
+                "backend",
+                default_value="",
+                description="torch | onnxruntime | openvino | tensorrt; '' keeps the "
+                "parameter file's value",
             ),
             DeclareLaunchArgument(
                 "use_sim_time",

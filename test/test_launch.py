@@ -21,6 +21,7 @@ REQUIRED_ARGS = {
     "checkpoint",
     "params_file",
     "device",
+    "backend",
     "use_sim_time",
     "rviz",
 }
@@ -98,9 +99,16 @@ class LaunchSpec:
             )
         ]
         self.rviz_rel = "/".join(str(_value(p, consts)) for p in rviz[0].args[0].elts[1:])
-        # overrides only for non-empty checkpoint/device; use_sim_time always
-        src = LAUNCH.read_text()
-        self.override_names = [n for n in ("checkpoint", "device") if f"'{n}'" in src]
+        # overrides only for non-empty arguments: `for name in (...)` in _node; use_sim_time always
+        loops = [
+            n
+            for f in tree.body
+            if isinstance(f, ast.FunctionDef) and f.name == "_node"
+            for n in ast.walk(f)
+            if isinstance(n, ast.For) and isinstance(n.iter, ast.Tuple)
+        ]
+        assert len(loops) == 1, "one `for name in (...)` override loop in _node"
+        self.override_names = [_value(e, consts) for e in loops[0].iter.elts]
 
 
 @pytest.fixture(scope="module")
@@ -141,6 +149,17 @@ def test_launch_file_agrees_with_setup_py_node_and_config(spec):
     doc = yaml.safe_load((REPO / spec.params_file_rel).read_text())
     assert list(doc) == [f"/**/{spec.name}"]
     assert (REPO / spec.rviz_rel).is_file()
+
+
+def test_launch_overrides_are_node_parameters_with_empty_defaults(spec):
+    from sccosf_ros.backends import BACKENDS
+    from sccosf_ros.pipeline.params import SPECS
+
+    assert set(spec.override_names) == {"checkpoint", "device", "backend"}
+    for name in spec.override_names:
+        assert name in SPECS, name  # a real node parameter
+        assert _value(spec.args[name], {}) == "", name  # '' keeps the parameter file's value
+    assert SPECS["backend"].choices == BACKENDS
 
 
 def test_rviz_config_shows_the_three_picture_outputs(spec):

@@ -1,4 +1,4 @@
-"""``sccosf bench {model,scan,train,node}``: benchmarks that print figures and ratios in one run.
+"""``sccosf bench {model,scan,train,node,runtime}``: benchmarks with figures and ratios in one run.
 
 Each target lives in ``sccosf_ros/bench/<target>.py`` with ``add_arguments`` and ``run``.
 """
@@ -13,6 +13,7 @@ TARGETS = {
     "scan": "selective scan: torch path vs mambapy pscan vs sequential reference",
     "train": "training throughput (images/s) of the nano preset",
     "node": "ROS path overhead per pair and end-to-end latency at 10 and 30 Hz",
+    "runtime": "per-pair latency, peak RSS and parity of every inference backend vs torch",
 }
 
 

@@ -14,6 +14,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from sccosf_ros.backends.cli_args import add_backend_arguments, predictor_kwargs
+
 IMAGE_EXTS = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp")
 
 
@@ -56,6 +58,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="raw range for --thermal-norm fixed",
     )
     parser.add_argument("--alpha", type=float, default=0.5, help="overlay opacity")
+    add_backend_arguments(parser)
 
 
 def _pairs(rgb: Path, thermal: Path) -> list[tuple[str, Path, Path]]:
@@ -92,13 +95,14 @@ def _read(path: Path, flags: int) -> np.ndarray:
 def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
+    from sccosf_ros.backends import BackendError
     from sccosf_ros.classes import colorize, overlay
     from sccosf_ros.inference import CheckpointError, Predictor
     from sccosf_ros.paths import default_checkpoint
     from sccosf_ros.thermal import ThermalNorm
 
     ckpt = args.checkpoint or default_checkpoint()
-    kwargs = {}
+    kwargs = predictor_kwargs(args)
     if args.input_size:
         kwargs["input_size"] = tuple(args.input_size)
     try:
@@ -107,8 +111,8 @@ def run(args: argparse.Namespace) -> int:
             kwargs["thermal_norm"] = ThermalNorm(mode=args.thermal_norm, low=low, high=high)
         pairs = _pairs(args.rgb, args.thermal)
         predictor = Predictor.from_checkpoint(ckpt, device=args.device, **kwargs)
-    except (CheckpointError, ValueError, FileNotFoundError) as e:
-        print(f"sccosf predict: {e}", file=sys.stderr)
+    except (CheckpointError, BackendError, ValueError, FileNotFoundError) as e:
+        print(f"sccosf predict: error: {e}", file=sys.stderr)
         return 2
     args.out.mkdir(parents=True, exist_ok=True)
     progress = tqdm(pairs, desc="predict", unit="pair", disable=len(pairs) < 2)
@@ -120,8 +124,8 @@ def run(args: argparse.Namespace) -> int:
             thermal = thermal[..., 0]
         try:
             pred = predictor.predict(rgb, thermal)
-        except ValueError as e:
-            print(f"sccosf predict: {name}: {e}", file=sys.stderr)
+        except (ValueError, BackendError) as e:
+            print(f"sccosf predict: error: {name}: {e}", file=sys.stderr)
             return 2
         color = colorize(pred.labels, predictor.palette)
         cv2.imwrite(str(args.out / f"{name}_fused.png"), pred.fused[..., ::-1])

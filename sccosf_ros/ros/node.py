@@ -130,8 +130,9 @@ class SCCoSFNode(Node):
             )
         )
         device = getattr(self.predictor, "device", "?")
+        backend = getattr(self.predictor, "backend", "torch")
         self.get_logger().info(
-            f"ready: {len(self.predictor.class_names)} classes on {device}, "
+            f"ready: {len(self.predictor.class_names)} classes, backend {backend} on {device}, "
             f"inference size {p.inference_size or 'native'}, sync slop {p.sync_slop} s, "
             f"input QoS {p.input_qos_reliability}/{p.input_qos_depth}, "
             f"outputs {', '.join(self.pubs) or 'none'}"
