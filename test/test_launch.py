@@ -185,6 +185,7 @@ def test_node_starts_with_the_launch_files_arguments(spec, nano_checkpoint, tmp_
         "params_file": str(REPO / spec.params_file_rel),
         "checkpoint": str(nano_checkpoint),
         "device": "",
+        "backend": "",
         "use_sim_time": "false",
     }
     # What launch_ros runs for this Node: name remap, the file, then the override dict.
