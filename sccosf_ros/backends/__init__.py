@@ -9,10 +9,10 @@ exported graph against torch), ``errors``. Optional dependencies come from pip e
 onnxruntime-gpu); a missing one is a MissingExtraError naming the extra.
 """
 
-from sccosf_ros.backends.errors import BackendError, MissingExtraError, ParityError
+from sccosf_ros.backends.errors import BackendError, MissingExtraError
 
 # Light on purpose (no torch import): pipeline.params and the CLI read these names.
 BACKENDS = ("torch", "onnxruntime", "openvino", "tensorrt")
 GRAPH_BACKENDS = BACKENDS[1:]  # the ones that run an exported ONNX graph
 
-__all__ = ["BACKENDS", "GRAPH_BACKENDS", "BackendError", "MissingExtraError", "ParityError"]
+__all__ = ["BACKENDS", "GRAPH_BACKENDS", "BackendError", "MissingExtraError"]

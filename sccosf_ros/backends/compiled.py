@@ -120,6 +120,7 @@ class CompiledModel:
         self.backend = check_backend(backend, graph_only=True)
         if (model is None) == (onnx_path is None):
             raise ValueError("CompiledModel needs a model or an ONNX file (one of them)")
+        self._require(backend, export=model is not None)
         self.device = device
         self.metadata = metadata
         self.model = None if model is None else model.to("cpu").eval()
@@ -128,12 +129,23 @@ class CompiledModel:
         self.name = name
         self.options = dict(options or {})
         self._runners: dict[tuple[int, int], Runner] = {}
+        self._failed: dict[tuple[int, int], BackendError] = {}
         self._weights: str | None = None
         if self.onnx_path is not None:
             size = tuple(int(v) for v in metadata["input_size"])
             self._fixed_size: tuple[int, int] | None = (size[0], size[1])
         else:
             self._fixed_size = None
+
+    @staticmethod
+    def _require(backend: str, export: bool) -> None:
+        """Fail at once, before any export, when the runtime or the exporter is missing."""
+        from sccosf_ros.backends.errors import EXTRAS, require
+
+        require(_MODULES[backend], EXTRAS[backend], f"backend {backend}")
+        if export:
+            for module in ("onnx", "onnxscript"):
+                require(module, EXTRAS[backend], f"backend {backend} (ONNX export)")
 
     @property
     def fixed_size(self) -> tuple[int, int] | None:
@@ -148,8 +160,14 @@ class CompiledModel:
                 f"{self.onnx_path} was exported at {self._fixed_size[0]}x{self._fixed_size[1]} "
                 f"and cannot run at {size[0]}x{size[1]}"
             )
+        if size in self._failed:  # do not export again for every frame of a size that failed
+            raise self._failed[size]
         if size not in self._runners:
-            self._runners[size] = self._build(size, self.onnx_for(size))
+            try:
+                self._runners[size] = self._build(size, self.onnx_for(size))
+            except BackendError as e:
+                self._failed[size] = e
+                raise
         return self._runners[size]
 
     # ------------------------------------------------------------------ ONNX

@@ -22,10 +22,6 @@ class MissingExtraError(BackendError):
     """An optional dependency is not installed; the message names the extra to install."""
 
 
-class ParityError(BackendError):
-    """An exported model disagrees with the torch model beyond the parity bar."""
-
-
 def require(module: str, extra: str, why: str) -> ModuleType:
     """Import ``module`` or raise MissingExtraError naming ``pip install 'sccosf_ros[extra]'``."""
     try:

@@ -6,8 +6,9 @@ Inputs and outputs are torch CUDA tensors whose device pointers are handed to th
 context (``set_tensor_address`` + ``execute_async_v3`` on torch's current stream), so no copy
 goes through the host and no extra CUDA binding package is needed.
 
-Precision: ``fp32`` (default: what the parity bar compares) or ``fp16`` (TensorRT picks fp16
-kernels where faster; check it with ``sccosf export --check`` style parity before deploying).
+Precision (``backend_options={"precision": ...}``): ``fp32`` (default: what the parity bar
+compares against) or ``fp16`` (TensorRT picks fp16 kernels where faster; measure its parity
+with ``backends.parity.compare`` before deploying it).
 """
 
 from __future__ import annotations

@@ -59,6 +59,7 @@ def test_cli_with_an_uninstalled_backend_is_one_line(tmp_path):
     assert res.returncode == 2, res.stdout + res.stderr
     assert "Traceback" not in res.stderr
     assert "pip install 'sccosf_ros[openvino]'" in res.stderr
+    assert not (tmp_path / "cache").exists()  # refused before exporting anything
 
 
 def test_export_dynamic_says_why(tmp_path, capsys):
