@@ -607,11 +607,11 @@ def _selective_scan_no_grad(
     Under graph capture (ONNX export, torch.compile) the same maths runs as the static graph of
     ``model/ssm_graph.py``: the eager path's in-place views and ``.item()`` test do not trace.
     """
-    from sccosf_ros.model.ssm_graph import capturing, scan_graph
+    from sccosf_ros.model.ssm_graph import capturing, scan_graph, softplus_graph
 
     uc = u.to(ct).contiguous()
     graph = capturing()
-    softplus = F.softplus if graph else _softplus_inference
+    softplus = softplus_graph if graph else _softplus_inference
     delta, B4, C4 = _prepare(delta, B, C, delta_bias, delta_softplus, ct, softplus)
     scan = scan_graph if graph else _scan_inference
     y = scan(uc, delta, A.to(ct), B4, C4, None if D is None else D.to(ct))

@@ -73,3 +73,23 @@ def test_torch_export_keeps_the_softplus_branch_for_large_delta():
         exported = program.module()(big)
     assert torch.isfinite(exported).all()
     torch.testing.assert_close(exported, eager, atol=1e-3, rtol=1e-4)
+
+
+def test_softplus_graph_matches_softplus_everywhere():
+    from sccosf_ros.model.ssm_graph import softplus_graph
+
+    x = torch.linspace(-120.0, 120.0, 100_001)
+    torch.testing.assert_close(softplus_graph(x), F.softplus(x), atol=1e-7, rtol=1e-6)
+
+
+def test_exported_ss2d_equals_eager():
+    """SS2D's capture forms (cross_scan by stack/cat, the projections as matmuls, the graph
+    scan) in one exported program, against eager on another input."""
+    from sccosf_ros.model.ss2d import SS2D
+
+    torch.manual_seed(1)
+    m = SS2D(d_inner=6, d_state=2, scan_backend="torch").eval()
+    with torch.no_grad():
+        program = torch.export.export(m, (torch.randn(1, 6, 5, 7),), strict=False)
+        x = torch.randn(1, 6, 5, 7)
+        torch.testing.assert_close(program.module()(x), m(x), atol=1e-4, rtol=1e-4)
