@@ -4,7 +4,9 @@ over torch eager measured in the same run, and parity with it (label agreement, 
 difference on the benchmark frame).
 
 Each backend is measured in its own subprocess (``python -m sccosf_ros.bench.runtime worker``),
-so its peak RSS is its own and one runtime's thread pools do not disturb the next. The
+so its peak RSS is its own and one runtime's thread pools do not disturb the next; the
+backends take turns over ``--rounds`` rounds so that a change in the machine's load during the
+run does not fall on one backend only. The
 graphs are exported first, in this process, into the backends' cache (``--cache-dir``; an
 existing entry is reused), and the workers load them with ``Predictor.from_onnx``: the
 timings and RSS are inference only. ``nano`` uses the shipped checkpoint when present
@@ -47,7 +49,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--size", type=_size, default=(480, 640), help="pair size HxW")
     parser.add_argument("--threads", type=int, default=2, help="CPU threads (default 2)")
     parser.add_argument("--runs", type=int, default=10, help="timed pairs per backend")
-    parser.add_argument("--warmup", type=int, default=2, help="untimed pairs first")
+    parser.add_argument("--warmup", type=int, default=2, help="untimed pairs per worker first")
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=2,
+        help="rounds over the backends, --runs split among them (default 2)",
+    )
     parser.add_argument(
         "--backends",
         default=None,
@@ -133,13 +141,11 @@ def _worker(argv: list[str]) -> int:
     out = {
         "backend": a.backend,
         "device": str(pred.device),
-        "p50_ms": float(np.percentile(total, 50)),
-        "p95_ms": float(np.percentile(total, 95)),
-        "model_p50_ms": float(np.percentile(model, 50)),
+        "total_ms": total,
+        "model_ms": model,
         "load_s": load_s,
         "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "rss_before_mib": rss0,
-        "runs": a.runs,
     }
     print("RESULT " + json.dumps(out), flush=True)
     return 0
@@ -164,44 +170,90 @@ def _run_worker(cmd: list[str]) -> dict[str, Any]:
     return {"error": f"worker exited {res.returncode}: {tail}"}
 
 
+def _graphs(args: argparse.Namespace, ref: Any, backends: list[str]) -> dict[str, Path]:
+    """The exported graph each non-torch backend runs (exported now, or from the cache)."""
+    from sccosf_ros.backends.compiled import CompiledModel, backend_device
+
+    graphs = {}
+    for backend in backends:
+        if backend == "torch":
+            continue
+        t0 = time.perf_counter()
+        compiled = CompiledModel(
+            backend,
+            backend_device(backend, args.device),
+            ref.export_metadata(),
+            model=ref.model,
+            cache_dir=args.cache_dir,
+            name=ref.name,
+        )
+        graphs[backend] = compiled.onnx_for(args.size)
+        print(f"  {backend}: graph ready after {time.perf_counter() - t0:.1f} s", flush=True)
+    return graphs
+
+
+def _worker_cmd(
+    args: argparse.Namespace, preset: str, backend: str, runs: int, save: Path, onnx: Path | None
+) -> list[str]:
+    cmd = [sys.executable, "-m", "sccosf_ros.bench.runtime", "worker"]
+    cmd += ["--backend", backend, "--preset", preset, "--device", args.device]
+    cmd += ["--size", f"{args.size[0]}x{args.size[1]}", "--threads", str(args.threads)]
+    cmd += ["--runs", str(runs), "--warmup", str(args.warmup), "--save", str(save)]
+    if onnx is not None:
+        cmd += ["--onnx", str(onnx)]
+    if args.checkpoint is not None:
+        cmd += ["--checkpoint", str(args.checkpoint)]
+    return cmd
+
+
+def _measure(
+    args: argparse.Namespace, preset: str, backends: list[str], tmp: Path, graphs: dict[str, Path]
+) -> dict[str, Any]:
+    """``--rounds`` rounds, every backend once per round (a change in the machine's load
+    then hits all of them alike); timings pooled over the rounds."""
+    rows: dict[str, Any] = {}
+    per_round = max(1, -(-args.runs // args.rounds))
+    for k in range(args.rounds):
+        for backend in backends:
+            if "error" in rows.get(backend, {}):
+                continue
+            save = tmp / f"{preset}_{backend}.npz"
+            r = _run_worker(
+                _worker_cmd(args, preset, backend, per_round, save, graphs.get(backend))
+            )
+            if "error" in r:
+                print(f"  {backend} failed: {r['error'][-300:]}", flush=True)
+                rows[backend] = r
+                continue
+            row = rows.setdefault(backend, {"total": [], "model": [], "_save": str(save)})
+            row["total"] += r["total_ms"]
+            row["model"] += r["model_ms"]
+            row["device"] = r["device"]
+            row["load_s"] = row.get("load_s", r["load_s"])  # the first start
+            row["peak_rss_mib"] = max(row.get("peak_rss_mib", 0.0), r["peak_rss_mib"])
+            print(
+                f"  round {k + 1}/{args.rounds} {backend}: "
+                f"p50 {np.percentile(r['total_ms'], 50):.1f} ms",
+                flush=True,
+            )
+    for row in rows.values():
+        if "error" not in row:
+            total, model = row.pop("total"), row.pop("model")
+            row.update(
+                p50_ms=float(np.percentile(total, 50)),
+                p95_ms=float(np.percentile(total, 95)),
+                model_p50_ms=float(np.percentile(model, 50)),
+                runs=len(total),
+            )
+    return rows
+
+
 def _bench_preset(args: argparse.Namespace, preset: str, backends: list[str], tmp: Path) -> dict:
     from sccosf_ros.backends.parity import FUSED_MAX_DIFF, LABEL_AGREEMENT
 
+    print(f"{preset}:", flush=True)
     ref = _torch_predictor(preset, args.checkpoint, "cpu")
-    rows: dict[str, Any] = {}
-    for backend in backends:
-        print(f"{preset}: {backend} ...", flush=True)
-        onnx = None
-        if backend != "torch":
-            from sccosf_ros.backends.compiled import CompiledModel, backend_device
-
-            t0 = time.perf_counter()
-            compiled = CompiledModel(
-                backend,
-                backend_device(backend, args.device),
-                ref.export_metadata(),
-                model=ref.model,
-                cache_dir=args.cache_dir,
-                name=ref.name,
-            )
-            onnx = compiled.onnx_for(args.size)
-            print(f"  graph {onnx} ready after {time.perf_counter() - t0:.1f} s", flush=True)
-        save = tmp / f"{preset}_{backend}.npz"
-        cmd = [sys.executable, "-m", "sccosf_ros.bench.runtime", "worker"]
-        cmd += ["--backend", backend, "--preset", preset, "--device", args.device]
-        cmd += ["--size", f"{args.size[0]}x{args.size[1]}", "--threads", str(args.threads)]
-        cmd += ["--runs", str(args.runs), "--warmup", str(args.warmup), "--save", str(save)]
-        if onnx is not None:
-            cmd += ["--onnx", str(onnx)]
-        if args.checkpoint is not None:
-            cmd += ["--checkpoint", str(args.checkpoint)]
-        row = _run_worker(cmd)
-        if "error" not in row:
-            row["_save"] = str(save)
-            print(f"  p50 {row['p50_ms']:.1f} ms, p95 {row['p95_ms']:.1f} ms", flush=True)
-        else:
-            print(f"  failed: {row['error'][-300:]}", flush=True)
-        rows[backend] = row
+    rows = _measure(args, preset, backends, tmp, _graphs(args, ref, backends))
     torch_row = rows.get("torch", {})
     base = np.load(torch_row["_save"]) if "_save" in torch_row else None
     for row in rows.values():
@@ -276,10 +328,14 @@ def run(args: argparse.Namespace) -> int:
 
     presets = [p for p in args.presets.split(",") if p]
     unknown = sorted(set(presets) - set(PRESETS))
-    if unknown or args.runs < 1 or args.threads < 1:
+    if unknown or args.runs < 1 or args.threads < 1 or args.rounds < 1:
         print(
             "sccosf bench runtime: error: "
-            + (f"unknown preset(s) {', '.join(unknown)}" if unknown else "--runs/--threads >= 1"),
+            + (
+                f"unknown preset(s) {', '.join(unknown)}"
+                if unknown
+                else "--runs/--threads/--rounds >= 1"
+            ),
             file=sys.stderr,
         )
         return 2
@@ -296,6 +352,7 @@ def run(args: argparse.Namespace) -> int:
             "size": list(args.size),
             "threads": args.threads,
             "runs": args.runs,
+            "rounds": args.rounds,
             "backends": backends,
             "torch": torch.__version__,
             "processor": platform.processor() or platform.machine(),
