@@ -41,6 +41,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from sccosf_ros.backends.cache import publish
 from sccosf_ros.backends.errors import EXTRAS, BackendError, require
 
 METADATA_KEY = "sccosf_ros"
@@ -193,7 +194,7 @@ def export_onnx(
     os.close(fd)
     try:
         onnx_ir.save(onnx_model, tmp)
-        os.replace(tmp, out)
+        publish(tmp, out)
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)

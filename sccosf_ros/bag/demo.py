@@ -92,6 +92,14 @@ def demo_param_values(cfg: DemoConfig, checkpoint: Path) -> dict[str, Any]:
         "output_qos.depth": 10,  # deeper than the default 2: the recorder misses nothing
         "backend": cfg.backend,
         **({"backend.cache_dir": str(cfg.cache_dir)} if cfg.cache_dir else {}),
+        # a graph backend gets the frame size as its inference size (the same computation:
+        # nothing is resized), so the node loads its graph before it reports ready instead of
+        # on the first pair, while the short recording plays
+        **(
+            {"inference.height": cfg.height, "inference.width": cfg.width}
+            if cfg.backend != "torch"
+            else {}
+        ),
     }
 
 
@@ -104,9 +112,7 @@ def prepare_backend(cfg: DemoConfig, out: Path) -> None:
     from sccosf_ros.pipeline.processor import StartupError, load_predictor
 
     _say(f"      backend {cfg.backend}: preparing its {cfg.height}x{cfg.width} graph ...")
-    params = read_params_files(
-        params_files(out), {"inference.height": cfg.height, "inference.width": cfg.width}
-    )
+    params = read_params_files(params_files(out))
     try:
         load_predictor(params)
     except StartupError as e:

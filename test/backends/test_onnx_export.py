@@ -4,6 +4,7 @@ metadata, parity against torch in ONNX Runtime and OpenVINO, and its clear failu
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import replace
 
 import numpy as np
@@ -46,6 +47,9 @@ def test_from_onnx_needs_no_checkpoint_and_matches_torch(tmp_path, capsys):
     out = tmp_path / "nano_64x96.onnx"
     args = ["export", "--out", str(out), "--height", "64", "--width", "96", "--check-pairs", "0"]
     assert sccosf_main(args) == 0
+    umask = os.umask(0)
+    os.umask(umask)
+    assert out.stat().st_mode & 0o777 == 0o666 & ~umask  # a file to share, not mkstemp's 0600
     ship = Predictor.from_checkpoint(default_checkpoint(), device="cpu")
     pairs = generated_pairs(3, (64, 96), thermal_raw=False, seed=5)
     for backend in ("onnxruntime", "openvino"):
