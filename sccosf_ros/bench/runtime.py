@@ -63,7 +63,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "here: onnxruntime, openvino, tensorrt with CUDA)",
     )
     parser.add_argument(
-        "--device", default="cpu", help="device for torch/onnxruntime (default cpu)"
+        "--device",
+        default="cpu",
+        help="device for torch and onnxruntime (default cpu; openvino runs on the CPU and "
+        "tensorrt on CUDA whatever this says)",
     )
     parser.add_argument(
         "--checkpoint",
@@ -170,6 +173,11 @@ def _run_worker(cmd: list[str]) -> dict[str, Any]:
     return {"error": f"worker exited {res.returncode}: {tail}"}
 
 
+def _device(args: argparse.Namespace, backend: str) -> str:
+    """``--device`` for torch/onnxruntime; OpenVINO runs on the CPU, TensorRT on CUDA."""
+    return {"openvino": "cpu", "tensorrt": "auto"}.get(backend, args.device)
+
+
 def _graphs(args: argparse.Namespace, ref: Any, backends: list[str]) -> dict[str, Path]:
     """The exported graph each non-torch backend runs (exported now, or from the cache)."""
     from sccosf_ros.backends.compiled import CompiledModel, backend_device
@@ -181,7 +189,7 @@ def _graphs(args: argparse.Namespace, ref: Any, backends: list[str]) -> dict[str
         t0 = time.perf_counter()
         compiled = CompiledModel(
             backend,
-            backend_device(backend, args.device),
+            backend_device(backend, _device(args, backend)),
             ref.export_metadata(),
             model=ref.model,
             cache_dir=args.cache_dir,
@@ -196,7 +204,7 @@ def _worker_cmd(
     args: argparse.Namespace, preset: str, backend: str, runs: int, save: Path, onnx: Path | None
 ) -> list[str]:
     cmd = [sys.executable, "-m", "sccosf_ros.bench.runtime", "worker"]
-    cmd += ["--backend", backend, "--preset", preset, "--device", args.device]
+    cmd += ["--backend", backend, "--preset", preset, "--device", _device(args, backend)]
     cmd += ["--size", f"{args.size[0]}x{args.size[1]}", "--threads", str(args.threads)]
     cmd += ["--runs", str(runs), "--warmup", str(args.warmup), "--save", str(save)]
     if onnx is not None:
