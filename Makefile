@@ -14,7 +14,7 @@ install: $(STAMP)
 $(STAMP): setup.py setup.cfg package.xml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check $(TORCH)
-	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[ros,dev]'
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[ros,dev,onnx,openvino]'
 	@touch $@
 
 lint: install

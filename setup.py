@@ -30,6 +30,9 @@ ROS_WHEELS = [
     "ros-kilted-lifecycle-msgs",
 ]
 
+# What torch.onnx's dynamo exporter needs (sccosf export and every non-torch backend).
+ONNX_EXPORT = ["onnx>=1.16", "onnxscript>=0.5"]
+
 setup(
     name=PACKAGE,
     version=read_version(),
@@ -74,6 +77,11 @@ setup(
             "mambapy",
         ],
         "gpu": ["mamba-ssm>=2.2", "causal-conv1d>=1.4"],
+        # inference backends (sccosf_ros/backends); each brings the ONNX exporter's needs
+        "onnx": [*ONNX_EXPORT, "onnxruntime>=1.20"],
+        "openvino": [*ONNX_EXPORT, "openvino>=2024.4"],
+        # onnxruntime-gpu replaces the CPU onnxruntime (same module): install one of the two
+        "tensorrt": [*ONNX_EXPORT, "tensorrt>=10.0", "onnxruntime-gpu>=1.20"],
     },
     zip_safe=True,
     maintainer="sccosf_ros maintainers",

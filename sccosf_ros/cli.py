@@ -22,13 +22,14 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "predict": ("predict", "run a checkpoint on RGB + thermal image files"),
     "bag-eval": ("bag_eval", "run a checkpoint over a rosbag2 and write outputs, metrics, sheet"),
     "replay": ("replay", "publish a rosbag2's images through rclpy with /clock"),
-    "bench": ("bench", "benchmarks: model, scan, train, node"),
+    "bench": ("bench", "benchmarks: model, scan, train, node, runtime"),
     "demo": ("demo", "end-to-end demo: synthetic bag → live sccosf_node → outputs/demo/"),
     "calibrate": ("calibrate", "thermal → RGB homography of a camera rig from a heated board"),
     "check-dataset": (
         "check_dataset",
         "decode every sample of a dataset and list the damaged ones (as train does first)",
     ),
+    "export": ("export", "export a checkpoint to ONNX (metadata, parity check vs torch)"),
 }
 
 # Subcommands that run beside a node or a player on the same cores (see runtime.passive_openmp).

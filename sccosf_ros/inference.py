@@ -20,7 +20,9 @@ Version 1 files (``"model": {"preset", "num_classes", "overrides"}``, no ``train
 shipped demo model is one) still load: ``load_checkpoint`` upgrades them in memory, taking the
 training size from ``meta["train_config"]["crop"]`` where the trainer recorded it.
 
-The Predictor is pure PyTorch: the ROS node, ``sccosf eval`` and ``sccosf bag-eval`` share it.
+The Predictor is what every path runs (the ROS node, ``sccosf predict``, ``eval``, ``bag-eval``,
+the demo and the benchmarks); its ``backend`` chooses torch eager or an exported graph in ONNX
+Runtime, OpenVINO or TensorRT (``sccosf_ros.backends``).
 """
 
 from __future__ import annotations
@@ -50,6 +52,19 @@ _CANNOT_BUILD = "checkpoint describes a model this version cannot build"
 
 # Predictor(precision=...): the dtype torch.autocast runs the network in (None = float32).
 PRECISIONS = {"fp32": None, "fp16": torch.float16, "bf16": torch.bfloat16}
+
+
+def _check_precision(precision: str, backend: str) -> str:
+    """``precision`` if ``backend`` can run it; ValueError saying what can."""
+    if precision not in PRECISIONS:
+        raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, not {precision!r}")
+    allowed = {"torch": PRECISIONS, "tensorrt": ("fp32", "fp16")}.get(backend, ("fp32",))
+    if precision not in allowed:
+        raise ValueError(
+            f"precision {precision} is not available on backend {backend} "
+            f"(it runs {', '.join(allowed)}); use backend torch or tensorrt for half precision"
+        )
+    return precision
 
 
 class CheckpointError(RuntimeError):
@@ -314,23 +329,37 @@ class Prediction:
 class Predictor:
     """RGB + thermal numpy frames → fused image and class-id mask at the input resolution.
 
+    The network runs on one of ``backends.BACKENDS``: ``torch`` (eager, the default),
+    ``onnxruntime``, ``openvino`` or ``tensorrt``. The non-torch backends run an exported ONNX
+    graph (``sccosf_ros.backends``): exported, and for TensorRT built into an engine, on first
+    use into ``cache_dir`` and reused from there. Pre-processing (thermal normalisation, resize
+    to ``input_size``) and post-processing (resize back, argmax, uint8) are this class's, the
+    same for every backend; so are ``predict()`` and its ``timings_ms`` keys.
+
     Args:
-        model: an ``SCCoSF`` network (``build_model`` or a checkpoint).
-        device: ``auto`` | ``cpu`` | ``cuda`` | ``cuda:N``.
+        model: an ``SCCoSF`` network (``build_model`` or a checkpoint); None only for
+            ``from_onnx``.
+        device: ``auto`` | ``cpu`` | ``cuda`` | ``cuda:N`` (``backends.backend_device`` says
+            what ``auto`` means per backend).
         class_names, palette: label metadata (defaults: generic names, a fixed palette).
         thermal_norm: how raw thermal becomes [0, 1] (``ThermalNorm``, default ``auto``).
         input_size: ``(H, W)`` the network runs at (frames are resized and results resized back);
             ``None`` runs at the frame's own size.
         train_size: ``(H, W)`` the network was trained at (from the checkpoint; None: unknown).
-            Recorded only: inference does not depend on it.
-        precision: ``fp32`` (default) | ``fp16`` | ``bf16``: run the network under
+            Recorded only: inference does not depend on it (``sccosf export`` defaults to it).
+        backend: ``torch`` | ``onnxruntime`` | ``openvino`` | ``tensorrt``.
+        cache_dir: where exported graphs and engines are kept (None: ``~/.cache/sccosf_ros``).
+        backend_options: per-backend settings (``backends.compiled.CompiledModel``).
+        name: a readable prefix for cache file names (``from_checkpoint``: the file's stem).
+        precision: ``fp32`` (default) | ``fp16`` | ``bf16``. torch: run the network under
             ``torch.autocast`` in that dtype (convolutions and matmuls in half precision, the
-            selective scan's states in float32; outputs are converted back). CPU and CUDA.
+            selective scan's states in float32; outputs are converted back), CPU and CUDA.
+            tensorrt: fp16 builds a half-precision engine. The CPU graph backends run fp32.
     """
 
     def __init__(
         self,
-        model: torch.nn.Module,
+        model: torch.nn.Module | None,
         device: str | torch.device = "auto",
         *,
         class_names: list[str] | tuple[str, ...] | None = None,
@@ -339,15 +368,22 @@ class Predictor:
         input_size: tuple[int, int] | None = None,
         dataset: str = "unknown",
         train_size: Sequence[int] | None = None,
+        backend: str = "torch",
+        cache_dir: str | os.PathLike | None = None,
+        backend_options: dict[str, Any] | None = None,
+        name: str = "model",
         precision: str = "fp32",
+        _onnx: tuple[Path, dict] | None = None,
     ) -> None:
-        if precision not in PRECISIONS:
-            raise ValueError(
-                f"precision must be one of {', '.join(PRECISIONS)}, not {precision!r}"
-            )
-        self.precision = precision
-        self.device = resolve_device(device)
-        self.model = model.to(self.device).eval()
+        from sccosf_ros.backends.compiled import backend_device, check_backend
+        from sccosf_ros.backends.runner import TorchRunner
+
+        self.backend = check_backend(backend)
+        self.precision = _check_precision(precision, backend)
+        if backend == "tensorrt" and precision != "fp32":
+            backend_options = {"precision": precision, **(backend_options or {})}
+        self.device = backend_device(backend, device)
+        self.model = model
         n = int(getattr(model, "num_classes", 0) or len(class_names or []))
         self.class_names = list(class_names) if class_names else [f"class_{i}" for i in range(n)]
         self.palette = [tuple(map(int, c)) for c in (palette or default_palette(n))]
@@ -361,13 +397,70 @@ class Predictor:
         size = _size_or_none(train_size, "train_size")
         self.train_size: tuple[int, int] | None = None if size is None else (size[0], size[1])
         self.dataset = dataset
+        self.name = name
         self.meta: dict = {}
+        self.compiled = None  # backends.compiled.CompiledModel for the graph backends
+        self._torch: TorchRunner | None = None
+        if backend == "torch":
+            if model is None:
+                raise ValueError("backend torch needs a model (use from_onnx for ONNX files)")
+            self._torch = TorchRunner(model, self.device, PRECISIONS[precision])
+        else:
+            self._init_compiled(model, cache_dir, backend_options, name, _onnx)
+
+    def _init_compiled(
+        self,
+        model: torch.nn.Module | None,
+        cache_dir: str | os.PathLike | None,
+        options: dict[str, Any] | None,
+        name: str,
+        onnx: tuple[Path, dict] | None,
+    ) -> None:
+        from sccosf_ros.backends.compiled import CompiledModel
+
+        metadata = onnx[1] if onnx is not None else self.export_metadata()
+        self.compiled = CompiledModel(
+            self.backend,
+            self.device,
+            metadata,
+            model=model,
+            onnx_path=None if onnx is None else onnx[0],
+            cache_dir=cache_dir,
+            name=name,
+            options=options,
+        )
+        fixed = self.compiled.fixed_size
+        if fixed is not None:
+            if self.input_size is not None and self.input_size != fixed:
+                raise ValueError(
+                    f"input_size {self.input_size[0]}x{self.input_size[1]} differs from the "
+                    f"size the ONNX model was exported at ({fixed[0]}x{fixed[1]}); export "
+                    "again at the size you want (sccosf export --height H --width W)"
+                )
+            self.input_size = fixed
+
+    def export_metadata(self) -> dict[str, Any]:
+        """What an exported graph records besides its size and versions (``onnx_export``)."""
+        from sccosf_ros.model.network import preset_of
+
+        config = getattr(self.model, "config", None)
+        return {
+            "class_names": list(self.class_names),
+            "palette": [list(c) for c in self.palette],
+            "thermal_norm": self.thermal_norm.to_dict(),
+            "train_size": None if self.train_size is None else list(self.train_size),
+            "dataset": self.dataset,
+            "num_classes": self.num_classes,
+            "config": None if config is None else config.to_dict(),
+            "preset": None if config is None else preset_of(config),
+        }
 
     @classmethod
     def from_checkpoint(
         cls, path: str | os.PathLike, device: str | torch.device = "auto", **kwargs: Any
     ) -> Predictor:
-        """Build from a checkpoint file; keyword arguments override what the checkpoint says."""
+        """Build from a checkpoint file; keyword arguments override what the checkpoint says
+        (``backend=`` picks the runtime, see the class docstring)."""
         ckpt = load_checkpoint(path)
         model = model_from_checkpoint(ckpt)
         kwargs.setdefault("class_names", ckpt["class_names"])
@@ -375,9 +468,51 @@ class Predictor:
         kwargs.setdefault("thermal_norm", ckpt.get("thermal_norm"))
         kwargs.setdefault("dataset", ckpt.get("dataset", "unknown"))
         kwargs.setdefault("train_size", ckpt.get("train_size"))
+        kwargs.setdefault("name", Path(path).stem)
         pred = cls(model, device, **kwargs)
         pred.meta = dict(ckpt.get("meta", {}))
         return pred
+
+    @classmethod
+    def from_onnx(
+        cls,
+        path: str | os.PathLike,
+        backend: str = "onnxruntime",
+        device: str | torch.device = "auto",
+        **kwargs: Any,
+    ) -> Predictor:
+        """Run a file written by ``sccosf export`` (no checkpoint needed: class names, palette,
+        thermal normalisation and input size come from its metadata; keyword arguments
+        override them, except the input size, which the graph fixes)."""
+        from sccosf_ros.backends.compiled import check_backend
+        from sccosf_ros.backends.onnx_export import read_metadata
+
+        check_backend(backend, graph_only=True)
+        meta = read_metadata(path)
+        kwargs.setdefault("class_names", meta["class_names"])
+        kwargs.setdefault("palette", meta["palette"])
+        kwargs.setdefault("thermal_norm", meta["thermal_norm"])
+        kwargs.setdefault("dataset", meta.get("dataset", "unknown"))
+        kwargs.setdefault("train_size", meta.get("train_size"))
+        kwargs.setdefault("name", Path(path).stem)
+        pred = cls(None, device, backend=backend, _onnx=(Path(path), meta), **kwargs)
+        pred.meta = {"onnx": str(path), "versions": meta.get("versions", {})}
+        return pred
+
+    def prepare(self, size: tuple[int, int] | None = None) -> None:
+        """Export/build the backend's graph for inputs of ``size`` now rather than on the first
+        frame (default: ``input_size``; nothing to do for torch or an unknown size)."""
+        size = size or self.input_size
+        if self.compiled is not None and size is not None:
+            self.compiled.runner(size)
+
+    def run_network(
+        self, x_rgb: torch.Tensor, x_th: torch.Tensor
+    ) -> tuple[torch.Tensor | None, torch.Tensor | None]:
+        """The network on pre-processed tensors (``preprocess``) → (fused, logits)."""
+        if self._torch is not None:
+            return self._torch.run(x_rgb, x_th)
+        return self.compiled.runner(tuple(x_rgb.shape[-2:])).run(x_rgb, x_th)
 
     @property
     def num_classes(self) -> int:
@@ -441,10 +576,10 @@ class Predictor:
             x_rgb, x_th = self.preprocess(rgb, thermal)
             self._sync()
             t1 = time.perf_counter()
-            out = self._forward(x_rgb, x_th)
+            fused_t, logits_t = self.run_network(x_rgb, x_th)
             self._sync()
             t2 = time.perf_counter()
-            fused, labels = self.postprocess(out.fused, out.logits, rgb.shape[:2])
+            fused, labels = self.postprocess(fused_t, logits_t, rgb.shape[:2])
         t3 = time.perf_counter()
         return Prediction(
             fused=fused,
@@ -456,13 +591,6 @@ class Predictor:
                 "total": (t3 - t0) * 1e3,
             },
         )
-
-    def _forward(self, x_rgb: torch.Tensor, x_th: torch.Tensor) -> Any:
-        dtype = PRECISIONS[self.precision]
-        if dtype is None:
-            return self.model(x_rgb, x_th)
-        with torch.autocast(self.device.type, dtype=dtype):
-            return self.model(x_rgb, x_th)
 
     def _sync(self) -> None:
         if self.device.type == "cuda":

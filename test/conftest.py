@@ -72,3 +72,10 @@ def ros_context():
     finally:
         if ctx.ok():
             rclpy.shutdown(context=ctx)
+
+
+@pytest.fixture(scope="session")
+def backend_cache(tmp_path_factory):
+    """One backends' cache folder (exported ONNX graphs) shared by a test session's tests, so
+    each (checkpoint, size) is exported once."""
+    return tmp_path_factory.mktemp("backend_cache")

@@ -186,7 +186,7 @@ def test_launch_file_agrees_with_setup_py_node_and_config(spec):
         *spec.ns["INT_OVERRIDES"].values(),
         *spec.ns["BOOL_OVERRIDES"].values(),
     }
-    assert overridden - {"backend"} <= set(SPECS)
+    assert overridden <= set(SPECS)
     # The default parameter file exists, is installed by setup.py, and names this node.
     assert (REPO / spec.params_file_rel).is_file(), spec.params_file_rel
     assert "config/*.yaml" in data_files and "config/*.rviz" in data_files

@@ -427,6 +427,7 @@ class _Evaluation:
             "storage": self.reader.storage,
             "checkpoint": str(p.checkpoint_path()),
             "device": str(getattr(self.predictor, "device", "")),
+            "backend": str(getattr(self.predictor, "backend", "torch")),
             "input_size": list(p.inference_size) if p.inference_size else None,
             "thermal_norm": self.predictor.thermal_norm.to_dict(),
             "topics": {"rgb": rgb_t, "thermal": th_t, "label": cfg.label_topic},

@@ -14,6 +14,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from sccosf_ros.backends.cli_args import add_backend_arguments
+
 THERMAL_MODES = ("auto", "minmax", "percentile", "fixed")
 
 
@@ -97,6 +99,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="raw thermal range for --thermal-norm fixed (thermal.low/high)",
     )
+    add_backend_arguments(node, default=None)
     parser.add_argument("--max-pairs", type=int, default=None, help="stop after N pairs")
     parser.add_argument(
         "--namespace", default="/sccosf", help="namespace of the output topics in the output bag"
@@ -143,9 +146,12 @@ def param_overrides(args: argparse.Namespace) -> dict[str, Any]:
         ("threads", "num_threads"),
         ("slop", "sync.slop"),
         ("queue_size", "sync.queue_size"),
+        ("backend", "backend"),
     ):
         if getattr(args, flag) is not None:
             values[name] = getattr(args, flag)
+    if args.cache_dir is not None:
+        values["backend.cache_dir"] = str(args.cache_dir)
     if args.input_size:
         values["inference.height"], values["inference.width"] = args.input_size
     values.update(thermal_overrides(args.thermal_norm, args.thermal_range))
@@ -153,6 +159,7 @@ def param_overrides(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def run(args: argparse.Namespace) -> int:
+    from sccosf_ros.backends import BackendError
     from sccosf_ros.bag.bag_eval import BagEvalConfig, evaluate_bag, no_pairs_message
     from sccosf_ros.bag.bag_io import BagError
     from sccosf_ros.pipeline.params import ParameterError, read_params_files
@@ -177,7 +184,7 @@ def run(args: argparse.Namespace) -> int:
             warn=_warn,
         )
         m = evaluate_bag(cfg)
-    except (BagError, ParameterError, StartupError, ValueError, OSError) as e:
+    except (BagError, ParameterError, StartupError, BackendError, ValueError, OSError) as e:
         print(f"sccosf bag-eval: error: {e}", file=sys.stderr)
         return 2
     if not m["complete"]:
@@ -205,7 +212,7 @@ def summary(m: dict) -> str:
         f"malformed: {json.dumps(m['malformed'])}",
         f"throughput: {m['throughput_pairs_per_s']:.2f} pairs/s   latency p50/p95: "
         f"{m['latency_ms']['total']['p50']:.1f}/{m['latency_ms']['total']['p95']:.1f} ms "
-        f"({m['device']})",
+        f"({m.get('backend', 'torch')} on {m['device']})",
         f"fused EN {m['fusion']['EN']:.3f}  SD {m['fusion']['SD']:.2f}",
     ]
     if "miou" in m:

@@ -8,6 +8,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from sccosf_ros.backends.cli_args import add_backend_arguments
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
@@ -54,6 +56,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=0,
         help="torch CPU threads for the node and bag-eval (0 = torch default)",
     )
+    add_backend_arguments(parser)
     parser.add_argument(
         "--no-bag-eval", action="store_true", help="skip the offline bag-eval comparison"
     )
@@ -79,6 +82,8 @@ def run(args: argparse.Namespace) -> int:
         night=args.night,
         device=args.device,
         threads=args.threads,
+        backend=args.backend,
+        cache_dir=args.cache_dir,
         run_bag_eval=not args.no_bag_eval,
         progress=not args.quiet,
     )

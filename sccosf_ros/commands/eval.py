@@ -12,6 +12,8 @@ import math
 import sys
 from pathlib import Path
 
+from sccosf_ros.backends.cli_args import add_backend_arguments, predictor_kwargs
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     from sccosf_ros.training.datasets import DATASET_NAMES
@@ -73,6 +75,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="mutual information in nats (default: CDDFuse, VIFB) or bits (MATLAB analysis_MI)",
     )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    add_backend_arguments(parser)
 
 
 def _fail(msg: str) -> int:
@@ -95,6 +98,7 @@ def _check_args(args: argparse.Namespace) -> str | None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from sccosf_ros.backends import BackendError
     from sccosf_ros.inference import CheckpointError, Predictor
     from sccosf_ros.metrics.fusion import FusionConvention
     from sccosf_ros.paths import default_checkpoint
@@ -111,10 +115,13 @@ def run(args: argparse.Namespace) -> int:
             f"{args.dataset} dataset (or create one with `sccosf synth`)"
         )
     ckpt = args.checkpoint or default_checkpoint()
-    kwargs = {"input_size": tuple(args.input_size)} if args.input_size else {}
+    kwargs = predictor_kwargs(args)
+    if args.input_size:
+        kwargs["input_size"] = tuple(args.input_size)
     try:
         predictor = Predictor.from_checkpoint(ckpt, device=args.device, **kwargs)
-    except CheckpointError as e:
+        predictor.prepare()
+    except (CheckpointError, BackendError) as e:
         return _fail(str(e))
     except ValueError as e:  # bad --device
         return _fail(str(e))
@@ -136,7 +143,7 @@ def run(args: argparse.Namespace) -> int:
             checkpoint=ckpt,
             convention=convention,
         )
-    except (ValueError, TypeError) as e:
+    except (ValueError, TypeError, BackendError) as e:
         return _fail(str(e))
     except OSError as e:
         return _fail(f"cannot write the results to {args.out}: {e.strerror or e}")

@@ -14,6 +14,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from sccosf_ros.backends.cli_args import add_backend_arguments, predictor_kwargs
+
 IMAGE_EXTS = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp")
 
 
@@ -56,6 +58,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="raw range for --thermal-norm fixed",
     )
     parser.add_argument("--alpha", type=float, default=0.5, help="overlay opacity")
+    add_backend_arguments(parser)
 
 
 def _pairs(rgb: Path, thermal: Path) -> list[tuple[str, Path, Path]]:
@@ -97,13 +100,14 @@ def _fail(msg: str) -> int:
 def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
+    from sccosf_ros.backends import BackendError
     from sccosf_ros.classes import colorize, overlay
     from sccosf_ros.inference import CheckpointError, Predictor
     from sccosf_ros.paths import default_checkpoint
     from sccosf_ros.thermal import ThermalNorm
 
     ckpt = args.checkpoint or default_checkpoint()
-    kwargs = {}
+    kwargs = predictor_kwargs(args)
     if args.input_size:
         kwargs["input_size"] = tuple(args.input_size)
     try:
@@ -112,7 +116,7 @@ def run(args: argparse.Namespace) -> int:
             kwargs["thermal_norm"] = ThermalNorm(mode=args.thermal_norm, low=low, high=high)
         pairs = _pairs(args.rgb, args.thermal)
         predictor = Predictor.from_checkpoint(ckpt, device=args.device, **kwargs)
-    except (CheckpointError, ValueError, FileNotFoundError) as e:
+    except (CheckpointError, BackendError, ValueError, FileNotFoundError) as e:
         return _fail(str(e))
     try:
         args.out.mkdir(parents=True, exist_ok=True)
@@ -127,7 +131,7 @@ def run(args: argparse.Namespace) -> int:
             if thermal.ndim == 3:
                 thermal = thermal[..., 0]
             pred = predictor.predict(rgb, thermal)
-        except ValueError as e:
+        except (ValueError, BackendError) as e:
             return _fail(f"{name}: {e}")
         color = colorize(pred.labels, predictor.palette)
         for suffix, img in (

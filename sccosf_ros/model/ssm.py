@@ -679,10 +679,19 @@ def _selective_scan_no_grad(
     delta_softplus: bool,
     ct: torch.dtype,
 ) -> Tensor:
-    """The torch path when nothing needs a gradient (inference): same maths, fewer passes."""
+    """The torch path when nothing needs a gradient (inference): same maths, fewer passes.
+
+    Under graph capture (ONNX export, torch.compile) the same maths runs as the static graph of
+    ``model/ssm_graph.py``: the eager path's in-place views and ``.item()`` test do not trace.
+    """
+    from sccosf_ros.model.ssm_graph import capturing, scan_graph, softplus_graph
+
     uc = u.to(ct).contiguous()
-    delta, B4, C4 = _prepare(delta, B, C, delta_bias, delta_softplus, ct, _softplus_inference)
-    y = _scan_inference(uc, delta, A.to(ct), B4, C4, None if D is None else D.to(ct))
+    graph = capturing()
+    softplus = softplus_graph if graph else _softplus_inference
+    delta, B4, C4 = _prepare(delta, B, C, delta_bias, delta_softplus, ct, softplus)
+    scan = scan_graph if graph else _scan_inference
+    y = scan(uc, delta, A.to(ct), B4, C4, None if D is None else D.to(ct))
     if z is not None:
         y = y * F.silu(z.to(ct))
     return y

@@ -19,6 +19,7 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
+from sccosf_ros.backends import BACKENDS
 from sccosf_ros.thermal import MODES as THERMAL_MODES
 from sccosf_ros.thermal import ThermalNorm
 
@@ -196,6 +197,20 @@ PARAMETERS: tuple[ParamSpec, ...] = (
         "mainly pays on a GPU; the selective scan keeps float32 states)",
         PRECISIONS,
     ),
+    ParamSpec(
+        "backend",
+        "torch",
+        "inference runtime: torch (eager) | onnxruntime | openvino (CPU) | tensorrt (CUDA); "
+        "the non-torch ones export the checkpoint to ONNX once per input size into "
+        "backend.cache_dir (read-only: restart the node to change)",
+        BACKENDS,
+    ),
+    ParamSpec(
+        "backend.cache_dir",
+        "",
+        "folder for exported ONNX graphs and TensorRT engines; empty = "
+        "$XDG_CACHE_HOME/sccosf_ros (~/.cache/sccosf_ros)",
+    ),
 )
 
 SPECS: dict[str, ParamSpec] = {s.name: s for s in PARAMETERS}
@@ -269,6 +284,8 @@ class NodeParams:
     thermal_min_valid: float
     inference_max_pixels: int
     precision: str
+    backend: str
+    backend_cache_dir: str
 
     # ------------------------------------------------------------------ construction
     @classmethod
@@ -577,14 +594,22 @@ def read_params_files(
 
 
 def _nest(values: dict[str, Any]) -> dict[str, Any]:
-    """Dotted names → nested mappings, the layout of config/sccosf.yaml."""
+    """Dotted names → nested mappings, the layout of config/sccosf.yaml.
+
+    A name under another parameter's name (``backend.cache_dir`` under ``backend``) stays one
+    dotted key from that level on: YAML cannot nest under a scalar, and rcl reads dotted keys.
+    """
     tree: dict[str, Any] = {}
     for name, value in values.items():
-        *parents, leaf = name.split(".")
+        parts = name.split(".")
+        depth = next(
+            (i - 1 for i in range(1, len(parts)) if ".".join(parts[:i]) in SPECS),
+            len(parts) - 1,
+        )
         node = tree
-        for part in parents:
+        for part in parts[:depth]:
             node = node.setdefault(part, {})
-        node[leaf] = list(value) if isinstance(value, tuple) else value
+        node[".".join(parts[depth:])] = list(value) if isinstance(value, tuple) else value
     return tree
 
 

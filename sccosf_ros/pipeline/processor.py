@@ -29,6 +29,7 @@ import contextlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
@@ -70,22 +71,36 @@ class StartupError(RuntimeError):
 
 
 def load_predictor(params: NodeParams) -> Any:
-    """The Predictor the parameters describe; StartupError for device/checkpoint problems."""
+    """The Predictor the parameters describe; StartupError for device/checkpoint/backend
+    problems. A non-torch ``backend`` with a fixed ``inference.height/width`` exports (or
+    loads from ``backend.cache_dir``) its graph here, so the first pair does not wait for it;
+    at the native size that happens on the first pair of each new size."""
     import torch
 
-    from sccosf_ros.inference import CheckpointError, Predictor, resolve_device
+    from sccosf_ros.backends import BackendError
+    from sccosf_ros.backends.compiled import backend_device
+    from sccosf_ros.inference import CheckpointError, Predictor
 
     if params.num_threads > 0:
         torch.set_num_threads(params.num_threads)
     try:
-        device = resolve_device(params.device)
-    except ValueError as e:
+        device = backend_device(params.backend, params.device)
+    except (ValueError, BackendError) as e:
         raise StartupError(f"parameter device: {e}") from None
-    kwargs: dict[str, Any] = {"input_size": params.inference_size, "precision": params.precision}
+    kwargs: dict[str, Any] = {
+        "input_size": params.inference_size,
+        "precision": params.precision,
+        "backend": params.backend,
+    }
+    if params.backend_cache_dir.strip():
+        kwargs["cache_dir"] = Path(params.backend_cache_dir).expanduser()
     try:
         predictor = Predictor.from_checkpoint(params.checkpoint_path(), device, **kwargs)
+        predictor.prepare()
     except CheckpointError as e:
         raise StartupError(f"parameter checkpoint: {e}") from None
+    except BackendError as e:
+        raise StartupError(f"parameter backend = {params.backend}: {e}") from None
     # What thermal.normalization = checkpoint returns to when it is set live.
     predictor.checkpoint_thermal_norm = predictor.thermal_norm
     norm = params.thermal_norm()

@@ -71,3 +71,33 @@ def test_demo_end_to_end_tiny(tmp_path, nano_checkpoint, capsys):
         assert topics["/diagnostics"].count >= 1
     assert (out / "bag_eval" / "metrics.json").is_file()
     assert "ready" in (out / "node.log").read_text()
+
+
+@pytest.mark.slow
+@pytest.mark.ros
+def test_demo_on_the_openvino_backend(tmp_path, backend_cache, capsys):
+    pytest.importorskip("openvino")
+    pytest.importorskip("onnxscript")
+    out = tmp_path / "demo"
+    m = run_demo(
+        DemoConfig(
+            out=out,
+            duration=1.5,
+            height=40,
+            width=56,
+            storage="mcap",
+            device="cpu",
+            threads=1,
+            backend="openvino",
+            cache_dir=backend_cache,
+            progress=False,
+        )
+    )
+    printed = capsys.readouterr().out
+    assert "(backend openvino)" in printed
+    params = (out / "demo_params.yaml").read_text()
+    assert "backend: openvino" in params and f"backend.cache_dir: {backend_cache}" in params
+    assert m["backend"] == "openvino" and m["node_exit_code"] == 0
+    assert "backend openvino on cpu" in (out / "node.log").read_text()
+    assert m["outputs"]["/sccosf/segmentation"] >= 1
+    assert m["bag_eval"]["pairs"] == m["possible_pairs"]

@@ -152,3 +152,21 @@ def test_bad_params_files_say_what_is_wrong(tmp_path, text, needle):
     with pytest.raises(ParameterError) as e:
         read_params_files([path])
     assert needle in str(e.value)
+
+
+def test_backend_and_its_cache_dir_round_trip_through_a_params_file(tmp_path):
+    """``backend`` is a scalar and ``backend.cache_dir`` sits under its name: the file keeps
+    the second as one dotted key (YAML cannot nest under a scalar; rcl reads dotted keys)."""
+    from sccosf_ros.pipeline.params import read_params_file, write_params_file
+
+    path = write_params_file(
+        tmp_path / "p.yaml",
+        {"backend": "openvino", "backend.cache_dir": "/tmp/c", "sync.slop": 0.1},
+    )
+    text = path.read_text()
+    assert "backend.cache_dir: /tmp/c" in text and "slop: 0.1" in text
+    values = read_params_file(path)
+    assert values == {"backend": "openvino", "backend.cache_dir": "/tmp/c", "sync.slop": 0.1}
+    p = NodeParams.from_dict(values)
+    assert (p.backend, p.backend_cache_dir) == ("openvino", "/tmp/c")
+    assert NodeParams.defaults().backend == "torch"

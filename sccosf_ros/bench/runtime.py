@@ -1,0 +1,398 @@
+"""``sccosf bench runtime``: one RGB + thermal pair per call through ``Predictor.predict`` on
+every available backend, side by side in one run: p50/p95 ms per pair, peak RSS, the speed-up
+over torch eager measured in the same run, and parity with it (label agreement, fused max
+difference on the benchmark frame).
+
+Each backend is measured in its own subprocess (``python -m sccosf_ros.bench.runtime worker``),
+so its peak RSS is its own and one runtime's thread pools do not disturb the next; the
+backends take turns over ``--rounds`` rounds so that a change in the machine's load during the
+run does not fall on one backend only. The
+graphs are exported first, in this process, into the backends' cache (``--cache-dir``; an
+existing entry is reused), and the workers load them with ``Predictor.from_onnx``: the
+timings and RSS are inference only. ``nano`` uses the shipped checkpoint when present
+(``--checkpoint``), ``tiny`` an untrained network (same cost). Timing covers the whole
+``predict()``: pre-processing, network, post-processing (``timings_ms["total"]``); the
+network alone is reported too.
+
+Targets (figures, not tests): best CPU backend for nano at 480×640 on 2 threads ≤ 50 ms p50
+and ≥ 2.5× torch eager. On a shared machine the figures are noisy; quote an idle machine's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+TARGET_P50_MS = 50.0
+TARGET_SPEEDUP = 2.5
+
+
+def _size(text: str) -> tuple[int, int]:
+    from sccosf_ros.bench.model import _size as parse
+
+    return parse(text)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--presets", default="nano,tiny", help="presets (default nano,tiny)")
+    parser.add_argument("--size", type=_size, default=(480, 640), help="pair size HxW")
+    parser.add_argument("--threads", type=int, default=2, help="CPU threads (default 2)")
+    parser.add_argument("--runs", type=int, default=10, help="timed pairs per backend")
+    parser.add_argument("--warmup", type=int, default=2, help="untimed pairs per worker first")
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=2,
+        help="rounds over the backends, --runs split among them (default 2)",
+    )
+    parser.add_argument(
+        "--backends",
+        default=None,
+        help="comma-separated backends (default: torch and every installed one that can run "
+        "here: onnxruntime, openvino, tensorrt with CUDA)",
+    )
+    parser.add_argument(
+        "--device",
+        default="cpu",
+        help="device for torch and onnxruntime (default cpu; openvino runs on the CPU and "
+        "tensorrt on CUDA whatever this says)",
+    )
+    parser.add_argument(
+        "--checkpoint",
+        type=Path,
+        default=None,
+        help="checkpoint for the nano rows (default: the shipped one)",
+    )
+    parser.add_argument(
+        "--cache-dir", type=Path, default=None, help="backends' cache (default ~/.cache/...)"
+    )
+    parser.add_argument("--json", type=Path, default=None, help="write results (JSON)")
+    parser.add_argument("--markdown", type=Path, default=None, help="write the table (Markdown)")
+
+
+def _frames(size: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+    from sccosf_ros.synthetic import render_scene
+
+    scene = render_scene(7, size[0], size[1])
+    return scene.rgb, scene.thermal8
+
+
+def _torch_predictor(preset: str, checkpoint: Path | None, device: str) -> Any:
+    """nano: the checkpoint (shipped by default) when present; else an untrained network."""
+    import torch
+
+    from sccosf_ros.inference import Predictor
+    from sccosf_ros.model import build_model
+    from sccosf_ros.paths import default_checkpoint
+
+    if preset == "nano":
+        ckpt = checkpoint or default_checkpoint()
+        if ckpt.is_file():
+            return Predictor.from_checkpoint(ckpt, device)
+    torch.manual_seed(0)
+    return Predictor(build_model(preset), device, name=f"{preset}_untrained")
+
+
+# --------------------------------------------------------------------------- worker
+def _worker(argv: list[str]) -> int:
+    """One backend, one preset: JSON on stdout; labels/fused saved for the parity columns."""
+    p = argparse.ArgumentParser()
+    p.add_argument("--backend", required=True)
+    p.add_argument("--preset", required=True)
+    p.add_argument("--onnx", default=None)
+    p.add_argument("--checkpoint", default=None)
+    p.add_argument("--device", default="cpu")
+    p.add_argument("--size", type=_size, required=True)
+    p.add_argument("--threads", type=int, required=True)
+    p.add_argument("--runs", type=int, required=True)
+    p.add_argument("--warmup", type=int, required=True)
+    p.add_argument("--save", required=True)
+    a = p.parse_args(argv)
+    import torch
+
+    from sccosf_ros.inference import Predictor
+
+    torch.set_num_threads(a.threads)
+    rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    t0 = time.perf_counter()
+    if a.backend == "torch":
+        pred = _torch_predictor(a.preset, Path(a.checkpoint) if a.checkpoint else None, a.device)
+    else:
+        pred = Predictor.from_onnx(a.onnx, backend=a.backend, device=a.device)
+    rgb, thermal = _frames(a.size)
+    first = pred.predict(rgb, thermal)
+    load_s = time.perf_counter() - t0
+    for _ in range(max(0, a.warmup - 1)):
+        pred.predict(rgb, thermal)
+    total, model = [], []
+    for _ in range(a.runs):
+        t = pred.predict(rgb, thermal).timings_ms
+        total.append(t["total"])
+        model.append(t["model"])
+    np.savez(a.save, labels=first.labels, fused=first.fused)
+    out = {
+        "backend": a.backend,
+        "device": str(pred.device),
+        "total_ms": total,
+        "model_ms": model,
+        "load_s": load_s,
+        "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "rss_before_mib": rss0,
+    }
+    print("RESULT " + json.dumps(out), flush=True)
+    return 0
+
+
+# --------------------------------------------------------------------------- parent
+def _backends(text: str | None) -> list[str]:
+    from sccosf_ros.backends.compiled import BACKENDS, check_backend, usable
+
+    if text is None:
+        return [b for b in BACKENDS if usable(b)]
+    return [check_backend(b.strip()) for b in text.split(",") if b.strip()]
+
+
+def _run_worker(cmd: list[str]) -> dict[str, Any]:
+    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    res = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=3600)
+    for line in res.stdout.splitlines():
+        if line.startswith("RESULT "):
+            return json.loads(line[len("RESULT ") :])
+    tail = (res.stdout + res.stderr)[-1500:]
+    return {"error": f"worker exited {res.returncode}: {tail}"}
+
+
+def _device(args: argparse.Namespace, backend: str) -> str:
+    """``--device`` for torch/onnxruntime; OpenVINO runs on the CPU, TensorRT on CUDA."""
+    return {"openvino": "cpu", "tensorrt": "auto"}.get(backend, args.device)
+
+
+def _graphs(args: argparse.Namespace, ref: Any, backends: list[str]) -> dict[str, Path]:
+    """The exported graph each non-torch backend runs (exported now, or from the cache)."""
+    from sccosf_ros.backends.compiled import CompiledModel, backend_device
+
+    graphs = {}
+    for backend in backends:
+        if backend == "torch":
+            continue
+        t0 = time.perf_counter()
+        compiled = CompiledModel(
+            backend,
+            backend_device(backend, _device(args, backend)),
+            ref.export_metadata(),
+            model=ref.model,
+            cache_dir=args.cache_dir,
+            name=ref.name,
+        )
+        graphs[backend] = compiled.onnx_for(args.size)
+        print(f"  {backend}: graph ready after {time.perf_counter() - t0:.1f} s", flush=True)
+    return graphs
+
+
+def _worker_cmd(
+    args: argparse.Namespace, preset: str, backend: str, runs: int, save: Path, onnx: Path | None
+) -> list[str]:
+    cmd = [sys.executable, "-m", "sccosf_ros.bench.runtime", "worker"]
+    cmd += ["--backend", backend, "--preset", preset, "--device", _device(args, backend)]
+    cmd += ["--size", f"{args.size[0]}x{args.size[1]}", "--threads", str(args.threads)]
+    cmd += ["--runs", str(runs), "--warmup", str(args.warmup), "--save", str(save)]
+    if onnx is not None:
+        cmd += ["--onnx", str(onnx)]
+    if args.checkpoint is not None:
+        cmd += ["--checkpoint", str(args.checkpoint)]
+    return cmd
+
+
+def _measure(
+    args: argparse.Namespace, preset: str, backends: list[str], tmp: Path, graphs: dict[str, Path]
+) -> dict[str, Any]:
+    """``--rounds`` rounds, every backend once per round (a change in the machine's load
+    then hits all of them alike); timings pooled over the rounds."""
+    rows: dict[str, Any] = {}
+    per_round = max(1, -(-args.runs // args.rounds))
+    for k in range(args.rounds):
+        for backend in backends:
+            if "error" in rows.get(backend, {}):
+                continue
+            save = tmp / f"{preset}_{backend}.npz"
+            r = _run_worker(
+                _worker_cmd(args, preset, backend, per_round, save, graphs.get(backend))
+            )
+            if "error" in r:
+                print(f"  {backend} failed: {r['error'][-300:]}", flush=True)
+                rows[backend] = r
+                continue
+            row = rows.setdefault(backend, {"total": [], "model": [], "_save": str(save)})
+            row["total"] += r["total_ms"]
+            row["model"] += r["model_ms"]
+            row["device"] = r["device"]
+            row["load_s"] = row.get("load_s", r["load_s"])  # the first start
+            row["peak_rss_mib"] = max(row.get("peak_rss_mib", 0.0), r["peak_rss_mib"])
+            print(
+                f"  round {k + 1}/{args.rounds} {backend}: "
+                f"p50 {np.percentile(r['total_ms'], 50):.1f} ms",
+                flush=True,
+            )
+    for row in rows.values():
+        if "error" not in row:
+            total, model = row.pop("total"), row.pop("model")
+            row.update(
+                p50_ms=float(np.percentile(total, 50)),
+                p95_ms=float(np.percentile(total, 95)),
+                model_p50_ms=float(np.percentile(model, 50)),
+                runs=len(total),
+            )
+    return rows
+
+
+def _bench_preset(args: argparse.Namespace, preset: str, backends: list[str], tmp: Path) -> dict:
+    from sccosf_ros.backends.parity import FUSED_MAX_DIFF, LABEL_AGREEMENT
+
+    print(f"{preset}:", flush=True)
+    ref = _torch_predictor(preset, args.checkpoint, "cpu")
+    rows = _measure(args, preset, backends, tmp, _graphs(args, ref, backends))
+    torch_row = rows.get("torch", {})
+    base = np.load(torch_row["_save"]) if "_save" in torch_row else None
+    for row in rows.values():
+        if "error" in row:
+            continue
+        if torch_row and "p50_ms" in torch_row:
+            row["speedup_vs_torch"] = torch_row["p50_ms"] / row["p50_ms"]
+        if base is not None:
+            got = np.load(row.pop("_save"))
+            row["label_agreement"] = float(np.mean(got["labels"] == base["labels"]))
+            diff = np.abs(got["fused"].astype(np.int16) - base["fused"].astype(np.int16))
+            row["fused_max_diff"] = int(diff.max())
+            row["parity_ok"] = (
+                row["label_agreement"] >= LABEL_AGREEMENT
+                and row["fused_max_diff"] <= FUSED_MAX_DIFF
+            )
+        row.pop("_save", None)
+    return rows
+
+
+def _markdown(results: dict[str, Any]) -> str:
+    env = results["env"]
+    lines = [
+        f"Per pair at {env['size'][0]}x{env['size'][1]}, {env['threads']} threads, "
+        f"{env['runs']} runs ({env['processor']}; shared machines are noisy)",
+        "",
+        "| preset | backend | p50 ms | p95 ms | network p50 ms | vs torch | peak RSS MiB "
+        "| labels = torch | fused max diff | load s |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for preset, rows in results["presets"].items():
+        for backend, r in rows.items():
+            if "error" in r:
+                lines.append(f"| {preset} | {backend} | failed | | | | | | | |")
+                continue
+            la = r.get("label_agreement")
+            lines.append(
+                f"| {preset} | {backend} | {r['p50_ms']:.1f} | {r['p95_ms']:.1f} | "
+                f"{r['model_p50_ms']:.1f} | {r.get('speedup_vs_torch', float('nan')):.2f}x | "
+                f"{r['peak_rss_mib']:.0f} | "
+                f"{'' if la is None else f'{100 * la:.3f} %'} | "
+                f"{r.get('fused_max_diff', '')} | {r['load_s']:.1f} |"
+            )
+    return "\n".join(lines)
+
+
+def _verdict(results: dict[str, Any]) -> str | None:
+    rows = results["presets"].get("nano")
+    if not rows:
+        return None
+    cpu = {
+        b: r
+        for b, r in rows.items()
+        if b != "torch" and "error" not in r and r.get("device") == "cpu"
+    }
+    if not cpu:
+        return None
+    best = min(cpu, key=lambda b: cpu[b]["p50_ms"])
+    r = cpu[best]
+    ok = r["p50_ms"] <= TARGET_P50_MS and r.get("speedup_vs_torch", 0) >= TARGET_SPEEDUP
+    return (
+        f"best CPU backend for nano: {best}, {r['p50_ms']:.1f} ms p50, "
+        f"{r.get('speedup_vs_torch', float('nan')):.2f}x torch eager: "
+        f"{'meets' if ok else 'misses'} the target (<= {TARGET_P50_MS:.0f} ms and >= "
+        f"{TARGET_SPEEDUP}x)"
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    from sccosf_ros.backends import BackendError
+    from sccosf_ros.model import PRESETS
+
+    presets = [p for p in args.presets.split(",") if p]
+    unknown = sorted(set(presets) - set(PRESETS))
+    if unknown or args.runs < 1 or args.threads < 1 or args.rounds < 1:
+        print(
+            "sccosf bench runtime: error: "
+            + (
+                f"unknown preset(s) {', '.join(unknown)}"
+                if unknown
+                else "--runs/--threads/--rounds >= 1"
+            ),
+            file=sys.stderr,
+        )
+        return 2
+    try:
+        backends = _backends(args.backends)
+    except BackendError as e:
+        print(f"sccosf bench runtime: error: {e}", file=sys.stderr)
+        return 2
+    import torch
+
+    torch.set_num_threads(args.threads)
+    results: dict[str, Any] = {
+        "env": {
+            "size": list(args.size),
+            "threads": args.threads,
+            "runs": args.runs,
+            "rounds": args.rounds,
+            "backends": backends,
+            "torch": torch.__version__,
+            "processor": platform.processor() or platform.machine(),
+            "cpus": os.cpu_count(),
+        },
+        "presets": {},
+    }
+    with tempfile.TemporaryDirectory(prefix="sccosf_bench_runtime_") as tmp:
+        for preset in presets:
+            results["presets"][preset] = _bench_preset(args, preset, backends, Path(tmp))
+    table = _markdown(results)
+    verdict = _verdict(results)
+    print()
+    print(table)
+    if verdict:
+        print("\n" + verdict)
+        results["verdict"] = verdict
+    if args.json is not None:
+        from sccosf_ros.jsonio import write_json
+
+        write_json(args.json, results)
+        print(f"wrote {args.json}")
+    if args.markdown is not None:
+        args.markdown.parent.mkdir(parents=True, exist_ok=True)
+        args.markdown.write_text(table + ("\n\n" + verdict if verdict else "") + "\n")
+        print(f"wrote {args.markdown}")
+    return 0
+
+
+if __name__ == "__main__":
+    if len(sys.argv) > 1 and sys.argv[1] == "worker":
+        sys.exit(_worker(sys.argv[2:]))
+    parser = argparse.ArgumentParser(prog="python -m sccosf_ros.bench.runtime")
+    add_arguments(parser)
+    sys.exit(run(parser.parse_args()))

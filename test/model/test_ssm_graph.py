@@ -1,0 +1,95 @@
+"""The selective scan's graph form (model/ssm_graph.py): same results as the sequential
+reference and the eager path, and graph capture that does not freeze data-dependent branches."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from sccosf_ros.model import ssm
+from sccosf_ros.model.s6 import S6
+from sccosf_ros.model.ssm import selective_scan, selective_scan_ref
+from sccosf_ros.model.ssm_graph import capturing, scan_graph
+
+
+def _inputs(b: int, d: int, n: int, length: int, g: int, seed: int = 0, dt_shift: float = -1.0):
+    gen = torch.Generator().manual_seed(seed)
+
+    def rnd(*shape: int, scale: float = 1.0, shift: float = 0.0) -> torch.Tensor:
+        return torch.randn(*shape, generator=gen, dtype=torch.float64) * scale + shift
+
+    return (
+        rnd(b, d, length),
+        rnd(b, d, length, scale=2.0, shift=dt_shift),
+        -torch.exp(rnd(d, n, scale=0.5)),
+        rnd(b, g, n, length),
+        rnd(b, g, n, length),
+        rnd(d),
+        rnd(d),
+    )
+
+
+@pytest.mark.parametrize(
+    ("b", "d", "n", "length", "g"),
+    [
+        (1, 4, 2, 1, 1),  # one step
+        (2, 6, 3, 37, 3),  # ragged tail, grouped B/C
+        (1, 4, 1, 17, 2),  # d_state 1 (nano), one chunk
+        (1, 4, 2, 600, 2),  # carry scan over 19 chunks (> 16: recursive carry)
+    ],
+)
+def test_graph_scan_matches_reference_and_eager(b, d, n, length, g):
+    u, delta, A, B, C, D, bias = _inputs(b, d, n, length, g)
+    ref = selective_scan_ref(u, delta, A, B, C, D, None, bias, True)
+    f32 = [t.float() for t in (u, delta, A, B, C, D, bias)]
+    u32, d32, A32, B32, C32, D32, b32 = f32
+    dl, B4, C4 = ssm._prepare(d32, B32, C32, b32, True, torch.float32, F.softplus)
+    with torch.no_grad():
+        graph = scan_graph(u32.contiguous(), dl, A32, B4, C4, D32)
+        eager = selective_scan(u32, d32, A32, B32, C32, D32, None, b32, True, backend="torch")
+    assert graph.shape == (b, d, length)
+    torch.testing.assert_close(graph.double(), ref, atol=2e-5, rtol=1e-4)
+    torch.testing.assert_close(graph, eager, atol=2e-5, rtol=1e-4)
+
+
+def test_capturing_is_false_in_eager_mode():
+    assert capturing() is False
+
+
+def test_torch_export_keeps_the_softplus_branch_for_large_delta():
+    """Exported on inputs whose Δ stays small, run on inputs with Δ far above softplus's
+    threshold (20; eager takes its ``x.max().item() > 20`` branch there): the exported
+    program must agree with eager, which a branch frozen at capture time would not."""
+    torch.manual_seed(0)
+    s6 = S6(d_inner=4, d_state=2, k=2, scan_backend="torch").eval()
+    small = torch.randn(1, 2, 4, 40) * 0.01
+    with torch.no_grad():
+        program = torch.export.export(s6, (small,), strict=False)
+        big = torch.randn(1, 2, 4, 40) * 500.0
+        dt, _, _ = s6.project(big)
+        assert (dt + s6.dt_proj_bias[None, :, :, None]).max() > 100  # the branch matters
+        eager = s6(big)
+        exported = program.module()(big)
+    assert torch.isfinite(exported).all()
+    torch.testing.assert_close(exported, eager, atol=1e-3, rtol=1e-4)
+
+
+def test_softplus_graph_matches_softplus_everywhere():
+    from sccosf_ros.model.ssm_graph import softplus_graph
+
+    x = torch.linspace(-120.0, 120.0, 100_001)
+    torch.testing.assert_close(softplus_graph(x), F.softplus(x), atol=1e-7, rtol=1e-6)
+
+
+def test_exported_ss2d_equals_eager():
+    """SS2D's capture forms (cross_scan by stack/cat, the projections as matmuls, the graph
+    scan) in one exported program, against eager on another input."""
+    from sccosf_ros.model.ss2d import SS2D
+
+    torch.manual_seed(1)
+    m = SS2D(d_inner=6, d_state=2, scan_backend="torch").eval()
+    with torch.no_grad():
+        program = torch.export.export(m, (torch.randn(1, 6, 5, 7),), strict=False)
+        x = torch.randn(1, 6, 5, 7)
+        torch.testing.assert_close(program.module()(x), m(x), atol=1e-4, rtol=1e-4)
