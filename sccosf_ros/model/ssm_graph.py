@@ -112,7 +112,7 @@ def scan_graph(
     """
     b, d, length = u.shape
     n = A.shape[1]
-    T = min(length, ssm._T1)
+    T = min(length, ssm._blocking(u.device.type).T1)
     nc = math.ceil(length / T)
     gB, gC = B4.shape[1], C4.shape[1]
     dl = _chunk_last(delta.transpose(0, 1), T, nc)  # (T,d,b,nc)
