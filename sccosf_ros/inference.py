@@ -58,11 +58,12 @@ def _check_precision(precision: str, backend: str) -> str:
     """``precision`` if ``backend`` can run it; ValueError saying what can."""
     if precision not in PRECISIONS:
         raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, not {precision!r}")
-    allowed = {"torch": PRECISIONS, "tensorrt": ("fp32", "fp16")}.get(backend, ("fp32",))
+    allowed = {"torch": PRECISIONS, "tensorrt": ("fp32", "fp16"), "openvino": ("fp32", "bf16")}
+    allowed = allowed.get(backend, ("fp32",))
     if precision not in allowed:
         raise ValueError(
             f"precision {precision} is not available on backend {backend} "
-            f"(it runs {', '.join(allowed)}); use backend torch or tensorrt for half precision"
+            f"(it runs {', '.join(allowed)})"
         )
     return precision
 
@@ -354,7 +355,8 @@ class Predictor:
         precision: ``fp32`` (default) | ``fp16`` | ``bf16``. torch: run the network under
             ``torch.autocast`` in that dtype (convolutions and matmuls in half precision, the
             selective scan's states in float32; outputs are converted back), CPU and CUDA.
-            tensorrt: fp16 builds a half-precision engine. The CPU graph backends run fp32.
+            tensorrt: fp16 builds a half-precision engine. openvino: bf16 runs OpenVINO's
+            bfloat16 (AMX / AVX-512 BF16 CPUs). onnxruntime runs fp32.
     """
 
     def __init__(
@@ -380,7 +382,7 @@ class Predictor:
 
         self.backend = check_backend(backend)
         self.precision = _check_precision(precision, backend)
-        if backend == "tensorrt" and precision != "fp32":
+        if backend in ("tensorrt", "openvino") and precision != "fp32":
             backend_options = {"precision": precision, **(backend_options or {})}
         self.device = backend_device(backend, device)
         self.model = model

@@ -232,7 +232,15 @@ class CompiledModel:
             return self._load_checked(
                 size,
                 onnx_path,
-                lambda p: OpenVINORunner(p, self.device, threads, outputs, size, ov_cache),
+                lambda p: OpenVINORunner(
+                    p,
+                    self.device,
+                    threads,
+                    outputs,
+                    size,
+                    ov_cache,
+                    str(self.options.get("precision", "fp32")),
+                ),
             )
         return self._tensorrt(size, onnx_path, outputs)
 

@@ -59,8 +59,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--backends",
         default=None,
-        help="comma-separated backends (default: torch and every installed one that can run "
-        "here: onnxruntime, openvino, tensorrt with CUDA)",
+        help="comma-separated backend[:precision] specs, e.g. torch,openvino,openvino:bf16 "
+        "(default: torch and every installed one that can run here: onnxruntime, openvino, "
+        "tensorrt with CUDA; plus openvino:bf16 on CPUs with bfloat16)",
     )
     parser.add_argument(
         "--device",
@@ -88,7 +89,9 @@ def _frames(size: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
     return scene.rgb, scene.thermal8
 
 
-def _torch_predictor(preset: str, checkpoint: Path | None, device: str) -> Any:
+def _torch_predictor(
+    preset: str, checkpoint: Path | None, device: str, precision: str = "fp32"
+) -> Any:
     """nano: the checkpoint (shipped by default) when present; else an untrained network."""
     import torch
 
@@ -99,9 +102,9 @@ def _torch_predictor(preset: str, checkpoint: Path | None, device: str) -> Any:
     if preset == "nano":
         ckpt = checkpoint or default_checkpoint()
         if ckpt.is_file():
-            return Predictor.from_checkpoint(ckpt, device)
+            return Predictor.from_checkpoint(ckpt, device, precision=precision)
     torch.manual_seed(0)
-    return Predictor(build_model(preset), device, name=f"{preset}_untrained")
+    return Predictor(build_model(preset), device, name=f"{preset}_untrained", precision=precision)
 
 
 # --------------------------------------------------------------------------- worker
@@ -109,6 +112,7 @@ def _worker(argv: list[str]) -> int:
     """One backend, one preset: JSON on stdout; labels/fused saved for the parity columns."""
     p = argparse.ArgumentParser()
     p.add_argument("--backend", required=True)
+    p.add_argument("--precision", default="fp32")
     p.add_argument("--preset", required=True)
     p.add_argument("--onnx", default=None)
     p.add_argument("--checkpoint", default=None)
@@ -127,9 +131,12 @@ def _worker(argv: list[str]) -> int:
     rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     t0 = time.perf_counter()
     if a.backend == "torch":
-        pred = _torch_predictor(a.preset, Path(a.checkpoint) if a.checkpoint else None, a.device)
+        ckpt = Path(a.checkpoint) if a.checkpoint else None
+        pred = _torch_predictor(a.preset, ckpt, a.device, a.precision)
     else:
-        pred = Predictor.from_onnx(a.onnx, backend=a.backend, device=a.device)
+        pred = Predictor.from_onnx(
+            a.onnx, backend=a.backend, device=a.device, precision=a.precision
+        )
     rgb, thermal = _frames(a.size)
     first = pred.predict(rgb, thermal)
     load_s = time.perf_counter() - t0
@@ -155,12 +162,36 @@ def _worker(argv: list[str]) -> int:
 
 
 # --------------------------------------------------------------------------- parent
+def _split(spec: str) -> tuple[str, str]:
+    """``backend[:precision]`` → (backend, precision); precision fp32 when not given."""
+    name, _, precision = spec.partition(":")
+    return name, precision or "fp32"
+
+
+def _cpu_has_bf16() -> bool:
+    """OpenVINO's own word on whether this CPU computes bfloat16 (AVX-512 BF16 / AMX)."""
+    try:
+        import openvino as ov
+
+        return "BF16" in ov.Core().get_property("CPU", "OPTIMIZATION_CAPABILITIES")
+    except Exception:  # no OpenVINO, or a build without the property
+        return False
+
+
 def _backends(text: str | None) -> list[str]:
+    """Backend specs ``name[:precision]`` to measure (default: every usable backend in fp32,
+    plus openvino:bf16 on CPUs that compute bfloat16)."""
     from sccosf_ros.backends.compiled import BACKENDS, check_backend, usable
 
     if text is None:
-        return [b for b in BACKENDS if usable(b)]
-    return [check_backend(b.strip()) for b in text.split(",") if b.strip()]
+        specs = [b for b in BACKENDS if usable(b)]
+        if "openvino" in specs and _cpu_has_bf16():
+            specs.append("openvino:bf16")
+        return specs
+    specs = [b.strip() for b in text.split(",") if b.strip()]
+    for spec in specs:
+        check_backend(_split(spec)[0])
+    return specs
 
 
 def _run_worker(cmd: list[str]) -> dict[str, Any]:
@@ -173,9 +204,9 @@ def _run_worker(cmd: list[str]) -> dict[str, Any]:
     return {"error": f"worker exited {res.returncode}: {tail}"}
 
 
-def _device(args: argparse.Namespace, backend: str) -> str:
+def _device(args: argparse.Namespace, spec: str) -> str:
     """``--device`` for torch/onnxruntime; OpenVINO runs on the CPU, TensorRT on CUDA."""
-    return {"openvino": "cpu", "tensorrt": "auto"}.get(backend, args.device)
+    return {"openvino": "cpu", "tensorrt": "auto"}.get(_split(spec)[0], args.device)
 
 
 def _graphs(args: argparse.Namespace, ref: Any, backends: list[str]) -> dict[str, Path]:
@@ -183,7 +214,7 @@ def _graphs(args: argparse.Namespace, ref: Any, backends: list[str]) -> dict[str
     from sccosf_ros.backends.compiled import CompiledModel, backend_device
 
     graphs = {}
-    for backend in backends:
+    for backend in dict.fromkeys(_split(spec)[0] for spec in backends):
         if backend == "torch":
             continue
         t0 = time.perf_counter()
@@ -201,10 +232,12 @@ def _graphs(args: argparse.Namespace, ref: Any, backends: list[str]) -> dict[str
 
 
 def _worker_cmd(
-    args: argparse.Namespace, preset: str, backend: str, runs: int, save: Path, onnx: Path | None
+    args: argparse.Namespace, preset: str, spec: str, runs: int, save: Path, onnx: Path | None
 ) -> list[str]:
+    backend, precision = _split(spec)
     cmd = [sys.executable, "-m", "sccosf_ros.bench.runtime", "worker"]
-    cmd += ["--backend", backend, "--preset", preset, "--device", _device(args, backend)]
+    cmd += ["--backend", backend, "--precision", precision]
+    cmd += ["--preset", preset, "--device", _device(args, spec)]
     cmd += ["--size", f"{args.size[0]}x{args.size[1]}", "--threads", str(args.threads)]
     cmd += ["--runs", str(runs), "--warmup", str(args.warmup), "--save", str(save)]
     if onnx is not None:
@@ -225,10 +258,9 @@ def _measure(
         for backend in backends:
             if "error" in rows.get(backend, {}):
                 continue
-            save = tmp / f"{preset}_{backend}.npz"
-            r = _run_worker(
-                _worker_cmd(args, preset, backend, per_round, save, graphs.get(backend))
-            )
+            save = tmp / f"{preset}_{backend.replace(':', '_')}.npz"
+            onnx = graphs.get(_split(backend)[0])
+            r = _run_worker(_worker_cmd(args, preset, backend, per_round, save, onnx))
             if "error" in r:
                 print(f"  {backend} failed: {r['error'][-300:]}", flush=True)
                 rows[backend] = r
