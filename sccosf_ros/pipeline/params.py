@@ -560,7 +560,8 @@ def read_params_file(path: str | Path, node_name: str = NODE_NAME) -> dict[str, 
     try:
         doc = yaml.safe_load(p.read_text())
     except (yaml.YAMLError, UnicodeDecodeError) as e:
-        raise ParameterError(f"parameter file {str(p)!r} is not valid YAML: {e}") from None
+        why = " ".join(str(e).split())  # YAML errors span lines; one line for the user
+        raise ParameterError(f"parameter file {str(p)!r} is not valid YAML: {why}") from None
     if not isinstance(doc, dict):
         raise ParameterError(
             f"parameter file {str(p)!r} must map node names to "
