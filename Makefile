@@ -31,6 +31,7 @@ bench: install
 	$(VENV)/bin/sccosf bench model
 	$(VENV)/bin/sccosf bench train
 	$(VENV)/bin/sccosf bench node
+	$(VENV)/bin/sccosf bench runtime
 
 # The GPU check (README "GPU check"): on a CUDA machine under 10 minutes; without one it runs
 # the CPU-safe parts and lists the rest as skipped. Prebuilt wheels in .whl/ install first.
