@@ -206,6 +206,15 @@ def _not_a_file(p: Path) -> CheckpointError:
     )
 
 
+def _unreadable_reason(e: Exception) -> str:
+    """Why torch.load failed, without torch's advice to load with weights_only=False (that
+    would run whatever code the file holds)."""
+    text = " ".join(str(e).split())
+    if "weights_only" in text or "Weights only load failed" in text:
+        return "torch.load found no loadable weights in it"
+    return f"{type(e).__name__}: {text}"[:200]
+
+
 def _read(p: Path) -> dict:
     """``torch.load(weights_only=True)`` of an sccosf_ros checkpoint, or a CheckpointError."""
     if not p.is_file():
@@ -221,7 +230,7 @@ def _read(p: Path) -> dict:
                 "A file from `sccosf train` never holds code; re-export a trusted one with "
                 "sccosf_ros.inference.save_checkpoint"
             ) from e
-        reason = " ".join(f"{type(e).__name__}: {e}".split())[:200]
+        reason = _unreadable_reason(e)
         raise CheckpointError(
             f"checkpoint {str(p)!r} could not be read ({reason}); it is corrupt, truncated "
             "or not a torch file"

@@ -112,8 +112,14 @@ def test_bad_checkpoints_fail_with_a_message(model, tmp_path):
         load_checkpoint(tmp_path / "missing.pt")
     junk = tmp_path / "junk.pt"
     junk.write_bytes(b"\x00not a checkpoint" * 10)
-    with pytest.raises(CheckpointError, match="could not be read"):
+    with pytest.raises(CheckpointError, match="could not be read") as e:
         load_checkpoint(junk)
+    assert "weights_only" not in str(e.value)  # never advice to load code
+    garbage = tmp_path / "garbage.pt"
+    garbage.write_bytes(b"garbage garbage garbage")
+    with pytest.raises(CheckpointError, match="could not be read") as e:
+        load_checkpoint(garbage)
+    assert "weights_only" not in str(e.value)
     good = save_checkpoint(tmp_path / "good.pt", model)
     truncated = tmp_path / "trunc.pt"
     truncated.write_bytes(good.read_bytes()[: good.stat().st_size // 2])

@@ -1,4 +1,5 @@
-"""The ``--backend`` / ``--cache-dir`` flags of every command that runs a model."""
+"""The ``--backend`` / ``--cache-dir`` flags (``commands.model_options`` adds them with the
+other model flags)."""
 
 from __future__ import annotations
 
@@ -27,11 +28,3 @@ def add_backend_arguments(
         help="folder for exported ONNX graphs / engines (default ~/.cache/sccosf_ros; node "
         "parameter backend.cache_dir)",
     )
-
-
-def predictor_kwargs(args: argparse.Namespace) -> dict:
-    """``Predictor`` keyword arguments from those flags."""
-    kwargs: dict = {"backend": args.backend or "torch"}
-    if args.cache_dir is not None:
-        kwargs["cache_dir"] = args.cache_dir
-    return kwargs

@@ -191,7 +191,11 @@ def incomplete_marker(out_bag: Path) -> Path:
 
 
 def _prepare_output(cfg: BagEvalConfig, out_bag: Path, warn: Callable[[str], None]) -> None:
-    """Clear the way for a new output bag (never silently replacing a finished one)."""
+    """Clear the way for a new output bag (never silently replacing a finished one); with
+    ``write_bag`` off an existing output bag is left alone."""
+    Path(cfg.out).mkdir(parents=True, exist_ok=True)
+    if not cfg.write_bag:
+        return
     marker = incomplete_marker(out_bag)
     if out_bag.exists():
         if marker.exists():
@@ -202,9 +206,7 @@ def _prepare_output(cfg: BagEvalConfig, out_bag: Path, warn: Callable[[str], Non
                 "to replace it, or choose another --out"
             )
         shutil.rmtree(out_bag)
-    Path(cfg.out).mkdir(parents=True, exist_ok=True)
-    if cfg.write_bag:
-        marker.write_text("this output bag is from a run of sccosf bag-eval that did not finish\n")
+    marker.write_text("this output bag is from a run of sccosf bag-eval that did not finish\n")
 
 
 def _stderr_warn(message: str) -> None:
@@ -215,19 +217,28 @@ def output_bag_path(cfg: BagEvalConfig) -> Path:
     return Path(cfg.out) / f"{Path(cfg.bag).name.rsplit('.', 1)[0]}_sccosf"
 
 
-def evaluate_bag(cfg: BagEvalConfig, predictor: Any = None) -> dict:
-    """Run the evaluation described in the module docstring; returns the metrics dict."""
+def _check_config(cfg: BagEvalConfig) -> None:
+    """ValueError naming the option for values bag-eval cannot run with."""
     if cfg.max_pairs is not None and cfg.max_pairs < 1:
         raise ValueError(f"--max-pairs must be >= 1, got {cfg.max_pairs}")
+    if not cfg.label_tolerance >= 0:  # also NaN
+        raise ValueError(f"--label-tolerance must be >= 0 seconds, got {cfg.label_tolerance}")
+    if cfg.sheet_rows < 1:
+        raise ValueError(f"--sheet-rows must be >= 1, got {cfg.sheet_rows}")
+
+
+def evaluate_bag(cfg: BagEvalConfig, predictor: Any = None) -> dict:
+    """Run the evaluation described in the module docstring; returns the metrics dict."""
+    _check_config(cfg)
     warn = cfg.warn or _stderr_warn
-    reader, cfg = open_checked(cfg)  # bag problems surface before the model loads
+    reader, cfg = open_checked(cfg)  # bag and output problems surface before the model loads
     for note in reader.notes:
         warn(note)
     try:
-        if predictor is None:
-            predictor = load_predictor(cfg.params)
         out_bag = output_bag_path(cfg)
         _prepare_output(cfg, out_bag, warn)
+        if predictor is None:
+            predictor = load_predictor(cfg.params)
         writer = (
             BagWriter(out_bag, storage=reader.storage, typestore=reader.typestore).open()
             if cfg.write_bag
@@ -353,7 +364,12 @@ class _Evaluation:
 
     def _on_pair(self, rgb_item: tuple[int, Any], th_item: tuple[int, Any]) -> None:
         log_ns, rgb_msg = rgb_item
-        out = self.processor.process(rgb_msg, th_item[1])
+        try:
+            out = self.processor.process(rgb_msg, th_item[1])
+        except Exception as e:  # the node's policy: count it, say why, go on with the next
+            self.processor.stats.count("inference_errors")
+            self._note("inference_error", f"pair failed in the model: {type(e).__name__}: {e}")
+            return
         if out is None:
             return
         t = out.timings_ms
@@ -417,6 +433,7 @@ class _Evaluation:
 
     # ------------------------------------------------------------------ results
     def _metrics(self, elapsed: float) -> dict:
+        self.processor.stats.record_pairer(self.pairer)
         cfg, c = self.cfg, self.processor.stats.snapshot().counters
         rgb_t, th_t = cfg.rgb_topic, cfg.thermal_topic
         p = cfg.params
@@ -436,6 +453,11 @@ class _Evaluation:
                 "queue_size": p.sync_queue_size,
                 "jump_reset": p.sync_jump_reset,
                 "resets": self.resets,  # stamps jumped back: pairing restarted
+                # the node's /diagnostics sync figures, from the same pairer
+                **{
+                    kind: {stream: c[f"{kind}_{stream}"] for stream in ("rgb", "thermal")}
+                    for kind in ("unpaired", "trimmed", "replaced")
+                },
             },
             "params": p.to_dict(),
             "messages": dict(self.received),
@@ -449,6 +471,7 @@ class _Evaluation:
             "size_mismatch": c["size_mismatch"],
             "thermal_nan_rejected": c["thermal_nan_rejected"],
             "thermal_nan_frames": c["thermal_nan_frames"],
+            "inference_errors": c["inference_errors"],
             "elapsed_s": elapsed,
             "throughput_pairs_per_s": self.pairs / elapsed if elapsed > 0 else float("nan"),
             "latency_ms": {k: summarize(v) for k, v in self.latency.items()},

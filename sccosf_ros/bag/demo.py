@@ -103,16 +103,14 @@ def demo_param_values(cfg: DemoConfig, checkpoint: Path) -> dict[str, Any]:
     }
 
 
-def prepare_backend(cfg: DemoConfig, out: Path) -> None:
+def prepare_backend(cfg: DemoConfig, params: Any) -> None:
     """Export (or find in the cache) the graph a non-torch backend needs at the bag's frame
     size before the node starts, so the node's first pairs do not wait for the export."""
     if cfg.backend == "torch":
         return
-    from sccosf_ros.pipeline.params import read_params_files
     from sccosf_ros.pipeline.processor import StartupError, load_predictor
 
     _say(f"      backend {cfg.backend}: preparing its {cfg.height}x{cfg.width} graph ...")
-    params = read_params_files(params_files(out))
     try:
         load_predictor(params)
     except StartupError as e:
@@ -149,13 +147,27 @@ def _checkpoint(cfg: DemoConfig) -> Path:
     return ckpt
 
 
+def _check(cfg: DemoConfig, ckpt: Path) -> None:
+    """Bad settings fail here, before anything is written (ValueError / ParameterError)."""
+    from sccosf_ros.pipeline.params import NodeParams
+
+    for name in ("duration", "rgb_rate", "thermal_rate", "rate"):
+        value = getattr(cfg, name)
+        if not value > 0:  # also NaN
+            raise ValueError(f"--{name.replace('_', '-')} must be > 0, got {value}")
+    if cfg.threads < 0:
+        raise ValueError(f"--threads must be >= 0 (0 = torch's default), got {cfg.threads}")
+    NodeParams.from_dict(demo_param_values(cfg, ckpt))  # the node would refuse these
+
+
 def run_demo(cfg: DemoConfig) -> dict:
     """Run the demo; returns metrics (also written to ``out/metrics.json``)."""
-    from sccosf_ros.pipeline.params import write_params_file
+    from sccosf_ros.pipeline.params import read_params_files, write_params_file
     from sccosf_ros.ros.node_process import node_command
 
     t_start = time.perf_counter()
     ckpt = _checkpoint(cfg)
+    _check(cfg, ckpt)
     out = Path(cfg.out)
     out.mkdir(parents=True, exist_ok=True)
     _clean_outputs(out)
@@ -170,8 +182,9 @@ def run_demo(cfg: DemoConfig) -> dict:
         demo_param_values(cfg, ckpt),
         header="sccosf demo: the node's parameters on top of config/sccosf.yaml",
     )
+    params = read_params_files(params_files(out))  # what the node and bag-eval run with
     t0 = time.perf_counter()
-    prepare_backend(cfg, out)
+    prepare_backend(cfg, params)
     timings["prepare_backend_s"] = time.perf_counter() - t0
     scfg = synth.config
     cmd = node_command(
@@ -185,7 +198,7 @@ def run_demo(cfg: DemoConfig) -> dict:
     timings["live_total_s"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
-    metrics = analyse(out, synth, live, cfg, ckpt)
+    metrics = analyse(out, synth, live, cfg, ckpt, params)
     timings["analysis_s"] = time.perf_counter() - t0
     metrics.update(
         {
@@ -197,7 +210,7 @@ def run_demo(cfg: DemoConfig) -> dict:
     )
     if cfg.run_bag_eval:
         t0 = time.perf_counter()
-        metrics["bag_eval"] = _bag_eval(cfg, out, synth)
+        metrics["bag_eval"] = _bag_eval(cfg, out, synth, params)
         timings["bag_eval_s"] = time.perf_counter() - t0
     timings["total_s"] = time.perf_counter() - t_start
     metrics["timings"] = timings
@@ -229,10 +242,9 @@ def _write_bag(cfg: DemoConfig, out: Path) -> Any:
     return synth
 
 
-def _bag_eval(cfg: DemoConfig, out: Path, synth: Any) -> dict:
-    """The same bag through ``sccosf bag-eval`` with the node's own parameter files."""
+def _bag_eval(cfg: DemoConfig, out: Path, synth: Any, params: Any) -> dict:
+    """The same bag through ``sccosf bag-eval`` with the node's own parameters."""
     from sccosf_ros.bag.bag_eval import BagEvalConfig, evaluate_bag
-    from sccosf_ros.pipeline.params import read_params_files
 
     _say("[4/4] bag-eval on the same bag, same parameter files (every pair, no drops) ...")
     scfg = synth.config
@@ -243,7 +255,7 @@ def _bag_eval(cfg: DemoConfig, out: Path, synth: Any) -> dict:
             thermal_topic=scfg.thermal_topic,
             label_topic=scfg.label_topic,
             out=out / "bag_eval",
-            params=read_params_files(params_files(out)),
+            params=params,
             progress=cfg.progress,
         )
     )
@@ -346,7 +358,7 @@ class _LiveRun:
             label_info_type(),
             f"{DEFAULT_NAMESPACE}/label_info",
             latched_qos(),
-            on_message=lambda m: setattr(self, "label_info", getattr(m, "data", None) or str(m)),
+            on_message=lambda m: setattr(self, "label_info", m.data),
         )
 
     def _open_player(self, ctx: Any) -> None:
@@ -456,17 +468,18 @@ def _read_images(path: Path, topics: list[str]) -> dict[str, dict[int, Any]]:
     return out
 
 
-def _possible_pairs(
-    rgbs: dict[int, Any], ths: dict[int, Any], slop: float, queue: int
-) -> dict[int, int]:
-    """RGB stamp → thermal stamp for every pair the node's sync forms over the bag's stamps."""
+def _possible_pairs(path: Path, topics: tuple[str, str], params: Any) -> dict[int, int]:
+    """RGB stamp → thermal stamp for every pair the node's pairing forms over the bag, its
+    messages in their recorded (arrival) order, with the node's sync parameters."""
     from sccosf_ros.pipeline.pairing import ApproxTimePairer
 
-    pairer = ApproxTimePairer(2, queue, slop)
+    pairer = ApproxTimePairer(2, params.sync_queue_size, params.sync_slop, params.sync_jump_reset)
     th_of: dict[int, int] = {}
-    for s, i in sorted([(s, 0) for s in rgbs] + [(s, 1) for s in ths]):
-        for r, t in pairer.add(i, s, s):
-            th_of[r] = t
+    with BagReader(path) as bag:
+        for topic, msgtype, _, raw in bag.messages(list(topics)):
+            s = stamp_ns(bag.deserialize(raw, msgtype))
+            for r, t in pairer.add(topics.index(topic), s, s):
+                th_of[r] = t
     return th_of
 
 
@@ -477,11 +490,12 @@ def _num(v: Any) -> float:
         return float("nan")
 
 
-def analyse(out: Path, synth: Any, live: dict, cfg: DemoConfig, checkpoint: Path) -> dict:
+def analyse(
+    out: Path, synth: Any, live: dict, cfg: DemoConfig, checkpoint: Path, params: Any
+) -> dict:
     """mIoU, counts, latency, contact sheet and preview GIF from the recorded outputs."""
     from sccosf_ros.inference import load_checkpoint
     from sccosf_ros.metrics.segmentation import SegmentationEvaluator
-    from sccosf_ros.pipeline.params import read_params_files
 
     scfg = synth.config
     t_in = _read_images(synth.path, [scfg.rgb_topic, scfg.thermal_topic, scfg.label_topic])
@@ -489,8 +503,7 @@ def analyse(out: Path, synth: Any, live: dict, cfg: DemoConfig, checkpoint: Path
     topics = output_topics(DEFAULT_NAMESPACE)
     rec = _read_images(out / "recorded_bag", list(topics.values()))
     seg = rec[topics["segmentation"]]
-    params = read_params_files(params_files(out))
-    th_of = _possible_pairs(rgbs, ths, params.sync_slop, params.sync_queue_size)
+    th_of = _possible_pairs(synth.path, (scfg.rgb_topic, scfg.thermal_topic), params)
 
     ckpt = load_checkpoint(checkpoint)  # class names and palette
     evaluator = SegmentationEvaluator(ckpt["class_names"])

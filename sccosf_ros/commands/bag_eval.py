@@ -14,9 +14,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from sccosf_ros.backends.cli_args import add_backend_arguments
-
-THERMAL_MODES = ("auto", "minmax", "percentile", "fixed")
+from sccosf_ros.commands.model_options import add_model_arguments, model_overrides
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -51,20 +49,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="the node's ros__parameters file (e.g. config/sccosf.yaml, a rig "
         "file from `sccosf calibrate`); repeat to layer files",
     )
-    node.add_argument(
-        "--checkpoint",
-        type=Path,
-        default=None,
-        help="checkpoint .pt (parameter checkpoint; default: $SCCOSF_CHECKPOINT "
-        "or the shipped models/sccosf_nano_synthetic.pt)",
-    )
-    node.add_argument("--device", default=None, help="auto | cpu | cuda | cuda:N (device)")
-    node.add_argument(
-        "--threads",
-        type=int,
-        default=None,
-        help="torch CPU threads, 0 = torch's default (num_threads)",
-    )
+    add_model_arguments(node)
     node.add_argument(
         "--slop",
         type=float,
@@ -77,29 +62,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=None,
         help=f"sync queue per input (sync.queue_size, default {d.sync_queue_size})",
     )
-    node.add_argument(
-        "--input-size",
-        type=int,
-        nargs=2,
-        metavar=("H", "W"),
-        default=None,
-        help="size the network runs at (inference.height/width; default native)",
-    )
-    node.add_argument(
-        "--thermal-norm",
-        default=None,
-        choices=THERMAL_MODES,
-        help="thermal normalisation (thermal.normalization; default: what the checkpoint says)",
-    )
-    node.add_argument(
-        "--thermal-range",
-        type=float,
-        nargs=2,
-        metavar=("LOW", "HIGH"),
-        default=None,
-        help="raw thermal range for --thermal-norm fixed (thermal.low/high)",
-    )
-    add_backend_arguments(node, default=None)
     parser.add_argument("--max-pairs", type=int, default=None, help="stop after N pairs")
     parser.add_argument(
         "--namespace", default="/sccosf", help="namespace of the output topics in the output bag"
@@ -121,40 +83,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
-def thermal_overrides(mode: str | None, rng: list[float] | None) -> dict[str, Any]:
-    """``--thermal-norm`` / ``--thermal-range`` as node parameters (a range alone means fixed)."""
-    if mode is None and rng is None:
-        return {}
-    if (mode or "fixed") == "fixed":
-        if rng is None:
-            raise ValueError("--thermal-norm fixed needs --thermal-range LOW HIGH")
-        return {
-            "thermal.normalization": "fixed",
-            "thermal.low": float(rng[0]),
-            "thermal.high": float(rng[1]),
-        }
-    return {"thermal.normalization": mode}
-
-
 def param_overrides(args: argparse.Namespace) -> dict[str, Any]:
-    """The node parameters the explicit flags set."""
-    values: dict[str, Any] = {}
-    if args.checkpoint is not None:
-        values["checkpoint"] = str(args.checkpoint)
-    for flag, name in (
-        ("device", "device"),
-        ("threads", "num_threads"),
-        ("slop", "sync.slop"),
-        ("queue_size", "sync.queue_size"),
-        ("backend", "backend"),
-    ):
+    """The node parameters the explicit flags set: the model flags, then the sync ones."""
+    values = model_overrides(args)
+    for flag, name in (("slop", "sync.slop"), ("queue_size", "sync.queue_size")):
         if getattr(args, flag) is not None:
             values[name] = getattr(args, flag)
-    if args.cache_dir is not None:
-        values["backend.cache_dir"] = str(args.cache_dir)
-    if args.input_size:
-        values["inference.height"], values["inference.width"] = args.input_size
-    values.update(thermal_overrides(args.thermal_norm, args.thermal_range))
     return values
 
 

@@ -12,18 +12,12 @@ import math
 import sys
 from pathlib import Path
 
-from sccosf_ros.backends.cli_args import add_backend_arguments, predictor_kwargs
+from sccosf_ros.commands.model_options import add_model_arguments, model_params
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     from sccosf_ros.training.datasets import DATASET_NAMES
 
-    parser.add_argument(
-        "--checkpoint",
-        type=Path,
-        default=None,
-        help="checkpoint file (default: the shipped demo model)",
-    )
     parser.add_argument(
         "--dataset",
         choices=DATASET_NAMES,
@@ -33,21 +27,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--root", type=Path, required=True, help="dataset folder")
     parser.add_argument("--split", default="test", help="split to evaluate (default: test)")
     parser.add_argument("--out", type=Path, required=True, help="output folder")
-    parser.add_argument("--device", default="auto", help="auto | cpu | cuda | cuda:N")
     parser.add_argument(
         "--max-images",
         type=int,
         default=None,
         metavar="N",
         help="evaluate only the first N images of the split",
-    )
-    parser.add_argument(
-        "--input-size",
-        type=int,
-        nargs=2,
-        metavar=("H", "W"),
-        default=None,
-        help="run the network at this size (results are resized back)",
     )
     parser.add_argument(
         "--grid-samples",
@@ -75,7 +60,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="mutual information in nats (default: CDDFuse, VIFB) or bits (MATLAB analysis_MI)",
     )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
-    add_backend_arguments(parser)
+    add_model_arguments(parser.add_argument_group("model (node parameters)"))
 
 
 def _fail(msg: str) -> int:
@@ -99,9 +84,8 @@ def _check_args(args: argparse.Namespace) -> str | None:
 
 def run(args: argparse.Namespace) -> int:
     from sccosf_ros.backends import BackendError
-    from sccosf_ros.inference import CheckpointError, Predictor
     from sccosf_ros.metrics.fusion import FusionConvention
-    from sccosf_ros.paths import default_checkpoint
+    from sccosf_ros.pipeline.processor import StartupError, load_predictor
     from sccosf_ros.training.datasets import build_dataset
     from sccosf_ros.training.evaluate import evaluate
 
@@ -114,16 +98,10 @@ def run(args: argparse.Namespace) -> int:
             f"dataset folder {str(args.root)!r} does not exist; pass --root with the "
             f"{args.dataset} dataset (or create one with `sccosf synth`)"
         )
-    ckpt = args.checkpoint or default_checkpoint()
-    kwargs = predictor_kwargs(args)
-    if args.input_size:
-        kwargs["input_size"] = tuple(args.input_size)
     try:
-        predictor = Predictor.from_checkpoint(ckpt, device=args.device, **kwargs)
-        predictor.prepare()
-    except (CheckpointError, BackendError) as e:
-        return _fail(str(e))
-    except ValueError as e:  # bad --device
+        params = model_params(args)
+        predictor = load_predictor(params)
+    except (StartupError, BackendError, ValueError) as e:  # ValueError: bad flag values
         return _fail(str(e))
     try:
         dataset = build_dataset(args.dataset, args.root, args.split)
@@ -140,7 +118,7 @@ def run(args: argparse.Namespace) -> int:
             fusion=not args.no_fusion_metrics,
             split=args.split,
             synthetic=True if args.dataset == "synthetic" else None,
-            checkpoint=ckpt,
+            checkpoint=params.checkpoint_path(),
             convention=convention,
         )
     except (ValueError, TypeError, BackendError) as e:
@@ -150,7 +128,7 @@ def run(args: argparse.Namespace) -> int:
 
     print(
         f"\n{results['n_images']} images of {args.dataset} {args.split} "
-        f"({results['dataset']} classes), checkpoint {ckpt}"
+        f"({results['dataset']} classes), checkpoint {params.checkpoint_path()}"
     )
     print(f"{'class':<16}  IoU %")
     for name, v in results["iou"].items():

@@ -14,18 +14,12 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from sccosf_ros.backends.cli_args import add_backend_arguments, predictor_kwargs
+from sccosf_ros.commands.model_options import add_model_arguments, model_params
 
 IMAGE_EXTS = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--checkpoint",
-        type=Path,
-        default=None,
-        help="checkpoint file (default: the shipped demo model)",
-    )
     parser.add_argument("--rgb", type=Path, required=True, help="RGB image, or a folder of them")
     parser.add_argument(
         "--thermal",
@@ -34,31 +28,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="thermal image (8/16-bit), or a folder with the same file names",
     )
     parser.add_argument("--out", type=Path, required=True, help="output folder")
-    parser.add_argument("--device", default="auto", help="auto | cpu | cuda | cuda:N")
     parser.add_argument(
-        "--input-size",
-        type=int,
-        nargs=2,
-        metavar=("H", "W"),
-        default=None,
-        help="run the network at this size (results are resized back)",
+        "--alpha", type=float, default=None, help="overlay opacity 0..1 (overlay_alpha, 0.5)"
     )
-    parser.add_argument(
-        "--thermal-norm",
-        choices=("auto", "minmax", "percentile", "fixed"),
-        default=None,
-        help="override the checkpoint's thermal normalisation",
-    )
-    parser.add_argument(
-        "--thermal-range",
-        type=float,
-        nargs=2,
-        metavar=("LOW", "HIGH"),
-        default=None,
-        help="raw range for --thermal-norm fixed",
-    )
-    parser.add_argument("--alpha", type=float, default=0.5, help="overlay opacity")
-    add_backend_arguments(parser)
+    add_model_arguments(parser)
 
 
 def _pairs(rgb: Path, thermal: Path) -> list[tuple[str, Path, Path]]:
@@ -101,23 +74,18 @@ def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from sccosf_ros.backends import BackendError
-    from sccosf_ros.classes import colorize, overlay
-    from sccosf_ros.inference import CheckpointError, Predictor
-    from sccosf_ros.paths import default_checkpoint
-    from sccosf_ros.thermal import ThermalNorm
+    from sccosf_ros.pipeline.outputs import render_outputs
+    from sccosf_ros.pipeline.processor import StartupError, load_predictor
 
-    ckpt = args.checkpoint or default_checkpoint()
-    kwargs = predictor_kwargs(args)
-    if args.input_size:
-        kwargs["input_size"] = tuple(args.input_size)
+    if args.alpha is not None and not 0.0 <= args.alpha <= 1.0:
+        return _fail(f"--alpha must be within 0..1, got {args.alpha}")
     try:
-        if args.thermal_norm:
-            low, high = args.thermal_range or (0.0, 255.0)
-            kwargs["thermal_norm"] = ThermalNorm(mode=args.thermal_norm, low=low, high=high)
+        params = model_params(args)  # the node's parameters, with these flags on top
         pairs = _pairs(args.rgb, args.thermal)
-        predictor = Predictor.from_checkpoint(ckpt, device=args.device, **kwargs)
-    except (CheckpointError, BackendError, ValueError, FileNotFoundError) as e:
+        predictor = load_predictor(params)
+    except (StartupError, BackendError, ValueError, FileNotFoundError) as e:
         return _fail(str(e))
+    alpha = params.overlay_alpha if args.alpha is None else args.alpha
     try:
         args.out.mkdir(parents=True, exist_ok=True)
     except OSError as e:
@@ -130,18 +98,31 @@ def run(args: argparse.Namespace) -> int:
             thermal = _read(th_path, cv2.IMREAD_UNCHANGED)
             if thermal.ndim == 3:
                 thermal = thermal[..., 0]
+            # as the node: a fixed inference size, or large frames downscaled (max_pixels)
+            predictor.input_size = params.inference_size_for(*rgb.shape[:2])
             pred = predictor.predict(rgb, thermal)
         except (ValueError, BackendError) as e:
             return _fail(f"{name}: {e}")
-        color = colorize(pred.labels, predictor.palette)
-        for suffix, img in (
-            ("fused", pred.fused[..., ::-1]),
-            ("labels", pred.labels),
-            ("color", color[..., ::-1]),
-            ("overlay", overlay(rgb, pred.labels, predictor.palette, args.alpha)[..., ::-1]),
+        images = render_outputs(
+            ("fused", "segmentation", "segmentation_color", "overlay"),
+            rgb,
+            pred.fused,
+            pred.labels,
+            predictor.palette,
+            alpha,
+        )
+        for suffix, key in (
+            ("fused", "fused"),
+            ("labels", "segmentation"),
+            ("color", "segmentation_color"),
+            ("overlay", "overlay"),
         ):
+            img = images.get(key)
+            if img is None:  # a head the checkpoint does not have (ablation E/F)
+                continue
             path = args.out / f"{name}_{suffix}.png"
-            if not cv2.imwrite(str(path), np.ascontiguousarray(img)):
+            bgr_or_ids = img if img.ndim == 2 else img[..., ::-1]
+            if not cv2.imwrite(str(path), np.ascontiguousarray(bgr_or_ids)):
                 return _fail(f"could not write {path}")
     print(
         f"wrote {len(pairs)} result set(s) to {args.out} "

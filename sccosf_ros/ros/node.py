@@ -105,7 +105,6 @@ class SCCoSFCore:
 
     # ------------------------------------------------------------------ parameters
     def _init_core(self) -> None:
-        declare(self)  # ParameterError for a wrong type
         self.params: NodeParams | None = None  # validated; None before _load / after _unload
         self._candidate: NodeParams | None = None
         self.predictor: Any = None
@@ -124,6 +123,8 @@ class SCCoSFCore:
         self._log_lock = threading.Lock()
         self._pub_lock = threading.Lock()  # publishers change (live publish.*) while in use
         self._loaded_checkpoint: str | None = None
+        # After every attribute exists: a ParameterError here still lets destroy_node() run.
+        declare(self)  # ParameterError for a wrong type
         self.add_on_set_parameters_callback(self._on_set_parameters)
         self.add_post_set_parameters_callback(self._after_set_parameters)
 

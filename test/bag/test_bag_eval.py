@@ -86,7 +86,10 @@ def test_bag_eval_pairs_metrics_and_output_bag(tmp_path, nano_checkpoint, one_th
     assert m["pairs"] == 5
     assert m["unmatched"] == {c.rgb_topic: 5, c.thermal_topic: 0, c.label_topic: 5}
     assert m["malformed"] == {c.rgb_topic: 0, c.thermal_topic: 0, c.label_topic: 0}
-    assert m["sync"] == {"slop": 0.05, "queue_size": 10, "jump_reset": 1.0, "resets": []}
+    sync = {k: m["sync"][k] for k in ("slop", "queue_size", "jump_reset", "resets")}
+    assert sync == {"slop": 0.05, "queue_size": 10, "jump_reset": 1.0, "resets": []}
+    # the node's sync figures too: 5 RGB frames still queued at the end, none trimmed
+    assert m["sync"]["unpaired"] == {"rgb": 0, "thermal": 0}
     assert m["storage"] == storage
     assert m["labelled_pairs"] == 5
     assert 0.0 <= m["miou"] <= 1.0
@@ -322,3 +325,82 @@ def test_label_matching_tolerates_label_before_or_after_prediction():
     got = m.take()
     assert [(s, p.sum(), g.sum()) for s, p, g in got] == [(10_500, 4, 0), (20_000, 0, 4)]
     assert list(m.labels) == [22_000] and not m.preds
+
+
+def test_no_bag_leaves_an_existing_output_bag_and_errors_come_before_the_model(
+    tmp_path, nano_checkpoint, one_thread, capsys
+):
+    bag = write_synthetic_bag(
+        tmp_path / "in",
+        duration=0.3,
+        rgb_rate=10.0,
+        thermal_rate=10.0,
+        height=H,
+        width=W,
+        show_progress=False,
+    )
+    c = bag.config
+    base = [
+        "bag-eval",
+        str(bag.path),
+        "--rgb-topic",
+        c.rgb_topic,
+        "--thermal-topic",
+        c.thermal_topic,
+        "--out",
+        str(tmp_path / "o"),
+        "--quiet",
+    ]
+    assert sccosf_main([*base, "--checkpoint", str(nano_checkpoint), "--device", "cpu"]) == 0
+    out_bag = tmp_path / "o" / "in_sccosf"
+    assert out_bag.is_dir()
+    # the existing output bag is the error, before a (here missing) checkpoint is loaded
+    assert sccosf_main([*base, "--checkpoint", str(tmp_path / "missing.pt")]) == 2
+    err = capsys.readouterr().err
+    assert "--overwrite" in err and "missing.pt" not in err
+    # --no-bag writes no bag and leaves the existing one alone
+    args = [*base, "--checkpoint", str(nano_checkpoint), "--device", "cpu", "--no-bag"]
+    assert sccosf_main(args) == 0
+    assert out_bag.is_dir()
+    for flag, value in (("--label-tolerance", "-1"), ("--sheet-rows", "0")):
+        assert sccosf_main([*args, flag, value]) == 2
+        assert flag in capsys.readouterr().err
+
+
+class _FailsOnce:
+    """A real predictor whose second pair raises inside the model (an OOM, a driver error)."""
+
+    def __init__(self, inner):
+        self.inner, self.calls = inner, 0
+        for name in ("class_names", "palette", "thermal_norm", "device", "dataset"):
+            setattr(self, name, getattr(inner, name))
+
+    def predict(self, rgb, thermal):
+        self.calls += 1
+        if self.calls == 2:
+            raise RuntimeError("CUDA out of memory (simulated)")
+        return self.inner.predict(rgb, thermal)
+
+
+def test_a_pair_failing_in_the_model_is_counted_and_the_run_goes_on(
+    tmp_path, nano_checkpoint, one_thread
+):
+    from sccosf_ros.inference import Predictor
+
+    bag = write_synthetic_bag(
+        tmp_path / "in",
+        duration=0.5,
+        rgb_rate=10.0,
+        thermal_rate=10.0,
+        height=H,
+        width=W,
+        show_progress=False,
+    )
+    cfg = _config(bag, nano_checkpoint, tmp_path / "eval", write_bag=False)
+    inner = Predictor.from_checkpoint(
+        nano_checkpoint, "cpu", thermal_norm=cfg.params.thermal_norm()
+    )
+    m = evaluate_bag(cfg, predictor=_FailsOnce(inner))
+    assert m["inference_errors"] == 1 and m["pairs"] == 4 and m["complete"]
+    assert any("out of memory" in r for r in m["malformed_reasons"])
+    assert set(m["sync"]["unpaired"]) == {"rgb", "thermal"}

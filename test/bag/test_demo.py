@@ -101,3 +101,13 @@ def test_demo_on_the_openvino_backend(tmp_path, backend_cache, capsys):
     assert "backend openvino on cpu" in (out / "node.log").read_text()
     assert m["outputs"]["/sccosf/segmentation"] >= 1
     assert m["bag_eval"]["pairs"] == m["possible_pairs"]
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"), [(["--rate", "0"], "--rate"), (["--threads", "-1"], "--threads")]
+)
+def test_bad_demo_settings_fail_before_anything_is_written(tmp_path, capsys, args, needle):
+    code = sccosf_main(["demo", "--out", str(tmp_path / "demo"), *args])
+    err = capsys.readouterr().err
+    assert code == 2 and needle in err and "Traceback" not in err
+    assert not (tmp_path / "demo").exists()

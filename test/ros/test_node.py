@@ -298,6 +298,7 @@ def startup_failures(nano_checkpoint, tmp_path_factory):
         },
         "invalid_slop": {"checkpoint": nano_checkpoint, "sync.slop": -1.0},
         "invalid_choice": {"checkpoint": nano_checkpoint, "input_qos.reliability": "sometimes"},
+        "wrong_type": {"checkpoint": nano_checkpoint, "num_threads": "abc"},
     }
     procs = {
         name: subprocess.Popen(
@@ -329,6 +330,7 @@ def startup_failures(nano_checkpoint, tmp_path_factory):
         ("homography_singular", "singular"),
         ("invalid_slop", "sync.slop"),
         ("invalid_choice", "input_qos.reliability"),
+        ("wrong_type", "num_threads must be an integer"),
     ],
 )
 def test_startup_error_is_clear_and_nonzero(startup_failures, case, needle):

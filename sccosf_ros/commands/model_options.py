@@ -1,0 +1,111 @@
+"""The flags of every command that runs a model, as node parameters.
+
+``predict``, ``eval`` and ``bag-eval`` take the same model flags (``--checkpoint --device
+--threads --input-size --thermal-norm --thermal-range --precision --backend --cache-dir``). Each
+maps to one of ``sccosf_node``'s parameters (``pipeline.params``); unset flags leave the
+parameter alone, so the command runs the model exactly as the node would with the same values,
+through the same ``pipeline.processor.load_predictor``.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from sccosf_ros.pipeline.params import NodeParams, read_params_files
+from sccosf_ros.thermal import MODES as THERMAL_MODES
+
+
+def add_model_arguments(parser: argparse.ArgumentParser | argparse._ArgumentGroup) -> None:
+    """The model flags; every default is None (= the node parameter's value)."""
+    from sccosf_ros.backends.cli_args import add_backend_arguments
+    from sccosf_ros.inference import PRECISIONS
+
+    d = NodeParams.defaults()
+    parser.add_argument(
+        "--checkpoint",
+        type=Path,
+        default=None,
+        help="checkpoint .pt (parameter checkpoint; default: $SCCOSF_CHECKPOINT or the shipped "
+        "models/sccosf_nano_synthetic.pt)",
+    )
+    parser.add_argument(
+        "--device", default=None, help=f"auto | cpu | cuda | cuda:N (device, default {d.device})"
+    )
+    parser.add_argument(
+        "--threads", type=int, default=None, help="torch CPU threads, 0 = torch's (num_threads)"
+    )
+    parser.add_argument(
+        "--input-size",
+        type=int,
+        nargs=2,
+        metavar=("H", "W"),
+        default=None,
+        help="size the network runs at, results resized back (inference.height/width; "
+        "default: the image's size; the node and predict downscale images above "
+        f"inference.max_pixels = {d.inference_max_pixels})",
+    )
+    parser.add_argument(
+        "--thermal-norm",
+        default=None,
+        choices=THERMAL_MODES,
+        help="thermal normalisation (thermal.normalization; default: what the checkpoint says)",
+    )
+    parser.add_argument(
+        "--thermal-range",
+        type=float,
+        nargs=2,
+        metavar=("LOW", "HIGH"),
+        default=None,
+        help="raw thermal range for --thermal-norm fixed (thermal.low/high)",
+    )
+    parser.add_argument(
+        "--precision",
+        choices=tuple(PRECISIONS),
+        default=None,
+        help="fp32 | fp16 | bf16 (precision; which backend runs which: see the README)",
+    )
+    add_backend_arguments(parser, default=None)
+
+
+def thermal_overrides(mode: str | None, rng: list[float] | None) -> dict[str, Any]:
+    """``--thermal-norm`` / ``--thermal-range`` as node parameters (a range alone means fixed)."""
+    if mode is None and rng is None:
+        return {}
+    if (mode or "fixed") == "fixed":
+        if rng is None:
+            raise ValueError("--thermal-norm fixed needs --thermal-range LOW HIGH")
+        return {
+            "thermal.normalization": "fixed",
+            "thermal.low": float(rng[0]),
+            "thermal.high": float(rng[1]),
+        }
+    return {"thermal.normalization": mode}
+
+
+def model_overrides(args: argparse.Namespace) -> dict[str, Any]:
+    """The node parameters the given model flags set (ValueError for a bad combination)."""
+    values: dict[str, Any] = {}
+    if args.checkpoint is not None:
+        values["checkpoint"] = str(args.checkpoint)
+    flags = (
+        ("device", "device"),
+        ("threads", "num_threads"),
+        ("precision", "precision"),
+        ("backend", "backend"),
+    )
+    for flag, name in flags:
+        if getattr(args, flag) is not None:
+            values[name] = getattr(args, flag)
+    if args.cache_dir is not None:
+        values["backend.cache_dir"] = str(args.cache_dir)
+    if args.input_size:
+        values["inference.height"], values["inference.width"] = args.input_size
+    values.update(thermal_overrides(args.thermal_norm, args.thermal_range))
+    return values
+
+
+def model_params(args: argparse.Namespace, params_files: list[Path] | None = None) -> NodeParams:
+    """Parameter files (none: the node's defaults) with the model flags on top, validated."""
+    return read_params_files(list(params_files or []), model_overrides(args))
