@@ -59,7 +59,10 @@ def _overrides(arg):
             overrides[param] = arg(name)
     for name, param in INT_OVERRIDES.items():
         if arg(name):
-            overrides[param] = int(arg(name))
+            text = arg(name).strip()
+            if not text.isdigit():  # launch prints a raised error as one line, not a traceback
+                raise ValueError(f"launch argument {name} must be a whole number, got {text!r}")
+            overrides[param] = int(text)
     for name, param in BOOL_OVERRIDES.items():
         if arg(name):
             overrides[param] = _is_true(arg(name))

@@ -218,6 +218,8 @@ def test_empty_override_arguments_keep_the_files_values(spec):
         "publish.overlay": False,
         "publish.fused": True,
     }
+    with pytest.raises(ValueError, match="inference_height must be a whole number"):
+        spec.overrides({"use_sim_time": "false", "inference_height": "abc"})
 
 
 def test_rviz_is_only_started_when_installed(spec, tmp_path, monkeypatch):

@@ -55,14 +55,17 @@ def run(args: argparse.Namespace) -> int:
 
     h, w = args.size if args.size else DEFAULT_SIZE[args.layout]
     if h < 16 or w < 16:
-        print(f"sccosf synth: --size must be at least 16 16, got {h} {w}", file=sys.stderr)
+        print(f"sccosf synth: error: --size must be at least 16 16, got {h} {w}", file=sys.stderr)
         return 2
     if args.n < 3:
-        print("sccosf synth: --n must be at least 3 (every split needs an image)", file=sys.stderr)
+        print(
+            "sccosf synth: error: --n must be at least 3 (every split needs an image)",
+            file=sys.stderr,
+        )
         return 2
     if not 0.0 <= args.night_fraction <= 1.0:
         print(
-            f"sccosf synth: --night-fraction must be in [0, 1], got {args.night_fraction}",
+            f"sccosf synth: error: --night-fraction must be in [0, 1], got {args.night_fraction}",
             file=sys.stderr,
         )
         return 2
@@ -79,7 +82,7 @@ def run(args: argparse.Namespace) -> int:
             args.out, settings, progress=not args.no_progress, overwrite=args.overwrite
         )
     except (FileExistsError, ValueError) as e:
-        print(f"sccosf synth: {e}", file=sys.stderr)
+        print(f"sccosf synth: error: {e}", file=sys.stderr)
         return 2
     splits = ("train", "val", "test") if args.layout == "mfnet" else ("train", "test")
     counts = {split: len(build_dataset("synthetic", root, split)) for split in splits}

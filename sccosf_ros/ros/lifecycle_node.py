@@ -28,7 +28,7 @@ from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackRet
 
 from sccosf_ros.pipeline.params import NODE_NAME, ParameterError
 from sccosf_ros.pipeline.processor import PredictorLike, StartupError
-from sccosf_ros.ros.node import SCCoSFCore, run
+from sccosf_ros.ros.node import WORKER_JOIN_S, SCCoSFCore, run
 
 PROG = "sccosf_lifecycle_node"
 
@@ -60,7 +60,11 @@ class SCCoSFLifecycleNode(SCCoSFCore, LifecycleNode):
         return TransitionCallbackReturn.SUCCESS
 
     def on_activate(self, state: LifecycleState) -> TransitionCallbackReturn:
-        self._start()
+        try:
+            self._start()
+        except StartupError as e:
+            self.get_logger().error(f"activate failed: {e}")
+            return TransitionCallbackReturn.FAILURE
         return super().on_activate(state)
 
     def on_deactivate(self, state: LifecycleState) -> TransitionCallbackReturn:
@@ -74,12 +78,12 @@ class SCCoSFLifecycleNode(SCCoSFCore, LifecycleNode):
         return TransitionCallbackReturn.SUCCESS
 
     def on_shutdown(self, state: LifecycleState) -> TransitionCallbackReturn:
-        self._stop()
+        self._stop(WORKER_JOIN_S)  # shutting down: within the 2 s budget
         self._unload()
         return TransitionCallbackReturn.SUCCESS
 
     def on_error(self, state: LifecycleState) -> TransitionCallbackReturn:
-        self._stop()
+        self._stop(WORKER_JOIN_S)
         self._unload()
         return TransitionCallbackReturn.SUCCESS
 

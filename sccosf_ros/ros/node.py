@@ -85,6 +85,9 @@ THERMAL_TOPIC = "thermal/image_raw"
 INPUTS = (RGB_TOPIC, THERMAL_TOPIC)  # base topics; *_transport compressed adds /compressed
 LOG_THROTTLE_S = 5.0
 WORKER_JOIN_S = 1.0  # how long stopping waits for a running model call (shutdown: 2 s budget)
+# deactivate/cleanup wait this long for the pair in the model: a new worker must never run
+# beside the old one (one OpenVINO request, one predictor whose input size changes per pair)
+TRANSITION_JOIN_S = 60.0
 
 
 @dataclass
@@ -115,6 +118,7 @@ class SCCoSFCore:
         self.label_info_pub: Any = None
         self.diag_pub: Any = None
         self._worker: InferenceWorker[SyncedPair] | None = None
+        self._lingering: InferenceWorker[SyncedPair] | None = None  # stopped, not yet ended
         self._sync: Any = None
         self._jump_handle: Any = None
         self._diag_timer: Any = None
@@ -191,7 +195,10 @@ class SCCoSFCore:
         )
 
     def _unload(self) -> None:
-        """Free the model (and its GPU memory); parameters stay declared."""
+        """Free the model (and its GPU memory); parameters stay declared. A worker still
+        inside the model is waited for first, so two models are never loaded at once."""
+        if self._lingering is not None and self._lingering.stop(TRANSITION_JOIN_S):
+            self._lingering = None
         device = str(getattr(self.predictor, "device", ""))
         self.processor = None
         self.predictor = None
@@ -203,8 +210,15 @@ class SCCoSFCore:
 
     # ------------------------------------------------------------------ running
     def _start(self) -> None:
-        """Publishers, worker, subscriptions, time-jump callback, diagnostics; then ``ready:``."""
+        """Publishers, worker, subscriptions, time-jump callback, diagnostics; then ``ready:``.
+
+        StartupError when the previous worker is still inside the model (a lifecycle
+        activate right after a deactivate whose pair has not finished)."""
         p = self.params
+        lingering, self._lingering = self._lingering, None
+        if lingering is not None and not lingering.stop(TRANSITION_JOIN_S):
+            self._lingering = lingering
+            raise StartupError("the previous pair is still running in the model; try again")
         self._create_publishers()
         self._worker = InferenceWorker(self._process, on_error=self._on_worker_error).start()
         self._sync = self._create_subscriptions()
@@ -247,8 +261,9 @@ class SCCoSFCore:
             + (f" (+ JPEG {', '.join(self.compressed_pubs)})" if self.compressed_pubs else "")
         )
 
-    def _stop(self) -> None:
-        """Stop processing: subscriptions, timers, worker, publishers (the model stays)."""
+    def _stop(self, timeout: float = TRANSITION_JOIN_S) -> None:
+        """Stop processing: subscriptions, timers, worker (waiting ``timeout`` s for its pair),
+        publishers; the model stays."""
         if self._sync is not None:
             self._sync.destroy()
             self._sync = None
@@ -258,7 +273,7 @@ class SCCoSFCore:
         if self._diag_timer is not None:
             self.destroy_timer(self._diag_timer)
             self._diag_timer = None
-        self.close()
+        self.close(timeout)
         self._destroy_publishers()
 
     def _create_publishers(self) -> None:
@@ -427,11 +442,15 @@ class SCCoSFCore:
 
     # ------------------------------------------------------------------ shutdown
     def close(self, timeout: float = WORKER_JOIN_S) -> bool:
-        """Stop the inference thread (after its current pair); True when it has ended."""
+        """Stop the inference thread (after its current pair); True when it has ended. One
+        that has not ended yet is remembered, so no new worker starts beside it."""
         worker, self._worker = self._worker, None
         if worker is None:
             return True
-        return worker.stop(timeout)
+        if worker.stop(timeout):
+            return True
+        self._lingering = worker
+        return False
 
 
 class SCCoSFNode(SCCoSFCore, Node):
@@ -483,7 +502,8 @@ def run(
     try:
         rclpy.init(args=argv, signal_handler_options=SignalHandlerOptions.NO)
     except Exception as e:  # malformed --ros-args, unreadable --params-file
-        print(f"{prog}: error: could not initialise ROS: {e}", file=sys.stderr)
+        why = " ".join(str(e).split())  # rcl's messages span lines; one line for the user
+        print(f"{prog}: error: could not initialise ROS: {why}", file=sys.stderr)
         return 2
     get_logger(NODE_NAME).info(dds_note)
     try:
