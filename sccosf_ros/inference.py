@@ -403,6 +403,9 @@ class Predictor:
             if isinstance(thermal_norm, ThermalNorm)
             else ThermalNorm.from_dict(thermal_norm)
         )
+        # What the network was trained with (from_checkpoint sets it when thermal_norm
+        # overrides the file's): where thermal.normalization = checkpoint returns to.
+        self.checkpoint_thermal_norm = self.thermal_norm
         size = _size_or_none(input_size, "input_size")
         self.input_size: tuple[int, int] | None = None if size is None else (size[0], size[1])
         size = _size_or_none(train_size, "train_size")
@@ -481,6 +484,7 @@ class Predictor:
         kwargs.setdefault("train_size", ckpt.get("train_size"))
         kwargs.setdefault("name", Path(path).stem)
         pred = cls(model, device, **kwargs)
+        pred.checkpoint_thermal_norm = ThermalNorm.from_dict(ckpt.get("thermal_norm"))
         pred.meta = dict(ckpt.get("meta", {}))
         return pred
 

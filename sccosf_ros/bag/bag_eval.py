@@ -307,10 +307,8 @@ class _Evaluation:
         if writer is not None:
             for name in self.processor.outputs:
                 writer.add_topic(self.out_topics[name], IMAGE)
-            if p.publish_compressed:
-                for name in self.processor.outputs:
-                    if name in self.jpeg_topics:
-                        writer.add_topic(self.jpeg_topics[name], COMPRESSED_IMAGE)
+            for name in self.processor.jpeg_outputs:
+                writer.add_topic(self.jpeg_topics[name], COMPRESSED_IMAGE)
         self.pairs = 0
         self.latency: dict[str, list[float]] = {"total": [], "model": []}
         self.en: list[float] = []

@@ -352,14 +352,19 @@ def _to_uint8(a: np.ndarray) -> np.ndarray:
     return ((a.astype(np.uint32) + 128) // 257).astype(np.uint8)
 
 
+def require_rgb_dtype(dtype: np.dtype, what: str) -> None:
+    """ImageDecodeError unless ``dtype`` is a camera colour depth (8 or 16-bit unsigned)."""
+    if np.dtype(dtype) not in (np.uint8, _U16):
+        raise ImageDecodeError(
+            f"{what} ({np.dtype(dtype)}) is not an RGB camera format: send rgb8/bgr8/mono8 "
+            "(float and signed images are only accepted as thermal input)"
+        )
+
+
 def _check_rgb(msg: Any) -> tuple:
     validated = _validated(msg)
     info = validated[0]
-    if info.dtype not in (np.uint8, _U16):
-        raise ImageDecodeError(
-            f"{msg.encoding} ({info.dtype}) is not an RGB camera format: send rgb8/bgr8/mono8 "
-            "(float and signed images are only accepted as thermal input)"
-        )
+    require_rgb_dtype(info.dtype, msg.encoding)
     c = _decoded_channels(info)
     if c not in (1, 3, 4):
         raise ImageDecodeError(f"{msg.encoding} has {c} channels; an RGB image needs 1, 3 or 4")
@@ -401,6 +406,7 @@ def decode_rgb(msg: Any, backend: str = "auto") -> np.ndarray:
 def rgb_from_pixels(img: np.ndarray) -> np.ndarray:
     """Decoded camera pixels ((H, W) mono or (H, W, 3|4) RGB[A], uint8/uint16) → (H, W, 3)
     uint8 RGB, the form every RGB input takes (raw or compressed, see ``compressed.py``)."""
+    require_rgb_dtype(img.dtype, "decoded image")
     if img.dtype == np.uint16:
         img = _to_uint8(img)
     if img.ndim == 2:

@@ -41,10 +41,13 @@ from sccosf_ros.pipeline.image_codec import (
     check_thermal,
     decode_rgb,
     decode_thermal,
+    encoding_info,
+    require_rgb_dtype,
     rgb_from_pixels,
     thermal_from_pixels,
 )
 from sccosf_ros.pipeline.outputs import (
+    COMPRESSED_OUTPUTS,
     OUTPUT_NAMES,
     encode_compressed_outputs,
     encode_outputs,
@@ -101,10 +104,8 @@ def load_predictor(params: NodeParams) -> Any:
         raise StartupError(f"parameter checkpoint: {e}") from None
     except BackendError as e:
         raise StartupError(f"parameter backend = {params.backend}: {e}") from None
-    # What thermal.normalization = checkpoint returns to when it is set live.
-    predictor.checkpoint_thermal_norm = predictor.thermal_norm
     norm = params.thermal_norm()
-    if norm is not None:
+    if norm is not None:  # the checkpoint's stays in predictor.checkpoint_thermal_norm
         predictor.thermal_norm = norm
     return predictor
 
@@ -127,21 +128,19 @@ def _no_warning(kind: str, message: str) -> None:
 
 def check_input(stream: str, msg: Any) -> None:
     """ImageDecodeError unless ``msg`` (Image or CompressedImage) can be decoded for ``stream``."""
-    if is_compressed(msg):
-        check_compressed(msg)
-    else:
+    if not is_compressed(msg):
         (check_rgb if stream == "rgb" else check_thermal)(msg)
+        return
+    fmt = check_compressed(msg)
+    if stream == "rgb" and fmt.encoding is not None:  # e.g. "32FC1; tiff compressed"
+        require_rgb_dtype(encoding_info(fmt.encoding).dtype, msg.format)
 
 
 def decode_input(stream: str, msg: Any) -> np.ndarray:
     """An ``rgb`` (H, W, 3 uint8) or ``thermal`` (H, W) frame from an Image or CompressedImage."""
     if is_compressed(msg):
         pixels = decode_compressed(msg)
-        if stream == "rgb":
-            if pixels.dtype not in (np.uint8, np.uint16):
-                raise ImageDecodeError(f"{pixels.dtype} {msg.format!r} is not an RGB camera image")
-            return rgb_from_pixels(pixels)
-        return thermal_from_pixels(pixels)
+        return rgb_from_pixels(pixels) if stream == "rgb" else thermal_from_pixels(pixels)
     return decode_rgb(msg) if stream == "rgb" else decode_thermal(msg)
 
 
@@ -156,6 +155,7 @@ class _Config:
     params: NodeParams
     homography: Any  # 3x3 numpy array or None
     outputs: tuple[str, ...]
+    jpeg_outputs: tuple[str, ...]  # publish.compressed: the picture outputs with a JPEG copy
     thermal_norm: Any  # ThermalNorm for the Predictor (None: leave the predictor's)
 
 
@@ -197,10 +197,14 @@ class PairProcessor:
         from sccosf_ros.registration import parse_homography
 
         norm = params.thermal_norm()
+        outputs = tuple(n for n in OUTPUT_NAMES if getattr(params, f"publish_{n}"))
         self._config = _Config(
             params=params,
             homography=parse_homography(params.homography),
-            outputs=tuple(n for n in OUTPUT_NAMES if getattr(params, f"publish_{n}")),
+            outputs=outputs,
+            jpeg_outputs=tuple(
+                n for n in outputs if params.publish_compressed and n in COMPRESSED_OUTPUTS
+            ),
             thermal_norm=norm if norm is not None else self._base_norm,
         )
 
@@ -211,6 +215,11 @@ class PairProcessor:
     @property
     def outputs(self) -> tuple[str, ...]:
         return self._config.outputs
+
+    @property
+    def jpeg_outputs(self) -> tuple[str, ...]:
+        """The outputs that also go out as JPEG (``~/<name>/compressed``)."""
+        return self._config.jpeg_outputs
 
     @property
     def homography(self) -> Any:
@@ -295,11 +304,11 @@ class PairProcessor:
         self, out: PairOutput, header: Any, msg_type: type | None = None
     ) -> dict[str, Any]:
         """JPEG CompressedImage copies of the picture outputs; {} unless publish.compressed."""
-        if not self.params.publish_compressed:
+        cfg = self._config
+        images = {n: out.images[n] for n in cfg.jpeg_outputs if n in out.images}
+        if not images:
             return {}
-        return encode_compressed_outputs(
-            out.images, header, self.params.publish_jpeg_quality, msg_type
-        )
+        return encode_compressed_outputs(images, header, cfg.params.publish_jpeg_quality, msg_type)
 
     def _decode(
         self, cfg: _Config, rgb_msg: Any, thermal_msg: Any

@@ -286,7 +286,7 @@ class SCCoSFCore:
                     self.pubs[name] = self.create_publisher(Image, f"~/{name}", out_qos)
             for name in [n for n in self.pubs if n not in self.processor.outputs]:
                 self.destroy_publisher(self.pubs.pop(name))
-            jpeg = transport.compressed_outputs(self.processor.outputs, p.publish_compressed)
+            jpeg = self.processor.jpeg_outputs
             for name in jpeg:
                 if name not in self.compressed_pubs:
                     self.compressed_pubs[name] = transport.compressed_publisher(

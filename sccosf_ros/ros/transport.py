@@ -13,14 +13,11 @@ also goes out as JPEG on ``~/<name>/compressed`` beside the raw topic (RViz and
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Any
 
 from sensor_msgs.msg import CompressedImage, Image
 
-from sccosf_ros.pipeline.outputs import COMPRESSED_OUTPUTS
-
-__all__ = ["compressed_outputs", "compressed_publisher", "input_topic", "input_type"]
+__all__ = ["compressed_publisher", "input_topic", "input_type"]
 
 
 def input_type(transport: str) -> type:
@@ -33,11 +30,6 @@ def input_topic(node: Any, base: str, transport: str) -> str:
     if transport != "compressed":
         return base
     return f"{node.resolve_topic_name(base)}/compressed"
-
-
-def compressed_outputs(names: Iterable[str], enabled: bool) -> tuple[str, ...]:
-    """The picture outputs among ``names`` that get a JPEG copy (none unless ``enabled``)."""
-    return tuple(n for n in names if enabled and n in COMPRESSED_OUTPUTS)
 
 
 def compressed_publisher(node: Any, name: str, qos: Any) -> Any:

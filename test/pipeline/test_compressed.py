@@ -141,7 +141,7 @@ def test_float_thermal_is_not_an_rgb_picture():
     assert ok
     msg = _msg("32FC1; tiff compressed ", buf.tobytes())
     assert decode_input("thermal", msg).dtype == np.float32
-    with pytest.raises(ImageDecodeError, match="not an RGB camera image"):
+    with pytest.raises(ImageDecodeError, match="not an RGB camera format"):
         decode_input("rgb", msg)
 
 
