@@ -34,12 +34,14 @@ import torch
 from torch import nn
 
 from sccosf_ros.backends.cli_args import add_backend_arguments
+from sccosf_ros.bench.common import BenchError, check_checkpoint
+from sccosf_ros.commands.arg_types import non_negative_int, positive_float, positive_int
 from sccosf_ros.inference import Predictor
 from sccosf_ros.model import SCCoSFOutput
 from sccosf_ros.pipeline.outputs import output_topics
 from sccosf_ros.pipeline.pairing import stamp_to_ns
-from sccosf_ros.pipeline.params import NodeParams
-from sccosf_ros.pipeline.processor import PairProcessor, load_predictor
+from sccosf_ros.pipeline.params import NodeParams, ParameterError
+from sccosf_ros.pipeline.processor import PairProcessor, StartupError, load_predictor
 from sccosf_ros.ros.node_process import NodeProcess, node_command
 
 TARGET_OVERHEAD_MS = 5.0
@@ -78,19 +80,21 @@ def trivial_predictor(device: str = "cpu", **kwargs: Any) -> Predictor:
 
 # --------------------------------------------------------------------------- CLI
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--height", type=int, default=480, help="camera image height")
-    parser.add_argument("--width", type=int, default=640, help="camera image width")
-    parser.add_argument("--pairs", type=int, default=40, help="pairs for the in-process part")
+    parser.add_argument("--height", type=positive_int, default=480, help="camera image height")
+    parser.add_argument("--width", type=positive_int, default=640, help="camera image width")
+    parser.add_argument(
+        "--pairs", type=positive_int, default=40, help="pairs for the in-process part"
+    )
     parser.add_argument(
         "--rates",
-        type=float,
+        type=positive_float,
         nargs="+",
         default=[10.0, 30.0],
         help="input rates (Hz) for the end-to-end part",
     )
     parser.add_argument(
         "--duration",
-        type=float,
+        type=positive_float,
         default=6.0,
         help="seconds of input per rate in the end-to-end part",
     )
@@ -103,14 +107,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--inference-size",
-        type=int,
+        type=positive_int,
         nargs=2,
         default=None,
         metavar=("H", "W"),
         help="size the model runs at (default: native)",
     )
     parser.add_argument(
-        "--num-threads", type=int, default=0, help="torch CPU threads (0 = torch default)"
+        "--num-threads",
+        type=non_negative_int,
+        default=0,
+        help="torch CPU threads (0 = torch default)",
     )
     parser.add_argument(
         "--input-reliability",
@@ -274,13 +281,17 @@ def bench_overhead(args: argparse.Namespace, ckpt: Path) -> dict[str, dict[str, 
     from sccosf_ros.pipeline.pairing import ApproximateTimeSynchronizer, SimpleFilter
 
     rgb, thermal = _frames(args.height, args.width)
-    params = _bench_params(args)
-    processor = PairProcessor(params, trivial_predictor(input_size=params.inference_size))
-    nano = load_predictor(
-        NodeParams.from_dict(
-            {**params.to_dict(), "checkpoint": str(ckpt), "device": "cpu", **_backend_params(args)}
+    try:
+        params = _bench_params(args)
+        nano = load_predictor(
+            NodeParams.from_dict(
+                {**params.to_dict(), "checkpoint": str(ckpt), "device": "cpu"}
+                | _backend_params(args)
+            )
         )
-    )
+    except (ParameterError, StartupError) as e:
+        raise BenchError(str(e)) from None
+    processor = PairProcessor(params, trivial_predictor(input_size=params.inference_size))
     assert isinstance(nano, Predictor)
     nano.predict(rgb, thermal)  # a non-torch backend exports here (cached for the node too)
     loop = _Loopback()
@@ -470,9 +481,9 @@ def bench_e2e(args: argparse.Namespace, ckpt: Path, kind: str, log_dir: Path) ->
     probe = _Probe(ns, args.input_reliability)
     rows = []
     try:
-        proc.wait_ready(120)  # RuntimeError with the node's log if it does not start
+        _wait_ready(proc, kind)
         if not probe.wait_connected(30):
-            raise RuntimeError(f"{kind} node never subscribed")
+            raise BenchError(f"the {kind} node never subscribed to the camera topics")
         rgb, thermal = _frames(args.height, args.width)
         probe.stream(rgb, thermal, 5.0, 1.0)  # warm-up: discovery, first-run costs
         time.sleep(2.0)
@@ -517,11 +528,26 @@ def bench_e2e(args: argparse.Namespace, ckpt: Path, kind: str, log_dir: Path) ->
     return rows
 
 
+def _wait_ready(proc: NodeProcess, kind: str) -> None:
+    """The node's ``ready:`` line, or a BenchError naming why it did not start (its own error
+    line when it printed one: the log goes with the temporary folder)."""
+    try:
+        proc.wait_ready(120)
+    except RuntimeError as e:
+        lines = [ln.strip() for ln in proc.log().splitlines() if ln.strip()]
+        said = next((ln for ln in reversed(lines) if "error:" in ln), lines[-1] if lines else "")
+        why = str(e).splitlines()[0].rstrip(":")
+        raise BenchError(
+            f"the {kind} node did not start ({why})" + (f": {said}" if said else "")
+        ) from None
+
+
 # --------------------------------------------------------------------------- report
 def run(args: argparse.Namespace) -> int:
     os.environ.setdefault("ROS_AUTOMATIC_DISCOVERY_RANGE", "LOCALHOST")
     if args.num_threads > 0:
         torch.set_num_threads(args.num_threads)
+    check_checkpoint(args.checkpoint)
     with tempfile.TemporaryDirectory(prefix="sccosf_bench_node_") as tmp:
         ckpt = _checkpoint(args.checkpoint, Path(tmp))
         size = (

@@ -1,0 +1,46 @@
+"""``sccosf bench node``: bad input is one error line and exit code 2, before any benchmark."""
+
+from __future__ import annotations
+
+import argparse
+
+import pytest
+
+from sccosf_ros.bench import node as bench_node
+from sccosf_ros.bench.common import BenchError
+from sccosf_ros.cli import main
+
+
+def test_a_missing_checkpoint_is_refused_at_start(tmp_path, capsys):
+    missing = tmp_path / "missing.pt"
+    assert main(["bench", "node", "--checkpoint", str(missing)]) == 2
+    captured = capsys.readouterr()
+    lines = captured.err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("sccosf bench node: error: --checkpoint")
+    assert str(missing) in lines[0]
+    assert captured.out == ""  # nothing was timed
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["--height", "0"], ["--width", "-5"], ["--rates", "10", "0"], ["--duration", "nan"]],
+)
+def test_sizes_and_rates_must_be_positive(argv, capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["bench", "node", *argv])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert f"argument {argv[0]}" in err and "Traceback" not in err
+
+
+@pytest.mark.ros
+@pytest.mark.slow
+def test_a_node_that_does_not_start_is_one_line_naming_its_error(tmp_path):
+    parser = argparse.ArgumentParser()
+    bench_node.add_arguments(parser)
+    args = parser.parse_args(["--rates", "10", "--duration", "1"])
+    with pytest.raises(BenchError) as exc:
+        bench_node.bench_e2e(args, tmp_path / "gone.pt", "nano", tmp_path)
+    text = str(exc.value)
+    assert "\n" not in text and text.startswith("the nano node did not start (node exited")
+    assert "sccosf_node: error:" in text and "gone.pt" in text
