@@ -785,12 +785,12 @@ def _tensorrt_predictor(predictor: Any, path: Path, device: torch.device) -> tup
 
 # -------------------------------------------------------------------------------- node
 def part_node(ctx: PartContext) -> None:
-    from sccosf_ros.bag.demo import DemoConfig, isolate_ros_domain, run_demo
-    from sccosf_ros.paths import default_checkpoint, find_share_file
+    from sccosf_ros.bag.demo import DemoConfig, run_demo
+    from sccosf_ros.paths import default_checkpoint
+    from sccosf_ros.ros.dds import isolate_ros_domain
 
-    profile = find_share_file("config/fastdds_large_images.xml")
-    if profile is not None:  # 640x480 best-effort images exceed Fast DDS's default SHM segment
-        os.environ.setdefault("FASTDDS_DEFAULT_PROFILES_FILE", str(profile))
+    # The demo's and the bench's participants and the node take the large-image DDS profile
+    # themselves (ros.dds).
     ctx.results["ros"] = isolate_ros_domain()
     duration = 4.0 if ctx.plumbing or ctx.quick else 10.0
     cfg = DemoConfig(

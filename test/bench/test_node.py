@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 
 import pytest
 
@@ -44,3 +45,18 @@ def test_a_node_that_does_not_start_is_one_line_naming_its_error(tmp_path):
     text = str(exc.value)
     assert "\n" not in text and text.startswith("the nano node did not start (node exited")
     assert "sccosf_node: error:" in text and "gone.pt" in text
+
+
+@pytest.mark.ros
+@pytest.mark.slow
+def test_json_and_markdown_outputs(tmp_path, capsys):
+    out, md = tmp_path / "node.json", tmp_path / "node.md"
+    argv = ["--height", "48", "--width", "64", "--pairs", "3", "--skip-e2e"]
+    assert main(["bench", "node", *argv, "--json", str(out), "--markdown", str(md)]) == 0
+    printed = capsys.readouterr().out
+    results = json.loads(out.read_text())
+    assert results["env"]["size"] == [48, 64] and results["env"]["dds"].startswith("DDS:")
+    overhead = results["overhead_ms"]
+    assert set(bench_node.STAGES) <= set(overhead) and overhead["ROS path total"]["n"] == 2
+    assert results["overhead_messages_received"] > 0  # the loopback subscriber got them
+    assert "| ROS path total |" in md.read_text() and "| ROS path total |" in printed
