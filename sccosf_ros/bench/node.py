@@ -179,33 +179,19 @@ def _frames(h: int, w: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     )
 
 
-def _msgs(rgb: np.ndarray, thermal: np.ndarray, stamp_ns: int):
+def _msgs(rgb: np.ndarray, thermal: np.ndarray, stamp_ns: int) -> tuple[Any, Any]:
+    """A camera-like pair: bgr8 RGB and mono16 thermal ``sensor_msgs/Image`` with one stamp
+    (``pipeline.image_codec.encode_image``, the node's own encoder)."""
     from builtin_interfaces.msg import Time
-    from sensor_msgs.msg import Image
     from std_msgs.msg import Header
 
+    from sccosf_ros.pipeline.image_codec import encode_image
+
     stamp = Time(sec=stamp_ns // 1_000_000_000, nanosec=stamp_ns % 1_000_000_000)
-    h, w = thermal.shape
-    bgr = np.ascontiguousarray(rgb[..., ::-1])
-    m_rgb = Image(
-        header=Header(stamp=stamp, frame_id="rgb"),
-        height=h,
-        width=w,
-        encoding="bgr8",
-        is_bigendian=0,
-        step=w * 3,
+    return (
+        encode_image(rgb[..., ::-1], "bgr8", Header(stamp=stamp, frame_id="rgb")),
+        encode_image(thermal, "mono16", Header(stamp=stamp, frame_id="thermal")),
     )
-    m_rgb.data = bgr.tobytes()
-    m_th = Image(
-        header=Header(stamp=stamp, frame_id="thermal"),
-        height=h,
-        width=w,
-        encoding="mono16",
-        is_bigendian=0,
-        step=w * 2,
-    )
-    m_th.data = thermal.astype("<u2").tobytes()
-    return m_rgb, m_th
 
 
 def _pct(values: list[float], q: float) -> float:
