@@ -20,8 +20,8 @@ runs them on the CPU at tiny sizes to check the code path, not to measure anythi
   the 500-epoch MFNet estimate.
 * ``inference``   Predictor FPS of nano / tiny / paper at 480×640 in fp32 / fp16 / bf16, with
   parity against fp32.
-* ``tensorrt``    the same through ``Predictor.from_checkpoint(..., backend="tensorrt")``
-  (the runtime issue's backend) when it exists and TensorRT imports.
+* ``tensorrt``    the same through ``Predictor.from_checkpoint(..., backend="tensorrt")`` in
+  fp16 when TensorRT imports; a preset whose engine cannot be built is a row saying why.
 * ``node``        the real node on ``device:=cuda`` over DDS: the demo bag (``sccosf demo``'s
   pieces) and 640×480 pairs at 10/30 Hz (``sccosf bench node``'s end-to-end part).
 """
@@ -101,24 +101,6 @@ class PartContext:
             return True
         self.note(f"{what}: not run, out of this part's time budget")
         return False
-
-
-def _sync(device: torch.device) -> None:
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
-
-
-def _median_ms(fn: Callable[[], Any], device: torch.device, repeats: int, warmup: int) -> float:
-    for _ in range(warmup):
-        fn()
-    times = []
-    for _ in range(repeats):
-        _sync(device)
-        t0 = time.perf_counter()
-        fn()
-        _sync(device)
-        times.append((time.perf_counter() - t0) * 1e3)
-    return statistics.median(times)
 
 
 # --------------------------------------------------------------------------------- env
@@ -652,16 +634,10 @@ def _frame(size: tuple[int, int]) -> tuple[Any, Any]:
 
 
 def _agreement(ref: Any, other: Any) -> dict:
-    import numpy as np
+    """Label agreement and fused difference of ``other``'s outputs against ``ref``'s."""
+    from sccosf_ros.backends.parity import pair_diff
 
-    out: dict[str, float] = {}
-    if ref.labels is not None:
-        out["labels_agree"] = float((ref.labels == other.labels).mean())
-    if ref.fused is not None:
-        diff = np.abs(ref.fused.astype(np.int16) - other.fused.astype(np.int16))
-        out["fused_max_abs"] = int(diff.max())
-        out["fused_mean_abs"] = float(diff.mean())
-    return out
+    return pair_diff(ref.labels, other.labels, ref.fused, other.fused).to_dict()
 
 
 def _fps_row(pred: Any, frame: tuple, frames: int, warmup: int) -> tuple[dict, Any]:
@@ -744,6 +720,7 @@ def _weights(preset: str) -> str:
 
 
 def part_tensorrt(ctx: PartContext) -> None:
+    from sccosf_ros.backends import BackendError
     from sccosf_ros.inference import Predictor, save_checkpoint
     from sccosf_ros.paths import default_checkpoint
 
@@ -759,28 +736,18 @@ def part_tensorrt(ctx: PartContext) -> None:
         path = default_checkpoint() if preset == "nano" and kw else ctx.work / f"{preset}.pt"
         if not kw:
             save_checkpoint(path, model, half=True)
-        pred, how = _tensorrt_predictor(Predictor, path, ctx.device)
-        row, last = _fps_row(pred, frame, frames, warmup)
+        try:  # the engine is built on the first frame
+            pred = Predictor.from_checkpoint(
+                path, str(ctx.device), backend="tensorrt", precision="fp16"
+            )
+            row, last = _fps_row(pred, frame, frames, warmup)
+        except BackendError as e:  # TensorRT missing, no CUDA, an engine that does not build
+            ctx.row("fps", {"preset": preset, "skipped": " ".join(str(e).split())[:300]})
+            continue
         torch_ref = Predictor(model, ctx.device, **kw).predict(*frame)
-        row = {"preset": preset, "weights": _weights(preset), "engine": how, **row}
+        row = {"preset": preset, "weights": _weights(preset), "precision": "fp16", **row}
         row.update(_agreement(torch_ref, last))
         ctx.row("fps", row)
-
-
-def _tensorrt_predictor(predictor: Any, path: Path, device: torch.device) -> tuple[Any, str]:
-    """The runtime issue's TensorRT Predictor: fp16 if it takes a precision, else its default;
-    PartSkipped while that backend does not exist (before that issue is merged)."""
-    error: Exception | None = None
-    for kwargs in ({"precision": "fp16"}, {}):
-        try:
-            pred = predictor.from_checkpoint(path, str(device), backend="tensorrt", **kwargs)
-            return pred, ", ".join(f"{k}={v}" for k, v in kwargs.items()) or "backend default"
-        except (TypeError, AttributeError, ImportError, ValueError) as e:
-            error = e
-    raise PartSkipped(
-        "Predictor.from_checkpoint(..., backend='tensorrt') is not available here (the "
-        f"runtime issue's backend; {type(error).__name__}: {str(error)[:200]})"
-    )
 
 
 # -------------------------------------------------------------------------------- node

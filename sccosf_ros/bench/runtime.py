@@ -291,7 +291,7 @@ def _measure(
 
 
 def _bench_preset(args: argparse.Namespace, preset: str, backends: list[str], tmp: Path) -> dict:
-    from sccosf_ros.backends.parity import FUSED_MAX_DIFF, LABEL_AGREEMENT
+    from sccosf_ros.backends.parity import pair_diff, summarize
 
     print(f"{preset}:", flush=True)
     ref = _torch_predictor(preset, args.checkpoint, "cpu")
@@ -305,13 +305,8 @@ def _bench_preset(args: argparse.Namespace, preset: str, backends: list[str], tm
             row["speedup_vs_torch"] = torch_row["p50_ms"] / row["p50_ms"]
         if base is not None:
             got = np.load(row.pop("_save"))
-            row["label_agreement"] = float(np.mean(got["labels"] == base["labels"]))
-            diff = np.abs(got["fused"].astype(np.int16) - base["fused"].astype(np.int16))
-            row["fused_max_diff"] = int(diff.max())
-            row["parity_ok"] = (
-                row["label_agreement"] >= LABEL_AGREEMENT
-                and row["fused_max_diff"] <= FUSED_MAX_DIFF
-            )
+            diff = pair_diff(base["labels"], got["labels"], base["fused"], got["fused"])
+            row.update(diff.to_dict(), parity_ok=summarize("", [diff]).passed)
         row.pop("_save", None)
     return rows
 
