@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import functools
 import math
 import os
 import platform
@@ -48,6 +47,7 @@ from typing import Any
 
 import torch
 
+from sccosf_ros.bench.scan_cases import make_inputs, rel_err, values_and_grads
 from sccosf_ros.jsonio import write_json
 
 MFNET_TRAIN_IMAGES = {"train (784)": 784, "train+val (1176, Sigma's protocol)": 1176}
@@ -266,38 +266,10 @@ def part_kernels(ctx: PartContext) -> None:
 
 
 # ------------------------------------------------------------------------------ parity
-def _scan_case(
-    b: int, d: int, g: int, n: int, length: int, seed: int
-) -> dict[str, torch.Tensor | None]:
-    """float64 inputs with everything on: grouped B/C, D, z, delta_bias (mamba-like ranges)."""
-    gen = torch.Generator().manual_seed(seed)
-
-    def rnd(*shape: int, scale: float = 1.0, shift: float = 0.0) -> torch.Tensor:
-        return torch.randn(*shape, generator=gen, dtype=torch.float64) * scale + shift
-
-    return {
-        "u": rnd(b, d, length),
-        "delta": rnd(b, d, length, scale=0.5, shift=-1.0),
-        "A": -torch.exp(rnd(d, n, scale=0.5)),
-        "B": rnd(b, g, n, length),
-        "C": rnd(b, g, n, length),
-        "D": rnd(d),
-        "z": rnd(b, d, length),
-        "delta_bias": rnd(d, scale=0.3),
-    }
-
-
-def _values_and_grads(fn: Callable, x: dict) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
-    leaves = {k: v.detach().clone().requires_grad_(True) for k, v in x.items()}
-    y = fn(**leaves, delta_softplus=True)
-    weight = torch.linspace(-1.0, 2.0, y.numel(), device=y.device).reshape(y.shape)
-    (y.float() * weight).sum().backward()
-    return y.detach(), {k: v.grad for k, v in leaves.items()}
-
-
-def _rel(a: torch.Tensor, b: torch.Tensor) -> float:
-    a, b = a.detach().double().cpu(), b.detach().double().cpu()
-    return float((a - b).abs().max() / b.abs().max().clamp_min(1e-12))
+def _scan_case(shape: tuple[int, int, int, int, int], seed: int) -> dict:
+    """float64 inputs of shape (b, d, g, n, L), everything on: grouped B/C, D, z, delta_bias."""
+    b, d, g, n, length = shape
+    return make_inputs(b, d, n, length, groups=g, seed=seed)
 
 
 _TOL = {"float64": (1e-10, 1e-9), "float32": (2e-5, 2e-4), "bfloat16": (3e-2, 6e-2)}
@@ -312,11 +284,11 @@ def _parity_row(
     xd = {
         k: v.to(device, params if k in ("A", "D", "delta_bias") else dtype) for k, v in x.items()
     }
-    y, g = _values_and_grads(functools.partial(selective_scan, backend=backend), xd)
+    y, g = values_and_grads(selective_scan, xd, True, backend=backend)
     y_ref, g_ref = ref
-    grads = {k: _rel(g[k], g_ref[k]) for k in g_ref}
+    grads = {k: rel_err(g[k], g_ref[k]) for k in g_ref}
     tol_out, tol_grad = _TOL[str(dtype).removeprefix("torch.")]
-    out_err = _rel(y, y_ref)
+    out_err = rel_err(y, y_ref)
     return {
         "case": name,
         "backend": backend,
@@ -354,8 +326,8 @@ def part_parity(ctx: PartContext) -> None:
     if ctx.cuda:
         dtypes.append(torch.bfloat16)
     for i, (name, shape) in enumerate(cases):
-        x = _scan_case(*shape, seed=i)
-        ref = _values_and_grads(selective_scan_ref, x)  # float64 on the CPU
+        x = _scan_case(shape, seed=i)
+        ref = values_and_grads(selective_scan_ref, x, True)  # float64 on the CPU
         for backend in backends:
             for dtype in dtypes:
                 if backend == "mamba_ssm" and dtype == torch.float64:
@@ -388,15 +360,15 @@ def _large_parity(ctx: PartContext, backends: list[str]) -> None:
 
     if not ctx.enough_time(40, "large-shape parity"):
         return
-    x = _scan_case(2, 192, 1, 16, 19200, seed=99)
+    x = _scan_case((2, 192, 1, 16, 19200), seed=99)
     xc = {k: v.to(ctx.device, torch.float32) for k, v in x.items()}
-    ref = _values_and_grads(functools.partial(selective_scan, backend="torch"), xc)
+    ref = values_and_grads(selective_scan, xc, True, backend="torch")
     for backend in backends:
         if backend == "torch":
             continue
-        y, g = _values_and_grads(functools.partial(selective_scan, backend=backend), xc)
-        grads = {k: _rel(g[k], ref[1][k]) for k in g}
-        out_err = _rel(y, ref[0])
+        y, g = values_and_grads(selective_scan, xc, True, backend=backend)
+        grads = {k: rel_err(g[k], ref[1][k]) for k in g}
+        out_err = rel_err(y, ref[0])
         ctx.row(
             "large",
             {
