@@ -12,6 +12,7 @@ import importlib
 import sys
 
 from sccosf_ros import __version__
+from sccosf_ros.commands.bench import TARGETS as BENCH_TARGETS
 from sccosf_ros.runtime import passive_openmp
 
 # name → (module under sccosf_ros.commands, one-line help)
@@ -22,7 +23,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "predict": ("predict", "run a checkpoint on RGB + thermal image files"),
     "bag-eval": ("bag_eval", "run a checkpoint over a rosbag2 and write outputs, metrics, sheet"),
     "replay": ("replay", "publish a rosbag2's images through rclpy with /clock"),
-    "bench": ("bench", "benchmarks: model, scan, train, node, runtime"),
+    "bench": ("bench", f"benchmarks: {', '.join(BENCH_TARGETS)}"),
     "demo": ("demo", "end-to-end demo: synthetic bag → live sccosf_node → outputs/demo/"),
     "calibrate": ("calibrate", "thermal → RGB homography of a camera rig from a heated board"),
     "check-dataset": (

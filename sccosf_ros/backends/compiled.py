@@ -52,6 +52,21 @@ def usable(backend: str) -> bool:
     return installed(backend) and (backend != "tensorrt" or torch.cuda.is_available())
 
 
+def require_usable(backend: str) -> str:
+    """``backend`` if it can run here, else a BackendError saying what is missing (the pip
+    extra, or CUDA for tensorrt)."""
+    from sccosf_ros.backends.errors import EXTRAS
+
+    check_backend(backend)
+    if backend == "tensorrt" and not torch.cuda.is_available():
+        raise BackendError("backend tensorrt needs CUDA, which is not available here")
+    if not installed(backend):
+        raise BackendError(
+            f"backend {backend} is not installed: pip install 'sccosf_ros[{EXTRAS[backend]}]'"
+        )
+    return backend
+
+
 def backend_device(backend: str, device: str | torch.device) -> torch.device:
     """The torch device a backend's inputs live on, from the user's ``device`` setting.
 

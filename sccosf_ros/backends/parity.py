@@ -12,7 +12,7 @@ inputs that look like the camera's.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -71,30 +71,60 @@ def thermal_is_raw(predictor: Any) -> bool:
     return norm.mode == "fixed" and float(norm.high) > 255
 
 
+@dataclass(frozen=True)
+class PairDiff:
+    """How far one pair's outputs are from the reference's (the counts a report sums)."""
+
+    equal_labels: int
+    pixels: int  # 0: one side has no segmentation head
+    fused_max: int | None  # None: one side has no fusion head
+    fused_mean: float | None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The report's field names, for one pair (benchmark rows)."""
+        return {
+            "label_agreement": self.equal_labels / self.pixels if self.pixels else None,
+            "fused_max_diff": self.fused_max,
+            "fused_mean_diff": self.fused_mean,
+        }
+
+
+def pair_diff(
+    ref_labels: np.ndarray | None,
+    labels: np.ndarray | None,
+    ref_fused: np.ndarray | None,
+    fused: np.ndarray | None,
+) -> PairDiff:
+    """Equal class ids and uint8 fused differences of one pair (None: that head is absent)."""
+    equal = pixels = 0
+    if ref_labels is not None and labels is not None:
+        equal, pixels = int(np.count_nonzero(ref_labels == labels)), int(ref_labels.size)
+    if ref_fused is None or fused is None:
+        return PairDiff(equal, pixels, None, None)
+    diff = np.abs(ref_fused.astype(np.int16) - fused.astype(np.int16))
+    return PairDiff(equal, pixels, int(diff.max()), float(diff.mean()))
+
+
+def summarize(backend: str, diffs: Sequence[PairDiff]) -> ParityReport:
+    """One report over every pair: labels pooled over all pixels, fused max over all pairs."""
+    pixels = sum(d.pixels for d in diffs)
+    fused = [d for d in diffs if d.fused_max is not None]
+    return ParityReport(
+        backend=backend,
+        pairs=len(diffs),
+        pixels=pixels,
+        label_agreement=sum(d.equal_labels for d in diffs) / pixels if pixels else None,
+        fused_max_diff=max((d.fused_max for d in fused), default=None),
+        fused_mean_diff=sum(d.fused_mean for d in fused) / len(fused) if fused else None,
+    )
+
+
 def compare(
     reference: Any, candidate: Any, pairs: Iterable[tuple[np.ndarray, np.ndarray]]
 ) -> ParityReport:
     """Run both Predictors on ``pairs`` and measure how far ``candidate`` is from ``reference``."""
-    same = pixels = n = 0
-    fused_max: int | None = None
-    fused_sum = 0.0
-    labels_seen = False
+    diffs = []
     for rgb, thermal in pairs:
         a, b = reference.predict(rgb, thermal), candidate.predict(rgb, thermal)
-        n += 1
-        if a.labels is not None and b.labels is not None:
-            labels_seen = True
-            same += int(np.count_nonzero(a.labels == b.labels))
-            pixels += a.labels.size
-        if a.fused is not None and b.fused is not None:
-            diff = np.abs(a.fused.astype(np.int16) - b.fused.astype(np.int16))
-            fused_max = max(fused_max or 0, int(diff.max()))
-            fused_sum += float(diff.mean())
-    return ParityReport(
-        backend=str(getattr(candidate, "backend", "?")),
-        pairs=n,
-        pixels=pixels,
-        label_agreement=(same / pixels) if labels_seen and pixels else None,
-        fused_max_diff=fused_max,
-        fused_mean_diff=None if fused_max is None else fused_sum / max(n, 1),
-    )
+        diffs.append(pair_diff(a.labels, b.labels, a.fused, b.fused))
+    return summarize(str(getattr(candidate, "backend", "?")), diffs)

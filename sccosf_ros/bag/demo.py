@@ -15,15 +15,15 @@
 5. print where to look.
 
 Unless ``ROS_DOMAIN_ID`` is set, the demo picks a private domain on localhost so it never talks to
-(or disturbs) other ROS 2 processes. The node subprocess is always stopped, also on errors and
+(or disturbs) other ROS 2 processes (``ros.dds.isolate_ros_domain``); its own DDS participant
+(player and recorder) gets the package's large-image profile, as the node does
+(``ros.dds.large_image_profile``). The node subprocess is always stopped, also on errors and
 Ctrl-C (SIGINT, then SIGTERM, then SIGKILL).
 """
 
 from __future__ import annotations
 
 import contextlib
-import os
-import random
 import shutil
 import threading
 import time
@@ -36,6 +36,7 @@ import numpy as np
 from sccosf_ros.bag.bag_io import BagReader, stamp_ns
 from sccosf_ros.jsonio import write_json
 from sccosf_ros.pipeline.outputs import DEFAULT_NAMESPACE, output_topics
+from sccosf_ros.ros.dds import isolate_ros_domain
 
 PARAMS_FILE = "demo_params.yaml"
 
@@ -66,15 +67,6 @@ class DemoConfig:
     drain_timeout: float = 20.0  # s to wait for the last outputs after the replay
     gif_max_frames: int = 60
     progress: bool = True
-
-
-def isolate_ros_domain() -> str:
-    """Private DDS domain on localhost unless the user chose one; returns a description."""
-    if "ROS_DOMAIN_ID" not in os.environ:
-        os.environ["ROS_DOMAIN_ID"] = str(random.SystemRandom().randint(101, 200))
-        os.environ.setdefault("ROS_AUTOMATIC_DISCOVERY_RANGE", "LOCALHOST")
-        return f"private ROS_DOMAIN_ID={os.environ['ROS_DOMAIN_ID']} on localhost"
-    return f"ROS_DOMAIN_ID={os.environ['ROS_DOMAIN_ID']} (from the environment)"
 
 
 def demo_param_values(cfg: DemoConfig, checkpoint: Path) -> dict[str, Any]:
@@ -287,6 +279,7 @@ class _LiveRun:
         self.topics = output_topics(DEFAULT_NAMESPACE)
         self.label_info: str | None = None
         self.last_diagnostics: Any = None
+        self.dds_note = ""
 
     def run(self) -> dict:
         import rclpy
@@ -295,17 +288,21 @@ class _LiveRun:
         from rclpy.signals import SignalHandlerOptions
 
         from sccosf_ros.bag.recorder import TopicRecorder
+        from sccosf_ros.ros.dds import large_image_profile
         from sccosf_ros.ros.node_process import NodeProcess
 
         self.node = NodeProcess(self.cmd, self.out / "node.log")
         ctx = Context()
-        rclpy.init(context=ctx, signal_handler_options=SignalHandlerOptions.NO)
-        executor = SingleThreadedExecutor(context=ctx)
-        self.recorder = self.player = self.rec_node = spin_thread = None
+        self.recorder = self.player = self.rec_node = spin_thread = executor = None
         try:
             t0 = time.perf_counter()
             self.recorder = TopicRecorder(self.out / "recorded_bag", self.cfg.storage)
-            self._subscribe(ctx)
+            # The profile for this process's DDS participant (created with its first node),
+            # which the player's images leave from; the node applies it to its own.
+            with large_image_profile() as self.dds_note:
+                rclpy.init(context=ctx, signal_handler_options=SignalHandlerOptions.NO)
+                self._subscribe(ctx)
+            executor = SingleThreadedExecutor(context=ctx)
             executor.add_node(self.rec_node)
             spin_thread = threading.Thread(target=_spin, args=(executor,), daemon=True)
             spin_thread.start()
@@ -316,7 +313,8 @@ class _LiveRun:
             result = self._replay()
         finally:
             code = self.node.stop()
-            executor.shutdown(timeout_sec=2.0)
+            if executor is not None:
+                executor.shutdown(timeout_sec=2.0)
             if spin_thread is not None:
                 spin_thread.join(timeout=5.0)
             self._close()
@@ -378,6 +376,7 @@ class _LiveRun:
     def _wait_ready(self) -> None:
         """Model loaded (label_info), node subscribed to the inputs, outputs matched."""
         _say(f"[2/4] starting sccosf_node (log: {self.node.log_path}) ...")
+        _say(f"      player and recorder: {self.dds_note}")
         deadline = time.monotonic() + self.cfg.node_start_timeout
         while not (
             self.label_info is not None

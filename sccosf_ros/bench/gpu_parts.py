@@ -20,8 +20,8 @@ runs them on the CPU at tiny sizes to check the code path, not to measure anythi
   the 500-epoch MFNet estimate.
 * ``inference``   Predictor FPS of nano / tiny / paper at 480×640 in fp32 / fp16 / bf16, with
   parity against fp32.
-* ``tensorrt``    the same through ``Predictor.from_checkpoint(..., backend="tensorrt")``
-  (the runtime issue's backend) when it exists and TensorRT imports.
+* ``tensorrt``    the same through ``Predictor.from_checkpoint(..., backend="tensorrt")`` in
+  fp16 when TensorRT imports; a preset whose engine cannot be built is a row saying why.
 * ``node``        the real node on ``device:=cuda`` over DDS: the demo bag (``sccosf demo``'s
   pieces) and 640×480 pairs at 10/30 Hz (``sccosf bench node``'s end-to-end part).
 """
@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import functools
 import math
 import os
 import platform
@@ -48,6 +47,7 @@ from typing import Any
 
 import torch
 
+from sccosf_ros.bench.scan_cases import make_inputs, rel_err, values_and_grads
 from sccosf_ros.jsonio import write_json
 
 MFNET_TRAIN_IMAGES = {"train (784)": 784, "train+val (1176, Sigma's protocol)": 1176}
@@ -101,24 +101,6 @@ class PartContext:
             return True
         self.note(f"{what}: not run, out of this part's time budget")
         return False
-
-
-def _sync(device: torch.device) -> None:
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
-
-
-def _median_ms(fn: Callable[[], Any], device: torch.device, repeats: int, warmup: int) -> float:
-    for _ in range(warmup):
-        fn()
-    times = []
-    for _ in range(repeats):
-        _sync(device)
-        t0 = time.perf_counter()
-        fn()
-        _sync(device)
-        times.append((time.perf_counter() - t0) * 1e3)
-    return statistics.median(times)
 
 
 # --------------------------------------------------------------------------------- env
@@ -284,38 +266,10 @@ def part_kernels(ctx: PartContext) -> None:
 
 
 # ------------------------------------------------------------------------------ parity
-def _scan_case(
-    b: int, d: int, g: int, n: int, length: int, seed: int
-) -> dict[str, torch.Tensor | None]:
-    """float64 inputs with everything on: grouped B/C, D, z, delta_bias (mamba-like ranges)."""
-    gen = torch.Generator().manual_seed(seed)
-
-    def rnd(*shape: int, scale: float = 1.0, shift: float = 0.0) -> torch.Tensor:
-        return torch.randn(*shape, generator=gen, dtype=torch.float64) * scale + shift
-
-    return {
-        "u": rnd(b, d, length),
-        "delta": rnd(b, d, length, scale=0.5, shift=-1.0),
-        "A": -torch.exp(rnd(d, n, scale=0.5)),
-        "B": rnd(b, g, n, length),
-        "C": rnd(b, g, n, length),
-        "D": rnd(d),
-        "z": rnd(b, d, length),
-        "delta_bias": rnd(d, scale=0.3),
-    }
-
-
-def _values_and_grads(fn: Callable, x: dict) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
-    leaves = {k: v.detach().clone().requires_grad_(True) for k, v in x.items()}
-    y = fn(**leaves, delta_softplus=True)
-    weight = torch.linspace(-1.0, 2.0, y.numel(), device=y.device).reshape(y.shape)
-    (y.float() * weight).sum().backward()
-    return y.detach(), {k: v.grad for k, v in leaves.items()}
-
-
-def _rel(a: torch.Tensor, b: torch.Tensor) -> float:
-    a, b = a.detach().double().cpu(), b.detach().double().cpu()
-    return float((a - b).abs().max() / b.abs().max().clamp_min(1e-12))
+def _scan_case(shape: tuple[int, int, int, int, int], seed: int) -> dict:
+    """float64 inputs of shape (b, d, g, n, L), everything on: grouped B/C, D, z, delta_bias."""
+    b, d, g, n, length = shape
+    return make_inputs(b, d, n, length, groups=g, seed=seed)
 
 
 _TOL = {"float64": (1e-10, 1e-9), "float32": (2e-5, 2e-4), "bfloat16": (3e-2, 6e-2)}
@@ -330,11 +284,11 @@ def _parity_row(
     xd = {
         k: v.to(device, params if k in ("A", "D", "delta_bias") else dtype) for k, v in x.items()
     }
-    y, g = _values_and_grads(functools.partial(selective_scan, backend=backend), xd)
+    y, g = values_and_grads(selective_scan, xd, True, backend=backend)
     y_ref, g_ref = ref
-    grads = {k: _rel(g[k], g_ref[k]) for k in g_ref}
+    grads = {k: rel_err(g[k], g_ref[k]) for k in g_ref}
     tol_out, tol_grad = _TOL[str(dtype).removeprefix("torch.")]
-    out_err = _rel(y, y_ref)
+    out_err = rel_err(y, y_ref)
     return {
         "case": name,
         "backend": backend,
@@ -372,8 +326,8 @@ def part_parity(ctx: PartContext) -> None:
     if ctx.cuda:
         dtypes.append(torch.bfloat16)
     for i, (name, shape) in enumerate(cases):
-        x = _scan_case(*shape, seed=i)
-        ref = _values_and_grads(selective_scan_ref, x)  # float64 on the CPU
+        x = _scan_case(shape, seed=i)
+        ref = values_and_grads(selective_scan_ref, x, True)  # float64 on the CPU
         for backend in backends:
             for dtype in dtypes:
                 if backend == "mamba_ssm" and dtype == torch.float64:
@@ -406,15 +360,15 @@ def _large_parity(ctx: PartContext, backends: list[str]) -> None:
 
     if not ctx.enough_time(40, "large-shape parity"):
         return
-    x = _scan_case(2, 192, 1, 16, 19200, seed=99)
+    x = _scan_case((2, 192, 1, 16, 19200), seed=99)
     xc = {k: v.to(ctx.device, torch.float32) for k, v in x.items()}
-    ref = _values_and_grads(functools.partial(selective_scan, backend="torch"), xc)
+    ref = values_and_grads(selective_scan, xc, True, backend="torch")
     for backend in backends:
         if backend == "torch":
             continue
-        y, g = _values_and_grads(functools.partial(selective_scan, backend=backend), xc)
-        grads = {k: _rel(g[k], ref[1][k]) for k in g}
-        out_err = _rel(y, ref[0])
+        y, g = values_and_grads(selective_scan, xc, True, backend=backend)
+        grads = {k: rel_err(g[k], ref[1][k]) for k in g}
+        out_err = rel_err(y, ref[0])
         ctx.row(
             "large",
             {
@@ -652,16 +606,10 @@ def _frame(size: tuple[int, int]) -> tuple[Any, Any]:
 
 
 def _agreement(ref: Any, other: Any) -> dict:
-    import numpy as np
+    """Label agreement and fused difference of ``other``'s outputs against ``ref``'s."""
+    from sccosf_ros.backends.parity import pair_diff
 
-    out: dict[str, float] = {}
-    if ref.labels is not None:
-        out["labels_agree"] = float((ref.labels == other.labels).mean())
-    if ref.fused is not None:
-        diff = np.abs(ref.fused.astype(np.int16) - other.fused.astype(np.int16))
-        out["fused_max_abs"] = int(diff.max())
-        out["fused_mean_abs"] = float(diff.mean())
-    return out
+    return pair_diff(ref.labels, other.labels, ref.fused, other.fused).to_dict()
 
 
 def _fps_row(pred: Any, frame: tuple, frames: int, warmup: int) -> tuple[dict, Any]:
@@ -744,6 +692,7 @@ def _weights(preset: str) -> str:
 
 
 def part_tensorrt(ctx: PartContext) -> None:
+    from sccosf_ros.backends import BackendError
     from sccosf_ros.inference import Predictor, save_checkpoint
     from sccosf_ros.paths import default_checkpoint
 
@@ -759,38 +708,28 @@ def part_tensorrt(ctx: PartContext) -> None:
         path = default_checkpoint() if preset == "nano" and kw else ctx.work / f"{preset}.pt"
         if not kw:
             save_checkpoint(path, model, half=True)
-        pred, how = _tensorrt_predictor(Predictor, path, ctx.device)
-        row, last = _fps_row(pred, frame, frames, warmup)
+        try:  # the engine is built on the first frame
+            pred = Predictor.from_checkpoint(
+                path, str(ctx.device), backend="tensorrt", precision="fp16"
+            )
+            row, last = _fps_row(pred, frame, frames, warmup)
+        except BackendError as e:  # TensorRT missing, no CUDA, an engine that does not build
+            ctx.row("fps", {"preset": preset, "skipped": " ".join(str(e).split())[:300]})
+            continue
         torch_ref = Predictor(model, ctx.device, **kw).predict(*frame)
-        row = {"preset": preset, "weights": _weights(preset), "engine": how, **row}
+        row = {"preset": preset, "weights": _weights(preset), "precision": "fp16", **row}
         row.update(_agreement(torch_ref, last))
         ctx.row("fps", row)
 
 
-def _tensorrt_predictor(predictor: Any, path: Path, device: torch.device) -> tuple[Any, str]:
-    """The runtime issue's TensorRT Predictor: fp16 if it takes a precision, else its default;
-    PartSkipped while that backend does not exist (before that issue is merged)."""
-    error: Exception | None = None
-    for kwargs in ({"precision": "fp16"}, {}):
-        try:
-            pred = predictor.from_checkpoint(path, str(device), backend="tensorrt", **kwargs)
-            return pred, ", ".join(f"{k}={v}" for k, v in kwargs.items()) or "backend default"
-        except (TypeError, AttributeError, ImportError, ValueError) as e:
-            error = e
-    raise PartSkipped(
-        "Predictor.from_checkpoint(..., backend='tensorrt') is not available here (the "
-        f"runtime issue's backend; {type(error).__name__}: {str(error)[:200]})"
-    )
-
-
 # -------------------------------------------------------------------------------- node
 def part_node(ctx: PartContext) -> None:
-    from sccosf_ros.bag.demo import DemoConfig, isolate_ros_domain, run_demo
-    from sccosf_ros.paths import default_checkpoint, find_share_file
+    from sccosf_ros.bag.demo import DemoConfig, run_demo
+    from sccosf_ros.paths import default_checkpoint
+    from sccosf_ros.ros.dds import isolate_ros_domain
 
-    profile = find_share_file("config/fastdds_large_images.xml")
-    if profile is not None:  # 640x480 best-effort images exceed Fast DDS's default SHM segment
-        os.environ.setdefault("FASTDDS_DEFAULT_PROFILES_FILE", str(profile))
+    # The demo's and the bench's participants and the node take the large-image DDS profile
+    # themselves (ros.dds).
     ctx.results["ros"] = isolate_ros_domain()
     duration = 4.0 if ctx.plumbing or ctx.quick else 10.0
     cfg = DemoConfig(

@@ -37,7 +37,7 @@ def evaluate_targets(parts: dict) -> list[dict]:
     fps = [
         row["fps"]
         for row in parts.get("tensorrt", {}).get("results", {}).get("fps", [])
-        if row.get("preset") == "paper"
+        if row.get("preset") == "paper" and "fps" in row  # not a skipped row
     ]
     name = f"paper inference ≥ {PAPER_TRT_FPS:g} FPS at 480×640 (TensorRT)"
     if fps:

@@ -29,22 +29,14 @@ from typing import Any
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
+from sccosf_ros.bench.common import BenchError
+from sccosf_ros.commands.arg_types import size_hw
 from sccosf_ros.model import PRESETS, build_model
 from sccosf_ros.model.s6 import S6
 
 PAPER_PARAMS_M = 139.62  # paper Table 3
 PAPER_GFLOPS = 304.52  # paper Table 3, at 600×800 (multiply-accumulates)
 PAPER_SIZE = (600, 800)
-
-
-def _size(text: str) -> tuple[int, int]:
-    try:
-        h, w = (int(v) for v in text.lower().split("x"))
-    except ValueError as e:
-        raise argparse.ArgumentTypeError(f"size must be HxW, e.g. 480x640, got {text!r}") from e
-    if h < 1 or w < 1:
-        raise argparse.ArgumentTypeError(f"size must be positive, got {text!r}")
-    return h, w
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -58,10 +50,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default="nano,tiny",
         help="presets to time on CPU (default nano,tiny; add paper for the slow big one)",
     )
-    parser.add_argument("--size", type=_size, default=(480, 640), help="latency input HxW")
+    parser.add_argument("--size", type=size_hw, default=(480, 640), help="latency input HxW")
     parser.add_argument(
         "--flops-size",
-        type=_size,
+        type=size_hw,
         default=PAPER_SIZE,
         help="FLOP-count input HxW (default 600x800 as in the paper's Table 3)",
     )
@@ -182,11 +174,9 @@ def run(args: argparse.Namespace) -> int:
     timed = [p for p in args.latency_presets.split(",") if p]
     unknown = sorted(set(presets + timed) - set(PRESETS))
     if unknown:
-        print(f"unknown preset(s) {', '.join(unknown)}; valid: {', '.join(PRESETS)}")
-        return 2
+        raise BenchError(f"unknown preset(s) {', '.join(unknown)}; valid: {', '.join(PRESETS)}")
     if args.runs < 1 or args.threads < 1:
-        print("--runs and --threads must be ≥ 1")
-        return 2
+        raise BenchError("--runs and --threads must be >= 1")
     torch.set_num_threads(args.threads)
     fh, fw = args.flops_size
     results: dict[str, Any] = {

@@ -15,7 +15,11 @@ Two parts, one run, one table each:
    measures send → receive (steady clock); the node's ``/diagnostics`` adds its drop count and
    in-node overhead.
 
-Figures depend on the machine's load: run it on an idle machine for numbers to quote.
+The run gets a private ROS domain on localhost unless ``ROS_DOMAIN_ID`` is set, and every DDS
+participant in it (the bench's cameras, subscribers and the nodes) the package's large-image
+profile (``ros.dds``). Tables print as Markdown; ``--json`` / ``--markdown`` write them as
+``sccosf bench runtime`` does. Figures depend on the machine's load: run it on an idle machine
+for numbers to quote.
 """
 
 from __future__ import annotations
@@ -34,12 +38,20 @@ import torch
 from torch import nn
 
 from sccosf_ros.backends.cli_args import add_backend_arguments
+from sccosf_ros.bench.common import (
+    BenchError,
+    add_output_arguments,
+    check_checkpoint,
+    write_outputs,
+)
+from sccosf_ros.commands.arg_types import non_negative_int, positive_float, positive_int
 from sccosf_ros.inference import Predictor
 from sccosf_ros.model import SCCoSFOutput
 from sccosf_ros.pipeline.outputs import output_topics
 from sccosf_ros.pipeline.pairing import stamp_to_ns
-from sccosf_ros.pipeline.params import NodeParams
-from sccosf_ros.pipeline.processor import PairProcessor, load_predictor
+from sccosf_ros.pipeline.params import NodeParams, ParameterError
+from sccosf_ros.pipeline.processor import PairProcessor, StartupError, load_predictor
+from sccosf_ros.ros.dds import apply_large_image_profile, isolate_ros_domain, large_image_profile
 from sccosf_ros.ros.node_process import NodeProcess, node_command
 
 TARGET_OVERHEAD_MS = 5.0
@@ -78,19 +90,21 @@ def trivial_predictor(device: str = "cpu", **kwargs: Any) -> Predictor:
 
 # --------------------------------------------------------------------------- CLI
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--height", type=int, default=480, help="camera image height")
-    parser.add_argument("--width", type=int, default=640, help="camera image width")
-    parser.add_argument("--pairs", type=int, default=40, help="pairs for the in-process part")
+    parser.add_argument("--height", type=positive_int, default=480, help="camera image height")
+    parser.add_argument("--width", type=positive_int, default=640, help="camera image width")
+    parser.add_argument(
+        "--pairs", type=positive_int, default=40, help="pairs for the in-process part"
+    )
     parser.add_argument(
         "--rates",
-        type=float,
+        type=positive_float,
         nargs="+",
         default=[10.0, 30.0],
         help="input rates (Hz) for the end-to-end part",
     )
     parser.add_argument(
         "--duration",
-        type=float,
+        type=positive_float,
         default=6.0,
         help="seconds of input per rate in the end-to-end part",
     )
@@ -103,14 +117,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--inference-size",
-        type=int,
+        type=positive_int,
         nargs=2,
         default=None,
         metavar=("H", "W"),
         help="size the model runs at (default: native)",
     )
     parser.add_argument(
-        "--num-threads", type=int, default=0, help="torch CPU threads (0 = torch default)"
+        "--num-threads",
+        type=non_negative_int,
+        default=0,
+        help="torch CPU threads (0 = torch default)",
     )
     parser.add_argument(
         "--input-reliability",
@@ -125,6 +142,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="end-to-end with the trivial model only (the nano node is slow)",
     )
+    add_output_arguments(parser)
 
 
 def _checkpoint(path: Path | None, tmp: Path) -> Path:
@@ -161,33 +179,19 @@ def _frames(h: int, w: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     )
 
 
-def _msgs(rgb: np.ndarray, thermal: np.ndarray, stamp_ns: int):
+def _msgs(rgb: np.ndarray, thermal: np.ndarray, stamp_ns: int) -> tuple[Any, Any]:
+    """A camera-like pair: bgr8 RGB and mono16 thermal ``sensor_msgs/Image`` with one stamp
+    (``pipeline.image_codec.encode_image``, the node's own encoder)."""
     from builtin_interfaces.msg import Time
-    from sensor_msgs.msg import Image
     from std_msgs.msg import Header
 
+    from sccosf_ros.pipeline.image_codec import encode_image
+
     stamp = Time(sec=stamp_ns // 1_000_000_000, nanosec=stamp_ns % 1_000_000_000)
-    h, w = thermal.shape
-    bgr = np.ascontiguousarray(rgb[..., ::-1])
-    m_rgb = Image(
-        header=Header(stamp=stamp, frame_id="rgb"),
-        height=h,
-        width=w,
-        encoding="bgr8",
-        is_bigendian=0,
-        step=w * 3,
+    return (
+        encode_image(rgb[..., ::-1], "bgr8", Header(stamp=stamp, frame_id="rgb")),
+        encode_image(thermal, "mono16", Header(stamp=stamp, frame_id="thermal")),
     )
-    m_rgb.data = bgr.tobytes()
-    m_th = Image(
-        header=Header(stamp=stamp, frame_id="thermal"),
-        height=h,
-        width=w,
-        encoding="mono16",
-        is_bigendian=0,
-        step=w * 2,
-    )
-    m_th.data = thermal.astype("<u2").tobytes()
-    return m_rgb, m_th
 
 
 def _pct(values: list[float], q: float) -> float:
@@ -210,10 +214,11 @@ class _Loopback:
         from sensor_msgs.msg import Image
 
         self.pub_ctx, self.sub_ctx = Context(), Context()
-        rclpy.init(context=self.pub_ctx)
-        rclpy.init(context=self.sub_ctx)
-        self.pub_node = rclpy.create_node("bench_pub", context=self.pub_ctx)
-        self.sub_node = rclpy.create_node("bench_sub", context=self.sub_ctx)
+        with large_image_profile():  # as the node's own publishers have it
+            rclpy.init(context=self.pub_ctx)
+            rclpy.init(context=self.sub_ctx)
+            self.pub_node = rclpy.create_node("bench_pub", context=self.pub_ctx)
+            self.sub_node = rclpy.create_node("bench_sub", context=self.sub_ctx)
         qos = QoSProfile(depth=2, reliability=ReliabilityPolicy.RELIABLE)
         self.pubs = {
             name: self.pub_node.create_publisher(Image, topic, qos)
@@ -274,13 +279,17 @@ def bench_overhead(args: argparse.Namespace, ckpt: Path) -> dict[str, dict[str, 
     from sccosf_ros.pipeline.pairing import ApproximateTimeSynchronizer, SimpleFilter
 
     rgb, thermal = _frames(args.height, args.width)
-    params = _bench_params(args)
-    processor = PairProcessor(params, trivial_predictor(input_size=params.inference_size))
-    nano = load_predictor(
-        NodeParams.from_dict(
-            {**params.to_dict(), "checkpoint": str(ckpt), "device": "cpu", **_backend_params(args)}
+    try:
+        params = _bench_params(args)
+        nano = load_predictor(
+            NodeParams.from_dict(
+                {**params.to_dict(), "checkpoint": str(ckpt), "device": "cpu"}
+                | _backend_params(args)
+            )
         )
-    )
+    except (ParameterError, StartupError) as e:
+        raise BenchError(str(e)) from None
+    processor = PairProcessor(params, trivial_predictor(input_size=params.inference_size))
     assert isinstance(nano, Predictor)
     nano.predict(rgb, thermal)  # a non-torch backend exports here (cached for the node too)
     loop = _Loopback()
@@ -357,18 +366,21 @@ class _Probe:
 
         self.ns = ns
         self.ctx = Context()
-        rclpy.init(context=self.ctx)
-        self.node = rclpy.create_node("sccosf_bench_probe", context=self.ctx)
         cam_qos = (
             qos_profile_sensor_data
             if reliability == "best_effort"
             else QoSProfile(depth=5, reliability=ReliabilityPolicy.RELIABLE)
         )
         self.cams = []
-        for name in ("rgb", "thermal"):
-            ctx = Context()
-            rclpy.init(context=ctx)
-            self.cams.append((ctx, rclpy.create_node(f"bench_{name}_camera", context=ctx)))
+        # The cameras' best-effort frames are larger than Fast DDS's default shared-memory
+        # segment: their participants get the profile the node and the player use.
+        with large_image_profile():
+            rclpy.init(context=self.ctx)
+            self.node = rclpy.create_node("sccosf_bench_probe", context=self.ctx)
+            for name in ("rgb", "thermal"):
+                ctx = Context()
+                rclpy.init(context=ctx)
+                self.cams.append((ctx, rclpy.create_node(f"bench_{name}_camera", context=ctx)))
         self.rgb_pub = self.cams[0][1].create_publisher(Image, f"{ns}/rgb/image_raw", cam_qos)
         self.th_pub = self.cams[1][1].create_publisher(Image, f"{ns}/thermal/image_raw", cam_qos)
         self.lock = threading.Lock()
@@ -470,9 +482,9 @@ def bench_e2e(args: argparse.Namespace, ckpt: Path, kind: str, log_dir: Path) ->
     probe = _Probe(ns, args.input_reliability)
     rows = []
     try:
-        proc.wait_ready(120)  # RuntimeError with the node's log if it does not start
+        _wait_ready(proc, kind)
         if not probe.wait_connected(30):
-            raise RuntimeError(f"{kind} node never subscribed")
+            raise BenchError(f"the {kind} node never subscribed to the camera topics")
         rgb, thermal = _frames(args.height, args.width)
         probe.stream(rgb, thermal, 5.0, 1.0)  # warm-up: discovery, first-run costs
         time.sleep(2.0)
@@ -494,7 +506,7 @@ def bench_e2e(args: argparse.Namespace, ckpt: Path, kind: str, log_dir: Path) ->
             def delta(key: str, d0: dict = d0, d1: dict = d1) -> int:
                 return int(d1.get(key, 0)) - int(d0.get(key, 0))
 
-            dropped = delta("dropped_busy")
+            dropped, synced = delta("dropped_busy"), delta("synced_pairs")
             rows.append(
                 {
                     "model": kind if kind == "trivial" else f"{kind}/{args.backend}",
@@ -503,10 +515,11 @@ def bench_e2e(args: argparse.Namespace, ckpt: Path, kind: str, log_dir: Path) ->
                     "out": len(lat),
                     "rgb_in": delta("rgb_received"),
                     "th_in": delta("thermal_received"),
-                    "synced": delta("synced_pairs"),
+                    "synced": synced,
                     "p50": _pct(lat, 50),
                     "p95": _pct(lat, 95),
                     "dropped": dropped,
+                    "dropped_pct": 100.0 * dropped / max(synced, 1),
                     "node_overhead_p50": float(d1.get("overhead_p50_ms", "nan")),
                     "node_inference_p50": float(d1.get("inference_p50_ms", "nan")),
                 }
@@ -517,78 +530,128 @@ def bench_e2e(args: argparse.Namespace, ckpt: Path, kind: str, log_dir: Path) ->
     return rows
 
 
+def _wait_ready(proc: NodeProcess, kind: str) -> None:
+    """The node's ``ready:`` line, or a BenchError naming why it did not start (its own error
+    line when it printed one: the log goes with the temporary folder)."""
+    try:
+        proc.wait_ready(120)
+    except RuntimeError as e:
+        lines = [ln.strip() for ln in proc.log().splitlines() if ln.strip()]
+        said = next((ln for ln in reversed(lines) if "error:" in ln), lines[-1] if lines else "")
+        why = str(e).splitlines()[0].rstrip(":")
+        raise BenchError(
+            f"the {kind} node did not start ({why})" + (f": {said}" if said else "")
+        ) from None
+
+
 # --------------------------------------------------------------------------- report
+def _md_table(header: list[str], rows: list[list[str]]) -> list[str]:
+    """A Markdown table, first column left-aligned, the figures right-aligned."""
+    return [
+        "| " + " | ".join(header) + " |",
+        "|---|" + "---:|" * (len(header) - 1),
+        *("| " + " | ".join(r) + " |" for r in rows),
+    ]
+
+
+def _overhead_report(res: dict[str, dict[str, float]]) -> str:
+    """Part 1 as Markdown: per-stage p50/p95 and the verdict against the 5 ms target."""
+    rows = [
+        [k, f"{res[k]['p50']:.2f}", f"{res[k]['p95']:.2f}"]
+        for k in (*PATH_STAGES, "ROS path total", "trivial model", "nano model")
+    ]
+    rows.append(["(sum of stage p50s)", f"{sum(res[k]['p50'] for k in PATH_STAGES):.2f}", ""])
+    total, nano = res["ROS path total"]["p50"], res["nano model"]["p50"]
+    verdict = "meets" if total <= TARGET_OVERHEAD_MS else "misses"
+    return "\n".join(
+        [
+            f"1) per-pair cost, in-process ({res['decode']['n']} pairs; ms)",
+            "",
+            *_md_table(["stage", "p50", "p95"], rows),
+            "",
+            f"ROS path overhead {total:.2f} ms/pair {verdict} the {TARGET_OVERHEAD_MS:.0f} ms "
+            f"target; it is {100 * total / nano:.1f}% of the nano model's {nano:.0f} ms",
+        ]
+    )
+
+
+def _e2e_report(rows: list[dict]) -> str:
+    """Part 2 as Markdown: one row per model and rate, the 10 Hz verdict, how to read it."""
+    header = ["model", "rate Hz", "sent", "rgb in", "th in", "synced", "out", "dropped"]
+    header += ["drop %", "p50", "p95", "node ovh p50", "node infer p50"]
+    table = [
+        [r["model"], f"{r['rate']:.0f}"]
+        + [str(r[k]) for k in ("sent", "rgb_in", "th_in", "synced", "out", "dropped")]
+        + [f"{r['dropped_pct']:.1f}", f"{r['p50']:.1f}", f"{r['p95']:.1f}"]
+        + [f"{r['node_overhead_p50']:.2f}", f"{r['node_inference_p50']:.1f}"]
+        for r in rows
+    ]
+    lines = ["2) end-to-end over DDS loopback, publish -> ~/fused received (ms)", ""]
+    lines += _md_table(header, table)
+    for r in rows:
+        if r["model"] != "trivial" and r["rate"] == 10.0:
+            ok = r["dropped_pct"] < 10.0
+            lines += [
+                "",
+                f"{r['model']} at 10 Hz: {r['dropped_pct']:.1f} % of synced pairs dropped "
+                f"while busy: {'keeps up' if ok else 'does not keep up'} (target < 10 %)",
+            ]
+    lines += [
+        "",
+        "node ovh = decode + colour + encode + publish inside the node's worker; 'out' < "
+        "'synced' when pairs arrive faster than the model runs (one-slot buffer: the newest "
+        "wins).",
+    ]
+    if any(min(r["rgb_in"], r["th_in"]) < 0.9 * r["sent"] for r in rows):
+        lines.append(
+            "Inputs were lost before the node ('rgb in'/'th in' < 'sent'): best-effort frames "
+            "dropped on the way (a busy host, or a DDS set-up without the large-image profile: "
+            "see the DDS line at the top); --input-reliability reliable measures without such "
+            "losses."
+        )
+    return "\n".join(lines)
+
+
 def run(args: argparse.Namespace) -> int:
-    os.environ.setdefault("ROS_AUTOMATIC_DISCOVERY_RANGE", "LOCALHOST")
     if args.num_threads > 0:
         torch.set_num_threads(args.num_threads)
+    check_checkpoint(args.checkpoint)
+    domain = isolate_ros_domain()  # the node processes inherit it
+    # what large_image_profile() gives this process's participants (a copy: nothing set yet)
+    dds = apply_large_image_profile(dict(os.environ))
     with tempfile.TemporaryDirectory(prefix="sccosf_bench_node_") as tmp:
         ckpt = _checkpoint(args.checkpoint, Path(tmp))
-        size = (
-            f"{args.inference_size[0]}x{args.inference_size[1]}"
-            if args.inference_size
-            else "native"
-        )
-        print(
+        size = "x".join(map(str, args.inference_size)) if args.inference_size else "native"
+        env = {
+            "size": [args.height, args.width],
+            "inference_size": size,
+            "backend": args.backend,
+            "torch_threads": torch.get_num_threads(),
+            "input_reliability": args.input_reliability,
+            "checkpoint": str(args.checkpoint or ckpt),
+            "ros": domain,
+            "dds": dds,
+        }
+        parts = [
             f"sccosf bench node: {args.width}x{args.height} bgr8 + mono16 pairs, model at "
-            f"{size}, backend {args.backend}, torch threads {torch.get_num_threads()}, "
-            f"ROS_DOMAIN_ID={os.environ.get('ROS_DOMAIN_ID', '0')}\n"
-        )
+            f"{size}, backend {args.backend}, torch threads {env['torch_threads']}, {domain}\n"
+            f"{dds}"
+        ]
+        print(parts[-1] + "\n")
         res = bench_overhead(args, ckpt)
-        print(f"1) per-pair cost, in-process ({res['decode']['n']} pairs; ms)")
-        print(f"   {'stage':<22}{'p50':>9}{'p95':>9}")
-        for k in (*PATH_STAGES, "ROS path total", "trivial model", "nano model"):
-            print(f"   {k:<22}{res[k]['p50']:>9.2f}{res[k]['p95']:>9.2f}")
-        total = res["ROS path total"]["p50"]
-        stage_sum = sum(res[k]["p50"] for k in PATH_STAGES)
-        print(f"   {'(sum of stage p50s)':<22}{stage_sum:>9.2f}")
-        nano = res["nano model"]["p50"]
-        verdict = "meets" if total <= TARGET_OVERHEAD_MS else "misses"
-        print(
-            f"   ROS path overhead {total:.2f} ms/pair {verdict} the "
-            f"{TARGET_OVERHEAD_MS:.0f} ms target; it is {100 * total / nano:.1f}% of the "
-            f"nano model's {nano:.0f} ms\n"
-        )
-        if args.skip_e2e:
-            return 0
-        rows = bench_e2e(args, ckpt, "trivial", Path(tmp))
-        if not args.skip_model_e2e:
-            rows += bench_e2e(args, ckpt, "nano", Path(tmp))
-        print("2) end-to-end over DDS loopback, publish -> ~/fused received (ms)")
-        print(
-            f"   {'model':<18}{'rate Hz':>8}{'sent':>6}{'rgb in':>7}{'th in':>6}{'synced':>7}"
-            f"{'out':>5}{'dropped':>8}{'drop %':>7}{'p50':>8}{'p95':>8}{'node ovh p50':>13}"
-            f"{'node infer p50':>15}"
-        )
-        for r in rows:
-            r["dropped_pct"] = 100.0 * r["dropped"] / max(r["synced"], 1)
-            print(
-                f"   {r['model']:<18}{r['rate']:>8.0f}{r['sent']:>6}{r['rgb_in']:>7}"
-                f"{r['th_in']:>6}{r['synced']:>7}{r['out']:>5}"
-                f"{r['dropped']:>8}{r['dropped_pct']:>7.1f}{r['p50']:>8.1f}{r['p95']:>8.1f}"
-                f"{r['node_overhead_p50']:>13.2f}{r['node_inference_p50']:>15.1f}"
-            )
-        for r in rows:
-            if r["model"] != "trivial" and r["rate"] == 10.0:
-                ok = r["dropped_pct"] < 10.0
-                print(
-                    f"\n   {r['model']} at 10 Hz: {r['dropped_pct']:.1f} % of synced pairs "
-                    f"dropped while busy: {'keeps up' if ok else 'does not keep up'} "
-                    "(target < 10 %)"
-                )
-        print(
-            "\n   node ovh = decode + colour + encode + publish inside the node's worker; "
-            "'out' < 'synced' when pairs arrive faster than the model runs (one-slot buffer: "
-            "the newest wins)."
-        )
-        if any(min(r["rgb_in"], r["th_in"]) < 0.9 * r["sent"] for r in rows):
-            print(
-                "   Inputs were lost before the node ('rgb in'/'th in' < 'sent'): Fast DDS "
-                "sends best-effort images larger than its 512 KB shared-memory segment as UDP "
-                "fragments, which a busy host drops. Use a Fast DDS profile with a larger SHM "
-                "segment_size (FASTDDS_DEFAULT_PROFILES_FILE=config/fastdds_large_images.xml) "
-                "or --input-reliability reliable."
-            )
+        received = res.pop("_received")["p50"]
+        results: dict[str, Any] = {"env": env, "overhead_ms": res}
+        results["overhead_messages_received"] = received
+        parts.append(_overhead_report(res))
+        print(parts[-1] + "\n")
+        if not args.skip_e2e:
+            rows = bench_e2e(args, ckpt, "trivial", Path(tmp))
+            if not args.skip_model_e2e:
+                rows += bench_e2e(args, ckpt, "nano", Path(tmp))
+            results["e2e"] = rows
+            parts.append(_e2e_report(rows))
+            print(parts[-1])
+    write_outputs(args, results, "\n\n".join(parts))
     return 0
 
 

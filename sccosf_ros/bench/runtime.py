@@ -34,19 +34,21 @@ from typing import Any
 
 import numpy as np
 
+from sccosf_ros.bench.common import (
+    BenchError,
+    add_output_arguments,
+    check_checkpoint,
+    write_outputs,
+)
+from sccosf_ros.commands.arg_types import size_hw
+
 TARGET_P50_MS = 50.0
 TARGET_SPEEDUP = 2.5
 
 
-def _size(text: str) -> tuple[int, int]:
-    from sccosf_ros.bench.model import _size as parse
-
-    return parse(text)
-
-
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--presets", default="nano,tiny", help="presets (default nano,tiny)")
-    parser.add_argument("--size", type=_size, default=(480, 640), help="pair size HxW")
+    parser.add_argument("--size", type=size_hw, default=(480, 640), help="pair size HxW")
     parser.add_argument("--threads", type=int, default=2, help="CPU threads (default 2)")
     parser.add_argument("--runs", type=int, default=10, help="timed pairs per backend")
     parser.add_argument("--warmup", type=int, default=2, help="untimed pairs per worker first")
@@ -78,8 +80,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--cache-dir", type=Path, default=None, help="backends' cache (default ~/.cache/...)"
     )
-    parser.add_argument("--json", type=Path, default=None, help="write results (JSON)")
-    parser.add_argument("--markdown", type=Path, default=None, help="write the table (Markdown)")
+    add_output_arguments(parser)
 
 
 def _frames(size: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
@@ -117,7 +118,7 @@ def _worker(argv: list[str]) -> int:
     p.add_argument("--onnx", default=None)
     p.add_argument("--checkpoint", default=None)
     p.add_argument("--device", default="cpu")
-    p.add_argument("--size", type=_size, required=True)
+    p.add_argument("--size", type=size_hw, required=True)
     p.add_argument("--threads", type=int, required=True)
     p.add_argument("--runs", type=int, required=True)
     p.add_argument("--warmup", type=int, required=True)
@@ -180,8 +181,9 @@ def _cpu_has_bf16() -> bool:
 
 def _backends(text: str | None) -> list[str]:
     """Backend specs ``name[:precision]`` to measure (default: every usable backend in fp32,
-    plus openvino:bf16 on CPUs that compute bfloat16)."""
-    from sccosf_ros.backends.compiled import BACKENDS, check_backend, usable
+    plus openvino:bf16 on CPUs that compute bfloat16; one that cannot run here is skipped).
+    A backend named in ``text`` must be able to run here (else a BackendError)."""
+    from sccosf_ros.backends.compiled import BACKENDS, require_usable, usable
 
     if text is None:
         specs = [b for b in BACKENDS if usable(b)]
@@ -190,7 +192,7 @@ def _backends(text: str | None) -> list[str]:
         return specs
     specs = [b.strip() for b in text.split(",") if b.strip()]
     for spec in specs:
-        check_backend(_split(spec)[0])
+        require_usable(_split(spec)[0])
     return specs
 
 
@@ -289,7 +291,7 @@ def _measure(
 
 
 def _bench_preset(args: argparse.Namespace, preset: str, backends: list[str], tmp: Path) -> dict:
-    from sccosf_ros.backends.parity import FUSED_MAX_DIFF, LABEL_AGREEMENT
+    from sccosf_ros.backends.parity import pair_diff, summarize
 
     print(f"{preset}:", flush=True)
     ref = _torch_predictor(preset, args.checkpoint, "cpu")
@@ -303,13 +305,8 @@ def _bench_preset(args: argparse.Namespace, preset: str, backends: list[str], tm
             row["speedup_vs_torch"] = torch_row["p50_ms"] / row["p50_ms"]
         if base is not None:
             got = np.load(row.pop("_save"))
-            row["label_agreement"] = float(np.mean(got["labels"] == base["labels"]))
-            diff = np.abs(got["fused"].astype(np.int16) - base["fused"].astype(np.int16))
-            row["fused_max_diff"] = int(diff.max())
-            row["parity_ok"] = (
-                row["label_agreement"] >= LABEL_AGREEMENT
-                and row["fused_max_diff"] <= FUSED_MAX_DIFF
-            )
+            diff = pair_diff(base["labels"], got["labels"], base["fused"], got["fused"])
+            row.update(diff.to_dict(), parity_ok=summarize("", [diff]).passed)
         row.pop("_save", None)
     return rows
 
@@ -368,22 +365,15 @@ def run(args: argparse.Namespace) -> int:
 
     presets = [p for p in args.presets.split(",") if p]
     unknown = sorted(set(presets) - set(PRESETS))
-    if unknown or args.runs < 1 or args.threads < 1 or args.rounds < 1:
-        print(
-            "sccosf bench runtime: error: "
-            + (
-                f"unknown preset(s) {', '.join(unknown)}"
-                if unknown
-                else "--runs/--threads/--rounds >= 1"
-            ),
-            file=sys.stderr,
-        )
-        return 2
+    if unknown:
+        raise BenchError(f"unknown preset(s) {', '.join(unknown)}; valid: {', '.join(PRESETS)}")
+    if args.runs < 1 or args.threads < 1 or args.rounds < 1:
+        raise BenchError("--runs, --threads and --rounds must be >= 1")
+    check_checkpoint(args.checkpoint)
     try:
         backends = _backends(args.backends)
     except BackendError as e:
-        print(f"sccosf bench runtime: error: {e}", file=sys.stderr)
-        return 2
+        raise BenchError(str(e)) from None
     import torch
 
     torch.set_num_threads(args.threads)
@@ -410,15 +400,7 @@ def run(args: argparse.Namespace) -> int:
     if verdict:
         print("\n" + verdict)
         results["verdict"] = verdict
-    if args.json is not None:
-        from sccosf_ros.jsonio import write_json
-
-        write_json(args.json, results)
-        print(f"wrote {args.json}")
-    if args.markdown is not None:
-        args.markdown.parent.mkdir(parents=True, exist_ok=True)
-        args.markdown.write_text(table + ("\n\n" + verdict if verdict else "") + "\n")
-        print(f"wrote {args.markdown}")
+    write_outputs(args, results, table + ("\n\n" + verdict if verdict else ""))
     return 0
 
 

@@ -364,8 +364,9 @@ def format_table(rows: list[dict], threads: int, device: str) -> str:
 
 def run(args: argparse.Namespace) -> int:
     if args.device.startswith("cuda") and not torch.cuda.is_available():
-        print("error: --device cuda but CUDA is not available; use --device cpu")
-        return 2
+        from sccosf_ros.bench.common import BenchError
+
+        raise BenchError("--device cuda but CUDA is not available; use --device cpu")
     sizes = [(args.batch, args.dim, args.state, L) for L in args.lengths]
     rows = bench_scan(
         sizes,

@@ -138,14 +138,11 @@ def measure(
 def run(args: argparse.Namespace) -> int:
     import torch
 
+    from sccosf_ros.bench.common import BenchError
     from sccosf_ros.inference import resolve_device
 
     if args.batch_size < 1 or args.iters < 1 or args.warmup < 0 or min(args.crop) < 32:
-        print(
-            "sccosf bench train: need --batch-size >= 1, --iters >= 1, --warmup >= 0 and a crop "
-            ">= 32x32"
-        )
-        return 2
+        raise BenchError("need --batch-size >= 1, --iters >= 1, --warmup >= 0 and a crop >= 32x32")
     if args.threads:
         torch.set_num_threads(args.threads)
     device = resolve_device(args.device)

@@ -1,13 +1,15 @@
 """``sccosf bench {model,scan,train,node,runtime,gpu}``: benchmarks printing figures and ratios
 per run.
 
-Each target lives in ``sccosf_ros/bench/<target>.py`` with ``add_arguments`` and ``run``.
+Each target lives in ``sccosf_ros/bench/<target>.py`` with ``add_arguments`` and ``run``; a
+``BenchError`` from one is its one ``error:`` line and exit code 2.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import sys
 
 TARGETS = {
     "model": "params, FLOPs and CPU latency per preset (and the selective scan)",
@@ -28,4 +30,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    return int(importlib.import_module(f"sccosf_ros.bench.{args.target}").run(args) or 0)
+    from sccosf_ros.bench.common import BenchError
+
+    try:
+        return int(importlib.import_module(f"sccosf_ros.bench.{args.target}").run(args) or 0)
+    except BenchError as e:
+        print(f"sccosf bench {args.target}: error: {e}", file=sys.stderr)
+        return 2

@@ -82,6 +82,25 @@ def _size(args: argparse.Namespace, train_size: tuple[int, int] | None) -> tuple
     return train_size
 
 
+def _check_out(path: Path, flag: str) -> None:
+    """``flag`` names a file in a folder that exists or can be made: checked before the
+    (slow) export."""
+    if path.is_dir():
+        raise ValueError(f"{flag} {str(path)!r} is a folder; pass a file in it")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise ValueError(f"{flag} {str(path)!r}: {_os_reason(e, path.parent)}") from None
+
+
+def _os_reason(e: OSError, path: Path) -> str:
+    """One line for an OSError on ``path`` (e.g. a folder path through a file)."""
+    blocker = next((p for p in (path, *path.parents) if p.exists()), None)
+    if blocker is not None and not blocker.is_dir():
+        return f"{str(blocker)!r} is not a folder"
+    return f"{e.strerror or e} ({e.filename or path})"
+
+
 def _check_backends(text: str | None) -> list[str]:
     from sccosf_ros.backends.compiled import GRAPH_BACKENDS, check_backend, usable
 
@@ -104,15 +123,24 @@ def run(args: argparse.Namespace) -> int:
         backends = _check_backends(args.check_backends)
         if args.verify and not args.out.is_file():
             raise ValueError(f"--verify: {str(args.out)!r} does not exist")
+        if args.json is not None:
+            _check_out(args.json, "--json")
         if not args.verify:
+            _check_out(args.out, "--out")
             _export(reference, args, _size(args, reference.train_size))
         reports = _parity(reference, args, backends)
     except (CheckpointError, BackendError, ValueError) as e:
         return _fail(str(e))
+    except OSError as e:  # a full disk, a read-only folder
+        return _fail(f"cannot write {str(args.out)!r}: {_os_reason(e, args.out.parent)}")
     if args.json is not None:
         from sccosf_ros.jsonio import write_json
 
-        write_json(args.json, {"file": str(args.out), "reports": [r.to_dict() for r in reports]})
+        report = {"file": str(args.out), "reports": [r.to_dict() for r in reports]}
+        try:
+            write_json(args.json, report)
+        except OSError as e:
+            return _fail(f"--json {str(args.json)!r}: {_os_reason(e, args.json.parent)}")
     failed = [r for r in reports if not r.passed]
     if failed:
         names = ", ".join(r.backend for r in failed)

@@ -9,6 +9,7 @@ from pathlib import Path
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from sccosf_ros.commands.arg_types import non_negative_float, positive_int
     from sccosf_ros.pipeline.params import RELIABILITIES
 
     parser.add_argument("bag", type=Path, help="rosbag2 directory (or a .db3/.mcap file)")
@@ -37,16 +38,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default="reliable",
         help="publisher reliability (reliable also reaches best-effort subscribers)",
     )
-    parser.add_argument("--depth", type=int, default=10, help="publisher history depth")
+    parser.add_argument("--depth", type=positive_int, default=10, help="publisher history depth")
     parser.add_argument(
         "--start-delay",
-        type=float,
+        type=non_negative_float,
         default=0.0,
         help="seconds to wait after creating publishers (discovery)",
     )
     parser.add_argument(
         "--wait-subscribers",
-        type=float,
+        type=non_negative_float,
         default=0.0,
         help="wait up to S seconds for a subscriber on each image topic (label topics left "
         "out), or on each of --topics",

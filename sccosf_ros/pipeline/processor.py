@@ -57,8 +57,6 @@ from sccosf_ros.pipeline.pairing import stamp_to_ns
 from sccosf_ros.pipeline.params import NodeParams
 from sccosf_ros.pipeline.stats import NodeStats
 
-STREAMS = ("rgb", "thermal")
-
 
 class PredictorLike(Protocol):
     """What the pipeline needs from ``sccosf_ros.inference.Predictor`` (tests wrap it)."""

@@ -116,10 +116,6 @@ class NodeStats:
         with self._lock:
             self._counters[key] += n
 
-    def set_count(self, key: str, value: int) -> None:
-        with self._lock:
-            self._counters[key] = int(value)
-
     def malformed(self, kind: str, reason: str) -> None:
         """One bad message/pair; ``kind`` in malformed_rgb, malformed_thermal, size_mismatch,
         thermal_nan_rejected."""

@@ -295,12 +295,6 @@ def render_report(
     return "\n".join(lines)
 
 
-def write_report(metrics: dict, path: str | Path, **kwargs) -> Path:
-    path = Path(path)
-    path.write_text(render_report(metrics, **kwargs), encoding="utf-8")
-    return path
-
-
 # --------------------------------------------------------------------------- example grid
 def _as_rgb(img: np.ndarray) -> np.ndarray:
     if img.ndim == 2:

@@ -52,3 +52,31 @@ def test_bench_runtime_table_and_json(tmp_path, backend_cache, capsys):
     assert rows["onnxruntime"]["fused_max_diff"] <= 2
     assert "| nano | onnxruntime |" in printed and md.read_text().startswith("Per pair at 48x64")
     assert "best CPU backend for nano: onnxruntime" in printed
+
+
+def test_a_missing_checkpoint_is_refused_at_start(tmp_path, capsys):
+    missing = tmp_path / "nonexistent.pt"
+    assert sccosf_main(["bench", "runtime", "--checkpoint", str(missing)]) == 2
+    captured = capsys.readouterr()
+    lines = captured.err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("sccosf bench runtime: error: --checkpoint")
+    assert str(missing) in lines[0] and captured.out == ""
+
+
+def test_a_backend_that_cannot_run_here_is_one_line(capsys):
+    from sccosf_ros.backends.compiled import usable
+
+    if usable("tensorrt"):
+        pytest.skip("TensorRT runs on this machine")
+    assert sccosf_main(["bench", "runtime", "--backends", "torch,tensorrt"]) == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("sccosf bench runtime: error: backend tensorrt")
+    assert "needs CUDA" in lines[0] or "not installed" in lines[0]
+
+
+def test_the_default_backends_leave_out_what_cannot_run_here():
+    from sccosf_ros.backends.compiled import usable
+    from sccosf_ros.bench.runtime import _backends
+
+    specs = _backends(None)
+    assert specs[0] == "torch" and ("tensorrt" in specs) == usable("tensorrt")

@@ -466,3 +466,15 @@ def test_wait_subscribers_waits_on_image_topics_only(tmp_path, ros_context):
     cfg = ReplayConfig(bag=bag.path, topics=[c.label_topic], progress=False)
     with BagPlayer(cfg, context=ros_context) as player:
         assert player.wait_topics() == [c.label_topic]
+
+
+@pytest.mark.parametrize(
+    "argv", [["--wait-subscribers", "-3"], ["--start-delay", "-0.5"], ["--depth", "0"]]
+)
+def test_replay_refuses_negative_waits_and_an_empty_history(tmp_path, argv, capsys):
+    from sccosf_ros.cli import main
+
+    with pytest.raises(SystemExit) as exc:
+        main(["replay", str(tmp_path), *argv])
+    err = capsys.readouterr().err
+    assert exc.value.code == 2 and f"sccosf replay: error: argument {argv[0]}" in err

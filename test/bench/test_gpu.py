@@ -98,3 +98,16 @@ def test_targets_are_judged_from_the_measurements():
     t = evaluate_targets({"tensorrt": {"status": "skipped", "reason": "TensorRT missing"}})
     assert [x["met"] for x in t] == [None, None, None]
     assert "TensorRT missing" in t[1]["note"] and "not run" in t[0]["note"]
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="checks the no-TensorRT path on a CPU")
+def test_tensorrt_that_cannot_run_is_a_skipped_row_with_the_reason(tmp_path):
+    out = tmp_path / "tensorrt.json"
+    argv = ["tensorrt", "--json", str(out), "--work", str(tmp_path), "--budget", "100"]
+    assert gpu_parts.main([*argv, "--device", "cpu", "--plumbing"]) == 0
+    rows = json.loads(out.read_text())["results"]["fps"]
+    assert rows and all(r["skipped"] for r in rows)
+    assert any(w in rows[0]["skipped"] for w in ("not installed", "needs CUDA"))
+    skipped = [{"preset": "paper", "skipped": rows[0]["skipped"]}]
+    t = evaluate_targets({"tensorrt": {"status": "ok", "results": {"fps": skipped}}})
+    assert t[1]["met"] is None and t[1]["value"] is None  # a skipped row is no measurement

@@ -69,6 +69,22 @@ def test_export_dynamic_says_why(tmp_path, capsys):
     assert not (tmp_path / "d.onnx").exists()
 
 
+@pytest.mark.parametrize("flag", ["--out", "--json"])
+def test_an_output_path_that_cannot_be_written_is_one_line_before_exporting(
+    tmp_path, flag, capsys
+):
+    blocker = tmp_path / "a_file"
+    blocker.write_text("")
+    paths = {"--out": tmp_path / "m.onnx", "--json": tmp_path / "r.json"}
+    for bad, why in ((blocker / "x", "is not a folder"), (tmp_path, "is a folder")):
+        paths[flag] = bad
+        code = sccosf_main(["export", *(str(v) for kv in paths.items() for v in kv)])
+        lines = capsys.readouterr().err.strip().splitlines()
+        assert code == 2 and len(lines) == 1, lines
+        assert lines[0].startswith(f"sccosf export: error: {flag}") and why in lines[0]
+    assert not (tmp_path / "m.onnx").exists()  # refused before the export
+
+
 @pytest.mark.parametrize("content", [b"", b"\x08\x07garbage not protobuf" * 10])
 def test_bad_onnx_file_is_a_clear_error(tmp_path, content, capsys):
     pytest.importorskip("onnx")

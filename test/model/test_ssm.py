@@ -6,7 +6,8 @@ import dataclasses
 
 import pytest
 import torch
-from scan_cases import (
+
+from sccosf_ros.bench.scan_cases import (
     NAMES,
     assert_close_rel,
     leaves,
@@ -14,7 +15,6 @@ from scan_cases import (
     run,
     values_and_grads,
 )
-
 from sccosf_ros.model import ssm
 from sccosf_ros.model.ssm import mamba_ssm_available, selective_scan, selective_scan_ref
 

@@ -15,8 +15,8 @@ import sys
 
 import pytest
 import torch
-from scan_cases import assert_close_rel, make_inputs, run, values_and_grads
 
+from sccosf_ros.bench.scan_cases import assert_close_rel, make_inputs, run, values_and_grads
 from sccosf_ros.model import ssm, ssm_triton
 from sccosf_ros.model.s6 import S6
 from sccosf_ros.model.ssm import choose_backend, selective_scan, selective_scan_ref

@@ -16,7 +16,12 @@ import numpy as np
 import pytest
 from node_harness import NodeProcess, RosIO, node_command
 
-from sccosf_ros.ros.dds import USER_DDS_ENVS, apply_large_image_profile, package_profile
+from sccosf_ros.ros.dds import (
+    USER_DDS_ENVS,
+    apply_large_image_profile,
+    isolate_ros_domain,
+    package_profile,
+)
 from sccosf_ros.synthetic import THERMAL_COUNTS, write_synthetic_bag
 
 SCCOSF = str(Path(sys.executable).with_name("sccosf"))
@@ -188,3 +193,14 @@ def test_1920x1080_replay_to_a_default_subscriber(tmp_path):
     assert played.returncode == 0, played.stdout + played.stderr
     assert got["counts"][topic] >= 0.9 * n, got
     assert got["sizes"][topic] == [1080, 1920]
+
+
+def test_isolate_ros_domain_picks_a_private_one_unless_the_user_chose(monkeypatch):
+    monkeypatch.delenv("ROS_DOMAIN_ID")
+    monkeypatch.delenv("ROS_AUTOMATIC_DISCOVERY_RANGE", raising=False)
+    assert "private" in isolate_ros_domain()
+    assert 101 <= int(os.environ["ROS_DOMAIN_ID"]) <= 200
+    assert os.environ["ROS_AUTOMATIC_DISCOVERY_RANGE"] == "LOCALHOST"
+    monkeypatch.setenv("ROS_DOMAIN_ID", "7")
+    assert isolate_ros_domain() == "ROS_DOMAIN_ID=7 (from the environment)"
+    assert os.environ["ROS_DOMAIN_ID"] == "7"

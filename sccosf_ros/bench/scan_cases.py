@@ -1,10 +1,15 @@
-"""Selective-scan test inputs and comparisons, shared by the torch-path and Triton tests."""
+"""Selective-scan inputs and comparisons, shared by the scan tests (torch path, Triton) and the
+GPU check's parity part (``bench.gpu_parts``): one definition of the cases both judge by."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
 
 import torch
 
 NAMES = ("u", "delta", "A", "B", "C", "D", "z", "delta_bias")
+Inputs = dict[str, torch.Tensor | None]
 
 
 def make_inputs(
@@ -17,8 +22,9 @@ def make_inputs(
     with_z: bool = True,
     dtype: torch.dtype = torch.float64,
     seed: int = 0,
-) -> dict[str, torch.Tensor | None]:
-    """Mamba-like inputs (dt pre-activation around -2, A = -exp(A_log) < 0)."""
+) -> Inputs:
+    """Mamba-like inputs (dt pre-activation around -1, A = -exp(A_log) < 0); B/C (b,n,l), or
+    grouped (b,g,n,l) with ``groups``; D, z and delta_bias on."""
     gen = torch.Generator().manual_seed(seed)
 
     def rnd(*shape: int, scale: float = 1.0, shift: float = 0.0) -> torch.Tensor:
@@ -39,28 +45,37 @@ def make_inputs(
     }
 
 
-def leaves(x: dict) -> dict:
+def leaves(x: Inputs) -> Inputs:
     return {
         k: None if v is None else v.detach().clone().requires_grad_(True) for k, v in x.items()
     }
 
 
-def run(fn, x: dict, softplus: bool, **kw) -> torch.Tensor:
+def run(fn: Callable[..., torch.Tensor], x: Inputs, softplus: bool, **kw: Any) -> torch.Tensor:
+    """``fn`` with selective_scan's positional signature on the inputs ``x``."""
     return fn(
         x["u"], x["delta"], x["A"], x["B"], x["C"], x["D"], x["z"], x["delta_bias"], softplus, **kw
     )
 
 
-def values_and_grads(fn, x: dict, softplus: bool, **kw):
+def values_and_grads(
+    fn: Callable[..., torch.Tensor], x: Inputs, softplus: bool, **kw: Any
+) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+    """Output and the gradient of every input under a fixed, non-uniform output weighting."""
     inputs = leaves(x)
     y = run(fn, inputs, softplus, **kw)
-    weight = torch.linspace(-1.0, 2.0, y.numel(), dtype=y.dtype).reshape(y.shape)
-    (y * weight).sum().backward()
+    weight = torch.linspace(-1.0, 2.0, y.numel(), dtype=y.dtype, device=y.device)
+    (y * weight.reshape(y.shape)).sum().backward()
     grads = {k: v.grad for k, v in inputs.items() if v is not None}
     return y.detach(), grads
 
 
-def assert_close_rel(actual: torch.Tensor, expected: torch.Tensor, rtol: float, what: str):
-    scale = expected.abs().max().clamp_min(1e-12)
-    err = (actual.double() - expected.double()).abs().max() / scale
+def rel_err(actual: torch.Tensor, expected: torch.Tensor) -> float:
+    """max |actual - expected| / max |expected| (in float64 on the CPU)."""
+    a, e = actual.detach().double().cpu(), expected.detach().double().cpu()
+    return float((a - e).abs().max() / e.abs().max().clamp_min(1e-12))
+
+
+def assert_close_rel(actual: torch.Tensor, expected: torch.Tensor, rtol: float, what: str) -> None:
+    err = rel_err(actual, expected)
     assert err <= rtol, f"{what}: relative error {err:.2e} > {rtol:.0e}"

@@ -1,0 +1,73 @@
+"""``sccosf bench node``: bad input is one error line and exit code 2, before any benchmark."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+import pytest
+
+from sccosf_ros.bench import node as bench_node
+from sccosf_ros.bench.common import BenchError
+from sccosf_ros.cli import main
+
+
+def test_a_missing_checkpoint_is_refused_at_start(tmp_path, capsys):
+    missing = tmp_path / "missing.pt"
+    assert main(["bench", "node", "--checkpoint", str(missing)]) == 2
+    captured = capsys.readouterr()
+    lines = captured.err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("sccosf bench node: error: --checkpoint")
+    assert str(missing) in lines[0]
+    assert captured.out == ""  # nothing was timed
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["--height", "0"], ["--width", "-5"], ["--rates", "10", "0"], ["--duration", "nan"]],
+)
+def test_sizes_and_rates_must_be_positive(argv, capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["bench", "node", *argv])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert f"argument {argv[0]}" in err and "Traceback" not in err
+
+
+@pytest.mark.ros
+@pytest.mark.slow
+def test_a_node_that_does_not_start_is_one_line_naming_its_error(tmp_path):
+    parser = argparse.ArgumentParser()
+    bench_node.add_arguments(parser)
+    args = parser.parse_args(["--rates", "10", "--duration", "1"])
+    with pytest.raises(BenchError) as exc:
+        bench_node.bench_e2e(args, tmp_path / "gone.pt", "nano", tmp_path)
+    text = str(exc.value)
+    assert "\n" not in text and text.startswith("the nano node did not start (node exited")
+    assert "sccosf_node: error:" in text and "gone.pt" in text
+
+
+@pytest.mark.ros
+@pytest.mark.slow
+def test_json_and_markdown_outputs(tmp_path, capsys):
+    out, md = tmp_path / "node.json", tmp_path / "node.md"
+    argv = ["--height", "48", "--width", "64", "--pairs", "3", "--skip-e2e"]
+    assert main(["bench", "node", *argv, "--json", str(out), "--markdown", str(md)]) == 0
+    printed = capsys.readouterr().out
+    results = json.loads(out.read_text())
+    assert results["env"]["size"] == [48, 64] and results["env"]["dds"].startswith("DDS:")
+    overhead = results["overhead_ms"]
+    assert set(bench_node.STAGES) <= set(overhead) and overhead["ROS path total"]["n"] == 2
+    assert results["overhead_messages_received"] > 0  # the loopback subscriber got them
+    assert "| ROS path total |" in md.read_text() and "| ROS path total |" in printed
+
+
+def test_camera_messages_decode_to_the_frames_with_one_stamp():
+    from sccosf_ros.pipeline.image_codec import decode_rgb, decode_thermal
+    from sccosf_ros.pipeline.pairing import stamp_to_ns
+
+    rgb, thermal = bench_node._frames(24, 32)
+    m_rgb, m_th = bench_node._msgs(rgb, thermal, 1_500_000_000_123)
+    assert (m_rgb.encoding, m_th.encoding) == ("bgr8", "mono16")
+    assert stamp_to_ns(m_rgb.header.stamp) == stamp_to_ns(m_th.header.stamp) == 1_500_000_000_123
+    assert (decode_rgb(m_rgb) == rgb).all() and (decode_thermal(m_th) == thermal).all()
