@@ -14,7 +14,14 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "ros"))  # node_harness
 
-from node_harness import NodeProcess, RosIO, image_msg, scene
+from node_harness import (
+    SMALL_NODE_PARAMS,
+    RosIO,
+    connected_io,
+    image_msg,
+    running_node,
+    scene,
+)
 
 from sccosf_ros.pipeline.stats import NodeStats, pairing_stall_message
 from sccosf_ros.ros.node_process import node_command
@@ -45,33 +52,19 @@ def test_pairing_stall_message_names_the_offset():
 @pytest.fixture(scope="module")
 def node(nano_checkpoint, tmp_path_factory):
     params = {
+        **SMALL_NODE_PARAMS,
         "checkpoint": nano_checkpoint,
-        "inference.height": 32,
-        "inference.width": 32,
-        "num_threads": 1,
-        "diagnostics.period": 0.25,
         "diagnostics.stall_timeout": 1.0,
-        "thermal.normalization": "fixed",
         "thermal.low": 20.0,
         "thermal.high": 40.0,
     }
-    proc = NodeProcess(
-        node_command(params=params, remaps={"__ns": NS}),
-        tmp_path_factory.mktemp("diag") / "node.log",
-    )
-    try:
-        proc.wait_ready()
-        yield proc
-    finally:
-        proc.kill()
+    cmd = node_command(params=params, remaps={"__ns": NS})
+    yield from running_node(cmd, tmp_path_factory.mktemp("diag") / "node.log")
 
 
 @pytest.fixture(scope="module")
 def io(node):
-    io = RosIO(NS, FQN)
-    io.wait_subscribed()
-    yield io
-    io.close()
+    yield from connected_io(NS, FQN)
 
 
 def _stream(io: RosIO, seconds: float, thermal_stamp=None, thermal=None, enc="mono16") -> int:

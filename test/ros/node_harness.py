@@ -14,6 +14,7 @@ import subprocess
 import threading
 import time
 from collections import defaultdict
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -44,6 +45,39 @@ class NodeProcess(SharedNodeProcess):
 
     def __init__(self, cmd: list[str], log_path: Path) -> None:
         super().__init__(cmd, log_path, cwd=REPO)
+
+
+# What most node tests run with: a 32×32 network input, one thread, fast diagnostics and a
+# fixed thermal range that suits ``scene``'s counts.
+SMALL_NODE_PARAMS = {
+    "inference.height": 32,
+    "inference.width": 32,
+    "num_threads": 1,
+    "diagnostics.period": 0.25,
+    "thermal.normalization": "fixed",
+    "thermal.low": 7000.0,
+    "thermal.high": 9000.0,
+}
+
+
+def running_node(cmd: list[str], log_path: Path) -> Iterator[NodeProcess]:
+    """Generator for a module fixture: the node started and ready, killed afterwards."""
+    proc = NodeProcess(cmd, log_path)
+    try:
+        proc.wait_ready()
+        yield proc
+    finally:
+        proc.kill()
+
+
+def connected_io(ns: str, node_fqn: str) -> Iterator[RosIO]:
+    """Generator for a fixture: a RosIO whose publishers the node has subscribed to."""
+    io = RosIO(ns, node_fqn)
+    try:
+        io.wait_subscribed()
+        yield io
+    finally:
+        io.close()
 
 
 def run_node_to_exit(cmd: list[str], timeout: float = 120.0) -> tuple[int, str]:

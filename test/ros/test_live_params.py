@@ -8,7 +8,15 @@ import time
 
 import numpy as np
 import pytest
-from node_harness import NodeProcess, RosIO, image_msg, node_command, scene
+from node_harness import (
+    SMALL_NODE_PARAMS,
+    RosIO,
+    connected_io,
+    image_msg,
+    node_command,
+    running_node,
+    scene,
+)
 
 from sccosf_ros.classes import MFNET_PALETTE, overlay
 from sccosf_ros.pipeline.image_codec import decode_image
@@ -17,34 +25,18 @@ pytestmark = pytest.mark.ros
 
 NS = "/t_live"
 FQN = f"{NS}/sccosf"
-PARAMS = {
-    "inference.height": 32,
-    "inference.width": 32,
-    "num_threads": 1,
-    "diagnostics.period": 0.25,
-    "thermal.normalization": "fixed",
-    "thermal.low": 7000.0,
-    "thermal.high": 9000.0,
-}
+PARAMS = SMALL_NODE_PARAMS
 
 
 @pytest.fixture(scope="module")
 def node(nano_checkpoint, tmp_path_factory):
     cmd = node_command(params={"checkpoint": nano_checkpoint, **PARAMS}, remaps={"__ns": NS})
-    proc = NodeProcess(cmd, tmp_path_factory.mktemp("live") / "node.log")
-    try:
-        proc.wait_ready()
-        yield proc
-    finally:
-        proc.kill()
+    yield from running_node(cmd, tmp_path_factory.mktemp("live") / "node.log")
 
 
 @pytest.fixture(scope="module")
 def io(node):
-    io = RosIO(NS, FQN)
-    io.wait_subscribed()
-    yield io
-    io.close()
+    yield from connected_io(NS, FQN)
 
 
 class _Params:

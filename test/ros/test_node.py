@@ -14,12 +14,15 @@ import numpy as np
 import pytest
 from node_harness import (
     OUTPUTS,
+    SMALL_NODE_PARAMS,
     NodeProcess,
     RosIO,
+    connected_io,
     image_msg,
     node_command,
     ns_of,
     run_node_to_exit,
+    running_node,
     scene,
 )
 
@@ -29,35 +32,18 @@ pytestmark = pytest.mark.ros
 
 NS = "/t_node"
 FQN = f"{NS}/sccosf"
-PARAMS = {
-    "inference.height": 32,
-    "inference.width": 32,
-    "num_threads": 1,
-    "diagnostics.period": 0.25,
-    "diagnostics.stall_timeout": 1.0,
-    "thermal.normalization": "fixed",
-    "thermal.low": 7000.0,
-    "thermal.high": 9000.0,
-}
+PARAMS = {**SMALL_NODE_PARAMS, "diagnostics.stall_timeout": 1.0}
 
 
 @pytest.fixture(scope="module")
 def node(nano_checkpoint, tmp_path_factory):
     cmd = node_command(params={"checkpoint": nano_checkpoint, **PARAMS}, remaps={"__ns": NS})
-    proc = NodeProcess(cmd, tmp_path_factory.mktemp("node") / "node.log")
-    try:
-        proc.wait_ready()
-        yield proc
-    finally:
-        proc.kill()
+    yield from running_node(cmd, tmp_path_factory.mktemp("node") / "node.log")
 
 
 @pytest.fixture(scope="module")
 def io(node):
-    io = RosIO(NS, FQN)
-    io.wait_subscribed()
-    yield io
-    io.close()
+    yield from connected_io(NS, FQN)
 
 
 class Stamps:
