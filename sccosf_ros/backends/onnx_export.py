@@ -16,9 +16,10 @@ How the graph is made (choices, measured on this project's 2-core machine, nano 
   code, the selective scan's eager fast path, switches to its graph form
   (``model/ssm_graph.py``) under capture; everything else branches on shapes only.
 * ``optimize=False``, then onnxscript's constant folding and dead-code/CSE passes only:
-  the full optimizer's pattern rewriter is quadratic in the graph's size and took 107 s on the
-  ~7 k nodes of the unrolled scans (folding alone: < 1 s); ONNX Runtime and OpenVINO run their
-  own fusions at load, and both ran as fast on the folded graph as on the fully optimised one.
+  the full optimizer's pattern rewriter is quadratic in the graph's size and took 107 s on a
+  ~7 k-node graph (the scans then unrolled step by step; folding alone: < 1 s); ONNX Runtime
+  and OpenVINO run their own fusions at load, and both ran as fast on the folded graph as on
+  the fully optimised one.
 * Static shapes only (``--dynamic`` fails with the reason, see ``DYNAMIC_UNSUPPORTED``).
 
 Metadata: ONNX ``metadata_props["sccosf_ros"]`` holds one JSON object (``METADATA_KEYS``):
@@ -43,6 +44,7 @@ from torch import nn
 
 from sccosf_ros.backends.cache import publish
 from sccosf_ros.backends.errors import EXTRAS, BackendError, require
+from sccosf_ros.model.ssm_graph import CHUNK
 
 METADATA_KEY = "sccosf_ros"
 EXPORT_FORMAT = 1  # bump when the graph's inputs/outputs or metadata change meaning
@@ -65,11 +67,12 @@ METADATA_KEYS = (
 
 DYNAMIC_UNSUPPORTED = (
     "--dynamic is not supported: a faithful SC-CoSF graph exists for one input size only. "
-    "Each selective scan is unrolled into chunks of 32 steps plus a carry scan over the "
-    "chunks, and the chunk counts and carry depth are Python integers computed from H*W "
-    "(as are the padding to a multiple of 32 and SS2D's row/column unrolling); a graph "
-    "with symbolic H and W would need them as loops whose trip counts depend on H and W, "
-    "which torch.export does not capture (it specialises the shapes). Export one file per "
+    f"Each selective scan is cut into chunks of {CHUNK} steps (a log-depth scan in each) plus a "
+    "carry scan over the chunks, and the chunk counts and carry depth are Python integers "
+    "computed from H*W (as are the padding to a multiple of 32 and SS2D's row/column "
+    "unrolling); a graph with symbolic H and W would need them as loops whose trip counts "
+    "depend on H and W, which torch.export does not capture (it specialises the shapes). "
+    "Export one file per "
     "camera resolution (the backends' cache does this by itself: --backend onnxruntime/"
     "openvino exports once per frame size), or run the network at a fixed size "
     "(inference.height/width, --input-size) and export at that size"

@@ -7,7 +7,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from sccosf_ros.model import ssm
+from sccosf_ros.model import ssm, ssm_graph
 from sccosf_ros.model.s6 import S6
 from sccosf_ros.model.ssm import selective_scan, selective_scan_ref
 from sccosf_ros.model.ssm_graph import capturing, scan_graph
@@ -36,7 +36,8 @@ def _inputs(b: int, d: int, n: int, length: int, g: int, seed: int = 0, dt_shift
         (1, 4, 2, 1, 1),  # one step
         (2, 6, 3, 37, 3),  # ragged tail, grouped B/C
         (1, 4, 1, 17, 2),  # d_state 1 (nano), one chunk
-        (1, 4, 2, 600, 2),  # carry scan over 19 chunks (> 16: recursive carry)
+        (1, 4, 2, 600, 2),  # carry scan over 10 chunks
+        (1, 2, 2, 4500, 1),  # carry scan over 71 chunks (> 64: recursive carry)
     ],
 )
 def test_graph_scan_matches_reference_and_eager(b, d, n, length, g):
@@ -51,6 +52,64 @@ def test_graph_scan_matches_reference_and_eager(b, d, n, length, g):
     assert graph.shape == (b, d, length)
     torch.testing.assert_close(graph.double(), ref, atol=2e-5, rtol=1e-4)
     torch.testing.assert_close(graph, eager, atol=2e-5, rtol=1e-4)
+
+
+def _sequential(x: torch.Tensor, a: torch.Tensor) -> torch.Tensor:
+    """h_t = a_t h_{t-1} + x_t from a zero state, one step at a time."""
+    h, prev = torch.empty_like(x), torch.zeros_like(x[..., 0])
+    for t in range(x.shape[-1]):
+        prev = a[..., t] * prev + x[..., t]
+        h[..., t] = prev
+    return h
+
+
+def _scan_inputs(length: int, dtype: torch.dtype) -> tuple[torch.Tensor, torch.Tensor]:
+    """x and log decays log a ≤ 0 (3, 5, length), with decays of exactly 1 and ones that
+    underflow to 0."""
+    gen = torch.Generator().manual_seed(length)
+    x = torch.randn(3, 5, length, generator=gen, dtype=torch.float64)
+    la = -torch.rand(3, 5, length, generator=gen, dtype=torch.float64) * 3
+    la[0, 0, ::3], la[0, 1, ::2], la[1, 0, ::5] = -1e4, 0.0, -100.0
+    return x.to(dtype), la.to(dtype)
+
+
+@pytest.mark.parametrize("length", [1, 2, 3, 7, ssm_graph.CHUNK, 100])
+def test_local_scan_matches_sequential(length):
+    """The log-depth local scan: states and log decay products at lengths that are not powers
+    of two (a level's shift then runs past the start for some steps only)."""
+    x, la = _scan_inputs(length, torch.float64)
+    h, lp = ssm_graph._local_scan(x, la)
+    torch.testing.assert_close(h, _sequential(x, la.exp()), rtol=1e-12, atol=1e-12)
+    torch.testing.assert_close(lp, la.cumsum(-1), rtol=1e-12, atol=1e-9)
+    h32, lp32 = ssm_graph._local_scan(x.float(), la.float())
+    torch.testing.assert_close(h32.double(), h, atol=2e-5, rtol=1e-4)
+    torch.testing.assert_close(lp32.double(), lp, atol=1e-4, rtol=1e-5)
+
+
+T = ssm_graph.CHUNK
+
+
+@pytest.mark.parametrize("length", [1, 2, 3, 7, T, T + 1, 100, (T + 1) * T + 1, 4500])
+def test_chunked_scan_matches_sequential(length):
+    """Chunks of CHUNK steps with the carry over their ends, recursive past CHUNK + 1 chunks
+    ((T + 1)·T + 1 steps: 66 chunks, a one-step tail), ragged tails."""
+    x, la = _scan_inputs(length, torch.float64)
+    ref = _sequential(x, la.exp())
+    torch.testing.assert_close(ssm_graph._scan_last(x, la), ref, rtol=1e-12, atol=1e-12)
+    h32 = ssm_graph._scan_last(x.float(), la.float())
+    torch.testing.assert_close(h32.double(), ref, atol=2e-5, rtol=1e-4)
+
+
+def test_chunked_scan_keeps_decays_near_one_in_bfloat16():
+    """OpenVINO's bf16 hint runs the scan's elementwise ops in bfloat16, where a decay near 1
+    is on a grid of 2⁻⁸: decays multiplied as such drift (a product form of this scan was off
+    by more than 100 % here). Their logs keep 8 significant bits, so the scan stays close."""
+    gen = torch.Generator().manual_seed(0)
+    x = torch.randn(4, 8, 4500, generator=gen, dtype=torch.float64)
+    la = -torch.rand(4, 8, 4500, generator=gen, dtype=torch.float64) * 1e-3  # a ≈ 0.9995
+    ref = _sequential(x, la.exp())
+    h = ssm_graph._scan_last(x.bfloat16(), la.bfloat16()).double()
+    assert (h - ref).abs().max() / ref.abs().max() < 0.05
 
 
 def test_capturing_is_false_in_eager_mode():
