@@ -33,12 +33,13 @@ the T steps of a chunk unrolled as T multiply-adds, ~2450 nodes for the 11 scans
   0.18 % and the fused image by up to 19/255 in bf16, against 0.02 % and 2/255 for logs;
 * chunks are ``CHUNK`` = 64 steps at every level: in graph form each level is a pass over the
   whole state, so the eager path's chunk lengths (32/16, set by its in-place loops) do not
-  apply; 64 was the fastest of 16…256 (ONNX Runtime 15 % faster than 32, OpenVINO even);
+  apply; 64 was the fastest of 16…256 (ONNX Runtime ~10 % faster than 32 and 128,
+  OpenVINO alike within noise);
 * Δ = softplus(Δ + bias) is ``softplus_graph`` (its threshold-20 branch is an elementwise
   ``Where``, not a Python ``if``); y sums over n with a Squeeze, not a ReduceSum, at n = 1.
 
-Measured on the scans alone: ONNX Runtime ~95 → ~50 ms, OpenVINO ~85 → ~55 ms (p50 on a
-shared 2-core machine; ~1000 nodes instead of ~2450).
+Measured on the scans alone (p50, runs interleaved on a shared 2-core machine): ONNX Runtime
+86 → 52 ms, OpenVINO 74 → 54 ms; 2451 → 1139 nodes (the whole nano graph: 3372 → 2060).
 
 ``capturing()`` tells the eager code when to come here; plain eager inference never does, so
 the torch path keeps its speed. ``test/model/test_ssm_graph.py`` checks this path against the
@@ -83,13 +84,13 @@ def _shift(x: Tensor, o: int) -> Tensor:
 
 def _local_scan(x: Tensor, la: Tensor) -> tuple[Tensor, Tensor]:
     """Inclusive scan along the last dim from a zero state, log-depth (Hillis–Steele):
-    h_t = a_t ⊙ h_{t-1} + x_t with decays given as logs, la = log a ≤ 0 (la_0 unused).
+    h_t = a_t ⊙ h_{t-1} + x_t with decays given as logs, la = log a ≤ 0.
 
-    Returns h and lp, lp_t = Σ_{r≤t} la_r (so p_t = Π_{r≤t} a_r = exp(lp_t)). Before the level
-    of offset o, h_t sums the window (t-o, t] and lp_t is the sum of la over it (both clipped
-    at step 0); a level doubles the window: h += exp(lp) ⊙ (h shifted by o), lp += lp shifted
-    by o (zeros shifted in: nothing before step 0). ⌈log₂ T⌉ levels of whole-tensor ops
-    instead of T steps on slices; exp of sums ≤ 0 only, no division.
+    Returns h and lp, lp_t = Σ_{r≤t} la_r (so p_t = Π_{r≤t} a_r = exp(lp_t); la_0 enters lp
+    only). Before the level of offset o, h_t sums the window (t-o, t] and lp_t is the sum of la
+    over it (both clipped at step 0); a level doubles the window: h += exp(lp) ⊙ (h shifted by
+    o), lp += lp shifted by o (zeros shifted in: nothing before step 0). ⌈log₂ T⌉ levels of
+    whole-tensor ops instead of T steps on slices; exp of sums ≤ 0 only, no division.
     """
     h, lp, o = x, la, 1
     while o < x.shape[-1]:
