@@ -29,6 +29,7 @@ demo: install
 
 bench: install
 	$(VENV)/bin/sccosf bench model
+	$(VENV)/bin/sccosf bench scan
 	$(VENV)/bin/sccosf bench train
 	$(VENV)/bin/sccosf bench node
 	$(VENV)/bin/sccosf bench runtime
