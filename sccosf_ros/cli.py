@@ -3,6 +3,8 @@
 Each subcommand lives in ``sccosf_ros/commands/<name>.py`` and provides
 ``add_arguments(parser)`` and ``run(args) -> int``. Only the chosen subcommand's module is
 imported, so ``sccosf --help`` stays fast and ROS/torch load only where they are needed.
+A ``SccosfError`` from any of them is caught here, once: one ``error:`` line and its exit code
+(a command may name itself differently with ``error_prog(args)``, as ``sccosf bench <target>``).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import sys
 
 from sccosf_ros import __version__
 from sccosf_ros.commands.bench import TARGETS as BENCH_TARGETS
+from sccosf_ros.errors import SccosfError
 from sccosf_ros.runtime import passive_openmp
 
 # name → (module under sccosf_ros.commands, one-line help)
@@ -72,6 +75,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv[1:])
     try:
         return int(module.run(args) or 0)
+    except SccosfError as e:  # every user-facing error, caught here once
+        prog = module.error_prog(args) if hasattr(module, "error_prog") else parser.prog
+        print(f"{prog}: error: {e.message}", file=sys.stderr)
+        return e.exit_code
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

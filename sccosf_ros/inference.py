@@ -43,6 +43,10 @@ import torch
 import torch.nn.functional as F
 
 from sccosf_ros.classes import default_palette
+from sccosf_ros.device import resolve_device  # noqa: F401 (re-export: old import path)
+from sccosf_ros.errors import SccosfError
+from sccosf_ros.precision import PRECISIONS as PRECISION_NAMES
+from sccosf_ros.precision import autocast_dtype, check_precision
 from sccosf_ros.thermal import ThermalNorm
 
 FORMAT = "sccosf_ros.checkpoint"
@@ -50,42 +54,12 @@ VERSION = 2
 _CANNOT_BUILD = "checkpoint describes a model this version cannot build"
 
 
-# Predictor(precision=...): the dtype torch.autocast runs the network in (None = float32).
-PRECISIONS = {"fp32": None, "fp16": torch.float16, "bf16": torch.bfloat16}
+# Predictor(precision=...): names and backend table in sccosf_ros.precision.
+PRECISIONS = {name: autocast_dtype(name) for name in PRECISION_NAMES}
 
 
-def _check_precision(precision: str, backend: str) -> str:
-    """``precision`` if ``backend`` can run it; ValueError saying what can."""
-    if precision not in PRECISIONS:
-        raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, not {precision!r}")
-    allowed = {"torch": PRECISIONS, "tensorrt": ("fp32", "fp16"), "openvino": ("fp32", "bf16")}
-    allowed = allowed.get(backend, ("fp32",))
-    if precision not in allowed:
-        raise ValueError(
-            f"precision {precision} is not available on backend {backend} "
-            f"(it runs {', '.join(allowed)})"
-        )
-    return precision
-
-
-class CheckpointError(RuntimeError):
+class CheckpointError(SccosfError, RuntimeError):
     """A checkpoint that is missing, corrupt or does not match the model it describes."""
-
-
-def resolve_device(device: str | torch.device = "auto") -> torch.device:
-    """``auto`` → cuda when available, else cpu; a clear error for unknown/unavailable ones."""
-    name = str(device)
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    try:
-        dev = torch.device(name)
-    except RuntimeError as e:
-        raise ValueError(f"unknown device {name!r}: use auto, cpu, cuda or cuda:N") from e
-    if dev.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError(f"device {name!r} requested but CUDA is not available; use cpu or auto")
-    if dev.type not in ("cpu", "cuda"):
-        raise ValueError(f"unsupported device {name!r}: use auto, cpu, cuda or cuda:N")
-    return dev
 
 
 # --------------------------------------------------------------------------- checkpoints
@@ -390,7 +364,7 @@ class Predictor:
         from sccosf_ros.backends.runner import TorchRunner
 
         self.backend = check_backend(backend)
-        self.precision = _check_precision(precision, backend)
+        self.precision = check_precision(precision, backend)
         if backend in ("tensorrt", "openvino") and precision != "fp32":
             backend_options = {"precision": precision, **(backend_options or {})}
         self.device = backend_device(backend, device)

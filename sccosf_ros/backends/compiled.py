@@ -21,6 +21,7 @@ from sccosf_ros.backends import BACKENDS, GRAPH_BACKENDS
 from sccosf_ros.backends.cache import ArtifactCache, digest, source_digest, weights_digest
 from sccosf_ros.backends.errors import BackendError
 from sccosf_ros.backends.runner import Runner
+from sccosf_ros.device import resolve_device
 
 
 def check_backend(name: str, *, graph_only: bool = False) -> str:
@@ -74,8 +75,6 @@ def backend_device(backend: str, device: str | torch.device) -> torch.device:
     onnxruntime → cuda when torch sees a GPU and onnxruntime-gpu is installed, else cpu;
     openvino → cpu.
     """
-    from sccosf_ros.inference import resolve_device
-
     name = str(device)
     if name != "auto" or backend == "torch":
         return resolve_device(name)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import importlib
 from types import ModuleType
 
+from sccosf_ros.errors import SccosfError
+
 # backend → the pip extra that installs what it needs (setup.py extras_require)
 EXTRAS = {
     "onnx": "onnx",  # the exporter: onnx + onnxscript (torch.onnx's dynamo exporter)
@@ -14,7 +16,7 @@ EXTRAS = {
 }
 
 
-class BackendError(RuntimeError):
+class BackendError(SccosfError, RuntimeError):
     """An inference backend cannot run: bad ONNX file, unsupported device, failed build."""
 
 

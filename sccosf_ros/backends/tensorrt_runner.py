@@ -21,8 +21,9 @@ import torch
 
 from sccosf_ros.backends.cache import atomic_write_bytes
 from sccosf_ros.backends.errors import EXTRAS, BackendError, require
+from sccosf_ros.precision import BACKEND_PRECISIONS
 
-PRECISIONS = ("fp32", "fp16")
+PRECISIONS = BACKEND_PRECISIONS["tensorrt"]
 WORKSPACE_BYTES = 2 << 30
 
 

@@ -139,7 +139,7 @@ def run(args: argparse.Namespace) -> int:
     import torch
 
     from sccosf_ros.bench.common import BenchError
-    from sccosf_ros.inference import resolve_device
+    from sccosf_ros.device import resolve_device
 
     if args.batch_size < 1 or args.iters < 1 or args.warmup < 0 or min(args.crop) < 32:
         raise BenchError("need --batch-size >= 1, --iters >= 1, --warmup >= 0 and a crop >= 32x32")

@@ -20,7 +20,7 @@ from sccosf_ros.thermal import MODES as THERMAL_MODES
 def add_model_arguments(parser: argparse.ArgumentParser | argparse._ArgumentGroup) -> None:
     """The model flags; every default is None (= the node parameter's value)."""
     from sccosf_ros.backends.cli_args import add_backend_arguments
-    from sccosf_ros.inference import PRECISIONS
+    from sccosf_ros.precision import PRECISIONS
 
     d = NodeParams.defaults()
     parser.add_argument(

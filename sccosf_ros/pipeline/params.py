@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from sccosf_ros.backends import BACKENDS
+from sccosf_ros.precision import PRECISIONS
 from sccosf_ros.thermal import MODES as THERMAL_MODES
 from sccosf_ros.thermal import ThermalNorm
 
@@ -29,7 +30,6 @@ DEVICES_HELP = "auto | cpu | cuda | cuda:N"
 THERMAL_NORMALIZATIONS = ("checkpoint", *THERMAL_MODES)
 NAN_POLICIES = ("zero", "reject")
 TRANSPORTS = ("raw", "compressed")  # image_transport names: <topic> or <topic>/compressed
-PRECISIONS = ("fp32", "fp16", "bf16")  # sccosf_ros.inference.PRECISIONS (no torch import here)
 
 
 class ParameterError(ValueError):
