@@ -20,6 +20,7 @@ $(STAMP): setup.py setup.cfg package.xml
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports --no-cache
 
 test: install lint
 	$(PY) -m pytest $(PYTEST_ARGS)

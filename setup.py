@@ -72,6 +72,7 @@ setup(
             "pytest>=7",
             "pytest-timeout",
             "ruff>=0.5",
+            "import-linter>=2.1",  # the layer contracts in .importlinter (make lint)
             "colcon-common-extensions",
             "tensorboard",
             "mambapy",

@@ -244,14 +244,15 @@ def encode_compressed(
     codec: str = "jpeg",
     quality: int = 95,
     header: Any = None,
-    msg_type: type | None = None,
+    *,
+    msg_type: type,
 ) -> Any:
     """numpy → CompressedImage as image_transport's ``compressed`` publisher writes it.
 
     ``array`` is laid out as ``encoding`` says (an rgb8 array is RGB; mono8/mono16 are
     (H, W)); colour is stored BGR. ``codec`` jpeg (8-bit only, ``quality`` 1..100) or png
-    (8/16-bit, lossless). The message is ``sensor_msgs/msg/CompressedImage`` (imported lazily) or
-    ``msg_type`` with the same fields (a rosbags type); ``header`` is used as given.
+    (8/16-bit, lossless). The message is of ``msg_type``: ``sensor_msgs.msg.CompressedImage``
+    (the ROS adapter passes it) or a rosbags type with the same fields; ``header`` as given.
     """
     import cv2
 
@@ -281,10 +282,8 @@ def encode_compressed(
         raise ValueError(f"OpenCV could not encode a {arr.shape} {encoding} image as {codec}")
     fmt = f"{info.name}; {codec} compressed {payload}"
     flat = buf.reshape(-1)
-    if msg_type is None:
-        from sensor_msgs.msg import CompressedImage
-
-        msg = CompressedImage()
+    if not hasattr(msg_type, "__dataclass_fields__"):  # an rclpy class: fields set one by one
+        msg = msg_type()
         if header is not None:
             msg.header = header
         msg.format = fmt

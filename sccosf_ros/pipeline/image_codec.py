@@ -461,12 +461,10 @@ def assign_data(msg: Any, flat: np.ndarray) -> None:
         msg.data = data
 
 
-def _default_header(msg_type: type | None) -> Any:
-    if msg_type is None:
-        from std_msgs.msg import Header
-
-        return Header()
-    # rosbags generates one module per store holding every type by its flat name.
+def _default_header(msg_type: type) -> Any:
+    """A zero header of ``msg_type``'s own family: rclpy message classes (``sensor_msgs``)
+    import theirs from their package; rosbags generates one module per store holding every
+    type by its flat name."""
     module = sys.modules.get(getattr(msg_type, "__module__", ""))
     header_cls = getattr(module, "std_msgs__msg__Header", None)
     time_cls = getattr(module, "builtin_interfaces__msg__Time", None)
@@ -504,9 +502,11 @@ def encode_image(
     array: np.ndarray,
     encoding: str,
     header: Any = None,
-    msg_type: type | None = None,
+    *,
+    msg_type: type,
 ) -> Any:
-    """numpy → Image message (``sensor_msgs/msg/Image``, or ``msg_type`` with the same fields).
+    """numpy → Image message of ``msg_type``: ``sensor_msgs.msg.Image`` (the ROS adapter passes
+    it: the pipeline imports no ROS package) or a rosbags type with the same fields.
 
     Like cv_bridge's ``cv2_to_imgmsg``, ``encoding`` names the layout the array is already in:
     channels are written as given, never reordered (pass a BGR array for bgr8, e.g.
@@ -537,11 +537,10 @@ def encode_image(
     payload = _payload(arr, info)
     h, w = payload.shape[:2]
     flat = payload.reshape(-1).view(np.uint8)
-    if msg_type is None:
-        from sensor_msgs.msg import Image
-
-        msg = Image()
-        msg.header = header if header is not None else _default_header(None)
+    if not hasattr(msg_type, "__dataclass_fields__"):  # an rclpy class: fields set one by one
+        msg = msg_type()
+        if header is not None:
+            msg.header = header
         msg.height, msg.width, msg.encoding = h, w, info.name
         msg.is_bigendian = int(sys.byteorder == "big")
         msg.step = w * info.bytes_per_pixel

@@ -66,10 +66,8 @@ def render_outputs(
     return images
 
 
-def encode_outputs(
-    images: dict[str, np.ndarray], header: Any, msg_type: type | None = None
-) -> dict[str, Any]:
-    """Output arrays → sensor_msgs/Image messages with ``header`` (rclpy or rosbags types)."""
+def encode_outputs(images: dict[str, np.ndarray], header: Any, msg_type: type) -> dict[str, Any]:
+    """Output arrays → Image messages of ``msg_type`` (rclpy or rosbags) with ``header``."""
     from sccosf_ros.pipeline.image_codec import encode_image
 
     return {
@@ -79,7 +77,7 @@ def encode_outputs(
 
 
 def encode_compressed_outputs(
-    images: dict[str, np.ndarray], header: Any, quality: int, msg_type: type | None = None
+    images: dict[str, np.ndarray], header: Any, quality: int, msg_type: type
 ) -> dict[str, Any]:
     """JPEG CompressedImage messages of the picture outputs among ``images`` (rgb8 arrays)."""
     from sccosf_ros.pipeline.compressed import encode_compressed

@@ -303,16 +303,6 @@ class SimpleFilter:
             cb(*(msg + args))
 
 
-def _now_ns() -> int:
-    """What message_filters stamps headerless messages with: ROSClock().now()."""
-    try:
-        from rclpy.clock import ROSClock
-
-        return ROSClock().now().nanoseconds
-    except ImportError:
-        return time.time_ns()
-
-
 class ApproximateTimeSynchronizer(SimpleFilter):
     """Drop-in for ``message_filters.ApproximateTimeSynchronizer(fs, queue_size, slop)``.
 
@@ -320,7 +310,8 @@ class ApproximateTimeSynchronizer(SimpleFilter):
     message_filters' own). Registered callbacks get one message per input, in ``fs`` order,
     called while the synchroniser's lock is held (as in message_filters): keep them short.
     ``allow_headerless``: messages without ``header.stamp`` get the current time from
-    ``clock`` (default rclpy's ROSClock, like message_filters) instead of being dropped.
+    ``clock`` (nanoseconds; default the system clock — ``ros.sync`` passes the node's clock,
+    sim time included) instead of being dropped.
     ``jump_reset``/``on_reset``: the backward-jump reset (module docstring; 0 = off, the
     message_filters behaviour).
     """
@@ -340,7 +331,7 @@ class ApproximateTimeSynchronizer(SimpleFilter):
         self.pairer = ApproxTimePairer(len(fs), queue_size, slop, jump_reset, on_reset)
         self.allow_headerless = allow_headerless
         self.headerless_dropped = 0
-        self._clock = clock or _now_ns
+        self._clock = clock or time.time_ns
         self._lock = threading.RLock()  # re-entrant: a callback may feed another input
         self.connectInput(fs)
 

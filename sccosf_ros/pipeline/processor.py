@@ -294,13 +294,12 @@ class PairProcessor:
         self.stats.latency("inference", timings["inference"])
         return PairOutput(rgb, thermal, pred.fused, pred.labels, images, timings)
 
-    def encode(self, out: PairOutput, header: Any, msg_type: type | None = None) -> dict[str, Any]:
-        """The enabled outputs as Image messages with ``header`` (the RGB message's)."""
+    def encode(self, out: PairOutput, header: Any, msg_type: type) -> dict[str, Any]:
+        """The enabled outputs as Image messages of ``msg_type`` with ``header`` (the RGB
+        message's); ``msg_type`` is rclpy's ``sensor_msgs.msg.Image`` or a rosbags type."""
         return encode_outputs(out.images, header, msg_type)
 
-    def encode_compressed(
-        self, out: PairOutput, header: Any, msg_type: type | None = None
-    ) -> dict[str, Any]:
+    def encode_compressed(self, out: PairOutput, header: Any, msg_type: type) -> dict[str, Any]:
         """JPEG CompressedImage copies of the picture outputs; {} unless publish.compressed."""
         cfg = self._config
         images = {n: out.images[n] for n in cfg.jpeg_outputs if n in out.images}

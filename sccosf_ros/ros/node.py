@@ -61,7 +61,7 @@ from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
 from rclpy.logging import get_logger
 from rclpy.node import Node
 from rclpy.qos import QoSProfile
-from sensor_msgs.msg import Image
+from sensor_msgs.msg import CompressedImage, Image
 
 from sccosf_ros.pipeline.pairing import JumpReset, stamp_to_ns
 from sccosf_ros.pipeline.params import NODE_NAME, PARAMETERS, NodeParams, ParameterError
@@ -403,8 +403,8 @@ class SCCoSFCore:
         out = processor.process(pair.rgb, pair.thermal)
         if out is None:
             return
-        msgs = processor.encode(out, pair.rgb.header)
-        jpegs = processor.encode_compressed(out, pair.rgb.header)
+        msgs = processor.encode(out, pair.rgb.header, Image)
+        jpegs = processor.encode_compressed(out, pair.rgb.header, CompressedImage)
         with self._pub_lock:
             for pubs, batch in ((self.pubs, msgs), (self.compressed_pubs, jpegs)):
                 for name, msg in batch.items():

@@ -131,7 +131,14 @@ def make_synchronizer(
     subs = [sub_cls(node, t, topic, qos_profile=qos) for t, topic in zip(types, topics)]
     inputs = [s if hook is None else AdmissionFilter(s, hook) for s, hook in zip(subs, hooks)]
     if chosen == "sccosf":
-        sync = sync_cls(inputs, queue_size, slop, jump_reset=jump_reset, on_reset=on_reset)
+        sync = sync_cls(
+            inputs,
+            queue_size,
+            slop,
+            jump_reset=jump_reset,
+            on_reset=on_reset,
+            clock=lambda: node.get_clock().now().nanoseconds,
+        )
     else:
         sync = sync_cls(inputs, queue_size, slop)
     sync.registerCallback(callback)

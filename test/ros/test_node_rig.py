@@ -74,10 +74,15 @@ class CompressedIO:
 
 
 def _pair(rgb: np.ndarray, thermal: np.ndarray, t: int):
+    from sensor_msgs.msg import CompressedImage
     from std_msgs.msg import Header
 
-    rgb_msg = encode_compressed(rgb, "rgb8", "jpeg", 90, header=Header(stamp=stamp_of(t)))
-    th_msg = encode_compressed(thermal, "mono16", "png", header=Header(stamp=stamp_of(t)))
+    rgb_msg = encode_compressed(
+        rgb, "rgb8", "jpeg", 90, header=Header(stamp=stamp_of(t)), msg_type=CompressedImage
+    )
+    th_msg = encode_compressed(
+        thermal, "mono16", "png", header=Header(stamp=stamp_of(t)), msg_type=CompressedImage
+    )
     return rgb_msg, th_msg
 
 

@@ -28,13 +28,14 @@ def test_make_synchronizer_validates_arguments():
 
 # --------------------------------------------------------------------------- real rclpy
 def _image(stamp_ns, frame_id, value):
+    from sensor_msgs.msg import Image
     from std_msgs.msg import Header
 
     from sccosf_ros.pipeline.image_codec import encode_image
 
     header = Header(frame_id=frame_id)
     header.stamp.sec, header.stamp.nanosec = divmod(stamp_ns, S)
-    return encode_image(np.full((2, 3), value, np.uint8), "mono8", header=header)
+    return encode_image(np.full((2, 3), value, np.uint8), "mono8", header=header, msg_type=Image)
 
 
 @pytest.mark.ros
