@@ -22,7 +22,7 @@ This module is the rclpy adapter only (subscriptions, QoS, publishing, parameter
 same code ``sccosf bag-eval`` and the benchmarks run. Threads: the executor runs the
 subscription callbacks, which only count the arrival, check the message's layout
 (``PairProcessor.admit``: malformed messages never enter the pairing) and feed the
-approximate-time synchronizer. A synced pair goes into a one-slot buffer (``pipeline.worker``);
+approximate-time synchronizer. A synced pair goes into a one-slot buffer (``ros.worker``);
 the inference thread runs the pipeline on it (decode, register thermal onto RGB, ``Predictor``
 under ``torch.inference_mode``, colour) and publishes. A pair that arrives while the model is
 busy replaces the waiting one and is counted as dropped, so latency stays bounded.
@@ -72,7 +72,7 @@ from sccosf_ros.pipeline.processor import (
     load_predictor,
 )
 from sccosf_ros.pipeline.stats import STREAMS, NodeStats
-from sccosf_ros.pipeline.worker import InferenceWorker
+from sccosf_ros.ros.worker import InferenceWorker
 from sccosf_ros.ros import transport
 from sccosf_ros.ros.diagnostics import diagnostic_array
 from sccosf_ros.ros.label_info import label_info_type, make_label_info_msg
