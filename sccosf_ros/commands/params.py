@@ -64,16 +64,20 @@ def diff_summary(old: str, new: str) -> str:
     if old == new:
         return ""
     a, b = old.splitlines(), new.splitlines()
-    changed = [
+    diff = [
         line
         for line in difflib.unified_diff(a, b, lineterm="", n=0)
         if line[:1] in "+-" and not line.startswith(("+++", "---"))
     ]
+    removed = sum(line.startswith("-") for line in diff)
     first = next(
         (i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), min(len(a), len(b))
     )
     where = a[first].strip() if first < len(a) else "(end of file)"
-    return f"{len(changed)} line(s) differ, first at line {first + 1}: {where[:60]!r}"
+    return (
+        f"{removed} line(s) differ ({len(diff) - removed} expected instead), "
+        f"first at line {first + 1}: {where[:60]!r}"
+    )
 
 
 def _check(path: Path, text: str) -> int:

@@ -3,8 +3,9 @@
 Run: ``ros2 run sccosf_ros sccosf_node --ros-args --params-file config/sccosf.yaml`` (or
 ``python -m sccosf_ros.ros.node``, or ``ros2 launch sccosf_ros sccosf.launch.py``). Node name
 ``sccosf``; every parameter is defined in the table ``sccosf_ros/pipeline/param_table.py`` and
-listed in ``config/sccosf.yaml`` (generated from it). The managed (lifecycle) variant with the same parameters and topics is
-``sccosf_lifecycle_node`` (``sccosf_ros.ros.lifecycle_node``); both run :class:`SCCoSFCore`.
+listed in ``config/sccosf.yaml`` (generated from it). The managed (lifecycle) variant with the
+same parameters and topics is ``sccosf_lifecycle_node`` (``sccosf_ros.ros.lifecycle_node``);
+both run :class:`SCCoSFCore`.
 
 Topics (relative names, remap them):
   in   ``rgb/image_raw``, ``thermal/image_raw`` (sensor_msgs/Image, input QoS: best effort);
