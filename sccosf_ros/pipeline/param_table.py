@@ -22,13 +22,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from sccosf_ros.backends import BACKENDS
+from sccosf_ros.device import DEVICES_HELP
 from sccosf_ros.errors import SccosfError
 from sccosf_ros.precision import PRECISIONS
 from sccosf_ros.thermal import MODES as THERMAL_MODES
 
 NODE_NAME = "sccosf"  # the node's name: parameter files address it by it
 RELIABILITIES = ("best_effort", "reliable")
-DEVICES_HELP = "auto | cpu | cuda | cuda:N"
 THERMAL_NORMALIZATIONS = ("checkpoint", *THERMAL_MODES)
 NAN_POLICIES = ("zero", "reject")
 TRANSPORTS = ("raw", "compressed")  # image_transport names: <topic> or <topic>/compressed
