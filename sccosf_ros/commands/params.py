@@ -111,8 +111,8 @@ def run(args: argparse.Namespace) -> int:
     from sccosf_ros.pipeline.params_file import render_defaults
 
     text = render_defaults()
-    if args.check is not None:
-        return _check(_target(args.check), text)
+    if args.check is not None:  # --write-defaults PATH --check: check PATH, write nothing
+        return _check(_target(args.check or args.write_defaults or ""), text)
     if args.write_defaults is None:
         _list()
         return 0

@@ -23,6 +23,7 @@ def test_write_defaults_then_check_a_changed_file(tmp_path, capsys):
     assert main(["params", "--check", str(path)]) == 1
     out = capsys.readouterr().out
     assert out.count("\n") == 1 and "1 line(s) differ" in out and "slop: 0.05" not in out
+    assert main(["params", "--write-defaults", str(path), "--check"]) == 1  # checks, no write
     assert main(["params", "--check", str(tmp_path / "none.yaml")]) == 1
 
 
