@@ -18,6 +18,7 @@ normalisation, the homography) are code in ``NodeParams.validate``.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -385,7 +386,7 @@ def check_range(spec: ParamSpec, value: Any) -> None:
     """ParameterError when a number lies outside the spec's range (NaN/inf included)."""
     if spec.minimum is None and spec.maximum is None:
         return
-    ok = value == value and abs(value) != float("inf")
+    ok = math.isfinite(value)
     if spec.minimum is not None:
         ok = ok and (value > spec.minimum if spec.above else value >= spec.minimum)
     if spec.maximum is not None:
