@@ -4,9 +4,10 @@ Arguments:
   rgb_topic, thermal_topic  camera topics remapped onto the node's rgb/image_raw, thermal/image_raw
   params_file               a parameter file layered over the package's config/sccosf.yaml
                             (e.g. rig.yaml from `sccosf calibrate`); '' = the defaults only
-  checkpoint, device, backend, inference_height, inference_width, publish_fused,
-  publish_segmentation, publish_segmentation_color, publish_overlay
-                            override the file's values when not empty
+  <parameter>               every node parameter, its dots written as _ (checkpoint, device,
+                            backend, inference_height, inference_width, publish_overlay, sync_slop,
+                            ...; the table sccosf_ros/pipeline/param_table.py): overrides the
+                            file's value when not empty
   namespace                 namespace of the node (its outputs become <namespace>/sccosf/...)
   log_level                 debug | info | warn | error | fatal
   use_sim_time              true when a bag plays with --clock
@@ -30,21 +31,20 @@ from launch.substitutions import LaunchConfiguration, PathJoinSubstitution
 from launch_ros.actions import LifecycleNode, Node
 from launch_ros.substitutions import FindPackageShare
 
+from sccosf_ros.pipeline.param_table import (
+    NODE_NAME,
+    TRUE_WORDS,
+    launch_arguments,
+    launch_value,
+)
+
 PACKAGE = "sccosf_ros"
 EXECUTABLE = "sccosf_node"
 LIFECYCLE_EXECUTABLE = "sccosf_lifecycle_node"
-NODE_NAME = "sccosf"
 DEFAULT_PARAMS = "config/sccosf.yaml"  # in the package's share directory, always loaded first
-# Launch argument → node parameter, applied only when the argument is not empty.
-STRING_OVERRIDES = {"checkpoint": "checkpoint", "device": "device", "backend": "backend"}
-INT_OVERRIDES = {"inference_height": "inference.height", "inference_width": "inference.width"}
-BOOL_OVERRIDES = {
-    "publish_fused": "publish.fused",
-    "publish_segmentation": "publish.segmentation",
-    "publish_segmentation_color": "publish.segmentation_color",
-    "publish_overlay": "publish.overlay",
-}
-TRUE_WORDS = ("true", "1", "yes", "on")
+# Launch argument → node parameter, from the parameter table: every parameter, named with _ for
+# its dots (inference.height → inference_height), applied only when the argument is not empty.
+PARAMETER_ARGUMENTS = launch_arguments()
 
 
 def _is_true(text):
@@ -52,20 +52,12 @@ def _is_true(text):
 
 
 def _overrides(arg):
-    """Node parameters from the non-empty override arguments (typed as the node expects)."""
+    """Node parameters from the non-empty override arguments (typed as the node declares them;
+    a wrong type raises one line, which launch prints without a traceback)."""
     overrides = {"use_sim_time": _is_true(arg("use_sim_time"))}
-    for name, param in STRING_OVERRIDES.items():
+    for name, spec in PARAMETER_ARGUMENTS.items():
         if arg(name):
-            overrides[param] = arg(name)
-    for name, param in INT_OVERRIDES.items():
-        if arg(name):
-            text = arg(name).strip()
-            if not text.isdigit():  # launch prints a raised error as one line, not a traceback
-                raise ValueError(f"launch argument {name} must be a whole number, got {text!r}")
-            overrides[param] = int(text)
-    for name, param in BOOL_OVERRIDES.items():
-        if arg(name):
-            overrides[param] = _is_true(arg(name))
+            overrides[spec.name] = launch_value(name, spec, arg(name))
     return overrides
 
 
@@ -152,38 +144,14 @@ def generate_launch_description():
                 description="parameter file layered over config/sccosf.yaml (e.g. rig.yaml "
                 "from `sccosf calibrate`); '' = the defaults only",
             ),
-            DeclareLaunchArgument(
-                "checkpoint",
-                default_value="",
-                description="checkpoint file; '' keeps the parameter file's value",
-            ),
-            DeclareLaunchArgument(
-                "device",
-                default_value="",
-                description="auto | cpu | cuda | cuda:N; '' keeps the parameter file's value",
-            ),
-            DeclareLaunchArgument(
-                "backend",
-                default_value="",
-                description="inference backend; '' keeps the parameter file's value",
-            ),
-            DeclareLaunchArgument(
-                "inference_height",
-                default_value="",
-                description="height the network runs at (0 = native); '' keeps the file's",
-            ),
-            DeclareLaunchArgument(
-                "inference_width",
-                default_value="",
-                description="width the network runs at (0 = native); '' keeps the file's",
-            ),
             *[
                 DeclareLaunchArgument(
                     name,
                     default_value="",
-                    description=f"true/false: {param}; '' keeps the parameter file's value",
+                    description=f"parameter {spec.name}: {spec.description}; '' keeps the "
+                    "parameter file's value",
                 )
-                for name, param in BOOL_OVERRIDES.items()
+                for name, spec in PARAMETER_ARGUMENTS.items()
             ],
             DeclareLaunchArgument(
                 "namespace",

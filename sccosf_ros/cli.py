@@ -34,6 +34,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "decode every sample of a dataset and list the damaged ones (as train does first)",
     ),
     "export": ("export", "export a checkpoint to ONNX (metadata, parity check vs torch)"),
+    "params": ("params", "the node's parameters: list them, write or check config/sccosf.yaml"),
 }
 
 # Subcommands that run beside a node or a player on the same cores (see runtime.passive_openmp).

@@ -58,11 +58,14 @@ class LaunchSpec:
 
     def __init__(self) -> None:
         tree = self.tree = ast.parse(LAUNCH.read_text())
-        # Module constants and the launch-free helpers, executed from the file's own code.
+        # Module constants, the package's imports (the parameter table) and the launch-free
+        # helpers, executed from the file's own code.
         body = [
             n
             for n in tree.body
-            if isinstance(n, ast.Assign) or (isinstance(n, ast.FunctionDef) and n.name in HELPERS)
+            if isinstance(n, ast.Assign)
+            or (isinstance(n, ast.ImportFrom) and n.module.startswith("sccosf_ros"))
+            or (isinstance(n, ast.FunctionDef) and n.name in HELPERS)
         ]
         self.ns: dict[str, object] = {}
         exec(compile(ast.Module(body=body, type_ignores=[]), str(LAUNCH), "exec"), self.ns)
@@ -72,8 +75,8 @@ class LaunchSpec:
             first = call.args[0]
             if isinstance(first, ast.Constant):
                 self.args[first.value] = _kw(call, "default_value")
-        # The publish_* arguments are declared in a comprehension over BOOL_OVERRIDES.
-        self.args.update(dict.fromkeys(c["BOOL_OVERRIDES"]))
+        # The node parameters' arguments are declared in a comprehension over the table.
+        self.args.update(dict.fromkeys(c["PARAMETER_ARGUMENTS"]))
         self.package, self.name = c["PACKAGE"], c["NODE_NAME"]
         self.executable, self.lifecycle_executable = c["EXECUTABLE"], c["LIFECYCLE_EXECUTABLE"]
         node_fn = next(
@@ -164,7 +167,7 @@ def _setup_py():
 
 
 def test_launch_file_agrees_with_setup_py_node_and_config(spec):
-    from sccosf_ros.pipeline.params import SPECS
+    from sccosf_ros.pipeline.param_table import SPECS
     from sccosf_ros.ros import node as node_module
 
     consts, scripts, data_files = _setup_py()
@@ -180,13 +183,10 @@ def test_launch_file_agrees_with_setup_py_node_and_config(spec):
     assert spec.params_file_arg == "params_file"
     assert spec.layered and ast.literal_eval(spec.params_file_default) == ""  # optional, on top
     assert "--log-level" in spec.ros_arguments and "log_level" in spec.ros_arguments
-    # Every override names a node parameter ("backend": the runtime backends' parameter).
-    overridden = {
-        *spec.ns["STRING_OVERRIDES"].values(),
-        *spec.ns["INT_OVERRIDES"].values(),
-        *spec.ns["BOOL_OVERRIDES"].values(),
-    }
-    assert overridden <= set(SPECS)
+    # Every node parameter is an override argument, named after it (. → _), from the table.
+    overridden = {s.name: name for name, s in spec.ns["PARAMETER_ARGUMENTS"].items()}
+    assert set(overridden) == set(SPECS)
+    assert all(arg == name.replace(".", "_") for name, arg in overridden.items())
     # The default parameter file exists, is installed by setup.py, and names this node.
     assert (REPO / spec.params_file_rel).is_file(), spec.params_file_rel
     assert "config/*.yaml" in data_files and "config/*.rviz" in data_files
@@ -351,3 +351,24 @@ def test_lifecycle_autostart_from_the_launch_files_arguments(spec, nano_checkpoi
     )
     assert outputs == {"fused", "segmentation", "segmentation_color", "overlay"}
     assert "configured:" in log and "Traceback" not in log
+
+
+def test_every_parameter_is_a_launch_argument_typed_from_the_table(spec):
+    got = spec.overrides(
+        {
+            "use_sim_time": "false",
+            "sync_slop": "0.2",
+            "diagnostics_window": "50",
+            "registration_homography": "[2, 0, 0, 0, 2, 0, 0, 0, 1]",
+            "backend_cache_dir": "/tmp/c",
+        }
+    )
+    assert got == {
+        "use_sim_time": False,
+        "sync.slop": 0.2,
+        "diagnostics.window": 50,
+        "registration.homography": [2.0, 0.0, 0.0, 0.0, 2.0, 0.0, 0.0, 0.0, 1.0],
+        "backend.cache_dir": "/tmp/c",
+    }
+    with pytest.raises(ValueError, match="sync_slop must be a number"):
+        spec.overrides({"sync_slop": "fast"})

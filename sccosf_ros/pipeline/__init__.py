@@ -2,7 +2,8 @@
 
 No ROS import anywhere in this package: messages are anything with the ``sensor_msgs/Image``
 fields. ``image_codec`` (Image ⇄ numpy), ``pairing`` (approximate-time pairing with
-message_filters semantics), ``worker`` (latest-only slot and inference thread), ``stats``
-(counters and latency windows), ``params`` (the node's parameters and parameter files),
+message_filters semantics), ``stats`` (counters and latency windows), ``param_table`` (the
+node's parameters: the one table), ``params`` (``NodeParams``, validated from the table),
+``params_file`` (parameter files, and ``config/sccosf.yaml`` rendered from the table),
 ``outputs`` (output names, images, messages) and ``processor`` (``PairProcessor``).
 """

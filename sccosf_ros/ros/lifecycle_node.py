@@ -26,7 +26,8 @@ from typing import Any
 
 from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackReturn
 
-from sccosf_ros.pipeline.params import NODE_NAME, ParameterError
+from sccosf_ros.errors import SccosfError
+from sccosf_ros.pipeline.params import NODE_NAME
 from sccosf_ros.pipeline.processor import PredictorLike, StartupError
 from sccosf_ros.ros.node import WORKER_JOIN_S, SCCoSFCore, run
 
@@ -49,8 +50,8 @@ class SCCoSFLifecycleNode(SCCoSFCore, LifecycleNode):
     def on_configure(self, state: LifecycleState) -> TransitionCallbackReturn:
         try:
             self._load(self._given_predictor)
-        except (ParameterError, StartupError) as e:
-            self.get_logger().error(f"configure failed: {e}")
+        except SccosfError as e:  # ParameterError, StartupError
+            self.get_logger().error(f"configure failed: {e.message}")
             self._unload()
             return TransitionCallbackReturn.FAILURE
         self.get_logger().info(

@@ -2,9 +2,10 @@
 
 Run: ``ros2 run sccosf_ros sccosf_node --ros-args --params-file config/sccosf.yaml`` (or
 ``python -m sccosf_ros.ros.node``, or ``ros2 launch sccosf_ros sccosf.launch.py``). Node name
-``sccosf``; every parameter is documented in ``sccosf_ros/pipeline/params.py`` and listed in
-``config/sccosf.yaml``. The managed (lifecycle) variant with the same parameters and topics is
-``sccosf_lifecycle_node`` (``sccosf_ros.ros.lifecycle_node``); both run :class:`SCCoSFCore`.
+``sccosf``; every parameter is defined in the table ``sccosf_ros/pipeline/param_table.py`` and
+listed in ``config/sccosf.yaml`` (generated from it). The managed (lifecycle) variant with the
+same parameters and topics is ``sccosf_lifecycle_node`` (``sccosf_ros.ros.lifecycle_node``);
+both run :class:`SCCoSFCore`.
 
 Topics (relative names, remap them):
   in   ``rgb/image_raw``, ``thermal/image_raw`` (sensor_msgs/Image, input QoS: best effort);
@@ -22,7 +23,7 @@ This module is the rclpy adapter only (subscriptions, QoS, publishing, parameter
 same code ``sccosf bag-eval`` and the benchmarks run. Threads: the executor runs the
 subscription callbacks, which only count the arrival, check the message's layout
 (``PairProcessor.admit``: malformed messages never enter the pairing) and feed the
-approximate-time synchronizer. A synced pair goes into a one-slot buffer (``pipeline.worker``);
+approximate-time synchronizer. A synced pair goes into a one-slot buffer (``ros.worker``);
 the inference thread runs the pipeline on it (decode, register thermal onto RGB, ``Predictor``
 under ``torch.inference_mode``, colour) and publishes. A pair that arrives while the model is
 busy replaces the waiting one and is counted as dropped, so latency stays bounded.
@@ -33,7 +34,7 @@ test/pipeline/test_pairing.py), plus what it lacks and the node needs: the backw
 (``sync.jump_reset``: a bag loop, a driver restart or sim time going back clears the stale
 queues, counted and logged once per jump) and live ``sync.slop``/``sync.queue_size``.
 
-Live parameters (``ros2 param set``; ``pipeline.params.LIVE_PARAMETERS``): the whole candidate
+Live parameters (``ros2 param set``; the table's ``live`` rows): the whole candidate
 set is validated by the start-up rules (a bad value is refused with the reason) and used from
 the next pair on; the rest are read-only ("restart to change").
 
@@ -63,6 +64,7 @@ from rclpy.node import Node
 from rclpy.qos import QoSProfile
 from sensor_msgs.msg import CompressedImage, Image
 
+from sccosf_ros.errors import SccosfError
 from sccosf_ros.pipeline.pairing import JumpReset, stamp_to_ns
 from sccosf_ros.pipeline.params import NODE_NAME, PARAMETERS, NodeParams, ParameterError
 from sccosf_ros.pipeline.processor import (
@@ -72,12 +74,12 @@ from sccosf_ros.pipeline.processor import (
     load_predictor,
 )
 from sccosf_ros.pipeline.stats import STREAMS, NodeStats
-from sccosf_ros.pipeline.worker import InferenceWorker
 from sccosf_ros.ros import transport
 from sccosf_ros.ros.diagnostics import diagnostic_array
 from sccosf_ros.ros.label_info import label_info_type, make_label_info_msg
 from sccosf_ros.ros.params import changes_of, declare
 from sccosf_ros.ros.qos import latched_qos, qos_profile
+from sccosf_ros.ros.worker import InferenceWorker
 from sccosf_ros.runtime import passive_openmp
 
 RGB_TOPIC = "rgb/image_raw"
@@ -128,7 +130,7 @@ class SCCoSFCore:
         self._pub_lock = threading.Lock()  # publishers change (live publish.*) while in use
         self._loaded_checkpoint: str | None = None
         # After every attribute exists: a ParameterError here still lets destroy_node() run.
-        declare(self)  # ParameterError for a wrong type
+        declare(self)  # ParameterError for a wrong type or a value out of range
         self.add_on_set_parameters_callback(self._on_set_parameters)
         self.add_post_set_parameters_callback(self._after_set_parameters)
 
@@ -508,10 +510,10 @@ def run(
     get_logger(NODE_NAME).info(dds_note)
     try:
         node = (make_node or (lambda pred: SCCoSFNode(predictor=pred)))(predictor)
-    except (ParameterError, StartupError) as e:
-        print(f"{prog}: error: {e}", file=sys.stderr)
+    except SccosfError as e:  # ParameterError, StartupError: one line, exit code 2
+        print(f"{prog}: error: {e.message}", file=sys.stderr)
         rclpy.try_shutdown()
-        return 2
+        return e.exit_code
     except (KeyboardInterrupt, ExternalShutdownException):
         rclpy.try_shutdown()
         return 0

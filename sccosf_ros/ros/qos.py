@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy
 
-from sccosf_ros.pipeline.params import RELIABILITIES
+from sccosf_ros.pipeline.param_table import RELIABILITIES
 
 
 def qos_profile(reliability: str, depth: int) -> QoSProfile:

@@ -69,3 +69,36 @@ def test_wrong_type_from_the_command_line_is_a_parameter_error():
     finally:
         node.destroy_node()
         rclpy.shutdown(context=ctx)
+
+
+@pytest.mark.ros
+def test_descriptors_carry_the_tables_ranges_and_out_of_range_is_a_parameter_error():
+    import rclpy
+    from rclpy.context import Context
+
+    from sccosf_ros.ros.params import declare_and_read
+
+    ctx = Context()
+    rclpy.init(context=ctx, args=["x", "--ros-args", "-p", "overlay_alpha:=1.5"])
+    node = rclpy.create_node("sccosf", context=ctx)
+    try:
+        with pytest.raises(ParameterError, match=r"overlay_alpha = 1\.5 is invalid: .*0\.\.1"):
+            declare_and_read(node)
+    finally:
+        node.destroy_node()
+        rclpy.shutdown(context=ctx)
+    ctx = Context()
+    rclpy.init(context=ctx, args=["x"])
+    node = rclpy.create_node("sccosf", context=ctx)
+    try:
+        declare_and_read(node)
+        (alpha,) = node.describe_parameter("overlay_alpha").floating_point_range
+        assert (alpha.from_value, alpha.to_value) == (0.0, 1.0)
+        (quality,) = node.describe_parameter("publish.jpeg_quality").integer_range
+        assert (quality.from_value, quality.to_value) == (1, 100)
+        desc = node.describe_parameter("publish.jpeg_quality").description
+        assert "[1..100]" in desc and "from the next pair" in desc
+        assert not node.describe_parameter("thermal.low").floating_point_range  # no range
+    finally:
+        node.destroy_node()
+        rclpy.shutdown(context=ctx)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import time
 
-from sccosf_ros.pipeline.worker import InferenceWorker, LatestSlot
+from sccosf_ros.ros.worker import InferenceWorker, LatestSlot
 
 
 def test_slot_keeps_only_the_newest_and_counts_drops():

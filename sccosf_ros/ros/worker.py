@@ -5,7 +5,7 @@ the worker has not started, that older pair is replaced and counted as *dropped*
 busy). The ``InferenceWorker`` thread takes the newest pair, runs the handler (decode → predict →
 encode → publish) and takes the next. So a pair waits at most one model run in the slot, and the
 end-to-end latency stays bounded by about two model runs however fast the cameras are.
-Pure Python (no ROS): the node, the benchmark and the tests share it.
+Pure Python (no ROS import), used by the node beside it; tests run it without ROS.
 """
 
 from __future__ import annotations

@@ -1,0 +1,455 @@
+"""The table of ``sccosf_node``'s parameters: the one place a parameter is defined.
+
+Each ``ParamSpec`` row gives a parameter's dotted name, its default (whose Python type is the
+parameter's ROS type: bool, int, float, list of floats or str), its description, the allowed
+choices or range, and whether ``ros2 param set`` may change it while the node runs (``live``) or
+it is read-only ("restart to change"). Everything else derives from the rows:
+
+- ``NodeParams`` (``pipeline.params``): its fields (dots become ``_``), type and range checks;
+- the ROS declarations (``ros.params``): descriptor text, ranges, ``read_only``;
+- the live set ``LIVE_PARAMETERS``;
+- the launch file's override arguments (``launch_arguments``, ``launch_value``);
+- ``config/sccosf.yaml`` (``pipeline.params_file.render_defaults``, written by
+  ``sccosf params --write-defaults``; a test fails when the file and the table differ).
+
+Checks that involve several parameters (inference.height with inference.width, the thermal
+normalisation, the homography) are code in ``NodeParams.validate``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from sccosf_ros.backends import BACKENDS
+from sccosf_ros.device import DEVICES_HELP
+from sccosf_ros.errors import SccosfError
+from sccosf_ros.precision import PRECISIONS
+from sccosf_ros.thermal import MODES as THERMAL_MODES
+
+NODE_NAME = "sccosf"  # the node's name: parameter files address it by it
+RELIABILITIES = ("best_effort", "reliable")
+THERMAL_NORMALIZATIONS = ("checkpoint", *THERMAL_MODES)
+NAN_POLICIES = ("zero", "reject")
+TRANSPORTS = ("raw", "compressed")  # image_transport names: <topic> or <topic>/compressed
+READ_ONLY_NOTE = "read-only: restart to change"
+LIVE_NOTE = "live: ros2 param set applies it from the next pair"
+
+
+class ParameterError(SccosfError, ValueError):
+    """A parameter value the node cannot run with; the message says what to write instead."""
+
+
+@dataclass(frozen=True)
+class ParamSpec:
+    """One ROS parameter of the node (see the module docstring for what derives from it).
+
+    ``minimum``/``maximum`` bound a number (inclusive; ``above`` makes the minimum exclusive,
+    "> 0"); ``hint`` is appended to the range error ("e.g. 0.05").
+    """
+
+    name: str
+    default: Any
+    description: str
+    choices: tuple[str, ...] | None = None
+    minimum: float | None = None
+    maximum: float | None = None
+    above: bool = False
+    live: bool = False
+    hint: str = ""
+
+    @property
+    def attr(self) -> str:
+        """The NodeParams field and the launch argument: the dotted name with ``_``."""
+        return self.name.replace(".", "_")
+
+    @property
+    def type(self) -> type:
+        """The Python type of the validated value (a tuple of floats for number lists)."""
+        d = self.default
+        return tuple if isinstance(d, list) else type(d)
+
+    def range_text(self) -> str:
+        """The allowed values in words ("" when any value of the type goes)."""
+        if self.choices:
+            return " | ".join(self.choices)
+        lo, hi = self.minimum, self.maximum
+        if lo is not None and hi is not None:
+            return f"{lo:g}..{hi:g}"
+        if lo is not None:
+            return f"{'>' if self.above else '>='} {lo:g}"
+        if hi is not None:
+            return f"<= {hi:g}"
+        return ""
+
+    def summary(self, short: bool = False) -> str:
+        """Description, allowed values and live/read-only: for ROS descriptors, and ``short``
+        (notes "live" / "restart") for the comments of config/sccosf.yaml."""
+        text = self.description
+        if self.range_text():
+            text += f" [{self.range_text()}]"
+        if short:
+            return f"{text} ({'live' if self.live else 'restart'})"
+        return f"{text} ({LIVE_NOTE if self.live else READ_ONLY_NOTE})"
+
+
+def _p(name: str, default: Any, description: str, **kw: Any) -> ParamSpec:
+    return ParamSpec(name, default, description, **kw)
+
+
+# Grouped by the first part of the name: config/sccosf.yaml nests them in this order.
+PARAMETERS: tuple[ParamSpec, ...] = (
+    _p(
+        "checkpoint",
+        "",
+        "SC-CoSF checkpoint file (.pt from `sccosf train`); empty = $SCCOSF_CHECKPOINT or "
+        "the shipped models/sccosf_nano_synthetic.pt",
+    ),
+    _p("device", "auto", f"torch device: {DEVICES_HELP} (auto = cuda when available)"),
+    _p("num_threads", 0, "torch CPU threads for inference; 0 = torch's default", minimum=0),
+    _p(
+        "inference.height",
+        0,
+        "height the network runs at (results are resized back to the RGB size); 0 together "
+        "with inference.width = 0 runs at the native size",
+        minimum=0,
+        live=True,
+    ),
+    _p(
+        "inference.width",
+        0,
+        "width the network runs at; 0 = native (see inference.height)",
+        minimum=0,
+        live=True,
+    ),
+    _p(
+        "inference.max_pixels",
+        640 * 480,
+        "largest image area (pixels) the network runs at natively: larger inputs run "
+        "downscaled (aspect kept) and the results are resized back; 0 = always native. "
+        "Applies when inference.height/width are 0; a fixed size set there wins",
+        minimum=0,
+        live=True,
+        hint="0 = native size, e.g. 307200 for 640x480",
+    ),
+    _p(
+        "sync.slop",
+        0.05,
+        "approximate-time sync: largest stamp difference in seconds between an RGB and a "
+        "thermal image of one pair",
+        minimum=0.0,
+        above=True,
+        live=True,
+        hint="a number of seconds, e.g. 0.05",
+    ),
+    _p(
+        "sync.queue_size",
+        10,
+        "approximate-time sync: messages kept per input while waiting for a partner; must "
+        "cover fast rate x latency difference",
+        minimum=1,
+        live=True,
+    ),
+    _p(
+        "sync.jump_reset",
+        1.0,
+        "reset the pairing when an input's stamp goes back by more than this many seconds "
+        "(bag loop, driver restart, clock reset) or sim time jumps back; 0 = never (the "
+        "message_filters behaviour: no pair until the new stamps pass the old ones)",
+        minimum=0.0,
+        live=True,
+        hint="seconds, 0 = never reset",
+    ),
+    _p(
+        "input_qos.reliability",
+        "best_effort",
+        "QoS reliability of the two image subscriptions; best_effort matches camera "
+        "drivers (sensor data QoS)",
+        choices=RELIABILITIES,
+    ),
+    _p("input_qos.depth", 5, "QoS history depth of the two image subscriptions", minimum=1),
+    _p(
+        "output_qos.reliability",
+        "reliable",
+        "QoS reliability of the output images",
+        choices=RELIABILITIES,
+    ),
+    _p("output_qos.depth", 2, "QoS history depth of the output images", minimum=1),
+    _p(
+        "thermal.normalization",
+        "checkpoint",
+        "raw thermal -> [0,1]: checkpoint (what the checkpoint was trained with) | auto "
+        "(uint8 /255, else percentile) | minmax | percentile | fixed (thermal.low.."
+        "thermal.high raw counts)",
+        choices=THERMAL_NORMALIZATIONS,
+        live=True,
+    ),
+    _p("thermal.low", 0.0, "fixed normalisation: raw value that maps to 0", live=True),
+    _p(
+        "thermal.high",
+        65535.0,
+        "fixed normalisation: raw value that maps to 1 (> thermal.low)",
+        live=True,
+    ),
+    _p(
+        "thermal.percentile_low",
+        1.0,
+        "percentile normalisation: lower percentile (0..100; checked in percentile mode)",
+        live=True,
+    ),
+    _p(
+        "thermal.percentile_high",
+        99.0,
+        "percentile normalisation: upper percentile (0..100, > thermal.percentile_low)",
+        live=True,
+    ),
+    _p(
+        "thermal.nan_policy",
+        "zero",
+        "NaN/Inf pixels in float (32FC1) thermal: zero = left out of the range estimate and "
+        "drawn as the coldest value (counted in /diagnostics) | reject = drop the pair as "
+        "malformed",
+        choices=NAN_POLICIES,
+        live=True,
+    ),
+    _p(
+        "thermal.min_valid",
+        0.5,
+        "float (32FC1) thermal: smallest fraction of finite pixels; a frame with fewer (or "
+        "none) is rejected as malformed",
+        minimum=0.0,
+        maximum=1.0,
+        live=True,
+        hint="a fraction, e.g. 0.5",
+    ),
+    _p(
+        "registration.homography",
+        [0.0],
+        "3x3 homography, 9 numbers row-major, mapping thermal pixel coordinates onto RGB "
+        "pixel coordinates; [] or [0.0] = the images are already registered (then RGB and "
+        "thermal must have the same size; ROS YAML cannot hold an empty list)",
+        live=True,
+    ),
+    _p(
+        "overlay_alpha",
+        0.5,
+        "opacity of the class colours in ~/overlay",
+        minimum=0.0,
+        maximum=1.0,
+        live=True,
+    ),
+    _p("publish.fused", True, "publish ~/fused (rgb8 fused image)", live=True),
+    _p(
+        "publish.segmentation",
+        True,
+        "publish ~/segmentation (mono8 class ids, 255 = unlabeled)",
+        live=True,
+    ),
+    _p("publish.segmentation_color", True, "publish ~/segmentation_color (rgb8)", live=True),
+    _p("publish.overlay", True, "publish ~/overlay (rgb8 classes over the RGB image)", live=True),
+    _p(
+        "publish.compressed",
+        False,
+        "also publish ~/overlay/compressed, ~/fused/compressed and "
+        "~/segmentation_color/compressed (JPEG CompressedImage, for viewing over Wi-Fi)",
+        live=True,
+    ),
+    _p(
+        "publish.jpeg_quality",
+        80,
+        "JPEG quality of the ~/<output>/compressed topics",
+        minimum=1,
+        maximum=100,
+        live=True,
+    ),
+    _p(
+        "diagnostics.period",
+        1.0,
+        "seconds between /diagnostics messages",
+        minimum=0.0,
+        above=True,
+        live=True,
+        hint="seconds",
+    ),
+    _p(
+        "diagnostics.stall_timeout",
+        2.0,
+        "WARN in /diagnostics when an input has sent nothing, or both arrive but no pair "
+        "formed, for this many seconds",
+        minimum=0.0,
+        above=True,
+        live=True,
+        hint="seconds",
+    ),
+    _p(
+        "diagnostics.window",
+        200,
+        "number of recent pairs the latency percentiles are computed over",
+        minimum=1,
+    ),
+    _p(
+        "rgb_transport",
+        "raw",
+        "RGB input: raw = sensor_msgs/Image on rgb/image_raw | compressed = "
+        "sensor_msgs/CompressedImage (JPEG/PNG) on rgb/image_raw/compressed, as "
+        "image_transport names it",
+        choices=TRANSPORTS,
+    ),
+    _p(
+        "thermal_transport",
+        "raw",
+        "thermal input: raw | compressed (thermal/image_raw/compressed; 16-bit PNG keeps the "
+        "raw counts)",
+        choices=TRANSPORTS,
+    ),
+    _p(
+        "precision",
+        "fp32",
+        "precision the network runs in: torch: autocast (half precision mainly pays on a "
+        "GPU; the selective scan keeps float32 states); openvino: fp32 or bf16 (about 1.4x "
+        "faster on CPUs with AMX/AVX-512 BF16, within the parity bar); tensorrt: fp32 or "
+        "fp16; onnxruntime: fp32",
+        choices=PRECISIONS,
+    ),
+    _p(
+        "backend",
+        "torch",
+        "inference runtime: torch (eager) | onnxruntime | openvino (CPU) | tensorrt (CUDA); "
+        "the non-torch ones export the checkpoint to ONNX once per input size into "
+        "backend.cache_dir",
+        choices=BACKENDS,
+    ),
+    _p(
+        "backend.cache_dir",
+        "",
+        "folder for exported ONNX graphs and TensorRT engines; empty = "
+        "$XDG_CACHE_HOME/sccosf_ros (~/.cache/sccosf_ros)",
+    ),
+)
+
+SPECS: dict[str, ParamSpec] = {s.name: s for s in PARAMETERS}
+
+# Parameters ``ros2 param set`` may change while the node runs (validated by the same rules as
+# at start, used from the next pair on); every other one is read-only ("restart to change").
+LIVE_PARAMETERS: frozenset[str] = frozenset(s.name for s in PARAMETERS if s.live)
+
+
+# --------------------------------------------------------------------------- values
+def type_name(default: Any) -> str:
+    """What a value of ``default``'s type is called in error messages."""
+    if isinstance(default, bool):
+        return "a boolean (true/false)"
+    if isinstance(default, int):
+        return "an integer"
+    if isinstance(default, float):
+        return "a number"
+    if isinstance(default, list):
+        return "a list of numbers"
+    return "a string"
+
+
+def coerce(spec: ParamSpec, value: Any) -> Any:
+    """A raw parameter value → the spec's Python type, or ParameterError naming the fix.
+
+    Doubles accept integers (``-p sync.slop:=1``) because a ROS user writes them that way.
+    """
+    d = spec.default
+    bad = ParameterError(
+        f"parameter {spec.name} must be {type_name(d)}, got {value!r} ({type(value).__name__})"
+    )
+    if isinstance(d, bool):
+        if not isinstance(value, bool):
+            raise bad
+        return value
+    if isinstance(d, int):
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise bad
+        return int(value)
+    if isinstance(d, float):
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise bad
+        return float(value)
+    if isinstance(d, list):  # registration.homography
+        return _coerce_numbers(value, bad)
+    if not isinstance(value, str):
+        raise bad
+    value = value.strip()
+    if spec.choices is not None and value not in spec.choices:
+        raise ParameterError(
+            f"parameter {spec.name} = {value!r} is not one of {', '.join(spec.choices)}"
+        )
+    return value
+
+
+def check_range(spec: ParamSpec, value: Any) -> None:
+    """ParameterError when a number lies outside the spec's range (NaN/inf included)."""
+    if spec.minimum is None and spec.maximum is None:
+        return
+    ok = math.isfinite(value)
+    if spec.minimum is not None:
+        ok = ok and (value > spec.minimum if spec.above else value >= spec.minimum)
+    if spec.maximum is not None:
+        ok = ok and value <= spec.maximum
+    if not ok:
+        lo, hi = spec.minimum, spec.maximum
+        what = f"within {lo:g}..{hi:g}" if lo is not None and hi is not None else spec.range_text()
+        hint = f" ({spec.hint})" if spec.hint else ""
+        raise ParameterError(f"parameter {spec.name} = {value!r} is invalid: must be {what}{hint}")
+
+
+def _coerce_numbers(value: Any, bad: ParameterError) -> tuple[float, ...]:
+    """A list of numbers (or its string form from a launch argument); () = none given."""
+    if value is None:
+        return ()
+    if isinstance(value, str):  # "1 0 0 0 1 0 0 0 1" or "[1, 0, ...]" from a launch arg
+        text = value.replace("[", " ").replace("]", " ").replace(",", " ").split()
+        try:
+            value = [float(v) for v in text]
+        except ValueError:
+            raise bad from None
+    try:
+        nums = [float(v) for v in value if not isinstance(v, bool)]
+    except (TypeError, ValueError):
+        raise bad from None
+    if len(nums) != len(list(value)):
+        raise bad
+    # [] and the placeholder [0.0] (ROS YAML cannot hold an empty list) mean "none".
+    if len(nums) == 0 or (len(nums) == 1 and nums[0] == 0.0):
+        return ()
+    return tuple(nums)
+
+
+# --------------------------------------------------------------------------- launch arguments
+TRUE_WORDS = ("true", "1", "yes", "on")
+
+
+def launch_arguments() -> dict[str, ParamSpec]:
+    """Launch argument name → parameter: every parameter, dots written as ``_``."""
+    return {spec.attr: spec for spec in PARAMETERS}
+
+
+def launch_value(arg: str, spec: ParamSpec, text: str) -> Any:
+    """A non-empty launch argument's text → the value typed as the node declares it.
+
+    Only the type is checked here (ParameterError, one line in ``ros2 launch``); ranges and
+    choices are the node's to refuse, with its own one-line error.
+    """
+    text = text.strip()
+    d = spec.default
+    if isinstance(d, bool):
+        return text.lower() in TRUE_WORDS
+    try:
+        if isinstance(d, int):
+            return int(text)
+        if isinstance(d, float):
+            return float(text)
+    except ValueError:
+        what = "a whole number" if isinstance(d, int) else "a number"
+        raise ParameterError(f"launch argument {arg} must be {what}, got {text!r}") from None
+    if isinstance(d, list):
+        nums = _coerce_numbers(
+            text, ParameterError(f"launch argument {arg} must be numbers, got {text!r}")
+        )
+        return list(nums) or [0.0]
+    return text
