@@ -22,6 +22,7 @@ from rosbags.rosbag2.errors import ReaderError
 from rosbags.typesys import Stores, get_types_from_idl, get_types_from_msg, get_typestore
 from rosbags.typesys.store import Typestore
 
+from sccosf_ros.errors import SccosfError
 from sccosf_ros.pipeline.compressed import COMPRESSED_IMAGE
 
 IMAGE = "sensor_msgs/msg/Image"
@@ -33,7 +34,7 @@ WRITER_VERSION = 9  # rosbag2 metadata version written (Jazzy and later; rosbags
 _SUFFIX_STORAGE = {".db3": "sqlite3", ".mcap": "mcap"}
 
 
-class BagError(RuntimeError):
+class BagError(SccosfError, RuntimeError):
     """A bag that is missing, unreadable, or lacks what the caller needs (says what to fix)."""
 
 

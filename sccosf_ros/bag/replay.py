@@ -37,6 +37,10 @@ from sccosf_ros.bag.bag_io import BagError, BagReader, BagReadError
 from sccosf_ros.pipeline.params import RELIABILITIES
 
 
+class ReplaySettingsError(BagError, ValueError):
+    """A replay option out of range (``--rate 0``, an unknown ``--qos``)."""
+
+
 @dataclass
 class ReplayConfig:
     bag: Path
@@ -93,11 +97,13 @@ class BagPlayer:
 
     def __init__(self, cfg: ReplayConfig, context: Any = None) -> None:
         if not cfg.rate > 0:
-            raise ValueError(f"--rate must be > 0, got {cfg.rate}")
+            raise ReplaySettingsError(f"--rate must be > 0, got {cfg.rate}")
         if cfg.clock and not cfg.clock_hz > 0:
-            raise ValueError(f"clock rate must be > 0 Hz, got {cfg.clock_hz}")
+            raise ReplaySettingsError(f"clock rate must be > 0 Hz, got {cfg.clock_hz}")
         if cfg.qos not in RELIABILITIES:
-            raise ValueError(f"--qos must be one of {', '.join(RELIABILITIES)}, got {cfg.qos!r}")
+            raise ReplaySettingsError(
+                f"--qos must be one of {', '.join(RELIABILITIES)}, got {cfg.qos!r}"
+            )
         self.cfg = cfg
         self._stop = threading.Event()
         self.reader = BagReader(cfg.bag).open()
