@@ -293,9 +293,9 @@ class BagReader:
         return dict(sorted(self._source.topics().items()))
 
     def describe_topics(self) -> str:
-        """One line per topic: ``name  [type]  N msgs`` (for error messages)."""
-        lines = [f"  {t.name}  [{t.msgtype}]  {t.count} msgs" for t in self.topics().values()]
-        return "\n".join(lines) if lines else "  (the bag has no topics)"
+        """``name [type] N msgs`` per topic, on one line (for one-line error messages)."""
+        parts = [f"{t.name} [{t.msgtype}] {t.count} msgs" for t in self.topics().values()]
+        return "; ".join(parts) if parts else "(the bag has no topics)"
 
     def require_topic(
         self, topic: str, msgtype: str | tuple[str, ...] | None = IMAGE, what: str = ""
@@ -310,7 +310,7 @@ class BagReader:
                     f"{label} {topic!r} is not in bag {str(self.path)!r}: it has no topics"
                 )
             raise BagError(
-                f"{label} {topic!r} is not in bag {str(self.path)!r}; its topics are:\n"
+                f"{label} {topic!r} is not in bag {str(self.path)!r}; its topics are: "
                 + self.describe_topics()
             )
         found = topics[topic].msgtype

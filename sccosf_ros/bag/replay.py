@@ -123,7 +123,7 @@ class BagPlayer:
             if missing:
                 raise BagError(
                     f"topic(s) {', '.join(missing)} not in bag {str(cfg.bag)!r}; its topics "
-                    "are:\n" + self.reader.describe_topics()
+                    "are: " + self.reader.describe_topics()
                 )
             wanted = list(cfg.topics)
         else:
@@ -144,7 +144,7 @@ class BagPlayer:
         if not self.classes:
             raise BagError(
                 f"nothing to replay in {str(cfg.bag)!r}: no topic has an installed "
-                "message type; its topics are:\n" + self.reader.describe_topics()
+                "message type; its topics are: " + self.reader.describe_topics()
             )
         self.node = Node(cfg.node_name, context=context)
         from sccosf_ros.ros.qos import qos_profile

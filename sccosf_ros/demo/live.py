@@ -133,14 +133,19 @@ class LiveRun:
             if not self.node.alive():
                 raise DemoError(
                     f"sccosf_node exited with code {self.node.proc.returncode} during start-up; "
-                    f"last lines of {self.node.log_path}:\n{self.node.log_tail()}"
+                    f"{self._log_excerpt()}"
                 )
             if time.monotonic() > deadline:
                 raise DemoError(
                     f"sccosf_node did not become ready within {self.cfg.node_start_timeout:.0f}"
-                    f" s; last lines of {self.node.log_path}:\n{self.node.log_tail()}"
+                    f" s; {self._log_excerpt()}"
                 )
             time.sleep(0.05)
+
+    def _log_excerpt(self, n: int = 3) -> str:
+        """The node log's last lines on one line (a DemoError is one line; the log has all)."""
+        tail = [ln.strip() for ln in self.node.log_tail(n).splitlines() if ln.strip()]
+        return f"see {self.node.log_path} (last lines: {' | '.join(tail) or 'none'})"
 
     def _replay(self) -> dict:
         say("[3/4] replaying and recording ...")
