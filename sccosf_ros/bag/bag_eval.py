@@ -24,6 +24,10 @@ fails part-way, the run stops there: the output bag is closed (valid, with the p
 ``metrics.json`` says ``"complete": false`` and the error. An output bag whose run did not
 finish keeps a ``<name>_sccosf.incomplete`` marker beside it and is replaced by the next run
 without ``--overwrite``.
+
+This module opens the bag and the output and runs the evaluation; ``eval_config`` holds the
+settings, ``eval_loop`` the read → pair → process loop and its metrics, ``label_matcher`` the
+label matching, ``eval_sheet`` the contact sheet and the sampled fusion metrics.
 """
 
 from __future__ import annotations
