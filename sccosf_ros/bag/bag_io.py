@@ -22,6 +22,7 @@ from rosbags.rosbag2.errors import ReaderError
 from rosbags.typesys import Stores, get_types_from_idl, get_types_from_msg, get_typestore
 from rosbags.typesys.store import Typestore
 
+from sccosf_ros.errors import SccosfError
 from sccosf_ros.pipeline.compressed import COMPRESSED_IMAGE
 
 IMAGE = "sensor_msgs/msg/Image"
@@ -33,7 +34,7 @@ WRITER_VERSION = 9  # rosbag2 metadata version written (Jazzy and later; rosbags
 _SUFFIX_STORAGE = {".db3": "sqlite3", ".mcap": "mcap"}
 
 
-class BagError(RuntimeError):
+class BagError(SccosfError, RuntimeError):
     """A bag that is missing, unreadable, or lacks what the caller needs (says what to fix)."""
 
 
@@ -292,9 +293,9 @@ class BagReader:
         return dict(sorted(self._source.topics().items()))
 
     def describe_topics(self) -> str:
-        """One line per topic: ``name  [type]  N msgs`` (for error messages)."""
-        lines = [f"  {t.name}  [{t.msgtype}]  {t.count} msgs" for t in self.topics().values()]
-        return "\n".join(lines) if lines else "  (the bag has no topics)"
+        """``name [type] N msgs`` per topic, on one line (for one-line error messages)."""
+        parts = [f"{t.name} [{t.msgtype}] {t.count} msgs" for t in self.topics().values()]
+        return "; ".join(parts) if parts else "(the bag has no topics)"
 
     def require_topic(
         self, topic: str, msgtype: str | tuple[str, ...] | None = IMAGE, what: str = ""
@@ -309,7 +310,7 @@ class BagReader:
                     f"{label} {topic!r} is not in bag {str(self.path)!r}: it has no topics"
                 )
             raise BagError(
-                f"{label} {topic!r} is not in bag {str(self.path)!r}; its topics are:\n"
+                f"{label} {topic!r} is not in bag {str(self.path)!r}; its topics are: "
                 + self.describe_topics()
             )
         found = topics[topic].msgtype

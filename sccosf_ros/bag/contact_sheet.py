@@ -14,7 +14,13 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from sccosf_ros.errors import SccosfError
+
 TITLE_H = 22  # pixels of the title strip above each tile / row
+
+
+class PictureWriteError(SccosfError, OSError):
+    """A picture that could not be written (folder not writable, disk full)."""
 
 
 def thermal_preview(thermal01: np.ndarray) -> np.ndarray:
@@ -101,10 +107,14 @@ def contact_sheet(
 
 
 def save_png(path: str | os.PathLike, rgb: np.ndarray) -> Path:
+    """A PNG of an RGB uint8 image (its folder created); ``PictureWriteError`` on failure."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise PictureWriteError(f"could not write {str(path)!r}: {e}") from None
     if not cv2.imwrite(str(path), cv2.cvtColor(_as_rgb(rgb), cv2.COLOR_RGB2BGR)):
-        raise OSError(f"could not write {str(path)!r}")
+        raise PictureWriteError(f"could not write {str(path)!r}")
     return path
 
 

@@ -37,6 +37,10 @@ from sccosf_ros.bag.bag_io import BagError, BagReader, BagReadError
 from sccosf_ros.pipeline.params import RELIABILITIES
 
 
+class ReplaySettingsError(BagError, ValueError):
+    """A replay option out of range (``--rate 0``, an unknown ``--qos``)."""
+
+
 @dataclass
 class ReplayConfig:
     bag: Path
@@ -93,11 +97,13 @@ class BagPlayer:
 
     def __init__(self, cfg: ReplayConfig, context: Any = None) -> None:
         if not cfg.rate > 0:
-            raise ValueError(f"--rate must be > 0, got {cfg.rate}")
+            raise ReplaySettingsError(f"--rate must be > 0, got {cfg.rate}")
         if cfg.clock and not cfg.clock_hz > 0:
-            raise ValueError(f"clock rate must be > 0 Hz, got {cfg.clock_hz}")
+            raise ReplaySettingsError(f"clock rate must be > 0 Hz, got {cfg.clock_hz}")
         if cfg.qos not in RELIABILITIES:
-            raise ValueError(f"--qos must be one of {', '.join(RELIABILITIES)}, got {cfg.qos!r}")
+            raise ReplaySettingsError(
+                f"--qos must be one of {', '.join(RELIABILITIES)}, got {cfg.qos!r}"
+            )
         self.cfg = cfg
         self._stop = threading.Event()
         self.reader = BagReader(cfg.bag).open()
@@ -117,7 +123,7 @@ class BagPlayer:
             if missing:
                 raise BagError(
                     f"topic(s) {', '.join(missing)} not in bag {str(cfg.bag)!r}; its topics "
-                    "are:\n" + self.reader.describe_topics()
+                    "are: " + self.reader.describe_topics()
                 )
             wanted = list(cfg.topics)
         else:
@@ -138,7 +144,7 @@ class BagPlayer:
         if not self.classes:
             raise BagError(
                 f"nothing to replay in {str(cfg.bag)!r}: no topic has an installed "
-                "message type; its topics are:\n" + self.reader.describe_topics()
+                "message type; its topics are: " + self.reader.describe_topics()
             )
         self.node = Node(cfg.node_name, context=context)
         from sccosf_ros.ros.qos import qos_profile

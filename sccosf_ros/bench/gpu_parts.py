@@ -724,7 +724,7 @@ def part_tensorrt(ctx: PartContext) -> None:
 
 # -------------------------------------------------------------------------------- node
 def part_node(ctx: PartContext) -> None:
-    from sccosf_ros.bag.demo import DemoConfig, run_demo
+    from sccosf_ros.demo import DemoConfig, run_demo
     from sccosf_ros.paths import default_checkpoint
     from sccosf_ros.ros.dds import isolate_ros_domain
 

@@ -22,6 +22,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from sccosf_ros.calibration.errors import CalibrationError
+
 BOARDS = ("checkerboard", "circles")
 
 
@@ -43,18 +45,18 @@ class BoardSpec:
 
 
 def parse_pattern(text: str, kind: str = "checkerboard") -> BoardSpec:
-    """``"9x6"`` → BoardSpec(9, 6, kind); ValueError saying what to write otherwise."""
+    """``"9x6"`` → BoardSpec(9, 6, kind); CalibrationError saying what to write otherwise."""
     m = re.fullmatch(r"\s*(\d+)\s*[xX×]\s*(\d+)\s*", str(text))
     if m is None:
-        raise ValueError(
+        raise CalibrationError(
             f"--pattern {text!r} must be COLSxROWS of inner corners, e.g. 9x6 for a board "
             "of 10x7 squares"
         )
     cols, rows = int(m.group(1)), int(m.group(2))
     if cols < 2 or rows < 2:
-        raise ValueError(f"--pattern {text!r}: need at least 2x2 inner corners")
+        raise CalibrationError(f"--pattern {text!r}: need at least 2x2 inner corners")
     if kind not in BOARDS:
-        raise ValueError(f"--board must be one of {', '.join(BOARDS)}, got {kind!r}")
+        raise CalibrationError(f"--board must be one of {', '.join(BOARDS)}, got {kind!r}")
     return BoardSpec(cols, rows, kind)
 
 

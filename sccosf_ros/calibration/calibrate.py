@@ -28,13 +28,10 @@ import numpy as np
 from tqdm import tqdm
 
 from sccosf_ros.calibration.board import BoardSpec, find_board
+from sccosf_ros.calibration.errors import CalibrationError
 from sccosf_ros.calibration.frames import CalibrationFrame
 from sccosf_ros.calibration.homography import HomographyFit, fit_homography
 from sccosf_ros.jsonio import write_json
-
-
-class CalibrationError(ValueError):
-    """Calibration cannot give a trustworthy homography; the message says what to do."""
 
 
 @dataclass
@@ -131,14 +128,14 @@ def calibrate(
             + (f" (not found: {', '.join(missing[:10])})" if missing else "")
             + ": check --pattern (inner corners) and that the board is heated and fully in view"
         )
-    try:
-        fit = fit_homography(det.points, ransac_px)
-    except ValueError as e:
-        raise CalibrationError(str(e)) from None
+    fit = fit_homography(det.points, ransac_px)
     for p, err in zip(used, fit.pair_errors):
         p.error_px = err
     extra = extra_params() if callable(extra_params) else dict(extra_params or {})
-    return _write(det, fit, out, extra, source, spec)
+    try:
+        return _write(det, fit, out, extra, source, spec)
+    except OSError as e:  # a folder that is not writable, a full disk
+        raise CalibrationError(f"cannot write the calibration next to {str(out)!r}: {e}") from None
 
 
 def _write(

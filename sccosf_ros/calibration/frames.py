@@ -16,6 +16,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from sccosf_ros.calibration.errors import CalibrationError
+
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".pgm", ".ppm")
 
 
@@ -111,14 +113,14 @@ class FolderFrames:
         self.matched = self.names()  # folder problems surface before any work starts
 
     def names(self) -> list[str]:
-        """The matched names; ValueError for a missing folder or no match at all."""
+        """The matched names; CalibrationError for a missing folder or no match at all."""
         for what, d in (("--rgb", self.rgb_dir), ("--thermal", self.thermal_dir)):
             if not Path(d).is_dir():
-                raise ValueError(f"{what} folder {str(d)!r} does not exist")
+                raise CalibrationError(f"{what} folder {str(d)!r} does not exist")
         rgb, th = _images(Path(self.rgb_dir)), _images(Path(self.thermal_dir))
         names = sorted(set(rgb) & set(th))
         if not names:
-            raise ValueError(
+            raise CalibrationError(
                 f"no image in {str(self.rgb_dir)!r} has a thermal partner of the same name "
                 f"in {str(self.thermal_dir)!r} ({len(rgb)} RGB, {len(th)} thermal images): "
                 "pairs are matched by file name without extension"

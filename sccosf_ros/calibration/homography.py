@@ -13,6 +13,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from sccosf_ros.calibration.errors import CalibrationError
+
 
 @dataclass
 class HomographyFit:
@@ -39,13 +41,13 @@ def fit_homography(
 ) -> HomographyFit:
     """``pairs`` of (thermal points, RGB points), same order → the robust fit.
 
-    ValueError when OpenCV finds no homography (degenerate points, e.g. all on one line).
+    CalibrationError when OpenCV finds no homography (degenerate points, e.g. all on one line).
     """
     th = np.concatenate([p[0] for p in pairs]).astype(np.float64)
     rgb = np.concatenate([p[1] for p in pairs]).astype(np.float64)
     H, mask = cv2.findHomography(th, rgb, cv2.RANSAC, ransac_px, maxIters=5000, confidence=0.999)
     if H is None:
-        raise ValueError("no homography fits the board corners (are the boards degenerate?)")
+        raise CalibrationError("no homography fits the board corners (are the boards degenerate?)")
     H = H / H[2, 2]
     errors = [float(reprojection_errors(H, t, r).mean()) for t, r in pairs]
     return HomographyFit(H, errors, int(mask.sum()), int(mask.size))

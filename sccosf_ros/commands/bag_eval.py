@@ -93,34 +93,29 @@ def param_overrides(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from sccosf_ros.backends import BackendError
     from sccosf_ros.bag.bag_eval import BagEvalConfig, evaluate_bag, no_pairs_message
-    from sccosf_ros.bag.bag_io import BagError
-    from sccosf_ros.pipeline.params import ParameterError, read_params_files
-    from sccosf_ros.pipeline.processor import StartupError
+    from sccosf_ros.pipeline.params import read_params_files
 
-    try:
-        params = read_params_files(args.params_file, param_overrides(args))
-        cfg = BagEvalConfig(
-            bag=args.bag,
-            rgb_topic=args.rgb_topic,
-            thermal_topic=args.thermal_topic,
-            out=args.out,
-            params=params,
-            label_topic=args.label_topic,
-            max_pairs=args.max_pairs,
-            namespace=args.namespace,
-            label_tolerance=args.label_tolerance,
-            sheet_rows=args.sheet_rows,
-            write_bag=not args.no_bag,
-            overwrite=args.overwrite,
-            progress=not args.quiet,
-            warn=_warn,
-        )
-        m = evaluate_bag(cfg)
-    except (BagError, ParameterError, StartupError, BackendError, ValueError, OSError) as e:
-        print(f"sccosf bag-eval: error: {e}", file=sys.stderr)
-        return 2
+    # bad input (bag, parameters, checkpoint, backend) raises a SccosfError: cli.main prints it
+    params = read_params_files(args.params_file, param_overrides(args))
+    cfg = BagEvalConfig(
+        bag=args.bag,
+        rgb_topic=args.rgb_topic,
+        thermal_topic=args.thermal_topic,
+        out=args.out,
+        params=params,
+        label_topic=args.label_topic,
+        max_pairs=args.max_pairs,
+        namespace=args.namespace,
+        label_tolerance=args.label_tolerance,
+        sheet_rows=args.sheet_rows,
+        write_bag=not args.no_bag,
+        overwrite=args.overwrite,
+        progress=not args.quiet,
+        warn=_warn,
+    )
+    m = evaluate_bag(cfg)
+    # a run stopped part-way or without pairs is not bad input: its own exit codes (1, 130)
     if not m["complete"]:
         print(
             f"sccosf bag-eval: error: {m['error']}; partial results ({m['pairs']} pairs) in "

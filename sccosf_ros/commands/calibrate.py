@@ -73,19 +73,22 @@ def _warn(message: str) -> None:
 
 def _frames(args: argparse.Namespace):
     """The pair source the arguments name, its description, and the parameters it implies."""
+    from sccosf_ros.calibration.errors import CalibrationError
     from sccosf_ros.calibration.frames import BagFrames, FolderFrames
 
     folders = args.rgb is not None or args.thermal is not None
     if folders == (args.bag is not None):
-        raise ValueError("give either --rgb DIR --thermal DIR or --bag BAG (with its topics)")
+        raise CalibrationError(
+            "give either --rgb DIR --thermal DIR or --bag BAG (with its topics)"
+        )
     if folders:
         if args.rgb is None or args.thermal is None:
-            raise ValueError("--rgb and --thermal go together: two folders of image pairs")
+            raise CalibrationError("--rgb and --thermal go together: two folders of image pairs")
         return FolderFrames(args.rgb, args.thermal, _warn), f"{args.rgb} + {args.thermal}", {}
     if not args.rgb_topic or not args.thermal_topic:
-        raise ValueError("--bag needs --rgb-topic and --thermal-topic")
+        raise CalibrationError("--bag needs --rgb-topic and --thermal-topic")
     if not args.slop > 0 or args.interval < 0:
-        raise ValueError("--slop must be > 0 and --interval >= 0 seconds")
+        raise CalibrationError("--slop must be > 0 and --interval >= 0 seconds")
     frames = BagFrames(
         args.bag, args.rgb_topic, args.thermal_topic, args.slop, args.interval, _warn
     )
@@ -106,29 +109,25 @@ def _print_pair(p) -> None:  # noqa: ANN001 - a PairResult
 
 
 def run(args: argparse.Namespace) -> int:
-    from sccosf_ros.bag.bag_io import BagError
     from sccosf_ros.calibration.board import parse_pattern
-    from sccosf_ros.calibration.calibrate import CalibrationError, calibrate
-    from sccosf_ros.pipeline.params import ParameterError
+    from sccosf_ros.calibration.calibrate import calibrate
+    from sccosf_ros.calibration.errors import CalibrationError
 
-    try:
-        spec = parse_pattern(args.pattern, args.board)
-        if args.min_pairs < 1:
-            raise ValueError("--min-pairs must be >= 1")
-        frames, source, extra = _frames(args)
-        result = calibrate(
-            frames,
-            spec,
-            args.out,
-            min_pairs=args.min_pairs,
-            ransac_px=args.ransac_px,
-            extra_params=extra,
-            source=source,
-            progress=not args.quiet,
-        )
-    except (CalibrationError, BagError, ParameterError, ValueError, OSError) as e:
-        print(f"sccosf calibrate: error: {e}", file=sys.stderr)
-        return 2
+    # bad input (options, folders, bag, no board) raises a SccosfError: cli.main prints it
+    spec = parse_pattern(args.pattern, args.board)
+    if args.min_pairs < 1:
+        raise CalibrationError("--min-pairs must be >= 1")
+    frames, source, extra = _frames(args)
+    result = calibrate(
+        frames,
+        spec,
+        args.out,
+        min_pairs=args.min_pairs,
+        ransac_px=args.ransac_px,
+        extra_params=extra,
+        source=source,
+        progress=not args.quiet,
+    )
     print(f"  {'pair':<20} {'RGB':<5} {'thermal':<8} error px")
     for p in result.pairs:
         _print_pair(p)

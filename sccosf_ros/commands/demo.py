@@ -1,11 +1,10 @@
 """``sccosf demo`` (``make demo``): synthetic RGB-thermal bag → live ``sccosf_node`` → recorded
 outputs, contact sheet, preview GIF and metrics under ``outputs/demo/``
-(see ``sccosf_ros.bag.demo``)."""
+(see ``sccosf_ros.demo``)."""
 
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 from sccosf_ros.backends.cli_args import add_backend_arguments
@@ -64,9 +63,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from sccosf_ros.bag.bag_io import BagError
-    from sccosf_ros.bag.demo import DemoConfig, DemoError, run_demo
-    from sccosf_ros.inference import CheckpointError
+    from sccosf_ros.demo import DemoConfig, run_demo
 
     cfg = DemoConfig(
         out=args.out,
@@ -87,9 +84,5 @@ def run(args: argparse.Namespace) -> int:
         run_bag_eval=not args.no_bag_eval,
         progress=not args.quiet,
     )
-    try:
-        run_demo(cfg)
-    except (DemoError, BagError, CheckpointError, ValueError) as e:
-        print(f"sccosf demo: error: {e}", file=sys.stderr)
-        return 2
+    run_demo(cfg)  # errors reach cli.main (SccosfError: one line, exit 2)
     return 0

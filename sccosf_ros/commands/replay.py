@@ -56,7 +56,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from sccosf_ros.bag.bag_io import BagError
     from sccosf_ros.bag.replay import ReplayConfig, run_replay
 
     cfg = ReplayConfig(
@@ -72,11 +71,7 @@ def run(args: argparse.Namespace) -> int:
         wait_subscribers=args.wait_subscribers,
         progress=not args.quiet,
     )
-    try:
-        stats = run_replay(cfg)
-    except (BagError, ValueError, OSError) as e:
-        print(f"sccosf replay: error: {e}", file=sys.stderr)
-        return 2
+    stats = run_replay(cfg)  # bad input raises a SccosfError: cli.main prints it
     n = sum(stats.published.values())
     if stats.error is not None:
         print(

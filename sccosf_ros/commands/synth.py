@@ -7,7 +7,6 @@ mfnet/fmb dataset; ``OUT/preview.png`` shows a few samples (RGB | thermal | labe
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 DEFAULT_SIZE = {"mfnet": (480, 640), "fmb": (600, 800)}  # (H, W) of the real releases
@@ -50,40 +49,28 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from sccosf_ros.synthetic import DatasetSettings, preview_grid, write_dataset
+    from sccosf_ros.synthetic import DatasetSettings, SyntheticError, preview_grid, write_dataset
     from sccosf_ros.training.datasets import build_dataset
 
     h, w = args.size if args.size else DEFAULT_SIZE[args.layout]
+    # bad input raises a SccosfError (SyntheticError, DatasetExistsError): cli.main prints it
     if h < 16 or w < 16:
-        print(f"sccosf synth: error: --size must be at least 16 16, got {h} {w}", file=sys.stderr)
-        return 2
+        raise SyntheticError(f"--size must be at least 16 16, got {h} {w}")
     if args.n < 3:
-        print(
-            "sccosf synth: error: --n must be at least 3 (every split needs an image)",
-            file=sys.stderr,
-        )
-        return 2
+        raise SyntheticError("--n must be at least 3 (every split needs an image)")
     if not 0.0 <= args.night_fraction <= 1.0:
-        print(
-            f"sccosf synth: error: --night-fraction must be in [0, 1], got {args.night_fraction}",
-            file=sys.stderr,
-        )
-        return 2
-    try:
-        settings = DatasetSettings(
-            layout=args.layout,
-            n=args.n,
-            seed=args.seed,
-            height=h,
-            width=w,
-            night_fraction=args.night_fraction,
-        )
-        root = write_dataset(
-            args.out, settings, progress=not args.no_progress, overwrite=args.overwrite
-        )
-    except (FileExistsError, ValueError) as e:
-        print(f"sccosf synth: error: {e}", file=sys.stderr)
-        return 2
+        raise SyntheticError(f"--night-fraction must be in [0, 1], got {args.night_fraction}")
+    settings = DatasetSettings(
+        layout=args.layout,
+        n=args.n,
+        seed=args.seed,
+        height=h,
+        width=w,
+        night_fraction=args.night_fraction,
+    )
+    root = write_dataset(
+        args.out, settings, progress=not args.no_progress, overwrite=args.overwrite
+    )
     splits = ("train", "val", "test") if args.layout == "mfnet" else ("train", "test")
     counts = {split: len(build_dataset("synthetic", root, split)) for split in splits}
     summary = ", ".join(f"{k} {v}" for k, v in counts.items())

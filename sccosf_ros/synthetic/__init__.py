@@ -18,7 +18,8 @@ The two modalities carry different information on purpose, so that a model has t
 Modules, one concept each: ``settings`` (constants, typed and validated settings), ``scene``
 (what a seed's street holds), ``geometry``, ``materials``, ``painter`` and ``draw`` (putting it
 into pixels), ``sensor`` (the two cameras), ``render`` (``render_scene``), ``dataset_writer``
-(MFNet/FMB folders), ``preview`` and ``bag_writer`` (a rosbag2 recording).
+(MFNet/FMB folders), ``preview`` and ``bag_writer`` (a rosbag2 recording); ``errors`` (what a
+user can get wrong, each a ``SccosfError``).
 
 Importing this package never imports ``sccosf_ros.training`` nor rclpy.
 """
@@ -30,6 +31,7 @@ from sccosf_ros.synthetic.bag_writer import (
     write_synthetic_bag,
 )
 from sccosf_ros.synthetic.dataset_writer import read_metadata, write_dataset
+from sccosf_ros.synthetic.errors import DatasetExistsError, SyntheticError, SyntheticWriteError
 from sccosf_ros.synthetic.preview import preview_grid
 from sccosf_ros.synthetic.render import Scene, render_scene
 from sccosf_ros.synthetic.scene import scene_seed
@@ -51,10 +53,13 @@ __all__ = [
     "TEMPERATURE_RANGE_C",
     "THERMAL_COUNTS",
     "BagSettings",
+    "DatasetExistsError",
     "DatasetSettings",
     "Scene",
     "SceneSettings",
     "SyntheticBag",
+    "SyntheticError",
+    "SyntheticWriteError",
     "counts_from_celsius",
     "frame_times",
     "preview_grid",

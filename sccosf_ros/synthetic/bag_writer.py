@@ -21,6 +21,7 @@ from tqdm import tqdm
 
 from sccosf_ros.bag.bag_io import IMAGE, BagWriter, make_header
 from sccosf_ros.pipeline.image_codec import encode_image
+from sccosf_ros.synthetic.errors import SyntheticError
 from sccosf_ros.synthetic.render import Scene, render_scene
 from sccosf_ros.synthetic.settings import SECOND, BagSettings
 
@@ -55,7 +56,7 @@ class _Event(NamedTuple):
 def frame_times(rate: float, duration: float, offset: float = 0.0) -> list[float]:
     """Capture times (s) of a camera at ``rate`` Hz over ``duration`` s, shifted by ``offset``."""
     if rate <= 0:
-        raise ValueError(f"frame rate must be positive, got {rate}")
+        raise SyntheticError(f"frame rate must be positive, got {rate}")
     n = math.floor(duration * rate + 1e-9)
     return [offset + i / rate for i in range(n)]
 
@@ -150,7 +151,7 @@ def _malformed_image(store: Typestore, kind: str, t_ns: int, frame_id: str, h: i
         )
         raw = bytes(store.serialize_cdr(msg, IMAGE))
         return raw[: len(raw) // 3]
-    raise ValueError(f"unknown malformed kind {kind!r}")
+    raise SyntheticError(f"unknown malformed kind {kind!r}")
 
 
 class _Frames:

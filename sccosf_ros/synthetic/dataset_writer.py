@@ -21,6 +21,7 @@ import numpy as np
 from tqdm import tqdm
 
 from sccosf_ros.classes import DATASET_CLASSES
+from sccosf_ros.synthetic.errors import DatasetExistsError, SyntheticError, SyntheticWriteError
 from sccosf_ros.synthetic.render import Scene, render_scene
 from sccosf_ros.synthetic.scene import scene_seed
 from sccosf_ros.synthetic.settings import (
@@ -51,7 +52,7 @@ _OUTPUT_FILES = (
 def imwrite(path: Path, img: np.ndarray) -> None:
     """``cv2.imwrite`` that raises instead of returning False."""
     if not cv2.imwrite(str(path), img):
-        raise OSError(f"could not write {path}")
+        raise SyntheticWriteError(f"could not write {path}")
 
 
 def _split_counts(n: int, fractions: tuple[float, ...]) -> list[int]:
@@ -63,15 +64,15 @@ def _split_counts(n: int, fractions: tuple[float, ...]) -> list[int]:
 def _prepare_output(root: Path, overwrite: bool) -> None:
     """Make ``root`` ready: new or empty, or an earlier output of ours when ``overwrite``."""
     if root.exists() and not root.is_dir():
-        raise FileExistsError(f"{root} exists and is not a folder")
+        raise DatasetExistsError(f"{root} exists and is not a folder")
     if root.is_dir() and any(root.iterdir()):
         if not (root / METADATA_FILE).is_file():
-            raise FileExistsError(
+            raise DatasetExistsError(
                 f"{root} is not empty and was not written by `sccosf synth` (no {METADATA_FILE});"
                 " refusing to write into it: choose a new folder"
             )
         if not overwrite:
-            raise FileExistsError(
+            raise DatasetExistsError(
                 f"{root} already holds a synthetic dataset; pass overwrite=True (sccosf synth "
                 "--overwrite) to replace it, or choose a new folder"
             )
@@ -199,7 +200,7 @@ def read_metadata(root: str | os.PathLike) -> dict[str, Any] | None:
     try:
         meta = json.loads(path.read_text())
     except (OSError, json.JSONDecodeError) as e:
-        raise ValueError(f"{path} is not a readable sccosf synth metadata file: {e}") from e
+        raise SyntheticError(f"{path} is not a readable sccosf synth metadata file: {e}") from e
     if not isinstance(meta, dict) or meta.get("layout") not in LAYOUTS:
-        raise ValueError(f"{path}: expected a JSON object with 'layout' in {LAYOUTS}")
+        raise SyntheticError(f"{path}: expected a JSON object with 'layout' in {LAYOUTS}")
     return meta

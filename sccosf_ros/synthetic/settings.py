@@ -2,8 +2,8 @@
 
 ``SceneSettings`` (frame size and class set) is shared by ``render_scene``, ``DatasetSettings``
 (``write_dataset``) and ``BagSettings`` (``write_synthetic_bag``). Each validates itself when
-built, so a bad value fails with a ``ValueError`` that names the field, before anything is
-rendered or written.
+built, so a bad value fails with a ``SyntheticError`` (a ``ValueError``) that names the field,
+before anything is rendered or written.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import numbers
 from dataclasses import dataclass
 
 from sccosf_ros.bag.bag_io import STORAGES
+from sccosf_ros.synthetic.errors import SyntheticError
 
 LAYOUTS = ("mfnet", "fmb")
 METADATA_FILE = "sccosf_synth.json"
@@ -33,21 +34,21 @@ def _is_int(value: object) -> bool:
 
 def _require_int(name: str, value: int, minimum: int) -> None:
     if not _is_int(value):
-        raise ValueError(f"{name} must be an integer, got {value!r}")
+        raise SyntheticError(f"{name} must be an integer, got {value!r}")
     if value < minimum:
-        raise ValueError(f"{name} must be >= {minimum}, got {value}")
+        raise SyntheticError(f"{name} must be >= {minimum}, got {value}")
 
 
 def _require_positive(name: str, value: float) -> None:
     if not (isinstance(value, numbers.Real) and math.isfinite(value) and value > 0):
-        raise ValueError(f"{name} must be a positive number, got {value!r}")
+        raise SyntheticError(f"{name} must be a positive number, got {value!r}")
 
 
 def check_seed(seed: int) -> int:
-    """A scene seed as int; raises ``ValueError`` for a negative one (numpy refuses those)."""
+    """A scene seed as int; raises ``SyntheticError`` for a negative one (numpy refuses those)."""
     value = int(seed)
     if value < 0:
-        raise ValueError(f"seed must be >= 0, got {value}")
+        raise SyntheticError(f"seed must be >= 0, got {value}")
     return value
 
 
@@ -61,13 +62,13 @@ class SceneSettings:
 
     def __post_init__(self) -> None:
         if self.layout not in LAYOUTS:
-            raise ValueError(f"layout must be one of {LAYOUTS}, got {self.layout!r}")
+            raise SyntheticError(f"layout must be one of {LAYOUTS}, got {self.layout!r}")
         if not (_is_int(self.height) and _is_int(self.width)):
-            raise ValueError(
+            raise SyntheticError(
                 f"scene height and width must be integers, got {self.height!r}x{self.width!r}"
             )
         if self.height < MIN_SIZE or self.width < MIN_SIZE:
-            raise ValueError(
+            raise SyntheticError(
                 f"scene size must be at least {MIN_SIZE}x{MIN_SIZE}, "
                 f"got {self.height}x{self.width}"
             )
@@ -89,14 +90,14 @@ class DatasetSettings:
         _require_int("n", self.n, 0)
         n_min = MIN_IMAGES[scene.layout]
         if self.n < n_min:
-            raise ValueError(
+            raise SyntheticError(
                 f"n must be at least {n_min} so that every {scene.layout} split gets an image, "
                 f"got {self.n}"
             )
         _require_int("seed", self.seed, 0)
         nf = self.night_fraction
         if not (isinstance(nf, numbers.Real) and 0.0 <= nf <= 1.0):
-            raise ValueError(f"night_fraction must be in [0, 1], got {nf!r}")
+            raise SyntheticError(f"night_fraction must be in [0, 1], got {nf!r}")
 
     @property
     def scene(self) -> SceneSettings:
@@ -135,13 +136,13 @@ class BagSettings:
     def __post_init__(self) -> None:
         _ = self.scene  # validates layout and size
         if self.storage not in STORAGES:
-            raise ValueError(f"storage must be one of {STORAGES}, got {self.storage!r}")
+            raise SyntheticError(f"storage must be one of {STORAGES}, got {self.storage!r}")
         if self.rgb_encoding not in RGB_ENCODINGS:
-            raise ValueError(f"rgb_encoding must be rgb8 or bgr8, got {self.rgb_encoding!r}")
+            raise SyntheticError(f"rgb_encoding must be rgb8 or bgr8, got {self.rgb_encoding!r}")
         for name in ("duration", "rgb_rate", "thermal_rate"):
             _require_positive(name, getattr(self, name))
         if not (isinstance(self.transport_delay, numbers.Real) and self.transport_delay >= 0):
-            raise ValueError(f"transport_delay must be >= 0 s, got {self.transport_delay!r}")
+            raise SyntheticError(f"transport_delay must be >= 0 s, got {self.transport_delay!r}")
         _require_int("seed", self.seed, 0)
         _require_int("start_time_ns", self.start_time_ns, 0)
         _require_int("malformed", self.malformed, 0)
@@ -149,7 +150,7 @@ class BagSettings:
         if self.thermal_gap is not None:
             g0, g1 = self.thermal_gap
             if not g0 < g1:
-                raise ValueError(
+                raise SyntheticError(
                     f"thermal_gap must be (start, end) with start < end, got {self.thermal_gap!r}"
                 )
 
@@ -158,9 +159,11 @@ class BagSettings:
         if self.label_topic is not None:
             topics.append(self.label_topic)
         if not all(isinstance(t, str) and t for t in topics):
-            raise ValueError(f"topics must be non-empty strings, got {topics}")
+            raise SyntheticError(f"topics must be non-empty strings, got {topics}")
         if len(set(topics)) != len(topics):
-            raise ValueError(f"rgb_topic, thermal_topic and label_topic must differ, got {topics}")
+            raise SyntheticError(
+                f"rgb_topic, thermal_topic and label_topic must differ, got {topics}"
+            )
 
     @property
     def scene(self) -> SceneSettings:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 
 import cv2
-import numpy as np
 import pytest
 
 from sccosf_ros.bag.bag_eval import BagEvalConfig, evaluate_bag
@@ -310,21 +309,6 @@ def test_cli_end_to_end_and_no_silent_overwrite(tmp_path, nano_checkpoint, one_t
     assert sccosf_main(args) == 2  # the output bag exists: refuse, keep it
     assert "--overwrite" in capsys.readouterr().err
     assert sccosf_main([*args, "--overwrite"]) == 0
-
-
-def test_label_matching_tolerates_label_before_or_after_prediction():
-    from sccosf_ros.bag.bag_eval import _LabelMatcher
-
-    m = _LabelMatcher(tolerance_ns=1000)
-    a, b = np.zeros((2, 2), np.uint8), np.ones((2, 2), np.uint8)
-    m.add_label(10_000, a)
-    m.add_pred(10_500, b)  # within tolerance of the waiting label
-    m.add_pred(20_000, a)
-    m.add_label(22_000, b)  # too far: both stay waiting
-    m.add_label(20_000, b)
-    got = m.take()
-    assert [(s, p.sum(), g.sum()) for s, p, g in got] == [(10_500, 4, 0), (20_000, 0, 4)]
-    assert list(m.labels) == [22_000] and not m.preds
 
 
 def test_no_bag_leaves_an_existing_output_bag_and_errors_come_before_the_model(

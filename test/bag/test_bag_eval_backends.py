@@ -11,8 +11,8 @@ pytest.importorskip("openvino")
 pytest.importorskip("onnxscript")
 
 from sccosf_ros.bag.bag_io import BagReader, stamp_ns
-from sccosf_ros.bag.demo import DemoConfig, demo_param_values
 from sccosf_ros.cli import main as sccosf_main
+from sccosf_ros.demo import DemoConfig, demo_param_values
 from sccosf_ros.paths import default_checkpoint
 from sccosf_ros.pipeline.image_codec import decode_image
 from sccosf_ros.pipeline.params import write_params_file

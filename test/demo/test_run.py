@@ -10,8 +10,8 @@ import pytest
 from PIL import Image
 
 from sccosf_ros.bag.bag_io import BagReader
-from sccosf_ros.bag.demo import DemoConfig, run_demo
 from sccosf_ros.cli import main as sccosf_main
+from sccosf_ros.demo import DemoConfig, run_demo
 
 
 def test_demo_without_checkpoint_says_where_to_get_it(tmp_path, capsys):
