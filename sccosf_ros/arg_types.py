@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import math
+from collections.abc import Callable
 
 
 class DefaultsHelp(argparse.ArgumentDefaultsHelpFormatter):
@@ -20,42 +21,33 @@ class DefaultsHelp(argparse.ArgumentDefaultsHelpFormatter):
         return super()._get_help_string(action)
 
 
-def _number(text: str, kind: type) -> float:
+def _number(text: str, kind: type, ok: Callable[[float], bool], rule: str) -> float:
+    """``text`` as ``kind`` (finite) where ``ok(value)``; else an error saying ``rule``."""
     try:
         value = kind(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
     if isinstance(value, float) and not math.isfinite(value):
         raise argparse.ArgumentTypeError(f"expected a finite number, got {text!r}")
+    if not ok(value):
+        raise argparse.ArgumentTypeError(f"must be {rule}, got {text!r}")
     return value
 
 
 def positive_int(text: str) -> int:
-    value = int(_number(text, int))
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text!r}")
-    return value
+    return int(_number(text, int, lambda v: v >= 1, "a positive integer"))
 
 
 def non_negative_int(text: str) -> int:
-    value = int(_number(text, int))
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be >= 0, got {text!r}")
-    return value
+    return int(_number(text, int, lambda v: v >= 0, ">= 0"))
 
 
 def positive_float(text: str) -> float:
-    value = float(_number(text, float))
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"must be > 0, got {text!r}")
-    return value
+    return float(_number(text, float, lambda v: v > 0, "> 0"))
 
 
 def non_negative_float(text: str) -> float:
-    value = float(_number(text, float))
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be >= 0, got {text!r}")
-    return value
+    return float(_number(text, float, lambda v: v >= 0, ">= 0"))
 
 
 def size_hw(text: str) -> tuple[int, int]:
