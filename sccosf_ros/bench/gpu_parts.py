@@ -1,4 +1,7 @@
-"""The parts of ``sccosf bench gpu`` (``make gpu-check``), one function each.
+"""The parts of ``sccosf bench gpu`` (``make gpu-check``), one function each, in one module per
+part group (``gpu_env``, ``gpu_kernels``, ``gpu_parity``, ``gpu_scan_speed``, ``gpu_train``,
+``gpu_inference``, ``gpu_node``; what they share is ``gpu_context``); this module is their table
+and the entry point of a part's process.
 
 Each part runs in its own process (``python -m sccosf_ros.bench.gpu_parts PART --json FILE``,
 started by :mod:`sccosf_ros.bench.gpu`), so that a crash, a CUDA error or a hang in one part
@@ -48,6 +51,8 @@ from sccosf_ros.bench.gpu_train import part_train
 
 @dataclass(frozen=True)
 class Part:
+    """One part: its function, whether it needs CUDA, its time budget and one line on what."""
+
     fn: Callable[[PartContext], None]
     needs_cuda: bool
     budget_s: int  # seconds on an H100-class GPU; the runner adds a start-up grace

@@ -62,6 +62,8 @@ def time_scan_shape(
     ctx: PartContext,
     blocks: tuple[int, int] | None = None,
 ) -> float:
+    """Median ms of ``method`` at ``shape`` (b, d, g, n, L) on the part's device, fwd or
+    fwd+bwd (``blocks``: Triton's (BD, BL) instead of its own choice)."""
     from sccosf_ros.model.ssm import selective_scan
     from sccosf_ros.model.ssm_triton import selective_scan_triton
 

@@ -46,7 +46,7 @@ def repeat(
     results: list[T] = []
     for i in range(warmup):
         r = once()
-        if i == 0 and slow_warmup_s is not None and float(r) > slow_warmup_s:  # type: ignore[arg-type]
+        if i == 0 and slow_warmup_s is not None and isinstance(r, float) and r > slow_warmup_s:
             results.append(r)
             break
     while len(results) < runs:
