@@ -1,10 +1,10 @@
 """``sccosf bench gpu`` (``make gpu-check``): the whole GPU check in one command, one report.
 
-Runs the parts of :mod:`sccosf_ros.bench.gpu_parts` one after the other, each in its own
-process with its own time budget (a failing, crashing or hanging part is recorded and the next
-one runs), and writes ``outputs/gpu_check/report.json`` and ``report.md`` (plus one log per
-part in ``logs/`` and the parts' files in ``<part>/``). Budgets add up to under 10 minutes on
-an H100-class GPU.
+Runs the parts of :mod:`sccosf_ros.bench.gpu_parts` (one module per part group, ``gpu_*.py``)
+one after the other, each in its own process with its own time budget (a failing, crashing or
+hanging part is recorded and the next one runs), and writes ``outputs/gpu_check/report.json``
+and ``report.md`` (plus one log per part in ``logs/`` and the parts' files in ``<part>/``).
+Budgets add up to under 10 minutes on an H100-class GPU.
 
 Without CUDA it runs what needs no GPU — versions, the Triton kernels compiled for sm_80/sm_90
 with ptxas's register/spill report, scan parity in Triton's interpreter, torch-path timing at
@@ -28,11 +28,11 @@ import time
 from pathlib import Path
 from typing import Any
 
+from sccosf_ros.bench.gpu_context import SKIPPED_RC
 from sccosf_ros.jsonio import write_json
 
 DEFAULT_OUT = Path("outputs/gpu_check")
 GRACE_S = 30  # per part, on top of its budget: process start-up and imports
-SKIPPED_RC = 3  # gpu_parts' exit code for "cannot run here"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from sccosf_ros.bench.tables import markdown_table, records_table
+
 TRITON_VS_MAMBA = 2.0  # Triton scan within 2x of mamba-ssm's kernel, fwd+bwd, paper shapes
 PAPER_TRT_FPS = 60.0  # paper preset at 480x640 on an H100-class GPU, TensorRT fp16
 MFNET_HOURS = 4.0  # a 500-epoch MFNet run on one such GPU
@@ -73,25 +75,6 @@ def _fmt(v: Any) -> str:
     return str(v)
 
 
-def _table(rows: list[dict]) -> list[str]:
-    """A Markdown table of ``rows``; nested dicts become ``key.sub`` columns."""
-    flat = []
-    for row in rows:
-        f: dict[str, Any] = {}
-        for k, v in row.items():
-            if isinstance(v, dict):
-                f.update({f"{k}.{sk}": sv for sk, sv in v.items()})
-            else:
-                f[k] = v
-        flat.append(f)
-    cols: list[str] = []
-    for f in flat:
-        cols += [k for k in f if k not in cols]
-    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
-    lines += ["| " + " | ".join(_fmt(f.get(c)) for c in cols) + " |" for f in flat]
-    return lines
-
-
 def _part_lines(name: str, e: dict) -> list[str]:
     head = f"## {name}: {e['status']}"
     if "seconds" in e:
@@ -106,7 +89,7 @@ def _part_lines(name: str, e: dict) -> list[str]:
     lines += [f"- {k}: {_fmt(v)}" for k, v in scalars.items()]
     for table, rows in tables.items():
         if rows and isinstance(rows[0], dict):
-            lines += ["", f"**{table}**", "", *_table(rows)]
+            lines += ["", f"**{table}**", "", *records_table(rows, _fmt)]
         else:
             lines += [f"- {table}: {_fmt(rows)}"]
     lines += ["", *[f"> note: {n}" for n in e.get("notes", [])], ""]
@@ -136,14 +119,13 @@ def markdown(report: dict) -> str:
             if m["mode"].startswith("cpu (no GPU)")
             else []
         ),
-        "| part | status | seconds | note |",
-        "|---|---|---|---|",
     ]
-    for name, e in report["parts"].items():
-        lines.append(
-            f"| {name} | {e['status']} | {_fmt(e.get('seconds'))} | {e.get('reason', '')} |"
-        )
-    lines += ["", "## Targets", "", *_table(report.get("targets", [])), ""]
+    parts = [
+        [name, e["status"], _fmt(e.get("seconds")), e.get("reason", "")]
+        for name, e in report["parts"].items()
+    ]
+    lines += markdown_table(["part", "status", "seconds", "note"], parts, left=4)
+    lines += ["", "## Targets", "", *records_table(report.get("targets", []), _fmt), ""]
     inst = report.get("install", {})
     lines += [
         "## Optional packages",

@@ -18,10 +18,8 @@ machine these figures are noisy: the process CPU time per forward is reported ne
 from __future__ import annotations
 
 import argparse
-import json
 import platform
 import resource
-import statistics
 import time
 from pathlib import Path
 from typing import Any
@@ -29,9 +27,11 @@ from typing import Any
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
-from sccosf_ros.bench.common import BenchError
-from sccosf_ros.commands.arg_types import size_hw
-from sccosf_ros.model import PRESETS, build_model
+from sccosf_ros.arg_types import size_hw
+from sccosf_ros.bench.errors import check_at_least_one, check_presets
+from sccosf_ros.bench.tables import text_table, write_json
+from sccosf_ros.bench.timing import percentile, repeat
+from sccosf_ros.model import build_model
 from sccosf_ros.model.s6 import S6
 
 PAPER_PARAMS_M = 139.62  # paper Table 3
@@ -139,23 +139,25 @@ def time_forward(
     model = build_model(preset, num_classes=num_classes).eval()
     rgb = torch.rand(1, 3, *size)
     thermal = torch.rand(1, 1, *size)
-    walls, cpus = [], []
+    calls = [0]
+
+    def once() -> tuple[float, float]:
+        """(wall ms, process CPU ms) of one forward."""
+        t0, c0 = time.perf_counter(), time.process_time()
+        model(rgb, thermal)
+        wall, cpu = (time.perf_counter() - t0) * 1e3, (time.process_time() - c0) * 1e3
+        calls[0] += 1
+        print(f"  {preset}: run {calls[0]}/{warmup + runs} {wall:.0f} ms", flush=True)
+        return wall, cpu
+
     with torch.inference_mode():
-        for i in range(warmup + runs):
-            t0, c0 = time.perf_counter(), time.process_time()
-            model(rgb, thermal)
-            if i >= warmup:
-                walls.append((time.perf_counter() - t0) * 1e3)
-                cpus.append((time.process_time() - c0) * 1e3)
-            print(
-                f"  {preset}: run {i + 1}/{warmup + runs} {walls[-1] if walls else 0:.0f} ms",
-                flush=True,
-            )
+        timed = repeat(once, runs, warmup=warmup)
+    walls, cpus = [w for w, _ in timed], [c for _, c in timed]
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB → MiB
     return {
-        "median_ms": statistics.median(walls),
+        "median_ms": percentile(walls, 50),
         "min_ms": min(walls),
-        "cpu_ms": statistics.fmean(cpus),
+        "cpu_ms": sum(cpus) / len(cpus),
         "peak_rss_mib": peak,
         "runs": runs,
     }
@@ -163,20 +165,14 @@ def time_forward(
 
 # --------------------------------------------------------------------------- report
 def _table(rows: list[list[str]], header: list[str]) -> str:
-    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
-    line = "  ".join(h.rjust(w) for h, w in zip(header, widths, strict=True))
-    body = ["  ".join(c.rjust(w) for c, w in zip(r, widths, strict=True)) for r in rows]
-    return "\n".join([line, "-" * len(line), *body])
+    return "\n".join(text_table(header, rows, rule=True))
 
 
 def run(args: argparse.Namespace) -> int:
     presets = [p for p in args.presets.split(",") if p]
     timed = [p for p in args.latency_presets.split(",") if p]
-    unknown = sorted(set(presets + timed) - set(PRESETS))
-    if unknown:
-        raise BenchError(f"unknown preset(s) {', '.join(unknown)}; valid: {', '.join(PRESETS)}")
-    if args.runs < 1 or args.threads < 1:
-        raise BenchError("--runs and --threads must be >= 1")
+    check_presets(presets + timed)
+    check_at_least_one(runs=args.runs, threads=args.threads)
     torch.set_num_threads(args.threads)
     fh, fw = args.flops_size
     results: dict[str, Any] = {
@@ -308,7 +304,6 @@ def run(args: argparse.Namespace) -> int:
         results["scan"] = bench_scan(threads=args.threads, argv=scan_argv)
 
     if args.json is not None:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(results, indent=2))
-        print(f"\nwrote {args.json}")
+        print()
+        write_json(args.json, results)
     return 0

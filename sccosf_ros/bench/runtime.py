@@ -34,13 +34,11 @@ from typing import Any
 
 import numpy as np
 
-from sccosf_ros.bench.common import (
-    BenchError,
-    add_output_arguments,
-    check_checkpoint,
-    write_outputs,
-)
-from sccosf_ros.commands.arg_types import size_hw
+from sccosf_ros.arg_types import size_hw
+from sccosf_ros.bench.errors import BenchError, check_at_least_one, check_checkpoint, check_presets
+from sccosf_ros.bench.frames import frame_pair
+from sccosf_ros.bench.tables import add_output_arguments, markdown_table, write_outputs
+from sccosf_ros.bench.timing import percentile
 
 TARGET_P50_MS = 50.0
 TARGET_SPEEDUP = 2.5
@@ -81,13 +79,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--cache-dir", type=Path, default=None, help="backends' cache (default ~/.cache/...)"
     )
     add_output_arguments(parser)
-
-
-def _frames(size: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
-    from sccosf_ros.synthetic import render_scene
-
-    scene = render_scene(7, size[0], size[1])
-    return scene.rgb, scene.thermal8
 
 
 def _torch_predictor(
@@ -138,7 +129,7 @@ def _worker(argv: list[str]) -> int:
         pred = Predictor.from_onnx(
             a.onnx, backend=a.backend, device=a.device, precision=a.precision
         )
-    rgb, thermal = _frames(a.size)
+    rgb, thermal = frame_pair(*a.size, seed=7)
     first = pred.predict(rgb, thermal)
     load_s = time.perf_counter() - t0
     for _ in range(max(0, a.warmup - 1)):
@@ -275,16 +266,16 @@ def _measure(
             row["peak_rss_mib"] = max(row.get("peak_rss_mib", 0.0), r["peak_rss_mib"])
             print(
                 f"  round {k + 1}/{args.rounds} {backend}: "
-                f"p50 {np.percentile(r['total_ms'], 50):.1f} ms",
+                f"p50 {percentile(r['total_ms'], 50):.1f} ms",
                 flush=True,
             )
     for row in rows.values():
         if "error" not in row:
             total, model = row.pop("total"), row.pop("model")
             row.update(
-                p50_ms=float(np.percentile(total, 50)),
-                p95_ms=float(np.percentile(total, 95)),
-                model_p50_ms=float(np.percentile(model, 50)),
+                p50_ms=percentile(total, 50),
+                p95_ms=percentile(total, 95),
+                model_p50_ms=percentile(model, 50),
                 runs=len(total),
             )
     return rows
@@ -311,30 +302,39 @@ def _bench_preset(args: argparse.Namespace, preset: str, backends: list[str], tm
     return rows
 
 
+TABLE_HEADER = ["preset", "backend", "p50 ms", "p95 ms", "network p50 ms", "vs torch"]
+TABLE_HEADER += ["peak RSS MiB", "labels = torch", "fused max diff", "load s"]
+
+
+def _row(preset: str, backend: str, r: dict[str, Any]) -> list[str]:
+    if "error" in r:
+        return [preset, backend, "failed", *[""] * (len(TABLE_HEADER) - 3)]
+    la = r.get("label_agreement")
+    return [
+        preset,
+        backend,
+        f"{r['p50_ms']:.1f}",
+        f"{r['p95_ms']:.1f}",
+        f"{r['model_p50_ms']:.1f}",
+        f"{r.get('speedup_vs_torch', float('nan')):.2f}x",
+        f"{r['peak_rss_mib']:.0f}",
+        "" if la is None else f"{100 * la:.3f} %",
+        str(r.get("fused_max_diff", "")),
+        f"{r['load_s']:.1f}",
+    ]
+
+
 def _markdown(results: dict[str, Any]) -> str:
     env = results["env"]
-    lines = [
-        f"Per pair at {env['size'][0]}x{env['size'][1]}, {env['threads']} threads, "
-        f"{env['runs']} runs ({env['processor']}; shared machines are noisy)",
-        "",
-        "| preset | backend | p50 ms | p95 ms | network p50 ms | vs torch | peak RSS MiB "
-        "| labels = torch | fused max diff | load s |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
-    ]
-    for preset, rows in results["presets"].items():
-        for backend, r in rows.items():
-            if "error" in r:
-                lines.append(f"| {preset} | {backend} | failed | | | | | | | |")
-                continue
-            la = r.get("label_agreement")
-            lines.append(
-                f"| {preset} | {backend} | {r['p50_ms']:.1f} | {r['p95_ms']:.1f} | "
-                f"{r['model_p50_ms']:.1f} | {r.get('speedup_vs_torch', float('nan')):.2f}x | "
-                f"{r['peak_rss_mib']:.0f} | "
-                f"{'' if la is None else f'{100 * la:.3f} %'} | "
-                f"{r.get('fused_max_diff', '')} | {r['load_s']:.1f} |"
-            )
-    return "\n".join(lines)
+    rows = [_row(p, b, r) for p, by in results["presets"].items() for b, r in by.items()]
+    return "\n".join(
+        [
+            f"Per pair at {env['size'][0]}x{env['size'][1]}, {env['threads']} threads, "
+            f"{env['runs']} runs ({env['processor']}; shared machines are noisy)",
+            "",
+            *markdown_table(TABLE_HEADER, rows, left=2),
+        ]
+    )
 
 
 def _verdict(results: dict[str, Any]) -> str | None:
@@ -361,14 +361,10 @@ def _verdict(results: dict[str, Any]) -> str | None:
 
 def run(args: argparse.Namespace) -> int:
     from sccosf_ros.backends import BackendError
-    from sccosf_ros.model import PRESETS
 
     presets = [p for p in args.presets.split(",") if p]
-    unknown = sorted(set(presets) - set(PRESETS))
-    if unknown:
-        raise BenchError(f"unknown preset(s) {', '.join(unknown)}; valid: {', '.join(PRESETS)}")
-    if args.runs < 1 or args.threads < 1 or args.rounds < 1:
-        raise BenchError("--runs, --threads and --rounds must be >= 1")
+    check_presets(presets)
+    check_at_least_one(runs=args.runs, threads=args.threads, rounds=args.rounds)
     check_checkpoint(args.checkpoint)
     try:
         backends = _backends(args.backends)

@@ -22,10 +22,8 @@ the minimum and every sample, which tell more on a busy machine. Ratios are
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
-import statistics
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -33,6 +31,10 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
+from sccosf_ros.bench.errors import BenchError
+from sccosf_ros.bench.scan_cases import leaves, timing_inputs
+from sccosf_ros.bench.tables import text_table, write_json
+from sccosf_ros.bench.timing import percentile, repeat, sync
 from sccosf_ros.model.ssm import (
     mamba_ssm_available,
     selective_scan,
@@ -76,28 +78,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", type=Path, default=None, help="also write the rows as JSON")
 
 
-def _inputs(b: int, d: int, n: int, length: int, device: str, seed: int, groups: int = 0) -> dict:
-    """Mamba-like inputs: dt in softplus range, A = -[1..n] (S4D-real), unit D; B, C
-    (b,n,l), or grouped (b,groups,n,l) when ``groups`` > 0."""
-    gen = torch.Generator().manual_seed(seed)
-
-    def rnd(*shape: int, scale: float = 1.0) -> torch.Tensor:
-        return (torch.randn(*shape, generator=gen) * scale).to(device)
-
-    return {
-        "u": rnd(b, d, length),
-        "delta": rnd(b, d, length, scale=0.5) - 4.0,  # softplus → dt ≈ 0.02
-        "A": -torch.arange(1, n + 1, dtype=torch.float32).repeat(d, 1).to(device),
-        "B": rnd(b, groups, n, length) if groups else rnd(b, n, length),
-        "C": rnd(b, groups, n, length) if groups else rnd(b, n, length),
-        "D": torch.ones(d, device=device),
-    }
-
-
-def _leaf(x: dict, grad: bool) -> dict:
-    return {k: v.detach().clone().requires_grad_(grad) for k, v in x.items()}
-
-
 def _run_ours(x: dict, backend: str) -> torch.Tensor:
     return selective_scan(
         x["u"], x["delta"], x["A"], x["B"], x["C"], x["D"], delta_softplus=True, backend=backend
@@ -129,30 +109,26 @@ def _run_mambapy(x: dict, pscan: Callable) -> torch.Tensor:
     return y.transpose(1, 2)
 
 
-def _time(
+def time_scan(
     fn: Callable[[dict], torch.Tensor], x: dict, backward: bool, repeats: int, device: str
 ) -> list[float]:
-    """Seconds of each timed call of fn (plus backward of sum(y) when asked)."""
+    """Seconds of each of ``repeats`` timed calls of ``fn`` on fresh leaf copies of ``x`` (plus
+    the backward of sum(y) when ``backward``), after one warm-up call; a warm-up call over 2 s
+    counts as a sample instead."""
 
     def once() -> float:
-        inputs = _leaf(x, backward)
-        if device.startswith("cuda"):
-            torch.cuda.synchronize()
+        inputs = leaves(x, backward)
+        sync(device)
         t0 = time.perf_counter()
         if backward:
             fn(inputs).sum().backward()
         else:
             with torch.no_grad():
                 fn(inputs)
-        if device.startswith("cuda"):
-            torch.cuda.synchronize()
+        sync(device)
         return time.perf_counter() - t0
 
-    first = once()
-    samples = [first] if first > 2.0 else []
-    while len(samples) < repeats:
-        samples.append(once())
-    return samples
+    return repeat(once, repeats, warmup=1, slow_warmup_s=2.0)
 
 
 def _options_from_argv(argv: Sequence[str]) -> dict:
@@ -226,8 +202,8 @@ def _measure(
         note = f"pads L to {1 << (length - 1).bit_length()}"
     if method == "sequential":
         repeats = max(1, min(repeats, 3))
-    x = _inputs(b, d, n, measured, device, seed)
-    secs = [t * length / measured for t in _time(fn, x, backward, repeats, device)]
+    x = timing_inputs(b, d, n, measured, device, seed)
+    secs = [t * length / measured for t in time_scan(fn, x, backward, repeats, device)]
     return {
         "method": method,
         "b": b,
@@ -235,7 +211,7 @@ def _measure(
         "n": n,
         "L": length,
         "pass": "fwd+bwd" if backward else "fwd",
-        "ms": statistics.median(secs) * 1e3,
+        "ms": percentile(secs, 50) * 1e3,
         "min_ms": min(secs) * 1e3,
         "samples_ms": [t * 1e3 for t in secs],
         "measured_L": measured,
@@ -346,13 +322,11 @@ def format_table(rows: list[dict], threads: int, device: str) -> str:
             r = by.get(m)
             cells.append(f"{r['ratio']:.1f}x" if r and r["ratio"] else "-")
         lines.append(cells)
-    widths = [max(len(h), *(len(line[i]) for line in lines)) for i, h in enumerate(head)]
     out = [
         f"selective scan, {device}, {threads} torch thread(s), "
-        f"torch {torch.__version__}, {platform.processor() or platform.machine()}"
+        f"torch {torch.__version__}, {platform.processor() or platform.machine()}",
+        *text_table(head, lines),
     ]
-    out.append("  ".join(h.rjust(w) for h, w in zip(head, widths, strict=True)))
-    out += ["  ".join(c.rjust(w) for c, w in zip(line, widths, strict=True)) for line in lines]
     if any(r["measured_L"] < r["L"] for r in rows):
         out.append("* sequential: timed on a prefix and extrapolated linearly to L")
     for r in rows:
@@ -364,8 +338,6 @@ def format_table(rows: list[dict], threads: int, device: str) -> str:
 
 def run(args: argparse.Namespace) -> int:
     if args.device.startswith("cuda") and not torch.cuda.is_available():
-        from sccosf_ros.bench.common import BenchError
-
         raise BenchError("--device cuda but CUDA is not available; use --device cpu")
     sizes = [(args.batch, args.dim, args.state, L) for L in args.lengths]
     rows = bench_scan(
@@ -378,7 +350,6 @@ def run(args: argparse.Namespace) -> int:
         seed=args.seed,
     )
     if args.json is not None:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
         meta = {
             "threads": args.threads,
             "repeats": args.repeats,
@@ -386,6 +357,5 @@ def run(args: argparse.Namespace) -> int:
             "torch": torch.__version__,
             "cpu_count": os.cpu_count(),
         }
-        args.json.write_text(json.dumps({"meta": meta, "rows": rows}, indent=2))
-        print(f"wrote {args.json}")
+        write_json(args.json, {"meta": meta, "rows": rows})
     return 0

@@ -1,5 +1,6 @@
-"""Selective-scan inputs and comparisons, shared by the scan tests (torch path, Triton) and the
-GPU check's parity part (``bench.gpu_parts``): one definition of the cases both judge by."""
+"""Selective-scan inputs and comparisons, shared by the scan tests (torch path, Triton), the scan
+benchmark (``bench.scan``) and the GPU check's scan parts (``bench.gpu_scan``): one definition
+of the cases they all judge and time by."""
 
 from __future__ import annotations
 
@@ -45,9 +46,30 @@ def make_inputs(
     }
 
 
-def leaves(x: Inputs) -> Inputs:
+def timing_inputs(
+    b: int, d: int, n: int, length: int, device: str, seed: int = 0, groups: int = 0
+) -> Inputs:
+    """Mamba-like float32 inputs for timing: dt in softplus range, A = -[1..n] (S4D-real), unit
+    D; B, C (b,n,l), or grouped (b,groups,n,l) when ``groups`` > 0; no z, no delta_bias."""
+    gen = torch.Generator().manual_seed(seed)
+
+    def rnd(*shape: int, scale: float = 1.0) -> torch.Tensor:
+        return (torch.randn(*shape, generator=gen) * scale).to(device)
+
     return {
-        k: None if v is None else v.detach().clone().requires_grad_(True) for k, v in x.items()
+        "u": rnd(b, d, length),
+        "delta": rnd(b, d, length, scale=0.5) - 4.0,  # softplus → dt ≈ 0.02
+        "A": -torch.arange(1, n + 1, dtype=torch.float32).repeat(d, 1).to(device),
+        "B": rnd(b, groups, n, length) if groups else rnd(b, n, length),
+        "C": rnd(b, groups, n, length) if groups else rnd(b, n, length),
+        "D": torch.ones(d, device=device),
+    }
+
+
+def leaves(x: Inputs, grad: bool = True) -> Inputs:
+    """Fresh leaf copies of the inputs (requiring gradients when ``grad``)."""
+    return {
+        k: None if v is None else v.detach().clone().requires_grad_(grad) for k, v in x.items()
     }
 
 

@@ -16,11 +16,12 @@ from __future__ import annotations
 import argparse
 import json
 import platform
-import statistics
 import time
 from typing import TYPE_CHECKING
 
-from sccosf_ros.commands.train import DefaultsHelp
+from sccosf_ros.arg_types import DefaultsHelp
+from sccosf_ros.bench.errors import BenchError
+from sccosf_ros.bench.timing import percentile, repeat, timed_ms
 
 if TYPE_CHECKING:  # torch loads only when a benchmark runs
     import torch
@@ -48,13 +49,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--threads", type=int, default=None, help="torch intra-op threads (unset: torch's choice)"
     )
     parser.add_argument("--json", action="store_true", help="print results as JSON")
-
-
-def _sync(device: torch.device) -> None:
-    import torch
-
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
 
 
 def measure(
@@ -87,9 +81,7 @@ def measure(
     label = torch.randint(0, num_classes, (batch_size, h, w), generator=g).to(device)
     amp = torch.autocast("cuda", dtype=torch.bfloat16) if device.type == "cuda" else None
 
-    def step() -> float:
-        _sync(device)
-        t0 = time.perf_counter()
+    def step() -> None:
         if amp is not None:
             with amp:
                 loss, _ = loss_fn(model(rgb, th), rgb, th, label)
@@ -98,25 +90,16 @@ def measure(
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
-        _sync(device)
-        return (time.perf_counter() - t0) * 1e3
 
-    def forward() -> float:
-        _sync(device)
-        t0 = time.perf_counter()
+    def forward() -> None:
         with torch.inference_mode():
             model(rgb, th)
-        _sync(device)
-        return (time.perf_counter() - t0) * 1e3
 
-    for _ in range(warmup):
-        step()
-    train_ms = [step() for _ in range(iters)]
+    train_ms = repeat(lambda: timed_ms(step, device), iters, warmup=warmup)
     model.eval()
-    forward()
-    fwd_ms = [forward() for _ in range(iters)]
-    med = statistics.median(train_ms)
-    fmed = statistics.median(fwd_ms)
+    fwd_ms = repeat(lambda: timed_ms(forward, device), iters, warmup=1)
+    med = percentile(train_ms, 50)
+    fmed = percentile(fwd_ms, 50)
     from sccosf_ros.bench.model import count_flops
 
     return {
@@ -138,7 +121,6 @@ def measure(
 def run(args: argparse.Namespace) -> int:
     import torch
 
-    from sccosf_ros.bench.common import BenchError
     from sccosf_ros.device import resolve_device
 
     if args.batch_size < 1 or args.iters < 1 or args.warmup < 0 or min(args.crop) < 32:

@@ -2,14 +2,14 @@
 per run.
 
 Each target lives in ``sccosf_ros/bench/<target>.py`` with ``add_arguments`` and ``run``; a
-``BenchError`` from one is its one ``error:`` line and exit code 2.
+``BenchError`` (a ``SccosfError``) from one is printed by ``sccosf_ros.cli.main`` as its one
+``sccosf bench <target>: error: ...`` line, exit code 2.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
-import sys
 
 TARGETS = {
     "model": "params, FLOPs and CPU latency per preset (and the selective scan)",
@@ -29,11 +29,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         importlib.import_module(f"sccosf_ros.bench.{name}").add_arguments(p)
 
 
-def run(args: argparse.Namespace) -> int:
-    from sccosf_ros.bench.common import BenchError
+def error_prog(args: argparse.Namespace) -> str:
+    """The name on an error line: the target, not just ``sccosf bench``."""
+    return f"sccosf bench {args.target}"
 
-    try:
-        return int(importlib.import_module(f"sccosf_ros.bench.{args.target}").run(args) or 0)
-    except BenchError as e:
-        print(f"sccosf bench {args.target}: error: {e}", file=sys.stderr)
-        return 2
+
+def run(args: argparse.Namespace) -> int:
+    return int(importlib.import_module(f"sccosf_ros.bench.{args.target}").run(args) or 0)

@@ -21,6 +21,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from sccosf_ros.arg_types import DefaultsHelp
+
 # flag dest → TrainConfig field, where the names differ
 FIELD_OF = {"workers": "num_workers", "train_split": "train_splits"}
 # flags that switch a TrainConfig field off
@@ -33,15 +35,6 @@ NEGATIONS = {
 }
 # flags of the command itself, not TrainConfig fields
 COMMAND_FLAGS = ("recipe", "dry_run", "export", "json", "throughput_json")
-
-
-class DefaultsHelp(argparse.ArgumentDefaultsHelpFormatter):
-    """Shows ``(default: X)`` only where X says something (not None/False, not in the text)."""
-
-    def _get_help_string(self, action: argparse.Action) -> str | None:
-        if action.default in (None, False, argparse.SUPPRESS) or "default" in (action.help or ""):
-            return action.help
-        return super()._get_help_string(action)
 
 
 def _recipe_help() -> str:

@@ -8,7 +8,7 @@ import json
 import pytest
 import torch
 
-from sccosf_ros.bench import gpu, gpu_parts
+from sccosf_ros.bench import gpu, gpu_parts, gpu_scan_speed
 from sccosf_ros.bench.gpu_report import evaluate_targets
 from sccosf_ros.cli import main
 
@@ -69,7 +69,7 @@ def test_wheels_folder_is_installed_offline_and_reported(tmp_path):
 
 def test_paper_scan_shapes_at_480x640():
     """The shapes scan_speed times: every selective-scan call of one paper forward."""
-    assert gpu_parts.scan_shapes("paper", 8, (480, 640)) == {
+    assert gpu_scan_speed.scan_shapes("paper", 8, (480, 640)) == {
         (8, 64, 2, 16, 19200): 2,  # stage 1 Sc-LRB: S6 and Cross S6, 2 units each
         (8, 128, 2, 16, 4800): 2,
         (8, 512, 2, 16, 1200): 2,

@@ -8,7 +8,8 @@ import json
 import pytest
 
 from sccosf_ros.bench import node as bench_node
-from sccosf_ros.bench.common import BenchError
+from sccosf_ros.bench.errors import BenchError
+from sccosf_ros.bench.node_e2e import bench_e2e
 from sccosf_ros.cli import main
 
 
@@ -41,7 +42,7 @@ def test_a_node_that_does_not_start_is_one_line_naming_its_error(tmp_path):
     bench_node.add_arguments(parser)
     args = parser.parse_args(["--rates", "10", "--duration", "1"])
     with pytest.raises(BenchError) as exc:
-        bench_node.bench_e2e(args, tmp_path / "gone.pt", "nano", tmp_path)
+        bench_e2e(args, tmp_path / "gone.pt", "nano", tmp_path)
     text = str(exc.value)
     assert "\n" not in text and text.startswith("the nano node did not start (node exited")
     assert "sccosf_node: error:" in text and "gone.pt" in text
@@ -60,14 +61,3 @@ def test_json_and_markdown_outputs(tmp_path, capsys):
     assert set(bench_node.STAGES) <= set(overhead) and overhead["ROS path total"]["n"] == 2
     assert results["overhead_messages_received"] > 0  # the loopback subscriber got them
     assert "| ROS path total |" in md.read_text() and "| ROS path total |" in printed
-
-
-def test_camera_messages_decode_to_the_frames_with_one_stamp():
-    from sccosf_ros.pipeline.image_codec import decode_rgb, decode_thermal
-    from sccosf_ros.pipeline.pairing import stamp_to_ns
-
-    rgb, thermal = bench_node._frames(24, 32)
-    m_rgb, m_th = bench_node._msgs(rgb, thermal, 1_500_000_000_123)
-    assert (m_rgb.encoding, m_th.encoding) == ("bgr8", "mono16")
-    assert stamp_to_ns(m_rgb.header.stamp) == stamp_to_ns(m_th.header.stamp) == 1_500_000_000_123
-    assert (decode_rgb(m_rgb) == rgb).all() and (decode_thermal(m_th) == thermal).all()

@@ -6,7 +6,7 @@ import argparse
 
 import pytest
 
-from sccosf_ros.commands import arg_types as t
+from sccosf_ros import arg_types as t
 
 
 def test_values_in_range():
