@@ -186,7 +186,7 @@ def bench_overhead(args: argparse.Namespace, ckpt: Path) -> dict[str, dict[str, 
         a, b = synced.pop()
         out = processor.process(a, b)
         t2 = time.perf_counter()
-        encoded = processor.encode(out, a.header)
+        encoded = processor.encode(out, a.header, type(a))  # rclpy's Image, as received
         t3 = time.perf_counter()
         for name, m in encoded.items():
             loop.pubs[name].publish(m)

@@ -22,14 +22,15 @@ def camera_pair(rgb: np.ndarray, thermal: np.ndarray, stamp_ns: int) -> tuple[An
     """A camera-like pair: bgr8 RGB and mono16 thermal ``sensor_msgs/Image`` with one stamp
     (``pipeline.image_codec.encode_image``, the node's own encoder)."""
     from builtin_interfaces.msg import Time
+    from sensor_msgs.msg import Image
     from std_msgs.msg import Header
 
     from sccosf_ros.pipeline.image_codec import encode_image
 
     stamp = Time(sec=stamp_ns // 1_000_000_000, nanosec=stamp_ns % 1_000_000_000)
     return (
-        encode_image(rgb[..., ::-1], "bgr8", Header(stamp=stamp, frame_id="rgb")),
-        encode_image(thermal, "mono16", Header(stamp=stamp, frame_id="thermal")),
+        encode_image(rgb[..., ::-1], "bgr8", Header(stamp=stamp, frame_id="rgb"), msg_type=Image),
+        encode_image(thermal, "mono16", Header(stamp=stamp, frame_id="thermal"), msg_type=Image),
     )
 
 
