@@ -113,7 +113,8 @@ def _import_status(module: str, version_attr: str = "__version__") -> dict:
 
 
 def part_env(ctx: PartContext) -> None:
-    from sccosf_ros.model import ssm, ssm_triton
+    from sccosf_ros.model import ssm
+    from sccosf_ros.model.ssm import dispatch, triton_kernels
 
     r = ctx.results
     r["python"] = platform.python_version()
@@ -131,9 +132,9 @@ def part_env(ctx: PartContext) -> None:
             "count": torch.cuda.device_count(),
         }
     r["triton"] = _import_status("triton")
-    r["triton"]["interpreter"] = ssm_triton.interpreted()
+    r["triton"]["interpreter"] = triton_kernels.interpreted()
     try:
-        ssm._mamba_ssm_kernel()
+        dispatch.mamba_ssm_kernel()
         r["mamba_ssm"] = _import_status("mamba_ssm")
     except ImportError as e:
         r["mamba_ssm"] = {"available": False, "reason": str(e)[:400]}
@@ -176,11 +177,11 @@ def compile_scan_kernel(
     from triton.backends.compiler import GPUTarget
     from triton.compiler import ASTSource
 
-    from sccosf_ros.model import ssm_triton
+    from sccosf_ros.model.ssm import triton_kernels
 
-    if ssm_triton.interpreted():
+    if triton_kernels.interpreted():
         raise RuntimeError("TRITON_INTERPRET=1 is set: the kernels are interpreted, not compiled")
-    fn = {"fwd": ssm_triton._fwd_kernel, "bwd": ssm_triton._bwd_kernel}[kernel]
+    fn = {"fwd": triton_kernels.fwd_kernel, "bwd": triton_kernels.bwd_kernel}[kernel]
     BD, BN, BL = blocks
     consts: dict[str, Any] = {
         "HAS_D": True,
@@ -242,9 +243,9 @@ def compile_scan_kernel(
 
 
 def part_kernels(ctx: PartContext) -> None:
-    from sccosf_ros.model import ssm_triton
+    from sccosf_ros.model.ssm import triton_kernels, triton_scan
 
-    if not ssm_triton.triton_available():
+    if not triton_kernels.triton_available():
         raise PartSkipped("triton is not installed")
     archs = [90] if ctx.quick else [80, 90]
     if ctx.cuda:
@@ -254,7 +255,7 @@ def part_kernels(ctx: PartContext) -> None:
     states = [16] if ctx.quick else [1, 4, 16]  # the presets' d_state
     combos = [(n, dt) for n in states for dt in (dtypes if n == max(states) else ["fp32"])]
     for n, dtype in combos:
-        blocks = ssm_triton.block_sizes(BATCH, 32, n, 19200, 2)
+        blocks = triton_scan.block_sizes(BATCH, 32, n, 19200, 2)
         for arch in archs:
             for kernel in ("fwd", "bwd"):
                 if not ctx.enough_time(10, f"compile {kernel} sm_{arch} {dtype} n={n}"):
@@ -301,10 +302,11 @@ def _parity_row(
 
 
 def _parity_backends(ctx: PartContext) -> list[str]:
-    from sccosf_ros.model import ssm, ssm_triton
+    from sccosf_ros.model import ssm
+    from sccosf_ros.model.ssm import triton_kernels
 
     backends = ["torch"]
-    if ssm_triton.triton_available() and (ctx.cuda or ssm_triton.interpreted()):
+    if triton_kernels.triton_available() and (ctx.cuda or triton_kernels.interpreted()):
         backends.append("triton")
     elif not ctx.cuda:
         ctx.note("triton not checked: CPU tensors need TRITON_INTERPRET=1 (the runner sets it)")
@@ -355,7 +357,7 @@ def part_parity(ctx: PartContext) -> None:
 
 def _large_parity(ctx: PartContext, backends: list[str]) -> None:
     """At the headline size the float64 loop is too slow: every backend against the torch
-    path (exact to float32 rounding, tests/model/test_ssm.py), fp32."""
+    path (exact to float32 rounding, test/model/ssm/test_chunked.py), fp32."""
     from sccosf_ros.model.ssm import selective_scan
 
     if not ctx.enough_time(40, "large-shape parity"):
@@ -386,7 +388,8 @@ def _large_parity(ctx: PartContext, backends: list[str]) -> None:
 def _scan_tests_under_pytest(ctx: PartContext) -> None:
     """The repository's scan tests (their CUDA cases) on this GPU, when test/ is here."""
     root = Path(__file__).resolve().parents[2]
-    files = [root / "test" / "model" / f for f in ("test_ssm_triton.py", "test_ssm.py")]
+    tests = root / "test" / "model" / "ssm"
+    files = [tests / f for f in ("test_triton_scan.py", "test_chunked.py")]
     if not all(f.is_file() for f in files):
         ctx.note("scan tests not run: no test/ folder next to the package (not a checkout)")
         return
@@ -455,7 +458,7 @@ def _time_scan(
 ) -> float:
     from sccosf_ros.bench.scan import _inputs, _time
     from sccosf_ros.model.ssm import selective_scan
-    from sccosf_ros.model.ssm_triton import selective_scan_triton
+    from sccosf_ros.model.ssm.triton_scan import selective_scan_triton
 
     b, d, g, n, length = shape
     x = _inputs(b, d, n, length, str(ctx.device), seed=0, groups=g)
@@ -536,7 +539,7 @@ def _per_step_totals(ctx: PartContext, methods: list[str]) -> None:
 
 def _triton_block_sweep(ctx: PartContext) -> None:
     """fwd+bwd ms of a few (BD, BL) choices next to block_sizes()' own, to retune it."""
-    from sccosf_ros.model.ssm_triton import block_sizes
+    from sccosf_ros.model.ssm.triton_scan import block_sizes
 
     sms = torch.cuda.get_device_properties(ctx.device).multi_processor_count
     for shape in ((2, 192, 1, 16, 19200), (BATCH, 64, 2, 16, 19200), (BATCH, 4096, 2, 16, 300)):

@@ -10,7 +10,7 @@ L ∈ {4096, 19200}: stage 1 of a 480×640 input) with
 * ``sequential``— ``selective_scan_ref``, a Python loop over L through autograd; for long L
   it is timed on a prefix and extrapolated linearly (its cost per step is constant), which
   the table marks with ``*``;
-* ``triton``    — our Triton kernels (``ssm_triton.py``), only with ``--device cuda``;
+* ``triton``    — our Triton kernels (``model/ssm/triton_*.py``), only with ``--device cuda``;
 * ``mamba_ssm`` — mamba-ssm's CUDA kernel, only with ``--device cuda`` and the package.
 
 Each figure is the median of ``--repeats`` timed calls after one warm-up call (calls that
