@@ -195,41 +195,6 @@ def test_inference_softplus_matches_torch_softplus():
     assert torch.equal(y[-3:], x[-3:])  # softplus is x itself past the threshold
 
 
-def test_auto_on_cpu_is_the_torch_path():
-    x = make_inputs(length=20, seed=17)
-    y_auto = run(selective_scan, x, True)
-    y_torch = run(selective_scan, x, True, backend="torch")
-    assert torch.equal(y_auto, y_torch)
-
-
-@pytest.mark.skipif(mamba_ssm_available(), reason="mamba-ssm is installed here")
-def test_mamba_ssm_backend_without_kernel_raises_clear_error():
-    x = make_inputs(length=8)
-    with pytest.raises(ImportError, match=r"mamba-ssm.*backend='auto' or 'torch'"):
-        run(selective_scan, x, True, backend="mamba_ssm")
-
-
-@pytest.mark.parametrize(
-    ("change", "message"),
-    [
-        ({"backend": "cuda"}, "backend must be"),
-        ({"A": torch.zeros(5, 3)}, "A must be"),
-        ({"B": torch.zeros(2, 3, 3, 10)}, "3 groups"),
-        ({"C": torch.zeros(2, 3, 9)}, "C must be"),
-        ({"delta": torch.zeros(2, 4, 9)}, "delta must have u's shape"),
-        ({"D": torch.zeros(3)}, "D must be"),
-        ({"z": torch.zeros(2, 4, 9)}, "z must have u's shape"),
-        ({"delta_bias": torch.zeros(4, 1)}, "delta_bias must be"),
-    ],
-)
-def test_bad_shapes_give_clear_errors(change, message):
-    x = make_inputs(length=10, dtype=torch.float32)
-    backend = change.pop("backend", "torch")
-    x.update(change)
-    with pytest.raises(ValueError, match=message):
-        run(selective_scan, x, False, backend=backend)
-
-
 @pytest.mark.gpu
 @pytest.mark.skipif(not mamba_ssm_available(), reason="needs the mamba-ssm kernel")
 @pytest.mark.parametrize("groups", [None, 2])

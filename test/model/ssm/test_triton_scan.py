@@ -20,7 +20,6 @@ from sccosf_ros.bench.scan_cases import assert_close_rel, make_inputs, run, valu
 from sccosf_ros.model import ssm
 from sccosf_ros.model.s6 import S6
 from sccosf_ros.model.ssm import (
-    choose_backend,
     selective_scan,
     selective_scan_ref,
     triton_kernels,
@@ -171,30 +170,6 @@ def test_inference_path_and_dispatch(device):
     assert_close_rel(y.cpu(), y_ref, 2e-6, "inference output")
     y_grad, _ = values_and_grads(triton_fn(), x, True)
     assert_close_rel(y, y_grad, 1e-7, "no-grad vs grad forward")
-
-
-@pytest.mark.parametrize(
-    ("backend", "device", "mamba", "triton", "expected"),
-    [
-        ("auto", "cuda", True, True, "mamba_ssm"),
-        ("auto", "cuda", True, False, "mamba_ssm"),
-        ("auto", "cuda", False, True, "triton"),
-        ("auto", "cuda", False, False, "torch"),
-        ("auto", "cpu", True, True, "torch"),
-        ("auto", "cpu", False, True, "torch"),
-        ("auto", "mps", True, True, "torch"),
-        ("triton", "cpu", False, False, "triton"),  # forced: the caller asked for it
-        ("torch", "cuda", True, True, "torch"),
-        ("mamba_ssm", "cpu", False, False, "mamba_ssm"),
-    ],
-)
-def test_auto_backend_selection(backend, device, mamba, triton, expected):
-    assert choose_backend(backend, device, mamba_ssm=mamba, triton=triton) == expected
-
-
-def test_unknown_backend_is_a_clear_error():
-    with pytest.raises(ValueError, match="backend must be one of auto, torch, triton"):
-        choose_backend("cuda", "cuda", mamba_ssm=False, triton=True)
 
 
 def test_auto_on_cpu_tensors_does_not_use_the_interpreter(monkeypatch):
