@@ -102,7 +102,7 @@ def _local_scan(x: Tensor, la: Tensor) -> tuple[Tensor, Tensor]:
 
 def _scan_last(x: Tensor, la: Tensor) -> Tensor:
     """Inclusive scan along the last dim, ``x_k ← a_k x_{k-1} + x_k`` (la = log a, la_0
-    unused), any length. x, la (..., L). The graph form of ``ssm._scan_natural``."""
+    unused), any length. x, la (..., L). The graph form of ``recurrence.scan_natural``."""
     length = x.shape[-1]
     if length <= CHUNK:
         return _local_scan(x, la)[0]
@@ -113,7 +113,7 @@ def _scan_last(x: Tensor, la: Tensor) -> Tensor:
 def _scan_blocks(x: Tensor, la: Tensor) -> Tensor:
     """Chunked inclusive scan: x, la (..., nc, T), chunk c holding steps c·T … c·T + T-1.
 
-    The graph form of ``ssm._scan_chunks``: local scans from a zero state (with their log
+    The graph form of ``recurrence.scan_chunks``: local scans from a zero state (with their log
     decay products lp), the states leaving chunks 0…nc-2 by a scan over the chunk ends (a
     chunk's log decay is lp at its last step), then ``h += exp(lp) ⊙ H`` with H the state
     entering each chunk.
@@ -128,7 +128,7 @@ def _scan_blocks(x: Tensor, la: Tensor) -> Tensor:
 def scan_graph(
     u: Tensor, delta: Tensor, A: Tensor, B4: Tensor, C4: Tensor, D: Tensor | None
 ) -> Tensor:
-    """y = Σ_n C ⊙ h (+ D u), (b,d,l): ``ssm._scan_inference`` without in-place updates.
+    """y = Σ_n C ⊙ h (+ D u), (b,d,l): ``torch_backend.scan_inference`` without in-place updates.
 
     u, delta (b,d,l) with Δ already biased and activated; A (d,n); B4, C4 (b,g,n,l).
     States are (b, n, d, nc, T).
