@@ -24,7 +24,7 @@ def _no_cuda() -> bool:
 
 
 # Without a GPU the Triton selective-scan kernels run in Triton's interpreter on CPU tensors
-# (test/model/test_ssm_triton.py). Triton reads this when it is first imported, so it is set
+# (test/model/ssm/test_triton_scan.py). Triton reads this when it is first imported, so it is set
 # here, before any test module imports the model.
 if _no_cuda():
     os.environ.setdefault("TRITON_INTERPRET", "1")

@@ -51,15 +51,22 @@ def weights_digest(model: torch.nn.Module) -> str:
     return h.hexdigest()
 
 
+def source_files() -> list[Path]:
+    """The network's source files (``model/``, the scan package ``model/ssm/`` included) and
+    the exporter's: what an exported artifact depends on besides weights and versions."""
+    root = Path(__file__).resolve().parents[1]
+    return [*sorted((root / "model").rglob("*.py")), root / "backends" / "onnx_export.py"]
+
+
 def source_digest() -> str:
-    """SHA-256 of the network's and the exporter's source files (computed once per process)."""
+    """SHA-256 of :func:`source_files`, each with its package-relative path (computed once per
+    process)."""
     global _SOURCE_DIGEST
     if _SOURCE_DIGEST is None:
         root = Path(__file__).resolve().parents[1]
-        files = [*sorted((root / "model").glob("*.py")), root / "backends" / "onnx_export.py"]
         h = hashlib.sha256()
-        for f in files:
-            h.update(f.name.encode())
+        for f in source_files():
+            h.update(f.relative_to(root).as_posix().encode())
             h.update(f.read_bytes())
         _SOURCE_DIGEST = h.hexdigest()
     return _SOURCE_DIGEST

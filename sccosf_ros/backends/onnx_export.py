@@ -14,7 +14,7 @@ How the graph is made (choices, measured on this project's 2-core machine, nano 
   data-dependent Python control flow (``.item()``, ``data_ptr``) instead of freezing the
   branch seen on the example input as the TorchScript tracer does. The model's only such
   code, the selective scan's eager fast path, switches to its graph form
-  (``model/ssm_graph.py``) under capture; everything else branches on shapes only.
+  (``model/ssm/graph.py``) under capture; everything else branches on shapes only.
 * ``optimize=False``, then onnxscript's constant folding and dead-code/CSE passes only:
   the full optimizer's pattern rewriter is quadratic in the graph's size and took 107 s on a
   ~7 k-node graph (the scans then unrolled step by step; folding alone: < 1 s); ONNX Runtime
@@ -44,7 +44,7 @@ from torch import nn
 
 from sccosf_ros.backends.cache import publish
 from sccosf_ros.backends.errors import EXTRAS, BackendError, require
-from sccosf_ros.model.ssm_graph import CHUNK
+from sccosf_ros.model.ssm.graph import CHUNK
 
 METADATA_KEY = "sccosf_ros"
 EXPORT_FORMAT = 1  # bump when the graph's inputs/outputs or metadata change meaning

@@ -5,9 +5,9 @@ equal pixels / all pixels over every pair) and uint8 fused images (max absolute 
 in 1/255 steps). The bar (``LABEL_AGREEMENT``, ``FUSED_MAX_DIFF``): ≥ 99.9 % equal labels
 and fused pixels within 2/255, against torch fp32 on the same frames.
 
-Generated pairs are synthetic street scenes (``sccosf_ros.synthetic.render_scene``: the
-data the shipped model was trained on, half of them at night), not noise: parity matters on
-inputs that look like the camera's.
+The caller brings the frames (``sccosf export`` and the tests use synthetic street scenes,
+``sccosf_ros.synthetic.pairs.frame_pairs``): this module renders nothing, so backends do not
+depend on the synthetic data.
 """
 
 from __future__ import annotations
@@ -49,20 +49,6 @@ class ParityReport:
 
     def to_dict(self) -> dict[str, Any]:
         return {**asdict(self), "passed": self.passed}
-
-
-def generated_pairs(
-    n: int, size: tuple[int, int], thermal_raw: bool, seed: int = 0
-) -> list[tuple[np.ndarray, np.ndarray]]:
-    """``n`` synthetic RGB + thermal pairs at ``size``; thermal as raw 16-bit counts when
-    ``thermal_raw`` (a fixed radiometric normalisation), else 8-bit."""
-    from sccosf_ros.synthetic import render_scene
-
-    pairs = []
-    for i in range(n):
-        scene = render_scene(seed + i, size[0], size[1], night=bool(i % 2))
-        pairs.append((scene.rgb, scene.thermal16 if thermal_raw else scene.thermal8))
-    return pairs
 
 
 def thermal_is_raw(predictor: Any) -> bool:

@@ -12,7 +12,8 @@ from sccosf_ros.bench.gpu_context import PartContext, import_status
 
 
 def part_env(ctx: PartContext) -> None:
-    from sccosf_ros.model import ssm, ssm_triton
+    from sccosf_ros.model import ssm
+    from sccosf_ros.model.ssm import triton_kernels
 
     r = ctx.results
     r["python"] = platform.python_version()
@@ -30,7 +31,7 @@ def part_env(ctx: PartContext) -> None:
             "count": torch.cuda.device_count(),
         }
     r["triton"] = import_status("triton")
-    r["triton"]["interpreter"] = ssm_triton.interpreted()
+    r["triton"]["interpreter"] = triton_kernels.interpreted()
     kernel = import_status("mamba_ssm.ops.selective_scan_interface")  # the CUDA kernel itself
     r["mamba_ssm"] = import_status("mamba_ssm") if kernel["available"] else kernel
     r["tensorrt"] = import_status("tensorrt")

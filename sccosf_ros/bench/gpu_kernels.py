@@ -40,11 +40,11 @@ def compile_scan_kernel(
     from triton.backends.compiler import GPUTarget
     from triton.compiler import ASTSource
 
-    from sccosf_ros.model import ssm_triton
+    from sccosf_ros.model.ssm import triton_kernels
 
-    if ssm_triton.interpreted():
+    if triton_kernels.interpreted():
         raise RuntimeError("TRITON_INTERPRET=1 is set: the kernels are interpreted, not compiled")
-    fn = {"fwd": ssm_triton._fwd_kernel, "bwd": ssm_triton._bwd_kernel}[kernel]
+    fn = {"fwd": triton_kernels.fwd_kernel, "bwd": triton_kernels.bwd_kernel}[kernel]
     BD, BN, BL = blocks
     consts: dict[str, Any] = {
         "HAS_D": True,
@@ -106,9 +106,9 @@ def compile_scan_kernel(
 
 
 def part_kernels(ctx: PartContext) -> None:
-    from sccosf_ros.model import ssm_triton
+    from sccosf_ros.model.ssm import triton_kernels, triton_scan
 
-    if not ssm_triton.triton_available():
+    if not triton_kernels.triton_available():
         raise PartSkipped("triton is not installed")
     archs = [90] if ctx.quick else [80, 90]
     if ctx.cuda:
@@ -118,7 +118,7 @@ def part_kernels(ctx: PartContext) -> None:
     states = [16] if ctx.quick else [1, 4, 16]  # the presets' d_state
     combos = [(n, dt) for n in states for dt in (dtypes if n == max(states) else ["fp32"])]
     for n, dtype in combos:
-        blocks = ssm_triton.block_sizes(BATCH, 32, n, 19200, 2)
+        blocks = triton_scan.block_sizes(BATCH, 32, n, 19200, 2)
         for arch in archs:
             for kernel in ("fwd", "bwd"):
                 if not ctx.enough_time(10, f"compile {kernel} sm_{arch} {dtype} n={n}"):

@@ -50,10 +50,11 @@ def _parity_row(
 
 
 def _parity_backends(ctx: PartContext) -> list[str]:
-    from sccosf_ros.model import ssm, ssm_triton
+    from sccosf_ros.model import ssm
+    from sccosf_ros.model.ssm import triton_kernels
 
     backends = ["torch"]
-    if ssm_triton.triton_available() and (ctx.cuda or ssm_triton.interpreted()):
+    if triton_kernels.triton_available() and (ctx.cuda or triton_kernels.interpreted()):
         backends.append("triton")
     elif not ctx.cuda:
         ctx.note("triton not checked: CPU tensors need TRITON_INTERPRET=1 (the runner sets it)")
@@ -104,7 +105,7 @@ def part_parity(ctx: PartContext) -> None:
 
 def _large_parity(ctx: PartContext, backends: list[str]) -> None:
     """At the headline size the float64 loop is too slow: every backend against the torch
-    path (exact to float32 rounding, tests/model/test_ssm.py), fp32."""
+    path (exact to float32 rounding, test/model/ssm/test_chunked.py), fp32."""
     from sccosf_ros.model.ssm import selective_scan
 
     if not ctx.enough_time(40, "large-shape parity"):
@@ -135,7 +136,9 @@ def _large_parity(ctx: PartContext, backends: list[str]) -> None:
 def _scan_tests_under_pytest(ctx: PartContext) -> None:
     """The repository's scan tests (their CUDA cases) on this GPU, when test/ is here."""
     root = Path(__file__).resolve().parents[2]
-    files = [root / "test" / "model" / f for f in ("test_ssm_triton.py", "test_ssm.py")]
+    files = [
+        root / "test" / "model" / "ssm" / f for f in ("test_triton_scan.py", "test_chunked.py")
+    ]
     if not all(f.is_file() for f in files):
         ctx.note("scan tests not run: no test/ folder next to the package (not a checkout)")
         return

@@ -65,7 +65,7 @@ def time_scan_shape(
     """Median ms of ``method`` at ``shape`` (b, d, g, n, L) on the part's device, fwd or
     fwd+bwd (``blocks``: Triton's (BD, BL) instead of its own choice)."""
     from sccosf_ros.model.ssm import selective_scan
-    from sccosf_ros.model.ssm_triton import selective_scan_triton
+    from sccosf_ros.model.ssm.triton_scan import selective_scan_triton
 
     b, d, g, n, length = shape
     x = timing_inputs(b, d, n, length, str(ctx.device), seed=0, groups=g)
@@ -146,7 +146,7 @@ def _per_step_totals(ctx: PartContext, methods: list[str]) -> None:
 
 def _triton_block_sweep(ctx: PartContext) -> None:
     """fwd+bwd ms of a few (BD, BL) choices next to block_sizes()' own, to retune it."""
-    from sccosf_ros.model.ssm_triton import block_sizes
+    from sccosf_ros.model.ssm.triton_scan import block_sizes
 
     sms = torch.cuda.get_device_properties(ctx.device).multi_processor_count
     for shape in ((2, 192, 1, 16, 19200), (BATCH, 64, 2, 16, 19200), (BATCH, 4096, 2, 16, 300)):

@@ -4,13 +4,13 @@ Times the forward pass and forward+backward of one mamba-style selective scan
 (``selective_scan(u, delta, A, B, C, D, delta_softplus=True)``, default b=2, d=192, n=16,
 L ∈ {4096, 19200}: stage 1 of a 480×640 input) with
 
-* ``torch``     — our chunked PyTorch path with its hand-written backward (``ssm.py``);
+* ``torch``     — our chunked PyTorch path with its hand-written backward (``ssm/chunked.py``);
 * ``mambapy``   — the ``mambapy`` package's Blelloch ``pscan`` through autograd, used the
   way mambapy's ``selective_scan`` uses it (states (b, L, d, n), L padded to a power of 2);
 * ``sequential``— ``selective_scan_ref``, a Python loop over L through autograd; for long L
   it is timed on a prefix and extrapolated linearly (its cost per step is constant), which
   the table marks with ``*``;
-* ``triton``    — our Triton kernels (``ssm_triton.py``), only with ``--device cuda``;
+* ``triton``    — our Triton kernels (``model/ssm/triton_*.py``), only with ``--device cuda``;
 * ``mamba_ssm`` — mamba-ssm's CUDA kernel, only with ``--device cuda`` and the package.
 
 Each figure is the median of ``--repeats`` timed calls after one warm-up call (calls that

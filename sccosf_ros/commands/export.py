@@ -15,9 +15,14 @@ Exit codes: 0 written (and checked), 2 bad arguments / checkpoint / export / par
 from __future__ import annotations
 
 import argparse
-import sys
 import time
 from pathlib import Path
+
+from sccosf_ros.errors import SccosfError
+
+
+class ExportError(SccosfError, ValueError):
+    """A size, output path or parity result ``sccosf export`` cannot accept."""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -62,20 +67,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", type=Path, default=None, help="write the parity report here")
 
 
-def _fail(msg: str) -> int:
-    print(f"sccosf export: error: {msg}", file=sys.stderr)
-    return 2
-
-
 def _size(args: argparse.Namespace, train_size: tuple[int, int] | None) -> tuple[int, int]:
     if (args.height is None) != (args.width is None):
-        raise ValueError("give both --height and --width, or neither (the training size)")
+        raise ExportError("give both --height and --width, or neither (the training size)")
     if args.height is not None:
         if args.height < 1 or args.width < 1:
-            raise ValueError("--height and --width must be positive")
+            raise ExportError("--height and --width must be positive")
         return args.height, args.width
     if train_size is None:
-        raise ValueError(
+        raise ExportError(
             "the checkpoint records no training size: pass --height H --width W "
             "(the camera resolution the model will run at)"
         )
@@ -86,11 +86,11 @@ def _check_out(path: Path, flag: str) -> None:
     """``flag`` names a file in a folder that exists or can be made: checked before the
     (slow) export."""
     if path.is_dir():
-        raise ValueError(f"{flag} {str(path)!r} is a folder; pass a file in it")
+        raise ExportError(f"{flag} {str(path)!r} is a folder; pass a file in it")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as e:
-        raise ValueError(f"{flag} {str(path)!r}: {_os_reason(e, path.parent)}") from None
+        raise ExportError(f"{flag} {str(path)!r}: {_os_reason(e, path.parent)}") from None
 
 
 def _os_reason(e: OSError, path: Path) -> str:
@@ -110,29 +110,27 @@ def _check_backends(text: str | None) -> list[str]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from sccosf_ros.backends import BackendError
     from sccosf_ros.backends.onnx_export import DYNAMIC_UNSUPPORTED
-    from sccosf_ros.inference import CheckpointError, Predictor
+    from sccosf_ros.inference import Predictor
     from sccosf_ros.paths import default_checkpoint
 
     if args.dynamic:
-        return _fail(DYNAMIC_UNSUPPORTED)
+        raise ExportError(DYNAMIC_UNSUPPORTED)
     ckpt = args.checkpoint or default_checkpoint()
     try:
         reference = Predictor.from_checkpoint(ckpt, device="cpu")
         backends = _check_backends(args.check_backends)
         if args.verify and not args.out.is_file():
-            raise ValueError(f"--verify: {str(args.out)!r} does not exist")
+            raise ExportError(f"--verify: {str(args.out)!r} does not exist")
         if args.json is not None:
             _check_out(args.json, "--json")
         if not args.verify:
             _check_out(args.out, "--out")
             _export(reference, args, _size(args, reference.train_size))
         reports = _parity(reference, args, backends)
-    except (CheckpointError, BackendError, ValueError) as e:
-        return _fail(str(e))
     except OSError as e:  # a full disk, a read-only folder
-        return _fail(f"cannot write {str(args.out)!r}: {_os_reason(e, args.out.parent)}")
+        reason = _os_reason(e, args.out.parent)
+        raise ExportError(f"cannot write {str(args.out)!r}: {reason}") from None
     if args.json is not None:
         from sccosf_ros.jsonio import write_json
 
@@ -140,14 +138,15 @@ def run(args: argparse.Namespace) -> int:
         try:
             write_json(args.json, report)
         except OSError as e:
-            return _fail(f"--json {str(args.json)!r}: {_os_reason(e, args.json.parent)}")
+            reason = _os_reason(e, args.json.parent)
+            raise ExportError(f"--json {str(args.json)!r}: {reason}") from None
     failed = [r for r in reports if not r.passed]
     if failed:
         names = ", ".join(r.backend for r in failed)
         if not args.verify:
             args.out.unlink(missing_ok=True)
         kept = "left as it was" if args.verify else "deleted"
-        return _fail(
+        raise ExportError(
             f"{args.out} disagrees with the torch model on {names} beyond the parity bar "
             f"(labels >= 99.9 %, fused within 2/255): {kept}. If the file was exported "
             "from another checkpoint, pass that one; otherwise report this as a bug."
@@ -169,8 +168,9 @@ def _export(reference: object, args: argparse.Namespace, size: tuple[int, int]) 
 
 def _parity(reference: object, args: argparse.Namespace, backends: list[str]) -> list:
     from sccosf_ros.backends.onnx_export import read_metadata
-    from sccosf_ros.backends.parity import compare, generated_pairs, thermal_is_raw
+    from sccosf_ros.backends.parity import compare, thermal_is_raw
     from sccosf_ros.inference import Predictor
+    from sccosf_ros.synthetic.pairs import frame_pairs
 
     meta = read_metadata(args.out)
     if args.check_pairs < 1 or not backends:
@@ -178,7 +178,7 @@ def _parity(reference: object, args: argparse.Namespace, backends: list[str]) ->
         print(f"parity check skipped ({why})")
         return []
     size = tuple(meta["input_size"])
-    pairs = generated_pairs(args.check_pairs, size, thermal_is_raw(reference))
+    pairs = frame_pairs(args.check_pairs, size, thermal_is_raw(reference))
     print(f"parity against torch fp32 on {len(pairs)} generated {size[0]}x{size[1]} pairs:")
     reports = []
     for backend in backends:

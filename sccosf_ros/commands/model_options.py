@@ -13,8 +13,13 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from sccosf_ros.errors import SccosfError
 from sccosf_ros.pipeline.params import NodeParams, read_params_files
 from sccosf_ros.thermal import MODES as THERMAL_MODES
+
+
+class ModelOptionError(SccosfError, ValueError):
+    """A combination of model flags that does not describe one setting."""
 
 
 def add_model_arguments(parser: argparse.ArgumentParser | argparse._ArgumentGroup) -> None:
@@ -75,7 +80,7 @@ def thermal_overrides(mode: str | None, rng: list[float] | None) -> dict[str, An
         return {}
     if (mode or "fixed") == "fixed":
         if rng is None:
-            raise ValueError("--thermal-norm fixed needs --thermal-range LOW HIGH")
+            raise ModelOptionError("--thermal-norm fixed needs --thermal-range LOW HIGH")
         return {
             "thermal.normalization": "fixed",
             "thermal.low": float(rng[0]),
@@ -85,7 +90,7 @@ def thermal_overrides(mode: str | None, rng: list[float] | None) -> dict[str, An
 
 
 def model_overrides(args: argparse.Namespace) -> dict[str, Any]:
-    """The node parameters the given model flags set (ValueError for a bad combination)."""
+    """The node parameters the given model flags set (ModelOptionError for a bad combination)."""
     values: dict[str, Any] = {}
     if args.checkpoint is not None:
         values["checkpoint"] = str(args.checkpoint)

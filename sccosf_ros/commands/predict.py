@@ -8,15 +8,19 @@ unlabeled), ``<name>_color.png`` and ``<name>_overlay.png``. Thermal PNGs keep t
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 import cv2
 import numpy as np
 
 from sccosf_ros.commands.model_options import add_model_arguments, model_params
+from sccosf_ros.errors import SccosfError
 
 IMAGE_EXTS = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp")
+
+
+class PredictError(SccosfError, ValueError):
+    """Image files or an output folder ``sccosf predict`` cannot use."""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -36,11 +40,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _pairs(rgb: Path, thermal: Path) -> list[tuple[str, Path, Path]]:
     if rgb.is_dir() != thermal.is_dir():
-        raise ValueError("--rgb and --thermal must both be files or both be folders")
+        raise PredictError("--rgb and --thermal must both be files or both be folders")
     if not rgb.is_dir():
         for p in (rgb, thermal):
             if not p.is_file():
-                raise FileNotFoundError(f"image {p} does not exist")
+                raise PredictError(f"image {p} does not exist")
         return [(rgb.stem, rgb, thermal)]
     pairs = []
     for p in sorted(rgb.iterdir()):
@@ -51,45 +55,36 @@ def _pairs(rgb: Path, thermal: Path) -> list[tuple[str, Path, Path]]:
             None,
         )
         if match is None:
-            raise FileNotFoundError(f"no thermal image named {p.stem}.* in {thermal}")
+            raise PredictError(f"no thermal image named {p.stem}.* in {thermal}")
         pairs.append((p.stem, p, match))
     if not pairs:
-        raise FileNotFoundError(f"no images ({', '.join(IMAGE_EXTS)}) in {rgb}")
+        raise PredictError(f"no images ({', '.join(IMAGE_EXTS)}) in {rgb}")
     return pairs
 
 
 def _read(path: Path, flags: int) -> np.ndarray:
     img = cv2.imread(str(path), flags)
     if img is None:
-        raise ValueError(f"{path} is not a readable image (corrupt, truncated or not an image)")
+        raise PredictError(f"{path} is not a readable image (corrupt, truncated or not an image)")
     return img
-
-
-def _fail(msg: str) -> int:
-    print(f"sccosf predict: error: {msg}", file=sys.stderr)
-    return 2
 
 
 def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from sccosf_ros.backends import BackendError
     from sccosf_ros.pipeline.outputs import render_outputs
-    from sccosf_ros.pipeline.processor import StartupError, load_predictor
+    from sccosf_ros.pipeline.processor import load_predictor
 
     if args.alpha is not None and not 0.0 <= args.alpha <= 1.0:
-        return _fail(f"--alpha must be within 0..1, got {args.alpha}")
-    try:
-        params = model_params(args)  # the node's parameters, with these flags on top
-        pairs = _pairs(args.rgb, args.thermal)
-        predictor = load_predictor(params)
-    except (StartupError, BackendError, ValueError, FileNotFoundError) as e:
-        return _fail(str(e))
+        raise PredictError(f"--alpha must be within 0..1, got {args.alpha}")
+    params = model_params(args)  # the node's parameters, with these flags on top
+    pairs = _pairs(args.rgb, args.thermal)
+    predictor = load_predictor(params)
     alpha = params.overlay_alpha if args.alpha is None else args.alpha
     try:
         args.out.mkdir(parents=True, exist_ok=True)
     except OSError as e:
-        return _fail(f"cannot create the output folder {args.out}: {e.strerror}")
+        raise PredictError(f"cannot create the output folder {args.out}: {e.strerror}") from None
     progress = tqdm(pairs, desc="predict", unit="pair", disable=len(pairs) < 2)
     for name, rgb_path, th_path in progress:
         try:
@@ -101,8 +96,8 @@ def run(args: argparse.Namespace) -> int:
             # as the node: a fixed inference size, or large frames downscaled (max_pixels)
             predictor.input_size = params.inference_size_for(*rgb.shape[:2])
             pred = predictor.predict(rgb, thermal)
-        except (ValueError, BackendError) as e:
-            return _fail(f"{name}: {e}")
+        except SccosfError as e:  # name the pair it happened on
+            raise PredictError(f"{name}: {e.message}", exit_code=e.exit_code) from e
         images = render_outputs(
             ("fused", "segmentation", "segmentation_color", "overlay"),
             rgb,
@@ -123,7 +118,7 @@ def run(args: argparse.Namespace) -> int:
             path = args.out / f"{name}_{suffix}.png"
             bgr_or_ids = img if img.ndim == 2 else img[..., ::-1]
             if not cv2.imwrite(str(path), np.ascontiguousarray(bgr_or_ids)):
-                return _fail(f"could not write {path}")
+                raise PredictError(f"could not write {path}")
     print(
         f"wrote {len(pairs)} result set(s) to {args.out} "
         f"(model {pred.timings_ms['model']:.0f} ms for the last pair)"

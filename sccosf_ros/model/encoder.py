@@ -16,11 +16,13 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from sccosf_ros.errors import SccosfError
+
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 
 
-class PretrainedWeightsError(RuntimeError):
+class PretrainedWeightsError(SccosfError, RuntimeError):
     """timm could not provide pretrained encoder weights (offline, no cache, unknown name)."""
 
 

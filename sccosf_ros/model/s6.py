@@ -18,7 +18,7 @@ import torch
 from torch import nn
 
 from sccosf_ros.model.ssm import selective_scan
-from sccosf_ros.model.ssm_graph import capturing
+from sccosf_ros.model.ssm.graph import capturing
 
 
 def default_dt_rank(d_model: int) -> int:

@@ -15,7 +15,7 @@ import torch
 from torch import nn
 
 from sccosf_ros.model.s6 import S6
-from sccosf_ros.model.ssm_graph import capturing
+from sccosf_ros.model.ssm.graph import capturing
 
 
 def cross_scan(x: torch.Tensor) -> torch.Tensor:

@@ -3,6 +3,8 @@ a corrupt entry rebuilt with one line, atomic files only."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 pytest.importorskip("onnxruntime")
@@ -10,8 +12,16 @@ pytest.importorskip("onnxscript")
 
 import torch
 
-from sccosf_ros.backends.cache import digest
+import sccosf_ros
+from sccosf_ros.backends.cache import digest, source_files
 from sccosf_ros.inference import Predictor, load_checkpoint, model_from_checkpoint, save_checkpoint
+
+
+def test_source_files_cover_the_scan_package():
+    """An edit to the scan (model/ssm/) must change the cache key like any model file."""
+    root = Path(sccosf_ros.__file__).resolve().parent
+    names = {f.relative_to(root).as_posix() for f in source_files()}
+    assert {"model/ssm/chunked.py", "model/ssm/graph.py", "model/s6.py"} <= names
 
 
 def _onnx_files(cache):

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from sccosf_ros.backends.parity import compare, generated_pairs
+from sccosf_ros.backends.parity import compare
 from sccosf_ros.inference import Predictor
 from sccosf_ros.paths import default_checkpoint
+from sccosf_ros.synthetic.pairs import frame_pairs
 
 SIZE = (128, 192)
 
@@ -19,7 +20,7 @@ def reference():
 
 @pytest.fixture(scope="module")
 def pairs():
-    return generated_pairs(3, SIZE, thermal_raw=False, seed=11)
+    return frame_pairs(3, SIZE, thermal_raw=False, seed=11)
 
 
 @pytest.mark.gpu

@@ -15,11 +15,12 @@ pytest.importorskip("openvino")
 pytest.importorskip("onnxscript")
 
 from sccosf_ros.backends.onnx_export import read_metadata
-from sccosf_ros.backends.parity import compare, generated_pairs
+from sccosf_ros.backends.parity import compare
 from sccosf_ros.classes import MFNET_CLASSES, MFNET_PALETTE
 from sccosf_ros.cli import main as sccosf_main
 from sccosf_ros.inference import Predictor
 from sccosf_ros.paths import default_checkpoint
+from sccosf_ros.synthetic.pairs import frame_pairs
 
 
 @pytest.mark.slow
@@ -51,7 +52,7 @@ def test_from_onnx_needs_no_checkpoint_and_matches_torch(tmp_path, capsys):
     os.umask(umask)
     assert out.stat().st_mode & 0o777 == 0o666 & ~umask  # a file to share, not mkstemp's 0600
     ship = Predictor.from_checkpoint(default_checkpoint(), device="cpu")
-    pairs = generated_pairs(3, (64, 96), thermal_raw=False, seed=5)
+    pairs = frame_pairs(3, (64, 96), thermal_raw=False, seed=5)
     for backend in ("onnxruntime", "openvino"):
         pred = Predictor.from_onnx(out, backend=backend)
         assert pred.model is None and pred.input_size == (64, 96)

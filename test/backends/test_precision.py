@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from sccosf_ros.backends.parity import compare, generated_pairs, thermal_is_raw
+from sccosf_ros.backends.parity import compare, thermal_is_raw
 from sccosf_ros.inference import Predictor
 from sccosf_ros.paths import default_checkpoint
+from sccosf_ros.synthetic.pairs import frame_pairs
 
 SIZE = (96, 128)
 
@@ -19,7 +20,7 @@ def test_openvino_bf16_meets_the_parity_bar(backend_cache):
         ckpt, "cpu", backend="openvino", precision="bf16", cache_dir=backend_cache
     )
     assert bf16.precision == "bf16"
-    report = compare(torch_pred, bf16, generated_pairs(3, SIZE, thermal_is_raw(torch_pred)))
+    report = compare(torch_pred, bf16, frame_pairs(3, SIZE, thermal_is_raw(torch_pred)))
     assert report.passed, report.to_dict()
 
 

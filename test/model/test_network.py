@@ -7,6 +7,7 @@ import hashlib
 import pytest
 import torch
 
+from sccosf_ros.errors import SccosfError
 from sccosf_ros.model import PRESETS, SCCoSF, SCCoSFConfig, SCCoSFOutput, build_model
 from sccosf_ros.model.encoder import PretrainedWeightsError
 
@@ -175,3 +176,4 @@ def test_pretrained_encoder_offline_gives_clear_error(monkeypatch, tmp_path):
     with pytest.raises(PretrainedWeightsError, match="pretrained_encoder=False") as info:
         build_model("nano", pretrained_encoder=True)
     assert "download" in str(info.value) and "HF_HOME" in str(info.value)
+    assert isinstance(info.value, SccosfError) and info.value.exit_code == 2  # one CLI line

@@ -1,4 +1,4 @@
-"""Selective scan (sccosf_ros/model/ssm.py): the PyTorch path against a float64 reference."""
+"""Selective scan (sccosf_ros/model/ssm/): the PyTorch path against a float64 reference."""
 
 from __future__ import annotations
 
@@ -15,8 +15,13 @@ from sccosf_ros.bench.scan_cases import (
     run,
     values_and_grads,
 )
-from sccosf_ros.model import ssm
-from sccosf_ros.model.ssm import mamba_ssm_available, selective_scan, selective_scan_ref
+from sccosf_ros.model.ssm import (
+    chunked,
+    mamba_ssm_available,
+    selective_scan,
+    selective_scan_ref,
+    torch_backend,
+)
 
 
 @pytest.mark.parametrize(
@@ -44,8 +49,8 @@ def test_torch_path_matches_float64_reference(length, groups, with_z, softplus):
 
 def set_blocking(monkeypatch, device_type: str = "cpu", like: str = "cpu", **changes) -> None:
     """Run ``device_type`` tensors with the blocking of ``like``, fields changed."""
-    blocking = dataclasses.replace(ssm._BLOCKING[like], **changes)
-    monkeypatch.setitem(ssm._BLOCKING, device_type, blocking)
+    blocking = dataclasses.replace(chunked.BLOCKING[like], **changes)
+    monkeypatch.setitem(chunked.BLOCKING, device_type, blocking)
 
 
 def test_channel_blocks_and_different_groups_for_b_and_c(monkeypatch):
@@ -68,7 +73,7 @@ def test_cuda_blocking_wide_blocks(monkeypatch, block_bytes, expected_db):
     run on CPU tensors; one channel costs 16·5·2·3·8 = 3840 bytes here."""
     set_blocking(monkeypatch, like="cuda", block_bytes=block_bytes)
     x = make_inputs(d=8, length=70, groups=2, groups_c=4, seed=29)
-    assert ssm._Chunked(x["u"], x["delta"], x["A"], x["B"], x["C"]).db == expected_db
+    assert chunked.Chunked(x["u"], x["delta"], x["A"], x["B"], x["C"]).db == expected_db
     y_ref, g_ref = values_and_grads(selective_scan_ref, x, True)
     y, g = values_and_grads(selective_scan, x, True, backend="torch")
     assert_close_rel(y, y_ref, 1e-12, "output")
@@ -83,9 +88,9 @@ def test_blocking_per_device_at_the_paper_preset_stage_1():
     l = 19200): one channel per block on CPU (cache-sized), 32 on CUDA (one block per group:
     all 64 would pass the 512 MB buffer bound), and all 64 at batch 2."""
     args = (19200, 8, 64, 2, 16, 4)
-    assert ssm._plan(*args, ssm._BLOCKING["cpu"]) == (32, 600, 1)
-    assert ssm._plan(*args, ssm._BLOCKING["cuda"]) == (16, 1200, 32)
-    assert ssm._plan(19200, 2, 64, 2, 16, 4, ssm._BLOCKING["cuda"]) == (16, 1200, 64)
+    assert chunked.plan(*args, chunked.BLOCKING["cpu"]) == (32, 600, 1)
+    assert chunked.plan(*args, chunked.BLOCKING["cuda"]) == (16, 1200, 32)
+    assert chunked.plan(19200, 2, 64, 2, 16, 4, chunked.BLOCKING["cuda"]) == (16, 1200, 64)
 
 
 def test_gradcheck_core():
@@ -181,48 +186,13 @@ def test_no_grad_path_matches_float64_reference(
 
 def test_inference_softplus_matches_torch_softplus():
     x = torch.cat((torch.linspace(-120.0, 120.0, 20001), torch.tensor([20.0, 20.5, 800.0])))
-    y = ssm._softplus_inference(x)
+    y = torch_backend.softplus_inference(x)
     ref = torch.nn.functional.softplus(x.double())
     assert torch.isfinite(y).all()
     big = ref > 1e-30
     assert ((y.double() - ref).abs() / ref)[big].max() <= 1.2e-7
     assert y[~big].abs().max() <= 1e-30
     assert torch.equal(y[-3:], x[-3:])  # softplus is x itself past the threshold
-
-
-def test_auto_on_cpu_is_the_torch_path():
-    x = make_inputs(length=20, seed=17)
-    y_auto = run(selective_scan, x, True)
-    y_torch = run(selective_scan, x, True, backend="torch")
-    assert torch.equal(y_auto, y_torch)
-
-
-@pytest.mark.skipif(mamba_ssm_available(), reason="mamba-ssm is installed here")
-def test_mamba_ssm_backend_without_kernel_raises_clear_error():
-    x = make_inputs(length=8)
-    with pytest.raises(ImportError, match=r"mamba-ssm.*backend='auto' or 'torch'"):
-        run(selective_scan, x, True, backend="mamba_ssm")
-
-
-@pytest.mark.parametrize(
-    ("change", "message"),
-    [
-        ({"backend": "cuda"}, "backend must be"),
-        ({"A": torch.zeros(5, 3)}, "A must be"),
-        ({"B": torch.zeros(2, 3, 3, 10)}, "3 groups"),
-        ({"C": torch.zeros(2, 3, 9)}, "C must be"),
-        ({"delta": torch.zeros(2, 4, 9)}, "delta must have u's shape"),
-        ({"D": torch.zeros(3)}, "D must be"),
-        ({"z": torch.zeros(2, 4, 9)}, "z must have u's shape"),
-        ({"delta_bias": torch.zeros(4, 1)}, "delta_bias must be"),
-    ],
-)
-def test_bad_shapes_give_clear_errors(change, message):
-    x = make_inputs(length=10, dtype=torch.float32)
-    backend = change.pop("backend", "torch")
-    x.update(change)
-    with pytest.raises(ValueError, match=message):
-        run(selective_scan, x, False, backend=backend)
 
 
 @pytest.mark.gpu

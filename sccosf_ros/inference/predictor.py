@@ -1,37 +1,15 @@
-"""Inference: the ``Predictor`` (numpy in → numpy out) and the checkpoint format.
-
-A checkpoint is one ``torch.save`` file that loads with ``torch.load(weights_only=True)``
-(version 2)::
-
-    {"format": "sccosf_ros.checkpoint", "version": 2,
-     "model": {"config": {every SCCoSFConfig field: value},   # tuples as lists, None allowed
-               "num_classes": int,
-               "preset": str | None},                     # the preset it was built from, if known
-     "state_dict": {name: tensor},
-     "class_names": [str], "palette": [[r, g, b]], "thermal_norm": ThermalNorm dict,
-     "dataset": str,
-     "train_size": [H, W] | None,             # the crop the trainer used; None if unknown
-     "meta": dict,                            # step, miou, created, train_config, ...
-     "train_state": dict (optional)}          # optimizer/scheduler state, for --resume
-
-Loading rebuilds ``SCCoSF(SCCoSFConfig(**config), num_classes)`` (with
-``pretrained_encoder=False``: the weights come from the file) and loads the state dict strictly.
-Version 1 files (``"model": {"preset", "num_classes", "overrides"}``, no ``train_size``; the
-shipped demo model is one) still load: ``load_checkpoint`` upgrades them in memory, taking the
-training size from ``meta["train_config"]["crop"]`` where the trainer recorded it.
+"""The ``Predictor``: RGB + thermal numpy frames in, fused image and class ids out.
 
 The Predictor is what every path runs (the ROS node, ``sccosf predict``, ``eval``, ``bag-eval``,
 the demo and the benchmarks); its ``backend`` chooses torch eager or an exported graph in ONNX
 Runtime, OpenVINO or TensorRT (``sccosf_ros.backends``).
+Pre- and post-processing (thermal normalisation, resizing, argmax) are the same for every
+backend.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import os
-import pickle
-import re
-import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -42,267 +20,20 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from sccosf_ros.backends.compiled import CompiledModel, backend_device, check_backend
+from sccosf_ros.backends.onnx_export import read_metadata
+from sccosf_ros.backends.runner import TorchRunner
 from sccosf_ros.classes import default_palette
-from sccosf_ros.device import resolve_device  # noqa: F401 (re-export: old import path)
 from sccosf_ros.errors import SccosfError
-from sccosf_ros.precision import PRECISIONS as PRECISION_NAMES
+from sccosf_ros.inference.checkpoint import load_checkpoint, model_from_checkpoint, size_or_none
 from sccosf_ros.precision import autocast_dtype, check_precision
 from sccosf_ros.thermal import ThermalNorm
 
-FORMAT = "sccosf_ros.checkpoint"
-VERSION = 2
-_CANNOT_BUILD = "checkpoint describes a model this version cannot build"
+
+class InputError(SccosfError, ValueError):
+    """Frames (or an input size) the Predictor cannot run on; the message says what differs."""
 
 
-# Predictor(precision=...): names and backend table in sccosf_ros.precision.
-PRECISIONS = {name: autocast_dtype(name) for name in PRECISION_NAMES}
-
-
-class CheckpointError(SccosfError, RuntimeError):
-    """A checkpoint that is missing, corrupt or does not match the model it describes."""
-
-
-# --------------------------------------------------------------------------- checkpoints
-def _size_or_none(size: Sequence[int] | None, what: str) -> list[int] | None:
-    if size is None:
-        return None
-    try:
-        h, w = (int(v) for v in size)
-    except (TypeError, ValueError) as e:
-        raise ValueError(f"{what} must be (H, W) or None, got {size!r}") from e
-    if h <= 0 or w <= 0:
-        raise ValueError(f"{what} must be positive (H, W), got {size!r}")
-    return [h, w]
-
-
-def _model_spec(model: torch.nn.Module) -> dict[str, Any]:
-    """The ``"model"`` entry: full config, num_classes and the preset name when known."""
-    from sccosf_ros.model.network import SCCoSFConfig, preset_of
-
-    config = getattr(model, "config", None)
-    if not isinstance(config, SCCoSFConfig):
-        raise CheckpointError(
-            f"{type(model).__name__} has no SCCoSFConfig: only SCCoSF networks are saved"
-        )
-    preset = (getattr(model, "build_args", None) or {}).get("preset") or preset_of(config)
-    return {"config": config.to_dict(), "num_classes": int(model.num_classes), "preset": preset}
-
-
-def save_checkpoint(
-    path: str | os.PathLike,
-    model: torch.nn.Module,
-    *,
-    class_names: Sequence[str] | None = None,
-    palette: Any = None,
-    thermal_norm: ThermalNorm | dict | None = None,
-    dataset: str = "unknown",
-    train_size: Sequence[int] | None = None,
-    meta: dict | None = None,
-    train_state: dict | None = None,
-    half: bool = False,
-) -> Path:
-    """Write a version-2 checkpoint of an ``SCCoSF`` atomically (temp file + rename).
-
-    ``train_size`` is the (H, W) crop the network was trained at (None: unknown); ``half``
-    stores the weights as fp16.
-    """
-    spec = _model_spec(model)
-    num_classes = spec["num_classes"]
-    names = list(class_names) if class_names else [f"class_{i}" for i in range(num_classes)]
-    if len(names) != num_classes:
-        raise CheckpointError(f"{len(names)} class names for a {num_classes}-class model")
-    pal = [list(map(int, c)) for c in (palette or default_palette(num_classes))]
-    tn = (
-        thermal_norm.to_dict()
-        if isinstance(thermal_norm, ThermalNorm)
-        else (ThermalNorm.from_dict(thermal_norm).to_dict())
-    )
-    state = {
-        k: (v.detach().half() if half and v.is_floating_point() else v.detach()).cpu()
-        for k, v in model.state_dict().items()
-    }
-    ckpt = {
-        "format": FORMAT,
-        "version": VERSION,
-        "model": spec,
-        "state_dict": state,
-        "class_names": names,
-        "palette": pal,
-        "thermal_norm": tn,
-        "dataset": dataset,
-        "train_size": _size_or_none(train_size, "train_size"),
-        "meta": {"created": time.strftime("%Y-%m-%dT%H:%M:%S"), **(meta or {})},
-    }
-    if train_state is not None:
-        ckpt["train_state"] = train_state
-    _atomic_save(ckpt, Path(path))
-    return Path(path)
-
-
-def _atomic_save(obj: dict, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    os.close(fd)
-    try:
-        torch.save(obj, tmp)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; a checkpoint is for sharing
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-
-
-_REFUSED_GLOBAL = re.compile(r"GLOBAL ([\w.]+)")
-
-
-def _refused_global(error: Exception) -> str | None:
-    """The pickled global (``module.name``) that ``weights_only`` loading refused, if that is
-    why ``torch.load`` failed."""
-    if not isinstance(error, pickle.UnpicklingError):
-        return None
-    match = _REFUSED_GLOBAL.search(str(error))
-    return match.group(1) if match else None
-
-
-def _not_a_file(p: Path) -> CheckpointError:
-    if p.is_dir():
-        found = sorted(q.name for q in p.glob("*.pt"))[:4]
-        inside = f" (it holds {', '.join(found)})" if found else ""
-        return CheckpointError(
-            f"checkpoint {str(p)!r} is a directory, not a file{inside}; pass the .pt file, "
-            f"e.g. {str(p / (found[0] if found else 'best.pt'))!r}"
-        )
-    return CheckpointError(
-        f"checkpoint {str(p)!r} does not exist; pass a file written by `sccosf train`, "
-        "or the shipped demo model (models/sccosf_nano_synthetic.pt)"
-    )
-
-
-def _unreadable_reason(e: Exception) -> str:
-    """Why torch.load failed, without torch's advice to load with weights_only=False (that
-    would run whatever code the file holds)."""
-    text = " ".join(str(e).split())
-    if "weights_only" in text or "Weights only load failed" in text:
-        return "torch.load found no loadable weights in it"
-    return f"{type(e).__name__}: {text}"[:200]
-
-
-def _read(p: Path) -> dict:
-    """``torch.load(weights_only=True)`` of an sccosf_ros checkpoint, or a CheckpointError."""
-    if not p.is_file():
-        raise _not_a_file(p)
-    try:
-        ckpt = torch.load(p, map_location="cpu", weights_only=True)
-    except Exception as e:
-        name = _refused_global(e)
-        if name is not None:
-            raise CheckpointError(
-                f"checkpoint {str(p)!r} was refused: it contains code (the pickled global "
-                f"{name}), and sccosf_ros only loads weights and plain data (weights_only). "
-                "A file from `sccosf train` never holds code; re-export a trusted one with "
-                "sccosf_ros.inference.save_checkpoint"
-            ) from e
-        reason = _unreadable_reason(e)
-        raise CheckpointError(
-            f"checkpoint {str(p)!r} could not be read ({reason}); it is corrupt, truncated "
-            "or not a torch file"
-        ) from e
-    if not isinstance(ckpt, dict) or ckpt.get("format") != FORMAT:
-        raise CheckpointError(
-            f"{str(p)!r} is not an sccosf_ros checkpoint (no 'format': {FORMAT!r}); "
-            "checkpoints come from `sccosf train` or sccosf_ros.inference.save_checkpoint"
-        )
-    return ckpt
-
-
-def _upgrade_v1(ckpt: dict, where: str) -> dict:
-    """A version-1 checkpoint in the version-2 layout (preset + overrides → full config)."""
-    from sccosf_ros.model.network import PRESETS
-
-    spec = ckpt["model"]
-    try:
-        config = dataclasses.replace(PRESETS[spec["preset"]], **dict(spec.get("overrides", {})))
-    except (KeyError, TypeError, ValueError) as e:
-        raise CheckpointError(f"{where} (version 1): {_CANNOT_BUILD}: {e!r}") from e
-    crop = ((ckpt.get("meta") or {}).get("train_config") or {}).get("crop")
-    try:
-        train_size = _size_or_none(crop, "train_config.crop")
-    except ValueError:
-        train_size = None
-    return {
-        **ckpt,
-        "version": VERSION,
-        "upgraded_from": 1,
-        "model": {
-            "config": config.to_dict(),
-            "num_classes": int(spec["num_classes"]),
-            "preset": spec["preset"],
-        },
-        "train_size": train_size,
-    }
-
-
-def load_checkpoint(path: str | os.PathLike) -> dict:
-    """Load and validate a checkpoint (``weights_only=True``), in the version-2 layout whatever
-    version the file has; CheckpointError says what to fix."""
-    p = Path(path)
-    ckpt = _read(p)
-    version = int(ckpt.get("version", 0))
-    if version > VERSION:
-        raise CheckpointError(
-            f"{str(p)!r} has checkpoint version {ckpt['version']}, newer than this "
-            f"sccosf_ros understands ({VERSION}); upgrade sccosf_ros"
-        )
-    for key in ("model", "state_dict", "class_names", "palette"):
-        if key not in ckpt:
-            raise CheckpointError(f"checkpoint {str(p)!r} lacks {key!r}")
-    if version < 2:
-        ckpt = _upgrade_v1(ckpt, repr(str(p)))
-    if not {"config", "num_classes"} <= set(ckpt["model"]):
-        raise CheckpointError(f"checkpoint {str(p)!r}: 'model' lacks 'config' or 'num_classes'")
-    return ckpt
-
-
-def checkpoint_config(ckpt: dict) -> tuple[Any, int]:
-    """``(SCCoSFConfig, num_classes)`` of a loaded checkpoint; ``pretrained_encoder`` off."""
-    from sccosf_ros.model.network import SCCoSFConfig
-
-    spec = ckpt["model"]
-    fields = dict(spec["config"])
-    fields["pretrained_encoder"] = False  # the weights come from the checkpoint
-    try:
-        return SCCoSFConfig(**fields), int(spec["num_classes"])
-    except (TypeError, ValueError) as e:
-        raise CheckpointError(f"{_CANNOT_BUILD}: {e}") from e
-
-
-def model_from_checkpoint(ckpt: dict) -> torch.nn.Module:
-    """Rebuild the network a loaded checkpoint describes and load its weights (strict)."""
-    from sccosf_ros.model.network import PRESETS, SCCoSF
-
-    config, num_classes = checkpoint_config(ckpt)
-    try:
-        model = SCCoSF(config, num_classes=num_classes)
-    except (TypeError, ValueError, KeyError) as e:
-        raise CheckpointError(f"{_CANNOT_BUILD}: {e}") from e
-    preset = ckpt["model"].get("preset")
-    if preset in PRESETS:  # how build_model would make it: the preset and what differs
-        base = PRESETS[preset].to_dict()
-        overrides = {k: v for k, v in config.to_dict().items() if base[k] != v}
-        model.build_args = {"preset": preset, "num_classes": num_classes, "overrides": overrides}
-    try:
-        model.load_state_dict(ckpt["state_dict"], strict=True)
-    except RuntimeError as e:
-        raise CheckpointError(
-            f"checkpoint weights do not match the model it describes (preset {preset!r}): "
-            f"{str(e)[:300]}"
-        ) from e
-    return model
-
-
-# --------------------------------------------------------------------------- predictor
 @dataclass
 class Prediction:
     fused: np.ndarray | None  # (H, W, 3) uint8 RGB fused image (None: ablation F, no fusion head)
@@ -360,9 +91,6 @@ class Predictor:
         precision: str = "fp32",
         _onnx: tuple[Path, dict] | None = None,
     ) -> None:
-        from sccosf_ros.backends.compiled import backend_device, check_backend
-        from sccosf_ros.backends.runner import TorchRunner
-
         self.backend = check_backend(backend)
         self.precision = check_precision(precision, backend)
         if backend in ("tensorrt", "openvino") and precision != "fp32":
@@ -380,9 +108,9 @@ class Predictor:
         # What the network was trained with (from_checkpoint sets it when thermal_norm
         # overrides the file's): where thermal.normalization = checkpoint returns to.
         self.checkpoint_thermal_norm = self.thermal_norm
-        size = _size_or_none(input_size, "input_size")
+        size = size_or_none(input_size, "input_size")
         self.input_size: tuple[int, int] | None = None if size is None else (size[0], size[1])
-        size = _size_or_none(train_size, "train_size")
+        size = size_or_none(train_size, "train_size")
         self.train_size: tuple[int, int] | None = None if size is None else (size[0], size[1])
         self.dataset = dataset
         self.name = name
@@ -392,7 +120,7 @@ class Predictor:
         if backend == "torch":
             if model is None:
                 raise ValueError("backend torch needs a model (use from_onnx for ONNX files)")
-            self._torch = TorchRunner(model, self.device, PRECISIONS[precision])
+            self._torch = TorchRunner(model, self.device, autocast_dtype(precision))
         else:
             self._init_compiled(model, cache_dir, backend_options, name, _onnx)
 
@@ -404,8 +132,6 @@ class Predictor:
         name: str,
         onnx: tuple[Path, dict] | None,
     ) -> None:
-        from sccosf_ros.backends.compiled import CompiledModel
-
         metadata = onnx[1] if onnx is not None else self.export_metadata()
         self.compiled = CompiledModel(
             self.backend,
@@ -420,7 +146,7 @@ class Predictor:
         fixed = self.compiled.fixed_size
         if fixed is not None:
             if self.input_size is not None and self.input_size != fixed:
-                raise ValueError(
+                raise InputError(
                     f"input_size {self.input_size[0]}x{self.input_size[1]} differs from the "
                     f"size the ONNX model was exported at ({fixed[0]}x{fixed[1]}); export "
                     "again at the size you want (sccosf export --height H --width W)"
@@ -429,7 +155,7 @@ class Predictor:
 
     def export_metadata(self) -> dict[str, Any]:
         """What an exported graph records besides its size and versions (``onnx_export``)."""
-        from sccosf_ros.model.network import preset_of
+        from sccosf_ros.model.network import preset_of  # the network's modules load on use
 
         config = getattr(self.model, "config", None)
         return {
@@ -473,9 +199,6 @@ class Predictor:
         """Run a file written by ``sccosf export`` (no checkpoint needed: class names, palette,
         thermal normalisation and input size come from its metadata; keyword arguments
         override them, except the input size, which the graph fixes)."""
-        from sccosf_ros.backends.compiled import check_backend
-        from sccosf_ros.backends.onnx_export import read_metadata
-
         check_backend(backend, graph_only=True)
         meta = read_metadata(path)
         kwargs.setdefault("class_names", meta["class_names"])
@@ -509,18 +232,18 @@ class Predictor:
 
     def _check_inputs(self, rgb: np.ndarray, thermal: np.ndarray) -> None:
         if not isinstance(rgb, np.ndarray) or rgb.ndim != 3 or rgb.shape[2] != 3:
-            raise ValueError(f"rgb must be an (H, W, 3) array, got {getattr(rgb, 'shape', rgb)}")
+            raise InputError(f"rgb must be an (H, W, 3) array, got {getattr(rgb, 'shape', rgb)}")
         if rgb.dtype != np.uint8:
-            raise ValueError(f"rgb must be uint8, got {rgb.dtype}")
+            raise InputError(f"rgb must be uint8, got {rgb.dtype}")
         if not isinstance(thermal, np.ndarray) or thermal.ndim not in (2, 3):
-            raise ValueError(f"thermal must be (H, W) or (H, W, C), got {np.shape(thermal)}")
+            raise InputError(f"thermal must be (H, W) or (H, W, C), got {np.shape(thermal)}")
         if thermal.shape[:2] != rgb.shape[:2]:
-            raise ValueError(
+            raise InputError(
                 f"rgb {rgb.shape[1]}x{rgb.shape[0]} and thermal "
                 f"{thermal.shape[1]}x{thermal.shape[0]} differ in size (register thermal first)"
             )
         if rgb.shape[0] < 1 or rgb.shape[1] < 1:
-            raise ValueError("empty image")
+            raise InputError("empty image")
 
     def preprocess(
         self, rgb: np.ndarray, thermal: np.ndarray

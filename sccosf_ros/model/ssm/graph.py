@@ -1,7 +1,7 @@
 """The selective scan as a static dataflow graph: what ONNX export (and any graph capture) runs.
 
-The eager inference path of :mod:`sccosf_ros.model.ssm` is written for PyTorch's CPU kernels:
-it scans in place through views of one preallocated buffer (``addcmul_`` on ``unbind``
+The eager inference path of :mod:`~sccosf_ros.model.ssm.torch_backend` is written for PyTorch's
+CPU kernels: it scans in place through views of one preallocated buffer (``addcmul_`` on ``unbind``
 slices), checks a buffer's ``data_ptr`` and tests ``x.max().item() > 20`` before deciding
 whether softplus needs its large-input branch. None of that survives graph capture faithfully:
 
@@ -12,7 +12,7 @@ whether softplus needs its large-input branch. None of that survives graph captu
 * in-place updates of views become, after functionalisation, one scatter of the whole buffer
   per step: O(T²) memory traffic instead of O(T).
 
-This module computes the same recurrence (the same two-level chunked scheme as ``ssm``'s
+This module computes the same recurrence (the same two-level chunked scheme as :mod:`.chunked`'s
 module docstring describes: local scans from a zero state, a scan over the chunk ends for the
 carry, recursively) with pure tensor functions and no data-dependent Python: every branch
 depends on shapes only, which are static in an exported graph. What differs is shaped by
@@ -42,7 +42,7 @@ Measured on the scans alone (p50, runs interleaved on a shared 2-core machine): 
 86 → 52 ms, OpenVINO 74 → 54 ms; 2451 → 1139 nodes (the whole nano graph: 3372 → 2060).
 
 ``capturing()`` tells the eager code when to come here; plain eager inference never does, so
-the torch path keeps its speed. ``test/model/test_ssm_graph.py`` checks this path against the
+the torch path keeps its speed. ``test/model/ssm/test_graph.py`` checks this path against the
 sequential reference and the eager path, and ``sccosf export`` checks the exported model
 against the eager network.
 """
@@ -102,7 +102,7 @@ def _local_scan(x: Tensor, la: Tensor) -> tuple[Tensor, Tensor]:
 
 def _scan_last(x: Tensor, la: Tensor) -> Tensor:
     """Inclusive scan along the last dim, ``x_k ← a_k x_{k-1} + x_k`` (la = log a, la_0
-    unused), any length. x, la (..., L). The graph form of ``ssm._scan_natural``."""
+    unused), any length. x, la (..., L). The graph form of ``recurrence.scan_natural``."""
     length = x.shape[-1]
     if length <= CHUNK:
         return _local_scan(x, la)[0]
@@ -113,7 +113,7 @@ def _scan_last(x: Tensor, la: Tensor) -> Tensor:
 def _scan_blocks(x: Tensor, la: Tensor) -> Tensor:
     """Chunked inclusive scan: x, la (..., nc, T), chunk c holding steps c·T … c·T + T-1.
 
-    The graph form of ``ssm._scan_chunks``: local scans from a zero state (with their log
+    The graph form of ``recurrence.scan_chunks``: local scans from a zero state (with their log
     decay products lp), the states leaving chunks 0…nc-2 by a scan over the chunk ends (a
     chunk's log decay is lp at its last step), then ``h += exp(lp) ⊙ H`` with H the state
     entering each chunk.
@@ -128,7 +128,7 @@ def _scan_blocks(x: Tensor, la: Tensor) -> Tensor:
 def scan_graph(
     u: Tensor, delta: Tensor, A: Tensor, B4: Tensor, C4: Tensor, D: Tensor | None
 ) -> Tensor:
-    """y = Σ_n C ⊙ h (+ D u), (b,d,l): ``ssm._scan_inference`` without in-place updates.
+    """y = Σ_n C ⊙ h (+ D u), (b,d,l): ``torch_backend.scan_inference`` without in-place updates.
 
     u, delta (b,d,l) with Δ already biased and activated; A (d,n); B4, C4 (b,g,n,l).
     States are (b, n, d, nc, T).

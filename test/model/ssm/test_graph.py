@@ -1,4 +1,4 @@
-"""The selective scan's graph form (model/ssm_graph.py): same results as the sequential
+"""The selective scan's graph form (model/ssm/graph.py): same results as the sequential
 reference and the eager path, and graph capture that does not freeze data-dependent branches."""
 
 from __future__ import annotations
@@ -7,10 +7,9 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from sccosf_ros.model import ssm, ssm_graph
 from sccosf_ros.model.s6 import S6
-from sccosf_ros.model.ssm import selective_scan, selective_scan_ref
-from sccosf_ros.model.ssm_graph import capturing, scan_graph
+from sccosf_ros.model.ssm import graph, selective_scan, selective_scan_ref, torch_backend
+from sccosf_ros.model.ssm.graph import capturing, scan_graph
 
 
 def _inputs(b: int, d: int, n: int, length: int, g: int, seed: int = 0, dt_shift: float = -1.0):
@@ -45,13 +44,13 @@ def test_graph_scan_matches_reference_and_eager(b, d, n, length, g):
     ref = selective_scan_ref(u, delta, A, B, C, D, None, bias, True)
     f32 = [t.float() for t in (u, delta, A, B, C, D, bias)]
     u32, d32, A32, B32, C32, D32, b32 = f32
-    dl, B4, C4 = ssm._prepare(d32, B32, C32, b32, True, torch.float32, F.softplus)
+    dl, B4, C4 = torch_backend.prepare(d32, B32, C32, b32, True, torch.float32, F.softplus)
     with torch.no_grad():
-        graph = scan_graph(u32.contiguous(), dl, A32, B4, C4, D32)
+        y_graph = scan_graph(u32.contiguous(), dl, A32, B4, C4, D32)
         eager = selective_scan(u32, d32, A32, B32, C32, D32, None, b32, True, backend="torch")
-    assert graph.shape == (b, d, length)
-    torch.testing.assert_close(graph.double(), ref, atol=2e-5, rtol=1e-4)
-    torch.testing.assert_close(graph, eager, atol=2e-5, rtol=1e-4)
+    assert y_graph.shape == (b, d, length)
+    torch.testing.assert_close(y_graph.double(), ref, atol=2e-5, rtol=1e-4)
+    torch.testing.assert_close(y_graph, eager, atol=2e-5, rtol=1e-4)
 
 
 def _sequential(x: torch.Tensor, a: torch.Tensor) -> torch.Tensor:
@@ -73,20 +72,20 @@ def _scan_inputs(length: int, dtype: torch.dtype) -> tuple[torch.Tensor, torch.T
     return x.to(dtype), la.to(dtype)
 
 
-@pytest.mark.parametrize("length", [1, 2, 3, 7, ssm_graph.CHUNK, 100])
+@pytest.mark.parametrize("length", [1, 2, 3, 7, graph.CHUNK, 100])
 def test_local_scan_matches_sequential(length):
     """The log-depth local scan: states and log decay products at lengths that are not powers
     of two (a level's shift then runs past the start for some steps only)."""
     x, la = _scan_inputs(length, torch.float64)
-    h, lp = ssm_graph._local_scan(x, la)
+    h, lp = graph._local_scan(x, la)
     torch.testing.assert_close(h, _sequential(x, la.exp()), rtol=1e-12, atol=1e-12)
     torch.testing.assert_close(lp, la.cumsum(-1), rtol=1e-12, atol=1e-9)
-    h32, lp32 = ssm_graph._local_scan(x.float(), la.float())
+    h32, lp32 = graph._local_scan(x.float(), la.float())
     torch.testing.assert_close(h32.double(), h, atol=2e-5, rtol=1e-4)
     torch.testing.assert_close(lp32.double(), lp, atol=1e-4, rtol=1e-5)
 
 
-T = ssm_graph.CHUNK
+T = graph.CHUNK
 
 
 @pytest.mark.parametrize("length", [1, 2, 3, 7, T, T + 1, 100, (T + 1) * T + 1, 4500])
@@ -95,8 +94,8 @@ def test_chunked_scan_matches_sequential(length):
     ((T + 1)·T + 1 steps: 66 chunks, a one-step tail), ragged tails."""
     x, la = _scan_inputs(length, torch.float64)
     ref = _sequential(x, la.exp())
-    torch.testing.assert_close(ssm_graph._scan_last(x, la), ref, rtol=1e-12, atol=1e-12)
-    h32 = ssm_graph._scan_last(x.float(), la.float())
+    torch.testing.assert_close(graph._scan_last(x, la), ref, rtol=1e-12, atol=1e-12)
+    h32 = graph._scan_last(x.float(), la.float())
     torch.testing.assert_close(h32.double(), ref, atol=2e-5, rtol=1e-4)
 
 
@@ -108,7 +107,7 @@ def test_chunked_scan_keeps_decays_near_one_in_bfloat16():
     x = torch.randn(4, 8, 4500, generator=gen, dtype=torch.float64)
     la = -torch.rand(4, 8, 4500, generator=gen, dtype=torch.float64) * 1e-3  # a ≈ 0.9995
     ref = _sequential(x, la.exp())
-    h = ssm_graph._scan_last(x.bfloat16(), la.bfloat16()).double()
+    h = graph._scan_last(x.bfloat16(), la.bfloat16()).double()
     assert (h - ref).abs().max() / ref.abs().max() < 0.05
 
 
@@ -135,7 +134,7 @@ def test_torch_export_keeps_the_softplus_branch_for_large_delta():
 
 
 def test_softplus_graph_matches_softplus_everywhere():
-    from sccosf_ros.model.ssm_graph import softplus_graph
+    from sccosf_ros.model.ssm.graph import softplus_graph
 
     x = torch.linspace(-120.0, 120.0, 100_001)
     torch.testing.assert_close(softplus_graph(x), F.softplus(x), atol=1e-7, rtol=1e-6)

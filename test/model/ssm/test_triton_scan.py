@@ -1,4 +1,4 @@
-"""The Triton selective scan (sccosf_ros/model/ssm_triton.py) against the float64 reference.
+"""The Triton selective scan (sccosf_ros/model/ssm/triton_*.py) against the float64 reference.
 
 Without CUDA the kernels run in Triton's interpreter on CPU tensors (test/conftest.py sets
 TRITON_INTERPRET=1 before triton is imported); with CUDA the same cases run compiled on the
@@ -17,17 +17,22 @@ import pytest
 import torch
 
 from sccosf_ros.bench.scan_cases import assert_close_rel, make_inputs, run, values_and_grads
-from sccosf_ros.model import ssm, ssm_triton
+from sccosf_ros.model import ssm
 from sccosf_ros.model.s6 import S6
-from sccosf_ros.model.ssm import choose_backend, selective_scan, selective_scan_ref
+from sccosf_ros.model.ssm import (
+    selective_scan,
+    selective_scan_ref,
+    triton_kernels,
+    triton_scan,
+)
 
-pytestmark = pytest.mark.skipif(not ssm_triton.triton_available(), reason="needs triton")
+pytestmark = pytest.mark.skipif(not triton_kernels.triton_available(), reason="needs triton")
 
 DEVICES = [
     pytest.param(
         "cpu",
         marks=pytest.mark.skipif(
-            not ssm_triton.interpreted(), reason="CPU tensors need TRITON_INTERPRET=1"
+            not triton_kernels.interpreted(), reason="CPU tensors need TRITON_INTERPRET=1"
         ),
     ),
     pytest.param(
@@ -42,9 +47,9 @@ def to(x: dict, device: str, dtype: torch.dtype | None = None) -> dict:
     }
 
 
-def triton_scan(blocks: tuple[int, int] | None = None):
+def triton_fn(blocks: tuple[int, int] | None = None):
     def fn(u, delta, A, B, C, D, z, delta_bias, softplus):
-        return ssm_triton.selective_scan_triton(
+        return triton_scan.selective_scan_triton(
             u, delta, A, B, C, D, z, delta_bias, softplus, blocks=blocks
         )
 
@@ -55,7 +60,7 @@ def check_against_reference(x: dict, softplus: bool, blocks, rtol: float, grad_r
     """Output and every gradient of the Triton scan on x against the float64 reference."""
     ref_in = to(x, "cpu", torch.float64)
     y_ref, g_ref = values_and_grads(selective_scan_ref, ref_in, softplus)
-    y, g = values_and_grads(triton_scan(blocks), x, softplus)
+    y, g = values_and_grads(triton_fn(blocks), x, softplus)
     assert y.shape == y_ref.shape and y.dtype == x["u"].dtype
     assert_close_rel(y.cpu(), y_ref, rtol, "output")
     assert set(g) == set(g_ref)
@@ -125,7 +130,7 @@ def test_autocast_dtypes(device):
     x = to(x, device, torch.float32)
     for k in ("u", "delta", "B", "C", "z"):
         x[k] = x[k].to(torch.bfloat16)
-    y, g = values_and_grads(triton_scan((2, 16)), x, True)
+    y, g = values_and_grads(triton_fn((2, 16)), x, True)
     y_t, g_t = values_and_grads(lambda *a: selective_scan(*a, backend="torch"), x, True)
     assert y.dtype == torch.bfloat16
     assert_close_rel(y.float(), y_t.float(), 2e-2, "output")
@@ -163,37 +168,13 @@ def test_inference_path_and_dispatch(device):
     with torch.inference_mode():
         y = run(selective_scan, x, True, backend="triton")
     assert_close_rel(y.cpu(), y_ref, 2e-6, "inference output")
-    y_grad, _ = values_and_grads(triton_scan(), x, True)
+    y_grad, _ = values_and_grads(triton_fn(), x, True)
     assert_close_rel(y, y_grad, 1e-7, "no-grad vs grad forward")
-
-
-@pytest.mark.parametrize(
-    ("backend", "device", "mamba", "triton", "expected"),
-    [
-        ("auto", "cuda", True, True, "mamba_ssm"),
-        ("auto", "cuda", True, False, "mamba_ssm"),
-        ("auto", "cuda", False, True, "triton"),
-        ("auto", "cuda", False, False, "torch"),
-        ("auto", "cpu", True, True, "torch"),
-        ("auto", "cpu", False, True, "torch"),
-        ("auto", "mps", True, True, "torch"),
-        ("triton", "cpu", False, False, "triton"),  # forced: the caller asked for it
-        ("torch", "cuda", True, True, "torch"),
-        ("mamba_ssm", "cpu", False, False, "mamba_ssm"),
-    ],
-)
-def test_auto_backend_selection(backend, device, mamba, triton, expected):
-    assert choose_backend(backend, device, mamba_ssm=mamba, triton=triton) == expected
-
-
-def test_unknown_backend_is_a_clear_error():
-    with pytest.raises(ValueError, match="backend must be one of auto, torch, triton"):
-        choose_backend("cuda", "cuda", mamba_ssm=False, triton=True)
 
 
 def test_auto_on_cpu_tensors_does_not_use_the_interpreter(monkeypatch):
     """CPU tensors under auto take the torch path even when Triton would interpret them."""
-    monkeypatch.setattr(ssm_triton, "selective_scan_triton", None)  # would fail if reached
+    monkeypatch.setattr(triton_scan, "selective_scan_triton", None)  # would fail if reached
     x = make_inputs(length=12, seed=19)
     assert ssm.resolve_backend("auto", "cpu") == "torch"
     run(selective_scan, x, True)
@@ -231,4 +212,4 @@ def test_triton_on_cpu_without_interpreter_says_how():
     ],
 )
 def test_block_sizes(b, dg, n, length, groups, sms, expected):
-    assert ssm_triton.block_sizes(b, dg, n, length, groups, sms) == expected
+    assert triton_scan.block_sizes(b, dg, n, length, groups, sms) == expected

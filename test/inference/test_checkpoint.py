@@ -21,7 +21,7 @@ from sccosf_ros.inference import (
 from sccosf_ros.model import PRESETS, SCCoSF, SCCoSFConfig, build_model
 from sccosf_ros.paths import SHIPPED_CHECKPOINT
 
-SHIPPED = Path(__file__).resolve().parents[1] / "models" / SHIPPED_CHECKPOINT
+SHIPPED = Path(__file__).resolve().parents[2] / "models" / SHIPPED_CHECKPOINT
 
 # What the shipped demo model gives for DIGEST_INPUT (recorded once, on CPU): the label
 # histogram over the 9 MFNet classes and the fused image's per-channel mean and std (0-255).
