@@ -96,8 +96,10 @@ def _fspecial_gaussian(n: int) -> np.ndarray:
     sigma = n / 5
     half = (n - 1) / 2
     h = np.array(
-        [[math.exp(-((i - half) ** 2 + (j - half) ** 2) / (2 * sigma**2)) for j in range(n)]
-         for i in range(n)]
+        [
+            [math.exp(-((i - half) ** 2 + (j - half) ** 2) / (2 * sigma**2)) for j in range(n)]
+            for i in range(n)
+        ]
     )
     h[h < np.finfo(float).eps * h.max()] = 0
     return h / h.sum()
@@ -163,8 +165,11 @@ def _qabf(f, a, b) -> float:
         lo, hi = np.minimum(gs, gf), np.maximum(gs, gf)
         ratio[hi > 0] = lo[hi > 0] / hi[hi > 0]
         orient = 1 - np.abs(as_ - af) / (math.pi / 2)
-        return 0.9994 / (1 + np.exp(-15 * (ratio - 0.5))) * 0.9879 / (
-            1 + np.exp(-22 * (orient - 0.8))
+        return (
+            0.9994
+            / (1 + np.exp(-15 * (ratio - 0.5)))
+            * 0.9879
+            / (1 + np.exp(-22 * (orient - 0.8)))
         )
 
     (ga, aa), (gb, ab), (gf, af) = strength_angle(a), strength_angle(b), strength_angle(f)
@@ -183,7 +188,8 @@ def _ssim(x: np.ndarray, y: np.ndarray, data_range: float) -> float:
             cov = np.cov(px, py)  # ddof 1
             mx, my = px.mean(), py.mean()
             values.append(
-                (2 * mx * my + c1) * (2 * cov[0, 1] + c2)
+                (2 * mx * my + c1)
+                * (2 * cov[0, 1] + c2)
                 / ((mx**2 + my**2 + c1) * (cov[0, 0] + cov[1, 1] + c2))
             )
     return float(np.mean(values))
@@ -250,7 +256,9 @@ def test_mi_and_entropy_by_hand():
     f = np.array([[0, 64, 128, 192]] * 8, np.uint8).repeat(2, axis=1)  # 8×8
     a = np.where(f >= 128, 255, 0).astype(np.uint8)
     b = np.tile(np.array([[10], [20]], np.uint8), (4, 8))  # rows alternate, columns don't
-    m = fusion_metrics(np.dstack([f] * 3), np.dstack([a] * 3), b, FusionConvention(mi_units="bits"))
+    m = fusion_metrics(
+        np.dstack([f] * 3), np.dstack([a] * 3), b, FusionConvention(mi_units="bits")
+    )
     assert m["EN"] == pytest.approx(2.0)  # log2 4
     assert m["MI"] == pytest.approx(1.0)  # 1 bit shared with A, 0 with B
     assert m["SD"] == pytest.approx(math.sqrt(np.mean((f - 96.0) ** 2)))

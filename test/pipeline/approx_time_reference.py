@@ -73,7 +73,10 @@ def reference_pairs(
 
 
 def reference_count(
-    events: Iterable[tuple[int, int]], num_inputs: int = 2, queue_size: int = 10, slop_s: float = 0.05
+    events: Iterable[tuple[int, int]],
+    num_inputs: int = 2,
+    queue_size: int = 10,
+    slop_s: float = 0.05,
 ) -> int:
     """How many tuples :func:`reference_pairs` emits."""
     return len(reference_pairs(events, num_inputs, queue_size, slop_s))

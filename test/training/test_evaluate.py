@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 import math
-from collections import Counter
 import subprocess
 import sys
+from collections import Counter
 
 import cv2
 import numpy as np
@@ -130,7 +130,6 @@ def test_report_has_the_paper_tables(evaluated):
 
 
 def test_metrics_json_states_the_conventions(evaluated):
-    import math
 
     _, results = evaluated
     conv = results["conventions"]["fusion_convention"]
