@@ -130,7 +130,6 @@ def test_report_has_the_paper_tables(evaluated):
 
 
 def test_metrics_json_states_the_conventions(evaluated):
-
     _, results = evaluated
     conv = results["conventions"]["fusion_convention"]
     assert conv["name"] == "cddfuse" and conv["ssim_data_range"] == 2.0
