@@ -43,9 +43,18 @@ def test_overlay_blends_only_labelled_pixels():
         overlay(rgb, labels[:1], MFNET_PALETTE)
 
 
-def test_default_palette_is_deterministic():
-    assert default_palette(5) == default_palette(5)
-    assert len(default_palette(5)) == 5 and default_palette(5)[0] == (0, 0, 0)
+def test_default_palette_is_deterministic_distinct_and_visible():
+    np.random.seed(1)  # the global RNG's state must not matter
+    first = default_palette(40)
+    np.random.seed(2)
+    random_state_changed = default_palette(40)
+    assert first == random_state_changed
+    assert len(first) == 40 and first[0] == (0, 0, 0)
+    assert len(set(first)) == 40  # distinct: no two classes share a colour
+    for color in first[1:]:  # visible on a black mask: every channel well above black
+        assert len(color) == 3 and all(isinstance(v, int) and 40 <= v <= 255 for v in color)
+    # a class keeps its colour when classes are added
+    assert all(default_palette(k) == first[:k] for k in (0, 1, 5, 9, 15))
 
 
 @pytest.mark.parametrize("palette", [MFNET_PALETTE, FMB_PALETTE])

@@ -30,6 +30,8 @@ def test_quick_check_runs_what_it_can_and_says_what_needs_cuda(tmp_path):
         if not cuda:
             assert parts[name]["status"] == "skipped"
             assert "needs CUDA" in parts[name]["reason"]
+    if cuda:
+        _assert_cuda_parts_ran(parts)
     # the kernels compiled for a GPU this machine does not have, with ptxas figures
     rows = parts["kernels"]["results"]["compiled"]
     assert {r["kernel"] for r in rows} == {"fwd", "bwd"}
@@ -42,6 +44,29 @@ def test_quick_check_runs_what_it_can_and_says_what_needs_cuda(tmp_path):
     md = (out / "report.md").read_text()
     assert "## Targets" in md and "## kernels: ok" in md
     assert (cuda or "needs CUDA (no GPU here)" in md) and (out / "logs" / "env.log").is_file()
+
+
+def _assert_cuda_parts_ran(parts: dict) -> None:
+    """On a GPU machine the CUDA parts must have measured something, on the GPU."""
+    for name in ("train", "inference", "node"):
+        assert parts[name]["status"] == "ok", (name, parts[name])
+    steps = parts["train"]["results"]["steps"]
+    assert steps and all("error" not in r for r in steps), steps
+    assert all(r["train_ms_median"] > 0 and r["peak_allocated_gb"] > 0 for r in steps)
+    assert parts["train"]["results"]["amp"] == "bf16 autocast"
+    fps = parts["inference"]["results"]["fps"]
+    assert {r["precision"] for r in fps} == {"fp32", "fp16", "bf16"}
+    assert all(r["fps"] > 0 for r in fps)
+    # half precision agrees with fp32 on most labels (chance would be ~1/9)
+    half = [r for r in fps if r["precision"] != "fp32"]
+    assert all(r["label_agreement"] > 0.5 for r in half), half
+    trt = parts["tensorrt"]
+    assert trt["status"] == "ok" or (
+        trt["status"] == "skipped" and "TensorRT does not import" in trt["reason"]
+    ), trt
+    demo = parts["node"]["results"]["demo_bag"][0]
+    assert demo["device"].startswith("cuda") and demo["outputs"] > 0, demo
+    assert demo["inference_errors"] in (0, None), demo
 
 
 def test_a_part_over_its_budget_is_killed_and_the_others_still_run(tmp_path, monkeypatch):

@@ -20,12 +20,13 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "ros"))  # node_harness
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "pipeline"))  # reference
 
+from approx_time_reference import reference_count
 from node_harness import NodeProcess, RosIO, image_msg, scene
 
 from sccosf_ros.bag.bag_io import BagReader, BagWriter
 from sccosf_ros.cli import main as sccosf_main
-from sccosf_ros.pipeline.pairing import ApproxTimePairer
 from sccosf_ros.pipeline.params import write_params_file
 from sccosf_ros.ros.node_process import node_command
 from sccosf_ros.synthetic import THERMAL_COUNTS, write_synthetic_bag
@@ -132,13 +133,15 @@ def _node(tmp_path: Path, ns: str, ckpt: Path, **params) -> NodeProcess:
 def test_replay_loop_into_the_node_pairs_the_same_in_every_loop(
     one_loop, nano_checkpoint, tmp_path
 ):
-    offline = ApproxTimePairer(2, 10, 0.05)
+    # Expected pairs per loop: message_filters' rule (queue 10, slop 0.05) over the bag's
+    # stamps in bag order, from the test's own brute-force reference.
     with BagReader(one_loop.path) as reader:
-        expected = 0
+        arrivals = []
         for topic, msgtype, _, raw in reader.messages(list(reader.topics())):
             msg = reader.deserialize(raw, msgtype)
             stamp = msg.header.stamp.sec * SEC + msg.header.stamp.nanosec
-            expected += len(offline.add(0 if "rgb" in topic else 1, stamp, None))
+            arrivals.append((0 if "rgb" in topic else 1, stamp))
+    expected = reference_count(arrivals, 2, 10, 0.05)
     ns = "/t_jump_loop"
     node = _node(tmp_path, ns, nano_checkpoint, use_sim_time=True)
     # The bag's topics are /camera/...: replay them under the node's namespace.
@@ -226,10 +229,8 @@ def test_driver_restart_loses_at_most_one_pair(nano_checkpoint, tmp_path):
         if io is not None:
             io.close()
         node.stop()
-    uninterrupted = ApproxTimePairer(2, 10, 0.05)
-    whole = 0
-    for at, idx, _ in events:  # the same cameras without the restart
-        whole += len(uninterrupted.add(idx, t0 + round(at * SEC), None))
+    # the same cameras without the restart, paired by the test's reference
+    whole = reference_count([(idx, t0 + round(at * SEC)) for at, idx, _ in events], 2, 10, 0.05)
     assert resets == 1, node.log()
     assert whole - got <= 1, (whole, got, node.log())
     # ~3 s back from the newest stamp before the restart (one frame period less).

@@ -126,10 +126,15 @@ def test_fusion_metrics_of_a_perfect_copy():
     assert list(m) == list(FUSION_METRICS)
     assert m["SSIM"] == pytest.approx(2.0)  # summed over both sources
     assert m["VIF"] == pytest.approx(2.0, abs=1e-6)
-    assert m["MI"] == pytest.approx(2 * fm.mutual_information(gray, gray))
-    assert m["EN"] == pytest.approx(fm.entropy(gray.astype(float)))
+    # a copy shares all its information: MI(F, A) = H(F), counted here (nats, and EN in bits)
+    p = np.bincount(gray.ravel(), minlength=256) / gray.size
+    p = p[p > 0]
+    assert m["MI"] == pytest.approx(2 * -(p * np.log(p)).sum())
+    assert m["EN"] == pytest.approx(-(p * np.log2(p)).sum())
     assert m["SD"] == pytest.approx(gray.std())
-    assert m["Qabf"] == pytest.approx(fm.qabf(gray * 1.0, gray * 1.0, gray * 1.0))
+    # every edge kept at full strength and angle: Qg(1) · Qa(1) (the identical-image maximum)
+    q_max = 0.9994 / (1 + math.exp(-15 * 0.5)) * 0.9879 / (1 + math.exp(-22 * 0.2))
+    assert m["Qabf"] == pytest.approx(q_max)
     assert m["SCD"] == 0.0
 
 

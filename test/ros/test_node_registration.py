@@ -39,16 +39,25 @@ def test_homography_registers_a_smaller_thermal_image(start_node, ros_io_factory
     )
     io = ros_io_factory(ns)
     io.wait_subscribed()
-    rgb, _ = scene(1)
-    thermal = np.full((24, 32), 8000, np.uint16)
+    # A black RGB and a textured thermal: TrivialModel's fused image is (RGB + thermal) / 2,
+    # thermal normalised over 7000-9000 counts, so fused shows where each thermal pixel landed.
+    rgb = np.zeros((48, 64, 3), np.uint8)
+    v, u = np.mgrid[0:24, 0:32]
+    thermal = (7000 + 40 * u + 25 * v + (u * v % 7) * 20).astype(np.uint16)
 
     def pair(t):
         return (image_msg(rgb, "rgb8", t, "rgb"), image_msg(thermal, "mono16", t, "thermal"))
 
     _send_until(io, pair, lambda: io.outputs["fused"])
-    fused = io.outputs["fused"][-1]
-    assert (fused.height, fused.width) == (48, 64)
+    msg = io.outputs["fused"][-1]
+    assert (msg.height, msg.width) == (48, 64) and msg.encoding == "rgb8"
     assert node.stats.snapshot().counters["size_mismatch"] == 0
+    fused = np.frombuffer(bytes(msg.data), np.uint8).reshape(48, msg.step)[:, : 64 * 3]
+    fused = fused.reshape(48, 64, 3).astype(float)
+    # thermal (u, v) → RGB (2u, 2v), pixel by pixel (±1 grey level of rounding)
+    expected = (thermal.astype(float) - 7000) / 2000 * 255 / 2
+    for c in range(3):
+        np.testing.assert_allclose(fused[0::2, 0::2, c], expected, atol=1.01)
 
 
 def test_nan_policy_reject_counts_the_pair_as_malformed(start_node, ros_io_factory):
