@@ -13,7 +13,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from sccosf_ros.pipeline.params import NodeParams, read_params_files
+from sccosf_ros.pipeline.params import NodeParams, ParameterError, read_params_files
 from sccosf_ros.thermal import MODES as THERMAL_MODES
 
 
@@ -75,7 +75,7 @@ def thermal_overrides(mode: str | None, rng: list[float] | None) -> dict[str, An
         return {}
     if (mode or "fixed") == "fixed":
         if rng is None:
-            raise ValueError("--thermal-norm fixed needs --thermal-range LOW HIGH")
+            raise ParameterError("--thermal-norm fixed needs --thermal-range LOW HIGH")
         return {
             "thermal.normalization": "fixed",
             "thermal.low": float(rng[0]),
@@ -85,7 +85,7 @@ def thermal_overrides(mode: str | None, rng: list[float] | None) -> dict[str, An
 
 
 def model_overrides(args: argparse.Namespace) -> dict[str, Any]:
-    """The node parameters the given model flags set (ValueError for a bad combination)."""
+    """The node parameters the given model flags set (ParameterError for a bad combination)."""
     values: dict[str, Any] = {}
     if args.checkpoint is not None:
         values["checkpoint"] = str(args.checkpoint)

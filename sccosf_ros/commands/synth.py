@@ -50,8 +50,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from sccosf_ros.data.datasets import build_dataset
     from sccosf_ros.synthetic import DatasetSettings, preview_grid, write_dataset
-    from sccosf_ros.training.datasets import build_dataset
 
     h, w = args.size if args.size else DEFAULT_SIZE[args.layout]
     if h < 16 or w < 16:

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from sccosf_ros.backends import BACKENDS
+from sccosf_ros.errors import SccosfError
 from sccosf_ros.precision import PRECISIONS
 from sccosf_ros.thermal import MODES as THERMAL_MODES
 from sccosf_ros.thermal import ThermalNorm
@@ -32,7 +33,7 @@ NAN_POLICIES = ("zero", "reject")
 TRANSPORTS = ("raw", "compressed")  # image_transport names: <topic> or <topic>/compressed
 
 
-class ParameterError(ValueError):
+class ParameterError(SccosfError, ValueError):
     """A parameter value the node cannot run with; the message says what to write instead."""
 
 

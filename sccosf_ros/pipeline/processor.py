@@ -34,6 +34,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from sccosf_ros.errors import SccosfError
 from sccosf_ros.pipeline.compressed import check_compressed, decode_compressed, is_compressed
 from sccosf_ros.pipeline.image_codec import (
     ImageDecodeError,
@@ -67,7 +68,7 @@ class PredictorLike(Protocol):
     def predict(self, rgb: np.ndarray, thermal: np.ndarray) -> Any: ...
 
 
-class StartupError(RuntimeError):
+class StartupError(SccosfError, RuntimeError):
     """The pipeline cannot start (device, checkpoint); the message says what to fix."""
 
 

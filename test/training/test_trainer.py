@@ -11,8 +11,10 @@ import numpy as np
 import pytest
 import torch
 
+from sccosf_ros.training.config import TrainConfig
+from sccosf_ros.training.errors import TrainError
 from sccosf_ros.training.schedule import PolyWarmupLR, poly_warmup_factor
-from sccosf_ros.training.trainer import TrainConfig, Trainer, TrainError
+from sccosf_ros.training.trainer import Trainer
 
 H, W = 96, 128  # synthetic image size
 CROP = (64, 96)
@@ -90,8 +92,8 @@ def test_short_training_lowers_loss_and_beats_class_prior(synth_root, tmp_path):
     image-independent predictor (the training class frequencies at every pixel)."""
     import torch.nn.functional as F
 
+    from sccosf_ros.data.datasets import build_dataset
     from sccosf_ros.inference import load_checkpoint, model_from_checkpoint
-    from sccosf_ros.training.datasets import build_dataset
 
     cfg = _cfg(
         synth_root,
@@ -132,9 +134,9 @@ def test_short_training_lowers_loss_and_beats_class_prior(synth_root, tmp_path):
 @pytest.mark.slow
 def test_longer_training_beats_majority_class_miou(synth_root, tmp_path):
     """A few hundred steps: held-out mIoU beats always predicting the most frequent class."""
+    from sccosf_ros.data.datasets import build_dataset
     from sccosf_ros.inference import Predictor
     from sccosf_ros.metrics import ConfusionMatrix
-    from sccosf_ros.training.datasets import build_dataset
 
     cfg = _cfg(
         synth_root,
@@ -223,8 +225,8 @@ def test_ctrl_c_saves_latest(synth_root, tmp_path):
 
 def test_checkpoints_load_through_predictor(synth_root, tmp_path):
     from sccosf_ros.classes import MFNET_CLASSES
+    from sccosf_ros.data.datasets import build_dataset
     from sccosf_ros.inference import Predictor
-    from sccosf_ros.training.datasets import build_dataset
 
     Trainer(_cfg(synth_root, tmp_path / "run", max_iters=2)).fit()
     raw = build_dataset("synthetic", str(synth_root), "test").load_raw(0)
