@@ -25,14 +25,13 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from torch.utils.flop_counter import FlopCounterMode
 
 from sccosf_ros.arg_types import size_hw
 from sccosf_ros.bench.errors import check_at_least_one, check_presets
 from sccosf_ros.bench.tables import text_table, write_json
 from sccosf_ros.bench.timing import percentile, repeat
 from sccosf_ros.model import build_model
-from sccosf_ros.model.s6 import S6
+from sccosf_ros.model.flops import count_flops
 
 PAPER_PARAMS_M = 139.62  # paper Table 3
 PAPER_GFLOPS = 304.52  # paper Table 3, at 600×800 (multiply-accumulates)
@@ -83,51 +82,6 @@ def count_params(model: torch.nn.Module) -> dict[str, float]:
         "sc_cfm": millions(model.fusion),
         "icrm": millions(model.seg_head),
         "reaw": millions(model.fusion_head),
-    }
-
-
-def count_flops(preset: str, size: tuple[int, int], num_classes: int = 9) -> dict[str, float]:
-    """GMACs (conv + matmul, by part) and analytic selective-scan GFLOPs for one pair."""
-    with torch.device("meta"):
-        model = build_model(preset, num_classes=num_classes).eval()
-    scan_flops = [0]
-
-    def hook(mod: S6, args: tuple, _out: Any) -> None:
-        u = args[0]  # (B,k,d,L)
-        scan_flops[0] += mod.scan_flops(u.shape[0], u.shape[-1])
-
-    handles = [m.register_forward_hook(hook) for m in model.modules() if isinstance(m, S6)]
-    rgb = torch.zeros(1, 3, *size, device="meta")
-    thermal = torch.zeros(1, 1, *size, device="meta")
-    with torch.no_grad(), FlopCounterMode(display=False, depth=2) as counter:
-        model(rgb, thermal)
-    for h in handles:
-        h.remove()
-    by_module = counter.get_flop_counts()
-
-    def gmac(name: str) -> float:
-        if name in by_module:
-            return sum(by_module[name].values()) / 2e9
-        # a ModuleList is never called itself: sum its direct children
-        depth = name.count(".") + 1
-        return (
-            sum(
-                sum(v.values())
-                for k, v in by_module.items()
-                if k.startswith(name + ".") and k.count(".") == depth
-            )
-            / 2e9
-        )
-
-    total = counter.get_total_flops() / 2e9
-    return {
-        "gmac": total,
-        "gmac_encoder": gmac("SCCoSF.encoder"),
-        "gmac_sc_cfm": gmac("SCCoSF.fusion"),
-        "gmac_icrm": gmac("SCCoSF.seg_head"),
-        "gmac_reaw": gmac("SCCoSF.fusion_head"),
-        "gflop": 2 * total,
-        "scan_gflop": scan_flops[0] / 1e9,
     }
 
 

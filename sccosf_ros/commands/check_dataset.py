@@ -1,9 +1,10 @@
 """``sccosf check-dataset``: decode every sample of a dataset and report the ones training would
 trip over (unreadable or truncated images, sizes that differ, label ids out of range, missing
 files), one line each. The same check runs inside ``sccosf train`` before step 1
-(``training/dataset_check.py``).
+(``data/dataset_check.py``).
 
-Exit codes: 0 all samples usable, 2 problems found (or the dataset cannot be opened).
+Exit codes: 0 all samples usable, 2 problems found (or the dataset cannot be opened: a
+``DatasetError``, printed by ``sccosf_ros.cli.main`` as one ``error:`` line).
 """
 
 from __future__ import annotations
@@ -13,8 +14,8 @@ import sys
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from sccosf_ros.training.dataset_check import SHOWN_PROBLEMS
-    from sccosf_ros.training.datasets import DATASET_NAMES
+    from sccosf_ros.data.dataset_check import SHOWN_PROBLEMS
+    from sccosf_ros.data.datasets import DATASET_NAMES
 
     parser.add_argument("--dataset", choices=DATASET_NAMES, required=True, help="dataset format")
     parser.add_argument("--root", required=True, help="dataset folder")
@@ -36,30 +37,25 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
-def _fail(msg: str) -> int:
-    print(f"sccosf check-dataset: error: {msg}", file=sys.stderr)
-    return 2
-
-
 def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from sccosf_ros.training.dataset_check import check_dataset
-    from sccosf_ros.training.datasets import build_dataset, dataset_class
+    from sccosf_ros.data.dataset_check import check_dataset
+    from sccosf_ros.data.datasets import build_dataset, dataset_class
+    from sccosf_ros.data.errors import DatasetError, DatasetNotFoundError
 
     if not Path(args.root).is_dir():
-        return _fail(f"dataset folder not found: {args.root}")
-    try:
-        splits = args.split or dataset_class(args.dataset, args.root).available_splits(args.root)
-        if not splits:
-            return _fail(f"{args.root} holds no {args.dataset} split (split files or folders)")
-        datasets = [build_dataset(args.dataset, args.root, s) for s in splits]
-    except (FileNotFoundError, NotADirectoryError, ValueError, KeyError) as e:
-        return _fail(f"cannot open the {args.dataset} dataset at {args.root}: {e}")
+        raise DatasetNotFoundError(f"dataset folder not found: {args.root}")
+    splits = args.split or dataset_class(args.dataset, args.root).available_splits(args.root)
+    if not splits:
+        raise DatasetNotFoundError(
+            f"{args.root} holds no {args.dataset} split (split files or folders)"
+        )
+    datasets = [build_dataset(args.dataset, args.root, s) for s in splits]
     report = check_dataset(datasets, progress=not args.no_progress, workers=args.workers)
     for line in report.lines(max(0, args.max_listed)):
         print(f"sccosf check-dataset: {line}", file=sys.stderr)
     if not report.ok:
-        return _fail(report.summary())
+        raise DatasetError(report.summary())
     print(report.summary())
     return 0

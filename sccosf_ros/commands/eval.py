@@ -2,21 +2,21 @@
 
 Writes ``OUT/metrics.json``, ``OUT/report.md`` (tables in the layout of the paper's Tables 1
 and 2), ``OUT/examples.png`` and ``OUT/fusion_violin.png``, and prints a short summary.
-Exit codes: 0 done, 2 bad checkpoint / dataset / arguments.
+Exit codes: 0 done, 2 bad checkpoint / dataset / arguments (a ``SccosfError``, printed by
+``sccosf_ros.cli.main`` as one ``error:`` line).
 """
 
 from __future__ import annotations
 
 import argparse
 import math
-import sys
 from pathlib import Path
 
 from sccosf_ros.commands.model_options import add_model_arguments, model_params
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from sccosf_ros.training.datasets import DATASET_NAMES
+    from sccosf_ros.data.datasets import DATASET_NAMES
 
     parser.add_argument(
         "--dataset",
@@ -63,11 +63,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_model_arguments(parser.add_argument_group("model (node parameters)"))
 
 
-def _fail(msg: str) -> int:
-    print(f"sccosf eval: error: {msg}", file=sys.stderr)
-    return 2
-
-
 def _pct(v: float | None) -> str:
     return "  n/a" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{100 * v:5.1f}"
 
@@ -83,48 +78,37 @@ def _check_args(args: argparse.Namespace) -> str | None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from sccosf_ros.backends import BackendError
+    from sccosf_ros.data.datasets import build_dataset
+    from sccosf_ros.data.errors import DatasetNotFoundError
+    from sccosf_ros.evaluation.evaluate import EvaluationError, evaluate
     from sccosf_ros.metrics.fusion import FusionConvention
-    from sccosf_ros.pipeline.processor import StartupError, load_predictor
-    from sccosf_ros.training.datasets import build_dataset
-    from sccosf_ros.training.evaluate import evaluate
+    from sccosf_ros.pipeline.processor import load_predictor
 
     problem = _check_args(args)
     if problem:
-        return _fail(problem)
+        raise EvaluationError(problem)
     convention = FusionConvention(ssim_data_range=args.ssim_data_range, mi_units=args.mi_units)
     if not args.root.is_dir():
-        return _fail(
+        raise DatasetNotFoundError(
             f"dataset folder {str(args.root)!r} does not exist; pass --root with the "
             f"{args.dataset} dataset (or create one with `sccosf synth`)"
         )
-    try:
-        params = model_params(args)
-        predictor = load_predictor(params)
-    except (StartupError, BackendError, ValueError) as e:  # ValueError: bad flag values
-        return _fail(str(e))
-    try:
-        dataset = build_dataset(args.dataset, args.root, args.split)
-    except (FileNotFoundError, NotADirectoryError, ValueError, KeyError) as e:
-        return _fail(f"cannot read the {args.dataset} dataset at {args.root}: {e}")
-    try:
-        results = evaluate(
-            predictor,
-            dataset,
-            args.out,
-            max_images=args.max_images,
-            grid_samples=args.grid_samples,
-            progress=not args.no_progress,
-            fusion=not args.no_fusion_metrics,
-            split=args.split,
-            synthetic=True if args.dataset == "synthetic" else None,
-            checkpoint=params.checkpoint_path(),
-            convention=convention,
-        )
-    except (ValueError, TypeError, BackendError) as e:
-        return _fail(str(e))
-    except OSError as e:
-        return _fail(f"cannot write the results to {args.out}: {e.strerror or e}")
+    params = model_params(args)
+    predictor = load_predictor(params)
+    dataset = build_dataset(args.dataset, args.root, args.split)
+    results = evaluate(
+        predictor,
+        dataset,
+        args.out,
+        max_images=args.max_images,
+        grid_samples=args.grid_samples,
+        progress=not args.no_progress,
+        fusion=not args.no_fusion_metrics,
+        split=args.split,
+        synthetic=True if args.dataset == "synthetic" else None,
+        checkpoint=params.checkpoint_path(),
+        convention=convention,
+    )
 
     print(
         f"\n{results['n_images']} images of {args.dataset} {args.split} "

@@ -49,8 +49,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from sccosf_ros.data.datasets import build_dataset
     from sccosf_ros.synthetic import DatasetSettings, SyntheticError, preview_grid, write_dataset
-    from sccosf_ros.training.datasets import build_dataset
 
     h, w = args.size if args.size else DEFAULT_SIZE[args.layout]
     # bad input raises a SccosfError (SyntheticError, DatasetExistsError): cli.main prints it

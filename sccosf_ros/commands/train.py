@@ -10,7 +10,9 @@ Multi-GPU / multi-node: launch the same command under torchrun, e.g.
 batch, divided over the processes.
 
 Exit codes: 0 done, 2 bad input (arguments, recipe, dataset, checkpoint, a damaged sample),
-1 the run failed (non-finite loss), 130/143 stopped by SIGINT/SIGTERM (latest.pt saved).
+1 the run failed (non-finite loss), 130/143 stopped by SIGINT/SIGTERM (latest.pt saved). Errors
+are ``SccosfError``s (``training.errors``, ``RecipeError``, ``PlanError``, ``EstimateError``,
+``DatasetError``) that ``sccosf_ros.cli.main`` prints as one ``error:`` line.
 """
 
 from __future__ import annotations
@@ -45,7 +47,7 @@ def _recipe_help() -> str:
 
 
 def _data_arguments(parser: argparse.ArgumentParser) -> None:
-    from sccosf_ros.training.datasets import DATASET_NAMES
+    from sccosf_ros.data.datasets import DATASET_NAMES
 
     d = parser.add_argument_group("data")
     d.add_argument(
@@ -257,14 +259,9 @@ def config_from_args(args: argparse.Namespace) -> Any:
     return resolve(recipe, flags)
 
 
-def _fail(msg: str, code: int = 2) -> int:
-    print(f"sccosf train: error: {msg}", file=sys.stderr)
-    return code
-
-
 def _dry_run(cfg: Any, args: argparse.Namespace) -> int:
     from sccosf_ros.training import distributed as dist_utils
-    from sccosf_ros.training.plan import describe, make_plan
+    from sccosf_ros.training.plan import describe, make_plan, write_train_config
     from sccosf_ros.training.time_estimate import estimate
 
     cfg.validate()
@@ -281,14 +278,12 @@ def _dry_run(cfg: Any, args: argparse.Namespace) -> int:
         num_classes=plan.num_classes,
         throughput_file=getattr(args, "throughput_json", None),
     )
-    out = Path(cfg.out)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "train_config.json").write_text(json.dumps(info, indent=2) + "\n")
+    path = write_train_config(cfg.out, info)
     if getattr(args, "json", False):
         print(json.dumps(info, indent=2))
         return 0
     est = info["time_estimate"]
-    print(f"dry run: {out / 'train_config.json'} written, nothing trained")
+    print(f"dry run: {path} written, nothing trained")
     print(
         f"  {info['preset']} (pretrained {info['pretrained_weights'] or 'none'}), "
         f"{info['n_train_images']} training images ({' + '.join(info['train_splits'])}), "
@@ -309,7 +304,7 @@ def _dry_run(cfg: Any, args: argparse.Namespace) -> int:
 
 def _finish(trainer: Any, summary: dict, args: argparse.Namespace) -> int:
     if getattr(args, "export", None) and summary["stopped"] is None:
-        from sccosf_ros.training.trainer import export_checkpoint
+        from sccosf_ros.training.checkpointing import export_checkpoint
 
         best = Path(summary["best"])
         src = best if best.is_file() else Path(summary["latest"])
@@ -340,19 +335,12 @@ def _finish(trainer: Any, summary: dict, args: argparse.Namespace) -> int:
 
 def _train(cfg: Any, args: argparse.Namespace) -> int:
     from sccosf_ros.training.stop_signals import GracefulStop
-    from sccosf_ros.training.trainer import TrainDataError, Trainer, TrainError
+    from sccosf_ros.training.trainer import Trainer
 
     with GracefulStop() as stop:
-        try:
-            trainer = Trainer(cfg, stop=stop)
-        except TrainError as e:
-            return _fail(str(e))
+        trainer = Trainer(cfg, stop=stop)
         try:
             summary = trainer.fit()
-        except TrainDataError as e:
-            return _fail(f"{e} ({trainer.latest_path} saved at step {trainer.step})")
-        except TrainError as e:
-            return _fail(str(e), 1)
         except KeyboardInterrupt:
             print(
                 f"sccosf train: stopped at step {trainer.step}; {trainer.latest_path} holds "
@@ -367,22 +355,7 @@ def _train(cfg: Any, args: argparse.Namespace) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    from sccosf_ros.training.plan import PlanError
-    from sccosf_ros.training.recipes import RecipeError
-    from sccosf_ros.training.time_estimate import EstimateError
-    from sccosf_ros.training.trainer import TrainError
-
-    try:
-        cfg = config_from_args(args)
-        if getattr(args, "dry_run", False):
-            return _dry_run(cfg, args)
-    except (RecipeError, PlanError, TrainError, EstimateError) as e:
-        return _fail(str(e))
-    except TypeError as e:  # a recipe value of the wrong shape reaching TrainConfig
-        return _fail(f"bad configuration: {e}")
-    except OSError as e:
-        return _fail(f"cannot write {getattr(e, 'filename', '') or 'the output'}: {e.strerror}")
-    try:
-        return _train(cfg, args)
-    except OSError as e:
-        return _fail(f"{getattr(e, 'filename', '') or 'I/O'}: {e.strerror or e}")
+    cfg = config_from_args(args)
+    if getattr(args, "dry_run", False):
+        return _dry_run(cfg, args)
+    return _train(cfg, args)

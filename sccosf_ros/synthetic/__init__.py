@@ -24,21 +24,20 @@ user can get wrong, each a ``SccosfError``).
 Importing this package never imports ``sccosf_ros.training`` nor rclpy.
 """
 
+from sccosf_ros.data.synth_metadata import LAYOUTS, METADATA_FILE, read_metadata
 from sccosf_ros.synthetic.bag_writer import (
     MALFORMED_KINDS,
     SyntheticBag,
     frame_times,
     write_synthetic_bag,
 )
-from sccosf_ros.synthetic.dataset_writer import read_metadata, write_dataset
+from sccosf_ros.synthetic.dataset_writer import write_dataset
 from sccosf_ros.synthetic.errors import DatasetExistsError, SyntheticError, SyntheticWriteError
 from sccosf_ros.synthetic.preview import preview_grid
 from sccosf_ros.synthetic.render import Scene, render_scene
 from sccosf_ros.synthetic.scene import scene_seed
 from sccosf_ros.synthetic.sensor import counts_from_celsius, thermal8_from_counts
 from sccosf_ros.synthetic.settings import (
-    LAYOUTS,
-    METADATA_FILE,
     TEMPERATURE_RANGE_C,
     THERMAL_COUNTS,
     BagSettings,

@@ -21,12 +21,11 @@ import numpy as np
 from tqdm import tqdm
 
 from sccosf_ros.classes import DATASET_CLASSES
+from sccosf_ros.data.synth_metadata import METADATA_FILE
 from sccosf_ros.synthetic.errors import DatasetExistsError, SyntheticError, SyntheticWriteError
 from sccosf_ros.synthetic.render import Scene, render_scene
 from sccosf_ros.synthetic.scene import scene_seed
 from sccosf_ros.synthetic.settings import (
-    LAYOUTS,
-    METADATA_FILE,
     TEMPERATURE_RANGE_C,
     THERMAL_COUNTS,
     DatasetSettings,
@@ -190,17 +189,3 @@ def _with_overrides(settings: DatasetSettings, overrides: dict[str, Any]) -> Dat
     if unknown:
         raise TypeError(f"unknown synthetic dataset option(s) {unknown}")
     return replace(settings, **overrides)
-
-
-def read_metadata(root: str | os.PathLike) -> dict[str, Any] | None:
-    """The ``METADATA_FILE`` of a synthetic dataset folder, or None if there is none."""
-    path = Path(root) / METADATA_FILE
-    if not path.is_file():
-        return None
-    try:
-        meta = json.loads(path.read_text())
-    except (OSError, json.JSONDecodeError) as e:
-        raise SyntheticError(f"{path} is not a readable sccosf synth metadata file: {e}") from e
-    if not isinstance(meta, dict) or meta.get("layout") not in LAYOUTS:
-        raise SyntheticError(f"{path}: expected a JSON object with 'layout' in {LAYOUTS}")
-    return meta

@@ -13,10 +13,9 @@ import numbers
 from dataclasses import dataclass
 
 from sccosf_ros.bag.bag_io import STORAGES
+from sccosf_ros.data.synth_metadata import LAYOUTS  # beside the metadata reader, in data/
 from sccosf_ros.synthetic.errors import SyntheticError
 
-LAYOUTS = ("mfnet", "fmb")
-METADATA_FILE = "sccosf_synth.json"
 # Raw-count range that maps linearly to thermal8 0..255 (a radiometric camera's typical window).
 THERMAL_COUNTS = (7000, 9000)
 # Scene temperature (°C) that maps to THERMAL_COUNTS: 40 counts per kelvin.

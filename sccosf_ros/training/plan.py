@@ -3,25 +3,29 @@
 ``make_plan(config, world_size)`` opens the training and validation splits (file lists only, no
 decoding), checks that the global batch divides over the processes and fills at least one step,
 and derives iterations per epoch, run length, warm-up and evaluation interval. The trainer builds
-on it, and ``sccosf train --dry-run`` writes it (``describe``) without training.
+on it, and ``sccosf train --dry-run`` writes it (``describe``, ``write_train_config``) without
+training.
 """
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from pathlib import Path
+from typing import Any
 
-from sccosf_ros.training.datasets import SegmentationDataset, build_dataset
-from sccosf_ros.training.transforms import TrainTransform
-
-if TYPE_CHECKING:
-    from sccosf_ros.training.trainer import TrainConfig
+from sccosf_ros.data.datasets import SegmentationDataset, build_dataset
+from sccosf_ros.data.errors import DatasetError
+from sccosf_ros.data.transforms import TrainTransform
+from sccosf_ros.errors import SccosfError
+from sccosf_ros.training.config import TrainConfig
+from sccosf_ros.training.errors import TrainError
 
 DEFAULT_WARMUP_CAP = 1500  # steps: min(1500, 10 % of the run) when no warm-up is given
 
 
-class PlanError(ValueError):
+class PlanError(SccosfError, ValueError):
     """The configuration cannot be run on this data; the message says what to change."""
 
 
@@ -67,7 +71,7 @@ def _train_transform(cfg: TrainConfig) -> TrainTransform:
 def _open(cfg: TrainConfig, split: Any, what: str, transform: Any) -> SegmentationDataset:
     try:
         ds = build_dataset(cfg.dataset, cfg.root, split, transform=transform)
-    except (FileNotFoundError, NotADirectoryError, ValueError, KeyError) as e:
+    except DatasetError as e:
         raise PlanError(f"cannot read the {what} of {cfg.dataset} at {cfg.root}: {e}") from e
     if len(ds) == 0:
         raise PlanError(
@@ -184,3 +188,14 @@ def describe(cfg: TrainConfig, plan: RunPlan) -> dict[str, Any]:
         "class_names": plan.class_names,
         "config": cfg.to_json_dict(),
     }
+
+
+def write_train_config(out: str | Path, info: dict[str, Any]) -> Path:
+    """``OUT/train_config.json`` (``describe`` + run facts); TrainError if it cannot be written."""
+    path = Path(out) / "train_config.json"
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(info, indent=2) + "\n")
+    except OSError as e:
+        raise TrainError(f"cannot write {e.filename or path}: {e.strerror or e}") from e
+    return path

@@ -21,6 +21,8 @@ from typing import Any
 
 import yaml
 
+from sccosf_ros.errors import SccosfError
+
 RECIPE_DIR = "config/recipes"
 META_KEYS = ("description", "base")
 # a value for one of these replaces the other (a flag must win over the recipe's alternative)
@@ -54,7 +56,7 @@ FLOAT_FIELDS = {
 }
 
 
-class RecipeError(ValueError):
+class RecipeError(SccosfError, ValueError):
     """A recipe that cannot be found or read; the message names the file and the key."""
 
 
@@ -92,7 +94,7 @@ def recipe_path(name_or_file: str | os.PathLike) -> Path:
 
 
 def _field_names() -> set[str]:
-    from sccosf_ros.training.trainer import TrainConfig
+    from sccosf_ros.training.config import TrainConfig
 
     return {f.name for f in dataclasses.fields(TrainConfig)}
 
@@ -154,10 +156,14 @@ def merge(lower: dict[str, Any], higher: dict[str, Any]) -> dict[str, Any]:
 
 
 def resolve(recipe: Recipe | None, flags: dict[str, Any]) -> Any:
-    """The ``TrainConfig`` of defaults < recipe < flags (``flags``: only the options given)."""
-    from sccosf_ros.training.trainer import TrainConfig
+    """The ``TrainConfig`` of defaults < recipe < flags (``flags``: only the options given);
+    RecipeError when a value cannot fill its field."""
+    from sccosf_ros.training.config import TrainConfig
 
     values = merge(recipe.values if recipe else {}, flags)
     if recipe is not None:
         values.setdefault("recipe", f"{recipe.name} ({recipe.path})")
-    return TrainConfig(**values)
+    try:
+        return TrainConfig(**values)
+    except (TypeError, ValueError) as e:  # a recipe value of the wrong shape (a list for a number)
+        raise RecipeError(f"bad configuration: {e}") from e

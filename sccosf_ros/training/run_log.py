@@ -2,13 +2,15 @@
 
 The CSV has one row per logged training step (``kind=train``: learning rate, every loss term,
 images/s) and one per validation (``kind=val``: mIoU overall / day / night). Resuming truncates
-rows past the resumed step, so a crashed run's tail is not duplicated.
+rows past the resumed step, so a crashed run's tail is not duplicated. ``LogWindow`` averages
+the loss terms over the steps between two rows; ``short_terms`` names them on the progress bar.
 """
 
 from __future__ import annotations
 
 import csv
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -127,3 +129,36 @@ def _fmt(v: Any) -> str:
     if isinstance(v, float):
         return f"{v:.6g}"
     return str(v)
+
+
+def short_terms(terms: dict[str, float]) -> dict[str, str]:
+    """The loss terms under short names, 4 decimals: the progress bar's postfix."""
+    short = {
+        "total": "loss",
+        "ce": "ce",
+        "fusion": "fus",
+        "content": "con",
+        "gradient": "grad",
+        "color": "col",
+    }
+    return {short.get(k, k): f"{v:.4f}" for k, v in terms.items() if k in short}
+
+
+class LogWindow:
+    """Loss terms summed over the steps since the last log row, and the time they took."""
+
+    def __init__(self) -> None:
+        self.t0, self.n, self.sums = time.perf_counter(), 0, {}
+
+    def add(self, terms: dict[str, float]) -> None:
+        for key, v in terms.items():
+            self.sums[key] = self.sums.get(key, 0.0) + v
+        self.n += 1
+
+    def flush(self, images_per_step: int) -> tuple[dict[str, float], float]:
+        """(mean of each term, images/s) over the window; starts a new window."""
+        dt = time.perf_counter() - self.t0
+        ips = self.n * images_per_step / max(dt, 1e-9)
+        mean = {key: v / self.n for key, v in self.sums.items()}
+        self.t0, self.n, self.sums = time.perf_counter(), 0, {}
+        return mean, ips

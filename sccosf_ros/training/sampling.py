@@ -24,6 +24,8 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset, Sampler
 
+from sccosf_ros.data.errors import load_error_message
+
 LOAD_ERROR = "load_error"
 
 
@@ -44,21 +46,6 @@ def seeded(seed: int) -> Iterator[None]:
         random.setstate(py)
         np.random.set_state(npy)
         torch.set_rng_state(th)
-
-
-def load_error_message(dataset: Dataset, index: int, error: Exception) -> str:
-    """One line: what failed, for which sample and files."""
-    names = getattr(dataset, "names", None)
-    name = names[index] if names is not None and index < len(names) else str(index)
-    text = " ".join(str(error).split()) or type(error).__name__
-    paths = getattr(dataset, "paths", None)
-    files = ""
-    if paths is not None:
-        with contextlib.suppress(Exception):
-            shown = [str(p) for p in paths(index)]
-            if not any(p in text for p in shown):
-                files = f" ({', '.join(shown)})"
-    return f"sample {name!r}{files}: {text}"
 
 
 class SeededSamples(Dataset):
@@ -148,3 +135,18 @@ def collate(samples: list[dict]) -> dict:
     if all("valid" in s for s in samples):
         out["valid"] = torch.stack([s["valid"] for s in samples])
     return out
+
+
+def to_device(batch: dict, device: torch.device) -> tuple[torch.Tensor, ...]:
+    """rgb, thermal, label and the valid mask (all True when the batch has none) on device."""
+    nb = device.type == "cuda"
+    label = batch["label"].to(device, non_blocking=nb)
+    valid = batch.get("valid")
+    return (
+        batch["rgb"].to(device, non_blocking=nb),
+        batch["thermal"].to(device, non_blocking=nb),
+        label,
+        torch.ones_like(label, dtype=torch.bool)
+        if valid is None
+        else valid.to(device, non_blocking=nb),
+    )

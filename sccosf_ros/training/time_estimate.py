@@ -3,7 +3,7 @@
 The figure comes from a ``sccosf bench train --json`` result: measured images/s of a full
 training step (forward + joint loss + backward + AdamW) for some preset, crop and batch on some
 device. If that measurement is of the run's own preset and crop it is used as it is; otherwise it
-is scaled by the ratio of the model's multiply-accumulates per image (``bench.model.count_flops``:
+is scaled by the ratio of the model's multiply-accumulates per image (``model.flops.count_flops``:
 convolutions and matmuls, the paper's Table 3 "FLOPs") — a first-order estimate that ignores
 the selective scans and elementwise work, which are not counted there, and assumes the device
 runs the other preset as efficiently.
@@ -21,10 +21,12 @@ import os
 from pathlib import Path
 from typing import Any
 
+from sccosf_ros.errors import SccosfError
+
 REFERENCE_FILE = "config/recipes/train_throughput.json"
 
 
-class EstimateError(ValueError):
+class EstimateError(SccosfError, ValueError):
     """The throughput file is missing or holds no usable measurement."""
 
 
@@ -50,7 +52,7 @@ def read_throughput(path: str | os.PathLike) -> dict[str, Any]:
 
 
 def _gmac(preset: str, crop: tuple[int, int], num_classes: int) -> float:
-    from sccosf_ros.bench.model import count_flops
+    from sccosf_ros.model.flops import count_flops
 
     return float(count_flops(preset, tuple(crop), num_classes)["gmac"])
 

@@ -71,7 +71,8 @@ def test_from_onnx_needs_no_checkpoint_and_matches_torch(tmp_path, capsys):
 @pytest.mark.slow
 def test_export_a_freshly_trained_tiny_checkpoint(tmp_path, capsys):
     from sccosf_ros.synthetic import write_dataset
-    from sccosf_ros.training.trainer import TrainConfig, Trainer
+    from sccosf_ros.training.config import TrainConfig
+    from sccosf_ros.training.trainer import Trainer
 
     root = tmp_path / "synth"
     write_dataset(root, layout="mfnet", n=6, seed=1, height=64, width=64)

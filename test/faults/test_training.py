@@ -170,7 +170,8 @@ def test_signals_inside_a_critical_section_wait_for_its_end():
 
 
 def test_checkpoint_interval_and_minutes_are_independent_of_evaluation(tiny, tmp_path):
-    from sccosf_ros.training.trainer import TrainConfig, Trainer
+    from sccosf_ros.training.config import TrainConfig
+    from sccosf_ros.training.trainer import Trainer
 
     class Recording(Trainer):
         saves: list[int]

@@ -12,6 +12,7 @@ import pytest
 
 from sccosf_ros import cli
 from sccosf_ros.classes import FMB_CLASSES
+from sccosf_ros.data.datasets import build_dataset
 from sccosf_ros.synthetic import (
     METADATA_FILE,
     THERMAL_COUNTS,
@@ -21,7 +22,6 @@ from sccosf_ros.synthetic import (
     scene_seed,
     write_dataset,
 )
-from sccosf_ros.training.datasets import build_dataset
 
 
 def test_write_dataset_mfnet_round_trip(tmp_path):

@@ -25,7 +25,9 @@ STEPS = 4
 WORKER = textwrap.dedent("""
     import hashlib, json, os, sys
     import torch
-    from sccosf_ros.training.trainer import TrainConfig, Trainer, TrainError
+    from sccosf_ros.training.config import TrainConfig
+    from sccosf_ros.training.errors import TrainError
+    from sccosf_ros.training.trainer import Trainer
 
     root, out, mode = sys.argv[1], sys.argv[2], sys.argv[3]
     torch.set_num_threads(1)
@@ -98,7 +100,8 @@ def _torchrun(tmp_path, root, out, mode="plain", global_batch=4, timeout=600):
 @pytest.mark.slow
 def test_two_processes_follow_the_one_process_run(synth_root, tmp_path):
     from sccosf_ros.inference import Predictor
-    from sccosf_ros.training.trainer import TrainConfig, Trainer
+    from sccosf_ros.training.config import TrainConfig
+    from sccosf_ros.training.trainer import Trainer
 
     out = tmp_path / "ddp"
     proc = _torchrun(tmp_path, synth_root, out)

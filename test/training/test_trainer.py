@@ -1,79 +1,19 @@
-"""Trainer: schedule, learning on synthetic scenes, exact resume, checkpoints, CLI, errors."""
+"""Trainer: learning on synthetic scenes, ablations, clear errors, the `sccosf train` CLI."""
 
 from __future__ import annotations
 
 import csv
-import itertools
 import json
-from dataclasses import replace
 
 import numpy as np
 import pytest
 import torch
 
-from sccosf_ros.training.schedule import PolyWarmupLR, poly_warmup_factor
-from sccosf_ros.training.trainer import TrainConfig, Trainer, TrainError
+from sccosf_ros.training.errors import TrainError
+from sccosf_ros.training.trainer import Trainer
 
-H, W = 96, 128  # synthetic image size
-CROP = (64, 96)
+CROP = (64, 96)  # conftest's train_cfg crop
 MAJORITY_ITERS = 200
-
-
-@pytest.fixture(scope="module")
-def synth_root(tmp_path_factory):
-    from sccosf_ros.synthetic import write_dataset
-
-    root = tmp_path_factory.mktemp("synth") / "mfnet"
-    write_dataset(root, layout="mfnet", n=32, seed=3, height=H, width=W)
-    return root
-
-
-def _cfg(root, out, **kw) -> TrainConfig:
-    base = TrainConfig(
-        dataset="synthetic",
-        root=str(root),
-        out=str(out),
-        preset="nano",
-        max_iters=6,
-        batch_size=2,
-        crop=CROP,
-        num_workers=0,
-        eval_interval=0,
-        progress=False,
-        tensorboard=False,
-        log_interval=1,
-        device="cpu",
-        max_eval_images=4,
-    )
-    return replace(base, **kw)
-
-
-# --------------------------------------------------------------------------- schedule
-def test_poly_warmup_schedule_shape():
-    f = [
-        poly_warmup_factor(s, 100, power=0.9, warmup_iters=10, warmup_ratio=1e-3)
-        for s in range(101)
-    ]
-    assert f[0] == pytest.approx(1e-3 * (1 - 0 / 100) ** 0.9)
-    assert all(a < b for a, b in itertools.pairwise(f[:11]))  # rising warm-up
-    assert f[10] == pytest.approx(0.9**0.9)  # warm-up over: pure poly
-    assert all(a > b for a, b in itertools.pairwise(f[10:]))  # decaying
-    assert f[100] == 0.0
-    assert f[50] == pytest.approx(0.5**0.9)
-
-
-def test_scheduler_sets_optimizer_lr_per_step():
-    p = torch.nn.Parameter(torch.zeros(2))
-    opt = torch.optim.AdamW([p], lr=6e-5)
-    sched = PolyWarmupLR(opt, 20, warmup_iters=0)
-    seen = []
-    for _ in range(20):
-        seen.append(opt.param_groups[0]["lr"])
-        opt.step()
-        sched.step()
-    assert seen[0] == pytest.approx(6e-5)
-    assert seen[10] == pytest.approx(6e-5 * 0.5**0.9)
-    assert opt.param_groups[0]["lr"] == 0.0
 
 
 # --------------------------------------------------------------------------- learning
@@ -85,15 +25,15 @@ def _label_counts(dataset) -> np.ndarray:
     return counts
 
 
-def test_short_training_lowers_loss_and_beats_class_prior(synth_root, tmp_path):
+def test_short_training_lowers_loss_and_beats_class_prior(synth_root, tmp_path, train_cfg):
     """Loss falls, and on held-out images the trained net's cross-entropy beats the best
     image-independent predictor (the training class frequencies at every pixel)."""
     import torch.nn.functional as F
 
+    from sccosf_ros.data.datasets import build_dataset
     from sccosf_ros.inference import load_checkpoint, model_from_checkpoint
-    from sccosf_ros.training.datasets import build_dataset
 
-    cfg = _cfg(
+    cfg = train_cfg(
         synth_root,
         tmp_path / "run",
         max_iters=30,
@@ -130,13 +70,13 @@ def test_short_training_lowers_loss_and_beats_class_prior(synth_root, tmp_path):
 
 
 @pytest.mark.slow
-def test_longer_training_beats_majority_class_miou(synth_root, tmp_path):
+def test_longer_training_beats_majority_class_miou(synth_root, tmp_path, train_cfg):
     """A few hundred steps: held-out mIoU beats always predicting the most frequent class."""
+    from sccosf_ros.data.datasets import build_dataset
     from sccosf_ros.inference import Predictor
     from sccosf_ros.metrics import ConfusionMatrix
-    from sccosf_ros.training.datasets import build_dataset
 
-    cfg = _cfg(
+    cfg = train_cfg(
         synth_root,
         tmp_path / "run",
         max_iters=MAJORITY_ITERS,
@@ -160,125 +100,27 @@ def test_longer_training_beats_majority_class_miou(synth_root, tmp_path):
     assert cm_model.miou() > cm_major.miou() + 0.05, (cm_model.iou(), cm_major.iou())
 
 
-# --------------------------------------------------------------------------- resume
-def _state_equal(a: dict, b: dict) -> None:
-    assert a.keys() == b.keys()
-    for k in a:
-        assert torch.equal(a[k], b[k]), k
-
-
-def _optim_equal(a: dict, b: dict) -> None:
-    assert a["param_groups"] == b["param_groups"]
-    assert a["state"].keys() == b["state"].keys()
-    for i in a["state"]:
-        for k, v in a["state"][i].items():
-            assert torch.equal(torch.as_tensor(v), torch.as_tensor(b["state"][i][k])), (i, k)
-
-
-def test_resume_reproduces_an_uninterrupted_run(synth_root, tmp_path):
-    # the augmentation (flip/scale/crop) is on: resume must replay it exactly
-    cfg = _cfg(synth_root, tmp_path / "straight", max_iters=6, warmup_iters=2)
-    straight = Trainer(cfg)
-    straight.fit()
-
-    cut = _cfg(synth_root, tmp_path / "cut", max_iters=6, warmup_iters=2)
-    first = Trainer(cut)
-    first.fit(stop_at=3)  # like Ctrl-C after step 3: latest.pt holds the state
-    assert first.step == 3
-    latest = torch.load(tmp_path / "cut" / "latest.pt", weights_only=True)
-    assert latest["train_state"]["step"] == 3
-
-    second = Trainer(replace(cut, resume=True))
-    assert second.step == 3
-    assert second.optimizer.param_groups[0]["lr"] == pytest.approx(
-        first.optimizer.param_groups[0]["lr"]
-    )
-    _optim_equal(second.optimizer.state_dict(), first.optimizer.state_dict())
-    second.fit()
-    assert second.step == straight.step == 6
-    _state_equal(second.model.state_dict(), straight.model.state_dict())
-    _optim_equal(second.optimizer.state_dict(), straight.optimizer.state_dict())
-    assert second.scheduler.state_dict() == straight.scheduler.state_dict()
-    # the loss curve after the resume point is the uninterrupted one
-    assert [h["total"] for h in second.history] == [h["total"] for h in straight.history[3:]]
-    rows = list(csv.DictReader((tmp_path / "cut" / "log.csv").open()))
-    assert [int(r["step"]) for r in rows if r["kind"] == "train"] == [1, 2, 3, 4, 5, 6]
-
-
-def test_ctrl_c_saves_latest(synth_root, tmp_path):
-    class Interrupting(Trainer):
-        def train_step(self, batch, counts=None):
-            if self.step == 2:
-                raise KeyboardInterrupt
-            return super().train_step(batch, counts)
-
-    t = Interrupting(_cfg(synth_root, tmp_path / "run"))
-    with pytest.raises(KeyboardInterrupt):
-        t.fit()
-    ckpt = torch.load(tmp_path / "run" / "latest.pt", weights_only=True)
-    assert ckpt["train_state"]["step"] == 2
-    resumed = Trainer(_cfg(synth_root, tmp_path / "run", resume=True))
-    assert resumed.step == 2
-
-
-def test_checkpoints_load_through_predictor(synth_root, tmp_path):
-    from sccosf_ros.classes import MFNET_CLASSES
-    from sccosf_ros.inference import Predictor
-    from sccosf_ros.training.datasets import build_dataset
-
-    Trainer(_cfg(synth_root, tmp_path / "run", max_iters=2)).fit()
-    raw = build_dataset("synthetic", str(synth_root), "test").load_raw(0)
-    for name in ("latest.pt", "best.pt"):
-        ckpt = torch.load(tmp_path / "run" / name, weights_only=True)
-        assert ckpt["meta"]["step"] == 2
-        assert ckpt["class_names"] == list(MFNET_CLASSES)
-        assert ("train_state" in ckpt) == (name == "latest.pt")
-        assert ckpt["train_size"] == list(CROP)
-        pred = Predictor.from_checkpoint(tmp_path / "run" / name, device="cpu")
-        assert pred.train_size == CROP
-        out = pred.predict(raw.rgb, raw.thermal)
-        assert out.labels.shape == raw.label.shape and out.fused.shape == raw.rgb.shape
-    cfg = json.loads((tmp_path / "run" / "train_config.json").read_text())
-    assert cfg["config"]["crop"] == list(CROP) and cfg["num_classes"] == len(MFNET_CLASSES)
-
-
-def test_resume_refuses_a_different_network(synth_root, tmp_path):
-    Trainer(_cfg(synth_root, tmp_path / "run", max_iters=4)).fit(stop_at=1)
-    with pytest.raises(TrainError, match=r"different network.*use_sc_fgb: True → False"):
-        Trainer(_cfg(synth_root, tmp_path / "run", max_iters=4, resume=True, ablation="B"))
-    with pytest.raises(TrainError, match=r"d_state: 1 → 2"):
-        Trainer(
-            _cfg(
-                synth_root,
-                tmp_path / "run",
-                max_iters=4,
-                resume=True,
-                model_overrides={"d_state": 2},
-            )
-        )
-
-
-def test_ablation_without_segmentation_head_trains(synth_root, tmp_path):
-    t = Trainer(_cfg(synth_root, tmp_path / "run", max_iters=2, ablation="E"))
+def test_ablation_without_segmentation_head_trains(synth_root, tmp_path, train_cfg):
+    t = Trainer(train_cfg(synth_root, tmp_path / "run", max_iters=2, ablation="E"))
     summary = t.fit()
     assert summary["best_miou"] is None and t.history[-1]["ce"] == 0.0
     assert (tmp_path / "run" / "best.pt").is_file()
 
 
 # --------------------------------------------------------------------------- errors
-def test_clear_errors(synth_root, tmp_path):
+def test_clear_errors(synth_root, tmp_path, train_cfg):
     with pytest.raises(TrainError, match="larger than the training images"):
-        Trainer(_cfg(synth_root, tmp_path / "a", crop=(480, 640)))
+        Trainer(train_cfg(synth_root, tmp_path / "a", crop=(480, 640)))
     with pytest.raises(TrainError, match="cannot fill one global batch"):
-        Trainer(_cfg(synth_root, tmp_path / "b", batch_size=1000))
+        Trainer(train_cfg(synth_root, tmp_path / "b", batch_size=1000))
     with pytest.raises(TrainError, match="does not exist"):
-        Trainer(_cfg(synth_root, tmp_path / "c", resume=True))
+        Trainer(train_cfg(synth_root, tmp_path / "c", resume=True))
     with pytest.raises(TrainError, match="exactly one of"):
-        Trainer(_cfg(synth_root, tmp_path / "d", epochs=1))
+        Trainer(train_cfg(synth_root, tmp_path / "d", epochs=1))
     empty = tmp_path / "empty"
     empty.mkdir()
     with pytest.raises(TrainError):
-        Trainer(_cfg(empty, tmp_path / "e"))
+        Trainer(train_cfg(empty, tmp_path / "e"))
 
 
 # --------------------------------------------------------------------------- CLI

@@ -33,9 +33,10 @@ import torch
 from torch.utils.data import Dataset
 
 from sccosf_ros.classes import DATASET_CLASSES, IGNORE_INDEX
+from sccosf_ros.data.errors import DatasetError, DatasetNotFoundError
+from sccosf_ros.data.synth_metadata import METADATA_FILE, read_metadata
+from sccosf_ros.data.transforms import JointTransform
 from sccosf_ros.metrics.segmentation import NIGHT, day_night, mfnet_day_night
-from sccosf_ros.synthetic import METADATA_FILE, read_metadata
-from sccosf_ros.training.transforms import JointTransform
 
 DATASET_NAMES = ("mfnet", "fmb", "synthetic")
 _IMAGE_EXTS = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff")
@@ -68,9 +69,9 @@ def night_from_name(name: str) -> bool | None:
 def _read(path: Path) -> np.ndarray:
     img = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
     if img is None:
-        raise ValueError(f"cannot read image {path}: the file is corrupt or not an image")
+        raise DatasetError(f"cannot read image {path}: the file is corrupt or not an image")
     if img.dtype != np.uint8:
-        raise ValueError(f"{path}: expected an 8-bit image, got {img.dtype}")
+        raise DatasetError(f"{path}: expected an 8-bit image, got {img.dtype}")
     return img
 
 
@@ -83,7 +84,7 @@ def _to_gray(img: np.ndarray, path: Path, what: str) -> np.ndarray:
         if np.array_equal(bgr[..., 0], bgr[..., 1]) and np.array_equal(bgr[..., 0], bgr[..., 2]):
             return np.ascontiguousarray(bgr[..., 0])
         return cv2.cvtColor(np.ascontiguousarray(bgr), cv2.COLOR_BGR2GRAY)
-    raise ValueError(f"{path}: expected a 1- or 3-channel {what} image, got shape {img.shape}")
+    raise DatasetError(f"{path}: expected a 1- or 3-channel {what} image, got shape {img.shape}")
 
 
 def _read_label(path: Path, num_classes: int) -> np.ndarray:
@@ -91,7 +92,7 @@ def _read_label(path: Path, num_classes: int) -> np.ndarray:
     if img.ndim == 3:
         b = img[..., 0]
         if not (np.array_equal(b, img[..., 1]) and np.array_equal(b, img[..., 2])):
-            raise ValueError(
+            raise DatasetError(
                 f"{path}: expected a single-channel class-id label image, got a colour image "
                 f"(shape {img.shape}); use the id masks, not the colourized ones"
             )
@@ -99,7 +100,7 @@ def _read_label(path: Path, num_classes: int) -> np.ndarray:
     bad = (img >= num_classes) & (img != IGNORE_INDEX)
     if bad.any():
         values = sorted(int(v) for v in np.unique(img[bad]))[:8]
-        raise ValueError(
+        raise DatasetError(
             f"{path}: label values {values} are out of range: expected class ids "
             f"0..{num_classes - 1} or {IGNORE_INDEX} (ignore)"
         )
@@ -112,7 +113,7 @@ def _check_sizes(
     shapes = {"rgb": rgb.shape[:2], "thermal": thermal.shape[:2], "label": label.shape[:2]}
     if len(set(shapes.values())) != 1:
         sizes = ", ".join(f"{k} {v[0]}x{v[1]}" for k, v in shapes.items())
-        raise ValueError(
+        raise DatasetError(
             f"sample {name!r}: image sizes differ ({sizes}, HxW) in "
             f"{', '.join(str(p) for p in paths)}; RGB, thermal and label must be registered "
             "and of equal size"
@@ -121,7 +122,7 @@ def _check_sizes(
 
 def _require_dir(path: Path, what: str) -> None:
     if not path.is_dir():
-        raise FileNotFoundError(f"{what} folder not found: {path}")
+        raise DatasetNotFoundError(f"{what} folder not found: {path}")
 
 
 def _find_image(folder: Path, name: str) -> Path | None:
@@ -154,10 +155,12 @@ def _find_files(
     return files
 
 
-def _missing_error(missing: list[Path], where: str) -> FileNotFoundError:
+def _missing_error(missing: list[Path], where: str) -> DatasetNotFoundError:
     shown = ", ".join(str(p) for p in missing[:5])
     more = f" (and {len(missing) - 5} more)" if len(missing) > 5 else ""
-    return FileNotFoundError(f"{len(missing)} file(s) named in {where} are missing: {shown}{more}")
+    return DatasetNotFoundError(
+        f"{len(missing)} file(s) named in {where} are missing: {shown}{more}"
+    )
 
 
 Splits = str | Sequence[str]
@@ -167,7 +170,7 @@ def split_names(split: Splits) -> tuple[str, ...]:
     """``"train"`` → ``("train",)``; ``["train", "val"]`` → ``("train", "val")``."""
     names = (split,) if isinstance(split, str) else tuple(str(s) for s in split)
     if not names or not all(names):
-        raise ValueError(f"no split named (got {split!r})")
+        raise DatasetError(f"no split named (got {split!r})")
     return names
 
 
@@ -189,7 +192,9 @@ class SegmentationDataset(Dataset):
         self.split = "+".join(self.splits)
         self.transform = transform
         if not self.root.is_dir():
-            raise FileNotFoundError(f"{type(self).__name__}: dataset root not found: {self.root}")
+            raise DatasetNotFoundError(
+                f"{type(self).__name__}: dataset root not found: {self.root}"
+            )
         self.class_names, self.palette = (list(x) for x in DATASET_CLASSES[self.name])
         self.num_classes = len(self.class_names)
         self.meta = read_metadata(self.root)  # present for folders written by `sccosf synth`
@@ -263,7 +268,7 @@ class MFNetDataset(SegmentationDataset):
         super().__init__(root, split, transform)
         self.layout = self._detect_layout() if layout == "auto" else layout
         if self.layout not in MFNET_LAYOUTS:
-            raise ValueError(
+            raise DatasetError(
                 f"unknown MFNet layout {layout!r}: choose auto or {list(MFNET_LAYOUTS)}"
             )
         rgb_dir, th_dir, lb_dir = MFNET_LAYOUTS[self.layout]
@@ -280,7 +285,7 @@ class MFNetDataset(SegmentationDataset):
         split_files = [self.root / f"{name}.txt" for name in self.splits]
         for split_file in split_files:
             if not split_file.is_file():
-                raise FileNotFoundError(
+                raise DatasetNotFoundError(
                     f"MFNet split file not found: {split_file} (splits present: "
                     f"{', '.join(self.available_splits(self.root)) or 'none'})"
                 )
@@ -304,7 +309,9 @@ class MFNetDataset(SegmentationDataset):
             "/".join(f + "/" for f in folders if f is not None)
             for folders in MFNET_LAYOUTS.values()
         )
-        raise FileNotFoundError(f"{self.root} is not an MFNet dataset: expected folders {options}")
+        raise DatasetNotFoundError(
+            f"{self.root} is not an MFNet dataset: expected folders {options}"
+        )
 
     @staticmethod
     def _read_split(path: Path) -> list[str]:
@@ -330,7 +337,7 @@ class MFNetDataset(SegmentationDataset):
         img = _read(rgb_path)
         if th_path is None:  # 4-channel MFNet image: OpenCV gives B,G,R,A(=thermal)
             if img.ndim != 3 or img.shape[2] != 4:
-                raise ValueError(
+                raise DatasetError(
                     f"{rgb_path}: expected a 4-channel (R,G,B,thermal) MFNet image, "
                     f"got shape {img.shape}"
                 )
@@ -349,7 +356,7 @@ def _bgr_to_rgb(img: np.ndarray, path: Path) -> np.ndarray:
         return np.ascontiguousarray(np.repeat(img[..., None], 3, axis=2))
     if img.ndim == 3 and img.shape[2] in (3, 4):
         return np.ascontiguousarray(img[..., 2::-1])
-    raise ValueError(f"{path}: expected a 3-channel colour image, got shape {img.shape}")
+    raise DatasetError(f"{path}: expected a 3-channel colour image, got shape {img.shape}")
 
 
 class FMBDataset(SegmentationDataset):
@@ -377,7 +384,7 @@ class FMBDataset(SegmentationDataset):
         base = self.root / split
         if not base.is_dir():
             have = sorted(p.name for p in self.root.iterdir() if p.is_dir())
-            raise FileNotFoundError(
+            raise DatasetNotFoundError(
                 f"FMB split folder not found: {base} (expected {self.root}/{{train,test}}/"
                 f"{{Visible,Infrared,Label}}; folders present: {have or 'none'})"
             )
@@ -413,15 +420,15 @@ def build_dataset(
         return FMBDataset(root, split, transform)
     if name == "synthetic":
         if not Path(root).is_dir():
-            raise FileNotFoundError(f"synthetic dataset root not found: {root}")
+            raise DatasetNotFoundError(f"synthetic dataset root not found: {root}")
         meta = read_metadata(root)
         if meta is None:
-            raise FileNotFoundError(
+            raise DatasetNotFoundError(
                 f"{root} has no {METADATA_FILE}: it was not written by `sccosf synth` "
                 "(write one with `sccosf synth DIR`, or use mfnet/fmb for a real dataset)"
             )
         return build_dataset(meta["layout"], root, split, transform)
-    raise ValueError(f"unknown dataset {name!r}: choose one of {DATASET_NAMES}")
+    raise DatasetError(f"unknown dataset {name!r}: choose one of {DATASET_NAMES}")
 
 
 def dataset_class(name: str, root: str | os.PathLike) -> type[SegmentationDataset]:
@@ -429,11 +436,11 @@ def dataset_class(name: str, root: str | os.PathLike) -> type[SegmentationDatase
     if name == "synthetic":
         meta = read_metadata(root)
         if meta is None:
-            raise FileNotFoundError(
+            raise DatasetNotFoundError(
                 f"{root} has no {METADATA_FILE}: it was not written by `sccosf synth`"
             )
         name = meta["layout"]
     classes = {"mfnet": MFNetDataset, "fmb": FMBDataset}
     if name not in classes:
-        raise ValueError(f"unknown dataset {name!r}: choose one of {DATASET_NAMES}")
+        raise DatasetError(f"unknown dataset {name!r}: choose one of {DATASET_NAMES}")
     return classes[name]

@@ -17,7 +17,7 @@ from typing import Any
 
 import cv2
 
-from sccosf_ros.training.sampling import load_error_message
+from sccosf_ros.data.errors import load_error_message
 
 SHOWN_PROBLEMS = 10  # problems listed by name; the rest are counted
 

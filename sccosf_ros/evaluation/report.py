@@ -19,8 +19,8 @@ import cv2
 import numpy as np
 
 from sccosf_ros.classes import Palette, colorize
+from sccosf_ros.evaluation.paper_results import PAPER_FUSION, PAPER_METHOD, PAPER_TABLES
 from sccosf_ros.metrics.fusion import FUSION_METRICS
-from sccosf_ros.training.paper_results import PAPER_FUSION, PAPER_METHOD, PAPER_TABLES
 
 GRID_COLUMNS: tuple[str, ...] = ("RGB", "thermal", "fused", "ground truth", "prediction")
 GRID_HEADER = 28  # pixels of the title strip above the grid

@@ -25,6 +25,8 @@ from typing import Any
 
 import numpy as np
 
+from sccosf_ros.errors import SccosfError
+from sccosf_ros.evaluation import report
 from sccosf_ros.metrics.fusion import (
     DEFAULT_CONVENTION,
     FUSION_METRICS,
@@ -35,7 +37,12 @@ from sccosf_ros.metrics.fusion import (
     to_gray,
 )
 from sccosf_ros.metrics.segmentation import SegmentationEvaluator, day_night
-from sccosf_ros.training import report
+
+
+class EvaluationError(SccosfError, ValueError):
+    """A checkpoint and dataset that cannot be evaluated together, or results that cannot be
+    written; the message says what to change."""
+
 
 CONVENTIONS = {
     "miou": "mean IoU over the dataset's classes present in ground truth or prediction "
@@ -148,7 +155,7 @@ class _Accumulator:
         self.has_fused = True
         thermal8 = raw.thermal
         if thermal8.dtype != np.uint8:
-            raise TypeError(
+            raise EvaluationError(
                 f"sample {raw.name}: fusion metrics need the uint8 thermal image, "
                 f"got {thermal8.dtype}"
             )
@@ -196,22 +203,22 @@ class _Accumulator:
 
 
 def _check_inputs(predictor: Any, dataset: Any, max_images: int | None) -> tuple[list[str], int]:
-    """The dataset's class names and how many images to evaluate; ValueError if unusable."""
+    """The dataset's class names and how many images to evaluate; EvaluationError if unusable."""
     class_names = [str(c) for c in dataset.class_names]
     k = len(class_names)
     pred_k = len(getattr(predictor, "class_names", class_names))
     if pred_k != k:
-        raise ValueError(
+        raise EvaluationError(
             f"the checkpoint predicts {pred_k} classes but the dataset has {k} "
             f"({', '.join(class_names[:6])}...): evaluate a checkpoint trained on this dataset"
         )
     n = len(dataset)
     if max_images is not None:
         if max_images < 1:
-            raise ValueError(f"max_images must be >= 1, got {max_images}")
+            raise EvaluationError(f"max_images must be >= 1, got {max_images}")
         n = min(n, int(max_images))
     if n == 0:
-        raise ValueError("the dataset split is empty: nothing to evaluate")
+        raise EvaluationError("the dataset split is empty: nothing to evaluate")
     return class_names, n
 
 
@@ -290,7 +297,7 @@ def evaluate(
     Args:
         predictor: a ``sccosf_ros.inference.Predictor`` (anything with ``predict(rgb, thermal)``
             returning ``.fused``/``.labels`` and ``class_names``).
-        dataset: a dataset from ``sccosf_ros.training.datasets`` (``load_raw``, ``class_names``,
+        dataset: a dataset from ``sccosf_ros.data.datasets`` (``load_raw``, ``class_names``,
             ``palette``, ``name``).
         max_images: evaluate only the first N samples.
         grid_samples: rows of the example grid (evenly spread over the evaluated samples).
@@ -298,13 +305,14 @@ def evaluate(
         split, synthetic, checkpoint: recorded in the results (``synthetic`` defaults to the
             dataset's own flag); ``checkpoint`` is the file the predictor came from.
         convention: SSIM data range and MI units of the fusion metrics (default: CDDFuse's).
-    Returns the metrics dict written to ``metrics.json``.
+    Returns the metrics dict written to ``metrics.json``. ``EvaluationError`` when the two do
+    not fit or the results cannot be written, ``DatasetError`` for a sample that cannot be read.
     """
     from tqdm import tqdm
 
     class_names, n = _check_inputs(predictor, dataset, max_images)
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    _writable(out)
     grid_idx = _grid_indices(n, grid_samples)
     acc = _Accumulator(class_names, fusion, convention)
     grid_rows: list[dict] = []
@@ -345,8 +353,19 @@ def evaluate(
     }
     results = _clean(results)
     palette = getattr(dataset, "palette", None) or getattr(predictor, "palette", None)
-    _write_outputs(results, grid_rows, palette, out)
+    try:
+        _write_outputs(results, grid_rows, palette, out)
+    except OSError as e:
+        raise EvaluationError(f"cannot write the results to {out}: {e.strerror or e}") from e
     return results
+
+
+def _writable(out: Path) -> None:
+    """Create the output folder before the (long) pass over the images."""
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise EvaluationError(f"cannot write the results to {out}: {e.strerror or e}") from e
 
 
 def _thermal_view(thermal: np.ndarray) -> np.ndarray:

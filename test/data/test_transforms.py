@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sccosf_ros.training.transforms import TrainTransform, TrainTransformConfig, resize_joint
+from sccosf_ros.data.transforms import TrainTransform, TrainTransformConfig, resize_joint
 
 COLOURS = np.array(
     [[0, 0, 0], [200, 30, 30], [30, 200, 30], [30, 30, 200], [220, 220, 40]], np.uint8

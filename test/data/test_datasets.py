@@ -11,14 +11,14 @@ import torch
 from torch.utils.data import DataLoader
 
 from sccosf_ros.classes import FMB_CLASSES, MFNET_CLASSES, MFNET_PALETTE
-from sccosf_ros.training.datasets import (
+from sccosf_ros.data.datasets import (
     FMBDataset,
     MFNetDataset,
     RawSample,
     build_dataset,
     night_from_name,
 )
-from sccosf_ros.training.transforms import TrainTransform
+from sccosf_ros.data.transforms import TrainTransform
 
 H, W = 24, 32
 

@@ -12,8 +12,8 @@ import cv2
 import numpy as np
 import pytest
 
+from sccosf_ros.evaluation.report import GRID_COLUMNS, GRID_GAP, GRID_HEADER, grid_panel_size
 from sccosf_ros.metrics import FUSION_METRICS, fusion_metrics
-from sccosf_ros.training.report import GRID_COLUMNS, GRID_GAP, GRID_HEADER, grid_panel_size
 
 H, W = 48, 64
 
@@ -31,7 +31,7 @@ def synth_root(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def test_split(synth_root):
-    from sccosf_ros.training.datasets import build_dataset
+    from sccosf_ros.data.datasets import build_dataset
 
     return build_dataset("synthetic", synth_root, "test")
 
@@ -45,7 +45,7 @@ def predictor(nano_checkpoint):
 
 @pytest.fixture(scope="module")
 def evaluated(predictor, test_split, tmp_path_factory):
-    from sccosf_ros.training.evaluate import evaluate
+    from sccosf_ros.evaluation.evaluate import evaluate
 
     out = tmp_path_factory.mktemp("eval")
     results = evaluate(
@@ -153,7 +153,7 @@ def test_pictures_are_readable_with_the_expected_size(evaluated):
 
 
 def test_max_images_and_no_fusion(predictor, test_split, tmp_path):
-    from sccosf_ros.training.evaluate import evaluate
+    from sccosf_ros.evaluation.evaluate import evaluate
 
     res = evaluate(
         predictor, test_split, tmp_path, max_images=2, grid_samples=0, progress=False, fusion=False
@@ -178,7 +178,7 @@ class _OneHeadPredictor:
 
 @pytest.mark.parametrize("drop", ["labels", "fused"])
 def test_models_without_one_head(predictor, test_split, tmp_path, drop):
-    from sccosf_ros.training.evaluate import evaluate
+    from sccosf_ros.evaluation.evaluate import evaluate
 
     res = evaluate(
         _OneHeadPredictor(predictor, drop),
@@ -200,9 +200,9 @@ def test_models_without_one_head(predictor, test_split, tmp_path, drop):
 
 
 def test_class_count_mismatch_is_a_clear_error(predictor, tmp_path):
+    from sccosf_ros.data.datasets import build_dataset
+    from sccosf_ros.evaluation.evaluate import evaluate
     from sccosf_ros.synthetic import write_dataset
-    from sccosf_ros.training.datasets import build_dataset
-    from sccosf_ros.training.evaluate import evaluate
 
     root = write_dataset(
         tmp_path / "fmb", layout="fmb", n=4, seed=0, height=H, width=W, progress=False
@@ -319,11 +319,11 @@ def test_fmb_reports_15_and_14_class_miou(tmp_path):
     import torch
 
     from sccosf_ros.classes import FMB_CLASSES
+    from sccosf_ros.data.datasets import build_dataset
+    from sccosf_ros.evaluation.evaluate import evaluate
     from sccosf_ros.inference import Predictor
     from sccosf_ros.model import build_model
     from sccosf_ros.synthetic import write_dataset
-    from sccosf_ros.training.datasets import build_dataset
-    from sccosf_ros.training.evaluate import evaluate
 
     root = write_dataset(tmp_path / "fmb", layout="fmb", n=6, seed=1, height=H, width=W,
                          progress=False)  # fmt: skip

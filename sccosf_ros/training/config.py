@@ -1,0 +1,131 @@
+"""``TrainConfig``: everything a training run needs (paper §4.1 defaults), and its checks.
+
+Saved to ``out/train_config.json`` and inside each checkpoint; ``recipes`` fill it from YAML,
+``plan`` resolves it against the data, ``Trainer`` runs it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from sccosf_ros.data.datasets import DATASET_NAMES
+from sccosf_ros.model.network import ABLATIONS
+from sccosf_ros.training.errors import TrainError
+
+MIN_CROP = 32  # the encoder's output stride: smaller crops leave no spatial extent at stage 4
+MAX_SCALE = 1.75  # largest random rescale of the paper's augmentation
+
+
+@dataclass
+class TrainConfig:
+    """Everything a run needs; saved to ``out/train_config.json`` and inside each checkpoint."""
+
+    dataset: str = "synthetic"  # mfnet | fmb | synthetic (a folder written by `sccosf synth`)
+    root: str = ""
+    out: str = "runs/sccosf"
+    preset: str = "nano"
+    max_iters: int | None = None  # exactly one of max_iters / epochs
+    epochs: int | None = None
+    batch_size: int = 8  # the GLOBAL batch: all processes together (divided over them)
+    crop: tuple[int, int] = (480, 640)  # (H, W) random crop after the random rescale
+    scale_range: tuple[float, float] = (0.5, MAX_SCALE)  # uniform rescale, unless scales
+    scales: tuple[float, ...] | None = None  # rescale drawn from this set (Sigma, MRFS)
+    lr: float = 6e-5
+    weight_decay: float = 0.01
+    poly_power: float = 0.9
+    warmup_iters: int | None = None  # None: warmup_epochs, else min(1500, 10 % of the run)
+    warmup_epochs: float | None = None  # warm-up length in epochs (Sigma: 10)
+    warmup_ratio: float = 1e-6
+    grad_clip: float | None = None  # max grad norm, None = off
+    eval_interval: int | None = None  # steps; None: 10 evaluations per run; 0 = only at the end
+    eval_size: tuple[int, int] | None = None  # run validation at (H, W); None = native size
+    eval_batch_size: int | None = None  # per process; None = the per-process training batch
+    max_eval_images: int | None = None  # validate on the first N images only (quick runs)
+    checkpoint_interval: int | None = None  # steps between latest.pt saves (None: time only)
+    checkpoint_minutes: float | None = 10.0  # also save latest.pt this often (None/0: off)
+    train_splits: tuple[str, ...] = ("train",)  # their union is trained on
+    val_split: str | None = None  # None: "val" for the MFNet layout, "test" for FMB
+    log_interval: int = 10
+    num_workers: int = 2
+    seed: int = 0
+    resume: bool = False
+    ablation: str | None = None  # paper Table 4 variants A..F
+    pretrained: str | None = None  # encoder weights: None (random) | in1k | in22k | a timm tag
+    sync_bn: bool = True  # SyncBatchNorm under DDP (no effect on one process)
+    check_data: bool = True  # decode every sample before step 1 (dataset_check)
+    amp: bool = True  # bf16 autocast on CUDA (ignored on CPU)
+    device: str = "auto"
+    threads: int | None = None  # torch intra-op threads; 1 is fastest on a busy shared CPU
+    progress: bool = True
+    tensorboard: bool = True
+    model_overrides: dict[str, Any] = field(default_factory=dict)  # extra build_model overrides
+    recipe: str | None = None  # the recipe this config came from (recorded only)
+
+    def __post_init__(self) -> None:
+        if isinstance(self.train_splits, str):
+            self.train_splits = (self.train_splits,)
+        self.train_splits = tuple(str(s) for s in self.train_splits)
+        self.crop = tuple(int(v) for v in self.crop)
+        self.scale_range = tuple(float(v) for v in self.scale_range)
+        if self.scales is not None:
+            self.scales = tuple(float(v) for v in self.scales)
+        if self.eval_size is not None:
+            self.eval_size = tuple(int(v) for v in self.eval_size)
+        if self.pretrained in ("", "none"):
+            self.pretrained = None
+
+    def validate(self) -> None:  # noqa: C901 - one check per field, flat
+        if self.dataset not in DATASET_NAMES:
+            raise TrainError(f"dataset must be one of {DATASET_NAMES}, got {self.dataset!r}")
+        if not self.root:
+            raise TrainError("no dataset root given (--root DIR)")
+        if (self.max_iters is None) == (self.epochs is None):
+            raise TrainError("give exactly one of max_iters (--max-iters) or epochs (--epochs)")
+        if self.max_iters is not None and self.max_iters < 1:
+            raise TrainError(f"max_iters must be >= 1, got {self.max_iters}")
+        if self.epochs is not None and self.epochs < 1:
+            raise TrainError(f"epochs must be >= 1, got {self.epochs}")
+        if self.batch_size < 1:
+            raise TrainError(f"batch_size must be >= 1, got {self.batch_size}")
+        if len(self.crop) != 2 or min(self.crop) < MIN_CROP:
+            raise TrainError(
+                f"crop must be (H, W) with both >= {MIN_CROP} px (the network downsamples by "
+                f"32), got {tuple(self.crop)}"
+            )
+        lo, hi = self.scale_range
+        if not 0 < lo <= hi:
+            raise TrainError(f"scale_range must satisfy 0 < low <= high, got {self.scale_range}")
+        if self.scales is not None and (not self.scales or min(self.scales) <= 0):
+            raise TrainError(f"scales must be positive numbers, got {self.scales}")
+        if not self.lr > 0 or self.weight_decay < 0:
+            raise TrainError(
+                f"need lr > 0 and weight_decay >= 0, got {self.lr}, {self.weight_decay}"
+            )
+        if self.warmup_iters is not None and self.warmup_epochs is not None:
+            raise TrainError("give at most one of warmup_iters and warmup_epochs")
+        if self.ablation is not None and self.ablation not in ABLATIONS:
+            raise TrainError(
+                f"ablation must be one of {', '.join(ABLATIONS)}, got {self.ablation!r}"
+            )
+        if self.log_interval < 1:
+            raise TrainError(f"log_interval must be >= 1, got {self.log_interval}")
+        if self.num_workers < 0:
+            raise TrainError(f"num_workers must be >= 0, got {self.num_workers}")
+        if self.threads is not None and self.threads < 1:
+            raise TrainError(f"threads must be >= 1, got {self.threads}")
+        if self.eval_size is not None and min(self.eval_size) < MIN_CROP:
+            raise TrainError(f"eval_size must be >= {MIN_CROP} px, got {self.eval_size}")
+        if self.checkpoint_interval is not None and self.checkpoint_interval < 1:
+            raise TrainError(
+                f"checkpoint_interval must be >= 1 step, got {self.checkpoint_interval}"
+            )
+        if self.checkpoint_minutes is not None and self.checkpoint_minutes < 0:
+            raise TrainError(f"checkpoint_minutes must be >= 0, got {self.checkpoint_minutes}")
+
+    def to_json_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        for k, v in d.items():
+            if isinstance(v, tuple):
+                d[k] = list(v)
+        return d
