@@ -9,7 +9,7 @@ from pathlib import Path
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from sccosf_ros.commands.arg_types import non_negative_float, positive_int
+    from sccosf_ros.arg_types import non_negative_float, positive_int
     from sccosf_ros.pipeline.params import RELIABILITIES
 
     parser.add_argument("bag", type=Path, help="rosbag2 directory (or a .db3/.mcap file)")

@@ -36,7 +36,7 @@ from sccosf_ros.classes import DATASET_CLASSES, IGNORE_INDEX
 from sccosf_ros.data.errors import DatasetError, DatasetNotFoundError
 from sccosf_ros.data.synth_metadata import METADATA_FILE, read_metadata
 from sccosf_ros.data.transforms import JointTransform
-from sccosf_ros.metrics.segmentation import NIGHT, day_night, mfnet_day_night
+from sccosf_ros.day_night import NIGHT, day_night, mfnet_day_night
 
 DATASET_NAMES = ("mfnet", "fmb", "synthetic")
 _IMAGE_EXTS = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff")

@@ -21,20 +21,7 @@ from typing import Any
 import numpy as np
 
 from sccosf_ros.classes import IGNORE_INDEX
-
-DAY = "day"
-NIGHT = "night"
-
-
-def mfnet_day_night(name: str) -> str | None:
-    """MFNet's day/night split by name suffix: ``00001D`` → ``"day"``, ``01234N`` →
-    ``"night"``, anything else → None."""
-    return {"D": DAY, "N": NIGHT}.get(str(name)[-1:].upper())
-
-
-def day_night(night: bool | None) -> str | None:
-    """A sample's night flag as its split name: True → ``"night"``, False → ``"day"``."""
-    return None if night is None else NIGHT if night else DAY
+from sccosf_ros.day_night import DAY, NIGHT, day_night, mfnet_day_night  # noqa: F401 (re-export)
 
 
 def _to_numpy(x: Any) -> np.ndarray:

@@ -22,7 +22,7 @@ from tqdm import tqdm
 
 from sccosf_ros.classes import DATASET_CLASSES
 from sccosf_ros.data.synth_metadata import METADATA_FILE
-from sccosf_ros.synthetic.errors import DatasetExistsError, SyntheticError, SyntheticWriteError
+from sccosf_ros.synthetic.errors import DatasetExistsError, SyntheticWriteError
 from sccosf_ros.synthetic.render import Scene, render_scene
 from sccosf_ros.synthetic.scene import scene_seed
 from sccosf_ros.synthetic.settings import (
