@@ -105,18 +105,15 @@ def test_transitions_through_the_lifecycle_services(nano_checkpoint, tmp_path):
         assert lc.set("deactivate") and lc.state() == "inactive"
         io.wait_for(lambda: io.rgb_pub.get_subscription_count() == 0, 10.0, "unsubscribed")
         assert "model kept loaded" in proc.log()
-        t0 = time.monotonic()
         assert lc.set("activate")  # the model stayed: no reload
         io.wait_subscribed()
         assert _pair_flows(io) and proc.log().count("]: configured: ") == 1
-        activate_s = time.monotonic() - t0
 
         assert lc.set("deactivate") and lc.set("cleanup") and lc.state() == "unconfigured"
         assert "model freed" in proc.log()
         assert lc.set("configure") and lc.state() == "inactive"  # loads again
         rc, _ = proc.interrupt()
         assert rc == 0 and "Traceback" not in proc.log(), proc.log()
-        assert activate_s < 30
     finally:
         if io is not None:
             io.close()
