@@ -33,8 +33,8 @@ TIMED_NAME = re.compile(
 DATA_TIME = re.compile(r"stamp|slop|jump|back_s|offset", re.IGNORECASE)
 # ``assert clock() < deadline``: a hang guard (the deadline is generous), not a speed check.
 HANG_GUARD = re.compile(r"deadline", re.IGNORECASE)
-# A line may state why a comparison of timing figures is an invariant that load cannot break
-# (e.g. a pair's end-to-end age includes its inference time).
+# A line (or the line above) may state why a comparison of timing figures is an invariant that
+# load cannot break (e.g. a pair's end-to-end age includes its inference time).
 PRAGMA = "# timing-invariant:"
 CLOCKS = {"time", "time_ns", "monotonic", "monotonic_ns", "perf_counter", "perf_counter_ns"}
 
@@ -107,7 +107,7 @@ def timed_asserts(source: str, filename: str = "<test>") -> list[str]:
         if not isinstance(node, ast.Assert):
             continue
         end = node.end_lineno or node.lineno
-        if any(PRAGMA in line for line in lines[node.lineno - 1 : end]):
+        if any(PRAGMA in line for line in lines[max(0, node.lineno - 2) : end]):  # or above
             continue
         for sub in ast.walk(node.test):
             if isinstance(sub, ast.Compare) and (reason := _timed_reason(sub)):
