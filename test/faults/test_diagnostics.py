@@ -97,27 +97,6 @@ def _streaming(io: RosIO, thermal_stamp=None, thermal=None, enc="mono16") -> Ite
         feeder.join(HANG_GUARD_S)
 
 
-COUNTERS = {"rgb_received", "thermal_received", "synced_pairs", "processed", "dropped_busy",
-            "malformed"}  # fmt: skip
-
-
-def _settled(io: RosIO) -> None:
-    """Wait for two reports in a row with the same counts: no pair is in flight any more."""
-
-    def counts(msg) -> dict:
-        return {(st.name, kv.key): kv.value for st in msg.status for kv in st.values
-                if kv.key in COUNTERS}  # fmt: skip
-
-    with io.lock:
-        n0 = len(io.diagnostics)
-
-    def two_equal_reports() -> bool:
-        reports = io.diagnostics[n0:]
-        return len(reports) >= 2 and counts(reports[-2]) == counts(reports[-1])
-
-    io.wait_for(two_equal_reports, HANG_GUARD_S, "two reports with the same counts")
-
-
 @pytest.mark.ros
 def test_thermal_stamped_zero_warns_with_the_offset(io, node):
     from diagnostic_msgs.msg import DiagnosticStatus
@@ -159,7 +138,7 @@ def test_nan_thermal_below_min_valid_is_malformed(io, node, bad, rejected):
     flat[:n_bad] = np.nan
     flat[: n_bad // 3] = np.inf
     io.wait_for(lambda: io._status_values("input quality"), HANG_GUARD_S, "diagnostics")
-    _settled(io)  # earlier tests' pairs processed and reported
+    io.wait_settled()  # earlier tests' pairs processed and reported
     before = io.counter("input quality", "malformed_thermal")
     nan_frames = io.counter("input quality", "thermal_nan_frames")
     processed = io.counter("inference", "processed")
@@ -169,7 +148,7 @@ def test_nan_thermal_below_min_valid_is_malformed(io, node, bad, rejected):
         else:
             io.wait_counter_above("input quality", "thermal_nan_frames", nan_frames, HANG_GUARD_S)
             io.wait_counter_above("inference", "processed", processed, HANG_GUARD_S)
-    _settled(io)  # every pair sent has been handled and counted
+    io.wait_settled()  # every pair sent has been handled and counted
     if rejected:
         assert io.counter("inference", "processed") == processed
         reason = io.status_values("input quality")["last_malformed_reason"]

@@ -28,6 +28,10 @@ OUTPUTS = ("fused", "segmentation", "segmentation_color", "overlay")
 # How long a wait may take before the test calls it a hang: minutes, so that a loaded 2-core
 # machine never fails a test for slowness (speed is measured by ``sccosf bench node``).
 HANG_GUARD_S = 180.0
+# Diagnostics counters that stop changing once nothing is in flight (RosIO.wait_settled).
+SETTLED_COUNTERS = frozenset(
+    ("rgb_received", "thermal_received", "synced_pairs", "processed", "dropped_busy", "malformed")
+)
 
 
 # --------------------------------------------------------------------------- node subprocess
@@ -239,6 +243,28 @@ class RosIO:
             timeout,
             "the node to subscribe to the camera topics",
         )
+
+    def wait_settled(self, timeout: float = HANG_GUARD_S) -> None:
+        """Wait for two new reports in a row with the same input, pair and output counts: no
+        message is in flight any more (instead of sleeping "long enough"). A model call longer
+        than a report period may still be running: check ``processed`` with that in mind."""
+
+        def counts(msg) -> dict:
+            return {
+                (st.name, kv.key): kv.value
+                for st in msg.status
+                for kv in st.values
+                if kv.key in SETTLED_COUNTERS
+            }
+
+        with self.lock:
+            n0 = len(self.diagnostics)
+
+        def two_equal_reports() -> bool:
+            reports = self.diagnostics[n0:]
+            return len(reports) >= 2 and counts(reports[-2]) == counts(reports[-1])
+
+        self.wait_for(two_equal_reports, timeout, "two reports with the same counts")
 
     def status_values(self, suffix: str) -> dict[str, str] | None:
         """Key/values of the newest ``<node>: <suffix>`` status (None before the first)."""
