@@ -53,6 +53,14 @@ class NodeProcess(SharedNodeProcess):
     def __init__(self, cmd: list[str], log_path: Path) -> None:
         super().__init__(cmd, log_path, cwd=REPO)
 
+    # The tests' deadlines are hang guards of minutes (the shared defaults suit a user's
+    # terminal, not a loaded CI machine).
+    def wait_ready(self, timeout: float = HANG_GUARD_S) -> None:
+        super().wait_ready(timeout)
+
+    def interrupt(self, timeout: float = HANG_GUARD_S) -> tuple[int, float]:
+        return super().interrupt(timeout)
+
 
 # What most node tests run with: a 32×32 network input, one thread, fast diagnostics and a
 # fixed thermal range that suits ``scene``'s counts.
