@@ -266,8 +266,10 @@ def _launch_args(spec: LaunchSpec, nano_checkpoint: Path, **extra: str) -> dict[
     return args
 
 
-def _run_launched_node(spec, args, module, tmp_path, fqn, thermal_step=1):
-    from node_harness import NodeProcess, RosIO, image_msg, scene
+def _run_launched_node(spec, args, module, tmp_path, fqn, expected, thermal_step=1):
+    """Run the node as launch_ros would, send pairs until the ``expected`` outputs of one
+    arrive; check the other outputs have no publisher at all; SIGINT. Returns the log."""
+    from node_harness import HANG_GUARD_S, OUTPUTS, NodeProcess, RosIO, image_msg, scene
 
     from sccosf_ros.pipeline.params import write_params_file
 
@@ -277,32 +279,32 @@ def _run_launched_node(spec, args, module, tmp_path, fqn, thermal_step=1):
     proc = NodeProcess(spec.command(args, overrides, module), tmp_path / "node.log")
     io = None
     try:
-        proc.wait_ready()
+        proc.wait_ready(HANG_GUARD_S)
         io = RosIO("", fqn, rgb_topic=args["rgb_topic"], thermal_topic=args["thermal_topic"])
         io.wait_subscribed()
         rgb, thermal = scene(11)
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + HANG_GUARD_S
         while time.monotonic() < deadline:
             t = time.time_ns()
             io.publish_pair(
                 image_msg(rgb, "rgb8", t, "cam"),
                 image_msg(thermal[::thermal_step, ::thermal_step], "mono16", t, "cam"),
             )
-            try:
-                io.wait_for(lambda t=t: "fused" in io.outputs_for(t), 3.0, "fused output")
+            try:  # a retry interval: best-effort inputs may lose the first pairs
+                io.wait_for(lambda t=t: expected <= set(io.outputs_for(t)), 3.0, "outputs")
                 break
             except AssertionError:
                 continue
         else:
             raise AssertionError(f"no output through the remapped topics:\n{proc.log()}")
-        time.sleep(0.5)
         with io.lock:
-            outputs = {name for name, msgs in io.outputs.items() if msgs}
-            fused = io.outputs["fused"][-1]
+            fused = io.outputs_for(t)["fused"]
             assert (fused.height, fused.width) == rgb.shape[:2]  # outputs at the RGB size
-        rc, _ = proc.interrupt()
+        for name in set(OUTPUTS) - expected:  # switched off: not advertised at all
+            assert io.node.count_publishers(f"{fqn}/{name}") == 0, name
+        rc, _ = proc.interrupt(HANG_GUARD_S)
         assert rc == 0, proc.log()
-        return outputs, proc.log()
+        return proc.log()
     finally:
         if io is not None:
             io.close()
@@ -327,10 +329,10 @@ def test_node_starts_with_the_launch_files_arguments(spec, nano_checkpoint, tmp_
         inference_width="32",
         publish_overlay="false",
     )
-    outputs, log = _run_launched_node(
-        spec, args, "sccosf_ros.ros.node", tmp_path, "/t_launch/sccosf", thermal_step=2
+    expected = {"fused", "segmentation", "segmentation_color"}  # publish_overlay:=false
+    log = _run_launched_node(
+        spec, args, "sccosf_ros.ros.node", tmp_path, "/t_launch/sccosf", expected, thermal_step=2
     )
-    assert outputs == {"fused", "segmentation", "segmentation_color"}  # publish_overlay:=false
     assert "inference size 32x32" in log and "Traceback" not in log
 
 
@@ -346,10 +348,10 @@ def test_lifecycle_autostart_from_the_launch_files_arguments(spec, nano_checkpoi
         inference_height="32",
         inference_width="32",
     )
-    outputs, log = _run_launched_node(
-        spec, args, "sccosf_ros.ros.lifecycle_node", tmp_path, "/t_launch_lc/sccosf"
+    expected = {"fused", "segmentation", "segmentation_color", "overlay"}
+    log = _run_launched_node(
+        spec, args, "sccosf_ros.ros.lifecycle_node", tmp_path, "/t_launch_lc/sccosf", expected
     )
-    assert outputs == {"fused", "segmentation", "segmentation_color", "overlay"}
     assert "configured:" in log and "Traceback" not in log
 
 

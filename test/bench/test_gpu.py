@@ -81,7 +81,7 @@ def test_a_part_over_its_budget_is_killed_and_the_others_still_run(tmp_path, mon
     assert rc == 1  # a part that ran out of time is a failure of the check
     parts = json.loads((out / "report.json").read_text())["parts"]
     assert parts["scan_speed"]["status"] == "timeout"
-    assert parts["scan_speed"]["seconds"] < 20
+    assert parts["scan_speed"]["reason"] == "over its 0 s: partial"  # killed, not waited for
     assert parts["env"]["status"] == "ok" and parts["env"]["results"]["torch"]
 
 

@@ -1,5 +1,7 @@
-"""SIGINT/SIGTERM to real sccosf_node processes: any number, in any order, exit 0 within 2 s
-and no traceback (``ros2 launch`` sends SIGINT to the group, then again, then SIGTERM).
+"""SIGINT/SIGTERM to real sccosf_node processes: any number, in any order, exit 0 with no
+traceback (``ros2 launch`` sends SIGINT to the group, then again, then SIGTERM). How fast they
+exit is a benchmark figure (``sccosf bench node``); here a deadline of minutes only catches a
+hang (a join that never returns), so a loaded machine cannot fail the test.
 
 Every case is its own node process; all start together (they share the camera topics) and a
 publisher keeps pairs flowing, so the worker is busy when the signals come. One node runs the
@@ -19,7 +21,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "ros"))  # node_harness
 
-from node_harness import NodeProcess, RosIO, image_msg, scene
+from node_harness import HANG_GUARD_S, NodeProcess, RosIO, image_msg, scene
 
 from sccosf_ros.ros.node_process import node_command
 
@@ -73,7 +75,7 @@ def _wait(cond, timeout: float, what: str, proc: NodeProcess) -> None:
     raise AssertionError(f"{what} not within {timeout} s:\n{proc.log_tail()}")
 
 
-def test_any_sequence_of_signals_exits_zero_within_two_seconds(nano_checkpoint, tmp_path):
+def test_any_sequence_of_signals_exits_zero_without_traceback(nano_checkpoint, tmp_path):
     procs = {}
     for name, (_, _, extra, module) in CASES.items():
         args = ["--autostart"] if module == "lifecycle_node" else []
@@ -96,28 +98,26 @@ def test_any_sequence_of_signals_exits_zero_within_two_seconds(nano_checkpoint, 
             sigs, when, _, _ = CASES[name]
             proc = procs[name]
             if when == "loading":  # handlers are in place once the DDS line is out
-                _wait(lambda p=proc: "DDS:" in p.log(), 120, "start of loading", proc)
+                _wait(lambda p=proc: "DDS:" in p.log(), HANG_GUARD_S, "start of loading", proc)
                 assert "ready:" not in proc.log()
             else:
-                proc.wait_ready(180)
+                proc.wait_ready(HANG_GUARD_S)
             if when == "busy":  # a model call is running (fused outputs come at 480x640)
-                _wait(lambda: io.outputs["fused"], 120, "a first busy-model output", proc)
-            t0 = time.monotonic()
+                _wait(lambda: io.outputs["fused"], HANG_GUARD_S, "a first busy-model output", proc)
             for sig in sigs:
                 proc.proc.send_signal(sig)
-                time.sleep(0.05)
+                time.sleep(0.05)  # the spacing of the sequence, not a wait for a result
             try:
-                rc = proc.wait(10.0)
+                rc = proc.wait(HANG_GUARD_S)
             except Exception:
-                rc = None
-            results[name] = (rc, time.monotonic() - t0, proc.log())
+                rc = None  # hung: killed below, reported as a failure
+            results[name] = (rc, proc.log())
     finally:
         stop.set()
         feeder.join(5)
         io.close()
         for proc in procs.values():
             proc.kill()
-    for name, (rc, took, log) in results.items():
-        assert rc == 0, f"{name}: exit code {rc}\n{log}"
-        assert took < 2.0, f"{name}: took {took:.2f} s to exit\n{log}"
+    for name, (rc, log) in results.items():
+        assert rc == 0, f"{name}: exit code {rc} (None: hung for {HANG_GUARD_S} s)\n{log}"
         assert "Traceback" not in log and "KeyboardInterrupt" not in log, f"{name}:\n{log}"

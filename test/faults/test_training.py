@@ -115,19 +115,74 @@ def test_sigkill_loses_at_most_one_checkpoint_interval(tiny, tmp_path):
     _resume_to(tiny, out, reached + 1)
 
 
+# `sccosf train` with torch.save held at the latest.pt write the stop asks for: it writes
+# argv[1] when it enters that save and goes on once argv[2] exists, so the test can signal while
+# the save is certainly in progress (no sleep that may land before or after it).
+_HELD_SAVE = """
+import sys, time
+from pathlib import Path
+import torch
+entered, release = Path(sys.argv[1]), Path(sys.argv[2])
+real_save = torch.save
+def held_save(obj, f, *args, **kwargs):
+    if isinstance(obj, dict) and obj.get("train_state") is not None and not entered.exists():
+        entered.write_text("saving")
+        deadline = time.monotonic() + 600  # hang guard
+        while not release.exists() and time.monotonic() < deadline:
+            time.sleep(0.02)
+    return real_save(obj, f, *args, **kwargs)
+torch.save = held_save
+from sccosf_ros.cli import main
+sys.exit(main(sys.argv[3:]))
+"""
+
+
+def _wait_until(cond, proc: subprocess.Popen, what: str) -> None:
+    """Wait until ``cond()``; the process must still be running."""
+    deadline = time.monotonic() + 240  # a hang guard
+    while not cond():
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            raise AssertionError(f"no {what} (exit code {proc.poll()})")
+        time.sleep(0.02)
+
+
 @pytest.mark.slow
-def test_a_second_ctrl_c_waits_for_the_save(tiny, tmp_path):
+def test_a_second_ctrl_c_during_the_save_waits_for_it(tiny, tmp_path):
     out = tmp_path / "int"
-    proc = _start_and_wait(tiny, out, 2, "--checkpoint-minutes", "0")
-    proc.send_signal(signal.SIGINT)
-    time.sleep(0.02)
-    proc.send_signal(signal.SIGINT)  # while the step finishes or latest.pt is written
-    stdout, stderr = proc.communicate(timeout=120)
+    entered, release = tmp_path / "entered", tmp_path / "release"
+    stdout_path, stderr_path = tmp_path / "stdout.txt", tmp_path / "stderr.txt"
+    train = _args(tiny, out, "--max-iters", str(LONG), "--checkpoint-minutes", "0")
+    # no periodic save and no evaluation: the only latest.pt write is the one the stop asks for
+    with stdout_path.open("w") as so, stderr_path.open("w") as se:
+        proc = subprocess.Popen(
+            [sys.executable, "-c", _HELD_SAVE, str(entered), str(release), *train[3:]],
+            stdout=so,
+            stderr=se,
+            text=True,
+        )
+    try:
+        _wait_until(lambda: len(_logged_steps(out)) >= 2, proc, "two logged steps")
+        proc.send_signal(signal.SIGINT)  # stop after the current step, save latest.pt
+        _wait_until(entered.exists, proc, "latest.pt save after the first SIGINT")
+        proc.send_signal(signal.SIGINT)  # while latest.pt is being written
+        _wait_until(
+            lambda: "a checkpoint is being written" in stderr_path.read_text(),
+            proc,
+            "the held second SIGINT",
+        )
+        assert not (out / "latest.pt").exists()  # still in the save
+        release.write_text("go")
+        proc.wait(timeout=240)
+    finally:
+        proc.kill()
+    stdout, stderr = stdout_path.read_text(), stderr_path.read_text()
     assert proc.returncode == 128 + signal.SIGINT, stderr[-3000:]
     assert "Traceback" not in stderr + stdout
-    saved = _latest_step(out)  # a complete, loadable file
-    assert saved >= 2
-    _resume_to(tiny, out, max(_logged_steps(out)[-1], saved) + 1)
+    assert "SIGINT again: a checkpoint is being written, waiting for it to finish" in stderr
+    saved = _latest_step(out)  # the held save completed: a complete, loadable file
+    assert saved == _logged_steps(out)[-1] >= 2  # ... of the last step, none lost
+    _resume_to(tiny, out, saved + 1)
 
 
 _CRITICAL_SECTION = """

@@ -25,6 +25,13 @@ from sccosf_ros.ros.node_process import node_command as shared_node_command
 REPO = Path(__file__).resolve().parents[2]
 CONFIG = REPO / "config" / "sccosf.yaml"
 OUTPUTS = ("fused", "segmentation", "segmentation_color", "overlay")
+# How long a wait may take before the test calls it a hang: minutes, so that a loaded 2-core
+# machine never fails a test for slowness (speed is measured by ``sccosf bench node``).
+HANG_GUARD_S = 180.0
+# Diagnostics counters that stop changing once nothing is in flight (RosIO.wait_settled).
+SETTLED_COUNTERS = frozenset(
+    ("rgb_received", "thermal_received", "synced_pairs", "processed", "dropped_busy", "malformed")
+)
 
 
 # --------------------------------------------------------------------------- node subprocess
@@ -45,6 +52,14 @@ class NodeProcess(SharedNodeProcess):
 
     def __init__(self, cmd: list[str], log_path: Path) -> None:
         super().__init__(cmd, log_path, cwd=REPO)
+
+    # The tests' deadlines are hang guards of minutes (the shared defaults suit a user's
+    # terminal, not a loaded CI machine).
+    def wait_ready(self, timeout: float = HANG_GUARD_S) -> None:
+        super().wait_ready(timeout)
+
+    def interrupt(self, timeout: float = HANG_GUARD_S) -> tuple[int, float]:
+        return super().interrupt(timeout)
 
 
 # What most node tests run with: a 32×32 network input, one thread, fast diagnostics and a
@@ -217,7 +232,7 @@ class RosIO:
         self.rgb_pub.publish(rgb_msg)
         self.thermal_pub.publish(thermal_msg)
 
-    def wait_for(self, cond, timeout: float, what: str = "condition"):
+    def wait_for(self, cond, timeout: float = HANG_GUARD_S, what: str = "condition"):
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             with self.lock:
@@ -227,7 +242,7 @@ class RosIO:
             time.sleep(0.02)
         raise AssertionError(f"timed out after {timeout} s waiting for {what}")
 
-    def wait_subscribed(self, timeout: float = 30.0) -> None:
+    def wait_subscribed(self, timeout: float = HANG_GUARD_S) -> None:
         self.wait_for(
             lambda: (
                 self.rgb_pub.get_subscription_count() > 0
@@ -236,6 +251,28 @@ class RosIO:
             timeout,
             "the node to subscribe to the camera topics",
         )
+
+    def wait_settled(self, timeout: float = HANG_GUARD_S) -> None:
+        """Wait for two new reports in a row with the same input, pair and output counts: no
+        message is in flight any more (instead of sleeping "long enough"). A model call longer
+        than a report period may still be running: check ``processed`` with that in mind."""
+
+        def counts(msg) -> dict:
+            return {
+                (st.name, kv.key): kv.value
+                for st in msg.status
+                for kv in st.values
+                if kv.key in SETTLED_COUNTERS
+            }
+
+        with self.lock:
+            n0 = len(self.diagnostics)
+
+        def two_equal_reports() -> bool:
+            reports = self.diagnostics[n0:]
+            return len(reports) >= 2 and counts(reports[-2]) == counts(reports[-1])
+
+        self.wait_for(two_equal_reports, timeout, "two reports with the same counts")
 
     def status_values(self, suffix: str) -> dict[str, str] | None:
         """Key/values of the newest ``<node>: <suffix>`` status (None before the first)."""

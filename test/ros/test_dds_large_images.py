@@ -9,7 +9,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -150,10 +149,13 @@ def test_640x480_replay_to_node_to_a_default_subscriber(nano_checkpoint, tmp_pat
         node.wait_ready()
         io = RosIO(ns, fqn)  # reads /diagnostics (small messages)
         sub = _Subscriber(outputs, tmp_path)
-        time.sleep(1.0)  # the node discovers the subscriber
+        io.wait_for(  # the subscriber is on the graph (and io's own recorders)
+            lambda: all(io.node.count_subscribers(t) >= 2 for t in outputs),
+            what="the default-settings subscriber on the graph",
+        )
         played = _replay(bag.path, "--qos", "best_effort", "--quiet")
         assert played.returncode == 0, played.stdout + played.stderr
-        time.sleep(2.0)  # the last pairs are processed and reported
+        io.wait_settled()  # the last pairs are processed and reported
         inputs = io.status_values("inputs")
         processed = io.counter("inference", "processed")
         got = sub.result()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import math
-import time
 
 import pytest
 
@@ -23,7 +22,21 @@ def test_latency_percentiles_and_window():
     assert math.isnan(s.snapshot().latency_ms["e2e_age"]["p50"])  # no samples yet
 
 
-def test_stall_detection():
+class FakeClock:
+    """A steady clock the test moves by hand: stall detection without sleeping."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def monotonic(self) -> float:
+        return self.now
+
+
+def test_stall_detection(monkeypatch):
+    from sccosf_ros.pipeline import stats as stats_module
+
+    clock = FakeClock()
+    monkeypatch.setattr(stats_module, "time", clock)
     s = NodeStats()
     snap = s.snapshot()
     assert stall_messages(snap, stall_timeout=10.0) == []  # just started
@@ -34,10 +47,12 @@ def test_stall_detection():
     ]
     s.arrived("rgb")
     s.arrived("thermal")
-    time.sleep(0.06)
+    clock.now += 0.05
+    assert stall_messages(s.snapshot(), stall_timeout=0.05) == []  # not over the timeout yet
+    clock.now += 0.01
     s.arrived("rgb")
     msgs = stall_messages(s.snapshot(), stall_timeout=0.05)
-    assert len(msgs) == 1 and msgs[0].startswith("thermal stream stalled")
+    assert msgs == ["thermal stream stalled: last image 0.1 s ago"]
 
 
 @pytest.mark.ros

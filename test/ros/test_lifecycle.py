@@ -7,7 +7,7 @@ from __future__ import annotations
 import time
 
 import pytest
-from node_harness import NodeProcess, RosIO, image_msg, scene
+from node_harness import HANG_GUARD_S, NodeProcess, RosIO, image_msg, scene
 
 from sccosf_ros.ros.node_process import node_command
 
@@ -30,7 +30,7 @@ def _start(ns: str, log, args=(), **params) -> NodeProcess:
     return NodeProcess(cmd, log)  # the harness runs it from the repository root
 
 
-def _wait_log(proc: NodeProcess, text: str, timeout: float = 90.0) -> None:
+def _wait_log(proc: NodeProcess, text: str, timeout: float = HANG_GUARD_S) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if text in proc.log():
@@ -48,7 +48,7 @@ class _Lifecycle:
         self.change = io.node.create_client(ChangeState, f"{fqn}/change_state")
         self.get = io.node.create_client(GetState, f"{fqn}/get_state")
         for cli in (self.change, self.get):
-            assert cli.wait_for_service(timeout_sec=30), cli.srv_name
+            assert cli.wait_for_service(timeout_sec=HANG_GUARD_S), cli.srv_name
 
     def _call(self, cli, req, timeout: float = 120.0):
         future = cli.call_async(req)
@@ -68,7 +68,7 @@ class _Lifecycle:
         return self._call(self.change, ChangeState.Request(transition=Transition(id=tid))).success
 
 
-def _pair_flows(io: RosIO, timeout: float = 30.0) -> bool:
+def _pair_flows(io: RosIO, timeout: float = HANG_GUARD_S) -> bool:
     rgb, thermal = scene(3)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -103,20 +103,17 @@ def test_transitions_through_the_lifecycle_services(nano_checkpoint, tmp_path):
         assert "ready: checkpoint" in proc.log()
 
         assert lc.set("deactivate") and lc.state() == "inactive"
-        io.wait_for(lambda: io.rgb_pub.get_subscription_count() == 0, 10.0, "unsubscribed")
+        io.wait_for(lambda: io.rgb_pub.get_subscription_count() == 0, what="unsubscribed")
         assert "model kept loaded" in proc.log()
-        t0 = time.monotonic()
         assert lc.set("activate")  # the model stayed: no reload
         io.wait_subscribed()
         assert _pair_flows(io) and proc.log().count("]: configured: ") == 1
-        activate_s = time.monotonic() - t0
 
         assert lc.set("deactivate") and lc.set("cleanup") and lc.state() == "unconfigured"
         assert "model freed" in proc.log()
         assert lc.set("configure") and lc.state() == "inactive"  # loads again
         rc, _ = proc.interrupt()
         assert rc == 0 and "Traceback" not in proc.log(), proc.log()
-        assert activate_s < 30
     finally:
         if io is not None:
             io.close()

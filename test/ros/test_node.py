@@ -13,6 +13,7 @@ import time
 import numpy as np
 import pytest
 from node_harness import (
+    HANG_GUARD_S,
     OUTPUTS,
     SMALL_NODE_PARAMS,
     NodeProcess,
@@ -68,7 +69,7 @@ def good_pair(seed: int):
     )
 
 
-def send_until_output(io: RosIO, seed: int, timeout: float = 30.0):
+def send_until_output(io: RosIO, seed: int, timeout: float = HANG_GUARD_S):
     """Publish good pairs (new stamps) until one comes out; (stamp, rgb, outputs)."""
     deadline = time.monotonic() + timeout
     sent: dict[int, np.ndarray] = {}
@@ -128,7 +129,7 @@ def test_label_info_reaches_a_late_subscriber(io):
     )
     sub = io.node.create_subscription(msg_type, f"{FQN}/label_info", got.append, qos)
     try:
-        io.wait_for(lambda: got, 20.0, "label_info from a subscriber that joined late")
+        io.wait_for(lambda: got, HANG_GUARD_S, "label_info from a subscriber that joined late")
     finally:
         io.node.destroy_subscription(sub)
     info = json.loads(got[0].data)
@@ -177,11 +178,11 @@ def test_bad_input_is_counted_and_next_pair_processed(io, node, kind):
     send_until_output(io, seed=2)  # the worker is idle and diagnostics flow
     _, _, rgb_msg, th_msg = good_pair(3)
     rgb_msg, th_msg, key = _corrupt(kind, rgb_msg, th_msg)
-    io.wait_for(lambda: io._status_values("input quality"), 10.0, "diagnostics")
+    io.wait_for(lambda: io._status_values("input quality"), HANG_GUARD_S, "diagnostics")
     before = io.counter("input quality", "malformed")
     before_kind = io.counter("input quality", key)
     io.publish_pair(rgb_msg, th_msg)
-    io.wait_counter_above("input quality", "malformed", before, 10.0)
+    io.wait_counter_above("input quality", "malformed", before, HANG_GUARD_S)
     assert io.counter("input quality", key) == before_kind + 1
     assert node.proc.poll() is None, node.log()
     send_until_output(io, seed=4)  # alive and still producing
@@ -193,7 +194,7 @@ def test_nan_thermal_is_zeroed_counted_and_processed(io):
     thermal = np.linspace(20.0, 40.0, 48 * 64, dtype=np.float32).reshape(48, 64)
     thermal[10:20, 10:20] = np.nan
     thermal[0, 0] = np.inf
-    io.wait_for(lambda: io._status_values("input quality"), 10.0, "diagnostics")
+    io.wait_for(lambda: io._status_values("input quality"), HANG_GUARD_S, "diagnostics")
     before = io.counter("input quality", "thermal_nan_frames")
     malformed = io.counter("input quality", "malformed")
     deadline = time.monotonic() + 30
@@ -212,14 +213,19 @@ def test_nan_thermal_is_zeroed_counted_and_processed(io):
             continue
     else:
         raise AssertionError("a pair with NaN thermal pixels was never processed")
-    io.wait_counter_above("input quality", "thermal_nan_frames", before, 5.0)
+    io.wait_counter_above("input quality", "thermal_nan_frames", before, HANG_GUARD_S)
     assert io.counter("input quality", "malformed") == malformed  # processed, not rejected
 
 
 def test_diagnostics_report_latency_counts_and_stalls(io):
     send_until_output(io, seed=6)
-    time.sleep(0.6)  # a report after the output
-    inf = io.status_values("inference")
+
+    def report_with_the_output():  # the first report after it (latencies are NaN before)
+        vals = io._status_values("inference")
+        ok = vals and int(vals["processed"]) >= 1 and math.isfinite(float(vals["e2e_age_p95_ms"]))
+        return vals if ok else None
+
+    inf = io.wait_for(report_with_the_output, HANG_GUARD_S, "a report after the output")
     assert int(inf["processed"]) >= 1
     assert int(inf["synced_pairs"]) >= int(inf["processed"])
     for key in (
@@ -230,6 +236,7 @@ def test_diagnostics_report_latency_counts_and_stalls(io):
         "overhead_p50_ms",
     ):
         assert math.isfinite(float(inf[key])) and float(inf[key]) > 0, key
+    # timing-invariant: every pair's age includes its own inference time
     assert float(inf["e2e_age_p95_ms"]) >= float(inf["inference_p50_ms"]) * 0.5
     inputs = io.status_values("inputs")
     assert float(inputs["since_last_thermal_s"]) >= 0
@@ -240,25 +247,24 @@ def test_diagnostics_report_latency_counts_and_stalls(io):
         st = io.latest_status("inputs")
         return st is not None and st.level == DiagnosticStatus.WARN and "stalled" in st.message
 
-    io.wait_for(stalled, 5.0, "a stall WARN")
+    io.wait_for(stalled, HANG_GUARD_S, "a stall WARN")
     st = io.latest_status("inputs")
     assert "thermal stream stalled" in st.message and "rgb stream stalled" in st.message
 
 
 # --------------------------------------------------------------------------- own processes
-def test_sigint_exits_cleanly_within_seconds(nano_checkpoint, tmp_path):
+def test_sigint_exits_cleanly(nano_checkpoint, tmp_path):
     cmd = node_command(
         params={"checkpoint": nano_checkpoint, **PARAMS}, remaps={"__ns": "/t_sigint"}
     )
     proc = NodeProcess(cmd, tmp_path / "node.log")
     try:
         proc.wait_ready()
-        rc, took = proc.interrupt(timeout=20.0)
+        rc, _ = proc.interrupt(timeout=HANG_GUARD_S)  # how fast: sccosf bench node
     finally:
         proc.kill()
     log = proc.log()
     assert rc == 0, log
-    assert took < 10.0, f"took {took:.1f} s to exit"
     assert "Traceback" not in log, log
 
 

@@ -9,7 +9,7 @@ import time
 
 import numpy as np
 import pytest
-from node_harness import CONFIG, NodeProcess, RosIO, stamp_of
+from node_harness import CONFIG, HANG_GUARD_S, NodeProcess, RosIO, stamp_of
 
 from sccosf_ros.calibration.homography import frame_agreement
 from sccosf_ros.cli import main as sccosf_main
@@ -129,7 +129,7 @@ def test_node_runs_a_calibrated_rig_over_dds(tmp_path, nano_checkpoint, capsys):
         t0 = time.time_ns()
         for i, f in enumerate(frames):  # one pair at a time: the node keeps only the latest
             t = t0 + i * 200_000_000
-            deadline = time.monotonic() + 60
+            deadline = time.monotonic() + HANG_GUARD_S
             while "fused" not in io.outputs_for(t):
                 assert time.monotonic() < deadline, f"pair {i} gave no output:\n{proc.log()}"
                 cio.publish(*_pair(f.rgb, f.thermal, t))
@@ -139,9 +139,9 @@ def test_node_runs_a_calibrated_rig_over_dds(tmp_path, nano_checkpoint, capsys):
                     continue
             out = io.outputs_for(t)
             assert (out["fused"].width, out["fused"].height) == (1280, 720)
-            io.wait_for(lambda t=t: "overlay" in io.outputs_for(t), 10.0, "overlay")
+            io.wait_for(lambda t=t: "overlay" in io.outputs_for(t), HANG_GUARD_S, "overlay")
         # The JPEG copies of the picture outputs, decodable, at the RGB resolution.
-        io.wait_for(lambda: len(cio.jpeg["overlay"]) >= len(frames), 20.0, "overlay/compressed")
+        io.wait_for(lambda: len(cio.jpeg["overlay"]) >= len(frames), what="overlay/compressed")
         with cio.lock:
             jpeg = cio.jpeg["overlay"][-1]
         assert jpeg.format == "rgb8; jpeg compressed bgr8"
@@ -192,7 +192,7 @@ def test_malformed_compressed_input_is_counted_and_the_node_goes_on(start_node, 
         thermal = rng.integers(7000, 9000, (48, 64), dtype=np.uint16)
 
         def send_good() -> None:
-            deadline = time.monotonic() + 30
+            deadline = time.monotonic() + HANG_GUARD_S
             while time.monotonic() < deadline:
                 t = time.time_ns()
                 cio.publish(*_pair(rgb, thermal, t))
@@ -204,14 +204,14 @@ def test_malformed_compressed_input_is_counted_and_the_node_goes_on(start_node, 
             raise AssertionError("no output for a good compressed pair")
 
         send_good()
-        io.wait_for(lambda: io._status_values("input quality"), 10.0, "diagnostics")
+        io.wait_for(lambda: io._status_values("input quality"), HANG_GUARD_S, "diagnostics")
         for kind in ("truncated_jpeg", "png_wrong_bit_depth", "unknown_format"):
             before = io.counter("input quality", "malformed")
             t = time.time_ns()
             rgb_msg, th_msg, key = _bad_compressed(kind, *_pair(rgb, thermal, t))
             before_kind = io.counter("input quality", key)
             cio.publish(rgb_msg, th_msg)
-            io.wait_counter_above("input quality", "malformed", before, 10.0)
+            io.wait_counter_above("input quality", "malformed", before, HANG_GUARD_S)
             assert io.counter("input quality", key) == before_kind + 1, kind
             assert not io.outputs_for(t), kind  # skipped, never paired
             send_good()  # still running and producing

@@ -1,4 +1,6 @@
-"""Rates and latency of the node, in-process (MultiThreadedExecutor) with real DDS topics.
+"""The node at camera rates, in-process (its own executor thread) with real DDS topics:
+which pairs form, which are processed and which are dropped. The rates and latencies these give
+are benchmark figures (``sccosf bench node``); the asserts here hold on any loaded machine.
 
 The node runs the real ``Predictor`` around the bench's tiny ``TrivialModel`` (and a wrapper that
 sleeps, to play a slow model), so timing comes from the ROS path and the worker, not from torch.
@@ -10,7 +12,7 @@ import time
 
 import numpy as np
 import pytest
-from node_harness import OUTPUTS, RosIO, image_msg, ns_of, scene
+from node_harness import HANG_GUARD_S, OUTPUTS, RosIO, image_msg, ns_of, scene
 
 pytestmark = pytest.mark.ros
 
@@ -71,26 +73,59 @@ def _stream(
     return rgb_sent, thermal_sent
 
 
-def _warm_up(io: RosIO, timeout: float = 30.0) -> None:
+def _warm_up(io: RosIO) -> None:
     """Pairs until one output arrives (discovery done), then forget everything received."""
     rgb, thermal = scene(99)
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + HANG_GUARD_S
+    sent = []
     while time.monotonic() < deadline:
         t = time.time_ns()
+        sent.append(t)
         io.publish_pair(image_msg(rgb, "bgr8", t, "w"), image_msg(thermal, "mono16", t, "w"))
-        time.sleep(0.3)
-        with io.lock:
-            if io.outputs["segmentation"]:
-                break
+        try:  # a retry interval: publish again when this pair got lost in discovery
+            io.wait_for(lambda: io.outputs["segmentation"], 0.3, "a warm-up output")
+            break
+        except AssertionError:
+            continue
     else:
         raise AssertionError("node never answered during warm-up")
-    time.sleep(0.5)
+    # The outputs of every warm-up pair that will come (the newest one's), then a clean slate.
+    io.wait_for(lambda: ns_of(io.outputs["segmentation"][-1].header.stamp) == sent[-1])
     with io.lock:
         io.outputs.clear()
         io.received_at.clear()
 
 
-def test_rgb_30hz_thermal_9hz_gives_outputs_at_the_thermal_rate(start_node, ros_io_factory):
+def _settled(node, c0: dict, n_rgb: int, n_thermal: int) -> dict:
+    """Counters since ``c0`` once the node has taken in what was sent (or the hang guard ran
+    out: best-effort DDS may drop a frame) and the worker has finished with every pair."""
+
+    def delta() -> dict:
+        c = node.stats.snapshot().counters
+        return {k: c[k] - c0[k] for k in c}
+
+    deadline = time.monotonic() + HANG_GUARD_S
+    while time.monotonic() < deadline:
+        d = delta()
+        if d["rgb_received"] >= n_rgb and d["thermal_received"] >= n_thermal:
+            break
+        time.sleep(0.05)
+
+    def idle():
+        d = delta()
+        return d if d["processed"] + d["dropped_busy"] == d["synced_pairs"] else None
+
+    deadline = time.monotonic() + HANG_GUARD_S
+    while time.monotonic() < deadline:
+        if d := idle():
+            return d
+        time.sleep(0.05)
+    raise AssertionError(f"pairs still waiting after {HANG_GUARD_S} s: {delta()}")
+
+
+def test_rgb_30hz_thermal_9hz_gives_one_output_per_thermal_frame(start_node, ros_io_factory):
+    """30 Hz RGB and 9 Hz thermal: one pair per thermal frame, with the RGB frame next to it.
+    The output rate this gives is a benchmark figure (``sccosf bench node``), not a test's."""
     from sccosf_ros.bench.node import trivial_predictor
 
     ns = "/t_rate"
@@ -98,25 +133,28 @@ def test_rgb_30hz_thermal_9hz_gives_outputs_at_the_thermal_rate(start_node, ros_
     io = ros_io_factory(ns)
     io.wait_subscribed()
     _warm_up(io)
-    synced0 = node.stats.snapshot().counters["synced_pairs"]
+    c0 = node.stats.snapshot().counters
     rgb_sent, thermal_sent = _stream(io, duration=3.0, rgb_hz=30.0, thermal_hz=9.0)
-    time.sleep(1.0)
+    d = _settled(node, c0, len(rgb_sent), len(thermal_sent))
+    n_th = d["thermal_received"]
+    io.wait_for(lambda: len(io.outputs["segmentation"]) >= d["processed"], what="the outputs")
     with io.lock:
         stamps = [ns_of(m.header.stamp) for m in io.outputs["segmentation"]]
-    synced = node.stats.snapshot().counters["synced_pairs"] - synced0
-    n_th = len(thermal_sent)
-    # Every thermal frame has an RGB frame within 17 ms (< slop): one pair per thermal frame.
-    assert n_th - 2 <= synced <= n_th, (synced, n_th)
-    assert 0.8 * n_th <= len(stamps) <= n_th, (len(stamps), n_th)
+    # Every thermal frame has an RGB frame within 17 ms (< slop): one pair per thermal frame
+    # (the pairer may hold back the last ones until a newer frame shows they are the best).
+    assert n_th - 2 <= d["synced_pairs"] <= n_th, (d, n_th)
+    assert d["processed"] >= 1 and len(stamps) == d["processed"], (len(stamps), d)
+    assert stamps == sorted(set(stamps))  # each pair once, never an older one after a newer
     assert set(stamps) <= set(rgb_sent)  # outputs carry RGB stamps
     th = np.array(thermal_sent)
     for s in stamps:  # ... of an RGB frame that had a thermal partner within slop
         assert np.abs(th - s).min() < 0.05e9
-    rate = (len(stamps) - 1) / ((max(stamps) - min(stamps)) / 1e9)
-    assert 7.0 <= rate <= 11.0, rate
 
 
-def test_slow_model_keeps_latency_bounded_and_drops_pairs(start_node, ros_io_factory):
+def test_slow_model_keeps_only_the_newest_pair(start_node, ros_io_factory):
+    """A model slower than the camera: pairs that arrive while it runs replace each other in a
+    one-slot buffer, so the node never falls behind. Shown by the counts and the stamps (the
+    latency this gives is measured by ``sccosf bench node``)."""
     from sccosf_ros.bench.node import trivial_predictor
 
     delay = 0.25
@@ -127,25 +165,22 @@ def test_slow_model_keeps_latency_bounded_and_drops_pairs(start_node, ros_io_fac
     io.wait_subscribed()
     _warm_up(io)
     c0 = node.stats.snapshot().counters
-    duration = 3.0
-    rgb_sent, _ = _stream(io, duration=duration, rgb_hz=30.0, thermal_hz=None, seed=1)
-    time.sleep(2 * delay + 0.5)
-    c = node.stats.snapshot().counters
+    calls0 = slow.calls
+    rgb_sent, thermal_sent = _stream(io, duration=3.0, rgb_hz=30.0, thermal_hz=None, seed=1)
+    d = _settled(node, c0, len(rgb_sent), len(thermal_sent))
+    processed, dropped, synced = d["processed"], d["dropped_busy"], d["synced_pairs"]
+    io.wait_for(lambda: all(len(io.outputs[n]) >= processed for n in OUTPUTS), what="the outputs")
     with io.lock:
-        got = list(zip(io.outputs["segmentation"], io.received_at["segmentation"]))
-    latencies = [recv - rgb_sent[ns_of(m.header.stamp)] for m, recv in got]
-    processed = c["processed"] - c0["processed"]
-    dropped = c["dropped_busy"] - c0["dropped_busy"]
-    synced = c["synced_pairs"] - c0["synced_pairs"]
-    assert dropped > 0
+        stamps = [ns_of(m.header.stamp) for m in io.outputs["segmentation"]]
+        counts = {n: len(io.outputs[n]) for n in OUTPUTS}
+    # 90 pairs in 3 s for a model that takes 0.25 s each: most are replaced while it runs.
+    assert dropped > 0 and processed < synced, d
     # Everything synced was either processed or replaced while the model was busy.
-    assert processed + dropped == synced, (processed, dropped, synced)
-    assert processed <= duration / delay + 2
-    assert len(latencies) == processed
-    # A pair waits at most one model run, then takes one: ~2 x delay, never a growing queue
-    # (90 pairs x 0.25 s would be ~20 s behind at the end without the one-slot buffer).
-    assert max(latencies) < 4 * delay + 0.5, latencies
-    # The last outputs are as fresh as the first ones.
-    assert latencies[-1] < 4 * delay + 0.5
-    for name in OUTPUTS:
-        assert len(io.outputs[name]) == processed, name
+    assert processed + dropped == synced, d
+    assert slow.calls - calls0 == processed
+    assert counts == dict.fromkeys(OUTPUTS, processed)
+    # Newest first: the outputs go forward in time, and the last one is the newest pair the
+    # node formed (a FIFO queue would still be working through old pairs, or drop nothing).
+    assert stamps == sorted(set(stamps)) and set(stamps) <= set(rgb_sent)
+    last = node.stats.snapshot().last_stamp_ns
+    assert stamps[-1] == min(last["rgb"], last["thermal"]), (stamps[-1], last)
