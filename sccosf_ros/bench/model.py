@@ -255,7 +255,8 @@ def run(args: argparse.Namespace) -> int:
 
         print()
         scan_argv = args.scan_args.split() if args.scan_args else []
-        results["scan"] = bench_scan(threads=args.threads, argv=scan_argv)
+        # --threads first, so that a --threads inside --scan-args still wins
+        results["scan"] = bench_scan(argv=["--threads", str(args.threads), *scan_argv])
 
     if args.json is not None:
         print()

@@ -344,7 +344,7 @@ def _verdict(results: dict[str, Any]) -> str | None:
     cpu = {
         b: r
         for b, r in rows.items()
-        if b != "torch" and "error" not in r and r.get("device") == "cpu"
+        if b.split(":")[0] != "torch" and "error" not in r and r.get("device") == "cpu"
     }
     if not cpu:
         return None

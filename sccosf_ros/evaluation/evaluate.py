@@ -346,6 +346,8 @@ def evaluate(
         "images": acc.names,
         "checkpoint": _checkpoint_info(predictor, checkpoint),
         "device": str(getattr(predictor, "device", "")) or None,
+        "backend": getattr(predictor, "backend", None),
+        "precision": getattr(predictor, "precision", None),
         "timing_ms": _timing(acc.model_ms),
         "conventions": conventions(convention),
         **acc.subsets(),

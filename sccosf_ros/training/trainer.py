@@ -171,7 +171,7 @@ class Trainer(CheckpointMixin, ValidationMixin):
             raise TrainError(
                 f"crop {ch}x{cw} (HxW) is larger than the training images ({h}x{w}) even at the "
                 f"largest random scale {hi}: most of each sample would be padding. Use "
-                f"--crop {min(ch, h)} {min(cw, w)} or smaller"
+                f"--crop {min(ch, int(h * hi))} {min(cw, int(w * hi))} or smaller"
             )
 
     def _build_model(self) -> None:

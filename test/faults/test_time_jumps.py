@@ -222,7 +222,7 @@ def test_driver_restart_loses_at_most_one_pair(nano_checkpoint, tmp_path):
                 io.rgb_pub.publish(image_msg(rgb, "rgb8", stamp, "rgb"))
             else:
                 io.thermal_pub.publish(image_msg(thermal, "mono16", stamp, "thermal"))
-        time.sleep(1.0)  # the last reports
+        io.wait_settled()  # the last pairs counted
         got = io.counter("sync", "synced_pairs")
         resets = io.counter("sync", "sync_resets")
     finally:
