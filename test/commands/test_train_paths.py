@@ -32,7 +32,7 @@ def _train(root, out, *flags: str) -> int:
 
 
 def test_ablation_scales_grad_clip_and_no_sync_bn_reach_the_run(synth_root, tmp_path, monkeypatch):
-    import sccosf_ros.training.transforms as transforms
+    import sccosf_ros.data.transforms as transforms
 
     clips, sizes = [], []
     real_clip, real_resize = torch.nn.utils.clip_grad_norm_, transforms.resize_joint
