@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import math
 import os
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -37,12 +36,3 @@ def write_json(path: str | os.PathLike, data: Any) -> Path:
     tmp.write_text(json.dumps(json_safe(data), indent=2) + "\n")
     os.replace(tmp, path)
     return path
-
-
-def summarize(values: Sequence[float]) -> dict[str, float]:
-    """mean, p50, p95 and n of ``values`` (NaN when empty)."""
-    if len(values) == 0:
-        return {"mean": float("nan"), "p50": float("nan"), "p95": float("nan"), "n": 0}
-    a = np.asarray(values, np.float64)
-    p50, p95 = np.percentile(a, [50, 95])
-    return {"mean": float(a.mean()), "p50": float(p50), "p95": float(p95), "n": int(a.size)}

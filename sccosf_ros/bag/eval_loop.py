@@ -21,9 +21,9 @@ from sccosf_ros.bag.eval_sheet import (
     write_contact_sheet,
 )
 from sccosf_ros.bag.label_matcher import LabelMatcher, decode_label
-from sccosf_ros.jsonio import summarize
 from sccosf_ros.metrics.fusion import entropy, standard_deviation, to_gray
 from sccosf_ros.metrics.segmentation import SegmentationEvaluator
+from sccosf_ros.percentiles import summarize
 from sccosf_ros.pipeline.image_codec import ImageDecodeError
 from sccosf_ros.pipeline.outputs import compressed_topics, output_topics
 from sccosf_ros.pipeline.pairing import ApproxTimePairer, stamp_to_ns

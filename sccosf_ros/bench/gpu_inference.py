@@ -7,9 +7,9 @@ from typing import Any
 
 import torch
 
-from sccosf_ros.bench.frames import frame_pair
 from sccosf_ros.bench.gpu_context import SIZE, PartContext, PartSkipped, import_status
-from sccosf_ros.bench.timing import percentile
+from sccosf_ros.percentiles import percentile
+from sccosf_ros.synthetic.pairs import frame_pair
 
 
 def _agreement(ref: Any, other: Any) -> dict:

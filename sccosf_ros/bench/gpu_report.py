@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from sccosf_ros.bench.tables import markdown_table, records_table
+from sccosf_ros.tables import markdown_table, records_table
 
 TRITON_VS_MAMBA = 2.0  # Triton scan within 2x of mamba-ssm's kernel, fwd+bwd, paper shapes
 PAPER_TRT_FPS = 60.0  # paper preset at 480x640 on an H100-class GPU, TensorRT fp16

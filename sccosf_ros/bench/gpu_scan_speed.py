@@ -12,7 +12,7 @@ import torch
 from sccosf_ros.bench.gpu_context import BATCH, SIZE, PartContext
 from sccosf_ros.bench.scan import time_scan
 from sccosf_ros.bench.scan_cases import timing_inputs
-from sccosf_ros.bench.timing import percentile
+from sccosf_ros.percentiles import percentile
 
 
 def scan_shapes(preset: str, batch: int, size: tuple[int, int]) -> Counter:

@@ -28,10 +28,12 @@ import torch
 
 from sccosf_ros.arg_types import size_hw
 from sccosf_ros.bench.errors import check_at_least_one, check_presets
-from sccosf_ros.bench.tables import text_table, write_json
-from sccosf_ros.bench.timing import percentile, repeat
+from sccosf_ros.bench.tables import write_json
+from sccosf_ros.bench.timing import repeat
 from sccosf_ros.model import build_model
 from sccosf_ros.model.flops import count_flops
+from sccosf_ros.percentiles import percentile
+from sccosf_ros.tables import text_table
 
 PAPER_PARAMS_M = 139.62  # paper Table 3
 PAPER_GFLOPS = 304.52  # paper Table 3, at 600×800 (multiply-accumulates)

@@ -37,16 +37,17 @@ import torch
 from sccosf_ros.arg_types import non_negative_int, positive_float, positive_int
 from sccosf_ros.backends.cli_args import add_backend_arguments
 from sccosf_ros.bench.errors import BenchError, check_checkpoint
-from sccosf_ros.bench.frames import frame_pair
 from sccosf_ros.bench.node_e2e import backend_params, bench_e2e, e2e_report
 from sccosf_ros.bench.node_trivial import TrivialModel, trivial_predictor
-from sccosf_ros.bench.tables import add_output_arguments, markdown_table, write_outputs
-from sccosf_ros.bench.timing import p50_p95
+from sccosf_ros.bench.tables import add_output_arguments, write_outputs
 from sccosf_ros.inference import Predictor
+from sccosf_ros.percentiles import summarize
 from sccosf_ros.pipeline.params import NodeParams, ParameterError
 from sccosf_ros.pipeline.processor import PairProcessor, StartupError, load_predictor
 from sccosf_ros.ros.dds import apply_large_image_profile, isolate_ros_domain
 from sccosf_ros.ros.probes import OutputLoopback, camera_pair
+from sccosf_ros.synthetic.pairs import frame_pair
+from sccosf_ros.tables import markdown_table
 
 __all__ = ["TrivialModel", "add_arguments", "bench_e2e", "bench_overhead", "run"]
 __all__ += ["trivial_predictor"]  # the node tests' predictor, here since before the split
@@ -208,9 +209,9 @@ def bench_overhead(args: argparse.Namespace, ckpt: Path) -> dict[str, dict[str, 
         times["nano model"].append(nano.predict(rgb, thermal).timings_ms["total"])
     loop.close()
 
-    result = {k: p50_p95(v) for k, v in times.items()}
+    result = {k: summarize(v) for k, v in times.items()}
     per_pair = [sum(times[k][i] for k in PATH_STAGES) for i in range(len(times["decode"]))]
-    result["ROS path total"] = p50_p95(per_pair)
+    result["ROS path total"] = summarize(per_pair)
     result["_received"] = {"p50": float(loop.received), "p95": float("nan"), "n": 0}
     return result
 

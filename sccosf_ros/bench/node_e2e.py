@@ -14,11 +14,11 @@ from pathlib import Path
 from typing import Any
 
 from sccosf_ros.bench.errors import BenchError
-from sccosf_ros.bench.frames import frame_pair
-from sccosf_ros.bench.tables import markdown_table
-from sccosf_ros.bench.timing import percentile
+from sccosf_ros.percentiles import percentile
 from sccosf_ros.ros.node_process import NodeProcess, node_command
 from sccosf_ros.ros.probes import CameraProbe
+from sccosf_ros.synthetic.pairs import frame_pair
+from sccosf_ros.tables import markdown_table
 
 
 def backend_params(args: argparse.Namespace) -> dict[str, Any]:

@@ -36,9 +36,10 @@ import numpy as np
 
 from sccosf_ros.arg_types import size_hw
 from sccosf_ros.bench.errors import BenchError, check_at_least_one, check_checkpoint, check_presets
-from sccosf_ros.bench.frames import frame_pair
-from sccosf_ros.bench.tables import add_output_arguments, markdown_table, write_outputs
-from sccosf_ros.bench.timing import percentile
+from sccosf_ros.bench.tables import add_output_arguments, write_outputs
+from sccosf_ros.percentiles import percentile
+from sccosf_ros.synthetic.pairs import frame_pair
+from sccosf_ros.tables import markdown_table
 
 TARGET_P50_MS = 50.0
 TARGET_SPEEDUP = 2.5

@@ -33,14 +33,16 @@ import torch.nn.functional as F
 
 from sccosf_ros.bench.errors import BenchError
 from sccosf_ros.bench.scan_cases import leaves, timing_inputs
-from sccosf_ros.bench.tables import text_table, write_json
-from sccosf_ros.bench.timing import percentile, repeat, sync
+from sccosf_ros.bench.tables import write_json
+from sccosf_ros.bench.timing import repeat, sync
 from sccosf_ros.model.ssm import (
     mamba_ssm_available,
     selective_scan,
     selective_scan_ref,
     triton_available,
 )
+from sccosf_ros.percentiles import percentile
+from sccosf_ros.tables import text_table
 
 METHODS = ("torch", "mambapy", "sequential", "triton", "mamba_ssm")
 DEFAULT_SIZES = ((2, 192, 16, 4096), (2, 192, 16, 19200))

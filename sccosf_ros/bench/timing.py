@@ -9,10 +9,8 @@ calls, never one call: on a shared machine a single figure says little.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any, TypeVar
-
-import numpy as np
 
 T = TypeVar("T")
 
@@ -52,15 +50,3 @@ def repeat(
     while len(results) < runs:
         results.append(once())
     return results
-
-
-def percentile(values: Sequence[float], q: float) -> float:
-    """The ``q``-th percentile (linear, as numpy; the 50th is the median), NaN when empty."""
-    if not len(values):
-        return float("nan")
-    return float(np.percentile(np.asarray(values, dtype=np.float64), q))
-
-
-def p50_p95(values: Sequence[float]) -> dict[str, float]:
-    """``{"p50": median, "p95": tail, "n": count}`` of ``values``."""
-    return {"p50": percentile(values, 50), "p95": percentile(values, 95), "n": len(values)}

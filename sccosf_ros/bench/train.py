@@ -21,7 +21,8 @@ from typing import TYPE_CHECKING
 
 from sccosf_ros.arg_types import DefaultsHelp
 from sccosf_ros.bench.errors import BenchError
-from sccosf_ros.bench.timing import percentile, repeat, timed_ms
+from sccosf_ros.bench.timing import repeat, timed_ms
+from sccosf_ros.percentiles import percentile
 
 if TYPE_CHECKING:  # torch loads only when a benchmark runs
     import torch

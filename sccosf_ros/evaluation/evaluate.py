@@ -259,7 +259,7 @@ def _write_outputs(results: dict, grid_rows: list[dict], palette: Any, out: Path
             for src, d in results["sources"].items()
         }
         series["fused (ours)"] = {m: results["fusion"][m]["per_image"] for m in ("EN", "SD")}
-        title = f"{report._dataset_title(results)} {results['split'] or ''}: EN and SD"
+        title = f"{report.dataset_title(results)} {results['split'] or ''}: EN and SD"
         files["violin"] = str(report.plot_fusion_violin(series, out / "fusion_violin.png", title))
     results["files"] = {
         **files,

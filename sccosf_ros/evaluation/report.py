@@ -21,6 +21,7 @@ import numpy as np
 from sccosf_ros.classes import Palette, colorize
 from sccosf_ros.evaluation.paper_results import PAPER_FUSION, PAPER_METHOD, PAPER_TABLES
 from sccosf_ros.metrics.fusion import FUSION_METRICS
+from sccosf_ros.tables import markdown_table
 
 GRID_COLUMNS: tuple[str, ...] = ("RGB", "thermal", "fused", "ground truth", "prediction")
 GRID_HEADER = 28  # pixels of the title strip above the grid
@@ -49,9 +50,7 @@ def _num(v: float | None, digits: int = 3) -> str:
 
 
 def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
-    out = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    out += ["| " + " | ".join(r) + " |" for r in rows]
-    return out
+    return markdown_table(header, rows, left=len(header))  # every column left-aligned
 
 
 def _lookup_iou(iou: dict[str, float | None], cls: str) -> float | None:
@@ -59,7 +58,7 @@ def _lookup_iou(iou: dict[str, float | None], cls: str) -> float | None:
     return by_lower.get(cls.lower())
 
 
-def _dataset_title(metrics: dict) -> str:
+def dataset_title(metrics: dict) -> str:
     layout = str(metrics.get("dataset", "unknown"))
     pretty = {"mfnet": "MFNet", "fmb": "FMB"}.get(layout, layout)
     return f"synthetic ({pretty} layout)" if metrics.get("synthetic") else pretty
@@ -271,7 +270,7 @@ def render_report(
     """The Markdown report of one evaluation (``metrics`` as written to metrics.json)."""
     layout = str(metrics.get("dataset", "unknown"))
     split = metrics.get("split") or "?"
-    lines = [f"# SC-CoSF evaluation: {_dataset_title(metrics)}, split `{split}`", ""]
+    lines = [f"# SC-CoSF evaluation: {dataset_title(metrics)}, split `{split}`", ""]
     lines += _facts(metrics)
     if metrics.get("synthetic"):
         lines += _synthetic_warning(layout)

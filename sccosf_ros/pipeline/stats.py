@@ -27,7 +27,7 @@ import time
 from collections import deque
 from dataclasses import dataclass, field
 
-import numpy as np
+from sccosf_ros.percentiles import summarize
 
 LATENCY_KEYS = ("inference", "model", "overhead", "e2e_age", "stamp_age")
 COUNTERS = (
@@ -132,29 +132,13 @@ class NodeStats:
         now = time.monotonic()
         with self._lock:
             counters = dict(self._counters)
-            lat = {k: np.asarray(v, dtype=np.float64) for k, v in self._lat.items()}
+            lat = {k: list(v) for k, v in self._lat.items()}
             last = dict(self._last)
             first = dict(self._first)
             stamps = dict(self._stamp)
             last_pair = self._last_pair
             reason = self._last_reason
-        summary = {}
-        for k, arr in lat.items():
-            if arr.size:
-                p50, p95 = np.percentile(arr, [50, 95])
-                summary[k] = {
-                    "p50": float(p50),
-                    "p95": float(p95),
-                    "max": float(arr.max()),
-                    "n": int(arr.size),
-                }
-            else:
-                summary[k] = {
-                    "p50": float("nan"),
-                    "p95": float("nan"),
-                    "max": float("nan"),
-                    "n": 0,
-                }
+        summary = {k: summarize(v) for k, v in lat.items()}
         since_pair = None
         if None not in first.values():
             waiting_from = max(first.values())

@@ -8,7 +8,8 @@ import json
 import pytest
 
 from sccosf_ros.bench.errors import BenchError
-from sccosf_ros.bench.tables import markdown_table, records_table, text_table, write_outputs
+from sccosf_ros.bench.tables import write_outputs
+from sccosf_ros.tables import markdown_table, records_table, text_table
 
 
 def test_markdown_names_left_figures_right():

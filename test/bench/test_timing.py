@@ -1,10 +1,8 @@
-"""bench/timing.py: warm-up, repeated timing and percentiles, as every bench uses them."""
+"""bench/timing.py: warm-up and repeated timing, as every bench uses them."""
 
 from __future__ import annotations
 
-import math
-
-from sccosf_ros.bench.timing import p50_p95, percentile, repeat, timed_ms
+from sccosf_ros.bench.timing import repeat, timed_ms
 
 
 def test_repeat_drops_warmup_calls_unless_the_first_is_slow():
@@ -12,12 +10,6 @@ def test_repeat_drops_warmup_calls_unless_the_first_is_slow():
     assert repeat(lambda: next(calls), 2, warmup=1) == [1.0, 2.0]
     calls = iter([5.0, 1.0, 2.0])
     assert repeat(lambda: next(calls), 2, warmup=1, slow_warmup_s=2.0) == [5.0, 1.0]
-
-
-def test_percentiles_median_and_empty():
-    assert percentile([3.0, 1.0, 2.0, 10.0], 50) == 2.5
-    assert math.isnan(percentile([], 50))
-    assert p50_p95([1.0, 2.0, 3.0]) == {"p50": 2.0, "p95": 2.9, "n": 3}
 
 
 def test_timed_ms_is_wall_milliseconds_of_one_call():

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from sccosf_ros.bench.frames import frame_pair
 from sccosf_ros.ros.probes import camera_pair
+from sccosf_ros.synthetic.pairs import frame_pair
 
 
 def test_camera_messages_decode_to_the_frames_with_one_stamp():
