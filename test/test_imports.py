@@ -3,13 +3,14 @@
 Two checks: (1) no module outside the ROS-graph modules imports a ROS package anywhere in its
 source, function-level and TYPE_CHECKING imports included (an AST walk: what import-time checks
 cannot see); (2) importing every other module in a fresh interpreter loads no ROS package.
-The layer order itself is checked by import-linter (``make lint``, ``.importlinter``;
-``test/test_layers.py`` runs it).
+The layer order itself is checked by import-linter (``make lint`` runs ``lint-imports`` on
+``.importlinter``, whose forbidden-module list this test reads).
 """
 
 from __future__ import annotations
 
 import ast
+import configparser
 import json
 import subprocess
 import sys
@@ -17,25 +18,23 @@ from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[1] / "sccosf_ros"
 
-# Python packages that belong to a ROS graph (rclpy, the message and launch packages). cv_bridge
-# is not among them: it is an optional pixel converter the codec uses offline too.
-ROS_PACKAGES = {
-    "rclpy",
-    "rcl_interfaces",
-    "sensor_msgs",
-    "std_msgs",
-    "builtin_interfaces",
-    "diagnostic_msgs",
-    "lifecycle_msgs",
-    "rosgraph_msgs",
-    "vision_msgs",
-    "message_filters",
-    "launch",
-    "launch_ros",
-    "launch_testing",
-    "rosbag2_py",
-    "image_transport",
-}
+REPO = PACKAGE.parent
+
+
+def _ros_contract() -> configparser.SectionProxy:
+    config = configparser.ConfigParser()
+    config.read(REPO / ".importlinter")
+    return config["importlinter:contract:ros"]
+
+
+def _lines(value: str) -> list[str]:
+    return [v.strip() for v in value.splitlines() if v.strip()]
+
+
+# Python packages that belong to a ROS graph (rclpy, the message and launch packages), as the
+# import-linter contract lists them. cv_bridge is not among them: it is an optional pixel
+# converter the codec uses offline too.
+ROS_PACKAGES = set(_lines(_ros_contract()["forbidden_modules"]))
 
 # Where a live ROS graph is the point (DESIGN.md "Layers"): the node, replay, record, demo.
 ALLOWED = ("ros/", "demo/", "bag/replay.py", "bag/recorder.py")
@@ -59,6 +58,28 @@ def test_ros_imports_finds_function_level_imports():
     src = "def f():\n    if True:\n        from rclpy.node import Node\n    import std_msgs.msg\n"
     assert ros_imports(src) == [(3, "rclpy.node"), (4, "std_msgs.msg")]
     assert ros_imports("import numpy\nfrom sccosf_ros.ros import node\n") == []
+
+
+def _holds_allowed(folder: str) -> bool:
+    return any(a.startswith(folder) for a in ALLOWED)
+
+
+def test_the_import_linter_contract_covers_every_module_outside_the_graph_modules():
+    # import-linter's forbidden contract lists its source modules; a new module must be in it
+    # (or in one of the allowed places), or `make lint` would not see its ROS imports.
+    sources = set(_lines(_ros_contract()["source_modules"]))
+    assert {"rclpy", "sensor_msgs", "std_msgs", "launch"} <= ROS_PACKAGES
+    missing = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        rel = path.relative_to(PACKAGE).as_posix()
+        folder = rel.removesuffix("__init__.py")
+        if rel.startswith(ALLOWED) or (rel.endswith("__init__.py") and _holds_allowed(folder)):
+            continue  # (a package holding allowed modules cannot be a source: AST test only)
+        parts = ["sccosf_ros", *rel.removesuffix(".py").split("/")]
+        parts = parts[:-1] if parts[-1] == "__init__" else parts
+        if not any(".".join(parts[:n]) in sources for n in range(2, len(parts) + 1)):
+            missing.append(".".join(parts))
+    assert missing == [], f"add to .importlinter's ros contract source_modules: {missing}"
 
 
 def test_no_ros_import_outside_the_ros_graph_modules():

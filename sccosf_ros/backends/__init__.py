@@ -4,7 +4,8 @@ TensorRT, and the ONNX export and on-disk cache they share.
 One file per part: ``runner`` (the interface, and the torch runner), ``onnx_export`` (graph +
 metadata), ``cache`` (keys, atomic files), ``compiled`` (runners per input size, built through
 the cache), ``onnxruntime_runner``, ``openvino_runner``, ``tensorrt_runner``, ``parity`` (the
-exported graph against torch), ``errors``. Optional dependencies come from pip extras:
+exported graph against torch), ``errors``, ``cli_args`` (the backend flags the commands
+share). Optional dependencies come from pip extras:
 ``[onnx]`` (onnx, onnxscript, onnxruntime), ``[openvino]``, ``[tensorrt]`` (tensorrt,
 onnxruntime-gpu); a missing one is a MissingExtraError naming the extra.
 """

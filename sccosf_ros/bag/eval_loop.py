@@ -24,7 +24,6 @@ from sccosf_ros.bag.label_matcher import LabelMatcher, decode_label
 from sccosf_ros.metrics.fusion import entropy, standard_deviation, to_gray
 from sccosf_ros.metrics.segmentation import SegmentationEvaluator
 from sccosf_ros.percentiles import summarize
-from sccosf_ros.pipeline.image_codec import ImageDecodeError
 from sccosf_ros.pipeline.outputs import compressed_topics, output_topics
 from sccosf_ros.pipeline.pairing import ApproxTimePairer, stamp_to_ns
 from sccosf_ros.pipeline.processor import PairOutput, PairProcessor
@@ -167,7 +166,7 @@ class BagEvaluation:
             return
         try:
             label = decode_label(msg)
-        except (ImageDecodeError, ValueError) as e:
+        except ValueError as e:  # ImageDecodeError included
             self.undecodable[self.cfg.label_topic] += 1
             self._note("label", f"{self.cfg.label_topic}: {e}")
             return

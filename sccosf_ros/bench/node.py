@@ -36,14 +36,15 @@ import torch
 
 from sccosf_ros.arg_types import non_negative_int, positive_float, positive_int
 from sccosf_ros.backends.cli_args import add_backend_arguments
-from sccosf_ros.bench.errors import BenchError, check_checkpoint
+from sccosf_ros.bench.errors import check_checkpoint
 from sccosf_ros.bench.node_e2e import backend_params, bench_e2e, e2e_report
 from sccosf_ros.bench.node_trivial import TrivialModel, trivial_predictor
 from sccosf_ros.bench.tables import add_output_arguments, write_outputs
+from sccosf_ros.errors import SccosfError
 from sccosf_ros.inference import Predictor
 from sccosf_ros.percentiles import summarize
-from sccosf_ros.pipeline.params import NodeParams, ParameterError
-from sccosf_ros.pipeline.processor import PairProcessor, StartupError, load_predictor
+from sccosf_ros.pipeline.params import NodeParams
+from sccosf_ros.pipeline.processor import PairProcessor, load_predictor
 from sccosf_ros.ros.dds import apply_large_image_profile, isolate_ros_domain
 from sccosf_ros.ros.probes import OutputLoopback, camera_pair
 from sccosf_ros.synthetic.pairs import frame_pair
@@ -156,16 +157,13 @@ def bench_overhead(args: argparse.Namespace, ckpt: Path) -> dict[str, dict[str, 
     from sccosf_ros.pipeline.pairing import ApproximateTimeSynchronizer, SimpleFilter
 
     rgb, thermal = frame_pair(args.height, args.width, raw_thermal=True)
-    try:
-        params = _bench_params(args)
-        nano = load_predictor(
-            NodeParams.from_dict(
-                {**params.to_dict(), "checkpoint": str(ckpt), "device": "cpu"}
-                | backend_params(args)
-            )
+    # a bad parameter or checkpoint is a SccosfError: one "sccosf bench node: error:" line
+    params = _bench_params(args)
+    nano = load_predictor(
+        NodeParams.from_dict(
+            {**params.to_dict(), "checkpoint": str(ckpt), "device": "cpu"} | backend_params(args)
         )
-    except (ParameterError, StartupError) as e:
-        raise BenchError(str(e)) from None
+    )
     processor = PairProcessor(params, trivial_predictor(input_size=params.inference_size))
     assert isinstance(nano, Predictor)
     nano.predict(rgb, thermal)  # a non-torch backend exports here (cached for the node too)
@@ -283,4 +281,8 @@ def run(args: argparse.Namespace) -> int:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(prog="python -m sccosf_ros.bench.node")
     add_arguments(parser)
-    sys.exit(run(parser.parse_args()))
+    try:
+        sys.exit(run(parser.parse_args()))
+    except SccosfError as e:  # as `sccosf bench node` reports it: one line
+        print(f"{parser.prog}: error: {e.message}", file=sys.stderr)
+        sys.exit(e.exit_code)

@@ -37,6 +37,7 @@ import numpy as np
 from sccosf_ros.arg_types import size_hw
 from sccosf_ros.bench.errors import BenchError, check_at_least_one, check_checkpoint, check_presets
 from sccosf_ros.bench.tables import add_output_arguments, write_outputs
+from sccosf_ros.errors import SccosfError
 from sccosf_ros.percentiles import percentile
 from sccosf_ros.synthetic.pairs import frame_pair
 from sccosf_ros.tables import markdown_table
@@ -406,4 +407,8 @@ if __name__ == "__main__":
         sys.exit(_worker(sys.argv[2:]))
     parser = argparse.ArgumentParser(prog="python -m sccosf_ros.bench.runtime")
     add_arguments(parser)
-    sys.exit(run(parser.parse_args()))
+    try:
+        sys.exit(run(parser.parse_args()))
+    except SccosfError as e:  # as `sccosf bench runtime` reports it: one line
+        print(f"{parser.prog}: error: {e.message}", file=sys.stderr)
+        sys.exit(e.exit_code)

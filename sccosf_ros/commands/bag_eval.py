@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from sccosf_ros.commands.model_options import add_model_arguments, model_overrides
+from sccosf_ros.errors import SccosfError
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -117,16 +118,13 @@ def run(args: argparse.Namespace) -> int:
     m = evaluate_bag(cfg)
     # a run stopped part-way or without pairs is not bad input: its own exit codes (1, 130)
     if not m["complete"]:
-        print(
-            f"sccosf bag-eval: error: {m['error']}; partial results ({m['pairs']} pairs) in "
-            f"{m['metrics_file']}"
+        raise SccosfError(
+            f"{m['error']}; partial results ({m['pairs']} pairs) in {m['metrics_file']}"
             + (f", output bag {m['output_bag']} (marked incomplete)" if m["output_bag"] else ""),
-            file=sys.stderr,
+            exit_code=130 if m["error"].startswith("interrupted") else 1,
         )
-        return 130 if m["error"].startswith("interrupted") else 1
     if m["pairs"] == 0:
-        print(f"sccosf bag-eval: error: {no_pairs_message(m)}", file=sys.stderr)
-        return 1
+        raise SccosfError(no_pairs_message(m), exit_code=1)
     print(summary(m))
     return 0
 

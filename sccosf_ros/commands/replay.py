@@ -4,8 +4,9 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
+
+from sccosf_ros.errors import SccosfError
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -73,12 +74,8 @@ def run(args: argparse.Namespace) -> int:
     )
     stats = run_replay(cfg)  # bad input raises a SccosfError: cli.main prints it
     n = sum(stats.published.values())
-    if stats.error is not None:
-        print(
-            f"sccosf replay: error: {stats.error}; published {n} messages before it",
-            file=sys.stderr,
-        )
-        return 1
+    if stats.error is not None:  # a bag that broke part-way: not bad input, exit code 1
+        raise SccosfError(f"{stats.error}; published {n} messages before it", exit_code=1)
     print(
         f"published {n} messages on {len(stats.published)} topic(s) in {stats.wall_s:.1f} s"
         f" (bag span {stats.bag_span_s:.1f} s, rate {cfg.rate}); /clock messages: "

@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from sccosf_ros.day_night import day_night
 from sccosf_ros.errors import SccosfError
 from sccosf_ros.evaluation import report
 from sccosf_ros.metrics.fusion import (
@@ -36,7 +37,7 @@ from sccosf_ros.metrics.fusion import (
     standard_deviation,
     to_gray,
 )
-from sccosf_ros.metrics.segmentation import SegmentationEvaluator, day_night
+from sccosf_ros.metrics.segmentation import SegmentationEvaluator
 
 
 class EvaluationError(SccosfError, ValueError):

@@ -6,11 +6,10 @@
   eager or an exported graph (``sccosf_ros.backends``).
 
 The names below are the package's public interface (``from sccosf_ros.inference import
-Predictor`` and friends); ``resolve_device`` and ``PRECISIONS`` are re-exported from
-:mod:`sccosf_ros.device` and :mod:`sccosf_ros.precision`, where they are defined.
+Predictor`` and friends). Device resolution and the precisions live in the basic modules
+:mod:`sccosf_ros.device` and :mod:`sccosf_ros.precision`.
 """
 
-from sccosf_ros.device import resolve_device
 from sccosf_ros.inference.checkpoint import (
     FORMAT,
     VERSION,
@@ -21,11 +20,9 @@ from sccosf_ros.inference.checkpoint import (
     save_checkpoint,
 )
 from sccosf_ros.inference.predictor import InputError, Prediction, Predictor
-from sccosf_ros.precision import PRECISIONS
 
 __all__ = [
     "FORMAT",
-    "PRECISIONS",
     "VERSION",
     "CheckpointError",
     "InputError",
@@ -34,6 +31,5 @@ __all__ = [
     "checkpoint_config",
     "load_checkpoint",
     "model_from_checkpoint",
-    "resolve_device",
     "save_checkpoint",
 ]

@@ -6,22 +6,6 @@ here imports torch.
 """
 
 from sccosf_ros.metrics.fusion import FUSION_METRICS, fusion_metrics
-from sccosf_ros.metrics.segmentation import (
-    DAY,
-    NIGHT,
-    ConfusionMatrix,
-    SegmentationEvaluator,
-    day_night,
-    mfnet_day_night,
-)
+from sccosf_ros.metrics.segmentation import ConfusionMatrix, SegmentationEvaluator
 
-__all__ = [
-    "DAY",
-    "FUSION_METRICS",
-    "NIGHT",
-    "ConfusionMatrix",
-    "SegmentationEvaluator",
-    "day_night",
-    "fusion_metrics",
-    "mfnet_day_night",
-]
+__all__ = ["FUSION_METRICS", "ConfusionMatrix", "SegmentationEvaluator", "fusion_metrics"]

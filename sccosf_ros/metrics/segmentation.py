@@ -21,7 +21,6 @@ from typing import Any
 import numpy as np
 
 from sccosf_ros.classes import IGNORE_INDEX
-from sccosf_ros.day_night import DAY, NIGHT, day_night, mfnet_day_night  # noqa: F401 (re-export)
 
 
 def _to_numpy(x: Any) -> np.ndarray:

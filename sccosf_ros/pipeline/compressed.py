@@ -36,9 +36,9 @@ import numpy as np
 
 from sccosf_ros.pipeline.image_codec import (
     ImageDecodeError,
-    _as_bytes_array,
-    _default_header,
+    as_bytes_array,
     assign_data,
+    default_header,
     encoding_info,
 )
 
@@ -184,7 +184,7 @@ def check_compressed(msg: Any) -> CompressedFormat:
             f"not a CompressedImage message: {type(msg).__name__} has no format/data"
         ) from None
     fmt = parse_format(fmt_field)
-    buf = _as_bytes_array(data)
+    buf = as_bytes_array(data)
     if buf.size == 0:
         raise ImageDecodeError(f"CompressedImage ({fmt_field!r}) has no data")
     if not any(bytes(buf[: len(m)]) == m for m in _MAGIC[fmt.codec]):
@@ -212,7 +212,7 @@ def decode_compressed(msg: Any) -> np.ndarray:
     import cv2
 
     fmt = check_compressed(msg)
-    buf = _as_bytes_array(msg.data)
+    buf = as_bytes_array(msg.data)
     try:
         img = cv2.imdecode(buf, cv2.IMREAD_UNCHANGED)
     except cv2.error as e:
@@ -290,5 +290,5 @@ def encode_compressed(
         assign_data(msg, flat)
         return msg
     if header is None:
-        header = _default_header(msg_type)
+        header = default_header(msg_type)
     return msg_type(header=header, format=fmt, data=flat)

@@ -68,7 +68,10 @@ __all__ = [
 
 
 class ImageDecodeError(ValueError):
-    """An Image message that cannot be turned into pixels (the message says what to fix)."""
+    """An Image message that cannot be turned into pixels (the message says what to fix).
+
+    Internal to the per-pair pipeline, not a ``SccosfError``: a malformed message is counted
+    and skipped by the node and bag-eval, never the end of a command."""
 
 
 @dataclass(frozen=True)
@@ -165,7 +168,7 @@ def _field(msg: Any, name: str) -> Any:
         ) from None
 
 
-def _as_bytes_array(data: Any) -> np.ndarray:
+def as_bytes_array(data: Any) -> np.ndarray:
     """The message payload as a flat uint8 array (zero-copy for buffer types)."""
     if isinstance(data, np.ndarray):
         if data.dtype not in (np.uint8, np.int8):
@@ -195,7 +198,7 @@ def _validated(msg: Any) -> tuple[EncodingInfo, int, int, int, bool, np.ndarray]
     h, w = int(_field(msg, "height")), int(_field(msg, "width"))
     step = int(_field(msg, "step"))
     big = bool(_field(msg, "is_bigendian"))
-    buf = _as_bytes_array(_field(msg, "data"))
+    buf = as_bytes_array(_field(msg, "data"))
     if h <= 0 or w <= 0:
         raise ImageDecodeError(f"image has zero size (width {w}, height {h}); both must be > 0")
     if info.kind == "yuv" and w % 2:
@@ -461,7 +464,7 @@ def assign_data(msg: Any, flat: np.ndarray) -> None:
         msg.data = data
 
 
-def _default_header(msg_type: type) -> Any:
+def default_header(msg_type: type) -> Any:
     """A zero header of ``msg_type``'s own family: rclpy message classes (``sensor_msgs``)
     import theirs from their package; rosbags generates one module per store holding every
     type by its flat name."""
@@ -547,7 +550,7 @@ def encode_image(
         assign_data(msg, flat)
         return msg
     return msg_type(
-        header=header if header is not None else _default_header(msg_type),
+        header=header if header is not None else default_header(msg_type),
         height=h,
         width=w,
         encoding=info.name,

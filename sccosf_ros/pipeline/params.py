@@ -23,38 +23,26 @@ from typing import Any
 from sccosf_ros.pipeline.param_table import (
     DEVICES_HELP,
     LIVE_PARAMETERS,
-    NAN_POLICIES,
     NODE_NAME,
     PARAMETERS,
     RELIABILITIES,
     SPECS,
-    THERMAL_NORMALIZATIONS,
-    TRANSPORTS,
     ParameterError,
-    ParamSpec,
     check_range,
     coerce,
-    type_name,
 )
 from sccosf_ros.pipeline.params_file import read_params_file, write_params_file
 from sccosf_ros.thermal import ThermalNorm
 
 __all__ = [
-    "DEVICES_HELP",
-    "LIVE_PARAMETERS",
-    "NAN_POLICIES",
     "NODE_NAME",
     "PARAMETERS",
     "RELIABILITIES",
     "SPECS",
-    "THERMAL_NORMALIZATIONS",
-    "TRANSPORTS",
     "NodeParams",
-    "ParamSpec",
     "ParameterError",
     "read_params_file",
     "read_params_files",
-    "type_name",
     "write_params_file",
 ]
 

@@ -1,1 +1,3 @@
-"""The ROS 2 adapter: sccosf_node, topic sync, Image codec (sync/codec also work without rclpy)."""
+"""The ROS 2 adapter on the ROS-free pipeline: sccosf_node and the lifecycle node, parameter
+declarations, subscriptions and synchronizer wiring, publishers, /diagnostics, DDS set-up, the
+inference worker, and the rclpy probes of ``sccosf bench node``."""

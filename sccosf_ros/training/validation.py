@@ -18,7 +18,8 @@ import torch.nn.functional as F
 from torch.utils.data import DataLoader
 
 from sccosf_ros.data.datasets import SegmentationDataset
-from sccosf_ros.metrics.segmentation import DAY, NIGHT, SegmentationEvaluator
+from sccosf_ros.day_night import DAY, NIGHT
+from sccosf_ros.metrics.segmentation import SegmentationEvaluator
 from sccosf_ros.training import distributed as dist_utils
 from sccosf_ros.training.config import TrainConfig
 from sccosf_ros.training.errors import TrainDataError

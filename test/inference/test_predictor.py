@@ -16,7 +16,6 @@ from sccosf_ros.inference import (
     CheckpointError,
     Predictor,
     load_checkpoint,
-    resolve_device,
     save_checkpoint,
 )
 from sccosf_ros.model import build_model
@@ -145,16 +144,6 @@ def test_unsafe_pickles_are_refused(tmp_path):
     with pytest.raises(CheckpointError, match="was refused: it contains code") as info:
         load_checkpoint(evil)
     assert "the pickled global argparse.Namespace)" in str(info.value)
-
-
-def test_resolve_device():
-    assert resolve_device("cpu").type == "cpu"
-    assert resolve_device("auto").type in ("cpu", "cuda")
-    with pytest.raises(ValueError, match="unknown device"):
-        resolve_device("tpu-ish")
-    if not torch.cuda.is_available():
-        with pytest.raises(ValueError, match="CUDA is not available"):
-            resolve_device("cuda")
 
 
 def test_predict_cli_writes_pngs(nano_checkpoint, tmp_path):

@@ -10,14 +10,8 @@ import numpy as np
 import pytest
 import torch
 
-from sccosf_ros.metrics import (
-    DAY,
-    NIGHT,
-    ConfusionMatrix,
-    SegmentationEvaluator,
-    day_night,
-    mfnet_day_night,
-)
+from sccosf_ros.day_night import DAY, NIGHT, day_night, mfnet_day_night
+from sccosf_ros.metrics import ConfusionMatrix, SegmentationEvaluator
 
 
 # --------------------------------------------------------------------------- ConfusionMatrix
