@@ -38,6 +38,7 @@ def test_bench_model_counts_what_the_flags_ask_for(tmp_path):
         total = sum(p.numel() for p in build_model("nano").parameters())
     assert nano["params_m"]["total"] == pytest.approx(total / 1e6)
     lat = nano["latency"]
+    # timing-invariant: the fastest run is never slower than the median of the same runs
     assert lat["runs"] == 2 and lat["median_ms"] > 0 and lat["min_ms"] <= lat["median_ms"]
 
 
@@ -56,6 +57,7 @@ def test_bench_scan_times_the_requested_shapes_and_methods(tmp_path):
     }
     for r in rows:
         assert (r["b"], r["d"], r["n"]) == (1, 4, 2) and len(r["samples_ms"]) == 2
+        # timing-invariant: the fastest sample is never slower than the median of the samples
         assert r["ms"] > 0 and r["min_ms"] <= r["ms"]
         # --seq-prefix 8: the sequential reference runs 8 steps and is scaled to L
         assert r["measured_L"] == (8 if r["method"] == "sequential" else r["L"])
