@@ -61,7 +61,8 @@ def test_diagnostic_array_levels_and_keys():
 
     from sccosf_ros.ros.diagnostics import diagnostic_array, values_of
 
-    s = NodeStats()
+    clock = FakeClock()
+    s = NodeStats(hold=5.0, clock=clock.monotonic)
     s.arrived("rgb")
     s.arrived("thermal")
     s.count("synced_pairs", 3)
@@ -90,13 +91,23 @@ def test_diagnostic_array_levels_and_keys():
     )
     quality = arr.status[2]
     assert quality.level == DiagnosticStatus.WARN and "truncated" in quality.message
+    assert quality.message.startswith("malformed RGB image: 1 in the last 5 s, 1 in total")
     assert values_of(arr, "input quality")["malformed_rgb"] == "1"
-    assert arr.status[1].level == DiagnosticStatus.WARN  # a model failure since last report
-    # Nothing new since the previous report: back to OK, and no stale latency in the text.
+    assert arr.status[1].level == DiagnosticStatus.WARN  # a model failure within the hold
+    # Nothing new since the previous report, but within the hold: still WARN.
+    clock.now += 4.9
+    held = diagnostic_array(
+        s.snapshot(), s.snapshot(), node_name="n", hardware_id="cpu", stall_timeout=5.0
+    )
+    assert [held.status[i].level for i in (1, 2)] == [DiagnosticStatus.WARN] * 2
+    assert held.status[1].message == "pair failed in the model: 1 in the last 5 s, 1 in total"
+    # The hold has passed: back to OK, and no stale latency in the text.
+    clock.now += 0.1
     again = diagnostic_array(
         s.snapshot(), s.snapshot(), node_name="n", hardware_id="cpu", stall_timeout=5.0
     )
     assert again.status[2].level == DiagnosticStatus.OK
+    assert again.status[2].message == "inputs well-formed in the last 5 s (1 in total)"
     assert again.status[1].message.startswith("no pair processed in the last")
 
 
