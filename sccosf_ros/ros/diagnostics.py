@@ -162,6 +162,7 @@ def diagnostic_array(
             "thermal_nan_frames": c["thermal_nan_frames"],
             "last_malformed_reason": snap.last_malformed_reason,
             "malformed_recent": sum(held.get(k, _NEVER).recent for k in REJECTIONS),
+            "since_last_malformed_s": _since_last(snap, REJECTIONS),
             "hold_s": hold,
         },
     )
@@ -170,6 +171,12 @@ def diagnostic_array(
     if stamp is not None:
         arr.header.stamp = stamp
     return arr
+
+
+def _since_last(snap: StatsSnapshot, keys: tuple[str, ...]) -> str:
+    """Seconds since the newest occurrence of any of ``keys`` (``never`` before the first)."""
+    ages = [h.since_last for k in keys if (h := snap.held.get(k)) and h.since_last is not None]
+    return f"{min(ages):.3f}" if ages else "never"
 
 
 def _sync_status(snap: StatsSnapshot, stall_timeout: float, slop: float, status: Any) -> Any:
