@@ -18,6 +18,12 @@ Pairing (set from the pairer by :meth:`NodeStats.record_pairer` before each snap
 queue bound, ``replaced_*`` by a later message with the same stamp, or dropped by a reset).
 The last stamp per input and the time of the last pair tell a pairing stall (both inputs arrive,
 no pair forms) and the stamp offset behind it: :func:`pairing_stall_message`.
+
+Held faults (``NodeStats.faults``, a ``FaultHold`` over ``diagnostics.hold`` s): the rejections,
+model failures and the pairer's unpaired/reset counts as events; with a stall timeout,
+``snapshot`` also looks at the stall states (an input that stopped after it had been arriving;
+no pair forming). ``StatsSnapshot.held`` has each one's count in the window and in total.
+The clock is injectable (``NodeStats(clock=...)``) for tests.
 """
 
 from __future__ import annotations

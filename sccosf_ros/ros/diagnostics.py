@@ -7,24 +7,31 @@
 Keys (values are strings, as diagnostic_msgs wants):
   inputs:        rgb_received, thermal_received, rgb_rate_hz, thermal_rate_hz,
                  since_last_rgb_s, since_last_thermal_s (``never`` before the first),
-                 stall_timeout_s
+                 stall_timeout_s, hold_s
   inference:     synced_pairs, processed, dropped_busy, inference_errors, inference_p50_ms,
                  inference_p95_ms, model_p50_ms, overhead_p50_ms, overhead_p95_ms,
                  e2e_age_p50_ms, e2e_age_p95_ms, e2e_age_max_ms, stamp_age_p50_ms, output_rate_hz
   input quality: malformed (total), malformed_rgb, malformed_thermal, size_mismatch,
-                 thermal_nan_rejected, thermal_nan_frames, last_malformed_reason
+                 thermal_nan_rejected, thermal_nan_frames, last_malformed_reason,
+                 malformed_recent (rejections in the last ``hold_s``), since_last_malformed_s
+                 (``never`` before the first), hold_s
   sync:          synced_pairs, sync_resets, unpaired_rgb, unpaired_thermal, trimmed_rgb,
                  trimmed_thermal, replaced_rgb, replaced_thermal, since_last_pair_s
                  (``never`` before the first), stamp_offset_s (last RGB − last thermal stamp),
-                 slop_s
+                 slop_s, hold_s
 Latencies (ms, over the last ``diagnostics.window`` pairs) are defined in
 ``sccosf_ros.pipeline.stats``.
-Levels: inputs WARN when an input has sent nothing for ``stall_timeout`` s (or never since start);
-inference WARN when a pair failed inside the model since the last report (its message says
-"no pair processed" rather than repeating old latencies when nothing ran since the last report);
-input quality WARN when malformed messages arrived since the last report; sync WARN when both
-inputs arrive but no pair formed for ``stall_timeout`` s, with the stamp offset between the
-streams in the message.
+Levels (a fault is *held*: WARN while it lasts and for ``diagnostics.hold`` s after it last
+occurred, its line saying "N in the last <hold> s, M in total"; see
+``sccosf_ros.pipeline.fault_hold``):
+inputs WARN while an input sends nothing for ``stall_timeout`` s (or never since start) and while
+a stall of an input that had been arriving is held; inference WARN while a model failure is
+held ("no pair processed" rather than old latencies when nothing ran since the last report);
+input quality WARN while a rejection (malformed RGB/thermal, size mismatch, NaN thermal) is held;
+sync WARN while "both inputs arrive but no pair forms for ``stall_timeout`` s" is held, with the
+stamp offset between the streams in the message. Unpaired messages and pairing resets are
+counted in the sync line at OK: a faster camera leaves messages unpaired by design.
+ERROR is not used.
 """
 
 from __future__ import annotations
