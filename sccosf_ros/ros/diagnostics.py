@@ -71,7 +71,8 @@ def diagnostic_array(
     stamp: Any = None,
     slop: float = float("nan"),
 ) -> Any:
-    """``snap`` as a ``diagnostic_msgs/DiagnosticArray`` (rates/WARNs relative to ``previous``)."""
+    """``snap`` as a ``diagnostic_msgs/DiagnosticArray`` (rates relative to ``previous``; WARNs
+    from the faults ``snap.held`` holds)."""
     from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 
     c = snap.counters

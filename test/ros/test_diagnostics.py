@@ -111,6 +111,53 @@ def test_diagnostic_array_levels_and_keys():
     assert again.status[1].message.startswith("no pair processed in the last")
 
 
+@pytest.mark.ros
+def test_sync_warn_is_held_after_pairs_form_again():
+    from types import SimpleNamespace
+
+    from diagnostic_msgs.msg import DiagnosticStatus
+
+    from sccosf_ros.ros.diagnostics import diagnostic_array
+
+    clock = FakeClock()
+    s = NodeStats(hold=5.0, clock=clock.monotonic)
+
+    def report(unpaired=(0, 0)):
+        pairer = SimpleNamespace(
+            unpaired=lambda: unpaired, resets=0, trimmed=(0, 0), replaced=(0, 0)
+        )
+        s.record_pairer(pairer)
+        snap = s.snapshot(stall_timeout=1.0)
+        arr = diagnostic_array(snap, None, node_name="n", hardware_id="cpu", stall_timeout=1.0)
+        return arr.status[3]
+
+    s.stamped("rgb", 10**9)
+    s.stamped("thermal", 0)
+    for _ in range(3):  # both inputs arrive for 3 s, no pair forms
+        s.arrived("rgb")
+        s.arrived("thermal")
+        sync = report(unpaired=(4, 4))
+        clock.now += 1.0
+    assert sync.level == DiagnosticStatus.WARN
+    assert sync.message.startswith("no pair formed in 2.0 s although rgb and thermal arrive")
+    assert "(1 in the last 5 s, 1 in total)" in sync.message
+    s.arrived("rgb")
+    s.arrived("thermal")
+    s.paired()
+    sync = report(unpaired=(4, 4))
+    assert sync.level == DiagnosticStatus.WARN
+    assert sync.message == (
+        "no pair formed although rgb and thermal arrive: 1 in the last 5 s, 1 in total; "
+        "pairing again; unpaired rgb 4, thermal 4 in the last 5 s (8 in total)"
+    )
+    clock.now += 5.0  # one hold after the stall was last seen
+    s.arrived("rgb")
+    s.arrived("thermal")
+    s.paired()
+    sync = report(unpaired=(4, 4))
+    assert (sync.level, sync.message) == (DiagnosticStatus.OK, "pairing")
+
+
 def test_label_info_json_roundtrip():
     text = label_info_json(MFNET_CLASSES, MFNET_PALETTE, "mfnet")
     d = parse_label_info(text)
