@@ -283,6 +283,16 @@ PARAMETERS: tuple[ParamSpec, ...] = (
         hint="seconds",
     ),
     _p(
+        "diagnostics.hold",
+        5.0,
+        "a fault (rejected input, stalled stream, no pair forming, model failure) keeps its "
+        "/diagnostics status WARN for this many seconds after it last occurred",
+        minimum=0.0,
+        above=True,
+        live=True,
+        hint="seconds",
+    ),
+    _p(
         "diagnostics.window",
         200,
         "number of recent pairs the latency percentiles are computed over",

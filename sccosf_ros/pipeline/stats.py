@@ -18,6 +18,12 @@ Pairing (set from the pairer by :meth:`NodeStats.record_pairer` before each snap
 queue bound, ``replaced_*`` by a later message with the same stamp, or dropped by a reset).
 The last stamp per input and the time of the last pair tell a pairing stall (both inputs arrive,
 no pair forms) and the stamp offset behind it: :func:`pairing_stall_message`.
+
+Held faults (``NodeStats.faults``, a ``FaultHold`` over ``diagnostics.hold`` s): the rejections,
+model failures and the pairer's unpaired/reset counts as events; with a stall timeout,
+``snapshot`` also looks at the stall states (an input that stopped after it had been arriving;
+no pair forming). ``StatsSnapshot.held`` has each one's count in the window and in total.
+The clock is injectable (``NodeStats(clock=...)``) for tests.
 """
 
 from __future__ import annotations
@@ -25,9 +31,11 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from sccosf_ros.percentiles import summarize
+from sccosf_ros.pipeline.fault_hold import FaultHold, Held, counts_text
 
 LATENCY_KEYS = ("inference", "model", "overhead", "e2e_age", "stamp_age")
 COUNTERS = (
@@ -52,6 +60,14 @@ COUNTERS = (
     "replaced_thermal",
 )
 STREAMS = ("rgb", "thermal")  # the pairer's inputs, in order
+# Faults held visible for ``diagnostics.hold`` s (FaultHold keys). Events: the rejections
+# (NodeStats.malformed), model failures and the pairer's cumulative counters; states, seen at
+# each snapshot with a stall timeout: a stream that stopped after it had been arriving, and
+# both inputs arriving with no pair formed.
+REJECTIONS = ("size_mismatch", "malformed_rgb", "malformed_thermal", "thermal_nan_rejected")
+PAIRER_EVENTS = ("unpaired_rgb", "unpaired_thermal", "sync_resets")
+STALLS = ("rgb_stalled", "thermal_stalled", "no_pair")
+HELD = (*REJECTIONS, "inference_errors", *PAIRER_EVENTS, *STALLS)
 
 
 @dataclass
@@ -66,12 +82,18 @@ class StatsSnapshot:
     # Seconds since the last pair (or, before the first, since both inputs were arriving);
     # None until both inputs have arrived.
     since_pair: float | None = None
+    held: dict[str, Held] = field(default_factory=dict)  # HELD key → its FaultHold view
+    hold_s: float = 5.0  # the window of ``held``
 
 
 class NodeStats:
     """Counters, latency windows and last-arrival times, safe to update from any thread."""
 
-    def __init__(self, window: int = 200) -> None:
+    def __init__(
+        self, window: int = 200, hold: float = 5.0, clock: Callable[[], float] | None = None
+    ) -> None:
+        self._clock = clock if clock is not None else time.monotonic
+        self.faults = FaultHold(hold, self._clock)
         self._lock = threading.Lock()
         self._counters = dict.fromkeys(COUNTERS, 0)
         self._lat = {k: deque(maxlen=window) for k in LATENCY_KEYS}
@@ -79,12 +101,12 @@ class NodeStats:
         self._first = {"rgb": None, "thermal": None}
         self._stamp: dict[str, int | None] = {"rgb": None, "thermal": None}
         self._last_pair: float | None = None
-        self._start = time.monotonic()
+        self._start = self._clock()
         self._last_reason = ""
 
     def arrived(self, stream: str) -> None:
         """An ``rgb`` or ``thermal`` message came in (called in the subscription callback)."""
-        now = time.monotonic()
+        now = self._clock()
         with self._lock:
             self._last[stream] = now
             if self._first[stream] is None:
@@ -100,7 +122,7 @@ class NodeStats:
         """A synchronized pair formed (counted as ``synced_pairs``)."""
         with self._lock:
             self._counters["synced_pairs"] += 1
-            self._last_pair = time.monotonic()
+            self._last_pair = self._clock()
 
     def record_pairer(self, pairer: object) -> None:
         """Copy an ``ApproxTimePairer``'s counters (inputs: rgb, thermal) into the stats."""
@@ -111,10 +133,14 @@ class NodeStats:
                 self._counters[f"unpaired_{stream}"] = int(unpaired[i])
                 self._counters[f"trimmed_{stream}"] = int(pairer.trimmed[i])
                 self._counters[f"replaced_{stream}"] = int(pairer.replaced[i])
+        for key in PAIRER_EVENTS:
+            self.faults.counter(key, self._counters[key])
 
     def count(self, key: str, n: int = 1) -> None:
         with self._lock:
             self._counters[key] += n
+        if key in HELD:
+            self.faults.event(key, n)
 
     def malformed(self, kind: str, reason: str) -> None:
         """One bad message/pair; ``kind`` in malformed_rgb, malformed_thermal, size_mismatch,
@@ -123,13 +149,16 @@ class NodeStats:
             self._counters["malformed"] += 1
             self._counters[kind] += 1
             self._last_reason = reason[:200]
+        self.faults.event(kind)
 
     def latency(self, key: str, ms: float) -> None:
         with self._lock:
             self._lat[key].append(float(ms))
 
-    def snapshot(self) -> StatsSnapshot:
-        now = time.monotonic()
+    def snapshot(self, stall_timeout: float | None = None) -> StatsSnapshot:
+        """The figures now; with ``stall_timeout`` the stall states are looked at too (once per
+        report), so a stall stays held after it ends."""
+        now = self._clock()
         with self._lock:
             counters = dict(self._counters)
             lat = {k: list(v) for k, v in self._lat.items()}
@@ -145,7 +174,7 @@ class NodeStats:
             if last_pair is not None:
                 waiting_from = max(waiting_from, last_pair)
             since_pair = now - waiting_from
-        return StatsSnapshot(
+        snap = StatsSnapshot(
             counters=counters,
             latency_ms=summary,
             since_last={k: (None if t is None else now - t) for k, t in last.items()},
@@ -154,19 +183,34 @@ class NodeStats:
             taken_at=now,
             last_stamp_ns=stamps,
             since_pair=since_pair,
+            hold_s=self.faults.hold,
         )
+        if stall_timeout is not None:
+            for stream in STREAMS:  # a stream that never started is not held: nothing ended
+                since = snap.since_last[stream]
+                self.faults.state(f"{stream}_stalled", since is not None and since > stall_timeout)
+            self.faults.state("no_pair", pairing_stalled(snap, stall_timeout))
+        snap.held = {key: self.faults.view(key) for key in HELD}
+        return snap
 
 
 def stall_messages(snap: StatsSnapshot, stall_timeout: float) -> list[str]:
-    """Human-readable stall warnings (empty when both inputs are alive)."""
+    """Human-readable stall warnings: per input stalled now, or (``snap.held``) stalled within
+    the hold and arriving again; empty when both inputs are alive and were."""
     out = []
-    for stream in ("rgb", "thermal"):
+    for stream in STREAMS:
         since = snap.since_last[stream]
+        held = snap.held.get(f"{stream}_stalled")
+        counts = f" ({counts_text(held, snap.hold_s)})" if held and held.total else ""
         if since is None:
             if snap.uptime_s > stall_timeout:
                 out.append(f"no {stream} image received in {snap.uptime_s:.1f} s since start")
         elif since > stall_timeout:
-            out.append(f"{stream} stream stalled: last image {since:.1f} s ago")
+            out.append(f"{stream} stream stalled: last image {since:.1f} s ago{counts}")
+        elif held and held.held:
+            out.append(
+                f"{stream} stream stalled: {counts_text(held, snap.hold_s)}; arriving again"
+            )
     return out
 
 
@@ -178,16 +222,22 @@ def _seconds(x: float) -> str:
     return f"{mantissa}e{int(exponent)}"
 
 
+def pairing_stalled(snap: StatsSnapshot, stall_timeout: float) -> bool:
+    """Both inputs arrive (neither silent for ``stall_timeout`` s) but no pair formed for that
+    long; a silent input is a stream stall instead (:func:`stall_messages`)."""
+    if snap.since_pair is None or snap.since_pair <= stall_timeout:
+        return False
+    return all(s is not None and s <= stall_timeout for s in snap.since_last.values())
+
+
 def pairing_stall_message(snap: StatsSnapshot, stall_timeout: float, slop: float) -> str | None:
     """WARN text when both inputs arrive but no pair formed for ``stall_timeout`` s, else None.
 
     Names the stamp offset between the streams, the usual cause: a driver stamping with
     another clock (or 0), or a slop smaller than the streams' offset.
     """
-    if snap.since_pair is None or snap.since_pair <= stall_timeout:
+    if not pairing_stalled(snap, stall_timeout):
         return None
-    if any(s is None or s > stall_timeout for s in snap.since_last.values()):
-        return None  # an input is silent: stall_messages reports that
     rgb, thermal = snap.last_stamp_ns.get("rgb"), snap.last_stamp_ns.get("thermal")
     head = f"no pair formed in {snap.since_pair:.1f} s although rgb and thermal arrive"
     if rgb is None or thermal is None:

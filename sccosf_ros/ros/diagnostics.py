@@ -7,31 +7,54 @@
 Keys (values are strings, as diagnostic_msgs wants):
   inputs:        rgb_received, thermal_received, rgb_rate_hz, thermal_rate_hz,
                  since_last_rgb_s, since_last_thermal_s (``never`` before the first),
-                 stall_timeout_s
+                 stall_timeout_s, hold_s
   inference:     synced_pairs, processed, dropped_busy, inference_errors, inference_p50_ms,
                  inference_p95_ms, model_p50_ms, overhead_p50_ms, overhead_p95_ms,
                  e2e_age_p50_ms, e2e_age_p95_ms, e2e_age_max_ms, stamp_age_p50_ms, output_rate_hz
   input quality: malformed (total), malformed_rgb, malformed_thermal, size_mismatch,
-                 thermal_nan_rejected, thermal_nan_frames, last_malformed_reason
+                 thermal_nan_rejected, thermal_nan_frames, last_malformed_reason,
+                 malformed_recent (rejections in the last ``hold_s``), since_last_malformed_s
+                 (``never`` before the first), hold_s
   sync:          synced_pairs, sync_resets, unpaired_rgb, unpaired_thermal, trimmed_rgb,
                  trimmed_thermal, replaced_rgb, replaced_thermal, since_last_pair_s
                  (``never`` before the first), stamp_offset_s (last RGB − last thermal stamp),
-                 slop_s
+                 slop_s, hold_s
 Latencies (ms, over the last ``diagnostics.window`` pairs) are defined in
 ``sccosf_ros.pipeline.stats``.
-Levels: inputs WARN when an input has sent nothing for ``stall_timeout`` s (or never since start);
-inference WARN when a pair failed inside the model since the last report (its message says
-"no pair processed" rather than repeating old latencies when nothing ran since the last report);
-input quality WARN when malformed messages arrived since the last report; sync WARN when both
-inputs arrive but no pair formed for ``stall_timeout`` s, with the stamp offset between the
-streams in the message.
+Levels (a fault is *held*: WARN while it lasts and for ``diagnostics.hold`` s after it last
+occurred, its line saying "N in the last <hold> s, M in total"; see
+``sccosf_ros.pipeline.fault_hold``):
+inputs WARN while an input sends nothing for ``stall_timeout`` s (or never since start) and while
+a stall of an input that had been arriving is held; inference WARN while a model failure is
+held ("no pair processed" rather than old latencies when nothing ran since the last report);
+input quality WARN while a rejection (malformed RGB/thermal, size mismatch, NaN thermal) is held;
+sync WARN while "both inputs arrive but no pair forms for ``stall_timeout`` s" is held, with the
+stamp offset between the streams in the message. Unpaired messages and pairing resets are
+counted in the sync line at OK: a faster camera leaves messages unpaired by design.
+ERROR is not used.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from sccosf_ros.pipeline.stats import StatsSnapshot, pairing_stall_message, stall_messages
+from sccosf_ros.pipeline.fault_hold import Held, counts_text
+from sccosf_ros.pipeline.stats import (
+    REJECTIONS,
+    STREAMS,
+    StatsSnapshot,
+    pairing_stall_message,
+    stall_messages,
+)
+
+_NEVER = Held(recent=0, total=0, active=False, since_last=None)
+# How the input-quality line names each rejection (NodeStats.malformed kinds).
+_REJECTION_TEXT = {
+    "size_mismatch": "RGB/thermal size mismatch",
+    "malformed_rgb": "malformed RGB image",
+    "malformed_thermal": "malformed thermal image",
+    "thermal_nan_rejected": "thermal with NaN/Inf rejected",
+}
 
 
 def _fmt(v: float) -> str:
@@ -48,7 +71,8 @@ def diagnostic_array(
     stamp: Any = None,
     slop: float = float("nan"),
 ) -> Any:
-    """``snap`` as a ``diagnostic_msgs/DiagnosticArray`` (rates/WARNs relative to ``previous``)."""
+    """``snap`` as a ``diagnostic_msgs/DiagnosticArray`` (rates relative to ``previous``; WARNs
+    from the faults ``snap.held`` holds)."""
     from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 
     c = snap.counters
@@ -72,6 +96,8 @@ def diagnostic_array(
         s = snap.since_last[stream]
         return "never" if s is None else f"{s:.3f}"
 
+    held = snap.held
+    hold = snap.hold_s
     stalls = stall_messages(snap, stall_timeout)
     inputs = status(
         "inputs",
@@ -85,12 +111,13 @@ def diagnostic_array(
             "since_last_rgb_s": since("rgb"),
             "since_last_thermal_s": since("thermal"),
             "stall_timeout_s": stall_timeout,
+            "hold_s": hold,
         },
     )
     lat = snap.latency_ms
-    new_errors = c["inference_errors"] - prev["inference_errors"]
-    if new_errors:
-        inference_text = f"{new_errors} pair(s) failed in the model since the last report"
+    failed = held.get("inference_errors", _NEVER)
+    if failed.held:
+        inference_text = f"pair failed in the model: {counts_text(failed, hold)}"
     elif c["processed"] == prev["processed"]:
         inference_text = f"no pair processed in the last {dt:.1f} s"
     else:
@@ -100,7 +127,7 @@ def diagnostic_array(
         )
     inference = status(
         "inference",
-        DiagnosticStatus.WARN if new_errors else DiagnosticStatus.OK,
+        DiagnosticStatus.WARN if failed.held else DiagnosticStatus.OK,
         inference_text,
         {
             "synced_pairs": c["synced_pairs"],
@@ -119,15 +146,21 @@ def diagnostic_array(
             "output_rate_hz": rate("processed"),
         },
     )
-    new_bad = c["malformed"] - prev["malformed"]
+    rejected = [
+        f"{_REJECTION_TEXT[kind]}: {counts_text(h, hold)}"
+        for kind in REJECTIONS
+        if (h := held.get(kind, _NEVER)).held
+    ]
+    if rejected:
+        quality_text = "; ".join(rejected) + f" (last: {snap.last_malformed_reason})"
+    elif c["malformed"]:
+        quality_text = f"inputs well-formed in the last {hold:g} s ({c['malformed']} in total)"
+    else:
+        quality_text = "inputs well-formed"
     quality = status(
         "input quality",
-        DiagnosticStatus.WARN if new_bad else DiagnosticStatus.OK,
-        (
-            f"{new_bad} malformed input(s) since the last report: {snap.last_malformed_reason}"
-            if new_bad
-            else "inputs well-formed"
-        ),
+        DiagnosticStatus.WARN if rejected else DiagnosticStatus.OK,
+        quality_text,
         {
             "malformed": c["malformed"],
             "malformed_rgb": c["malformed_rgb"],
@@ -136,6 +169,9 @@ def diagnostic_array(
             "thermal_nan_rejected": c["thermal_nan_rejected"],
             "thermal_nan_frames": c["thermal_nan_frames"],
             "last_malformed_reason": snap.last_malformed_reason,
+            "malformed_recent": sum(held.get(k, _NEVER).recent for k in REJECTIONS),
+            "since_last_malformed_s": _since_last(snap, REJECTIONS),
+            "hold_s": hold,
         },
     )
     sync = _sync_status(snap, stall_timeout, slop, status)
@@ -145,23 +181,42 @@ def diagnostic_array(
     return arr
 
 
+def _since_last(snap: StatsSnapshot, keys: tuple[str, ...]) -> str:
+    """Seconds since the newest occurrence of any of ``keys`` (``never`` before the first)."""
+    ages = [h.since_last for k in keys if (h := snap.held.get(k)) and h.since_last is not None]
+    return f"{min(ages):.3f}" if ages else "never"
+
+
 def _sync_status(snap: StatsSnapshot, stall_timeout: float, slop: float, status: Any) -> Any:
     from diagnostic_msgs.msg import DiagnosticStatus
 
-    c = snap.counters
+    c, hold = snap.counters, snap.hold_s
     stall = pairing_stall_message(snap, stall_timeout, slop)
+    no_pair = snap.held.get("no_pair", _NEVER)
     rgb, thermal = snap.last_stamp_ns.get("rgb"), snap.last_stamp_ns.get("thermal")
     offset = "unknown" if rgb is None or thermal is None else f"{(rgb - thermal) / 1e9:.6f}"
     if stall:
-        text = stall
-    elif c["sync_resets"]:
-        text = f"pairing; reset {c['sync_resets']} time(s) after stamps jumped back"
+        parts = [f"{stall} ({counts_text(no_pair, hold)})" if no_pair.total else stall]
+    elif no_pair.held:
+        parts = [
+            "no pair formed although rgb and thermal arrive: "
+            f"{counts_text(no_pair, hold)}; pairing again"
+        ]
     else:
-        text = "pairing"
+        parts = ["pairing"]
+    unpaired = [snap.held.get(f"unpaired_{s}", _NEVER) for s in STREAMS]
+    if any(h.held for h in unpaired):
+        parts.append(
+            f"unpaired rgb {unpaired[0].recent}, thermal {unpaired[1].recent} in the last "
+            f"{hold:g} s ({c['unpaired_rgb'] + c['unpaired_thermal']} in total)"
+        )
+    if c["sync_resets"]:
+        resets = snap.held.get("sync_resets", _NEVER)
+        parts.append(f"reset after stamps jumped back: {counts_text(resets, hold)}")
     return status(
         "sync",
-        DiagnosticStatus.WARN if stall else DiagnosticStatus.OK,
-        text,
+        DiagnosticStatus.WARN if stall or no_pair.held else DiagnosticStatus.OK,
+        "; ".join(parts),
         {
             "synced_pairs": c["synced_pairs"],
             "sync_resets": c["sync_resets"],
@@ -174,6 +229,7 @@ def _sync_status(snap: StatsSnapshot, stall_timeout: float, slop: float, status:
             "since_last_pair_s": "never" if snap.since_pair is None else f"{snap.since_pair:.3f}",
             "stamp_offset_s": offset,
             "slop_s": slop,
+            "hold_s": hold,
         },
     )
 

@@ -179,6 +179,8 @@ class SCCoSFCore:
             self._sync.synchronizer.pairer.configure(
                 new.sync_queue_size, new.sync_slop, new.sync_jump_reset
             )
+        if "diagnostics.hold" in names:
+            self.stats.faults.set_hold(new.diagnostics_hold)
         if self._diag_timer is not None and "diagnostics.period" in names:
             self._create_diagnostics_timer()
         if self.pubs or self.label_info_pub is not None:
@@ -190,7 +192,7 @@ class SCCoSFCore:
         p = self._validated()
         self.predictor = predictor if predictor is not None else load_predictor(p)
         self._loaded_checkpoint = None if predictor is not None else str(p.checkpoint_path())
-        self.stats = NodeStats(window=p.diagnostics_window)
+        self.stats = NodeStats(window=p.diagnostics_window, hold=p.diagnostics_hold)
         self._prev_snapshot = None
         self.processor = PairProcessor(
             p, self.predictor, self.stats, warn=self._warn, info=self.get_logger().info
@@ -380,7 +382,7 @@ class SCCoSFCore:
     def _publish_diagnostics(self) -> None:
         if self._sync is not None:
             self.stats.record_pairer(self._sync.synchronizer.pairer)
-        snap = self.stats.snapshot()
+        snap = self.stats.snapshot(stall_timeout=self.params.diagnostics_stall_timeout)
         msg = diagnostic_array(
             snap,
             self._prev_snapshot,

@@ -6,6 +6,7 @@ not repeat stale latencies when nothing was processed."""
 from __future__ import annotations
 
 import contextlib
+import re
 import sys
 import threading
 import time
@@ -155,3 +156,55 @@ def test_nan_thermal_below_min_valid_is_malformed(io, node, bad, rejected):
         assert "finite" in reason and "thermal.min_valid = 0.5" in reason
     else:
         assert io.counter("input quality", "malformed_thermal") == before
+
+
+@pytest.mark.ros
+def test_size_mismatch_stays_warn_for_the_hold(io, node):
+    """5 RGB/thermal size mismatches, then nothing: a report 4 s after the last rejection still
+    says WARN, with the counts in the window and in total; after the hold (5 s) it clears."""
+    from diagnostic_msgs.msg import DiagnosticStatus
+
+    io.wait_for(lambda: io._status_values("input quality"), HANG_GUARD_S, "diagnostics")
+    io.wait_settled()  # earlier tests' pairs processed and reported
+    before = io.counter("input quality", "size_mismatch")
+    rgb, _ = scene(11)
+    _, small = scene(12, 24, 32)  # thermal half the RGB's size, no homography
+    for i in range(1, 6):  # one pair at a time: each is rejected, none dropped as busy
+        t = time.time_ns()
+        io.publish_pair(image_msg(rgb, "rgb8", t, "rgb"), image_msg(small, "mono16", t, "th"))
+        io.wait_counter_above("input quality", "size_mismatch", before + i - 1, HANG_GUARD_S)
+    # The node's own figure: seconds from the last rejection to the report's snapshot.
+    since = io.wait_for(
+        lambda: (
+            (v := io._status_values("input quality"))
+            and v["since_last_malformed_s"] != "never"
+            and float(v["since_last_malformed_s"]) >= 4.0
+            and v
+        ),
+        HANG_GUARD_S,
+        "a report 4 s after the last rejection",
+    )
+    st = io.latest_status("input quality")
+    assert {kv.key: kv.value for kv in st.values} == since  # the report the wait returned
+    assert st.level == DiagnosticStatus.WARN, st.message
+    total = int(since["size_mismatch"])
+    assert total == before + 5
+    # The 5 were sent one after the other's rejection: how many of them still fall within the
+    # window 4 s after the last depends on the pace, at least the last one does.
+    counted = re.search(
+        rf"RGB/thermal size mismatch: (\d) in the last 5 s, {total} in total", st.message
+    )
+    assert counted and 1 <= int(counted.group(1)) <= 5, st.message
+    assert "differ in size" in st.message  # the last reason, naming what to fix
+    # The hold passes: OK again, the total kept.
+    cleared = io.wait_for(
+        lambda: (s := io.latest_status("input quality")) and s.level == DiagnosticStatus.OK and s,
+        HANG_GUARD_S,
+        "input quality OK after the hold",
+    )
+    values = {kv.key: kv.value for kv in cleared.values}
+    # timing-invariant: the node clears a fault only once the hold has passed since its last one
+    assert float(values["since_last_malformed_s"]) >= 5.0
+    assert cleared.message.startswith("inputs well-formed in the last 5 s (")
+    assert int(values["size_mismatch"]) == total
+    assert node.proc.poll() is None

@@ -61,7 +61,8 @@ def test_diagnostic_array_levels_and_keys():
 
     from sccosf_ros.ros.diagnostics import diagnostic_array, values_of
 
-    s = NodeStats()
+    clock = FakeClock()
+    s = NodeStats(hold=5.0, clock=clock.monotonic)
     s.arrived("rgb")
     s.arrived("thermal")
     s.count("synced_pairs", 3)
@@ -90,14 +91,71 @@ def test_diagnostic_array_levels_and_keys():
     )
     quality = arr.status[2]
     assert quality.level == DiagnosticStatus.WARN and "truncated" in quality.message
+    assert quality.message.startswith("malformed RGB image: 1 in the last 5 s, 1 in total")
     assert values_of(arr, "input quality")["malformed_rgb"] == "1"
-    assert arr.status[1].level == DiagnosticStatus.WARN  # a model failure since last report
-    # Nothing new since the previous report: back to OK, and no stale latency in the text.
+    assert arr.status[1].level == DiagnosticStatus.WARN  # a model failure within the hold
+    # Nothing new since the previous report, but within the hold: still WARN.
+    clock.now += 4.9
+    held = diagnostic_array(
+        s.snapshot(), s.snapshot(), node_name="n", hardware_id="cpu", stall_timeout=5.0
+    )
+    assert [held.status[i].level for i in (1, 2)] == [DiagnosticStatus.WARN] * 2
+    assert held.status[1].message == "pair failed in the model: 1 in the last 5 s, 1 in total"
+    # The hold has passed: back to OK, and no stale latency in the text.
+    clock.now += 0.1
     again = diagnostic_array(
         s.snapshot(), s.snapshot(), node_name="n", hardware_id="cpu", stall_timeout=5.0
     )
     assert again.status[2].level == DiagnosticStatus.OK
+    assert again.status[2].message == "inputs well-formed in the last 5 s (1 in total)"
     assert again.status[1].message.startswith("no pair processed in the last")
+
+
+@pytest.mark.ros
+def test_sync_warn_is_held_after_pairs_form_again():
+    from types import SimpleNamespace
+
+    from diagnostic_msgs.msg import DiagnosticStatus
+
+    from sccosf_ros.ros.diagnostics import diagnostic_array
+
+    clock = FakeClock()
+    s = NodeStats(hold=5.0, clock=clock.monotonic)
+
+    def report(unpaired=(0, 0)):
+        pairer = SimpleNamespace(
+            unpaired=lambda: unpaired, resets=0, trimmed=(0, 0), replaced=(0, 0)
+        )
+        s.record_pairer(pairer)
+        snap = s.snapshot(stall_timeout=1.0)
+        arr = diagnostic_array(snap, None, node_name="n", hardware_id="cpu", stall_timeout=1.0)
+        return arr.status[3]
+
+    s.stamped("rgb", 10**9)
+    s.stamped("thermal", 0)
+    for _ in range(3):  # both inputs arrive for 3 s, no pair forms
+        s.arrived("rgb")
+        s.arrived("thermal")
+        sync = report(unpaired=(4, 4))
+        clock.now += 1.0
+    assert sync.level == DiagnosticStatus.WARN
+    assert sync.message.startswith("no pair formed in 2.0 s although rgb and thermal arrive")
+    assert "(1 in the last 5 s, 1 in total)" in sync.message
+    s.arrived("rgb")
+    s.arrived("thermal")
+    s.paired()
+    sync = report(unpaired=(4, 4))
+    assert sync.level == DiagnosticStatus.WARN
+    assert sync.message == (
+        "no pair formed although rgb and thermal arrive: 1 in the last 5 s, 1 in total; "
+        "pairing again; unpaired rgb 4, thermal 4 in the last 5 s (8 in total)"
+    )
+    clock.now += 5.0  # one hold after the stall was last seen
+    s.arrived("rgb")
+    s.arrived("thermal")
+    s.paired()
+    sync = report(unpaired=(4, 4))
+    assert (sync.level, sync.message) == (DiagnosticStatus.OK, "pairing")
 
 
 def test_label_info_json_roundtrip():

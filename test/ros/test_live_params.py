@@ -154,6 +154,16 @@ def test_sync_and_inference_size_change_live(io, params, node):
     assert all(r.successful for r in params.set(sync__slop=0.05))
 
 
+def test_diagnostics_hold_changes_live(io, params):
+    assert all(r.successful for r in params.set(diagnostics__hold=2.5))
+    io.wait_for(
+        lambda: (v := io._status_values("input quality")) and v["hold_s"] == "2.5",
+        HANG_GUARD_S,
+        "a report with the new hold",
+    )
+    assert all(r.successful for r in params.set(diagnostics__hold=5.0))
+
+
 @pytest.mark.parametrize(
     ("values", "reason"),
     [
@@ -164,6 +174,7 @@ def test_sync_and_inference_size_change_live(io, params, node):
         ({"thermal__min_valid": 2.0}, "thermal.min_valid"),
         ({"registration__homography": [1.0, 2.0]}, "registration.homography"),
         ({"overlay_alpha": "half"}, "must be a number"),
+        ({"diagnostics__hold": 0.0}, "diagnostics.hold"),
     ],
 )
 def test_bad_values_are_refused_with_the_reason(params, values, reason):
