@@ -48,23 +48,26 @@ def _records(path: Path, on_damage: Callable[[DamagedChunk], None]) -> Iterator[
     """Every complete record, in file order (a chunk's records in its place, a chunk that
     fails its CRC skipped and passed to ``on_damage``); stops where the file is cut short."""
     from mcap.exceptions import McapError
-    from mcap.records import Chunk, MessageIndex
+    from mcap.records import Channel, Chunk, MessageIndex
     from mcap.stream_reader import StreamReader, breakup_chunk
 
     with path.open("rb") as f:
         damaged: DamagedChunk | None = None  # told once its message index records are counted
         index = -1
+        topics: dict[int, str] = {}  # channel id → topic, for the messages a bad chunk lost
         try:
             # A cut file has no footer: the reader runs into the end of the data and raises.
             for rec in StreamReader(f, emit_chunks=True, validate_crcs=False).records:
                 if isinstance(rec, MessageIndex):
                     if damaged is not None:
-                        key = f"channel {rec.channel_id}"
+                        key = topics.get(rec.channel_id, f"channel {rec.channel_id}")
                         damaged.lost[key] = damaged.lost.get(key, 0) + len(rec.records)
                     continue
                 if damaged is not None:
                     on_damage(damaged)
                     damaged = None
+                if isinstance(rec, Channel):
+                    topics[rec.id] = rec.topic
                 if not isinstance(rec, Chunk):
                     yield rec
                     continue
@@ -73,7 +76,10 @@ def _records(path: Path, on_damage: Callable[[DamagedChunk], None]) -> Iterator[
                     start, end = rec.message_start_time, rec.message_end_time
                     damaged = DamagedChunk(path.name, index, -1, start, end, {})
                     continue
-                yield from breakup_chunk(rec, validate_crc=False)
+                for inner in breakup_chunk(rec, validate_crc=False):
+                    if isinstance(inner, Channel):
+                        topics[inner.id] = inner.topic
+                    yield inner
         except (McapError, EOFError, ValueError, OSError, MemoryError) as e:
             raise _Truncated(str(e) or type(e).__name__) from None
         except Exception as e:  # a half-written chunk fails inside its decompressor
