@@ -61,13 +61,6 @@ def _summary(f: BinaryIO) -> Any:
     return make_reader(f).get_summary()
 
 
-def has_chunk_index(path: Path) -> bool:
-    """True when the file's summary lists its chunks (what :class:`CheckedMcap` reads by)."""
-    with path.open("rb") as f:
-        summary = _summary(f)
-    return summary is not None and bool(summary.chunk_indexes)
-
-
 def _lost_per_topic(f: BinaryIO, ci: Any, topics: dict[int, str]) -> dict[str, int]:
     """Messages per topic in a chunk, from its message index records (16 bytes per message)."""
     lost: dict[str, int] = {}
