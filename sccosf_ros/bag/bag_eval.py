@@ -23,7 +23,10 @@ Damaged bags (see ``BagReader``) are read as far as they go, with a warning each
 fails part-way, the run stops there: the output bag is closed (valid, with the pairs so far),
 ``metrics.json`` says ``"complete": false`` and the error. An output bag whose run did not
 finish keeps a ``<name>_sccosf.incomplete`` marker beside it and is replaced by the next run
-without ``--overwrite``.
+without ``--overwrite``; so is one from a run that formed no pair (an empty thermal topic). An
+MCAP chunk whose data does not match its CRC is skipped with a warning naming it and the messages
+lost; every other pair is evaluated and ``metrics.json`` says ``"complete": false`` with
+``damaged_chunks``.
 
 This module opens the bag and the output and runs the evaluation; ``eval_config`` holds the
 settings, ``eval_loop`` the read → pair → process loop and its metrics, ``label_matcher`` the
@@ -39,7 +42,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from sccosf_ros.bag.bag_io import IMAGE, BagError, BagReader, BagWriter
+from sccosf_ros.bag.bag_io import BagError, BagReader, BagWriter
 from sccosf_ros.bag.eval_config import (
     BagEvalConfig,
     check_config,
@@ -55,7 +58,7 @@ def open_checked(cfg: BagEvalConfig) -> tuple[BagReader, BagEvalConfig]:
     """Open the bag and check the requested topics exist and carry images (clear errors).
 
     Returns the reader and ``cfg`` with the topics as found: an RGB/thermal topic the bag only
-    holds as image_transport's ``<topic>/compressed`` is read from there.
+    holds as image_transport's ``<topic>/compressed`` is read from there (the label topic too).
     """
     topics = [cfg.rgb_topic, cfg.thermal_topic] + ([cfg.label_topic] if cfg.label_topic else [])
     if len(set(topics)) < len(topics):
@@ -66,8 +69,8 @@ def open_checked(cfg: BagEvalConfig) -> tuple[BagReader, BagEvalConfig]:
             "rgb_topic": reader.image_topic(cfg.rgb_topic, "RGB"),
             "thermal_topic": reader.image_topic(cfg.thermal_topic, "thermal"),
         }
-        if cfg.label_topic:
-            reader.require_topic(cfg.label_topic, IMAGE, "label")
+        if cfg.label_topic:  # raw, or PNG as image_transport's compressed plugin writes it
+            found["label_topic"] = reader.image_topic(cfg.label_topic, "label")
     except BaseException:
         reader.close()
         raise
@@ -102,6 +105,7 @@ def evaluate_bag(cfg: BagEvalConfig, predictor: Any = None) -> dict:
     check_config(cfg)
     warn = cfg.warn or _stderr_warn
     reader, cfg = open_checked(cfg)  # bag and output problems surface before the model loads
+    reader.on_damage = warn  # each chunk skipped for a CRC mismatch, as the read passes it
     for note in reader.notes:
         warn(note)
     try:
@@ -123,7 +127,7 @@ def evaluate_bag(cfg: BagEvalConfig, predictor: Any = None) -> dict:
         metrics["output_bag"] = str(out_bag) if writer is not None else None
         metrics["output_topics"] = dict(writer.counts) if writer is not None else {}
         metrics["bag_warnings"] = list(reader.notes)
-        if metrics["complete"]:
+        if metrics["complete"] and metrics["pairs"]:  # no pair: nothing worth keeping
             incomplete_marker(out_bag).unlink(missing_ok=True)
     finally:
         reader.close()

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,9 +19,11 @@ from typing import Any
 import yaml
 from rosbags.rosbag2 import Reader, StoragePlugin, Writer
 from rosbags.rosbag2.errors import ReaderError
+from rosbags.rosbag2.storage_mcap import McapReader
 from rosbags.typesys import Stores, get_types_from_idl, get_types_from_msg, get_typestore
 from rosbags.typesys.store import Typestore
 
+from sccosf_ros.bag.mcap_chunks import CheckedMcap, DamagedChunk
 from sccosf_ros.errors import SccosfError
 from sccosf_ros.pipeline.compressed import COMPRESSED_IMAGE
 
@@ -111,9 +113,11 @@ def storage_files(path: Path) -> list[Path]:
 
 
 class _RosbagsSource:
-    """A bag (directory with metadata.yaml, or one storage file) opened by ``rosbags``."""
+    """A bag (directory with metadata.yaml, or one storage file) opened by ``rosbags``; the
+    messages of indexed MCAP files are read by ``CheckedMcap`` (chunk CRCs checked)."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, on_damage: Callable[[DamagedChunk], None]) -> None:
+        self._on_damage = on_damage
         self._reader = Reader(path)
         self._reader.open()
         self.ros_distro = self._reader.ros_distro
@@ -138,6 +142,11 @@ class _RosbagsSource:
         conns = [c for c in self._reader.connections if topics is None or c.topic in topics]
         if not conns:
             return
+        files = getattr(self._reader.storage, "storages", [self._reader.storage])
+        if all(isinstance(f, McapReader) and f.chunks for f in files):
+            for f in files:  # one after the other, as rosbags reads split files
+                yield from CheckedMcap(Path(f.path), self._on_damage).messages(topics)
+            return
         for conn, t_ns, raw in self._reader.messages(connections=conns):
             yield conn.topic, conn.msgtype, int(t_ns), bytes(raw)
 
@@ -148,10 +157,10 @@ class _RosbagsSource:
 class _SalvageSource:
     """A truncated MCAP file, read as far as it goes (``mcap_salvage``)."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, on_damage: Callable[[DamagedChunk], None]) -> None:
         from sccosf_ros.bag.mcap_salvage import SalvagedMcap
 
-        self._scan = SalvagedMcap(path)
+        self._scan = SalvagedMcap(path, on_damage)
         self.ros_distro = self._scan.ros_distro
         self.message_count = self._scan.message_count
         self.start_time, self.end_time = self._scan.start_time, self._scan.end_time
@@ -216,7 +225,9 @@ class BagReader:
     Damaged recordings are read as far as they go, each with a line in ``notes`` that says
     what was done: a directory without ``metadata.yaml`` (a ``ros2 bag record`` that did not
     finish) is opened by its storage files, and a truncated MCAP file (no footer) by a forward
-    scan. A read error part-way raises :class:`BagReadError` from :meth:`messages` after the
+    scan. An MCAP chunk whose data does not match its CRC is skipped: it is added to
+    ``damaged_chunks`` and told to ``on_damage`` (one line) as the read passes it, and the rest
+    is read. A read error part-way raises :class:`BagReadError` from :meth:`messages` after the
     messages before it.
     """
 
@@ -225,7 +236,31 @@ class BagReader:
         self.storage = detect_storage(self.path)
         self.typestore: Typestore = get_typestore(DEFAULT_STORE)
         self.notes: list[str] = []  # what was done to read a damaged bag (warnings for the user)
+        self.damaged_chunks: list[DamagedChunk] = []  # skipped for a CRC mismatch
+        self.on_damage: Callable[[str], None] | None = None  # told each skipped chunk
         self._source: Any = None
+
+    def _damaged(self, chunk: DamagedChunk) -> None:
+        if any(c.file == chunk.file and c.offset == chunk.offset for c in self.damaged_chunks):
+            return  # read again (replay --loop): told once
+        self.damaged_chunks.append(chunk)
+        if self.on_damage is not None:
+            self.on_damage(chunk.describe())
+
+    def damage_summary(self) -> str | None:
+        """One line on the chunks skipped so far (None when none was)."""
+        if not self.damaged_chunks:
+            return None
+        lost = sum(c.messages_lost for c in self.damaged_chunks)
+        where = "; ".join(
+            f"{c.file} chunk {c.where()}, log time "
+            f"{c.start_ns / 1e9:.3f} .. {c.end_ns / 1e9:.3f} s"
+            for c in self.damaged_chunks
+        )
+        return (
+            f"bag {str(self.path)!r}: {len(self.damaged_chunks)} MCAP chunk(s) failed their CRC "
+            f"check and were skipped, {lost} messages lost ({where})"
+        )
 
     def open(self) -> BagReader:
         try:
@@ -249,14 +284,16 @@ class BagReader:
                 raise BagError(f"{str(f)!r} is not an MCAP file (it starts with {head!r})")
         no_meta = self.path.is_dir() and not (self.path / "metadata.yaml").is_file()
         if not truncated and not no_meta:
-            return _RosbagsSource(self.path)
+            return _RosbagsSource(self.path, self._damaged)
         if no_meta:
             self.notes.append(
                 f"bag {str(self.path)!r} has no metadata.yaml (a recording that did not "
                 f"finish?): index rebuilt from {', '.join(f.name for f in files)}; "
                 f"`ros2 bag reindex {self.path}` writes it back permanently"
             )
-        sources = [_SalvageSource(f) if f in truncated else _RosbagsSource(f) for f in files]
+        sources = [
+            (_SalvageSource if f in truncated else _RosbagsSource)(f, self._damaged) for f in files
+        ]
         for f, src in zip(files, sources):
             if f in truncated:
                 self.notes.append(_truncated_note(f, src))

@@ -7,6 +7,7 @@ Exactly what the live node runs (``PairProcessor.admit``, ``ApproxTimePairer``,
 from __future__ import annotations
 
 import time
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -102,6 +103,8 @@ class BagEvaluation:
             self.error = "interrupted (Ctrl-C)"
         finally:
             bar.close()
+        if self.error is None:  # chunks skipped for a CRC mismatch: the rest was evaluated
+            self.error = self.reader.damage_summary()
         return self._metrics(time.perf_counter() - t_start)
 
     def _feed(self, topic: str, msgtype: str, log_ns: int, raw: bytes) -> None:
@@ -203,6 +206,8 @@ class BagEvaluation:
             "bag": str(cfg.bag),
             "complete": self.error is None,
             "error": self.error,
+            "damaged_chunks": [asdict(c) for c in self.reader.damaged_chunks],
+            "messages_lost": sum(c.messages_lost for c in self.reader.damaged_chunks),
             "storage": self.reader.storage,
             "checkpoint": str(p.checkpoint_path()),
             "device": str(getattr(self.predictor, "device", "")),

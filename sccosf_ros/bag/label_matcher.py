@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from sccosf_ros.pipeline.compressed import check_compressed, decode_compressed, is_compressed
 from sccosf_ros.pipeline.image_codec import decode_image
 
 LABEL_WINDOW_NS = 10 * 1_000_000_000  # unmatched labels/predictions older than this are dropped
@@ -61,10 +62,27 @@ class LabelMatcher:
 
 
 def decode_label(msg: Any) -> np.ndarray:
-    """A mono8 label image as an (H, W) array of class ids (``ValueError`` otherwise)."""
-    arr = decode_image(msg)
+    """A label image as an (H, W) uint8 array of class ids (``ValueError`` otherwise).
+
+    A raw ``Image`` (mono8, or mono16 with ids below 256) or a ``CompressedImage`` as
+    image_transport's compressed plugin writes it, PNG only (a JPEG's losses would change ids).
+    """
+    if is_compressed(msg):
+        fmt = check_compressed(msg)
+        if fmt.codec != "png":
+            raise ValueError(
+                f"label image {msg.format!r} is {fmt.codec}: labels must be PNG "
+                "(lossless), as image_transport's compressed plugin writes mono8/mono16"
+            )
+        arr, what = decode_compressed(msg), msg.format
+    else:
+        arr, what = decode_image(msg), msg.encoding
     if arr.ndim == 3 and arr.shape[2] == 1:
         arr = arr[..., 0]
-    if arr.ndim != 2 or arr.dtype != np.uint8:
-        raise ValueError(f"label image must be mono8 class ids, got {msg.encoding}")
+    if arr.ndim != 2 or arr.dtype not in (np.uint8, np.uint16):
+        raise ValueError(f"label image must be mono8 or mono16 class ids, got {what}")
+    if arr.dtype == np.uint16:
+        if arr.size and int(arr.max()) > 255:
+            raise ValueError(f"label image holds class id {int(arr.max())}: at most 255")
+        arr = arr.astype(np.uint8)
     return arr

@@ -12,10 +12,12 @@ the same interface ``sccosf_ros.bag.bag_io.BagReader`` uses for a ``rosbags`` re
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from sccosf_ros.bag.mcap_chunks import DamagedChunk, chunk_data
 
 MCAP_MAGIC = b"\x89MCAP0\r\n"
 
@@ -42,19 +44,49 @@ class SalvagedTopic:
     count: int
 
 
-def _records(path: Path) -> Iterator[Any]:
-    """Every complete record, in file order; stops quietly where the file is cut short."""
+def _records(path: Path, on_damage: Callable[[DamagedChunk], None]) -> Iterator[Any]:
+    """Every complete record, in file order (a chunk's records in its place, a chunk that
+    fails its CRC skipped and passed to ``on_damage``); stops where the file is cut short."""
     from mcap.exceptions import McapError
-    from mcap.stream_reader import StreamReader
+    from mcap.records import Channel, Chunk, MessageIndex
+    from mcap.stream_reader import StreamReader, breakup_chunk
 
     with path.open("rb") as f:
+        damaged: DamagedChunk | None = None  # told once its message index records are counted
+        index = -1
+        topics: dict[int, str] = {}  # channel id → topic, for the messages a bad chunk lost
         try:
             # A cut file has no footer: the reader runs into the end of the data and raises.
-            yield from StreamReader(f, emit_chunks=False, validate_crcs=True).records
+            for rec in StreamReader(f, emit_chunks=True, validate_crcs=False).records:
+                if isinstance(rec, MessageIndex):
+                    if damaged is not None:
+                        key = topics.get(rec.channel_id, f"channel {rec.channel_id}")
+                        damaged.lost[key] = damaged.lost.get(key, 0) + len(rec.records)
+                    continue
+                if damaged is not None:
+                    on_damage(damaged)
+                    damaged = None
+                if isinstance(rec, Channel):
+                    topics[rec.id] = rec.topic
+                if not isinstance(rec, Chunk):
+                    yield rec
+                    continue
+                index += 1
+                if chunk_data(rec) is None:
+                    start, end = rec.message_start_time, rec.message_end_time
+                    damaged = DamagedChunk(path.name, index, -1, start, end, {})
+                    continue
+                for inner in breakup_chunk(rec, validate_crc=False):
+                    if isinstance(inner, Channel):
+                        topics[inner.id] = inner.topic
+                    yield inner
         except (McapError, EOFError, ValueError, OSError, MemoryError) as e:
             raise _Truncated(str(e) or type(e).__name__) from None
         except Exception as e:  # a half-written chunk fails inside its decompressor
             raise _Truncated(f"{type(e).__name__}: {e}") from None
+        finally:
+            if damaged is not None:
+                on_damage(damaged)
 
 
 class _Truncated(Exception):
@@ -64,8 +96,11 @@ class _Truncated(Exception):
 class SalvagedMcap:
     """A truncated MCAP file read by forward scan: topics, counts, time range, messages."""
 
-    def __init__(self, path: str | os.PathLike) -> None:
+    def __init__(
+        self, path: str | os.PathLike, on_damage: Callable[[DamagedChunk], None] | None = None
+    ) -> None:
         self.path = Path(path)
+        self._on_damage = on_damage or (lambda chunk: None)
         self.ros_distro: str | None = None
         self.stop_reason = ""
         self._schemas: dict[int, Any] = {}
@@ -81,7 +116,7 @@ class SalvagedMcap:
 
         first, last = None, None
         try:
-            for rec in _records(self.path):
+            for rec in _records(self.path, lambda chunk: None):  # told when messages are read
                 if isinstance(rec, Schema):
                     self._schemas[rec.id] = rec
                 elif isinstance(rec, Channel):
@@ -119,7 +154,7 @@ class SalvagedMcap:
         wanted = set(topics) if topics is not None else None
         types = {t.topic: t.msgtype for t in self.topics().values()}
         try:
-            for rec in _records(self.path):
+            for rec in _records(self.path, self._on_damage):
                 if not isinstance(rec, Message):
                     continue
                 ch = self._channels.get(rec.channel_id)

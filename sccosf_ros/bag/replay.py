@@ -10,8 +10,9 @@ path): rosbags and rclpy use the same CDR encoding (the tests check the round tr
 is deserialized and any message type whose Python class rclpy can import is replayed
 (``sensor_msgs/CompressedImage`` camera topics included). Topics whose type is not installed
 are skipped with a warning (an error if asked for by name). Damaged bags are played as far as
-they can be read (``BagReader``: no metadata.yaml, truncated MCAP), with a warning; a read
-error part-way ends the playback there (``ReplayStats.error``).
+they can be read (``BagReader``: no metadata.yaml, truncated MCAP), with a warning; an MCAP chunk
+that fails its CRC check is skipped with a warning and the rest played (``ReplayStats.damaged``);
+a read error part-way ends the playback there (``ReplayStats.error``).
 
 ``wait_subscribers`` waits for a subscriber on the topics a consumer is expected on: the ones
 given with ``topics``, else the bag's camera image topics (``sensor_msgs/Image`` and
@@ -67,6 +68,8 @@ class ReplayStats:
     interrupted: bool = False
     skipped_topics: dict[str, str] = field(default_factory=dict)  # topic → why
     error: str | None = None  # a read error that ended the playback early
+    damaged: str | None = None  # MCAP chunks skipped for a CRC mismatch (the rest was played)
+    messages_lost: int = 0  # in those chunks
 
 
 IMAGE_TYPES = ("sensor_msgs/msg/Image", "sensor_msgs/msg/CompressedImage")
@@ -275,7 +278,13 @@ class BagPlayer:
             self.stats.wall_s = time.perf_counter() - wall0
         if self.stopped:
             self.stats.interrupted = True
+        self.stats.damaged = self.reader.damage_summary()
+        self.stats.messages_lost = sum(c.messages_lost for c in self.reader.damaged_chunks)
         return self.stats
+
+
+def _warn(message: str) -> None:
+    print(f"sccosf replay: warning: {message}", file=sys.stderr)
 
 
 def run_replay(cfg: ReplayConfig) -> ReplayStats:
@@ -295,6 +304,7 @@ def run_replay(cfg: ReplayConfig) -> ReplayStats:
             rclpy.init(context=ctx, signal_handler_options=SignalHandlerOptions.NO)
             player = BagPlayer(cfg, context=ctx)
         with player:
+            player.reader.on_damage = _warn  # each chunk skipped for a CRC mismatch
             for note in player.reader.notes:
                 print(f"sccosf replay: warning: {note}", file=sys.stderr)
             skipped = player.stats.skipped_topics

@@ -57,6 +57,7 @@ class BagFrames:
         from sccosf_ros.pipeline.processor import check_input, decode_input
 
         with BagReader(self.bag) as reader:
+            reader.on_damage = self.warn  # an MCAP chunk skipped for a CRC mismatch
             for note in reader.notes:
                 self.warn(note)
             topics = {

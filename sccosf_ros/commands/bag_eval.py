@@ -35,7 +35,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--label-topic",
         default=None,
-        help="mono8 class-id Image topic stamped like RGB: enables mIoU",
+        help="class-id label topic stamped like RGB (mono8/mono16 Image, or PNG "
+        "CompressedImage): enables mIoU",
     )
     parser.add_argument("--out", type=Path, required=True, help="output folder")
     node = parser.add_argument_group(

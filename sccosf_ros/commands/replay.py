@@ -76,6 +76,8 @@ def run(args: argparse.Namespace) -> int:
     n = sum(stats.published.values())
     if stats.error is not None:  # a bag that broke part-way: not bad input, exit code 1
         raise SccosfError(f"{stats.error}; published {n} messages before it", exit_code=1)
+    if stats.damaged is not None:  # the rest of the bag was played: not bad input either
+        raise SccosfError(f"{stats.damaged}; published the other {n} messages", exit_code=1)
     print(
         f"published {n} messages on {len(stats.published)} topic(s) in {stats.wall_s:.1f} s"
         f" (bag span {stats.bag_span_s:.1f} s, rate {cfg.rate}); /clock messages: "

@@ -388,3 +388,61 @@ def test_a_pair_failing_in_the_model_is_counted_and_the_run_goes_on(
     assert m["inference_errors"] == 1 and m["pairs"] == 4 and m["complete"]
     assert any("out of memory" in r for r in m["malformed_reasons"])
     assert set(m["sync"]["unpaired"]) == {"rgb", "thermal"}
+
+
+def _compressed_label_twin(bag, path, encoding: str):
+    """A copy of ``bag`` whose labels are PNG ``CompressedImage`` on ``<label>/compressed``
+    (``encoding`` mono8 or mono16), as image_transport's compressed plugin records them."""
+    import numpy as np
+
+    from sccosf_ros.bag.bag_io import BagWriter
+    from sccosf_ros.pipeline.compressed import COMPRESSED_IMAGE, encode_compressed
+
+    lab = bag.config.label_topic
+    with BagReader(bag.path) as r, BagWriter(path, r.storage, r.typestore) as w:
+        for topic, msgtype, t, raw in r.messages():
+            if topic != lab:
+                w.write_raw(topic, t, raw, msgtype)
+                continue
+            msg = r.deserialize(raw, msgtype)
+            ids = decode_image(msg).astype(np.uint16 if encoding == "mono16" else np.uint8)
+            cls = w.types()[COMPRESSED_IMAGE]
+            png = encode_compressed(ids, encoding, "png", header=msg.header, msg_type=cls)
+            w.write(f"{lab}/compressed", t, png)
+
+
+@pytest.mark.parametrize("encoding", ["mono8", "mono16"])
+def test_compressed_png_labels_score_like_raw_labels(
+    tmp_path, nano_checkpoint, one_thread, capsys, encoding
+):
+    bag = write_synthetic_bag(
+        tmp_path / "raw" / "rec",
+        storage="mcap",
+        duration=1.0,
+        rgb_rate=10.0,
+        thermal_rate=10.0,
+        thermal_offset=0.004,
+        height=H,
+        width=W,
+        show_progress=False,
+    )
+    twin = tmp_path / "png" / "rec"
+    _compressed_label_twin(bag, twin, encoding)
+    c = bag.config
+    with BagReader(twin) as r:
+        assert r.topics()[f"{c.label_topic}/compressed"].msgtype.endswith("CompressedImage")
+        assert c.label_topic not in r.topics()
+    got = {}
+    for name, path in (("raw", bag.path), ("png", twin)):
+        args = ["bag-eval", str(path), "--checkpoint", str(nano_checkpoint)]
+        args += ["--rgb-topic", c.rgb_topic, "--thermal-topic", c.thermal_topic]
+        args += ["--label-topic", c.label_topic, "--out", str(tmp_path / f"o_{name}")]
+        args += ["--device", "cpu", "--thermal-norm", "fixed", "--thermal-range"]
+        args += [str(THERMAL_COUNTS[0]), str(THERMAL_COUNTS[1]), "--input-size", "32", "48"]
+        assert sccosf_main([*args, "--quiet"]) == 0, capsys.readouterr().err
+        got[name] = json.loads((tmp_path / f"o_{name}" / "metrics.json").read_text())
+    raw, png = got["raw"], got["png"]
+    assert png["topics"]["label"] == f"{c.label_topic}/compressed"  # the base name was given
+    assert raw["labelled_pairs"] == png["labelled_pairs"] == 10
+    assert png["malformed"][png["topics"]["label"]] == 0
+    assert png["miou"] == raw["miou"] and png["iou"] == raw["iou"]

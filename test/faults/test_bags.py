@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import shutil
 import struct
+import sys
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,9 @@ import pytest
 from sccosf_ros.bag.bag_io import BagReader
 from sccosf_ros.cli import main as sccosf_main
 from sccosf_ros.synthetic import THERMAL_COUNTS, write_synthetic_bag
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bag"))  # mcap_crc
+from mcap_crc import flip_in_message, rewrite_with_crcs
 
 SEC = 1_000_000_000
 
@@ -174,6 +178,50 @@ def test_read_error_mid_bag_stops_cleanly_and_keeps_partial_results(
     assert "--overwrite" in _one_error_line(capsys.readouterr().err, "bag-eval")
 
 
+# --------------------------------------------------------------------------- chunk CRC
+def _crc_bag(path: Path):
+    """52 pairs in an MCAP file with chunk CRCs, as ``ros2 bag record`` writes it (about 6
+    pairs per chunk)."""
+    bag = _bag(path, duration=5.2)
+    rewrite_with_crcs(bag.path)
+    return bag
+
+
+def test_a_chunk_failing_its_crc_is_skipped_and_every_other_pair_evaluated(
+    tmp_path, nano_checkpoint, one_thread, capsys
+):
+    bag = _crc_bag(tmp_path / "bad" / "rec")
+    good = _crc_bag(tmp_path / "good" / "rec")
+    c = bag.config
+    flip_in_message(bag.path, bag.rgb_stamps[30] + round(c.transport_delay * SEC))  # 64 bytes
+    out = tmp_path / "o"
+    assert sccosf_main(_eval_args(good, nano_checkpoint, out)) == 0
+    capsys.readouterr()
+    intact = json.loads((out / "metrics.json").read_text())
+    assert intact["complete"] is True and intact["pairs"] == 52 and not intact["damaged_chunks"]
+
+    assert sccosf_main(_eval_args(bag, nano_checkpoint, out, "--overwrite")) == 1
+    err = capsys.readouterr().err
+    line = _one_error_line(err, "bag-eval")
+    (warning,) = [ln for ln in err.splitlines() if "does not match its CRC" in ln]
+    m = json.loads((out / "metrics.json").read_text())
+    (d,) = m["damaged_chunks"]
+    assert f"rec.mcap: chunk {d['index']} at byte {d['offset']}" in warning
+    assert f"{d['start_ns'] / SEC:.3f} .. {d['end_ns'] / SEC:.3f} s" in warning
+    lost = d["lost"]
+    assert lost[c.rgb_topic] > 0 and lost[c.thermal_topic] > 0
+    assert m["messages_lost"] == sum(lost.values())
+    assert f"{m['messages_lost']} messages lost" in line
+    assert m["complete"] is False and "failed their CRC check" in m["error"]
+    assert "partial results" in line
+    # The rest of the bag was read: every message outside the chunk, every pair they form.
+    for topic in (c.rgb_topic, c.thermal_topic):
+        assert m["messages"][topic] == 52 - lost[topic]
+    assert 52 - max(lost.values()) - 1 <= m["pairs"] < 52
+    assert m["pairs"] == 52 - m["unmatched"][c.rgb_topic] - lost[c.rgb_topic]
+    assert (out / "rec_sccosf.incomplete").exists()  # replaced by the next run
+
+
 # --------------------------------------------------------------------------- truncated MCAP
 @pytest.mark.parametrize("keep_metadata", [False, True])
 def test_truncated_mcap_is_salvaged_with_the_repair_command(
@@ -226,6 +274,14 @@ def test_thermal_topic_without_messages_exits_1_with_the_stamp_ranges(
     assert f"thermal {c.thermal_topic}: 0 messages" in line and "sync.slop" in line
     m = json.loads((tmp_path / "o" / "metrics.json").read_text())
     assert m["pairs"] == 0 and m["stamp_range_s"][c.thermal_topic] is None
+    # Nothing useful was written: the output stays marked, so a rerun needs no --overwrite.
+    assert (tmp_path / "o" / "rec_sccosf.incomplete").exists()
+    good = _bag(tmp_path / "good" / "rec")
+    assert sccosf_main(_eval_args(good, nano_checkpoint, tmp_path / "o")) == 0
+    captured = capsys.readouterr()
+    assert "exists already" not in captured.err and "pairs: 10" in captured.out
+    assert not (tmp_path / "o" / "rec_sccosf.incomplete").exists()
+    assert json.loads((tmp_path / "o" / "metrics.json").read_text())["pairs"] == 10
 
 
 def test_streams_that_never_overlap_in_time_show_both_ranges(
@@ -257,6 +313,18 @@ def test_replay_plays_damaged_bags_as_far_as_they_go(tmp_path, capsys):
     assert sccosf_main(["replay", str(big.path), "--rate", "100", "--quiet"]) == 1
     line = _one_error_line(capsys.readouterr().err, "replay")
     assert "failed after" in line and "published" in line
+
+    crc = _crc_bag(tmp_path / "crc")
+    flip_in_message(crc.path, crc.rgb_stamps[30] + round(crc.config.transport_delay * SEC))
+    assert sccosf_main(["replay", str(crc.path), "--rate", "100", "--quiet"]) == 1
+    err = capsys.readouterr().err
+    line = _one_error_line(err, "replay")
+    assert "sccosf replay: warning:" in err and "does not match its CRC" in err
+    with BagReader(crc.path) as r:
+        played = len(list(r.messages()))
+        lost = r.damaged_chunks[0].messages_lost
+    assert played == 104 - lost and f"{lost} messages lost" in line
+    assert f"published the other {played} messages" in line
 
     cut = _big_bag(tmp_path / "cut")
     f = _storage_file(cut.path)
