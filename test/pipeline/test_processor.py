@@ -230,3 +230,26 @@ def test_a_crop_larger_than_the_image_counts_the_frame_as_malformed(predictor):
             "column",
         )
     ]
+
+
+def test_the_node_uses_a_temperature_checkpoints_setting_and_the_cameras_units(tmp_path):
+    from sccosf_ros.inference import save_checkpoint
+    from sccosf_ros.model import build_model
+    from sccosf_ros.pipeline.processor import load_predictor
+
+    trained = ThermalNorm(mode="temperature", units="centikelvin", window_low=-5, window_high=35)
+    path = save_checkpoint(
+        tmp_path / "t.pt", build_model("nano", num_classes=9), thermal_norm=trained
+    )
+    params = NodeParams.from_dict({"checkpoint": str(path), "device": "cpu"})
+    pred = load_predictor(params)  # thermal.normalization = checkpoint
+    assert pred.thermal_norm == trained
+    proc = PairProcessor(params, pred)
+    proc.configure(params.updated({"thermal.units": "celsius"}))  # a 32FC1 camera instead
+    kelvin = _street(48, 64)
+    x_c, _ = _model_input(proc, *_published(kelvin, "celsius"))
+    assert (pred.thermal_norm.units, pred.thermal_norm.window_high) == ("celsius", 35.0)
+    proc.configure(proc.params.updated({"thermal.units": "counts"}))  # back to the file's
+    x_ck, _ = _model_input(proc, *_published(kelvin, "centikelvin"))
+    assert pred.thermal_norm == trained
+    np.testing.assert_allclose(x_c, x_ck, atol=1e-5)
