@@ -16,8 +16,8 @@ from typing import Any
 
 from sccosf_ros.errors import SccosfError
 from sccosf_ros.pipeline.params import NodeParams, read_params_files
+from sccosf_ros.thermal import DEFAULT_WINDOW_C, UNITS
 from sccosf_ros.thermal import MODES as THERMAL_MODES
-from sccosf_ros.thermal import UNITS
 
 
 class ModelOptionError(SccosfError, ValueError):
@@ -53,23 +53,42 @@ def add_model_arguments(parser: argparse.ArgumentParser | argparse._ArgumentGrou
         "default: the image's size; the node and predict downscale images above "
         f"inference.max_pixels = {d.inference_max_pixels})",
     )
+    add_thermal_arguments(parser)
+    parser.add_argument(
+        "--precision",
+        choices=tuple(PRECISIONS),
+        default=None,
+        help="fp32 | fp16 | bf16 (precision; which backend runs which: see the README)",
+    )
+    add_backend_arguments(parser, default=None)
+
+
+def add_thermal_arguments(
+    parser: argparse.ArgumentParser | argparse._ArgumentGroup, training: bool = False
+) -> None:
+    """The thermal normalisation flags, shared by the model commands (node parameters, default
+    None) and ``sccosf train`` (TrainConfig fields of the same names, absent when not given)."""
+    default: Any = argparse.SUPPRESS if training else None
+    window = DEFAULT_WINDOW_C
     parser.add_argument(
         "--thermal-norm",
-        default=None,
+        default=default,
         choices=THERMAL_MODES,
-        help="thermal normalisation (thermal.normalization; default: what the checkpoint says)",
+        help="thermal normalisation, recorded in the checkpoint (default auto: uint8 / 255)"
+        if training
+        else "thermal normalisation (thermal.normalization; default: what the checkpoint says)",
     )
     parser.add_argument(
         "--thermal-range",
         type=float,
         nargs=2,
         metavar=("LOW", "HIGH"),
-        default=None,
+        default=default,
         help="raw thermal range for --thermal-norm fixed (thermal.low/high)",
     )
     parser.add_argument(
         "--thermal-units",
-        default=None,
+        default=default,
         choices=tuple(UNITS),
         help="what the thermal values are (thermal.units; for --thermal-norm temperature)",
     )
@@ -78,7 +97,7 @@ def add_model_arguments(parser: argparse.ArgumentParser | argparse._ArgumentGrou
         type=float,
         nargs=2,
         metavar=("SCALE", "OFFSET"),
-        default=None,
+        default=default,
         help="--thermal-units counts: degrees C = value x SCALE + OFFSET (thermal.scale/offset)",
     )
     parser.add_argument(
@@ -86,18 +105,11 @@ def add_model_arguments(parser: argparse.ArgumentParser | argparse._ArgumentGrou
         type=float,
         nargs=2,
         metavar=("LOW_C", "HIGH_C"),
-        default=None,
+        default=default,
         help="degrees C mapped to 0..1 by --thermal-norm temperature (thermal.window_c; "
-        f"default {d.thermal_window_c[0]:g} {d.thermal_window_c[1]:g}; a window alone means "
-        "temperature)",
+        f"default {window[0]:g} {window[1]:g})"
+        + ("" if training else "; a window alone means temperature"),
     )
-    parser.add_argument(
-        "--precision",
-        choices=tuple(PRECISIONS),
-        default=None,
-        help="fp32 | fp16 | bf16 (precision; which backend runs which: see the README)",
-    )
-    add_backend_arguments(parser, default=None)
 
 
 def thermal_overrides(
