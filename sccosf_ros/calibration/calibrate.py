@@ -5,7 +5,8 @@ For every pair (folders or a bag, ``frames.py``) the board is searched in both i
 is fitted over all corners of all remaining pairs (``homography.py``), and three files are
 written:
 
-* the node parameter file (``--out``, e.g. ``rig.yaml``): ``registration.homography`` for
+* the node parameter file (``--out``, e.g. ``rig.yaml``): ``registration.homography`` (and
+  ``thermal.crop`` when frames were cropped) for
   ``/**/sccosf`` — ``ros2 launch sccosf_ros sccosf.launch.py params_file:=rig.yaml`` layers it
   over config/sccosf.yaml, ``sccosf bag-eval --params-file rig.yaml`` runs the same pipeline; from
   a bag also the topics' transports (``rgb_transport``/``thermal_transport``);
@@ -32,6 +33,7 @@ from sccosf_ros.calibration.errors import CalibrationError
 from sccosf_ros.calibration.frames import CalibrationFrame
 from sccosf_ros.calibration.homography import HomographyFit, fit_homography
 from sccosf_ros.jsonio import write_json
+from sccosf_ros.thermal import crop_thermal
 
 
 @dataclass
@@ -110,12 +112,19 @@ def calibrate(
     source: str = "",
     progress: bool = True,
     on_pair: Callable[[PairResult], None] | None = None,
+    thermal_crop: tuple[int, int, int, int] = (0, 0, 0, 0),
 ) -> CalibrationResult:
     """Detect, fit, write (module docstring). CalibrationError when fewer than ``min_pairs``
     pairs show the board in both images. ``extra_params`` (or a callable giving them once the
-    frames are read) go into the parameter file too."""
+    frames are read) go into the parameter file too. ``thermal_crop`` (top, bottom, left,
+    right) is cut off each thermal image first, as the node's ``thermal.crop`` does: the
+    homography then refers to the cropped image, and the file records the crop with it."""
     det = _Detections(spec)
     for frame in tqdm(frames, desc="calibrate", unit="pair", disable=not progress):
+        try:
+            frame.thermal = crop_thermal(frame.thermal, thermal_crop)
+        except ValueError as e:
+            raise CalibrationError(f"pair {frame.name}: {e}") from None
         result = det.add(frame)
         if on_pair is not None:
             on_pair(result)
@@ -132,6 +141,8 @@ def calibrate(
     for p, err in zip(used, fit.pair_errors):
         p.error_px = err
     extra = extra_params() if callable(extra_params) else dict(extra_params or {})
+    if any(thermal_crop):
+        extra["thermal.crop"] = [int(v) for v in thermal_crop]
     try:
         return _write(det, fit, out, extra, source, spec)
     except OSError as e:  # a folder that is not writable, a full disk

@@ -64,6 +64,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=None,
         help=f"sync queue per input (sync.queue_size, default {d.sync_queue_size})",
     )
+    node.add_argument(
+        "--thermal-crop",
+        type=int,
+        nargs=4,
+        metavar=("TOP", "BOTTOM", "LEFT", "RIGHT"),
+        default=None,
+        help="pixels cut off each thermal image first, e.g. 0 2 0 0 for the telemetry rows of "
+        "a raw Boson (thermal.crop)",
+    )
     parser.add_argument("--max-pairs", type=int, default=None, help="stop after N pairs")
     parser.add_argument(
         "--namespace", default="/sccosf", help="namespace of the output topics in the output bag"
@@ -91,6 +100,8 @@ def param_overrides(args: argparse.Namespace) -> dict[str, Any]:
     for flag, name in (("slop", "sync.slop"), ("queue_size", "sync.queue_size")):
         if getattr(args, flag) is not None:
             values[name] = getattr(args, flag)
+    if args.thermal_crop is not None:
+        values["thermal.crop"] = list(args.thermal_crop)
     return values
 
 

@@ -39,6 +39,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=0.5,
         help="seconds between the bag pairs looked at (default 0.5)",
     )
+    src.add_argument(
+        "--thermal-crop",
+        type=int,
+        nargs=4,
+        default=(0, 0, 0, 0),
+        metavar=("TOP", "BOTTOM", "LEFT", "RIGHT"),
+        help="pixels cut off each thermal image first, as the node's thermal.crop (e.g. 0 2 0 0 "
+        "for a raw Boson's telemetry rows); written to --out with the homography",
+    )
     parser.add_argument(
         "--pattern",
         required=True,
@@ -117,6 +126,8 @@ def run(args: argparse.Namespace) -> int:
     spec = parse_pattern(args.pattern, args.board)
     if args.min_pairs < 1:
         raise CalibrationError("--min-pairs must be >= 1")
+    if min(args.thermal_crop) < 0:
+        raise CalibrationError("--thermal-crop takes 4 pixel counts >= 0: TOP BOTTOM LEFT RIGHT")
     frames, source, extra = _frames(args)
     result = calibrate(
         frames,
@@ -127,6 +138,7 @@ def run(args: argparse.Namespace) -> int:
         extra_params=extra,
         source=source,
         progress=not args.quiet,
+        thermal_crop=tuple(args.thermal_crop),
     )
     print(f"  {'pair':<20} {'RGB':<5} {'thermal':<8} error px")
     for p in result.pairs:

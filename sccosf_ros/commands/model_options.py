@@ -1,7 +1,8 @@
 """The flags of every command that runs a model, as node parameters.
 
 ``predict``, ``eval`` and ``bag-eval`` take the same model flags (``--checkpoint --device
---threads --input-size --thermal-norm --thermal-range --precision --backend --cache-dir``). Each
+--threads --input-size --thermal-norm --thermal-range --thermal-units --thermal-scale
+--thermal-window --precision --backend --cache-dir``). Each
 maps to one of ``sccosf_node``'s parameters (``pipeline.params``); unset flags leave the
 parameter alone, so the command runs the model exactly as the node would with the same values,
 through the same ``pipeline.processor.load_predictor``.
@@ -15,6 +16,7 @@ from typing import Any
 
 from sccosf_ros.errors import SccosfError
 from sccosf_ros.pipeline.params import NodeParams, read_params_files
+from sccosf_ros.thermal import DEFAULT_WINDOW_C, UNITS
 from sccosf_ros.thermal import MODES as THERMAL_MODES
 
 
@@ -51,20 +53,7 @@ def add_model_arguments(parser: argparse.ArgumentParser | argparse._ArgumentGrou
         "default: the image's size; the node and predict downscale images above "
         f"inference.max_pixels = {d.inference_max_pixels})",
     )
-    parser.add_argument(
-        "--thermal-norm",
-        default=None,
-        choices=THERMAL_MODES,
-        help="thermal normalisation (thermal.normalization; default: what the checkpoint says)",
-    )
-    parser.add_argument(
-        "--thermal-range",
-        type=float,
-        nargs=2,
-        metavar=("LOW", "HIGH"),
-        default=None,
-        help="raw thermal range for --thermal-norm fixed (thermal.low/high)",
-    )
+    add_thermal_arguments(parser)
     parser.add_argument(
         "--precision",
         choices=tuple(PRECISIONS),
@@ -74,8 +63,64 @@ def add_model_arguments(parser: argparse.ArgumentParser | argparse._ArgumentGrou
     add_backend_arguments(parser, default=None)
 
 
-def thermal_overrides(mode: str | None, rng: list[float] | None) -> dict[str, Any]:
-    """``--thermal-norm`` / ``--thermal-range`` as node parameters (a range alone means fixed)."""
+def add_thermal_arguments(
+    parser: argparse.ArgumentParser | argparse._ArgumentGroup, training: bool = False
+) -> None:
+    """The thermal normalisation flags, shared by the model commands (node parameters, default
+    None) and ``sccosf train`` (TrainConfig fields of the same names, absent when not given)."""
+    default: Any = argparse.SUPPRESS if training else None
+    window = DEFAULT_WINDOW_C
+    parser.add_argument(
+        "--thermal-norm",
+        default=default,
+        choices=THERMAL_MODES,
+        help="thermal normalisation, recorded in the checkpoint (default auto: uint8 / 255)"
+        if training
+        else "thermal normalisation (thermal.normalization; default: what the checkpoint says)",
+    )
+    parser.add_argument(
+        "--thermal-range",
+        type=float,
+        nargs=2,
+        metavar=("LOW", "HIGH"),
+        default=default,
+        help="raw thermal range for --thermal-norm fixed (thermal.low/high)",
+    )
+    parser.add_argument(
+        "--thermal-units",
+        default=default,
+        choices=tuple(UNITS),
+        help="what the thermal values are (thermal.units; for --thermal-norm temperature)",
+    )
+    parser.add_argument(
+        "--thermal-scale",
+        type=float,
+        nargs=2,
+        metavar=("SCALE", "OFFSET"),
+        default=default,
+        help="--thermal-units counts: degrees C = value x SCALE + OFFSET (thermal.scale/offset)",
+    )
+    parser.add_argument(
+        "--thermal-window",
+        type=float,
+        nargs=2,
+        metavar=("LOW_C", "HIGH_C"),
+        default=default,
+        help="degrees C mapped to 0..1 by --thermal-norm temperature (thermal.window_c; "
+        f"default {window[0]:g} {window[1]:g})"
+        + ("" if training else "; a window alone means temperature"),
+    )
+
+
+def thermal_overrides(
+    mode: str | None, rng: list[float] | None, window: list[float] | None = None
+) -> dict[str, Any]:
+    """``--thermal-norm`` / ``--thermal-range`` / ``--thermal-window`` as node parameters (a
+    range alone means fixed, a window alone temperature)."""
+    if window is not None:
+        if rng is not None or (mode or "temperature") != "temperature":
+            raise ModelOptionError("--thermal-window goes with --thermal-norm temperature only")
+        return {"thermal.normalization": "temperature", "thermal.window_c": list(window)}
     if mode is None and rng is None:
         return {}
     if (mode or "fixed") == "fixed":
@@ -107,7 +152,11 @@ def model_overrides(args: argparse.Namespace) -> dict[str, Any]:
         values["backend.cache_dir"] = str(args.cache_dir)
     if args.input_size:
         values["inference.height"], values["inference.width"] = args.input_size
-    values.update(thermal_overrides(args.thermal_norm, args.thermal_range))
+    values.update(thermal_overrides(args.thermal_norm, args.thermal_range, args.thermal_window))
+    if args.thermal_units is not None:
+        values["thermal.units"] = args.thermal_units
+    if args.thermal_scale is not None:
+        values["thermal.scale"], values["thermal.offset"] = args.thermal_scale
     return values
 
 

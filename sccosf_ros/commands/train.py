@@ -47,6 +47,7 @@ def _recipe_help() -> str:
 
 
 def _data_arguments(parser: argparse.ArgumentParser) -> None:
+    from sccosf_ros.commands.model_options import add_thermal_arguments
     from sccosf_ros.data.datasets import DATASET_NAMES
 
     d = parser.add_argument_group("data")
@@ -88,6 +89,7 @@ def _data_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="S",
         help="rescale by one of these instead (the recipes: 0.5 0.75 1 1.25 1.5 1.75)",
     )
+    add_thermal_arguments(d, training=True)
     d.add_argument("--workers", type=int, help="data-loading worker processes (default 2)")
     d.add_argument(
         "--no-data-check",

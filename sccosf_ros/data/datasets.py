@@ -37,6 +37,7 @@ from sccosf_ros.data.errors import DatasetError, DatasetNotFoundError
 from sccosf_ros.data.synth_metadata import METADATA_FILE, read_metadata
 from sccosf_ros.data.transforms import JointTransform
 from sccosf_ros.day_night import NIGHT, day_night, mfnet_day_night
+from sccosf_ros.thermal import ThermalNorm
 
 DATASET_NAMES = ("mfnet", "fmb", "synthetic")
 _IMAGE_EXTS = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff")
@@ -50,7 +51,8 @@ MFNET_LAYOUTS: dict[str, tuple[str, str | None, str]] = {
 
 @dataclass
 class RawSample:
-    """One sample as stored: ``rgb`` uint8 HxWx3 (RGB order), ``thermal`` uint8 HxW,
+    """One sample as stored: ``rgb`` uint8 HxWx3 (RGB order), ``thermal`` uint8 (or uint16
+    raw counts / centikelvin) HxW,
     ``label`` uint8 HxW class ids (255 ignore), ``night`` True/False, or None if unknown."""
 
     name: str
@@ -66,12 +68,14 @@ def night_from_name(name: str) -> bool | None:
     return None if split is None else split == NIGHT
 
 
-def _read(path: Path) -> np.ndarray:
+def _read(path: Path, sixteen_bit: bool = False) -> np.ndarray:
+    """An 8-bit image (or 8/16-bit for ``sixteen_bit``: thermal counts or centikelvin)."""
     img = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
     if img is None:
         raise DatasetError(f"cannot read image {path}: the file is corrupt or not an image")
-    if img.dtype != np.uint8:
-        raise DatasetError(f"{path}: expected an 8-bit image, got {img.dtype}")
+    if img.dtype != np.uint8 and not (sixteen_bit and img.dtype == np.uint16):
+        bits = "8- or 16-bit" if sixteen_bit else "8-bit"
+        raise DatasetError(f"{path}: expected an {bits} image, got {img.dtype}")
     return img
 
 
@@ -191,6 +195,8 @@ class SegmentationDataset(Dataset):
         self.splits = split_names(split)
         self.split = "+".join(self.splits)
         self.transform = transform
+        # raw thermal → [0, 1] (training sets it from TrainConfig; auto: uint8 / 255)
+        self.thermal_norm = ThermalNorm()
         if not self.root.is_dir():
             raise DatasetNotFoundError(
                 f"{type(self).__name__}: dataset root not found: {self.root}"
@@ -231,7 +237,7 @@ class SegmentationDataset(Dataset):
             rgb, thermal, label, *rest = self.transform(rgb, thermal, label)
             valid = rest[0] if rest else None
         rgb_t = torch.from_numpy(np.ascontiguousarray(rgb)).permute(2, 0, 1).float().div_(255.0)
-        th_t = torch.from_numpy(np.ascontiguousarray(thermal))[None].float().div_(255.0)
+        th_t = torch.from_numpy(self.thermal_norm(np.ascontiguousarray(thermal)))[None]
         lb_t = torch.from_numpy(np.ascontiguousarray(label)).long()
         valid_t = (
             torch.ones(lb_t.shape, dtype=torch.bool)
@@ -345,7 +351,7 @@ class MFNetDataset(SegmentationDataset):
             thermal = np.ascontiguousarray(img[..., 3])
         else:
             rgb = _bgr_to_rgb(img, rgb_path)
-            thermal = _to_gray(_read(th_path), th_path, "thermal")
+            thermal = _to_gray(_read(th_path, True), th_path, "thermal")
         label = _read_label(lb_path, self.num_classes)
         _check_sizes(name, rgb, thermal, label, self.paths(i))
         return RawSample(name, rgb, thermal, label, self.night_of(name))
@@ -402,7 +408,7 @@ class FMBDataset(SegmentationDataset):
         name = self.names[i]
         vis, ir, lb = self._files[i]
         rgb = _bgr_to_rgb(_read(vis), vis)
-        thermal = _to_gray(_read(ir), ir, "infrared")
+        thermal = _to_gray(_read(ir, True), ir, "infrared")
         label = _read_label(lb, self.num_classes)
         _check_sizes(name, rgb, thermal, label, self._files[i])
         return RawSample(name, rgb, thermal, label, self.night_of(name))

@@ -122,7 +122,11 @@ class _Accumulator:
         class_names: list[str],
         fusion: bool,
         convention: FusionConvention = DEFAULT_CONVENTION,
+        thermal_norm: Any = None,
     ) -> None:
+        # 16-bit thermal (counts, centikelvin) → the 8-bit source image of the fusion metrics:
+        # what the model saw, through the predictor's thermal normalisation
+        self.thermal_norm = thermal_norm
         self._split: dict[str, str | None] = {}  # image name → day/night, from its sample
         self.seg = SegmentationEvaluator(class_names, split_of=self._split.get)
         self.fusion = fusion
@@ -155,6 +159,8 @@ class _Accumulator:
             return
         self.has_fused = True
         thermal8 = raw.thermal
+        if thermal8.dtype != np.uint8 and self.thermal_norm is not None:
+            thermal8 = np.round(self.thermal_norm(thermal8) * 255).astype(np.uint8)
         if thermal8.dtype != np.uint8:
             raise EvaluationError(
                 f"sample {raw.name}: fusion metrics need the uint8 thermal image, "
@@ -315,7 +321,7 @@ def evaluate(
     out = Path(out_dir)
     _writable(out)
     grid_idx = _grid_indices(n, grid_samples)
-    acc = _Accumulator(class_names, fusion, convention)
+    acc = _Accumulator(class_names, fusion, convention, getattr(predictor, "thermal_norm", None))
     grid_rows: list[dict] = []
     bar = tqdm(range(n), desc="evaluate", unit="img", disable=not progress, dynamic_ncols=True)
     for i in bar:

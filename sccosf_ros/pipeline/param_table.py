@@ -26,6 +26,7 @@ from sccosf_ros.backends import BACKENDS
 from sccosf_ros.device import DEVICES_HELP
 from sccosf_ros.errors import SccosfError
 from sccosf_ros.precision import PRECISIONS
+from sccosf_ros.thermal import DEFAULT_WINDOW_C, UNITS
 from sccosf_ros.thermal import MODES as THERMAL_MODES
 
 NODE_NAME = "sccosf"  # the node's name: parameter files address it by it
@@ -181,7 +182,8 @@ PARAMETERS: tuple[ParamSpec, ...] = (
         "checkpoint",
         "raw thermal -> [0,1]: checkpoint (what the checkpoint was trained with) | auto "
         "(uint8 /255, else percentile) | minmax | percentile | fixed (thermal.low.."
-        "thermal.high raw counts)",
+        "thermal.high raw counts) | temperature (thermal.window_c in degrees C, values read "
+        "as thermal.units)",
         choices=THERMAL_NORMALIZATIONS,
         live=True,
     ),
@@ -202,6 +204,39 @@ PARAMETERS: tuple[ParamSpec, ...] = (
         "thermal.percentile_high",
         99.0,
         "percentile normalisation: upper percentile (0..100, > thermal.percentile_low)",
+        live=True,
+    ),
+    _p(
+        "thermal.units",
+        "counts",
+        "what the thermal values are: counts (raw, no fixed meaning; with thermal.scale for "
+        "temperature) | centikelvin (K x 100: Lepton TLinear, radiometric Boson) | decikelvin "
+        "(K x 10) | kelvin | celsius (32FC1 drivers); with normalization checkpoint, anything "
+        "but counts replaces the checkpoint's units",
+        choices=tuple(UNITS),
+        live=True,
+    ),
+    _p(
+        "thermal.scale",
+        0.0,
+        "thermal.units counts: degrees C = value x scale + offset (0 = counts are no "
+        "temperature); ignored for the named units",
+        live=True,
+    ),
+    _p("thermal.offset", 0.0, "thermal.units counts: see thermal.scale", live=True),
+    _p(
+        "thermal.window_c",
+        list(DEFAULT_WINDOW_C),
+        "temperature normalisation: [low, high] degrees C mapped to 0..1 (low < high); the "
+        "default suits street scenes (people in the upper third, engines saturate)",
+        live=True,
+    ),
+    _p(
+        "thermal.crop",
+        [0.0, 0.0, 0.0, 0.0],
+        "[top, bottom, left, right] pixels cut off the thermal image before anything else "
+        "(telemetry rows, masked borders; Boson raw 640x514: [0, 2, 0, 0]); "
+        "registration.homography refers to the cropped image",
         live=True,
     ),
     _p(

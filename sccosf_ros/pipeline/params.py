@@ -16,7 +16,7 @@ to write instead. The node turns that into one error line and exit code 2.
 from __future__ import annotations
 
 import math
-from dataclasses import fields, make_dataclass
+from dataclasses import fields, make_dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -113,11 +113,7 @@ class _NodeParamsMethods:
                 f"parameter inference.height = {h} is invalid: inference.height and "
                 f"inference.width must both be 0 (native) or both > 0, got {h}x{w}"
             )
-        if self.thermal_normalization != "checkpoint":
-            try:
-                self.thermal_norm()
-            except ValueError as e:
-                raise ParameterError(f"thermal.* parameters are invalid: {e}") from e
+        self._validate_thermal()
         if self.registration_homography:
             from sccosf_ros.registration import parse_homography
 
@@ -126,7 +122,35 @@ class _NodeParamsMethods:
             except ValueError as e:
                 raise ParameterError(f"parameter registration.homography: {e}") from None
 
+    def _validate_thermal(self) -> None:
+        w = self.thermal_window_c
+        if len(w) != 2 or not all(map(math.isfinite, w)) or not w[0] < w[1]:
+            raise ParameterError(
+                f"parameter thermal.window_c = {list(w)} is invalid: must be [low, high] "
+                "degrees C with low < high, e.g. [-10.0, 40.0]"
+            )
+        try:
+            _ = self.thermal_crop_px
+        except ValueError as e:
+            crop = list(self.thermal_crop)
+            raise ParameterError(f"parameter thermal.crop = {crop} is invalid: {e}") from None
+        try:
+            self.thermal_norm(ThermalNorm())
+        except ValueError as e:
+            raise ParameterError(f"thermal.* parameters are invalid: {e}") from None
+
     # ------------------------------------------------------------------ derived values
+    @property
+    def thermal_crop_px(self) -> tuple[int, int, int, int]:
+        """thermal.crop as whole pixels (top, bottom, left, right); ValueError when it is not."""
+        c = self.thermal_crop or (0.0, 0.0, 0.0, 0.0)  # [] / [0.0]: no crop
+        if len(c) != 4 or not all(math.isfinite(v) and v >= 0 and v == int(v) for v in c):
+            raise ValueError(
+                "must be 4 whole numbers >= 0, [top, bottom, left, right] pixels, e.g. "
+                "[0, 2, 0, 0]"
+            )
+        return tuple(int(v) for v in c)  # type: ignore[return-value]
+
     @property
     def inference_size(self) -> tuple[int, int] | None:
         if self.inference_height == 0:
@@ -161,16 +185,31 @@ class _NodeParamsMethods:
 
         return default_checkpoint()
 
-    def thermal_norm(self) -> ThermalNorm | None:
-        """The ThermalNorm the parameters ask for; None = keep the checkpoint's."""
+    def thermal_norm(self, checkpoint: ThermalNorm | None = None) -> ThermalNorm | None:
+        """The ThermalNorm the parameters ask for; None = keep the checkpoint's as it is.
+
+        With ``thermal.normalization = checkpoint`` and ``checkpoint`` (the checkpoint's norm)
+        given, units other than ``counts`` (or a ``thermal.scale``) describe the camera and
+        replace the checkpoint's; its mode and window stay.
+        """
+        units = {
+            "units": self.thermal_units,
+            "scale": self.thermal_scale,
+            "offset": self.thermal_offset,
+        }
         if self.thermal_normalization == "checkpoint":
-            return None
+            if checkpoint is None or (self.thermal_units == "counts" and self.thermal_scale == 0):
+                return None
+            return replace(checkpoint, **units)
         return ThermalNorm(
             mode=self.thermal_normalization,
             low=self.thermal_low,
             high=self.thermal_high,
             percentile_low=self.thermal_percentile_low,
             percentile_high=self.thermal_percentile_high,
+            window_low=self.thermal_window_c[0],
+            window_high=self.thermal_window_c[1],
+            **units,
         )
 
 

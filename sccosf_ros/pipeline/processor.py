@@ -5,7 +5,8 @@
 pixel is converted) and keeps malformed ones out of the pairing; for each synchronized pair,
 :meth:`PairProcessor.process` runs
 
-    decode (encodings, padded rows, endianness) → thermal validity (``thermal.min_valid``)
+    decode (encodings, padded rows, endianness) → thermal crop (``thermal.crop``: telemetry
+    rows, masked borders) → thermal validity (``thermal.min_valid``)
     and NaN policy → registration (thermal warped onto the RGB image by
     ``registration.homography``) → Predictor (at ``inference.height/width``, or downscaled to
     ``inference.max_pixels``) → colour (segmentation palette, overlay)
@@ -57,6 +58,7 @@ from sccosf_ros.pipeline.outputs import (
 from sccosf_ros.pipeline.pairing import stamp_to_ns
 from sccosf_ros.pipeline.params import NodeParams
 from sccosf_ros.pipeline.stats import NodeStats
+from sccosf_ros.thermal import crop_thermal
 
 
 class PredictorLike(Protocol):
@@ -103,7 +105,7 @@ def load_predictor(params: NodeParams) -> Any:
         raise StartupError(f"parameter checkpoint: {e}") from None
     except BackendError as e:
         raise StartupError(f"parameter backend = {params.backend}: {e}") from None
-    norm = params.thermal_norm()
+    norm = params.thermal_norm(predictor.checkpoint_thermal_norm)
     if norm is not None:  # the checkpoint's stays in predictor.checkpoint_thermal_norm
         predictor.thermal_norm = norm
     return predictor
@@ -195,7 +197,7 @@ class PairProcessor:
         """Use ``params`` (validated) from the next pair on; safe while a pair is running."""
         from sccosf_ros.registration import parse_homography
 
-        norm = params.thermal_norm()
+        norm = params.thermal_norm(self._base_norm)
         outputs = tuple(n for n in OUTPUT_NAMES if getattr(params, f"publish_{n}"))
         self._config = _Config(
             params=params,
@@ -319,6 +321,11 @@ class PairProcessor:
         try:
             thermal = decode_input("thermal", thermal_msg)
         except ImageDecodeError as e:
+            self.reject("malformed_thermal", f"thermal image rejected: {e}")
+            return None
+        try:
+            thermal = crop_thermal(thermal, cfg.params.thermal_crop_px)
+        except ValueError as e:
             self.reject("malformed_thermal", f"thermal image rejected: {e}")
             return None
         if not self._nan_policy(cfg.params, thermal):

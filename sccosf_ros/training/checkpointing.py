@@ -21,7 +21,6 @@ from sccosf_ros.inference import (
     load_checkpoint,
     save_checkpoint,
 )
-from sccosf_ros.thermal import ThermalNorm
 from sccosf_ros.training.config import TrainConfig
 from sccosf_ros.training.errors import TrainError
 from sccosf_ros.training.rng_state import rng_state, set_rng_state
@@ -97,7 +96,7 @@ class CheckpointMixin:
                     self.model,
                     class_names=self.class_names,
                     palette=self.palette,
-                    thermal_norm=ThermalNorm(mode="auto"),
+                    thermal_norm=self.cfg.thermal(),
                     dataset=self.cfg.dataset,
                     train_size=self.cfg.crop,
                     meta=self._meta(),

@@ -11,6 +11,7 @@ from typing import Any
 
 from sccosf_ros.data.datasets import DATASET_NAMES
 from sccosf_ros.model.network import ABLATIONS
+from sccosf_ros.thermal import DEFAULT_WINDOW_C, ThermalNorm
 from sccosf_ros.training.errors import TrainError
 
 MIN_CROP = 32  # the encoder's output stride: smaller crops leave no spatial extent at stage 4
@@ -60,6 +61,13 @@ class TrainConfig:
     progress: bool = True
     tensorboard: bool = True
     model_overrides: dict[str, Any] = field(default_factory=dict)  # extra build_model overrides
+    # How the thermal images become [0, 1] (thermal.ThermalNorm; recorded in the checkpoint,
+    # so the node normalises as the network was trained): auto = uint8 / 255.
+    thermal_norm: str = "auto"  # auto | minmax | percentile | fixed | temperature
+    thermal_units: str = "counts"  # temperature: what the values are (thermal.UNITS)
+    thermal_scale: tuple[float, float] = (0.0, 0.0)  # units counts: °C = v·scale + offset
+    thermal_window: tuple[float, float] = DEFAULT_WINDOW_C  # temperature: °C mapped to 0..1
+    thermal_range: tuple[float, float] = (0.0, 255.0)  # fixed: raw values mapped to 0..1
     recipe: str | None = None  # the recipe this config came from (recorded only)
 
     def __post_init__(self) -> None:
@@ -72,6 +80,8 @@ class TrainConfig:
             self.scales = tuple(float(v) for v in self.scales)
         if self.eval_size is not None:
             self.eval_size = tuple(int(v) for v in self.eval_size)
+        for name in ("thermal_scale", "thermal_window", "thermal_range"):
+            setattr(self, name, tuple(float(v) for v in getattr(self, name)))
         if self.pretrained in ("", "none"):
             self.pretrained = None
 
@@ -122,6 +132,23 @@ class TrainConfig:
             )
         if self.checkpoint_minutes is not None and self.checkpoint_minutes < 0:
             raise TrainError(f"checkpoint_minutes must be >= 0, got {self.checkpoint_minutes}")
+        self.thermal()
+
+    def thermal(self) -> ThermalNorm:
+        """The thermal normalisation the run trains with; TrainError when it is not one."""
+        try:
+            return ThermalNorm(
+                mode=self.thermal_norm,
+                low=self.thermal_range[0],
+                high=self.thermal_range[1],
+                units=self.thermal_units,
+                scale=self.thermal_scale[0],
+                offset=self.thermal_scale[1],
+                window_low=self.thermal_window[0],
+                window_high=self.thermal_window[1],
+            )
+        except (ValueError, IndexError) as e:
+            raise TrainError(f"thermal normalisation: {e}") from None
 
     def to_json_dict(self) -> dict[str, Any]:
         d = asdict(self)

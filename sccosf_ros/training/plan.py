@@ -71,6 +71,7 @@ def _train_transform(cfg: TrainConfig) -> TrainTransform:
 def _open(cfg: TrainConfig, split: Any, what: str, transform: Any) -> SegmentationDataset:
     try:
         ds = build_dataset(cfg.dataset, cfg.root, split, transform=transform)
+        ds.thermal_norm = cfg.thermal()  # what the checkpoint records and the node applies
     except DatasetError as e:
         raise PlanError(f"cannot read the {what} of {cfg.dataset} at {cfg.root}: {e}") from e
     if len(ds) == 0:

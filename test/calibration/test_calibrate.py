@@ -196,3 +196,29 @@ def test_circle_grid_board():
         pts = find_board(image, spec)
         assert pts is not None
         np.testing.assert_allclose(pts, np.array(centres, np.float32), atol=0.3)
+
+
+def test_thermal_crop_removes_telemetry_rows_and_is_written_with_the_homography(
+    rig, tmp_path, capsys
+):
+    """Boson-style 640x514 thermal images (2 garbage telemetry rows below): with
+    --thermal-crop 0 2 0 0 the homography of the cropped image is the rig's."""
+    raw = tmp_path / "thermal514"
+    raw.mkdir()
+    rng = np.random.default_rng(4)
+    for png in sorted((rig / "images" / "thermal").iterdir()):
+        t = cv2.imread(str(png), cv2.IMREAD_UNCHANGED)
+        rows = rng.integers(0, 65536, (2, t.shape[1])).astype(t.dtype)
+        cv2.imwrite(str(raw / png.name), np.vstack([t, rows]))
+    out = tmp_path / "rig.yaml"
+    args = ["calibrate", "--rgb", str(rig / "images" / "rgb"), "--thermal", str(raw)]
+    args += ["--pattern", "9x6", "--thermal-crop", "0", "2", "0", "0", "--quiet"]
+    assert sccosf_main([*args, "--out", str(out)]) == 0, capsys.readouterr().err
+    assert frame_agreement(_homography(out), TRUE_H, RIG.thermal_size) < 1.0
+    assert read_params_files([out]).thermal_crop_px == (0, 2, 0, 0)
+    report = json.loads(out.with_name("rig_calibration.json").read_text())
+    assert report["thermal_size"] == [640, 512]
+    capsys.readouterr()
+    assert sccosf_main([*args[:-5], "0", "600", "0", "0", "--quiet", "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "leaves nothing of the 640x514 thermal image" in err[0], err

@@ -8,13 +8,14 @@ import json
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "pipeline"))  # reference
 
 from approx_time_reference import reference_count
 
-from sccosf_ros.bag.bag_io import BagReader, BagWriter, stamp_ns
+from sccosf_ros.bag.bag_io import IMAGE, BagReader, BagWriter, stamp_ns
 from sccosf_ros.cli import main
 from sccosf_ros.synthetic import write_synthetic_bag
 
@@ -94,3 +95,58 @@ def test_the_settings_make_a_difference(late_bag):
     _, arrivals = late_bag
     counts = [reference_count(arrivals, 2, q, s) for q, s in ((10, 0.05), (2, 0.05), (10, 0.02))]
     assert counts[0] == 10 and 0 < counts[1] < 5 and counts[2] == 0, counts
+
+
+def _reencoded(src: Path, dst: Path, units: str, telemetry: bool = False) -> Path:
+    """``src`` with its thermal counts (7000-9000) turned into temperatures on a 0.1 K grid
+    (280-300 K) published as ``units``, optionally with 2 garbage telemetry rows below."""
+    from sccosf_ros.pipeline.image_codec import decode_image, encode_image
+
+    rng = np.random.default_rng(3)
+    with BagReader(src) as r, BagWriter(dst, storage="mcap") as w:
+        for topic, msgtype, log_ns, raw in r.messages(list(r.topics())):
+            if topic != THERMAL:
+                w.write_raw(topic, log_ns, raw, msgtype)
+                continue
+            msg = r.deserialize(raw, msgtype)
+            kelvin = 280.0 + 0.1 * np.round((decode_image(msg).astype(np.float64) - 7000) / 10)
+            if units == "centikelvin":
+                t, enc = np.round(kelvin * 100).astype(np.uint16), "mono16"
+            elif units == "decikelvin":
+                t, enc = np.round(kelvin * 10).astype(np.uint16), "16UC1"
+            else:
+                t, enc = (kelvin - 273.15).astype(np.float32), "32FC1"
+            if telemetry:
+                rows = rng.integers(0, 65536, (2, t.shape[1])).astype(t.dtype)
+                t = np.vstack([t, rows])
+            w.write(topic, log_ns, encode_image(t, enc, msg.header, msg_type=w.types()[IMAGE]))
+    return dst
+
+
+def test_units_and_the_telemetry_crop_give_the_same_labels(tmp_path, nano_checkpoint):
+    """The same temperatures as centikelvin (uint16), decikelvin (uint16), °C (32FC1) and as
+    a Boson-style raw frame with 2 telemetry rows (cropped): the same segmentation."""
+    src = write_synthetic_bag(
+        tmp_path / "src", duration=1.0, rgb_rate=5.0, thermal_rate=5.0, height=32, width=32,
+        show_progress=False,
+    )  # fmt: skip
+    runs = {
+        "celsius": ("celsius", False, []),
+        "centikelvin": ("centikelvin", False, []),
+        "decikelvin": ("decikelvin", False, []),
+        "boson": ("centikelvin", True, ["--thermal-crop", "0", "2", "0", "0"]),
+    }
+    seen = {}
+    for name, (units, telemetry, flags) in runs.items():
+        bag = _reencoded(src.path, tmp_path / name, units, telemetry)
+        seen[name] = _bag_eval(
+            bag, tmp_path / f"out_{name}", nano_checkpoint, "--thermal-norm", "temperature",
+            "--thermal-units", units, "--thermal-window", "0", "30", "--label-topic",
+            "/camera/rgb/labels", *flags,
+        )  # fmt: skip
+    ref = seen["celsius"]
+    assert ref["pairs"] == 5 and ref["labelled_pairs"] == 5
+    for name, m in seen.items():
+        assert m["pairs"] == 5 and m["malformed"][THERMAL] == 0, name
+        assert m["iou"] == ref["iou"] and m["fusion"] == pytest.approx(ref["fusion"]), name
+    assert seen["boson"]["params"]["thermal.crop"] == [0, 2, 0, 0]

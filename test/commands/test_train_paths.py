@@ -80,3 +80,59 @@ def test_without_the_flags_the_run_differs(synth_root, tmp_path, monkeypatch):
     assert [k for k in ckpt["state_dict"] if ".fgb." in k]
     info = json.loads((out / "train_config.json").read_text())
     assert info["sync_bn"] is True and info["scales"] is None
+
+
+def _as_centikelvin(src, dst):
+    """The synth set in the RGB/ Modal/ Label/ layout with 16-bit centikelvin thermal images:
+    8-bit value v → v x 0.2 °C, so a [0, 51] °C window gives back v / 255."""
+    import shutil
+
+    import cv2
+
+    for sub in ("RGB", "Modal", "Label"):
+        (dst / sub).mkdir(parents=True)
+    for f in src.iterdir():
+        if f.is_file():
+            shutil.copy(f, dst / f.name)
+    for png in sorted((src / "images").glob("*.png")):
+        bgra = cv2.imread(str(png), cv2.IMREAD_UNCHANGED)
+        cv2.imwrite(str(dst / "RGB" / png.name), bgra[..., :3])
+        cv2.imwrite(str(dst / "Modal" / png.name), bgra[..., 3].astype("uint16") * 20 + 27315)
+        shutil.copy(src / "labels" / png.name, dst / "Label" / png.name)
+    return dst
+
+
+def test_thermal_flags_train_on_temperatures_and_the_checkpoint_records_them(synth_root, tmp_path):
+    from sccosf_ros.data.datasets import build_dataset
+    from sccosf_ros.thermal import ThermalNorm
+
+    root = _as_centikelvin(synth_root, tmp_path / "ck")
+    out = tmp_path / "temp"
+    flags = ["--thermal-norm", "temperature", "--thermal-units", "centikelvin"]
+    assert _train(root, out, *flags, "--thermal-window", "0", "51") == 0
+    record = load_checkpoint(out / "latest.pt")["thermal_norm"]
+    assert (record["mode"], record["units"]) == ("temperature", "centikelvin")
+    assert (record["window_low"], record["window_high"]) == (0.0, 51.0)
+    # the network saw the temperatures as the 8-bit set's v / 255
+    ds16, ds8 = (
+        build_dataset("synthetic", root, "train"),
+        build_dataset("synthetic", synth_root, "train"),
+    )
+    ds16.thermal_norm = ThermalNorm.from_dict(record)
+    assert ds16[0]["thermal"].shape == ds8[0]["thermal"].shape
+    torch.testing.assert_close(ds16[0]["thermal"], ds8[0]["thermal"], atol=1e-4, rtol=0)
+    # sccosf eval reads the 16-bit set with the checkpoint's normalisation: the same labels
+    # and fusion metrics as the 8-bit set with --thermal-norm auto (v / 255)
+    metrics = {}
+    for name, data, extra in (("16", root, []), ("8", synth_root, ["--thermal-norm", "auto"])):
+        args = ["eval", "--dataset", "synthetic", "--root", str(data), "--out",
+                str(tmp_path / f"eval{name}"), "--checkpoint", str(out / "latest.pt"),
+                "--device", "cpu", "--threads", "1", "--grid-samples", "0", "--no-progress",
+                *extra]  # fmt: skip
+        assert main(args) == 0
+        metrics[name] = json.loads((tmp_path / f"eval{name}" / "metrics.json").read_text())
+    assert metrics["16"]["confusion"] == metrics["8"]["confusion"]
+    for m, v in metrics["8"]["fusion"].items():
+        assert metrics["16"]["fusion"][m]["mean"] == pytest.approx(v["mean"], rel=1e-3), m
+    # a temperature run on counts without a scale is one line, before training
+    assert _train(root, tmp_path / "bad", "--thermal-norm", "temperature") == 2

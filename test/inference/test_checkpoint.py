@@ -252,3 +252,21 @@ def test_shipped_checkpoint_survives_a_version_2_round_trip(shipped, tmp_path):
     assert again.train_size == shipped.train_size
     assert load_checkpoint(path)["model"]["preset"] == "nano"
     _same_predictions(shipped, again)  # the shipped weights are fp16 already: nothing lost
+
+
+def test_a_temperature_trained_checkpoint_records_its_units_and_window(tmp_path):
+    from sccosf_ros.thermal import ThermalNorm
+
+    trained = ThermalNorm(mode="temperature", units="centikelvin", window_low=-5, window_high=35)
+    path = save_checkpoint(
+        tmp_path / "t.pt", build_model("nano", num_classes=2), thermal_norm=trained
+    )
+    record = load_checkpoint(path)["thermal_norm"]
+    assert (record["mode"], record["units"], record["window_low"], record["window_high"]) == (
+        "temperature",
+        "centikelvin",
+        -5.0,
+        35.0,
+    )
+    loaded = Predictor.from_checkpoint(path, "cpu")
+    assert loaded.thermal_norm == trained == loaded.checkpoint_thermal_norm

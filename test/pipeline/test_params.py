@@ -22,6 +22,14 @@ from sccosf_ros.pipeline.params import NodeParams, ParameterError
         ),
         ({"thermal.normalization": "percentile", "thermal.percentile_high": 150.0}, "percentiles"),
         ({"thermal.nan_policy": "ignore"}, "zero, reject"),
+        ({"thermal.units": "fahrenheit"}, "counts, centikelvin, decikelvin, kelvin, celsius"),
+        ({"thermal.window_c": [40.0, -10.0]}, "thermal.window_c = [40.0, -10.0] is invalid"),
+        ({"thermal.window_c": [20.0, 20.0]}, "low < high"),
+        ({"thermal.window_c": [20.0]}, "thermal.window_c"),
+        ({"thermal.normalization": "temperature"}, "set the units"),  # counts, no scale
+        ({"thermal.crop": [0.0, 2.5, 0.0, 0.0]}, "thermal.crop = [0.0, 2.5, 0.0, 0.0]"),
+        ({"thermal.crop": [0.0, -2.0, 0.0, 0.0]}, "whole numbers >= 0"),
+        ({"thermal.crop": [0.0, 2.0]}, "[top, bottom, left, right]"),
         ({"registration.homography": [1.0, 0.0]}, "9 numbers"),
         ({"registration.homography": [1.0, 2.0, 3.0, 2.0, 4.0, 6.0, 0.0, 0.0, 1.0]}, "singular"),
         ({"overlay_alpha": 1.5}, "overlay_alpha"),
@@ -68,3 +76,31 @@ def test_checkpoint_default_is_the_shipped_model(monkeypatch, tmp_path):
     assert NodeParams.defaults().checkpoint_path() == tmp_path / "x.pt"
     p = NodeParams.from_dict({"checkpoint": str(tmp_path / "y.pt")})
     assert p.checkpoint_path() == tmp_path / "y.pt"
+
+
+def test_thermal_units_window_and_crop():
+    from sccosf_ros.thermal import ThermalNorm
+
+    p = NodeParams.from_dict(
+        {
+            "thermal.normalization": "temperature",
+            "thermal.units": "centikelvin",
+            "thermal.window_c": [0, 50],
+            "thermal.crop": [0, 2, 0, 0],
+        }
+    )
+    norm = p.thermal_norm()
+    assert (norm.mode, norm.units, norm.window_low, norm.window_high) == (
+        "temperature",
+        "centikelvin",
+        0.0,
+        50.0,
+    )
+    assert p.thermal_crop_px == (0, 2, 0, 0)
+    assert NodeParams.defaults().thermal_crop_px == (0, 0, 0, 0)
+    assert NodeParams.from_dict({"thermal.crop": [0.0]}).thermal_crop_px == (0, 0, 0, 0)
+    # normalization = checkpoint: the checkpoint's mode and window, the camera's units
+    trained = ThermalNorm(mode="temperature", units="centikelvin", window_low=0, window_high=30)
+    assert NodeParams.defaults().thermal_norm(trained) is None  # counts: keep the checkpoint's
+    mine = NodeParams.from_dict({"thermal.units": "celsius"}).thermal_norm(trained)
+    assert (mine.mode, mine.units, mine.window_high) == ("temperature", "celsius", 30.0)

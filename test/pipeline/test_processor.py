@@ -132,3 +132,124 @@ def test_parameter_updates_are_validated_as_a_whole():
         p.updated({"thermal.min_valid": 1.5})
     with pytest.raises(ParameterError, match="must be a number"):
         p.updated({"overlay_alpha": "x"})
+
+
+# --------------------------------------------------------------------------- thermal units
+def _street(h: int, w: int, engine_c: float | None = None) -> np.ndarray:
+    """Kelvin on a 0.1 K grid (exact in centi- and decikelvin): a textured 15-20 °C street, a
+    33 °C person, and optionally a hot engine."""
+    rng = np.random.default_rng(1)
+    k = 288.0 + 0.1 * rng.integers(0, 50, (h, w))
+    k[8:40, 6:20] = 306.2  # 33.05 °C
+    if engine_c is not None:
+        k[20:44, 36:60] = round(engine_c + 273.15, 1)
+    return k
+
+
+def _published(kelvin: np.ndarray, units: str) -> tuple[np.ndarray, str]:
+    """The scene as a driver publishes it in ``units``: the array and its Image encoding."""
+    if units == "centikelvin":
+        return np.round(kelvin * 100).astype(np.uint16), "mono16"
+    if units == "decikelvin":
+        return np.round(kelvin * 10).astype(np.uint16), "16UC1"
+    return (kelvin - 273.15).astype(np.float32), "32FC1"
+
+
+def _model_input(proc: PairProcessor, thermal: np.ndarray, encoding: str):
+    """Run one pair; the normalised thermal array the Predictor hands the network, and labels."""
+    out = proc.process(*_msgs(*thermal.shape, thermal, encoding))
+    _, x_th = proc.predictor.preprocess(out.rgb, out.thermal)
+    return x_th[0, 0].numpy(), out.labels
+
+
+@pytest.mark.parametrize(("units", "engine_c"), [("decikelvin", 400.0), ("celsius", 400.0)])
+def test_the_models_thermal_input_ignores_a_hot_engine_in_temperature_mode(
+    predictor, units, engine_c
+):
+    person = (slice(8, 40), slice(6, 20))
+    seen = {}
+    for mode in ("temperature", "minmax"):
+        params = NodeParams.from_dict({"thermal.normalization": mode, "thermal.units": units})
+        proc = PairProcessor(params, predictor)
+        calm, _ = _model_input(proc, *_published(_street(48, 64), units))
+        hot, _ = _model_input(proc, *_published(_street(48, 64, engine_c), units))
+        seen[mode] = (float(calm[person].mean()), float(hot[person].mean()))
+    calm, hot = seen["temperature"]
+    assert calm == pytest.approx(43.05 / 50, abs=1e-3)  # 33.05 °C in [-10, 40]
+    assert abs(hot - calm) <= 0.01 * calm
+    calm, hot = seen["minmax"]
+    assert abs(hot - calm) > 0.5 * calm  # per-frame stretch: the person turns dark
+
+
+def test_centikelvin_decikelvin_and_celsius_give_the_same_labels(predictor):
+    kelvin = _street(48, 64)
+    results = {}
+    for units in ("centikelvin", "decikelvin", "celsius"):
+        params = NodeParams.from_dict(
+            {"thermal.normalization": "temperature", "thermal.units": units}
+        )
+        results[units] = _model_input(PairProcessor(params, predictor), *_published(kelvin, units))
+    x_ref, labels_ref = results["celsius"]
+    for units in ("centikelvin", "decikelvin"):
+        x, labels = results[units]
+        np.testing.assert_allclose(x, x_ref, atol=1e-5)
+        assert np.array_equal(labels, labels_ref), units
+
+
+def test_crop_removes_telemetry_rows_before_registration(predictor):
+    """A Boson-style 640x514 raw frame (2 telemetry rows) beside a 640x512 RGB image."""
+    rng = np.random.default_rng(2)
+    clean = rng.integers(7000, 9000, (512, 640), dtype=np.uint16)
+    raw = np.vstack([clean, rng.integers(0, 65536, (2, 640), dtype=np.uint16)])
+    base = {"inference.height": 32, "inference.width": 40}
+    proc = PairProcessor(NodeParams.from_dict(base), predictor)
+    want = proc.process(*_msgs(512, 640, clean))
+    rgb_msg, _ = _msgs(512, 640)
+    _, raw_msg = _msgs(514, 640, raw)
+    assert proc.process(rgb_msg, raw_msg) is None  # uncropped: 514 rows do not fit
+    assert proc.stats.snapshot().counters["size_mismatch"] == 1
+    proc.configure(NodeParams.from_dict({**base, "thermal.crop": [0, 2, 0, 0]}))
+    got = proc.process(rgb_msg, raw_msg)
+    assert np.array_equal(got.thermal, clean) and np.array_equal(got.labels, want.labels)
+    assert np.array_equal(got.fused, want.fused)
+
+
+def test_a_crop_larger_than_the_image_counts_the_frame_as_malformed(predictor):
+    warned = []
+    params = NodeParams.from_dict(
+        {"thermal.crop": [10, 10, 0, 0], "thermal.normalization": "minmax"}
+    )
+    proc = PairProcessor(params, predictor, warn=lambda kind, msg: warned.append((kind, msg)))
+    assert proc.process(*_msgs(20, 30)) is None
+    assert proc.stats.snapshot().counters["malformed_thermal"] == 1
+    assert warned == [
+        (
+            "malformed_thermal",
+            "thermal image rejected: thermal.crop [10, 10, 0, 0] (top, bottom, left, right) "
+            "leaves nothing of the 30x20 thermal image: it must keep at least one row and one "
+            "column",
+        )
+    ]
+
+
+def test_the_node_uses_a_temperature_checkpoints_setting_and_the_cameras_units(tmp_path):
+    from sccosf_ros.inference import save_checkpoint
+    from sccosf_ros.model import build_model
+    from sccosf_ros.pipeline.processor import load_predictor
+
+    trained = ThermalNorm(mode="temperature", units="centikelvin", window_low=-5, window_high=35)
+    path = save_checkpoint(
+        tmp_path / "t.pt", build_model("nano", num_classes=9), thermal_norm=trained
+    )
+    params = NodeParams.from_dict({"checkpoint": str(path), "device": "cpu"})
+    pred = load_predictor(params)  # thermal.normalization = checkpoint
+    assert pred.thermal_norm == trained
+    proc = PairProcessor(params, pred)
+    proc.configure(params.updated({"thermal.units": "celsius"}))  # a 32FC1 camera instead
+    kelvin = _street(48, 64)
+    x_c, _ = _model_input(proc, *_published(kelvin, "celsius"))
+    assert (pred.thermal_norm.units, pred.thermal_norm.window_high) == ("celsius", 35.0)
+    proc.configure(proc.params.updated({"thermal.units": "counts"}))  # back to the file's
+    x_ck, _ = _model_input(proc, *_published(kelvin, "centikelvin"))
+    assert pred.thermal_norm == trained
+    np.testing.assert_allclose(x_c, x_ck, atol=1e-5)

@@ -164,6 +164,26 @@ def test_diagnostics_hold_changes_live(io, params):
     assert all(r.successful for r in params.set(diagnostics__hold=5.0))
 
 
+def test_temperature_units_window_and_crop_change_live(io, params, node):
+    before = params.get("thermal.normalization")
+    # one parameter after the other (as ros2 param set does): units before the mode needing them
+    changes = params.set(
+        thermal__units="decikelvin",
+        thermal__normalization="temperature",
+        thermal__window_c=[0.0, 30.0],
+    )
+    assert all(r.successful for r in changes), [r.reason for r in changes]
+    assert params.get("thermal.window_c") == [0.0, 30.0]
+    _outputs_of_a_pair(io, {"fused"}, seed=8)
+    assert all(r.successful for r in params.set(thermal__crop=[0, 2, 0, 0]))
+    assert params.get("thermal.crop") == [0, 2, 0, 0]
+    back = params.set(
+        thermal__normalization=before, thermal__units="counts", thermal__crop=[0, 0, 0, 0]
+    )
+    assert all(r.successful for r in back), [r.reason for r in back]
+    _outputs_of_a_pair(io, {"fused"}, seed=9)
+
+
 @pytest.mark.parametrize(
     ("values", "reason"),
     [
@@ -175,6 +195,10 @@ def test_diagnostics_hold_changes_live(io, params):
         ({"registration__homography": [1.0, 2.0]}, "registration.homography"),
         ({"overlay_alpha": "half"}, "must be a number"),
         ({"diagnostics__hold": 0.0}, "diagnostics.hold"),
+        ({"thermal__window_c": [40.0, -10.0]}, "thermal.window_c = [40.0, -10.0] is invalid"),
+        ({"thermal__units": "fahrenheit"}, "thermal.units = 'fahrenheit' is not one of"),
+        ({"thermal__crop": [0.0, 1.5, 0.0, 0.0]}, "thermal.crop = [0.0, 1.5, 0.0, 0.0]"),
+        ({"thermal__normalization": "temperature"}, "set the units"),  # counts, no scale
     ],
 )
 def test_bad_values_are_refused_with_the_reason(params, values, reason):

@@ -335,3 +335,18 @@ def test_startup_error_is_clear_and_nonzero(startup_failures, case, needle):
 def test_invalid_parameter_fails_before_loading_a_checkpoint():
     rc, out = run_node_to_exit(node_command(params={"overlay_alpha": 2.0}))
     assert rc == 2 and "overlay_alpha" in out and "Traceback" not in out, out
+
+
+@pytest.mark.parametrize(
+    ("params", "needle"),
+    [
+        ({"thermal.window_c": [40.0, -10.0]}, "thermal.window_c = [40.0, -10.0] is invalid"),
+        ({"thermal.units": "fahrenheit"}, "thermal.units = 'fahrenheit' is not one of"),
+        ({"thermal.crop": [0, -2, 0, 0]}, "thermal.crop = [0.0, -2.0, 0.0, 0.0] is invalid"),
+    ],
+)
+def test_bad_thermal_settings_are_one_line_at_start(params, needle):
+    rc, out = run_node_to_exit(node_command(params=params))
+    errors = [line for line in out.splitlines() if "error" in line.lower()]
+    assert rc == 2 and len(errors) == 1 and needle in errors[0], out
+    assert "Traceback" not in out, out
