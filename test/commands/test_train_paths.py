@@ -80,3 +80,13 @@ def test_without_the_flags_the_run_differs(synth_root, tmp_path, monkeypatch):
     assert [k for k in ckpt["state_dict"] if ".fgb." in k]
     info = json.loads((out / "train_config.json").read_text())
     assert info["sync_bn"] is True and info["scales"] is None
+
+
+def test_the_summary_lists_no_tensorboard_folder_it_did_not_write(synth_root, tmp_path, capsys):
+    out = tmp_path / "no_tb"
+    assert _train(synth_root, out, "--json") == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["tensorboard"] is None and not (out / "tensorboard").exists()
+    assert _train(synth_root, out, "--resume", "--max-iters", "3") == 0
+    logs = [ln for ln in capsys.readouterr().out.splitlines() if "logs:" in ln]
+    assert logs == [f"  logs:          {out / 'log.csv'}, {out / 'train_config.json'}"], logs
