@@ -357,7 +357,7 @@ def test_is_bigendian_other_than_0_or_1_is_refused(flag):
     for encoding, step in (("rgb8", 9), ("mono16", 6)):
         msg = SimpleNamespace(**{**GOOD, "encoding": encoding, "step": step,
                                  "data": bytes(2 * step), "is_bigendian": flag})  # fmt: skip
-        with pytest.raises(ImageDecodeError, match="is_bigendian must be 0 .* or 1 .*, got"):
+        with pytest.raises(ImageDecodeError, match=r"is_bigendian must be 0 .* or 1 .*, got"):
             decode_image(msg)
     for ok in (0, 1, True, False, np.uint8(1)):
         assert decode_image(SimpleNamespace(**{**GOOD, "is_bigendian": ok})).shape == (2, 3, 3)
