@@ -170,16 +170,18 @@ def _run_arguments(parser: argparse.ArgumentParser) -> None:
     )
     r.add_argument(
         "--checkpoint-interval",
+        "--checkpoint-steps",
         type=int,
         metavar="STEPS",
-        help="also save latest.pt every N steps (independent of --eval-interval)",
+        help="also save latest.pt every N steps, whatever --eval-interval says (default 200; "
+        "0 = off)",
     )
     r.add_argument(
         "--checkpoint-minutes",
         type=float,
         metavar="MIN",
         help="also save latest.pt when this many minutes passed since the last save "
-        "(default 10; 0 = off)",
+        "(default 2; 0 = off)",
     )
     r.add_argument(
         "--eval-size",
@@ -326,10 +328,9 @@ def _finish(trainer: Any, summary: dict, args: argparse.Namespace) -> int:
         f"last: {'n/a' if last is None else f'{last:.4f}'}"
     )
     print(f"  checkpoints:   {summary['best']} (best), {summary['latest']} (latest, resumable)")
-    print(
-        f"  logs:          {summary['log_csv']}, {summary['tensorboard']}/, "
-        f"{summary['config_json']}"
-    )
+    tb = summary["tensorboard"]
+    logs = [summary["log_csv"], *([f"{tb}/"] if tb else []), summary["config_json"]]
+    print(f"  logs:          {', '.join(logs)}")
     if summary.get("export"):
         print(f"  exported:      {summary['export']} (fp16, {summary['export_mb']:.1f} MB)")
     return 0

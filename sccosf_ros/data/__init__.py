@@ -2,9 +2,11 @@
 
 Layer 2 (beside ``model`` and ``metrics``): pure numpy / OpenCV / torch readers of MFNet, FMB and
 ``sccosf synth`` folders, used by training, evaluation and the commands above them. Modules, one
-concept each: ``datasets`` (the readers), ``transforms`` (joint augmentation), ``dataset_check``
-(decode every sample before training), ``synth_metadata`` (the file that marks a synthetic
-folder) and ``errors`` (``DatasetError`` and the one-line message of a sample that fails).
+concept each: ``datasets`` (the readers), ``image_file`` (one image file read and decoded,
+OpenCV's C-level complaints kept off stderr), ``transforms`` (joint augmentation),
+``dataset_check`` (decode every sample before training), ``synth_metadata`` (the file that marks
+a synthetic folder) and ``errors`` (``DatasetError`` and the one-line message of a sample that
+fails).
 
 Importing this package imports nothing heavy: ``sccosf_ros.synthetic`` reads the metadata file
 through it and must stay free of torch.

@@ -34,6 +34,7 @@ from torch.utils.data import Dataset
 
 from sccosf_ros.classes import DATASET_CLASSES, IGNORE_INDEX
 from sccosf_ros.data.errors import DatasetError, DatasetNotFoundError
+from sccosf_ros.data.image_file import read_image
 from sccosf_ros.data.synth_metadata import METADATA_FILE, read_metadata
 from sccosf_ros.data.transforms import JointTransform
 from sccosf_ros.day_night import NIGHT, day_night, mfnet_day_night
@@ -70,9 +71,7 @@ def night_from_name(name: str) -> bool | None:
 
 def _read(path: Path, sixteen_bit: bool = False) -> np.ndarray:
     """An 8-bit image (or 8/16-bit for ``sixteen_bit``: thermal counts or centikelvin)."""
-    img = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
-    if img is None:
-        raise DatasetError(f"cannot read image {path}: the file is corrupt or not an image")
+    img = read_image(path)
     if img.dtype != np.uint8 and not (sixteen_bit and img.dtype == np.uint16):
         bits = "8- or 16-bit" if sixteen_bit else "8-bit"
         raise DatasetError(f"{path}: expected an {bits} image, got {img.dtype}")

@@ -28,4 +28,7 @@ def load_error_message(dataset: Any, index: int, error: Exception) -> str:
             shown = [str(p) for p in paths(index)]
             if not any(p in text for p in shown):
                 files = f" ({', '.join(shown)})"
-    return f"sample {name!r}{files}: {text}"
+    prefix = f"sample {name!r}"
+    if text.startswith(prefix):  # the error named the sample already (e.g. sizes differ)
+        return text
+    return f"{prefix}{files}: {text}"

@@ -18,6 +18,8 @@ from sccosf_ros.inference.checkpoint import (
     load_checkpoint,
     model_from_checkpoint,
     save_checkpoint,
+    trained_with,
+    weights_mismatch,
 )
 from sccosf_ros.inference.predictor import InputError, Prediction, Predictor
 
@@ -32,4 +34,6 @@ __all__ = [
     "load_checkpoint",
     "model_from_checkpoint",
     "save_checkpoint",
+    "trained_with",
+    "weights_mismatch",
 ]

@@ -166,6 +166,27 @@ def _not_a_file(p: Path) -> CheckpointError:
     )
 
 
+_ZIP_MAGIC = b"PK\x03\x04"  # torch.save's format since torch 1.6
+_PICKLE_PROTO = b"\x80"  # the legacy format: a pickle (protocol 2+) stream
+
+
+def _not_a_torch_file(p: Path) -> CheckpointError | None:
+    """A file that is neither a zip nor a pickle cannot be a torch.save file: say so, rather
+    than what torch's unpickler stumbles over in it (``KeyError: 101`` for a text file)."""
+    try:
+        with p.open("rb") as f:
+            head = f.read(8)
+    except OSError as e:
+        return CheckpointError(f"checkpoint {str(p)!r} cannot be read: {e.strerror or e}")
+    if head.startswith(_ZIP_MAGIC) or head.startswith(_PICKLE_PROTO):
+        return None
+    what = "is empty" if not head else f"starts with {head!r}"
+    return CheckpointError(
+        f"checkpoint {str(p)!r} is not a PyTorch checkpoint: it is neither a zip nor a pickle "
+        f"file (it {what}); pass a .pt file written by `sccosf train`"
+    )
+
+
 def _unreadable_reason(e: Exception) -> str:
     """Why torch.load failed, without torch's advice to load with weights_only=False (that
     would run whatever code the file holds)."""
@@ -179,6 +200,9 @@ def _read(p: Path) -> dict:
     """``torch.load(weights_only=True)`` of an sccosf_ros checkpoint, or a CheckpointError."""
     if not p.is_file():
         raise _not_a_file(p)
+    foreign = _not_a_torch_file(p)
+    if foreign is not None:
+        raise foreign
     try:
         ckpt = torch.load(p, map_location="cpu", weights_only=True)
     except Exception as e:
@@ -264,6 +288,43 @@ def checkpoint_config(ckpt: dict) -> tuple[Any, int]:
         raise CheckpointError(f"{_CANNOT_BUILD}: {e}") from e
 
 
+def weights_mismatch(model: torch.nn.Module, state_dict: dict) -> str:
+    """What differs between a network's parameters and a state dict, in one line: the counts of
+    missing / unexpected / reshaped keys and the first of each (torch's own text lists them
+    all, over many lines)."""
+    own = model.state_dict()
+    missing = [k for k in own if k not in state_dict]
+    unexpected = [k for k in state_dict if k not in own]
+    reshaped = [
+        k
+        for k in own
+        if k in state_dict and tuple(own[k].shape) != tuple(getattr(state_dict[k], "shape", ()))
+    ]
+    counts = f"{len(missing)} missing / {len(unexpected)} unexpected keys"
+    examples = []
+    if missing:
+        examples.append(f"missing {missing[0]!r}")
+    if unexpected:
+        examples.append(f"unexpected {unexpected[0]!r}")
+    if reshaped:
+        k = reshaped[0]
+        counts += f", {len(reshaped)} of another shape"
+        file_shape = "x".join(map(str, state_dict[k].shape))
+        net_shape = "x".join(map(str, own[k].shape))
+        examples.append(f"{k!r} is {file_shape} in the file, {net_shape} in the network")
+    return f"{counts} (e.g. {'; '.join(examples)})" if examples else counts
+
+
+def trained_with(ckpt: dict) -> str:
+    """How a checkpoint says it was made: preset, dataset, recipe (what is recorded)."""
+    train = (ckpt.get("meta") or {}).get("train_config") or {}
+    parts = [f"preset {ckpt['model'].get('preset') or train.get('preset')!r}"]
+    parts += [f"{k} {train[k]!r}" for k in ("dataset", "recipe", "ablation") if train.get(k)]
+    if train.get("model_overrides"):
+        parts.append(f"overrides {train['model_overrides']}")
+    return ", ".join(parts)
+
+
 def model_from_checkpoint(ckpt: dict) -> torch.nn.Module:
     """Rebuild the network a loaded checkpoint describes and load its weights (strict)."""
     from sccosf_ros.model.network import PRESETS, SCCoSF
@@ -282,7 +343,8 @@ def model_from_checkpoint(ckpt: dict) -> torch.nn.Module:
         model.load_state_dict(ckpt["state_dict"], strict=True)
     except RuntimeError as e:
         raise CheckpointError(
-            f"checkpoint weights do not match the model it describes (preset {preset!r}): "
-            f"{str(e)[:300]}"
+            "the checkpoint's weights are of a different network than the one its config "
+            f"describes ({trained_with(ckpt)}): {weights_mismatch(model, ckpt['state_dict'])}; "
+            "the file was assembled by hand or damaged: use one written by `sccosf train`"
         ) from e
     return model

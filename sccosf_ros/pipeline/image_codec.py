@@ -141,19 +141,39 @@ ENCODE_ENCODINGS = (
 )  # + every generic <type>C<n>, e.g. 8UC1, 8UC3, 16UC1, 32FC1
 
 
+def _known(encoding: str) -> EncodingInfo | None:
+    named = _NAMED.get(encoding)
+    if named is not None:
+        return EncodingInfo(encoding, *named)
+    m = _GENERIC.fullmatch(encoding)
+    if m:
+        return EncodingInfo(
+            encoding, np.dtype(_GENERIC_DTYPES[m.group(1)]), int(m.group(2)), "generic"
+        )
+    return None
+
+
 def encoding_info(encoding: str) -> EncodingInfo:
-    """Layout of ``encoding``; :class:`ImageDecodeError` if it is not supported."""
+    """Layout of ``encoding``; :class:`ImageDecodeError` if it is not supported.
+
+    Spelled exactly as ROS spells it (``sensor_msgs/image_encodings.hpp``): names are
+    case-sensitive and have no spaces, as cv_bridge reads them. ``RGB8``, ``bgr8 `` or ``8uc1``
+    are refused naming the right spelling, rather than guessed: a publisher that misspells its
+    encoding fails with cv_bridge and every other subscriber too.
+    """
     if not isinstance(encoding, str) or not encoding:
         raise ImageDecodeError(
             f"image encoding is empty or not a string ({encoding!r}); supported: {SUPPORTED_HINT}"
         )
-    named = _NAMED.get(encoding.lower())
-    if named is not None:
-        return EncodingInfo(encoding.lower(), *named)
-    m = _GENERIC.match(encoding.upper())
-    if m:
-        return EncodingInfo(
-            encoding.upper(), np.dtype(_GENERIC_DTYPES[m.group(1)]), int(m.group(2)), "generic"
+    info = _known(encoding)
+    if info is not None:
+        return info
+    word = encoding.strip()
+    near = _known(word.lower()) or _known(word.upper())
+    if near is not None:
+        raise ImageDecodeError(
+            f"image encoding {encoding!r} is misspelled: ROS encodings are case-sensitive and "
+            f"have no spaces (cv_bridge refuses it too); the publisher must send {near.name!r}"
         )
     raise ImageDecodeError(f"unknown image encoding {encoding!r}; supported: {SUPPORTED_HINT}")
 
@@ -192,12 +212,24 @@ def as_bytes_array(data: Any) -> np.ndarray:
         ) from None
 
 
+def _big_endian(flag: Any) -> bool:
+    """``is_bigendian`` is a uint8 meaning 0 or 1. Other values are refused, not read as true:
+    cv_bridge's C++ side takes any non-zero value as big-endian, its Python side only 1, so
+    the same message would decode two ways."""
+    if isinstance(flag, (bool, int, np.integer)) and int(flag) in (0, 1):
+        return bool(flag)
+    raise ImageDecodeError(
+        f"is_bigendian must be 0 (little-endian) or 1 (big-endian), got {flag!r}: the "
+        "publisher's header is corrupt"
+    )
+
+
 def _validated(msg: Any) -> tuple[EncodingInfo, int, int, int, bool, np.ndarray]:
     """Check every field against the data; return (info, h, w, step, big_endian, bytes)."""
     info = encoding_info(_field(msg, "encoding"))
     h, w = int(_field(msg, "height")), int(_field(msg, "width"))
     step = int(_field(msg, "step"))
-    big = bool(_field(msg, "is_bigendian"))
+    big = _big_endian(_field(msg, "is_bigendian"))
     buf = as_bytes_array(_field(msg, "data"))
     if h <= 0 or w <= 0:
         raise ImageDecodeError(f"image has zero size (width {w}, height {h}); both must be > 0")

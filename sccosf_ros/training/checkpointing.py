@@ -20,6 +20,8 @@ from sccosf_ros.inference import (
     checkpoint_config,
     load_checkpoint,
     save_checkpoint,
+    trained_with,
+    weights_mismatch,
 )
 from sccosf_ros.training.config import TrainConfig
 from sccosf_ros.training.errors import TrainError
@@ -114,6 +116,12 @@ class CheckpointMixin:
 
     def _resume(self) -> None:
         path = self.latest_path
+        if path.is_dir():
+            raise TrainError(
+                f"--resume: {path} is a directory; expected the checkpoint file latest.pt that "
+                "`sccosf train` writes there (move the directory away, or point --out at the run "
+                "to continue)"
+            )
         if not path.is_file():
             raise TrainError(
                 f"--resume: {path} does not exist; start without --resume (or point --out at the "
@@ -129,6 +137,13 @@ class CheckpointMixin:
         self._check_same_model(ckpt, path)
         try:
             self.model.load_state_dict(ckpt["state_dict"], strict=True)
+        except RuntimeError as e:
+            raise TrainError(
+                f"--resume: {path} describes a different network than this run's "
+                f"({self.cfg.preset!r}): {weights_mismatch(self.model, ckpt['state_dict'])}; "
+                f"it was trained with {trained_with(ckpt)}"
+            ) from e
+        try:
             self.optimizer.load_state_dict(state["optimizer"])
             self.scheduler.load_state_dict(state["scheduler"])
         except (RuntimeError, ValueError, KeyError) as e:

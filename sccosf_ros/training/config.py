@@ -16,6 +16,10 @@ from sccosf_ros.training.errors import TrainError
 
 MIN_CROP = 32  # the encoder's output stride: smaller crops leave no spatial extent at stage 4
 MAX_SCALE = 1.75  # largest random rescale of the paper's augmentation
+# latest.pt whatever eval_interval says, whichever comes first: a SIGKILL (OOM killer, a
+# preempted job) loses at most this much
+CHECKPOINT_STEPS = 200
+CHECKPOINT_MINUTES = 2.0
 
 
 @dataclass
@@ -43,8 +47,8 @@ class TrainConfig:
     eval_size: tuple[int, int] | None = None  # run validation at (H, W); None = native size
     eval_batch_size: int | None = None  # per process; None = the per-process training batch
     max_eval_images: int | None = None  # validate on the first N images only (quick runs)
-    checkpoint_interval: int | None = None  # steps between latest.pt saves (None: time only)
-    checkpoint_minutes: float | None = 10.0  # also save latest.pt this often (None/0: off)
+    checkpoint_interval: int | None = CHECKPOINT_STEPS  # steps between latest.pt saves (0: off)
+    checkpoint_minutes: float | None = CHECKPOINT_MINUTES  # also this often (None/0: off)
     train_splits: tuple[str, ...] = ("train",)  # their union is trained on
     val_split: str | None = None  # None: "val" for the MFNet layout, "test" for FMB
     log_interval: int = 10
@@ -126,9 +130,9 @@ class TrainConfig:
             raise TrainError(f"threads must be >= 1, got {self.threads}")
         if self.eval_size is not None and min(self.eval_size) < MIN_CROP:
             raise TrainError(f"eval_size must be >= {MIN_CROP} px, got {self.eval_size}")
-        if self.checkpoint_interval is not None and self.checkpoint_interval < 1:
+        if self.checkpoint_interval is not None and self.checkpoint_interval < 0:
             raise TrainError(
-                f"checkpoint_interval must be >= 1 step, got {self.checkpoint_interval}"
+                f"checkpoint_interval must be >= 0 steps (0: off), got {self.checkpoint_interval}"
             )
         if self.checkpoint_minutes is not None and self.checkpoint_minutes < 0:
             raise TrainError(f"checkpoint_minutes must be >= 0, got {self.checkpoint_minutes}")

@@ -11,9 +11,10 @@ One ``Trainer`` serves a laptop CPU run on synthetic scenes and a ``torchrun`` j
   valid); a sample that fails later stops the run with one line naming the file, after saving;
 * validation every ``eval_interval`` steps (``validation.py``): confusion-matrix mIoU (overall,
   day, night), sharded over processes and summed;
-* checkpoints (``checkpointing.py``): ``out/latest.pt`` (weights + ``train_state``) at every
-  evaluation, every ``checkpoint_interval`` steps and every ``checkpoint_minutes`` (default 10),
-  and ``out/best.pt`` (best mIoU);
+* checkpoints (``checkpointing.py``): ``out/latest.pt`` (weights + ``train_state``, replaced
+  atomically) at every evaluation and, whatever ``eval_interval`` says, every
+  ``checkpoint_interval`` steps (default 200) or ``checkpoint_minutes`` (default 2), whichever
+  comes first; and ``out/best.pt`` (best mIoU);
 * ``resume=True`` continues from ``out/latest.pt`` with the same step, optimizer, scheduler,
   RNG and data order: each sample's augmentation is seeded by (seed, epoch, index), so a resumed
   run reproduces an uninterrupted one exactly (on the same hardware);
@@ -454,6 +455,7 @@ class Trainer(CheckpointMixin, ValidationMixin):
         return self.summary()
 
     def summary(self) -> dict:
+        tb = self.out / "tensorboard"
         return {
             "step": self.step,
             "max_iters": self.max_iters,
@@ -464,7 +466,8 @@ class Trainer(CheckpointMixin, ValidationMixin):
             "latest": str(self.latest_path),
             "best": str(self.best_path),
             "log_csv": str(self.out / "log.csv"),
-            "tensorboard": str(self.out / "tensorboard"),
+            # None when this run wrote none (--no-tensorboard, or tensorboard unavailable)
+            "tensorboard": str(tb) if self.cfg.tensorboard and tb.is_dir() else None,
             "config_json": str(self.out / "train_config.json"),
         }
 

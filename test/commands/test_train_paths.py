@@ -136,3 +136,13 @@ def test_thermal_flags_train_on_temperatures_and_the_checkpoint_records_them(syn
         assert metrics["16"]["fusion"][m]["mean"] == pytest.approx(v["mean"], rel=1e-3), m
     # a temperature run on counts without a scale is one line, before training
     assert _train(root, tmp_path / "bad", "--thermal-norm", "temperature") == 2
+
+
+def test_the_summary_lists_no_tensorboard_folder_it_did_not_write(synth_root, tmp_path, capsys):
+    out = tmp_path / "no_tb"
+    assert _train(synth_root, out, "--json") == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["tensorboard"] is None and not (out / "tensorboard").exists()
+    assert _train(synth_root, out, "--resume", "--max-iters", "3") == 0
+    logs = [ln for ln in capsys.readouterr().out.splitlines() if "logs:" in ln]
+    assert logs == [f"  logs:          {out / 'log.csv'}, {out / 'train_config.json'}"], logs

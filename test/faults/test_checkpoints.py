@@ -134,3 +134,49 @@ def test_a_truncated_checkpoint_and_a_bad_image(nano_checkpoint, pair, tmp_path)
         "--thermal", str(pair[1]), "--out", str(tmp_path / "out"), "--device", "cpu",
     )  # fmt: skip
     assert str(broken) in _one_error_line(proc, "predict")
+
+
+def _resume(root, out) -> subprocess.CompletedProcess:
+    return _sccosf(
+        "train", "--dataset", "mfnet", "--root", str(root), "--out", str(out), "--resume",
+        "--max-iters", "2", "--batch-size", "2", "--crop", "32", "32", "--device", "cpu",
+        "--workers", "0", "--no-progress", "--no-data-check", "--no-tensorboard",
+    )  # fmt: skip
+
+
+def test_resume_names_a_directory_and_a_file_that_is_no_checkpoint(tmp_path):
+    from sccosf_ros.synthetic import write_dataset
+
+    root = write_dataset(tmp_path / "d", layout="mfnet", n=12, height=48, width=64, progress=False)
+    folder = tmp_path / "dir_run"
+    (folder / "latest.pt").mkdir(parents=True)
+    line = _one_error_line(_resume(root, folder), "train")
+    assert f"{folder / 'latest.pt'} is a directory; expected the checkpoint file" in line
+    assert "does not exist" not in line
+    text = tmp_path / "text_run"
+    text.mkdir()
+    (text / "latest.pt").write_text("epoch,loss\n1,0.5\n")
+    line = _one_error_line(_resume(root, text), "train")
+    assert "is not a PyTorch checkpoint: it is neither a zip nor a pickle file" in line
+    assert "KeyError" not in line and "b'epoch,lo'" in line
+
+
+def test_weights_of_another_network_are_counted_not_listed(nano_checkpoint, pair, tmp_path):
+    """A file whose weights come from another preset than its config: one line with the counts,
+    the first key of each kind and how the file says it was trained; not torch's list."""
+    from sccosf_ros.model import build_model
+
+    ckpt = torch.load(nano_checkpoint, weights_only=True)
+    other = build_model("tiny", num_classes=len(ckpt["class_names"])).state_dict()
+    mixed = tmp_path / "mixed.pt"
+    torch.save({**ckpt, "state_dict": other}, mixed)
+    proc = _sccosf(
+        "predict", "--checkpoint", str(mixed), "--rgb", str(pair[0]),
+        "--thermal", str(pair[1]), "--out", str(tmp_path / "out"), "--device", "cpu",
+    )  # fmt: skip
+    line = _one_error_line(proc, "predict")
+    assert "different network" in line and "(preset 'nano')" in line
+    n_missing = len(set(ckpt["state_dict"]) - set(other))
+    n_unexpected = len(set(other) - set(ckpt["state_dict"]))
+    assert f"{n_missing} missing / {n_unexpected} unexpected keys" in line
+    assert "in the file" in line and "Missing key(s)" not in line and "Error(s)" not in line

@@ -148,3 +148,35 @@ def test_check_runs_on_the_validation_split_too(clean, tmp_path):
     proc = _sccosf(*_train_args(root, tmp_path / "run", "--max-iters", "2", "--workers", "0"))
     assert proc.returncode == 2 and str(path) in proc.stderr
     _no_traceback(proc)
+
+
+def test_a_damaged_label_is_named_once_and_libpng_stays_quiet(clean, tmp_path):
+    """Bytes flipped inside a label's pixel data, another label of the wrong size: each line
+    names its sample once, and libpng's own complaint (printed from C) does not leak."""
+    root = tmp_path / "labels"
+    shutil.copytree(clean, root)
+    names = (root / "train.txt").read_text().split()
+    flipped, small = (root / "labels" / f"{n}.png" for n in names[:2])
+    data = bytearray(flipped.read_bytes())
+    data[60:124] = bytes(b ^ 0xFF for b in data[60:124])
+    flipped.write_bytes(bytes(data))
+    lb = cv2.imread(str(small), cv2.IMREAD_UNCHANGED)
+    cv2.imwrite(str(small), cv2.resize(lb, (W // 2, H // 2), interpolation=cv2.INTER_NEAREST))
+    proc = _sccosf("check-dataset", "--dataset", "mfnet", "--root", str(root), "--no-progress")
+    assert proc.returncode == 2
+    _no_traceback(proc)
+    assert "libpng" not in proc.stderr and "Read Error" not in proc.stderr, proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 3, lines  # two samples, then the summary
+    for name, line in zip(names[:2], lines[:2], strict=True):
+        assert line.count(f"sample '{name}'") == 1, line
+    assert str(flipped) in lines[0] and "corrupt" in lines[0]
+    assert str(small) in lines[1] and "sizes differ" in lines[1]
+    # the loader's path (check skipped): the same single prefix, one error line
+    proc = _sccosf(
+        *_train_args(root, tmp_path / "run", "--max-iters", "2", "--workers", "0",
+                     "--no-data-check")
+    )  # fmt: skip
+    assert proc.returncode == 2 and "libpng" not in proc.stderr, proc.stderr
+    errors = [ln for ln in proc.stderr.splitlines() if "error:" in ln]
+    assert len(errors) == 1 and errors[0].count("sample '") == 1, proc.stderr

@@ -2,7 +2,8 @@
 
 SIGTERM (systemd, docker, SLURM, `timeout`) saves like Ctrl-C: the step in progress finishes,
 latest.pt holds it, resume loses 0 steps. SIGKILL cannot be caught: resume loses at most one
-checkpoint interval. A second Ctrl-C while latest.pt is written waits for the file.
+checkpoint interval (by default 200 steps or 2 minutes, whatever --eval-interval says). A second
+Ctrl-C while latest.pt is written waits for the file.
 """
 
 from __future__ import annotations
@@ -87,7 +88,7 @@ def _resume_to(root: Path, out: Path, steps: int) -> subprocess.CompletedProcess
 def test_sigterm_saves_the_current_step_and_resume_loses_nothing(tiny, tmp_path):
     out = tmp_path / "term"
     # no periodic checkpoint at all: only the signal handler can have saved
-    proc = _start_and_wait(tiny, out, 3, "--checkpoint-minutes", "0")
+    proc = _start_and_wait(tiny, out, 3, "--checkpoint-minutes", "0", "--checkpoint-interval", "0")
     proc.send_signal(signal.SIGTERM)
     stdout, stderr = proc.communicate(timeout=120)
     assert proc.returncode == 128 + signal.SIGTERM, stderr[-3000:]
@@ -113,6 +114,22 @@ def test_sigkill_loses_at_most_one_checkpoint_interval(tiny, tmp_path):
     saved = _latest_step(out)
     assert saved % interval == 0 and 0 <= reached - saved <= interval, (reached, saved)
     _resume_to(tiny, out, reached + 1)
+
+
+@pytest.mark.slow
+def test_sigkill_with_the_default_checkpoints_resumes_from_step_200(tiny, tmp_path):
+    """No checkpoint flag and --eval-interval 0 (only the final evaluation): the default step
+    checkpoint still saves latest.pt at step 200, so a kill -9 at step >= 250 loses < 200."""
+    out = tmp_path / "default"
+    proc = _start_and_wait(tiny, out, 250)
+    proc.kill()
+    proc.communicate(timeout=60)
+    reached = _logged_steps(out)[-1]
+    saved = _latest_step(out)
+    assert 200 <= saved <= reached, (reached, saved)
+    assert not list(out.glob(".latest.pt.*"))  # no temp file left: replaced atomically
+    resumed = _resume_to(tiny, out, reached + 1)
+    assert "Traceback" not in resumed.stderr
 
 
 # `sccosf train` with torch.save held at the latest.pt write the stop asks for: it writes
@@ -152,7 +169,10 @@ def test_a_second_ctrl_c_during_the_save_waits_for_it(tiny, tmp_path):
     out = tmp_path / "int"
     entered, release = tmp_path / "entered", tmp_path / "release"
     stdout_path, stderr_path = tmp_path / "stdout.txt", tmp_path / "stderr.txt"
-    train = _args(tiny, out, "--max-iters", str(LONG), "--checkpoint-minutes", "0")
+    train = _args(
+        tiny, out, "--max-iters", str(LONG), "--checkpoint-minutes", "0",
+        "--checkpoint-interval", "0",
+    )  # fmt: skip
     # no periodic save and no evaluation: the only latest.pt write is the one the stop asks for
     with stdout_path.open("w") as so, stderr_path.open("w") as se:
         proc = subprocess.Popen(

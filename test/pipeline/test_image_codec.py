@@ -324,12 +324,53 @@ def test_malformed_real_messages_and_missing_fields():
 
 
 def test_encoding_info():
-    assert encoding_info("8uc3").name == "8UC3"
+    assert encoding_info("8UC3").name == "8UC3"
     assert encoding_info("mono16").bytes_per_pixel == 2
     assert encoding_info("32FC1").dtype == np.float32
     assert encoding_info("yuv422").bytes_per_pixel == 2
     with pytest.raises(ImageDecodeError):
         encoding_info("9UC1")
+
+
+@pytest.mark.parametrize(
+    ("spelled", "right"),
+    [("RGB8", "rgb8"), ("bgr8 ", "bgr8"), (" Mono16", "mono16"), ("8uc1", "8UC1"),
+     ("8UC1\n", "8UC1"), ("32fc1", "32FC1")],
+)  # fmt: skip
+def test_a_misspelled_encoding_is_refused_naming_the_ros_spelling(spelled, right):
+    """ROS encodings are case-sensitive, without spaces (cv_bridge refuses "RGB8"): a
+    misspelling is refused, not guessed, and the message names the right spelling."""
+    msg = SimpleNamespace(**{**GOOD, "encoding": spelled})
+    for decode in (decode_image, decode_rgb, decode_thermal):
+        with pytest.raises(ImageDecodeError) as info:
+            decode(msg)
+        assert f"{spelled!r} is misspelled" in str(info.value)
+        assert f"must send {right!r}" in str(info.value)
+    with pytest.raises(ValueError, match="misspelled"):
+        encode_image(np.zeros((2, 3, 3), np.uint8), spelled, msg_type=SimpleNamespace)
+
+
+@pytest.mark.parametrize("flag", [2, 255, -1, 1.0, "1", None])
+def test_is_bigendian_other_than_0_or_1_is_refused(flag):
+    """uint8 0/1 only: cv_bridge's C++ side reads 255 as big-endian, its Python side as
+    little-endian, so no reading of it is right."""
+    for encoding, step in (("rgb8", 9), ("mono16", 6)):
+        msg = SimpleNamespace(**{**GOOD, "encoding": encoding, "step": step,
+                                 "data": bytes(2 * step), "is_bigendian": flag})  # fmt: skip
+        with pytest.raises(ImageDecodeError, match=r"is_bigendian must be 0 .* or 1 .*, got"):
+            decode_image(msg)
+    for ok in (0, 1, True, False, np.uint8(1)):
+        assert decode_image(SimpleNamespace(**{**GOOD, "is_bigendian": ok})).shape == (2, 3, 3)
+
+
+def test_a_1x1_image_decodes():
+    """No minimum size (the processor test runs a 1x1 pair through the network)."""
+    one = SimpleNamespace(height=1, width=1, encoding="rgb8", is_bigendian=0, step=3,
+                          data=bytes([10, 20, 30]))  # fmt: skip
+    assert decode_rgb(one).tolist() == [[[10, 20, 30]]]
+    th = SimpleNamespace(height=1, width=1, encoding="mono16", is_bigendian=1, step=2,
+                         data=bytes([1, 2]))  # fmt: skip
+    assert decode_thermal(th).tolist() == [[258]]
 
 
 # --------------------------------------------------------------------------- encoding

@@ -253,3 +253,13 @@ def test_the_node_uses_a_temperature_checkpoints_setting_and_the_cameras_units(t
     x_ck, _ = _model_input(proc, *_published(kelvin, "centikelvin"))
     assert pred.thermal_norm == trained
     np.testing.assert_allclose(x_c, x_ck, atol=1e-5)
+
+
+def test_a_1x1_pair_is_segmented_like_any_other(predictor):
+    """The decision for tiny frames: accepted. The network pads every input to its stride
+    (32 px), so a 1x1 pair decodes, runs and comes back 1x1; there is no minimum size, since
+    small thermal arrays (8x8, 32x24) are real sensors (docs/robot.md, bad messages)."""
+    proc = PairProcessor(NodeParams.from_dict({}), predictor)
+    out = proc.process(*_msgs(1, 1))
+    assert out.labels.shape == (1, 1) and out.fused.shape == (1, 1, 3)
+    assert out.images["overlay"].shape == (1, 1, 3)

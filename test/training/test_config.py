@@ -34,6 +34,7 @@ def test_construction_normalises_sequences():
         ({"warmup_iters": 1, "warmup_epochs": 1.0}, "at most one of"),
         ({"ablation": "Z"}, "ablation must be one of"),
         ({"checkpoint_minutes": -1.0}, "checkpoint_minutes"),
+        ({"checkpoint_interval": -1}, "checkpoint_interval"),
     ],
 )
 def test_each_bad_field_is_one_train_error(changes, match):
@@ -41,3 +42,26 @@ def test_each_bad_field_is_one_train_error(changes, match):
         _ok(**changes).validate()
     assert isinstance(info.value, SccosfError) and isinstance(info.value, RuntimeError)
     assert info.value.exit_code == 2 and "\n" not in info.value.message
+
+
+def test_latest_pt_is_saved_every_200_steps_or_2_minutes_by_default():
+    """Whatever eval_interval says: a killed run loses at most this much."""
+    from sccosf_ros.cli import build_parser
+    from sccosf_ros.commands.train import config_from_args
+
+    cfg = TrainConfig()
+    assert (cfg.checkpoint_interval, cfg.checkpoint_minutes) == (200, 2.0)
+    parser, _ = build_parser("train")
+    args = parser.parse_args(
+        ["--dataset", "synthetic", "--root", "d", "--out", "o", "--max-iters", "5",
+         "--eval-interval", "0"]
+    )  # fmt: skip
+    cfg = config_from_args(args)
+    assert (cfg.checkpoint_interval, cfg.checkpoint_minutes, cfg.eval_interval) == (200, 2.0, 0)
+    args = parser.parse_args(
+        ["--dataset", "synthetic", "--root", "d", "--out", "o", "--max-iters", "5",
+         "--checkpoint-steps", "20", "--checkpoint-minutes", "0"]
+    )  # fmt: skip
+    cfg = config_from_args(args)
+    assert (cfg.checkpoint_interval, cfg.checkpoint_minutes) == (20, 0.0)
+    cfg.validate()

@@ -1,0 +1,76 @@
+"""Read one image file of a dataset: the bytes first, then OpenCV decodes them, quietly.
+
+OpenCV's PNG and JPEG decoders report damage by printing from C straight to the process's
+stderr (``libpng error: Read Error``, ``Corrupt JPEG data: …``), outside Python and before any
+error reaches us: a user would see a stray line beside sccosf's own one-line message. So the
+decode runs with file descriptor 2 pointed at a temporary file, and what the decoder said becomes
+part of the ``DatasetError`` that names the file. Reading the bytes ourselves also tells a
+missing or unreadable file (the OS's reason) apart from a corrupt one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+import tempfile
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from sccosf_ros.data.errors import DatasetError
+
+_FD_LOCK = threading.Lock()  # fd 2 is the process's: one redirection at a time
+
+
+@contextlib.contextmanager
+def _c_stderr_captured(said: list[str]) -> Iterator[None]:
+    """Send what C code writes to fd 2 into a temporary file; its text lands in ``said``."""
+    with _FD_LOCK, tempfile.TemporaryFile() as sink:
+        with contextlib.suppress(Exception):
+            sys.stderr.flush()  # Python's buffered text goes out before the switch
+        try:
+            saved = os.dup(2)
+        except OSError:  # no fd 2 at all (a closed stderr): nothing can leak
+            yield
+            return
+        os.dup2(sink.fileno(), 2)
+        try:
+            yield
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+            sink.seek(0)
+            said.append(sink.read(2000).decode("utf-8", "replace"))
+
+
+def _decoder_said(text: str) -> str:
+    """The decoder's messages on one line, without libpng's own prefix."""
+    lines = [" ".join(ln.replace("libpng error:", "").split()) for ln in text.splitlines()]
+    return "; ".join(ln for ln in lines if ln)[:200]
+
+
+def read_image(path: Path) -> np.ndarray:
+    """The image at ``path`` as OpenCV decodes it (``IMREAD_UNCHANGED``: BGR/BGRA/grey, any
+    depth); DatasetError naming the file when it is missing, unreadable or corrupt."""
+    try:
+        data = np.fromfile(path, dtype=np.uint8)
+    except OSError as e:
+        raise DatasetError(f"cannot read image {path}: {e.strerror or e}") from e
+    said: list[str] = []
+    img = None
+    if data.size:
+        with _c_stderr_captured(said):
+            img = cv2.imdecode(data, cv2.IMREAD_UNCHANGED)
+    if img is None:
+        if not data.size:
+            raise DatasetError(f"cannot read image {path}: the file is empty")
+        reason = _decoder_said("".join(said))
+        raise DatasetError(
+            f"cannot read image {path}: the file is corrupt, truncated or not an image"
+            + (f" (decoder: {reason})" if reason else "")
+        )
+    return img
