@@ -193,13 +193,14 @@ class BagEvaluation:
 
     def _note(self, kind: str, message: str) -> None:
         """The processor's (and our own) rejections, for metrics.json's malformed_reasons."""
-        if kind != "thermal_nan" and len(self.reasons) < MAX_REASONS:
+        if kind not in ("thermal_nan", "thermal_ffc") and len(self.reasons) < MAX_REASONS:
             self.reasons.append(message[:200])
 
     # ------------------------------------------------------------------ results
     def _metrics(self, elapsed: float) -> dict:
         self.processor.stats.record_pairer(self.pairer)
-        cfg, c = self.cfg, self.processor.stats.snapshot().counters
+        snap = self.processor.stats.snapshot()
+        cfg, c = self.cfg, snap.counters
         rgb_t, th_t = cfg.rgb_topic, cfg.thermal_topic
         p = cfg.params
         metrics: dict[str, Any] = {
@@ -238,6 +239,12 @@ class BagEvaluation:
             "size_mismatch": c["size_mismatch"],
             "thermal_nan_rejected": c["thermal_nan_rejected"],
             "thermal_nan_frames": c["thermal_nan_frames"],
+            # shutter / flat-field correction frames skipped before pairing (thermal.ffc.*)
+            "thermal_ffc": {
+                "frames": c["thermal_ffc_frames"],
+                "events": c["thermal_ffc_events"],
+                "mean_interval_s": snap.ffc_interval_s,
+            },
             "inference_errors": c["inference_errors"],
             "elapsed_s": elapsed,
             "throughput_pairs_per_s": self.pairs / elapsed if elapsed > 0 else float("nan"),

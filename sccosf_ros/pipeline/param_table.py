@@ -240,6 +240,24 @@ PARAMETERS: tuple[ParamSpec, ...] = (
         live=True,
     ),
     _p(
+        "thermal.ffc.frozen",
+        False,
+        "skip a thermal frame bit-identical to the previous one (a camera frozen during its "
+        "flat-field correction); off by default because a still image published in a loop is "
+        "identical too; counted in /diagnostics",
+        live=True,
+    ),
+    _p(
+        "thermal.ffc.min_spread",
+        0.5,
+        "skip a near-uniform thermal frame (closed shutter during flat-field correction): its "
+        "p99 - p1 range below this many kelvin, values read as thermal.units (no units: 16-bit "
+        "0.01 K, float 1 K, 8-bit 0.05 K per level); 0 = off; counted in /diagnostics",
+        minimum=0.0,
+        live=True,
+        hint="kelvin, e.g. 0.5; 0 = off",
+    ),
+    _p(
         "thermal.nan_policy",
         "zero",
         "NaN/Inf pixels in float (32FC1) thermal: zero = left out of the range estimate and "

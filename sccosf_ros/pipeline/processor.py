@@ -57,6 +57,7 @@ from sccosf_ros.pipeline.outputs import (
 )
 from sccosf_ros.pipeline.pairing import stamp_to_ns
 from sccosf_ros.pipeline.params import NodeParams
+from sccosf_ros.pipeline.shutter import ShutterCheck
 from sccosf_ros.pipeline.stats import NodeStats
 from sccosf_ros.thermal import crop_thermal
 
@@ -189,6 +190,7 @@ class PairProcessor:
             predictor, "checkpoint_thermal_norm", getattr(predictor, "thermal_norm", None)
         )
         self._sizes_noted: set[tuple[int, int, tuple[int, int] | None]] = set()
+        self._shutter = ShutterCheck()
         self._applied: _Config | None = None
         self.configure(params)
         self._apply(self._config)
@@ -249,16 +251,39 @@ class PairProcessor:
 
     # ------------------------------------------------------------------ per message
     def admit(self, stream: str, msg: Any) -> bool:
-        """Count an arriving ``rgb``/``thermal`` message; False (counted) when it is malformed."""
+        """Count an arriving ``rgb``/``thermal`` message; False (counted) when it is malformed
+        or a shutter / flat-field correction frame (thermal.ffc.*)."""
         self.stats.arrived(stream)
         try:
             check_input(stream, msg)
         except ImageDecodeError as e:
             self.reject(f"malformed_{stream}", f"{stream} image rejected: {e}")
             return False
-        # No usable stamp: the synchroniser deals with it; the stall report just lacks it.
+        stamp = None  # no usable stamp: the synchroniser deals with it; reports just lack it
         with contextlib.suppress(AttributeError, TypeError, ValueError):
-            self.stats.stamped(stream, stamp_to_ns(msg.header.stamp))
+            stamp = stamp_to_ns(msg.header.stamp)
+            self.stats.stamped(stream, stamp)
+        return stream != "thermal" or not self._shutter_frame(msg, stamp)
+
+    def _shutter_frame(self, msg: Any, stamp: int | None) -> bool:
+        """True (counted, warned) when ``msg`` is a frozen or closed-shutter thermal frame."""
+        cfg = self._config
+        p = cfg.params
+
+        def decode(m: Any) -> np.ndarray:
+            return crop_thermal(decode_input("thermal", m), p.thermal_crop_px)
+
+        frame = self._shutter.check(
+            msg,
+            frozen=p.thermal_ffc_frozen,
+            min_spread_k=p.thermal_ffc_min_spread,
+            decode=decode,
+            norm=cfg.thermal_norm,
+        )
+        if frame is None:
+            return False
+        self.stats.ffc(frame.new_event, stamp)
+        self.warn("thermal_ffc", f"thermal frame skipped (flat-field correction): {frame.detail}")
         return True
 
     def reject(self, kind: str, message: str) -> None:

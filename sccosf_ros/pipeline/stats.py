@@ -51,6 +51,8 @@ COUNTERS = (
     "size_mismatch",
     "thermal_nan_rejected",
     "thermal_nan_frames",
+    "thermal_ffc_frames",
+    "thermal_ffc_events",
     "sync_resets",
     "unpaired_rgb",
     "unpaired_thermal",
@@ -67,7 +69,10 @@ STREAMS = ("rgb", "thermal")  # the pairer's inputs, in order
 REJECTIONS = ("size_mismatch", "malformed_rgb", "malformed_thermal", "thermal_nan_rejected")
 PAIRER_EVENTS = ("unpaired_rgb", "unpaired_thermal", "sync_resets")
 STALLS = ("rgb_stalled", "thermal_stalled", "no_pair")
-HELD = (*REJECTIONS, "inference_errors", *PAIRER_EVENTS, *STALLS)
+# Thermal frames skipped as shutter / flat-field correction frames (NodeStats.ffc): held per
+# frame, so a long frozen run stays visible; not a rejection (not counted as malformed).
+FFC = "thermal_ffc"
+HELD = (*REJECTIONS, FFC, "inference_errors", *PAIRER_EVENTS, *STALLS)
 
 
 @dataclass
@@ -84,6 +89,9 @@ class StatsSnapshot:
     since_pair: float | None = None
     held: dict[str, Held] = field(default_factory=dict)  # HELD key → its FaultHold view
     hold_s: float = 5.0  # the window of ``held``
+    # Mean seconds between the starts of FFC events, by the frames' stamps (camera time, so
+    # bag-eval's faster-than-real-time replay reports the camera's interval); None below two.
+    ffc_interval_s: float | None = None
 
 
 class NodeStats:
@@ -103,6 +111,8 @@ class NodeStats:
         self._last_pair: float | None = None
         self._start = self._clock()
         self._last_reason = ""
+        # FFC event starts: (first stamp ns, newest stamp ns, number of stamped events)
+        self._ffc_span: tuple[int, int, int] | None = None
 
     def arrived(self, stream: str) -> None:
         """An ``rgb`` or ``thermal`` message came in (called in the subscription callback)."""
@@ -151,6 +161,24 @@ class NodeStats:
             self._last_reason = reason[:200]
         self.faults.event(kind)
 
+    def ffc(self, new_event: bool, stamp_ns: int | None) -> None:
+        """One thermal frame skipped as a shutter frame; ``new_event``: it starts a run."""
+        with self._lock:
+            self._counters["thermal_ffc_frames"] += 1
+            if new_event:
+                self._counters["thermal_ffc_events"] += 1
+                if stamp_ns is not None:
+                    first, _, n = self._ffc_span or (int(stamp_ns), 0, 0)
+                    self._ffc_span = (first, int(stamp_ns), n + 1)
+        self.faults.event(FFC)
+
+    def _ffc_interval(self) -> float | None:
+        """Mean seconds between stamped FFC event starts; None before the second (under lock)."""
+        if not self._ffc_span or self._ffc_span[2] < 2:
+            return None
+        first, last, n = self._ffc_span
+        return (last - first) / 1e9 / (n - 1)
+
     def latency(self, key: str, ms: float) -> None:
         with self._lock:
             self._lat[key].append(float(ms))
@@ -167,6 +195,7 @@ class NodeStats:
             stamps = dict(self._stamp)
             last_pair = self._last_pair
             reason = self._last_reason
+            ffc_interval = self._ffc_interval()
         summary = {k: summarize(v) for k, v in lat.items()}
         since_pair = None
         if None not in first.values():
@@ -184,6 +213,7 @@ class NodeStats:
             last_stamp_ns=stamps,
             since_pair=since_pair,
             hold_s=self.faults.hold,
+            ffc_interval_s=ffc_interval,
         )
         if stall_timeout is not None:
             for stream in STREAMS:  # a stream that never started is not held: nothing ended

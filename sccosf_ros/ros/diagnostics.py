@@ -14,7 +14,10 @@ Keys (values are strings, as diagnostic_msgs wants):
   input quality: malformed (total), malformed_rgb, malformed_thermal, size_mismatch,
                  thermal_nan_rejected, thermal_nan_frames, last_malformed_reason,
                  malformed_recent (rejections in the last ``hold_s``), since_last_malformed_s
-                 (``never`` before the first), hold_s
+                 (``never`` before the first), thermal_ffc_frames, thermal_ffc_events,
+                 ffc_recent (frames skipped in the last ``hold_s``), ffc_mean_interval_s
+                 (between shutter events, by stamps; ``unknown`` before the second),
+                 since_last_ffc_s, hold_s
   sync:          synced_pairs, sync_resets, unpaired_rgb, unpaired_thermal, trimmed_rgb,
                  trimmed_thermal, replaced_rgb, replaced_thermal, since_last_pair_s
                  (``never`` before the first), stamp_offset_s (last RGB − last thermal stamp),
@@ -27,7 +30,8 @@ occurred, its line saying "N in the last <hold> s, M in total"; see
 inputs WARN while an input sends nothing for ``stall_timeout`` s (or never since start) and while
 a stall of an input that had been arriving is held; inference WARN while a model failure is
 held ("no pair processed" rather than old latencies when nothing ran since the last report);
-input quality WARN while a rejection (malformed RGB/thermal, size mismatch, NaN thermal) is held;
+input quality WARN while a rejection (malformed RGB/thermal, size mismatch, NaN thermal) or a
+skipped shutter frame ("flat-field correction in progress", ``thermal.ffc.*``) is held;
 sync WARN while "both inputs arrive but no pair forms for ``stall_timeout`` s" is held, with the
 stamp offset between the streams in the message. Unpaired messages and pairing resets are
 counted in the sync line at OK: a faster camera leaves messages unpaired by design.
@@ -40,6 +44,7 @@ from typing import Any
 
 from sccosf_ros.pipeline.fault_hold import Held, counts_text
 from sccosf_ros.pipeline.stats import (
+    FFC,
     REJECTIONS,
     STREAMS,
     StatsSnapshot,
@@ -157,9 +162,13 @@ def diagnostic_array(
         quality_text = f"inputs well-formed in the last {hold:g} s ({c['malformed']} in total)"
     else:
         quality_text = "inputs well-formed"
+    ffc = held.get(FFC, _NEVER)
+    if ffc.held:
+        quality_text = f"{_ffc_text(snap, ffc)}; {quality_text}"
+    interval = snap.ffc_interval_s
     quality = status(
         "input quality",
-        DiagnosticStatus.WARN if rejected else DiagnosticStatus.OK,
+        DiagnosticStatus.WARN if rejected or ffc.held else DiagnosticStatus.OK,
         quality_text,
         {
             "malformed": c["malformed"],
@@ -171,6 +180,11 @@ def diagnostic_array(
             "last_malformed_reason": snap.last_malformed_reason,
             "malformed_recent": sum(held.get(k, _NEVER).recent for k in REJECTIONS),
             "since_last_malformed_s": _since_last(snap, REJECTIONS),
+            "thermal_ffc_frames": c["thermal_ffc_frames"],
+            "thermal_ffc_events": c["thermal_ffc_events"],
+            "ffc_recent": ffc.recent,
+            "ffc_mean_interval_s": "unknown" if interval is None else f"{interval:.1f}",
+            "since_last_ffc_s": _since_last(snap, (FFC,)),
             "hold_s": hold,
         },
     )
@@ -179,6 +193,17 @@ def diagnostic_array(
     if stamp is not None:
         arr.header.stamp = stamp
     return arr
+
+
+def _ffc_text(snap: StatsSnapshot, ffc: Held) -> str:
+    """The held flat-field correction line: frames skipped, events and how often they come."""
+    c = snap.counters
+    events = c["thermal_ffc_events"]
+    every = "" if snap.ffc_interval_s is None else f", every {snap.ffc_interval_s:.1f} s"
+    return (
+        "flat-field correction in progress (thermal frames frozen or uniform, skipped): "
+        f"{counts_text(ffc, snap.hold_s)}; {events} shutter event{'s' * (events != 1)}{every}"
+    )
 
 
 def _since_last(snap: StatsSnapshot, keys: tuple[str, ...]) -> str:

@@ -263,3 +263,45 @@ def test_a_1x1_pair_is_segmented_like_any_other(predictor):
     out = proc.process(*_msgs(1, 1))
     assert out.labels.shape == (1, 1) and out.fused.shape == (1, 1, 3)
     assert out.images["overlay"].shape == (1, 1, 3)
+
+
+def _thermal_msg(thermal: np.ndarray, t_ns: int, encoding: str = "mono16"):
+    header = make_header(STORE, t_ns, "thermal")
+    return encode_image(thermal, encoding, header=header, msg_type=STORE.types[IMAGE])
+
+
+def test_shutter_frames_are_kept_out_at_admission_and_counted(predictor):
+    """Closed-shutter frames (one per second of a 60 s FFC cycle here) never reach the pairer:
+    admit says False, they count as FFC frames and events, not as malformed."""
+    rng = np.random.default_rng(1)
+    scene = rng.integers(7000, 9000, (24, 32), dtype=np.uint16)
+    shutter = (8000 + rng.normal(0, 2, (24, 32))).astype(np.uint16)
+    warned = []
+    proc = PairProcessor(
+        NodeParams.from_dict({"thermal.ffc.frozen": True}),
+        predictor,
+        warn=lambda kind, msg: warned.append(kind),
+    )
+    s = 1_000_000_000
+    admitted = []
+    for cycle in range(3):  # each: a good frame, a 3-frame shutter closure, a frozen repeat
+        t0 = cycle * 60 * s
+        seq = [scene + cycle, shutter, shutter + 1, shutter, scene + cycle + 10]
+        seq.append(seq[-1])  # frozen: the last frame again
+        admitted += [
+            proc.admit("thermal", _thermal_msg(f, t0 + i * s // 9)) for i, f in enumerate(seq)
+        ]
+    assert admitted == [True, False, False, False, True, False] * 3
+    snap = proc.stats.snapshot()
+    c = snap.counters
+    assert c["thermal_ffc_frames"] == 12 and c["thermal_ffc_events"] == 6
+    assert c["malformed"] == 0 and c["thermal_received"] == 18
+    assert snap.held["thermal_ffc"].total == 12 and snap.held["thermal_ffc"].held
+    # events at 1/9 s and 5/9 s of each minute: (120 + 5/9 - 1/9) s over 5 intervals
+    assert snap.ffc_interval_s == pytest.approx((120 + 4 / 9) / 5)
+    assert set(warned) == {"thermal_ffc"}
+    # live: both checks off, the same frames pass
+    proc.configure(proc.params.updated({"thermal.ffc.frozen": False, "thermal.ffc.min_spread": 0}))
+    assert proc.admit("thermal", _thermal_msg(shutter, 200 * s))
+    assert proc.admit("thermal", _thermal_msg(shutter, 201 * s))
+    assert proc.admit("rgb", _msgs(24, 32)[0])  # RGB is never a shutter frame

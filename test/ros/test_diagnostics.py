@@ -158,6 +158,41 @@ def test_sync_warn_is_held_after_pairs_form_again():
     assert (sync.level, sync.message) == (DiagnosticStatus.OK, "pairing")
 
 
+@pytest.mark.ros
+def test_flat_field_correction_is_held_with_its_frequency():
+    from diagnostic_msgs.msg import DiagnosticStatus
+
+    from sccosf_ros.ros.diagnostics import diagnostic_array, values_of
+
+    clock = FakeClock()
+    s = NodeStats(hold=5.0, clock=clock.monotonic)
+
+    def quality():
+        arr = diagnostic_array(
+            s.snapshot(), None, node_name="n", hardware_id="cpu", stall_timeout=5.0
+        )
+        return arr.status[2], values_of(arr, "input quality")
+
+    for minute in range(3):  # a 4-frame shutter closure each minute (by stamps)
+        for i in range(4):
+            s.ffc(i == 0, (minute * 60 + i) * 10**9)
+        if minute < 2:
+            clock.now += 60.0
+    status, values = quality()
+    assert status.level == DiagnosticStatus.WARN
+    assert status.message == (
+        "flat-field correction in progress (thermal frames frozen or uniform, skipped): "
+        "4 in the last 5 s, 12 in total; 3 shutter events, every 60.0 s; inputs well-formed"
+    )
+    assert (values["thermal_ffc_frames"], values["thermal_ffc_events"]) == ("12", "3")
+    assert (values["ffc_recent"], values["ffc_mean_interval_s"]) == ("4", "60.0")
+    assert values["malformed"] == "0"
+    clock.now += 5.0  # one hold later: OK, the totals stay
+    status, values = quality()
+    assert (status.level, status.message) == (DiagnosticStatus.OK, "inputs well-formed")
+    assert (values["thermal_ffc_frames"], values["ffc_recent"]) == ("12", "0")
+
+
 def test_label_info_json_roundtrip():
     text = label_info_json(MFNET_CLASSES, MFNET_PALETTE, "mfnet")
     d = parse_label_info(text)

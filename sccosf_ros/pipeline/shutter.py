@@ -1,0 +1,165 @@
+"""Shutter / flat-field correction (FFC) frames: thermal frames that show no scene.
+
+Uncooled thermal cores recalibrate every one to a few minutes: the shutter closes for ~0.3-0.5 s
+and the driver publishes either *frozen* frames (bit-identical to the previous one) or the
+*closed shutter* (one temperature: a near-uniform frame). Fused, they turn the thermal half of
+the input into garbage and the people in it vanish. ``ShutterCheck.check`` tells such a frame at
+admission, before pairing, so the pairer takes the next good frame instead.
+
+- frozen (``thermal.ffc.frozen``): the message's pixel bytes equal the previous thermal
+  message's; a strided sample is compared first, so a changed frame costs almost nothing.
+  Off by default: a still image published in a loop (image_publisher, tests, demos) is
+  bit-identical too; the camera presets turn it on.
+- closed shutter (``thermal.ffc.min_spread``, kelvin, 0 = off): the robust range p99 - p1 of
+  the (cropped) frame, on a strided sample, is below ``min_spread`` kelvin. Values are read as
+  kelvin by ``kelvin_per_unit``: the thermal units (centikelvin 0.01, decikelvin 0.1, kelvin and
+  celsius 1, counts with ``thermal.scale``); values without stated units by their type: 16-bit
+  counts 0.01 K (the resolution of radiometric FLIR cores; raw cores are coarser, so this
+  errs towards keeping frames), float 1 K (32FC1 drivers publish °C or K), 8-bit 0.05 K per
+  level (AGC stretches any real scene over most of 0..255: 0.5 K = 10 levels). A dark, low-
+  contrast night scene still spans several kelvin; a closed shutter spans its noise (~0.2 K).
+
+A run of consecutive skipped frames is one FFC *event*; ``ShutterCheck`` says which frame
+starts one, so the statistics count events and their interval as well as frames.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from sccosf_ros.thermal import UNITS, ThermalNorm
+
+# Roughly this many pixels are looked at for the spread (a strided sample: cheap at 640x512).
+_SAMPLE_PIXELS = 16384
+# Byte stride of the first, cheap comparison of two frames' data.
+_BYTE_STRIDE = 61
+# Kelvin per value for frames without stated units, by dtype kind (see the module docstring).
+_KELVIN_PER_LEVEL_8BIT = 0.05
+_KELVIN_PER_COUNT_16BIT = 0.01
+
+
+@dataclass(frozen=True)
+class ShutterFrame:
+    """Why a thermal frame was skipped, and whether it starts a new FFC event."""
+
+    reason: str  # "frozen" | "uniform"
+    detail: str  # for the warning: what was measured
+    new_event: bool
+
+
+def kelvin_per_unit(dtype: np.dtype, norm: ThermalNorm | None) -> float:
+    """How many kelvin one step of a ``dtype`` thermal value is under ``norm``'s units."""
+    known = UNITS.get(getattr(norm, "units", "counts"))
+    if known is not None:
+        return abs(known[0])
+    scale = float(getattr(norm, "scale", 0.0) or 0.0)
+    if scale:
+        return abs(scale)
+    if dtype == np.uint8:
+        return _KELVIN_PER_LEVEL_8BIT
+    if dtype.kind == "f":
+        return 1.0
+    return _KELVIN_PER_COUNT_16BIT
+
+
+def robust_spread(thermal: np.ndarray) -> float | None:
+    """p99 - p1 of a strided sample of a decoded (H, W) frame; None when no value is finite."""
+    stride = max(1, int((thermal.size / _SAMPLE_PIXELS) ** 0.5))
+    sample = thermal[::stride, ::stride].reshape(-1)
+    if sample.dtype.kind == "f":
+        sample = sample[np.isfinite(sample)]
+    if sample.size == 0:
+        return None
+    sample = sample.astype(np.float64)
+    full = float(sample.max() - sample.min())
+    if full == 0.0:
+        return 0.0
+    lo, hi = np.percentile(sample, (1.0, 99.0))
+    return float(hi - lo)
+
+
+def _data_view(msg: Any) -> np.ndarray | None:
+    """The message's ``data`` as a uint8 array without a copy (bytes, array.array, numpy)."""
+    data = getattr(msg, "data", None)
+    if data is None:
+        return None
+    try:
+        return np.frombuffer(data, dtype=np.uint8)
+    except (TypeError, ValueError):
+        return np.asarray(data, dtype=np.uint8).reshape(-1)
+
+
+def _layout(msg: Any) -> tuple:
+    """What must match besides the bytes for two messages to be the same frame."""
+    return tuple(getattr(msg, k, None) for k in ("height", "width", "encoding", "step", "format"))
+
+
+def same_frame(a: Any, b: Any) -> bool:
+    """True when two thermal messages carry the same pixels (strided sample first)."""
+    if a is None or b is None or _layout(a) != _layout(b):
+        return False
+    da, db = _data_view(a), _data_view(b)
+    if da is None or db is None or da.size != db.size:
+        return False
+    if not np.array_equal(da[::_BYTE_STRIDE], db[::_BYTE_STRIDE]):
+        return False
+    return bool(np.array_equal(da, db))
+
+
+class ShutterCheck:
+    """Frozen / closed-shutter detection over one thermal stream (thread-safe)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._previous: Any = None  # the last well-formed thermal message
+        self._in_event = False  # the previous frame was skipped
+
+    def check(
+        self,
+        msg: Any,
+        *,
+        frozen: bool,
+        min_spread_k: float,
+        decode: Any,
+        norm: ThermalNorm | None,
+    ) -> ShutterFrame | None:
+        """A ``ShutterFrame`` when ``msg`` (a well-formed thermal message) is a shutter frame,
+        else None. ``decode(msg)`` gives the (cropped) frame for the spread; ValueError from it
+        leaves the frame to the pipeline's own checks."""
+        with self._lock:
+            previous, self._previous = self._previous, msg
+            result = None
+            if frozen and same_frame(msg, previous):
+                result = ("frozen", "identical to the previous thermal frame")
+            elif min_spread_k > 0.0:
+                result = _uniform(msg, min_spread_k, decode, norm)
+            if result is None:
+                self._in_event = False
+                return None
+            new_event = not self._in_event
+            self._in_event = True
+            return ShutterFrame(result[0], result[1], new_event)
+
+
+def _uniform(
+    msg: Any, min_spread_k: float, decode: Any, norm: ThermalNorm | None
+) -> tuple[str, str] | None:
+    try:
+        thermal = decode(msg)
+    except ValueError:  # the pipeline rejects it later, with its own message
+        return None
+    spread = robust_spread(thermal)
+    if spread is None:
+        return None
+    kelvin = spread * kelvin_per_unit(thermal.dtype, norm)
+    if kelvin >= min_spread_k:
+        return None
+    return (
+        "uniform",
+        f"near-uniform (p99 - p1 = {spread:.4g} values, {kelvin:.3g} K < thermal.ffc."
+        f"min_spread {min_spread_k:g} K): shutter closed",
+    )
