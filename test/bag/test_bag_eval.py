@@ -446,3 +446,87 @@ def test_compressed_png_labels_score_like_raw_labels(
     assert raw["labelled_pairs"] == png["labelled_pairs"] == 10
     assert png["malformed"][png["topics"]["label"]] == 0
     assert png["miou"] == raw["miou"] and png["iou"] == raw["iou"]
+
+
+def _ffc_twin(bag, path, frozen: set[int], shutter: set[int]) -> list[int]:
+    """A copy of ``bag`` whose thermal frames at ``frozen`` repeat the previous thermal frame's
+    pixels and at ``shutter`` show a closed shutter (one temperature plus noise), each with its
+    own stamp, as a camera in flat-field correction publishes them. Returns the stamps (ns) of
+    the frames left good."""
+    import numpy as np
+
+    from sccosf_ros.bag.bag_io import BagWriter
+    from sccosf_ros.pipeline.image_codec import encode_image
+
+    rng = np.random.default_rng(5)
+    good, previous, index = [], None, 0
+    th = bag.config.thermal_topic
+    with BagReader(bag.path) as r, BagWriter(path, r.storage, r.typestore) as w:
+        for topic, msgtype, t, raw in r.messages():
+            if topic != th:
+                w.write_raw(topic, t, raw, msgtype)
+                continue
+            msg = r.deserialize(raw, msgtype)
+            pixels = decode_image(msg)
+            if index in frozen:
+                pixels = previous
+            elif index in shutter:
+                pixels = (8000 + rng.normal(0, 3, pixels.shape)).astype(np.uint16)
+            else:
+                good.append(stamp_ns(msg))
+            cls = w.types()[msgtype]
+            w.write(th, t, encode_image(pixels, msg.encoding, header=msg.header, msg_type=cls))
+            previous, index = pixels, index + 1
+    return good
+
+
+def test_ffc_frames_are_skipped_counted_and_never_fused(tmp_path, nano_checkpoint, one_thread):
+    from dataclasses import replace
+
+    # 10 Hz both ways, 3 s: two shutter closures 1.2 s apart, 3 frames each (frozen first,
+    # then the closed shutter; then the shutter, and a frozen repeat of it)
+    bag = write_synthetic_bag(
+        tmp_path / "in",
+        storage="mcap",
+        duration=3.0,
+        rgb_rate=10.0,
+        thermal_rate=10.0,
+        thermal_offset=0.004,
+        height=H,
+        width=W,
+        show_progress=False,
+    )
+    twin = tmp_path / "ffc" / "rec"
+    good = _ffc_twin(bag, twin, frozen={8, 22}, shutter={9, 10, 20, 21})
+    assert len(bag.thermal_stamps) == 30 and len(good) == 24
+    cfg = replace(
+        _config(bag, nano_checkpoint, tmp_path / "eval"),
+        bag=twin,
+        params=_params(nano_checkpoint, **{"thermal.ffc.frozen": True}),
+    )
+    m = evaluate_bag(cfg)
+    c = bag.config
+    assert m["pairs"] == 24  # every good frame, none of the 6 FFC frames
+    assert m["thermal_ffc"]["frames"] == 6 and m["thermal_ffc"]["events"] == 2
+    assert m["thermal_ffc"]["mean_interval_s"] == pytest.approx(1.2)
+    assert m["malformed"] == {c.rgb_topic: 0, c.thermal_topic: 0, c.label_topic: 0}
+    assert m["unmatched"] == {c.rgb_topic: 6, c.thermal_topic: 0, c.label_topic: 6}
+    assert m["malformed_reasons"] == []
+    on_disk = json.loads((tmp_path / "eval" / "metrics.json").read_text())
+    assert on_disk["thermal_ffc"] == m["thermal_ffc"]
+    # the outputs: exactly the RGB frames beside a good thermal frame
+    expected = [min(bag.rgb_stamps, key=lambda s, t=t: abs(s - t)) for t in good]
+    with BagReader(m["output_bag"]) as r:
+        fused = [
+            stamp_ns(r.deserialize(raw, ty)) for _, ty, _, raw in r.messages(["/sccosf/fused"])
+        ]
+    assert fused == expected
+    # checks off: the same bag pairs every frame, FFC frames included
+    off = replace(
+        cfg,
+        out=tmp_path / "eval_off",
+        write_bag=False,
+        params=_params(nano_checkpoint, **{"thermal.ffc.min_spread": 0.0}),
+    )
+    m = evaluate_bag(off)
+    assert m["pairs"] == 30 and m["thermal_ffc"]["frames"] == 0
