@@ -1,7 +1,8 @@
 """/diagnostics sees what the node cannot pair or process, through a real node process:
 thermal stamped 0 (a driver without a clock) gives a sync WARN naming the stamp offset;
 all-NaN/inf and mostly-NaN 32FC1 thermal is rejected as malformed; the inference text does
-not repeat stale latencies when nothing was processed."""
+not repeat stale latencies when nothing was processed; closed-shutter (FFC) thermal frames are
+skipped and held as "flat-field correction in progress"."""
 
 from __future__ import annotations
 
@@ -133,7 +134,8 @@ def test_thermal_stamped_zero_warns_with_the_offset(io, node):
 @pytest.mark.ros
 @pytest.mark.parametrize(("bad", "rejected"), [(1.0, True), (0.7, True), (0.05, False)])
 def test_nan_thermal_below_min_valid_is_malformed(io, node, bad, rejected):
-    thermal = np.full((48, 64), 30.0, np.float32)
+    # 25..35 °C across the frame: a uniform one would be a closed shutter (thermal.ffc)
+    thermal = np.tile(np.linspace(25.0, 35.0, 64, dtype=np.float32), (48, 1))
     flat = thermal.reshape(-1)
     n_bad = round(bad * flat.size)
     flat[:n_bad] = np.nan
@@ -207,4 +209,51 @@ def test_size_mismatch_stays_warn_for_the_hold(io, node):
     assert float(values["since_last_malformed_s"]) >= 5.0
     assert cleared.message.startswith("inputs well-formed in the last 5 s (")
     assert int(values["size_mismatch"]) == total
+    assert node.proc.poll() is None
+
+
+@pytest.mark.ros
+def test_closed_shutter_frames_show_flat_field_correction_held(io, node):
+    """A camera in flat-field correction (closed shutter: one temperature plus noise): its frames
+    are skipped (no pair processed), counted, and input quality says so, held after the shutter
+    opens and pairs flow again; then it clears, the totals kept."""
+    from diagnostic_msgs.msg import DiagnosticStatus
+
+    io.wait_for(lambda: io._status_values("input quality"), HANG_GUARD_S, "diagnostics")
+    io.wait_settled()  # earlier tests' pairs processed and reported
+    frames = io.counter("input quality", "thermal_ffc_frames")
+    malformed = io.counter("input quality", "malformed")
+    processed = io.counter("inference", "processed")
+    rng = np.random.default_rng(3)
+    shutter = (8000 + rng.normal(0, 3, (48, 64))).astype(np.uint16)
+    with _streaming(io, thermal=shutter):
+        st = io.wait_for(
+            lambda: (
+                (s := io.latest_status("input quality"))
+                and s.level == DiagnosticStatus.WARN
+                and "flat-field correction in progress" in s.message
+                and s
+            ),
+            HANG_GUARD_S,
+            "an input-quality WARN for the flat-field correction",
+        )
+    io.wait_settled()
+    values = io.status_values("input quality")
+    skipped = int(values["thermal_ffc_frames"]) - frames
+    assert skipped > 0 and int(values["thermal_ffc_events"]) >= 1
+    assert re.search(r"\d+ in the last 5 s, \d+ in total; \d+ shutter events?", st.message)
+    assert io.counter("inference", "processed") == processed  # none fused
+    assert io.counter("input quality", "malformed") == malformed  # not malformed
+    # The shutter opens: pairs flow again, and one hold (5 s) after the last skipped frame the
+    # WARN clears (the hold itself, on a steady clock: test/ros/test_diagnostics.py).
+    with _streaming(io):
+        io.wait_counter_above("inference", "processed", processed, HANG_GUARD_S)
+    cleared = io.wait_for(
+        lambda: (s := io.latest_status("input quality")) and s.level == DiagnosticStatus.OK and s,
+        HANG_GUARD_S,
+        "input quality OK one hold after the shutter opened",
+    )
+    assert "flat-field" not in cleared.message
+    after = {kv.key: kv.value for kv in cleared.values}
+    assert int(after["thermal_ffc_frames"]) == frames + skipped
     assert node.proc.poll() is None
