@@ -2,7 +2,9 @@
 
 ``PairProcessor`` is built from the node's validated parameters (``NodeParams``) and a
 ``Predictor``. For each input message, :meth:`PairProcessor.admit` checks its layout (cheap: no
-pixel is converted) and keeps malformed ones out of the pairing; for each synchronized pair,
+pixel is converted) and keeps malformed ones out of the pairing, and thermal frames of a camera
+in flat-field correction too (frozen or closed shutter, ``thermal.ffc.*``: a strided sample,
+``pipeline.shutter``); for each synchronized pair,
 :meth:`PairProcessor.process` runs
 
     decode (encodings, padded rows, endianness) → thermal crop (``thermal.crop``: telemetry

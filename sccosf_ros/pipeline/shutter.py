@@ -18,6 +18,7 @@ admission, before pairing, so the pairer takes the next good frame instead.
   errs towards keeping frames), float 1 K (32FC1 drivers publish °C or K), 8-bit 0.05 K per
   level (AGC stretches any real scene over most of 0..255: 0.5 K = 10 levels). A dark, low-
   contrast night scene still spans several kelvin; a closed shutter spans its noise (~0.2 K).
+  Frames under 256 pixels (8x8 arrays) are not judged.
 
 A run of consecutive skipped frames is one FFC *event*; ``ShutterCheck`` says which frame
 starts one, so the statistics count events and their interval as well as frames.
@@ -35,6 +36,9 @@ from sccosf_ros.thermal import UNITS, ThermalNorm
 
 # Roughly this many pixels are looked at for the spread (a strided sample: cheap at 640x512).
 _SAMPLE_PIXELS = 16384
+# Smaller frames are never judged uniform: an 8x8 or 1x1 array (small sensors, tests) can be
+# one temperature without a shutter.
+_MIN_PIXELS = 256
 # Byte stride of the first, cheap comparison of two frames' data.
 _BYTE_STRIDE = 61
 # Kelvin per value for frames without stated units, by dtype kind (see the module docstring).
@@ -151,6 +155,8 @@ def _uniform(
     try:
         thermal = decode(msg)
     except ValueError:  # the pipeline rejects it later, with its own message
+        return None
+    if thermal.size < _MIN_PIXELS:
         return None
     spread = robust_spread(thermal)
     if spread is None:

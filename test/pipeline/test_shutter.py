@@ -141,3 +141,8 @@ def test_frames_without_finite_values_are_left_to_the_nan_policy():
     frame = np.full((H, W), np.nan, np.float32)
     assert robust_spread(frame) is None
     assert _check(ShutterCheck(), _msg(frame, "32FC1")) is None
+
+
+def test_tiny_frames_are_never_judged_uniform():
+    frame = np.full((8, 8), 8000, np.uint16)  # an 8x8 array may well see one temperature
+    assert _check(ShutterCheck(), _msg(frame, "mono16")) is None
