@@ -4,8 +4,9 @@ Runs exactly what the live node runs, from the same parameters (``NodeParams``: 
 ``--params-file`` YAML plus overrides): every RGB and thermal ``sensor_msgs/Image`` or
 ``sensor_msgs/CompressedImage`` (told apart by the bag's message types; a topic given as
 ``<base>`` that the bag only has as ``<base>/compressed`` is read from there) of the bag
-(sqlite3 or MCAP) goes through ``PairProcessor.admit`` (malformed messages are counted and never
-paired), the node's approximate-time pairing (``ApproxTimePairer`` with ``sync.slop``,
+(sqlite3 or MCAP) goes through ``PairProcessor.admit`` (malformed messages and shutter / FFC
+thermal frames are counted and never paired), the node's approximate-time pairing
+(``ApproxTimePairer`` with ``sync.slop``,
 ``sync.queue_size`` and ``sync.jump_reset``: a bag whose stamps loop pairs the same in every
 loop), and ``PairProcessor.process`` (decode, thermal NaN policy, registration,
 Predictor, colour). Unlike the live node it never drops a pair: every pair is processed, as fast
@@ -14,7 +15,8 @@ as the model goes. Under the output folder it writes
 * ``<bag name>_sccosf/``: a rosbag2 in the input's storage with the node's enabled outputs
   (``<ns>/fused``, ``<ns>/segmentation``, ``<ns>/segmentation_color``, ``<ns>/overlay``), each
   carrying the RGB message's header and logged at the RGB message's log time;
-* ``metrics.json``: pairs, unmatched and malformed messages per topic, throughput, latency,
+* ``metrics.json``: pairs, unmatched and malformed messages per topic, skipped FFC thermal
+  frames (``thermal_ffc``), throughput, latency,
   EN/SD of the fused images (plus all fusion metrics on the sampled frames), and with a label
   topic the mIoU and per-class IoU (labels matched to the RGB stamps);
 * ``contact_sheet.png``: sampled frames, RGB | thermal | fused | segmentation (| ground truth).

@@ -154,6 +154,13 @@ def summary(m: dict) -> str:
         f"({m.get('backend', 'torch')} on {m['device']})",
         f"fused EN {m['fusion']['EN']:.3f}  SD {m['fusion']['SD']:.2f}",
     ]
+    ffc = m.get("thermal_ffc") or {}
+    if ffc.get("frames"):
+        every = ffc.get("mean_interval_s")
+        lines.append(
+            f"flat-field correction: {ffc['frames']} thermal frames skipped in "
+            f"{ffc['events']} shutter events" + (f", every {every:.1f} s" if every else "")
+        )
     if "miou" in m:
         lines.append(f"mIoU {m['miou']:.4f} over {m['labelled_pairs']} labelled pairs")
     lines.append(f"metrics:       {m['metrics_file']}")

@@ -514,6 +514,11 @@ def test_ffc_frames_are_skipped_counted_and_never_fused(tmp_path, nano_checkpoin
     assert m["malformed_reasons"] == []
     on_disk = json.loads((tmp_path / "eval" / "metrics.json").read_text())
     assert on_disk["thermal_ffc"] == m["thermal_ffc"]
+    from sccosf_ros.commands.bag_eval import summary
+
+    assert "flat-field correction: 6 thermal frames skipped in 2 shutter events, every 1.2 s" in (
+        summary(m)
+    )
     # the outputs: exactly the RGB frames beside a good thermal frame
     expected = [min(bag.rgb_stamps, key=lambda s, t=t: abs(s - t)) for t in good]
     with BagReader(m["output_bag"]) as r:
