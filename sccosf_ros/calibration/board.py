@@ -130,6 +130,38 @@ def _circles(gray: np.ndarray, spec: BoardSpec) -> np.ndarray | None:
     return centers.reshape(-1, 2).astype(np.float32) if found else None
 
 
+# Small images (a 160×120 or 320×256 thermal core) are searched upscaled: OpenCV's detectors
+# need squares (circles) of more than a few pixels, and sub-pixel fits need more than a few
+# pixels per edge. Cubic interpolation keeps the blurred edges' shape, so the corners found in
+# the upscaled image, mapped back, are sub-pixel corners of the original.
+SMALL_WIDTH = 480
+MAX_UPSCALE = 4
+
+
+def upscale_factor(width: int) -> int:
+    """1 for images at least SMALL_WIDTH wide, else up to ×4 (160 → 640 px wide)."""
+    return 1 if width >= SMALL_WIDTH else min(MAX_UPSCALE, -(-640 // max(1, width)))
+
+
+def _checkerboard_sb(gray: np.ndarray, spec: BoardSpec) -> np.ndarray | None:
+    """The sector-based detector: more robust on blurred, low-contrast boards, and sub-pixel
+    (ACCURACY) itself; slower, so only for small (upscaled) images."""
+    found, corners = cv2.findChessboardCornersSB(gray, spec.pattern, flags=cv2.CALIB_CB_ACCURACY)
+    return corners.reshape(-1, 2).astype(np.float32) if found else None
+
+
+def _upscaled(gray: np.ndarray, spec: BoardSpec, k: int) -> np.ndarray | None:
+    """Detect in the image upscaled ×k, corners mapped back onto its pixel grid."""
+    up = cv2.resize(gray, None, fx=k, fy=k, interpolation=cv2.INTER_CUBIC)
+    if spec.kind == "checkerboard":
+        pts = _checkerboard_sb(up, spec)
+        if pts is None:
+            pts = _checkerboard(up, spec)
+    else:
+        pts = _circles(up, spec)
+    return None if pts is None else ((pts + 0.5) / k - 0.5).astype(np.float32)
+
+
 def find_board(
     image: np.ndarray, spec: BoardSpec, inverted_first: bool = False
 ) -> np.ndarray | None:
@@ -140,7 +172,13 @@ def find_board(
     saves the slow failing attempt).
     """
     gray = to_gray8(image)
-    detect = _checkerboard if spec.kind == "checkerboard" else _circles
+    k = upscale_factor(gray.shape[1])
+    if k > 1:
+
+        def detect(g: np.ndarray, s: BoardSpec) -> np.ndarray | None:
+            return _upscaled(g, s, k)
+    else:
+        detect = _checkerboard if spec.kind == "checkerboard" else _circles
     order = (255 - gray, gray) if inverted_first else (gray, 255 - gray)
     for candidate in order:
         pts = detect(candidate, spec)
