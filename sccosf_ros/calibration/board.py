@@ -104,7 +104,7 @@ def _spacing(points: np.ndarray, spec: BoardSpec) -> float:
 SEARCH_WIDTH = 960  # wider images are searched at a smaller scale, then refined at full size
 
 
-def _checkerboard(gray: np.ndarray, spec: BoardSpec) -> np.ndarray | None:
+def _checkerboard(gray: np.ndarray, spec: BoardSpec, sector_too: bool = True) -> np.ndarray | None:
     # FAST_CHECK rejects a frame without a board in milliseconds (else: seconds at 720p).
     flags = cv2.CALIB_CB_ADAPTIVE_THRESH | cv2.CALIB_CB_NORMALIZE_IMAGE | cv2.CALIB_CB_FAST_CHECK
     scale = min(1.0, SEARCH_WIDTH / gray.shape[1])
@@ -114,6 +114,10 @@ def _checkerboard(gray: np.ndarray, spec: BoardSpec) -> np.ndarray | None:
         else cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
     )
     found, corners = cv2.findChessboardCorners(small, spec.pattern, flags=flags)
+    if not found and sector_too:
+        # FAST_CHECK also rejects boards of small squares (~10 px, a board far away): the
+        # sector-based detector finds those in ~0.1 s, and fails as fast without a board.
+        found, corners = cv2.findChessboardCornersSB(small, spec.pattern)
     if not found:
         return None
     # Corners of the resized image, back on the full-size pixel grid (pixel centres).
@@ -156,7 +160,7 @@ def _upscaled(gray: np.ndarray, spec: BoardSpec, k: int) -> np.ndarray | None:
     if spec.kind == "checkerboard":
         pts = _checkerboard_sb(up, spec)
         if pts is None:
-            pts = _checkerboard(up, spec)
+            pts = _checkerboard(up, spec, sector_too=False)
     else:
         pts = _circles(up, spec)
     return None if pts is None else ((pts + 0.5) / k - 0.5).astype(np.float32)

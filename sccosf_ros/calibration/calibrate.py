@@ -150,7 +150,7 @@ def calibrate(
             on_pair(result)
     used = [p for p in det.pairs if p.used]
     if len(used) < min_pairs:
-        raise CalibrationError(_too_few_message(det, min_pairs))
+        raise CalibrationError(_too_few_message(det, min_pairs), pairs=det.pairs)
     fit = fit_homography(det.points, ransac_px)
     for p, err, err_th in zip(used, fit.pair_errors, fit.pair_errors_thermal):
         p.error_px, p.error_thermal_px = err, err_th

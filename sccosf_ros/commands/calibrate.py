@@ -135,6 +135,18 @@ def _print_pair(p) -> None:  # noqa: ANN001 - a PairResult
     )
 
 
+def _print_pairs(pairs: list) -> None:
+    if not pairs:
+        return
+    print(
+        f"  {'pair':<20} {'RGB':<5} {'thermal':<8} {'error px':<9} {'thermal px':<10} "
+        "board in thermal"
+    )
+    for p in pairs:
+        _print_pair(p)
+    sys.stdout.flush()  # before the error line on stderr
+
+
 def run(args: argparse.Namespace) -> int:
     from sccosf_ros.calibration.board import parse_pattern
     from sccosf_ros.calibration.calibrate import calibrate
@@ -147,23 +159,22 @@ def run(args: argparse.Namespace) -> int:
     if min(args.thermal_crop) < 0:
         raise CalibrationError("--thermal-crop takes 4 pixel counts >= 0: TOP BOTTOM LEFT RIGHT")
     frames, source, extra = _frames(args)
-    result = calibrate(
-        frames,
-        spec,
-        args.out,
-        min_pairs=args.min_pairs,
-        ransac_px=args.ransac_px,
-        extra_params=extra,
-        source=source,
-        progress=not args.quiet,
-        thermal_crop=tuple(args.thermal_crop),
-    )
-    print(
-        f"  {'pair':<20} {'RGB':<5} {'thermal':<8} {'error px':<9} {'thermal px':<10} "
-        "board in thermal"
-    )
-    for p in result.pairs:
-        _print_pair(p)
+    try:
+        result = calibrate(
+            frames,
+            spec,
+            args.out,
+            min_pairs=args.min_pairs,
+            ransac_px=args.ransac_px,
+            extra_params=extra,
+            source=source,
+            progress=not args.quiet,
+            thermal_crop=tuple(args.thermal_crop),
+        )
+    except CalibrationError as e:
+        _print_pairs(e.pairs)  # which pairs failed, and why (too small), above the error
+        raise
+    _print_pairs(result.pairs)
     fit = result.fit
     skipped = sum(not p.used for p in result.pairs)
     (th, tw), (rh, rw) = result.thermal_size, result.rgb_size
