@@ -7,6 +7,12 @@ stretched to 8 bits between robust percentiles first; a heated board is inverted
 black squares or circles absorb the heat and are the *bright* ones), so each image is tried as
 it is and inverted.
 
+Small images (a 160×120 Lepton, a 320×256 core: narrower than ``SMALL_WIDTH``) are searched
+upscaled ×2…×4 (cubic) with the sector-based ``findChessboardCornersSB`` (sub-pixel itself;
+``findChessboardCorners`` as a fallback), and the corners mapped back: at 6–9 px per square
+they come out within ~0.1 thermal px. Larger images whose board OpenCV's fast check rejects
+(squares of ~10 px, a board far away) get the sector-based detector too.
+
 Corner order: OpenCV may return a grid starting at any of its corners (180° turns, and for a
 square grid also transposed), and the two images need the same order to correspond. Both are
 put in one canonical order by image direction: first corner at the top left, rows running

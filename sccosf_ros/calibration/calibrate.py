@@ -1,7 +1,10 @@
 """``sccosf calibrate``: the thermal → RGB homography of a camera rig from a heated board.
 
 For every pair (folders or a bag, ``frames.py``) the board is searched in both images
-(``board.py``); pairs where either image shows no board are listed and skipped. The homography
+(``board.py``); pairs where either image shows no board are listed and skipped — as "too small
+in thermal" when the RGB image shows it and its heat in the thermal image measures squares of
+under ``MIN_SQUARE_PX`` (``board_size.py``), which is then also what the error says when too
+few pairs are usable. The homography
 is fitted over all corners of all remaining pairs (``homography.py``), and three files are
 written:
 

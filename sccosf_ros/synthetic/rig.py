@@ -8,7 +8,11 @@ pose is a board → RGB homography ``B``; the RGB camera sees the printed square
 the thermal camera sees the *heated* board through ``H⁻¹·B``: the black squares absorb the heat
 lamp and are hot (high counts), white squares and the border stay near ambient — so in thermal
 the board's polarity is inverted, as with real heated boards. Thermal is blurred (optics) and
-noisy (NETD) raw mono16 counts. :func:`write_rig_images` writes matched image folders and
+noisy (NETD) raw mono16 counts. :func:`lepton_rig` is the small-core variant: a FLIR Lepton
+3.5-like 160×120 radiometric core (centikelvin) beside a 640×480 … 1920×1080 RGB camera, with
+a microbolometer's column noise and vignetting (fixed from frame to frame) and soft optics, its
+boards 6–9 thermal pixels per square (``board_width`` smaller for a board too small to find).
+:func:`write_rig_images` writes matched image folders and
 :func:`write_rig_bag` a rosbag2 with JPEG RGB and 16-bit PNG thermal ``CompressedImage`` topics,
 as a robot records them.
 """
