@@ -183,15 +183,14 @@ def find_board(
     """
     gray = to_gray8(image)
     k = upscale_factor(gray.shape[1])
-    if k > 1:
-
-        def detect(g: np.ndarray, s: BoardSpec) -> np.ndarray | None:
-            return _upscaled(g, s, k)
-    else:
-        detect = _checkerboard if spec.kind == "checkerboard" else _circles
     order = (255 - gray, gray) if inverted_first else (gray, 255 - gray)
     for candidate in order:
-        pts = detect(candidate, spec)
+        if k > 1:
+            pts = _upscaled(candidate, spec, k)
+        elif spec.kind == "checkerboard":
+            pts = _checkerboard(candidate, spec)
+        else:
+            pts = _circles(candidate, spec)
         if pts is not None:
             return canonical_order(pts, spec)
     return None
