@@ -7,6 +7,12 @@ stretched to 8 bits between robust percentiles first; a heated board is inverted
 black squares or circles absorb the heat and are the *bright* ones), so each image is tried as
 it is and inverted.
 
+Small images (a 160×120 Lepton, a 320×256 core: narrower than ``SMALL_WIDTH``) are searched
+upscaled ×2…×4 (cubic) with the sector-based ``findChessboardCornersSB`` (sub-pixel itself;
+``findChessboardCorners`` as a fallback), and the corners mapped back: at 6–9 px per square
+they come out within ~0.1 thermal px. Larger images whose board OpenCV's fast check rejects
+(squares of ~10 px, a board far away) get the sector-based detector too.
+
 Corner order: OpenCV may return a grid starting at any of its corners (180° turns, and for a
 square grid also transposed), and the two images need the same order to correspond. Both are
 put in one canonical order by image direction: first corner at the top left, rows running
@@ -104,7 +110,7 @@ def _spacing(points: np.ndarray, spec: BoardSpec) -> float:
 SEARCH_WIDTH = 960  # wider images are searched at a smaller scale, then refined at full size
 
 
-def _checkerboard(gray: np.ndarray, spec: BoardSpec) -> np.ndarray | None:
+def _checkerboard(gray: np.ndarray, spec: BoardSpec, sector_too: bool = True) -> np.ndarray | None:
     # FAST_CHECK rejects a frame without a board in milliseconds (else: seconds at 720p).
     flags = cv2.CALIB_CB_ADAPTIVE_THRESH | cv2.CALIB_CB_NORMALIZE_IMAGE | cv2.CALIB_CB_FAST_CHECK
     scale = min(1.0, SEARCH_WIDTH / gray.shape[1])
@@ -114,6 +120,10 @@ def _checkerboard(gray: np.ndarray, spec: BoardSpec) -> np.ndarray | None:
         else cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
     )
     found, corners = cv2.findChessboardCorners(small, spec.pattern, flags=flags)
+    if not found and sector_too:
+        # FAST_CHECK also rejects boards of small squares (~10 px, a board far away): the
+        # sector-based detector finds those in ~0.1 s, and fails as fast without a board.
+        found, corners = cv2.findChessboardCornersSB(small, spec.pattern)
     if not found:
         return None
     # Corners of the resized image, back on the full-size pixel grid (pixel centres).
@@ -130,6 +140,38 @@ def _circles(gray: np.ndarray, spec: BoardSpec) -> np.ndarray | None:
     return centers.reshape(-1, 2).astype(np.float32) if found else None
 
 
+# Small images (a 160×120 or 320×256 thermal core) are searched upscaled: OpenCV's detectors
+# need squares (circles) of more than a few pixels, and sub-pixel fits need more than a few
+# pixels per edge. Cubic interpolation keeps the blurred edges' shape, so the corners found in
+# the upscaled image, mapped back, are sub-pixel corners of the original.
+SMALL_WIDTH = 480
+MAX_UPSCALE = 4
+
+
+def upscale_factor(width: int) -> int:
+    """1 for images at least SMALL_WIDTH wide, else up to ×4 (160 → 640 px wide)."""
+    return 1 if width >= SMALL_WIDTH else min(MAX_UPSCALE, -(-640 // max(1, width)))
+
+
+def _checkerboard_sb(gray: np.ndarray, spec: BoardSpec) -> np.ndarray | None:
+    """The sector-based detector: more robust on blurred, low-contrast boards, and sub-pixel
+    (ACCURACY) itself; slower, so only for small (upscaled) images."""
+    found, corners = cv2.findChessboardCornersSB(gray, spec.pattern, flags=cv2.CALIB_CB_ACCURACY)
+    return corners.reshape(-1, 2).astype(np.float32) if found else None
+
+
+def _upscaled(gray: np.ndarray, spec: BoardSpec, k: int) -> np.ndarray | None:
+    """Detect in the image upscaled ×k, corners mapped back onto its pixel grid."""
+    up = cv2.resize(gray, None, fx=k, fy=k, interpolation=cv2.INTER_CUBIC)
+    if spec.kind == "checkerboard":
+        pts = _checkerboard_sb(up, spec)
+        if pts is None:
+            pts = _checkerboard(up, spec, sector_too=False)
+    else:
+        pts = _circles(up, spec)
+    return None if pts is None else ((pts + 0.5) / k - 0.5).astype(np.float32)
+
+
 def find_board(
     image: np.ndarray, spec: BoardSpec, inverted_first: bool = False
 ) -> np.ndarray | None:
@@ -140,10 +182,15 @@ def find_board(
     saves the slow failing attempt).
     """
     gray = to_gray8(image)
-    detect = _checkerboard if spec.kind == "checkerboard" else _circles
+    k = upscale_factor(gray.shape[1])
     order = (255 - gray, gray) if inverted_first else (gray, 255 - gray)
     for candidate in order:
-        pts = detect(candidate, spec)
+        if k > 1:
+            pts = _upscaled(candidate, spec, k)
+        elif spec.kind == "checkerboard":
+            pts = _checkerboard(candidate, spec)
+        else:
+            pts = _circles(candidate, spec)
         if pts is not None:
             return canonical_order(pts, spec)
     return None

@@ -1,7 +1,10 @@
 """``sccosf calibrate``: the thermal → RGB homography of a camera rig from a heated board.
 
 For every pair (folders or a bag, ``frames.py``) the board is searched in both images
-(``board.py``); pairs where either image shows no board are listed and skipped. The homography
+(``board.py``); pairs where either image shows no board are listed and skipped — as "too small
+in thermal" when the RGB image shows it and its heat in the thermal image measures squares of
+under ``MIN_SQUARE_PX`` (``board_size.py``), which is then also what the error says when too
+few pairs are usable. The homography
 is fitted over all corners of all remaining pairs (``homography.py``), and three files are
 written:
 
@@ -29,6 +32,12 @@ import numpy as np
 from tqdm import tqdm
 
 from sccosf_ros.calibration.board import BoardSpec, find_board
+from sccosf_ros.calibration.board_size import (
+    MIN_SQUARE_PX,
+    BoardSize,
+    size_from_heat,
+    size_from_points,
+)
 from sccosf_ros.calibration.errors import CalibrationError
 from sccosf_ros.calibration.frames import CalibrationFrame
 from sccosf_ros.calibration.homography import HomographyFit, fit_homography
@@ -42,10 +51,20 @@ class PairResult:
     rgb_found: bool
     thermal_found: bool
     error_px: float | None = None  # mean reprojection error (RGB pixels) when used
+    error_thermal_px: float | None = None  # the same in thermal pixels
+    # the board's size in the thermal image: measured from its corners, or, when only the RGB
+    # image showed it, estimated from its heat (to tell "too small" from "not found")
+    thermal_board: BoardSize | None = None
 
     @property
     def used(self) -> bool:
         return self.rgb_found and self.thermal_found
+
+    @property
+    def too_small(self) -> bool:
+        """Seen in RGB, not found in thermal, where it is too small to be found."""
+        b = self.thermal_board
+        return self.rgb_found and not self.thermal_found and b is not None and b.too_small
 
 
 @dataclass
@@ -82,6 +101,10 @@ class _Detections:
         rgb_pts = find_board(frame.rgb, self.spec)
         th_pts = find_board(frame.thermal, self.spec, inverted_first=True)
         result = PairResult(frame.name, rgb_pts is not None, th_pts is not None)
+        if th_pts is not None:
+            result.thermal_board = size_from_points(th_pts, self.spec)
+        elif rgb_pts is not None:
+            result.thermal_board = size_from_heat(frame.thermal, self.spec)
         self.pairs.append(result)
         if result.used:
             self.points.append((th_pts, rgb_pts))
@@ -130,16 +153,10 @@ def calibrate(
             on_pair(result)
     used = [p for p in det.pairs if p.used]
     if len(used) < min_pairs:
-        missing = [p.name for p in det.pairs if not p.used]
-        raise CalibrationError(
-            f"the board ({spec.kind} {spec.cols}x{spec.rows}) was found in both images of "
-            f"{len(used)} of {len(det.pairs)} pair(s), need at least {min_pairs}"
-            + (f" (not found: {', '.join(missing[:10])})" if missing else "")
-            + ": check --pattern (inner corners) and that the board is heated and fully in view"
-        )
+        raise CalibrationError(_too_few_message(det, min_pairs), pairs=det.pairs)
     fit = fit_homography(det.points, ransac_px)
-    for p, err in zip(used, fit.pair_errors):
-        p.error_px = err
+    for p, err, err_th in zip(used, fit.pair_errors, fit.pair_errors_thermal):
+        p.error_px, p.error_thermal_px = err, err_th
     extra = extra_params() if callable(extra_params) else dict(extra_params or {})
     if any(thermal_crop):
         extra["thermal.crop"] = [int(v) for v in thermal_crop]
@@ -147,6 +164,43 @@ def calibrate(
         return _write(det, fit, out, extra, source, spec)
     except OSError as e:  # a folder that is not writable, a full disk
         raise CalibrationError(f"cannot write the calibration next to {str(out)!r}: {e}") from None
+
+
+def _too_few_message(det: _Detections, min_pairs: int) -> str:
+    """Why there are too few usable pairs, one line: a board too small in thermal is named
+    as such (its size there, what to do), else the pairs where it was not found."""
+    spec, pairs = det.spec, det.pairs
+    used = sum(p.used for p in pairs)
+    head = (
+        f"the board ({spec.kind} {spec.cols}x{spec.rows}) was found in both images of "
+        f"{used} of {len(pairs)} pair(s), need at least {min_pairs}"
+    )
+    small = [p.thermal_board for p in pairs if p.too_small]
+    if small:
+        b = max(small, key=lambda s: s.square_px)  # even the largest view is too small
+        th, tw = det.thermal_size
+        return (
+            f"{head}: the board spans only {b.width_px:.0f}x{b.height_px:.0f} px in the "
+            f"{tw}x{th} thermal image (squares of about {b.square_px:.1f} px, at least "
+            f"{MIN_SQUARE_PX:.0f} needed); bring it closer or use a board with bigger squares"
+        )
+    missing = [p.name for p in pairs if not p.used]
+    return (
+        head
+        + (f" (not found: {', '.join(missing[:10])})" if missing else "")
+        + ": check --pattern (inner corners) and that the board is heated and fully in view"
+    )
+
+
+def _board_json(b: BoardSize | None) -> dict[str, Any] | None:
+    if b is None:
+        return None
+    return {
+        "width_px": round(b.width_px, 1),
+        "height_px": round(b.height_px, 1),
+        "square_px": round(b.square_px, 2),
+        "estimated": b.estimated,
+    }
 
 
 def _write(
@@ -168,7 +222,8 @@ def _write(
         f"sccosf calibrate, {time.strftime('%Y-%m-%d %H:%M:%S')}: thermal {tw}x{th} -> RGB "
         f"{rw}x{rh}\n{spec.kind} {spec.cols}x{spec.rows}, {len(fit.pair_errors)} pairs"
         f"{f' from {source}' if source else ''}; mean reprojection error "
-        f"{fit.mean_error:.3f} px\nLayer over config/sccosf.yaml: ros2 launch sccosf_ros "
+        f"{fit.mean_error:.3f} px ({fit.mean_error_thermal:.3f} thermal px)\n"
+        "Layer over config/sccosf.yaml: ros2 launch sccosf_ros "
         f"sccosf.launch.py params_file:={out.name}"
     )
     write_params_file(out, values, header=header)
@@ -186,6 +241,8 @@ def _write(
             "thermal_size": [tw, th],
             "homography": H,
             "mean_error_px": fit.mean_error,
+            "mean_error_thermal_px": fit.mean_error_thermal,
+            "ransac_px": fit.ransac_px,
             "inliers": fit.inliers,
             "points": fit.points,
             "pairs": [
@@ -194,6 +251,9 @@ def _write(
                     "rgb_found": p.rgb_found,
                     "thermal_found": p.thermal_found,
                     "error_px": p.error_px,
+                    "error_thermal_px": p.error_thermal_px,
+                    "thermal_board": _board_json(p.thermal_board),
+                    "too_small": p.too_small,
                 }
                 for p in det.pairs
             ],

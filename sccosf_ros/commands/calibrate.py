@@ -71,7 +71,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--ransac-px",
         type=float,
         default=3.0,
-        help="RANSAC inlier threshold in RGB pixels (default 3)",
+        help="RANSAC inlier threshold in RGB pixels (default 3; at least one thermal pixel's "
+        "worth, which beside a small thermal core is more)",
     )
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
@@ -112,9 +113,38 @@ def _print_pair(p) -> None:  # noqa: ANN001 - a PairResult
     def yes(b: bool) -> str:
         return "yes" if b else "no"
 
-    err = f"{p.error_px:.3f}" if p.error_px is not None else "-"
-    note = "" if p.used else "   skipped: no board found"
-    print(f"  {p.name:<20} {yes(p.rgb_found):<5} {yes(p.thermal_found):<8} {err}{note}")
+    def num(v: float | None) -> str:
+        return f"{v:.3f}" if v is not None else "-"
+
+    board = p.thermal_board
+    size = f"{board.width_px:.0f}x{board.height_px:.0f}" if board and p.thermal_found else "-"
+    if p.too_small:
+        note = (
+            f"   skipped: board too small in thermal ({board}, squares of about "
+            f"{board.square_px:.1f} px)"
+        )
+    elif not p.used:
+        note = "   skipped: no board found"
+    elif board is not None and board.too_small:
+        note = f"   small in thermal: squares of {board.square_px:.1f} px"
+    else:
+        note = ""
+    print(
+        f"  {p.name:<20} {yes(p.rgb_found):<5} {yes(p.thermal_found):<8} "
+        f"{num(p.error_px):<9} {num(p.error_thermal_px):<10} {size:<8}{note}"
+    )
+
+
+def _print_pairs(pairs: list) -> None:
+    if not pairs:
+        return
+    print(
+        f"  {'pair':<20} {'RGB':<5} {'thermal':<8} {'error px':<9} {'thermal px':<10} "
+        "board in thermal"
+    )
+    for p in pairs:
+        _print_pair(p)
+    sys.stdout.flush()  # before the error line on stderr
 
 
 def run(args: argparse.Namespace) -> int:
@@ -129,24 +159,28 @@ def run(args: argparse.Namespace) -> int:
     if min(args.thermal_crop) < 0:
         raise CalibrationError("--thermal-crop takes 4 pixel counts >= 0: TOP BOTTOM LEFT RIGHT")
     frames, source, extra = _frames(args)
-    result = calibrate(
-        frames,
-        spec,
-        args.out,
-        min_pairs=args.min_pairs,
-        ransac_px=args.ransac_px,
-        extra_params=extra,
-        source=source,
-        progress=not args.quiet,
-        thermal_crop=tuple(args.thermal_crop),
-    )
-    print(f"  {'pair':<20} {'RGB':<5} {'thermal':<8} error px")
-    for p in result.pairs:
-        _print_pair(p)
+    try:
+        result = calibrate(
+            frames,
+            spec,
+            args.out,
+            min_pairs=args.min_pairs,
+            ransac_px=args.ransac_px,
+            extra_params=extra,
+            source=source,
+            progress=not args.quiet,
+            thermal_crop=tuple(args.thermal_crop),
+        )
+    except CalibrationError as e:
+        _print_pairs(e.pairs)  # which pairs failed, and why (too small), above the error
+        raise
+    _print_pairs(result.pairs)
     fit = result.fit
     skipped = sum(not p.used for p in result.pairs)
+    (th, tw), (rh, rw) = result.thermal_size, result.rgb_size
     print(
-        f"mean reprojection error {fit.mean_error:.3f} px over {len(fit.pair_errors)} pairs "
+        f"mean reprojection error {fit.mean_error:.3f} px ({rw}x{rh} RGB), "
+        f"{fit.mean_error_thermal:.3f} thermal px ({tw}x{th}) over {len(fit.pair_errors)} pairs "
         f"({fit.inliers}/{fit.points} corners inliers; {skipped} pair(s) skipped)"
     )
     print("registration.homography: [" + ", ".join(f"{v:.6g}" for v in fit.H.ravel()) + "]")

@@ -8,7 +8,11 @@ pose is a board → RGB homography ``B``; the RGB camera sees the printed square
 the thermal camera sees the *heated* board through ``H⁻¹·B``: the black squares absorb the heat
 lamp and are hot (high counts), white squares and the border stay near ambient — so in thermal
 the board's polarity is inverted, as with real heated boards. Thermal is blurred (optics) and
-noisy (NETD) raw mono16 counts. :func:`write_rig_images` writes matched image folders and
+noisy (NETD) raw mono16 counts. :func:`lepton_rig` is the small-core variant: a FLIR Lepton
+3.5-like 160×120 radiometric core (centikelvin) beside a 640×480 … 1920×1080 RGB camera, with
+a microbolometer's column noise and vignetting (fixed from frame to frame) and soft optics, its
+boards 6–9 thermal pixels per square (``board_width`` smaller for a board too small to find).
+:func:`write_rig_images` writes matched image folders and
 :func:`write_rig_bag` a rosbag2 with JPEG RGB and 16-bit PNG thermal ``CompressedImage`` topics,
 as a robot records them.
 """
@@ -27,7 +31,9 @@ __all__ = [
     "RigFrame",
     "RigSettings",
     "board_poses",
+    "lepton_rig",
     "render_rig_frames",
+    "rig_homography",
     "write_rig_bag",
     "write_rig_images",
 ]
@@ -54,6 +60,10 @@ class RigSettings:
     hot_counts: int = 9400  # heated (black) squares
     noise_counts: float = 12.0
     blur_sigma: float = 1.0  # thermal optics, thermal pixels
+    column_noise_counts: float = 0.0  # fixed-pattern column offsets (microbolometer readout)
+    shading_counts: float = 0.0  # vignetting: corners this much colder than the centre
+    board_width: tuple[float, float] = (0.45, 0.62)  # board width / thermal width, drawn per pose
+    margin_px: float = 8.0  # the board stays this far inside the thermal image
     jpeg_quality: int = 92
     fps: float = 2.0  # stamps of the frames in a bag
     start_time_ns: int = 1_700_000_000 * 1_000_000_000
@@ -68,6 +78,49 @@ class RigFrame:
     thermal: np.ndarray
     has_board: bool
     board_to_rgb: np.ndarray | None = field(default=None, repr=False)
+
+
+def rig_homography(
+    thermal_size: tuple[int, int], rgb_size: tuple[int, int], fill: float = 0.8
+) -> tuple[float, ...]:
+    """A plausible thermal → RGB homography for any pair of sizes (H, W): the thermal view
+    covers ``fill`` of the RGB image, a little off-centre (the cameras sit side by side), with
+    a small roll and a little perspective (not quite parallel)."""
+    (th, tw), (rh, rw) = thermal_size, rgb_size
+    s = fill * min(rw / tw, rh / th)
+    c, si = np.cos(0.02), np.sin(0.02)
+    centre = np.array([[1, 0, -(tw - 1) / 2], [0, 1, -(th - 1) / 2], [0, 0, 1.0]])
+    tilt = np.array([[1, 0, 0], [0, 1, 0], [0.012 / tw, -0.008 / th, 1.0]])
+    turn = np.array([[s * c, -s * si, 0], [s * si, s * c, 0], [0, 0, 1.0]])
+    place = np.array(
+        [[1, 0, (rw - 1) / 2 + 0.03 * rw], [0, 1, (rh - 1) / 2 - 0.02 * rh], [0, 0, 1.0]]
+    )
+    H = place @ turn @ tilt @ centre
+    return tuple(float(v) for v in (H / H[2, 2]).ravel())
+
+
+def lepton_rig(rgb_size: tuple[int, int] = (480, 640), **changes: object) -> RigSettings:
+    """A FLIR Lepton 3.5-like thermal core (160×120, radiometric centikelvin: ambient 20 °C,
+    heated squares 35 °C, 50 mK NETD, column noise, vignetting, soft optics) beside an RGB
+    camera of ``rgb_size``: the small-core bench of ``sccosf calibrate``. ``changes``
+    override any other setting (e.g. ``board_width`` for a board too small to find)."""
+    thermal_size = (120, 160)
+    values: dict[str, object] = {
+        "rgb_size": rgb_size,
+        "thermal_size": thermal_size,
+        "homography": rig_homography(thermal_size, rgb_size),
+        "poses": 8,
+        "ambient_counts": 29315,  # 20 °C in centikelvin
+        "hot_counts": 30815,  # 35 °C
+        "noise_counts": 5.0,
+        "column_noise_counts": 4.0,
+        "shading_counts": 60.0,
+        "blur_sigma": 0.8,
+        "board_width": (0.5, 0.75),
+        "margin_px": 3.0,
+    }
+    values.update(changes)
+    return RigSettings(**values)  # type: ignore[arg-type]
 
 
 def _board_texture(pattern: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
@@ -90,7 +143,7 @@ def board_poses(cfg: RigSettings) -> list[np.ndarray]:
         # Where the board's centre lands in thermal pixels, its size and tilt.
         cx = rng.uniform(0.35, 0.65) * th_w
         cy = rng.uniform(0.35, 0.65) * th_h
-        width = rng.uniform(0.45, 0.62) * th_w
+        width = rng.uniform(*cfg.board_width) * th_w
         angle = rng.uniform(-0.18, 0.18)
         tilt = rng.uniform(-2e-4, 2e-4, 2)
         s = width / cols
@@ -105,10 +158,11 @@ def board_poses(cfg: RigSettings) -> list[np.ndarray]:
         corners = cv2.perspectiveTransform(
             np.array([[[0, 0], [cols, 0], [cols, rows], [0, rows]]], np.float64), A
         )[0]
+        m = cfg.margin_px
         if (
-            (corners < 8).any()
-            or (corners[:, 0] > th_w - 8).any()
-            or (corners[:, 1] > th_h - 8).any()
+            (corners < m).any()
+            or (corners[:, 0] > th_w - m).any()
+            or (corners[:, 1] > th_h - m).any()
         ):
             continue
         poses.append(H @ A)  # board → thermal → RGB
@@ -131,6 +185,16 @@ def _render(
     )
 
 
+def _fixed_pattern(cfg: RigSettings) -> np.ndarray:
+    """What a microbolometer adds to every frame alike: column offsets of its readout and
+    vignetting (the corners see the warm housing less than the scene: colder), in counts."""
+    h, w = cfg.thermal_size
+    cols = np.random.default_rng(cfg.seed + 2).normal(0, cfg.column_noise_counts, w)
+    ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
+    r2 = ((xs - (w - 1) / 2) / (w / 2)) ** 2 + ((ys - (h - 1) / 2) / (h / 2)) ** 2
+    return (cols[None, :] - cfg.shading_counts * r2 / r2.max()).astype(np.float32)
+
+
 def render_rig_frames(cfg: RigSettings | None = None) -> list[RigFrame]:
     """``cfg.poses`` board pairs, then ``cfg.empty`` pairs of the bare scene."""
     cfg = cfg or RigSettings()
@@ -140,6 +204,7 @@ def render_rig_frames(cfg: RigSettings | None = None) -> list[RigFrame]:
     h, w = cfg.rgb_size
     # A grey, slightly textured room behind the board (RGB) and ambient counts (thermal).
     room = cv2.GaussianBlur(rng.uniform(70, 150, (h, w)).astype(np.float32), (0, 0), 25)
+    fixed = _fixed_pattern(cfg)
     frames = []
     for i, B in enumerate(board_poses(cfg) + [None] * cfg.empty):
         if B is not None:
@@ -154,7 +219,7 @@ def render_rig_frames(cfg: RigSettings | None = None) -> list[RigFrame]:
         rgb = np.clip(np.stack([grey * 0.98, grey, grey * 1.02], -1), 0, 255).astype(np.uint8)
         counts = cfg.ambient_counts + (cfg.hot_counts - cfg.ambient_counts) * heat
         counts = cv2.GaussianBlur(counts.astype(np.float32), (0, 0), cfg.blur_sigma)
-        counts = counts + rng.normal(0, cfg.noise_counts, counts.shape)
+        counts = counts + rng.normal(0, cfg.noise_counts, counts.shape) + fixed
         thermal = np.clip(np.round(counts), 0, 65535).astype(np.uint16)
         frames.append(RigFrame(f"{i:04d}", rgb, thermal, B is not None, B))
     return frames

@@ -5,6 +5,10 @@ parameter file then drives ``sccosf bag-eval`` (the node over DDS: test/ros/test
 from __future__ import annotations
 
 import json
+import re
+import subprocess
+import sys
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -18,6 +22,7 @@ from sccosf_ros.pipeline.compressed import decode_compressed
 from sccosf_ros.pipeline.params import read_params_files, write_params_file
 from sccosf_ros.synthetic.rig import (
     RigSettings,
+    lepton_rig,
     render_rig_frames,
     write_rig_bag,
     write_rig_images,
@@ -222,3 +227,57 @@ def test_thermal_crop_removes_telemetry_rows_and_is_written_with_the_homography(
     assert sccosf_main([*args[:-5], "0", "600", "0", "0", "--quiet", "--out", str(out)]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "leaves nothing of the 640x514 thermal image" in err[0], err
+
+
+def _corner_distances(H: np.ndarray, H_true: np.ndarray, thermal_size) -> np.ndarray:
+    """Where the two homographies put the thermal image's four corners apart, RGB pixels."""
+    h, w = thermal_size
+    c = np.array([[[0, 0]], [[w - 1, 0]], [[0, h - 1]], [[w - 1, h - 1]]], np.float64)
+    a, b = (
+        cv2.perspectiveTransform(c, np.asarray(M, np.float64).reshape(3, 3)) for M in (H, H_true)
+    )
+    return np.linalg.norm(a - b, axis=-1).ravel()
+
+
+@pytest.mark.parametrize("rgb_size", [(480, 640), (720, 1280)])
+def test_lepton_sized_rig_calibrates_within_a_thermal_pixel(tmp_path, rgb_size):
+    """A 160x120 radiometric core (centikelvin, NETD, column noise, vignetting, soft optics)
+    beside a 640x480 or 1280x720 RGB camera, 8 board poses of 6-9 px squares in thermal: the
+    real ``sccosf`` command finds every board (upscaled, sub-pixel) and recovers the rig."""
+    cfg = lepton_rig(rgb_size)
+    write_rig_images(tmp_path / "rig", cfg)
+    out = tmp_path / "rig.yaml"
+    cmd = [str(Path(sys.executable).with_name("sccosf")), "calibrate", "--pattern", "9x6",
+           "--rgb", str(tmp_path / "rig" / "rgb"), "--thermal", str(tmp_path / "rig" / "thermal"),
+           "--out", str(out), "--quiet"]  # fmt: skip
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    report = json.loads(out.with_name("rig_calibration.json").read_text())
+    assert report["thermal_size"] == [160, 120]
+    assert report["mean_error_thermal_px"] <= 1.5
+    printed = re.search(r"([\d.]+) thermal px \(160x120\) over 8 pairs", proc.stdout)
+    assert printed and float(printed.group(1)) <= 1.5, proc.stdout
+    pairs = report["pairs"]
+    assert [p["error_thermal_px"] is not None for p in pairs] == [True] * 8 + [False]
+    assert all(4 <= p["thermal_board"]["square_px"] <= 10 for p in pairs[:8])
+    H = _homography(out)
+    assert _corner_distances(H, cfg.homography, cfg.thermal_size).max() < 2.5, H
+
+
+def test_board_too_small_in_thermal_is_named_in_the_table_and_the_one_line_error(tmp_path, capsys):
+    """Seen by the 1280x720 RGB camera (squares ~9 px) but only ~2 px squares in the 160x120
+    thermal image: every pair says so, and the error names the size and what to do."""
+    cfg = lepton_rig((720, 1280), board_width=(0.13, 0.15), poses=4)
+    write_rig_images(tmp_path / "rig", cfg)
+    args = ["calibrate", "--rgb", str(tmp_path / "rig" / "rgb"), "--pattern", "9x6"]
+    args += ["--thermal", str(tmp_path / "rig" / "thermal"), "--out", str(tmp_path / "r.yaml")]
+    assert sccosf_main([*args, "--quiet"]) == 2
+    captured = capsys.readouterr()
+    assert captured.out.count("skipped: board too small in thermal (about ") == 4, captured.out
+    assert captured.out.count("skipped: no board found") == 1  # the empty pair
+    lines = [ln for ln in captured.err.splitlines() if ln.strip()]
+    assert len(lines) == 1 and lines[0].startswith("sccosf calibrate: error:"), captured.err
+    m = re.search(r"the board spans only (\d+)x(\d+) px in the 160x120 thermal image", lines[0])
+    assert m and 15 <= int(m.group(1)) <= 24 and 10 <= int(m.group(2)) <= 18, lines[0]
+    assert "bring it closer or use a board with bigger squares" in lines[0]
+    assert not (tmp_path / "r.yaml").exists()
