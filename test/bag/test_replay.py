@@ -589,10 +589,12 @@ def test_lepton_preset_bag_to_live_node(tmp_path, ros_context, nano_checkpoint):
             stats = player.play()
         assert stats.published == {c.rgb_topic: 25, c.thermal_topic: 21}
         done = _wait(
-            lambda: (cnt := counters())
-            and cnt["processed"] + cnt["dropped_busy"] >= pairs
-            and all(len(m) >= cnt["processed"] for m in outputs.values())
-            and cnt,
+            lambda: (
+                (cnt := counters())
+                and cnt["processed"] + cnt["dropped_busy"] >= pairs
+                and all(len(m) >= cnt["processed"] for m in outputs.values())
+                and cnt
+            ),
             "every pair processed",
             node,
         )
