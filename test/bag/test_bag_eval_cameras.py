@@ -71,14 +71,20 @@ def _outputs(m: dict) -> dict[str, list]:
         }
 
 
+def _ffc_skipped(m: dict) -> int:
+    """Thermal frames bag-eval skipped as FFC frames (0 before FFC detection lands)."""
+    return int(m.get("thermal_ffc", {}).get("frames", 0))
+
+
 def _check_run(m: dict, bag, rgb_hw: tuple[int, int]) -> None:
-    """Every thermal frame formed a pair (FFC ones too until FFC detection lands), nothing was
-    malformed, and every output is at the RGB size."""
+    """Every thermal frame formed a pair but those skipped as FFC frames (with the presets'
+    FFC settings: all, some or none of the bag's), nothing was malformed, and every output is at
+    the RGB size."""
     c = bag.config
     assert m["malformed"][c.thermal_topic] == 0 and m["malformed"][c.rgb_topic] == 0
     assert m["size_mismatch"] == 0 and m["inference_errors"] == 0
-    good = len(bag.thermal_stamps) - len(bag.ffc_stamps)
-    assert m["pairs"] == (good if HAS_FFC else len(bag.thermal_stamps))
+    assert _ffc_skipped(m) <= len(bag.ffc_stamps)
+    assert m["pairs"] == len(bag.thermal_stamps) - _ffc_skipped(m)
     outputs = _outputs(m)
     assert all(len(images) == m["pairs"] for images in outputs.values())
     assert all(img.shape[:2] == rgb_hw for images in outputs.values() for img in images)
@@ -181,32 +187,26 @@ def test_lepton_160x120_beside_720p_rgb(tmp_path, nano_checkpoint, one_thread):
     assert m["input_size"] == [72, 128]
 
 
-def _ffc_count(metrics: dict) -> int | None:
-    """The FFC frames bag-eval counted, wherever metrics.json puts them (a key naming ffc)."""
-    for key, value in metrics.items():
-        if "ffc" in key.lower() and isinstance(value, int) and not isinstance(value, bool):
-            return value
-        if isinstance(value, dict):
-            found = _ffc_count(value)
-            if found is not None:
-                return found
-    return None
-
-
 @pytest.mark.skipif(not HAS_FFC, reason="FFC detection (thermal.ffc.*) is not in this tree yet")
-@pytest.mark.parametrize("camera", ["boson640_raw", "generic_celsius_32fc1"])
+@pytest.mark.parametrize("camera", ["boson640_raw", "lepton35_radiometric", "boson640_agc"])
 def test_ffc_frames_are_skipped_and_counted(tmp_path, nano_checkpoint, one_thread, camera):
-    """Done when (issue 22): FFC frames skipped and counted, none fused, every good pair
-    processed. Runs once thermal.ffc.* is in the parameter table."""
+    """Done when (issue 22): FFC frames (frozen repeats, closed shutter) skipped and counted,
+    none fused, every good pair processed. Runs once thermal.ffc.* is in the parameter table."""
     bag = _camera_bag(tmp_path / "in", camera)
-    files = [CONFIG / "cameras" / f"{camera}.yaml"]
-    if camera == "boson640_raw":
-        files.append(_rig(tmp_path / "rig.yaml", (512, 640), (H, W)))
+    thermal_hw = {"boson640_raw": (512, 640), "boson640_agc": (512, 640)}.get(camera, (120, 160))
+    files = [
+        CONFIG / "cameras" / f"{camera}.yaml",
+        _rig(tmp_path / "rig.yaml", thermal_hw, (H, W)),
+        write_params_file(tmp_path / "ffc.yaml", {"thermal.ffc.frozen": True}),
+    ]
     m = _bag_eval(bag, tmp_path / "out", nano_checkpoint, *files)
-    assert m["pairs"] == len(bag.thermal_stamps) - len(bag.ffc_stamps)
-    assert _ffc_count(m) == len(bag.ffc_stamps)
-    # one output per good pair, each for another RGB frame (FFC frames fused into none)
+    good = [t for t in bag.thermal_stamps if t not in bag.ffc_stamps]
+    assert m["pairs"] == len(good)
+    assert m["thermal_ffc"]["frames"] == len(bag.ffc_stamps) == 7
+    assert m["thermal_ffc"]["events"] == 2  # the bursts at 1 s and 2 s
+    # every good thermal frame paired with its nearest RGB frame; no FFC frame was fused
+    nearest = sorted(min(bag.rgb_stamps, key=lambda s, t=t: abs(s - t)) for t in good)
     with BagReader(m["output_bag"]) as r:
         fused = r.messages(["/sccosf/fused"])
         stamps = [stamp_ns(r.deserialize(raw, ty)) for _, ty, _, raw in fused]
-    assert len(stamps) == len(set(stamps)) == m["pairs"]
+    assert stamps == nearest

@@ -544,6 +544,8 @@ def test_lepton_preset_bag_to_live_node(tmp_path, ros_context, nano_checkpoint):
             "inference.width": 32,
             "diagnostics.period": 0.25,
             "registration.homography": [0.8, 0.0, 0.0, 0.0, 0.8, 0.0, 0.0, 0.0, 1.0],
+            # FFC detection, once in the tree: frozen repeats too (off by default)
+            **({"thermal.ffc.frozen": True} if has_ffc else {}),
         },
     )
     preset = CONFIG.parent / "cameras" / "lepton35_radiometric.yaml"
