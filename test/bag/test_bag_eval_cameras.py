@@ -191,7 +191,10 @@ def test_lepton_160x120_beside_720p_rgb(tmp_path, nano_checkpoint, one_thread):
 @pytest.mark.parametrize("camera", ["boson640_raw", "lepton35_radiometric", "boson640_agc"])
 def test_ffc_frames_are_skipped_and_counted(tmp_path, nano_checkpoint, one_thread, camera):
     """Done when (issue 22): FFC frames (frozen repeats, closed shutter) skipped and counted,
-    none fused, every good pair processed. Runs once thermal.ffc.* is in the parameter table."""
+    none fused, every good pair processed. Runs once thermal.ffc.* is in the parameter table.
+
+    boson640_raw: its frozen frames repeat the image rows while the telemetry rows carry a new
+    frame counter, as a real Boson's do: only a comparison of the cropped image finds them."""
     bag = _camera_bag(tmp_path / "in", camera)
     thermal_hw = {"boson640_raw": (512, 640), "boson640_agc": (512, 640)}.get(camera, (120, 160))
     files = [
