@@ -45,6 +45,7 @@ setup(
             f"share/{PACKAGE}/config",
             glob("config/*.yaml") + glob("config/*.rviz") + glob("config/*.xml"),
         ),
+        (f"share/{PACKAGE}/config/cameras", glob("config/cameras/*.yaml")),
         (f"share/{PACKAGE}/models", glob("models/*.pt") + glob("models/*.md")),
         (
             f"share/{PACKAGE}/config/recipes",

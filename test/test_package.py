@@ -40,6 +40,25 @@ def test_package_xml_is_format3_ament_python():
     assert {"rclpy", "sensor_msgs", "message_filters", "cv_bridge", "diagnostic_msgs"} <= deps
 
 
+def test_setup_installs_the_camera_presets(tmp_path):
+    """setup.py's data files put every config/cameras/*.yaml under share/sccosf_ros/config/cameras
+    (what `ros2 launch ... params_file:=$(ros2 pkg prefix ...)/share/...` finds)."""
+    src = tmp_path / "src"
+    _copy_source(src)
+    proc = subprocess.run(
+        [sys.executable, "setup.py", "-q", "install_data", "-d", str(tmp_path / "inst")],
+        cwd=src,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    presets = sorted(p.name for p in (REPO / "config" / "cameras").glob("*.yaml"))
+    installed = tmp_path / "inst" / "share" / "sccosf_ros" / "config" / "cameras"
+    assert len(presets) >= 4
+    assert sorted(p.name for p in installed.glob("*.yaml")) == presets
+
+
 @pytest.mark.slow
 def test_colcon_build_installs_executables_and_share_files(tmp_path):
     src = tmp_path / "ws" / "src" / "sccosf_ros"
@@ -63,6 +82,7 @@ def test_colcon_build_installs_executables_and_share_files(tmp_path):
         "share/sccosf_ros/config/sccosf.yaml",
         "share/sccosf_ros/config/sccosf.rviz",
         "share/sccosf_ros/config/fastdds_large_images.xml",
+        "share/sccosf_ros/config/cameras/lepton35_radiometric.yaml",
         "share/sccosf_ros/package.xml",
         "share/ament_index/resource_index/packages/sccosf_ros",
     ):

@@ -18,8 +18,10 @@ The two modalities carry different information on purpose, so that a model has t
 Modules, one concept each: ``settings`` (constants, typed and validated settings), ``scene``
 (what a seed's street holds), ``geometry``, ``materials``, ``painter`` and ``draw`` (putting it
 into pixels), ``sensor`` (the two cameras), ``render`` (``render_scene``), ``dataset_writer``
-(MFNet/FMB folders), ``preview`` and ``bag_writer`` (a rosbag2 recording); ``errors`` (what a
-user can get wrong, each a ``SccosfError``).
+(MFNet/FMB folders), ``preview`` and ``bag_writer`` (a rosbag2 recording); ``camera_models``
+and ``thermal_camera`` (the real thermal cameras a bag can emulate: units, telemetry rows, FFC
+bursts, one per preset in config/cameras); ``errors`` (what a user can get wrong, each a
+``SccosfError``).
 
 Importing this package never imports ``sccosf_ros.training`` nor rclpy.
 """

@@ -1,9 +1,10 @@
 """A synthetic RGB-thermal rosbag2, like a recording from an unsynchronized camera pair.
 
 Frames come from ``render_scene`` at increasing times, so consecutive frames form a video. RGB
-(rgb8 or bgr8) and thermal (mono16 raw counts, as thermal drivers publish) run at different
-rates with a small stamp offset, so they must be paired approximately by stamp, the way
-``sccosf_node`` does it. Labels (mono8 class ids) carry the RGB stamps. Tests can ask for
+(rgb8 or bgr8) and thermal (mono16 raw counts, or an emulated camera's format: ``camera`` names
+one of ``camera_models.CAMERAS``, with telemetry rows and FFC bursts, see ``thermal_camera``) run
+at different rates with a small stamp offset, so they must be paired approximately by stamp, the
+way ``sccosf_node`` does it. Labels (mono8 class ids) carry the RGB stamps. Tests can ask for
 malformed messages (bad sizes, unknown encodings, corrupt CDR) and a gap in the thermal stream.
 """
 
@@ -24,6 +25,7 @@ from sccosf_ros.pipeline.image_codec import encode_image
 from sccosf_ros.synthetic.errors import SyntheticError
 from sccosf_ros.synthetic.render import Scene, render_scene
 from sccosf_ros.synthetic.settings import SECOND, BagSettings
+from sccosf_ros.synthetic.thermal_camera import ThermalStream, ffc_schedule
 
 MALFORMED_KINDS = ("short_data", "unknown_encoding", "corrupt_cdr", "zero_size")
 _GOOD_KINDS = ("rgb", "label", "thermal")
@@ -39,6 +41,7 @@ class SyntheticBag:
     rgb_stamps: list[int] = field(default_factory=list)
     thermal_stamps: list[int] = field(default_factory=list)
     label_stamps: list[int] = field(default_factory=list)
+    ffc_stamps: list[int] = field(default_factory=list)  # thermal frames of FFC bursts
     malformed: dict[str, int] = field(default_factory=dict)  # topic → bad messages written
 
 
@@ -65,13 +68,18 @@ def _stamp(cfg: BagSettings, t: float) -> int:
     return cfg.start_time_ns + round(t * SECOND)
 
 
-def _schedule(cfg: BagSettings) -> tuple[list[_Event], dict[str, int]]:
-    """Every message of the bag in log-time order, and the malformed count per topic."""
-    rgb_t = frame_times(cfg.rgb_rate, cfg.duration)
+def _thermal_times(cfg: BagSettings) -> list[float]:
     th_t = frame_times(cfg.thermal_rate, cfg.duration, cfg.thermal_offset)
     if cfg.thermal_gap is not None:
         g0, g1 = cfg.thermal_gap
         th_t = [t for t in th_t if not (g0 <= t < g1)]
+    return th_t
+
+
+def _schedule(cfg: BagSettings) -> tuple[list[_Event], dict[str, int]]:
+    """Every message of the bag in log-time order, and the malformed count per topic."""
+    rgb_t = frame_times(cfg.rgb_rate, cfg.duration)
+    th_t = _thermal_times(cfg)
     delay = int(cfg.transport_delay * SECOND)
     events: list[_Event] = []
     for t in rgb_t:
@@ -155,11 +163,17 @@ def _malformed_image(store: Typestore, kind: str, t_ns: int, frame_id: str, h: i
 
 
 class _Frames:
-    """Rendered scenes by capture time; RGB and thermal times interleave, so keep a few."""
+    """Rendered scenes by capture time; RGB and thermal times interleave, so keep a few. The
+    thermal stream turns them into the camera's frames, FFC bursts included."""
 
     def __init__(self, cfg: BagSettings) -> None:
         self.cfg = cfg
         self._cache: dict[float, Scene] = {}
+        times = _thermal_times(cfg)
+        kinds = ffc_schedule(times, cfg.ffc_period, cfg.ffc_duration)
+        self.thermal_index = {t: i for i, t in enumerate(times)}
+        self.ffc = dict(zip(times, kinds, strict=True))
+        self.thermal = ThermalStream(cfg.thermal_camera, cfg.seed, (cfg.height, cfg.width))
 
     def at(self, t: float) -> Scene:
         if t not in self._cache:
@@ -174,14 +188,17 @@ class _Frames:
 
 def _good_image(store: Typestore, cfg: BagSettings, frames: _Frames, ev: _Event) -> Any:
     """The rgb, label or thermal Image message of an event."""
-    scene = frames.at(ev.t)
     if ev.kind == "rgb":
+        scene = frames.at(ev.t)
         rgb = scene.rgb[..., ::-1] if cfg.rgb_encoding == "bgr8" else scene.rgb
         arr, encoding, frame = np.ascontiguousarray(rgb), cfg.rgb_encoding, cfg.rgb_frame
     elif ev.kind == "label":
-        arr, encoding, frame = scene.label, "mono8", cfg.rgb_frame
+        arr, encoding, frame = frames.at(ev.t).label, "mono8", cfg.rgb_frame
     else:
-        arr, encoding, frame = scene.thermal16, "mono16", cfg.thermal_frame
+        arr = frames.thermal.frame(
+            frames.thermal_index[ev.t], lambda: frames.at(ev.t).thermal16, frames.ffc[ev.t]
+        )
+        encoding, frame = frames.thermal.encoding, cfg.thermal_frame
     return encode_image(
         arr,
         encoding,
@@ -224,6 +241,8 @@ def write_synthetic_bag(
             if ev.kind in _GOOD_KINDS:
                 msg = _good_image(store, cfg, frames, ev)
                 stamps[ev.kind].append(_stamp(cfg, ev.t))
+                if ev.kind == "thermal" and frames.ffc[ev.t]:
+                    result.ffc_stamps.append(_stamp(cfg, ev.t))
             else:
                 frame = cfg.rgb_frame if ev.topic == cfg.rgb_topic else cfg.thermal_frame
                 msg = _malformed_image(

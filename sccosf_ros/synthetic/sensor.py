@@ -30,6 +30,12 @@ def counts_from_celsius(temp_c: np.ndarray) -> np.ndarray:
     return c0 + (np.asarray(temp_c, np.float32) - t0) * np.float32((c1 - c0) / (t1 - t0))
 
 
+def celsius_from_counts(counts: np.ndarray) -> np.ndarray:
+    """Raw counts → scene temperature (°C, float32): the inverse of ``counts_from_celsius``."""
+    (t0, t1), (c0, c1) = TEMPERATURE_RANGE_C, THERMAL_COUNTS
+    return t0 + (np.asarray(counts, np.float32) - c0) * np.float32((t1 - t0) / (c1 - c0))
+
+
 def thermal8_from_counts(counts: np.ndarray) -> np.ndarray:
     """Raw counts → uint8 by the linear map THERMAL_COUNTS → 0..255 (clipped)."""
     c0, c1 = THERMAL_COUNTS

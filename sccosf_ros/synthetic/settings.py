@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from sccosf_ros.bag.bag_io import STORAGES
 from sccosf_ros.data.synth_metadata import LAYOUTS  # beside the metadata reader, in data/
+from sccosf_ros.synthetic.camera_models import CAMERAS, ThermalCamera
 from sccosf_ros.synthetic.errors import SyntheticError
 
 # Raw-count range that maps linearly to thermal8 0..255 (a radiometric camera's typical window).
@@ -131,9 +132,15 @@ class BagSettings:
     malformed: int = 0  # extra malformed messages per image stream (between good ones)
     thermal_gap: tuple[float, float] | None = None  # (start, end) s with no thermal frames
     show_progress: bool = True
+    # thermal camera to emulate (camera_models.CAMERAS, preset config/cameras/<camera>.yaml);
+    # None = the renderer's mono16 raw counts at the RGB size
+    camera: str | None = None
+    ffc_period: float = 0.0  # s between flat-field corrections (shutter bursts); 0 = none
+    ffc_duration: float = 0.4  # s each burst lasts (frozen, then closed-shutter frames)
 
     def __post_init__(self) -> None:
         _ = self.scene  # validates layout and size
+        self._check_camera()
         if self.storage not in STORAGES:
             raise SyntheticError(f"storage must be one of {STORAGES}, got {self.storage!r}")
         if self.rgb_encoding not in RGB_ENCODINGS:
@@ -152,6 +159,25 @@ class BagSettings:
                 raise SyntheticError(
                     f"thermal_gap must be (start, end) with start < end, got {self.thermal_gap!r}"
                 )
+
+    def _check_camera(self) -> None:
+        if self.camera is not None and self.camera not in CAMERAS:
+            raise SyntheticError(
+                f"camera must be one of {', '.join(CAMERAS)} or None, got {self.camera!r}"
+            )
+        if not (isinstance(self.ffc_period, numbers.Real) and self.ffc_period >= 0):
+            raise SyntheticError(f"ffc_period must be >= 0 s, got {self.ffc_period!r}")
+        if self.ffc_period > 0:
+            _require_positive("ffc_duration", self.ffc_duration)
+            if self.ffc_duration >= self.ffc_period:
+                raise SyntheticError(
+                    f"ffc_duration must be shorter than ffc_period, got {self.ffc_duration} s "
+                    f"every {self.ffc_period} s"
+                )
+
+    @property
+    def thermal_camera(self) -> ThermalCamera | None:
+        return None if self.camera is None else CAMERAS[self.camera]
 
     def _check_topics(self) -> None:
         topics = [self.rgb_topic, self.thermal_topic]

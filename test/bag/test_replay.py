@@ -491,3 +491,123 @@ def test_replay_refuses_negative_waits_and_an_empty_history(tmp_path, argv, caps
         main(["replay", str(tmp_path), *argv])
     err = capsys.readouterr().err
     assert exc.value.code == 2 and f"sccosf replay: error: argument {argv[0]}" in err
+
+
+def _wait(cond, what: str, node, timeout: float = 180.0):
+    """Poll ``cond`` until true (a hang guard, not a timing bound); fail early if the node died."""
+    deadline = time.monotonic() + timeout
+    while not (got := cond()):
+        assert node.alive(), f"node exited while waiting for {what}:\n{node.log_tail()}"
+        assert time.monotonic() < deadline, f"no {what} in {timeout} s:\n{node.log_tail()}"
+        time.sleep(0.05)
+    return got
+
+
+@pytest.mark.ros
+def test_lepton_preset_bag_to_live_node(tmp_path, ros_context, nano_checkpoint):
+    """A Lepton 3.5 recording (160x120 16UC1 centikelvin at 8.7 Hz, FFC bursts) replayed to a
+    real sccosf_node that loads config/cameras/lepton35_radiometric.yaml and a rig file: every
+    pair processed, nothing malformed, outputs at the RGB size."""
+    from diagnostic_msgs.msg import DiagnosticArray
+    from rclpy.executors import SingleThreadedExecutor
+    from rclpy.node import Node
+    from rclpy.qos import QoSProfile, ReliabilityPolicy
+    from sensor_msgs.msg import Image
+
+    from sccosf_ros.bag.replay import BagPlayer, ReplayConfig
+    from sccosf_ros.pipeline.params import SPECS, write_params_file
+    from sccosf_ros.ros.diagnostics import values_of
+    from sccosf_ros.ros.node_process import NodeProcess, node_command
+
+    h, w = 96, 128  # RGB; the Lepton's 160x120 scales onto it by 0.8
+    bag = write_synthetic_bag(
+        tmp_path / "in",
+        duration=2.5,
+        height=h,
+        width=w,
+        camera="lepton35_radiometric",
+        ffc_period=1.0,
+        label_topic=None,
+        show_progress=False,
+    )
+    c = bag.config
+    assert len(bag.thermal_stamps) == 21 and len(bag.ffc_stamps) == 7
+    has_ffc = any(name.startswith("thermal.ffc") for name in SPECS)
+    pairs = len(bag.thermal_stamps) - (len(bag.ffc_stamps) if has_ffc else 0)
+    rig = write_params_file(
+        tmp_path / "rig.yaml",
+        {
+            "checkpoint": str(nano_checkpoint),
+            "device": "cpu",
+            "num_threads": 1,
+            "inference.height": 32,
+            "inference.width": 32,
+            "diagnostics.period": 0.25,
+            "registration.homography": [0.8, 0.0, 0.0, 0.0, 0.8, 0.0, 0.0, 0.0, 1.0],
+            # FFC detection, once in the tree: frozen repeats too (off by default)
+            **({"thermal.ffc.frozen": True} if has_ffc else {}),
+        },
+    )
+    preset = CONFIG.parent / "cameras" / "lepton35_radiometric.yaml"
+    outputs: dict[str, list] = {n: [] for n in ("fused", "segmentation", "overlay")}
+    diags: list = []
+    listener = Node("lepton_listener", context=ros_context)
+    qos = QoSProfile(depth=50, reliability=ReliabilityPolicy.RELIABLE)
+    for name in outputs:
+        listener.create_subscription(
+            Image, f"/sccosf/{name}", lambda m, n=name: outputs[n].append(m), qos
+        )
+    listener.create_subscription(DiagnosticArray, "/diagnostics", diags.append, qos)
+    executor = SingleThreadedExecutor(context=ros_context)
+    executor.add_node(listener)
+    spinner = _spin_in_thread(executor)
+    cmd = node_command(
+        params_files=[CONFIG, preset, rig],
+        params={"use_sim_time": True},
+        remaps={"rgb/image_raw": c.rgb_topic, "thermal/image_raw": c.thermal_topic},
+    )
+    node = NodeProcess(cmd, tmp_path / "node.log", cwd=CONFIG.parents[1])
+
+    def counters() -> dict[str, int]:
+        if not diags:
+            return {}
+        inf, quality = values_of(diags[-1], "inference"), values_of(diags[-1], "input quality")
+        keys = ("synced_pairs", "processed", "dropped_busy")
+        return {**{k: int(inf[k]) for k in keys}, "malformed": int(quality["malformed"])}
+
+    try:
+        node.wait_ready(180.0)
+        with BagPlayer(
+            ReplayConfig(
+                bag=bag.path,
+                rate=0.5,
+                clock=True,
+                progress=False,
+                topics=[c.rgb_topic, c.thermal_topic],
+            ),
+            context=ros_context,
+        ) as player:
+            _wait(lambda: player.wait_for_subscribers(0.1), "subscription to the bag", node)
+            stats = player.play()
+        assert stats.published == {c.rgb_topic: 25, c.thermal_topic: 21}
+        done = _wait(
+            lambda: (
+                (cnt := counters())
+                and cnt["processed"] + cnt["dropped_busy"] >= pairs
+                and all(len(m) >= cnt["processed"] for m in outputs.values())
+                and cnt
+            ),
+            "every pair processed",
+            node,
+        )
+    finally:
+        code = node.stop()
+        executor.shutdown(timeout_sec=2.0)
+        spinner.join(timeout=5)
+        listener.destroy_node()
+    assert code == 0, node.log_tail()
+    assert done["synced_pairs"] == pairs and done["malformed"] == 0
+    assert done["processed"] >= 1
+    for name, msgs in outputs.items():
+        assert len(msgs) == done["processed"], name
+        assert all((m.height, m.width) == (h, w) for m in msgs), name

@@ -132,3 +132,56 @@ def test_backend_and_its_cache_dir_round_trip_through_a_params_file(tmp_path):
     p = NodeParams.from_dict(values)
     assert (p.backend, p.backend_cache_dir) == ("openvino", "/tmp/c")
     assert NodeParams.defaults().backend == "torch"
+
+
+# --------------------------------------------------------------------------- camera presets
+CAMERAS_DIR = CONFIG.parent / "cameras"
+# preset → what it must set (the camera's encoding decides crop, units and normalisation)
+PRESETS = {
+    "boson640_raw": {
+        "thermal_crop": (0, 2, 0, 0),
+        "thermal_units": "counts",
+        "thermal_normalization": "percentile",
+    },
+    "boson640_agc": {
+        "thermal_crop": (0, 0, 0, 0),
+        "thermal_normalization": "fixed",
+        "thermal_low": 0.0,
+        "thermal_high": 255.0,
+    },
+    "lepton35_radiometric": {
+        "thermal_crop": (0, 0, 0, 0),
+        "thermal_units": "centikelvin",
+        "thermal_normalization": "temperature",
+        "thermal_window_c": (-10.0, 40.0),
+    },
+    "generic_celsius_32fc1": {
+        "thermal_crop": (0, 0, 0, 0),
+        "thermal_units": "celsius",
+        "thermal_normalization": "temperature",
+        "thermal_window_c": (-10.0, 40.0),
+    },
+}
+
+
+def test_every_camera_preset_is_listed():
+    assert sorted(p.stem for p in CAMERAS_DIR.glob("*.yaml")) == sorted(PRESETS)
+
+
+@pytest.mark.parametrize("name", sorted(PRESETS))
+def test_camera_preset_layers_over_the_defaults_and_validates(name):
+    path = CAMERAS_DIR / f"{name}.yaml"
+    own = read_params_file(path)
+    assert own and all(k.startswith("thermal.") for k in own)  # a preset describes the camera
+    # doubles written as doubles: rcl refuses [0, 2, 0, 0] for a double-array parameter
+    for key, value in own.items():
+        if isinstance(SPECS[key].default, list):
+            assert all(isinstance(v, float) for v in value), key
+    p = read_params_files([CONFIG, path])
+    for attr, value in PRESETS[name].items():
+        got = getattr(p, attr)
+        assert (tuple(got) if isinstance(got, list | tuple) else got) == value, attr
+    assert p.thermal_norm() is not None  # a preset's normalisation replaces the checkpoint's
+    # the comments state encoding, units, crop and window
+    text = path.read_text().lower()
+    assert all(word in text for word in ("encoding:", "units:", "crop:", "window:"))

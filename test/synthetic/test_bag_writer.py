@@ -136,3 +136,42 @@ def test_bad_options(tmp_path):
     with pytest.raises(TypeError, match="unknown synthetic bag option"):
         write_synthetic_bag(tmp_path / "b", colour="blue")
     assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()
+
+
+@pytest.mark.parametrize(
+    "camera,encoding,shape",
+    [
+        ("boson640_raw", "mono16", (514, 640)),
+        ("boson640_agc", "mono8", (512, 640)),
+        ("lepton35_radiometric", "16UC1", (120, 160)),
+        ("generic_celsius_32fc1", "32FC1", (24, 32)),
+    ],
+)
+def test_camera_bags_carry_the_cameras_format_and_ffc_bursts(tmp_path, camera, encoding, shape):
+    bag = write_synthetic_bag(
+        tmp_path / "b",
+        duration=2.5,
+        height=24,
+        width=32,
+        camera=camera,
+        ffc_period=1.0,
+        label_topic=None,
+        show_progress=False,
+    )
+    cfg = bag.config
+    assert len(bag.thermal_stamps) == 21  # 2.5 s at 8.7 Hz
+    assert len(bag.ffc_stamps) == 7 and set(bag.ffc_stamps) <= set(bag.thermal_stamps)
+    image_rows = shape[0] - (2 if camera == "boson640_raw" else 0)
+    with BagReader(bag.path) as r:
+        frames = {}
+        for _, ty, _, raw in r.messages([cfg.thermal_topic]):
+            msg = r.deserialize(raw, ty)
+            assert msg.encoding == encoding
+            frames[stamp_ns(msg)] = decode_image(msg)
+    assert all(f.shape == shape for f in frames.values())
+    # each burst starts with a frozen repeat of the frame before it (image rows only)
+    stamps = bag.thermal_stamps
+    for s in bag.ffc_stamps:
+        before = stamps[stamps.index(s) - 1]
+        if before not in bag.ffc_stamps:
+            np.testing.assert_array_equal(frames[s][:image_rows], frames[before][:image_rows])

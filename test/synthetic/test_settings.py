@@ -81,6 +81,8 @@ def test_bag_settings_defaults_match_the_old_config():
         ("label_topic", "/camera/thermal/image_raw", "must differ"),
         ("layout", "kitti", "layout"),
         ("width", 8, "at least 16"),
+        ("camera", "boson320", "camera must be one of boson640_raw"),
+        ("ffc_period", -1.0, "ffc_period must be >= 0"),
     ],
 )
 def test_bag_settings_validation(field, value, message):
@@ -91,3 +93,11 @@ def test_bag_settings_validation(field, value, message):
 def test_bag_settings_allow_no_labels_and_a_gap():
     s = BagSettings(label_topic=None, thermal_gap=(0.5, 1.0), thermal_offset=-0.01)
     assert s.label_topic is None and s.thermal_gap == (0.5, 1.0)
+
+
+def test_bag_settings_camera_and_ffc():
+    s = BagSettings(camera="lepton35_radiometric", ffc_period=2.0)
+    assert s.thermal_camera.size == (120, 160) and s.thermal_camera.units == "centikelvin"
+    assert BagSettings().camera is None and BagSettings().ffc_period == 0.0  # default: no FFC
+    with pytest.raises(ValueError, match="ffc_duration must be shorter than ffc_period"):
+        BagSettings(ffc_period=0.3, ffc_duration=0.4)
