@@ -6,8 +6,9 @@ and the driver publishes either *frozen* frames (bit-identical to the previous o
 the input into garbage and the people in it vanish. ``ShutterCheck.check`` tells such a frame at
 admission, before pairing, so the pairer takes the next good frame instead.
 
-- frozen (``thermal.ffc.frozen``): the message's pixel bytes equal the previous thermal
-  message's; a strided sample is compared first, so a changed frame costs almost nothing.
+- frozen (``thermal.ffc.frozen``): the frame's pixels (after ``thermal.crop``) equal the
+  previous thermal frame's; a strided sample is compared first, so a changed frame costs
+  almost nothing.
   Off by default: a still image published in a loop (image_publisher, tests, demos) is
   bit-identical too; the camera presets turn it on.
 - closed shutter (``thermal.ffc.min_spread``, kelvin, 0 = off): the robust range p99 - p1 of
@@ -39,8 +40,6 @@ _SAMPLE_PIXELS = 16384
 # Smaller frames are never judged uniform: an 8x8 or 1x1 array (small sensors, tests) can be
 # one temperature without a shutter.
 _MIN_PIXELS = 256
-# Byte stride of the first, cheap comparison of two frames' data.
-_BYTE_STRIDE = 61
 # Kelvin per value for frames without stated units, by dtype kind (see the module docstring).
 _KELVIN_PER_LEVEL_8BIT = 0.05
 _KELVIN_PER_COUNT_16BIT = 0.01
@@ -86,32 +85,24 @@ def robust_spread(thermal: np.ndarray) -> float | None:
     return float(hi - lo)
 
 
-def _data_view(msg: Any) -> np.ndarray | None:
-    """The message's ``data`` as a uint8 array without a copy (bytes, array.array, numpy)."""
-    data = getattr(msg, "data", None)
-    if data is None:
-        return None
+def same_frame(a: np.ndarray | None, b: np.ndarray | None) -> bool:
+    """True when two decoded (cropped) thermal frames hold the same pixels; a strided sample is
+    compared first, so a changed frame costs almost nothing. Pixels, not message bytes: rows
+    cropped away (a Boson's telemetry lines carry a frame counter) must not hide a freeze."""
+    if a is None or b is None or a.shape != b.shape or a.dtype != b.dtype:
+        return False
+    step = max(1, int((a.size / _SAMPLE_PIXELS) ** 0.5))
+    if not np.array_equal(a[::step, ::step], b[::step, ::step]):
+        return False
+    return bool(np.array_equal(a, b))
+
+
+def _decoded(msg: Any, decode: Any) -> np.ndarray | None:
+    """The (cropped) frame, or None when it does not decode (the pipeline's own checks say why)."""
     try:
-        return np.frombuffer(data, dtype=np.uint8)
-    except (TypeError, ValueError):
-        return np.asarray(data, dtype=np.uint8).reshape(-1)
-
-
-def _layout(msg: Any) -> tuple:
-    """What must match besides the bytes for two messages to be the same frame."""
-    return tuple(getattr(msg, k, None) for k in ("height", "width", "encoding", "step", "format"))
-
-
-def same_frame(a: Any, b: Any) -> bool:
-    """True when two thermal messages carry the same pixels (strided sample first)."""
-    if a is None or b is None or _layout(a) != _layout(b):
-        return False
-    da, db = _data_view(a), _data_view(b)
-    if da is None or db is None or da.size != db.size:
-        return False
-    if not np.array_equal(da[::_BYTE_STRIDE], db[::_BYTE_STRIDE]):
-        return False
-    return bool(np.array_equal(da, db))
+        return decode(msg)
+    except ValueError:
+        return None
 
 
 class ShutterCheck:
@@ -119,7 +110,7 @@ class ShutterCheck:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._previous: Any = None  # the last well-formed thermal message
+        self._previous: np.ndarray | None = None  # the last thermal frame (decoded, cropped)
         self._in_event = False  # the previous frame was skipped
 
     def check(
@@ -134,13 +125,16 @@ class ShutterCheck:
         """A ``ShutterFrame`` when ``msg`` (a well-formed thermal message) is a shutter frame,
         else None. ``decode(msg)`` gives the (cropped) frame for the spread; ValueError from it
         leaves the frame to the pipeline's own checks."""
+        if not frozen and min_spread_k <= 0.0:
+            return None
+        thermal = _decoded(msg, decode)
         with self._lock:
-            previous, self._previous = self._previous, msg
+            previous, self._previous = self._previous, thermal if frozen else None
             result = None
-            if frozen and same_frame(msg, previous):
+            if frozen and same_frame(thermal, previous):
                 result = ("frozen", "identical to the previous thermal frame")
-            elif min_spread_k > 0.0:
-                result = _uniform(msg, min_spread_k, decode, norm)
+            elif min_spread_k > 0.0 and thermal is not None:
+                result = _uniform(thermal, min_spread_k, norm)
             if result is None:
                 self._in_event = False
                 return None
@@ -150,12 +144,8 @@ class ShutterCheck:
 
 
 def _uniform(
-    msg: Any, min_spread_k: float, decode: Any, norm: ThermalNorm | None
+    thermal: np.ndarray, min_spread_k: float, norm: ThermalNorm | None
 ) -> tuple[str, str] | None:
-    try:
-        thermal = decode(msg)
-    except ValueError:  # the pipeline rejects it later, with its own message
-        return None
     if thermal.size < _MIN_PIXELS:
         return None
     spread = robust_spread(thermal)
