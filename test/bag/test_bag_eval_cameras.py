@@ -17,13 +17,11 @@ from sccosf_ros.bag.bag_io import IMAGE, BagReader, BagWriter, stamp_ns
 from sccosf_ros.cli import main as sccosf_main
 from sccosf_ros.pipeline.image_codec import decode_image, encode_image
 from sccosf_ros.pipeline.outputs import OUTPUT_NAMES as OUTPUTS
-from sccosf_ros.pipeline.params import SPECS, write_params_file
+from sccosf_ros.pipeline.params import write_params_file
 from sccosf_ros.synthetic import write_synthetic_bag
 
 CONFIG = Path(__file__).resolve().parents[2] / "config"
 H, W = 48, 64  # RGB size where the camera allows a small one
-# FFC detection (thermal.ffc.*) lands separately: its expectations run once it is there.
-HAS_FFC = any(name.startswith("thermal.ffc") for name in SPECS)
 
 
 @pytest.fixture
@@ -72,18 +70,17 @@ def _outputs(m: dict) -> dict[str, list]:
 
 
 def _ffc_skipped(m: dict) -> int:
-    """Thermal frames bag-eval skipped as FFC frames (0 before FFC detection lands)."""
-    return int(m.get("thermal_ffc", {}).get("frames", 0))
+    """Thermal frames bag-eval skipped as FFC frames."""
+    return int(m["thermal_ffc"]["frames"])
 
 
 def _check_run(m: dict, bag, rgb_hw: tuple[int, int]) -> None:
-    """Every thermal frame formed a pair but those skipped as FFC frames (with the presets'
-    FFC settings: all, some or none of the bag's), nothing was malformed, and every output is at
-    the RGB size."""
+    """Every thermal frame formed a pair but the FFC frames, which the preset's settings skip
+    (all of them), nothing was malformed, and every output is at the RGB size."""
     c = bag.config
     assert m["malformed"][c.thermal_topic] == 0 and m["malformed"][c.rgb_topic] == 0
     assert m["size_mismatch"] == 0 and m["inference_errors"] == 0
-    assert _ffc_skipped(m) <= len(bag.ffc_stamps)
+    assert _ffc_skipped(m) == len(bag.ffc_stamps)
     assert m["pairs"] == len(bag.thermal_stamps) - _ffc_skipped(m)
     outputs = _outputs(m)
     assert all(len(images) == m["pairs"] for images in outputs.values())
@@ -187,21 +184,20 @@ def test_lepton_160x120_beside_720p_rgb(tmp_path, nano_checkpoint, one_thread):
     assert m["input_size"] == [72, 128]
 
 
-@pytest.mark.skipif(not HAS_FFC, reason="FFC detection (thermal.ffc.*) is not in this tree yet")
-@pytest.mark.parametrize("camera", ["boson640_raw", "lepton35_radiometric", "boson640_agc"])
+@pytest.mark.parametrize(
+    "camera", ["boson640_raw", "lepton35_radiometric", "boson640_agc", "generic_celsius_32fc1"]
+)
 def test_ffc_frames_are_skipped_and_counted(tmp_path, nano_checkpoint, one_thread, camera):
     """Done when (issue 22): FFC frames (frozen repeats, closed shutter) skipped and counted,
-    none fused, every good pair processed. Runs once thermal.ffc.* is in the parameter table.
+    none fused, every good pair processed, with each preset's own FFC settings.
 
     boson640_raw: its frozen frames repeat the image rows while the telemetry rows carry a new
     frame counter, as a real Boson's do: only a comparison of the cropped image finds them."""
     bag = _camera_bag(tmp_path / "in", camera)
     thermal_hw = {"boson640_raw": (512, 640), "boson640_agc": (512, 640)}.get(camera, (120, 160))
-    files = [
-        CONFIG / "cameras" / f"{camera}.yaml",
-        _rig(tmp_path / "rig.yaml", thermal_hw, (H, W)),
-        write_params_file(tmp_path / "ffc.yaml", {"thermal.ffc.frozen": True}),
-    ]
+    files = [CONFIG / "cameras" / f"{camera}.yaml"]
+    if camera != "generic_celsius_32fc1":  # registered to RGB already: no rig needed
+        files.append(_rig(tmp_path / "rig.yaml", thermal_hw, (H, W)))
     m = _bag_eval(bag, tmp_path / "out", nano_checkpoint, *files)
     good = [t for t in bag.thermal_stamps if t not in bag.ffc_stamps]
     assert m["pairs"] == len(good)

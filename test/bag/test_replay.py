@@ -503,11 +503,23 @@ def _wait(cond, what: str, node, timeout: float = 180.0):
     return got
 
 
+# camera preset → its thermal image's size after the preset's crop (None: registered to RGB)
+PRESET_THERMAL_HW = {
+    "lepton35_radiometric": (120, 160),
+    "boson640_raw": (512, 640),
+    "boson640_agc": (512, 640),
+    "generic_celsius_32fc1": None,
+}
+
+
 @pytest.mark.ros
-def test_lepton_preset_bag_to_live_node(tmp_path, ros_context, nano_checkpoint):
-    """A Lepton 3.5 recording (160x120 16UC1 centikelvin at 8.7 Hz, FFC bursts) replayed to a
-    real sccosf_node that loads config/cameras/lepton35_radiometric.yaml and a rig file: every
-    pair processed, nothing malformed, outputs at the RGB size."""
+@pytest.mark.parametrize("camera", list(PRESET_THERMAL_HW))
+def test_camera_preset_bag_to_live_node(tmp_path, ros_context, nano_checkpoint, camera):
+    """A recording in each preset camera's format (e.g. a Lepton 3.5's 160x120 16UC1
+    centikelvin at 8.7 Hz; a Boson's 640x514 raw counts with telemetry rows), with FFC bursts,
+    replayed to a real sccosf_node that loads config/cameras/<camera>.yaml and a rig file:
+    every good pair processed, every FFC frame skipped, nothing malformed, outputs at the RGB
+    size."""
     from diagnostic_msgs.msg import DiagnosticArray
     from rclpy.executors import SingleThreadedExecutor
     from rclpy.node import Node
@@ -515,25 +527,26 @@ def test_lepton_preset_bag_to_live_node(tmp_path, ros_context, nano_checkpoint):
     from sensor_msgs.msg import Image
 
     from sccosf_ros.bag.replay import BagPlayer, ReplayConfig
-    from sccosf_ros.pipeline.params import SPECS, write_params_file
+    from sccosf_ros.pipeline.params import write_params_file
     from sccosf_ros.ros.diagnostics import values_of
     from sccosf_ros.ros.node_process import NodeProcess, node_command
 
-    h, w = 96, 128  # RGB; the Lepton's 160x120 scales onto it by 0.8
+    h, w = 96, 128  # RGB
     bag = write_synthetic_bag(
         tmp_path / "in",
         duration=2.5,
         height=h,
         width=w,
-        camera="lepton35_radiometric",
+        camera=camera,
         ffc_period=1.0,
         label_topic=None,
         show_progress=False,
     )
     c = bag.config
-    assert len(bag.thermal_stamps) == 21 and len(bag.ffc_stamps) == 7
-    has_ffc = any(name.startswith("thermal.ffc") for name in SPECS)
-    pairs = len(bag.thermal_stamps) - (len(bag.ffc_stamps) if has_ffc else 0)
+    assert len(bag.ffc_stamps) == 7  # two bursts: at 1 s and 2 s
+    pairs = len(bag.thermal_stamps) - len(bag.ffc_stamps)
+    thermal_hw = PRESET_THERMAL_HW[camera]
+    sy, sx = (1.0, 1.0) if thermal_hw is None else (h / thermal_hw[0], w / thermal_hw[1])
     rig = write_params_file(
         tmp_path / "rig.yaml",
         {
@@ -543,15 +556,13 @@ def test_lepton_preset_bag_to_live_node(tmp_path, ros_context, nano_checkpoint):
             "inference.height": 32,
             "inference.width": 32,
             "diagnostics.period": 0.25,
-            "registration.homography": [0.8, 0.0, 0.0, 0.0, 0.8, 0.0, 0.0, 0.0, 1.0],
-            # FFC detection, once in the tree: frozen repeats too (off by default)
-            **({"thermal.ffc.frozen": True} if has_ffc else {}),
+            "registration.homography": [sx, 0.0, 0.0, 0.0, sy, 0.0, 0.0, 0.0, 1.0],
         },
     )
-    preset = CONFIG.parent / "cameras" / "lepton35_radiometric.yaml"
+    preset = CONFIG.parent / "cameras" / f"{camera}.yaml"  # turns frozen-frame detection on
     outputs: dict[str, list] = {n: [] for n in ("fused", "segmentation", "overlay")}
     diags: list = []
-    listener = Node("lepton_listener", context=ros_context)
+    listener = Node("preset_listener", context=ros_context)
     qos = QoSProfile(depth=50, reliability=ReliabilityPolicy.RELIABLE)
     for name in outputs:
         listener.create_subscription(
@@ -573,7 +584,11 @@ def test_lepton_preset_bag_to_live_node(tmp_path, ros_context, nano_checkpoint):
             return {}
         inf, quality = values_of(diags[-1], "inference"), values_of(diags[-1], "input quality")
         keys = ("synced_pairs", "processed", "dropped_busy")
-        return {**{k: int(inf[k]) for k in keys}, "malformed": int(quality["malformed"])}
+        return {
+            **{k: int(inf[k]) for k in keys},
+            "malformed": int(quality["malformed"]),
+            "ffc": int(quality.get("thermal_ffc_frames", 0)),
+        }
 
     try:
         node.wait_ready(180.0)
@@ -589,7 +604,7 @@ def test_lepton_preset_bag_to_live_node(tmp_path, ros_context, nano_checkpoint):
         ) as player:
             _wait(lambda: player.wait_for_subscribers(0.1), "subscription to the bag", node)
             stats = player.play()
-        assert stats.published == {c.rgb_topic: 25, c.thermal_topic: 21}
+        assert stats.published == {c.rgb_topic: 25, c.thermal_topic: len(bag.thermal_stamps)}
         done = _wait(
             lambda: (
                 (cnt := counters())
@@ -607,6 +622,7 @@ def test_lepton_preset_bag_to_live_node(tmp_path, ros_context, nano_checkpoint):
         listener.destroy_node()
     assert code == 0, node.log_tail()
     assert done["synced_pairs"] == pairs and done["malformed"] == 0
+    assert done["ffc"] == len(bag.ffc_stamps)  # every FFC frame skipped (and none paired)
     assert done["processed"] >= 1
     for name, msgs in outputs.items():
         assert len(msgs) == done["processed"], name
