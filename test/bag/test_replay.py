@@ -557,6 +557,9 @@ def test_camera_preset_bag_to_live_node(tmp_path, ros_context, nano_checkpoint, 
             "inference.width": 32,
             "diagnostics.period": 0.25,
             "registration.homography": [sx, 0.0, 0.0, 0.0, sy, 0.0, 0.0, 0.0, 1.0],
+            # a Boson's 640x514 frames are larger than best effort delivers whole to a busy
+            # host: every frame must arrive for the counts below
+            "input_qos.reliability": "reliable",
         },
     )
     preset = CONFIG.parent / "cameras" / f"{camera}.yaml"  # turns frozen-frame detection on
@@ -597,6 +600,7 @@ def test_camera_preset_bag_to_live_node(tmp_path, ros_context, nano_checkpoint, 
                 bag=bag.path,
                 rate=0.5,
                 clock=True,
+                qos="reliable",
                 progress=False,
                 topics=[c.rgb_topic, c.thermal_topic],
             ),
