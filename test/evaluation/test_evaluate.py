@@ -268,7 +268,7 @@ def test_cli_bad_checkpoint_and_missing_dataset(synth_root, tmp_path, capsys):
     ]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 2
-    assert "corrupt" in proc.stderr and "Traceback" not in proc.stderr
+    assert "not a PyTorch checkpoint" in proc.stderr and "Traceback" not in proc.stderr
 
     from sccosf_ros.cli import main
 
