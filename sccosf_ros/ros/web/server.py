@@ -16,6 +16,7 @@ An unknown stream is a 404; past ``max_clients`` concurrent streams a stream req
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import json
 import socket
@@ -176,10 +177,8 @@ class WebView:
         with self._lock:
             conns = [c["conn"] for c in self._clients.values()]
         for conn in conns:
-            try:
+            with contextlib.suppress(OSError):
                 conn.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
         if self._thread is not None:
             self._thread.join(timeout=2.0)
 
@@ -309,9 +308,7 @@ class _Handler(BaseHTTPRequestHandler):
             return self._unknown(view, name)
         data = stream.snapshot()
         if data is None:
-            return self._send(
-                503, b"no frame yet\n", "text/plain", {"Retry-After": "1"}
-            )
+            return self._send(503, b"no frame yet\n", "text/plain", {"Retry-After": "1"})
         self._send(200, data, "image/jpeg")
 
     def _stream(self, view: WebView, name: str) -> None:

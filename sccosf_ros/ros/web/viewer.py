@@ -9,6 +9,7 @@ thread). A recorded bag played back with ``sccosf replay`` is watched the same w
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -73,10 +74,8 @@ def run_viewer(cfg: ViewerConfig) -> int:
         node = _subscribe(rclpy.create_node("sccosf_web"), view, cfg, names)
         executor = SingleThreadedExecutor()
         executor.add_node(node)
-        try:
+        with contextlib.suppress(KeyboardInterrupt, ExternalShutdownException):
             executor.spin()
-        except (KeyboardInterrupt, ExternalShutdownException):
-            pass
     finally:
         view.stop()
         rclpy.try_shutdown()
