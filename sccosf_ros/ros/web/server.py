@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import json
+import select
 import socket
 import threading
 from collections.abc import Callable
@@ -339,11 +340,22 @@ class _Handler(BaseHTTPRequestHandler):
             view._leave(client)
         self.close_connection = True
 
+    def _hung_up(self) -> bool:
+        """The client closed its side (readable with no data); it sends nothing after its
+        request, so anything readable is the end of the connection."""
+        try:
+            readable, _, _ = select.select([self.connection], [], [], 0)
+            return bool(readable) and self.connection.recv(1, socket.MSG_PEEK) == b""
+        except OSError:
+            return True
+
     def _write_frames(self, view: WebView, stream: Stream, client: int) -> None:
         last = 0
         while view._server is self.server:
             jpeg = stream.next_jpeg(last, WAIT_S)
-            if jpeg is None:
+            if jpeg is None:  # nothing new: a client that hung up meanwhile frees its slot
+                if self._hung_up():
+                    return
                 continue
             last = jpeg.seq
             head = (

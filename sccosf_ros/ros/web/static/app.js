@@ -11,6 +11,7 @@ const KEY_FIGURES = [
 ];
 let streamsShown = "";
 let legendShown = "";
+let diagShown = "";
 
 function el(tag, attrs, ...children) {
   const e = document.createElement(tag);
@@ -66,7 +67,10 @@ function showLegend(legend) {
 
 function showDiagnostics(statuses) {
   const box = document.getElementById("diagnostics");
-  if (!statuses.length) return;
+  const key = JSON.stringify(statuses);
+  if (!statuses.length || key === diagShown) return;
+  diagShown = key;  // figures changed: count it (the page's own liveness, read by the tests)
+  document.body.dataset.diagUpdates = Number(document.body.dataset.diagUpdates || 0) + 1;
   box.replaceChildren();
   for (const st of statuses) {
     const keys = Object.keys(st.values);
