@@ -307,7 +307,10 @@ class _Handler(BaseHTTPRequestHandler):
         stream = view.stream(name)
         if stream is None:
             return self._unknown(view, name)
-        data = stream.snapshot()
+        try:
+            data = stream.snapshot()
+        except Exception as e:  # a message that cannot be decoded or shown
+            return self._send(500, f"cannot show {name}: {e}\n".encode(), "text/plain")
         if data is None:
             return self._send(503, b"no frame yet\n", "text/plain", {"Retry-After": "1"})
         self._send(200, data, "image/jpeg")

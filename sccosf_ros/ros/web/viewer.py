@@ -51,12 +51,7 @@ def _pixels(msg: Any) -> np.ndarray:
         return decode_compressed(msg)
     from sccosf_ros.pipeline.image_codec import decode_image
 
-    img = decode_image(msg)
-    if img.ndim == 3 and img.shape[2] == 4:
-        img = img[..., :3]
-    if img.ndim == 3 and msg.encoding.lower().startswith("bgr"):
-        img = img[..., ::-1]
-    return img
+    return decode_image(msg)  # colour comes back in RGB order, alpha dropped
 
 
 def run_viewer(cfg: ViewerConfig) -> int:
