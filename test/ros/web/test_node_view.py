@@ -116,7 +116,7 @@ def test_node_serves_status_snapshots_and_streams(live_node):
     assert len(names) >= 2 and all(len(c["color"]) == 3 for c in doc["legend"]["classes"])
     assert {st["level"] for st in doc["diagnostics"]} <= {"OK", "WARN"}
     for name in STREAMS:
-        code, headers, body = get(f"{base}/snapshot/{name}.jpg")
+        code, _, body = get(f"{base}/snapshot/{name}.jpg")
         img = cv2.imdecode(np.frombuffer(body, np.uint8), cv2.IMREAD_UNCHANGED)
         assert code == 200 and img.shape[:2] == (H, W), name
     with urllib.request.urlopen(f"{base}/stream/overlay.mjpg", timeout=HANG_GUARD_S) as r:
