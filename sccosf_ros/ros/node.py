@@ -17,6 +17,8 @@ Topics (relative names, remap them):
        label_info.py); ``/diagnostics``; with ``publish.compressed`` also
        ``~/overlay/compressed``, ``~/fused/compressed``, ``~/segmentation_color/compressed``
        (JPEG, ``publish.jpeg_quality``).
+  web  with ``web.enable``: the live web view (page, MJPEG streams, ``/api/status``) on
+       ``web.bind``:``web.port`` from this process; ``sccosf_ros.ros.web``.
 
 This module is the rclpy adapter only (subscriptions, QoS, publishing, parameters,
 ``/diagnostics``); the work on a pair is ``sccosf_ros.pipeline.processor.PairProcessor``, the
