@@ -8,7 +8,8 @@ from typing import Any
 
 from sccosf_ros.pipeline.outputs import OUTPUT_NAMES
 from sccosf_ros.pipeline.params import NodeParams
-from sccosf_ros.ros.web.server import WebConfig, WebView
+from sccosf_ros.pipeline.processor import StartupError
+from sccosf_ros.ros.web.server import WebConfig, WebError, WebView
 
 # What the page shows: the picture outputs and the inputs as the model saw them (class ids in
 # ~/segmentation are shown by segmentation_color).
@@ -33,13 +34,17 @@ def start_node_view(
     parameters: Callable[[], dict[str, Any]],
     log: Callable[[str], None],
 ) -> WebView:
-    """The web view listening (WebError, one line, when it cannot)."""
+    """The web view listening; StartupError (one line; a lifecycle activate fails with it) when
+    it cannot."""
     view = WebView(web_config(params), title=title, log=log)
     for name in NODE_STREAMS:
         view.add_stream(name)
     view.board.set_legend(legend)
     view.board.set_parameters(parameters)
-    return view.start()
+    try:
+        return view.start()
+    except WebError as e:
+        raise StartupError(e.message) from None
 
 
 def publish_pair(view: WebView, out: Any, stamp_ns: int) -> None:

@@ -186,3 +186,34 @@ def test_page_in_a_headless_browser(live_node, tmp_path):
     _browser(binary, tmp_path, f"--screenshot={shot}", f"{base}/")
     img = cv2.imread(str(shot))
     assert img is not None and img.shape[:2] == (1000, 1400)
+
+
+@pytest.mark.parametrize(
+    ("params", "words"),
+    [
+        ({"web.port": 70000}, "parameter web.port = 70000 is invalid: must be within 0..65535"),
+        ({"web.bind": "10.255.254.253"}, "is not an address of this machine"),
+        ({}, "is already in use"),  # the busy port
+    ],
+)
+def test_bad_web_values_stop_the_node_with_one_line(params, words):
+    import socket
+
+    from node_harness import run_node_to_exit
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        cmd = node_command(
+            params={
+                "device": "cpu",
+                "web.enable": True,
+                "web.port": busy.getsockname()[1],
+                **params,
+            }
+        )
+        code, out = run_node_to_exit(cmd, timeout=HANG_GUARD_S)
+    errors = [line for line in out.splitlines() if "error" in line.lower()]
+    assert code == 2, out
+    assert errors == [f"sccosf_node: error: {errors[0].split('error: ', 1)[1]}"], out
+    assert words in errors[0] and "Traceback" not in out
