@@ -37,6 +37,8 @@ setup(
     name=PACKAGE,
     version=read_version(),
     packages=find_packages(exclude=["test", "test.*"]),
+    # the web view's page (sccosf_ros/ros/web/static): served from the installed package
+    package_data={"sccosf_ros.ros.web": ["static/*.html", "static/*.js", "static/*.css"]},
     data_files=[
         ("share/ament_index/resource_index/packages", [f"resource/{PACKAGE}"]),
         (f"share/{PACKAGE}", ["package.xml"]),

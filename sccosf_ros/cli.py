@@ -35,6 +35,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "export": ("export", "export a checkpoint to ONNX (metadata, parity check vs torch)"),
     "params": ("params", "the node's parameters: list them, write or check config/sccosf.yaml"),
+    "web": ("web", "live web view of image topics: page, MJPEG streams, /api/status"),
 }
 
 # Subcommands that run beside a node or a player on the same cores (see runtime.passive_openmp).

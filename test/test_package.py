@@ -91,6 +91,8 @@ def test_colcon_build_installs_executables_and_share_files(tmp_path):
 
     # The installed console script runs from the install space (what `ros2 run` executes).
     site = next((prefix / "lib").glob("python3*/site-packages"))
+    for page in ("index.html", "app.js", "style.css"):  # the web view's page (package data)
+        assert (site / "sccosf_ros/ros/web/static" / page).is_file(), page
     env = dict(os.environ, PYTHONPATH=f"{site}{os.pathsep}{os.environ.get('PYTHONPATH', '')}")
     out = subprocess.run(
         [sys.executable, str(prefix / "lib/sccosf_ros/sccosf"), "--help"],

@@ -389,6 +389,26 @@ PARAMETERS: tuple[ParamSpec, ...] = (
         "folder for exported ONNX graphs and TensorRT engines; empty = "
         "$XDG_CACHE_HOME/sccosf_ros (~/.cache/sccosf_ros)",
     ),
+    _p(
+        "web.enable",
+        False,
+        "serve the live web view (page, MJPEG streams, /api/status) from the node's process",
+    ),
+    _p("web.port", 8080, "TCP port of the web view; 0 = any free port", minimum=0, maximum=65535),
+    _p(
+        "web.bind",
+        "127.0.0.1",
+        "address the web view listens on: 127.0.0.1 = this machine only, 0.0.0.0 = every "
+        "network of the robot (no authentication: trusted networks only)",
+    ),
+    _p("web.max_fps", 10.0, "most frames per second per stream", minimum=0.0, above=True),
+    _p("web.quality", 80, "JPEG quality of the web view's frames", minimum=1, maximum=100),
+    _p(
+        "web.max_clients",
+        20,
+        "most MJPEG streams served at once (the page shows 5); past it a polite 503",
+        minimum=1,
+    ),
 )
 
 SPECS: dict[str, ParamSpec] = {s.name: s for s in PARAMETERS}

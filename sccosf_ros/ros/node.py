@@ -17,6 +17,8 @@ Topics (relative names, remap them):
        label_info.py); ``/diagnostics``; with ``publish.compressed`` also
        ``~/overlay/compressed``, ``~/fused/compressed``, ``~/segmentation_color/compressed``
        (JPEG, ``publish.jpeg_quality``).
+  web  with ``web.enable``: the live web view (page, MJPEG streams, ``/api/status``) on
+       ``web.bind``:``web.port`` from this process; ``sccosf_ros.ros.web``.
 
 This module is the rclpy adapter only (subscriptions, QoS, publishing, parameters,
 ``/diagnostics``); the work on a pair is ``sccosf_ros.pipeline.processor.PairProcessor``, the
@@ -76,9 +78,10 @@ from sccosf_ros.pipeline.processor import (
 from sccosf_ros.pipeline.stats import STREAMS, NodeStats
 from sccosf_ros.ros import transport
 from sccosf_ros.ros.diagnostics import diagnostic_array
-from sccosf_ros.ros.label_info import label_info_type, make_label_info_msg
+from sccosf_ros.ros.label_info import label_info_dict, label_info_type, make_label_info_msg
 from sccosf_ros.ros.params import changes_of, declare
 from sccosf_ros.ros.qos import latched_qos, qos_profile
+from sccosf_ros.ros.web.node_view import publish_pair, start_node_view
 from sccosf_ros.ros.worker import InferenceWorker
 from sccosf_ros.runtime import passive_openmp
 
@@ -129,6 +132,7 @@ class SCCoSFCore:
         self._log_lock = threading.Lock()
         self._pub_lock = threading.Lock()  # publishers change (live publish.*) while in use
         self._loaded_checkpoint: str | None = None
+        self._web: Any = None  # web.enable: the live web view (ros.web), while running
         # After every attribute exists: a ParameterError here still lets destroy_node() run.
         declare(self)  # ParameterError for a wrong type or a value out of range
         self.add_on_set_parameters_callback(self._on_set_parameters)
@@ -223,6 +227,18 @@ class SCCoSFCore:
         if lingering is not None and not lingering.stop(TRANSITION_JOIN_S):
             self._lingering = lingering
             raise StartupError("the previous pair is still running in the model; try again")
+        if p.web_enable:  # first: a port in use is one line before anything else starts
+            self._web = start_node_view(
+                p,
+                title=self.get_fully_qualified_name(),
+                legend=label_info_dict(
+                    self.predictor.class_names,
+                    self.processor.palette,
+                    getattr(self.predictor, "dataset", "unknown"),
+                ),
+                parameters=lambda: self.params.to_dict() if self.params else {},
+                log=self.get_logger().info,
+            )
         self._create_publishers()
         self._worker = InferenceWorker(self._process, on_error=self._on_worker_error).start()
         self._sync = self._create_subscriptions()
@@ -396,6 +412,8 @@ class SCCoSFCore:
         with self._pub_lock:
             if self.diag_pub is not None:
                 self.diag_pub.publish(msg)
+        if self._web is not None:
+            self._web.board.set_diagnostics(msg)
 
     # ------------------------------------------------------------------ worker side
     def _process(self, pair: SyncedPair) -> None:
@@ -415,6 +433,9 @@ class SCCoSFCore:
                     pub = pubs.get(name)
                     if pub is not None:  # switched off (publish.*) since the pair started
                         pub.publish(msg)
+        web = self._web
+        if web is not None:  # hands over references; encoding happens only for watchers
+            publish_pair(web, out, stamp_to_ns(pair.rgb.header.stamp))
         total_ms = (time.perf_counter() - t0) * 1e3
 
         stats = self.stats
@@ -446,8 +467,12 @@ class SCCoSFCore:
 
     # ------------------------------------------------------------------ shutdown
     def close(self, timeout: float = WORKER_JOIN_S) -> bool:
-        """Stop the inference thread (after its current pair); True when it has ended. One
-        that has not ended yet is remembered, so no new worker starts beside it."""
+        """Stop the web view and the inference thread (after its current pair); True when the
+        thread has ended. One that has not ended yet is remembered, so no new worker starts
+        beside it."""
+        web, self._web = self._web, None
+        if web is not None:
+            web.stop()
         worker, self._worker = self._worker, None
         if worker is None:
             return True
