@@ -1,5 +1,5 @@
-"""``sccosf bench {model,scan,train,node,runtime,gpu}``: benchmarks printing figures and ratios
-per run.
+"""``sccosf bench {model,scan,train,node,web,runtime,gpu}``: benchmarks printing figures and
+ratios per run.
 
 Each target lives in ``sccosf_ros/bench/<target>.py`` with ``add_arguments`` and ``run``; a
 ``BenchError`` (a ``SccosfError``) from one is printed by ``sccosf_ros.cli.main`` as its one
@@ -17,6 +17,8 @@ TARGETS = {
     "/ mamba_ssm on CUDA)",
     "train": "training throughput (images/s) of the nano preset",
     "node": "ROS path overhead per pair and end-to-end latency at 10 and 30 Hz",
+    "web": "the node's processed-pair rate with 0 vs N web-view clients, and its RSS with a "
+    "client that stops reading",
     "runtime": "per-pair latency, peak RSS and parity of every inference backend vs torch",
     "gpu": "the GPU check (make gpu-check): scan kernels, training, inference, node -> report",
 }

@@ -129,6 +129,10 @@ class CameraProbe:
         self.lock = threading.Lock()
         self.recv: dict[int, float] = {}
         self.diag: dict[str, str] = {}
+        # one count per /diagnostics message from the node, and when it came (a counter's
+        # rate needs the time between two of its values, not between two reads of it)
+        self.diag_seq = 0
+        self.diag_at = 0.0
         self.node.create_subscription(
             Image,
             f"{ns}/sccosf/fused",
@@ -150,10 +154,16 @@ class CameraProbe:
             self.recv[stamp] = now
 
     def _on_diag(self, msg: Any) -> None:
-        for st in msg.status:
-            if st.name in (f"{self.ns}/sccosf: inference", f"{self.ns}/sccosf: inputs"):
-                with self.lock:
-                    self.diag.update({kv.key: kv.value for kv in st.values})
+        now = time.monotonic()
+        names = (f"{self.ns}/sccosf: inference", f"{self.ns}/sccosf: inputs")
+        ours = [st for st in msg.status if st.name in names]
+        if not ours:
+            return
+        with self.lock:
+            for st in ours:
+                self.diag.update({kv.key: kv.value for kv in st.values})
+            self.diag_seq += 1
+            self.diag_at = now
 
     def wait_connected(self, timeout: float) -> bool:
         deadline = time.monotonic() + timeout
