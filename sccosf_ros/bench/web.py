@@ -268,9 +268,13 @@ def rate_report(rows: list[dict[str, Any]], summary: dict[str, Any]) -> str:
     header = ["round", "clients", "connected", "processed", "s", "pairs/s", "frames to clients"]
     header.append("client fps (mean)")
     table = [
-        [str(r["round"]), str(r["clients"]), str(r["connected"]), str(r["processed"])]
-        + [f"{r['seconds']:.1f}", f"{r['pairs_per_s']:.2f}", str(sum(r["frames_received"]))]
-        + [f"{summarize(r['client_fps'])['mean']:.1f}" if r["client_fps"] else "-"]
+        [
+            *(str(r[k]) for k in ("round", "clients", "connected", "processed")),
+            f"{r['seconds']:.1f}",
+            f"{r['pairs_per_s']:.2f}",
+            str(sum(r["frames_received"])),
+            f"{summarize(r['client_fps'])['mean']:.1f}" if r["client_fps"] else "-",
+        ]
         for r in rows
     ]
     ratio = summary["ratio"]
@@ -327,7 +331,7 @@ def _bench(args: argparse.Namespace, ckpt: Path, log_dir: Path) -> dict[str, Any
             for i in range(args.rounds)
             for k in (0, args.clients)
         ]
-        out: dict[str, Any] = {"rates": rows, "summary": rate_summary(rows, args.clients)}
+        out: dict[str, Any] = {"phases": rows, "summary": rate_summary(rows, args.clients)}
         out["stalled"] = None
         if args.rss_seconds > 0:
             out["stalled"] = measure_stalled(probe, base, port, proc.proc.pid, args.rss_seconds)
@@ -362,7 +366,7 @@ def run(args: argparse.Namespace) -> int:
         )
         print(head + "\n", flush=True)
         res = _bench(args, ckpt, Path(tmp))
-    parts = [head, rate_report(res["rates"], res["summary"])]
+    parts = [head, rate_report(res["phases"], res["summary"])]
     if res["stalled"] is not None:
         parts.append(stalled_report(res["stalled"]))
     print("\n\n".join(parts[1:]))

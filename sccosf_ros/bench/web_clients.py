@@ -102,4 +102,4 @@ def rss_mib(pid: int) -> float:
                     return int(line.split()[1]) / 1024.0
     except OSError:
         pass
-    raise BenchError(f"cannot read the node's resident memory (/proc/{pid}/status): has it exited?")
+    raise BenchError(f"cannot read the node's memory (/proc/{pid}/status): has it exited?")

@@ -12,20 +12,20 @@ from sccosf_ros.cli import main
 @pytest.mark.ros
 def test_web_bench_counts_are_consistent(tmp_path, capsys):
     out = tmp_path / "web.json"
-    argv = ["bench", "web", "--height", "48", "--width", "64", "--duration", "1.5",
-            "--rounds", "1", "--clients", "2", "--rss-seconds", "2", "--json", str(out)]  # fmt: skip
+    argv = ["bench", "web", "--height", "48", "--width", "64", "--duration", "1.5", "--rounds",
+            "1", "--clients", "2", "--rss-seconds", "2", "--json", str(out)]  # fmt: skip
     assert main(argv) == 0
     printed = capsys.readouterr().out
     res = json.loads(out.read_text())
     assert res["env"]["size"] == [48, 64] and res["env"]["model"] == "nano"
     # one round: no clients, then 2 clients, each reading its own stream
-    assert [r["clients"] for r in res["rates"]] == [0, 2]
-    none, two = res["rates"]
+    assert [r["clients"] for r in res["phases"]] == [0, 2]
+    none, two = res["phases"]
     assert none["connected"] == 0 and none["frames_received"] == []
     assert two["connected"] == 2 and two["client_errors"] == []
     assert len(two["frames_received"]) == 2 and all(f > 0 for f in two["frames_received"])
-    assert all(r["processed"] > 0 for r in res["rates"])
-    assert res["pairs_sent"] >= sum(r["processed"] for r in res["rates"])
+    assert all(r["processed"] > 0 for r in res["phases"])
+    assert res["pairs_sent"] >= sum(r["processed"] for r in res["phases"])
     assert set(res["summary"]) == {"clients", "pairs_per_s_no_clients",
                                    "pairs_per_s_with_clients", "ratio"}  # fmt: skip
     assert res["summary"]["clients"] == 2
