@@ -33,6 +33,7 @@ bench: install
 	$(VENV)/bin/sccosf bench scan
 	$(VENV)/bin/sccosf bench train
 	$(VENV)/bin/sccosf bench node
+	$(VENV)/bin/sccosf bench web
 	$(VENV)/bin/sccosf bench runtime
 
 # The GPU check (README "GPU check"): on a CUDA machine under 10 minutes; without one it runs
