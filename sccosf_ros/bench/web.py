@@ -40,7 +40,7 @@ from sccosf_ros.bench.web_clients import (
 from sccosf_ros.percentiles import summarize
 from sccosf_ros.ros.dds import isolate_ros_domain
 from sccosf_ros.ros.node_process import NODE_MODULE, NodeProcess, node_command
-from sccosf_ros.ros.probes import CameraProbe
+from sccosf_ros.ros.probes import CameraProbe, camera_pair
 from sccosf_ros.synthetic.pairs import frame_pair
 from sccosf_ros.tables import markdown_table
 
@@ -132,12 +132,12 @@ def _web_port(proc: NodeProcess) -> int:
 
 
 class Feeder:
-    """Publishes pairs at ``rate`` from a thread until closed (one-second bursts of
-    ``CameraProbe.stream``, so closing takes at most one burst)."""
+    """Publishes pairs through ``probe``'s cameras at ``rate`` from a thread until closed, on one
+    schedule for the whole run (repeated ``CameraProbe.stream`` bursts would each end a period
+    early and feed faster than ``rate``)."""
 
     def __init__(self, probe: CameraProbe, height: int, width: int, rate: float) -> None:
         self.probe, self.rate = probe, rate
-        self.burst_s = max(1.0, 1.0 / rate)  # at least one pair per burst
         self.rgb, self.thermal = frame_pair(height, width, raw_thermal=True)
         self.sent = 0
         self._stop = threading.Event()
@@ -145,12 +145,16 @@ class Feeder:
         self._thread.start()
 
     def _run(self) -> None:
-        while not self._stop.is_set():
-            self.sent += len(self.probe.stream(self.rgb, self.thermal, self.rate, self.burst_s))
+        t0 = time.monotonic()
+        while not self._stop.wait(max(0.0, t0 + self.sent / self.rate - time.monotonic())):
+            rgb, thermal = camera_pair(self.rgb, self.thermal, time.time_ns())
+            self.probe.rgb_pub.publish(rgb)
+            self.probe.th_pub.publish(thermal)
+            self.sent += 1
 
     def close(self) -> None:
         self._stop.set()
-        self._thread.join(self.burst_s + 5.0)
+        self._thread.join(5.0)
 
 
 def processed_now(probe: CameraProbe, timeout: float = 30.0) -> tuple[int, float]:
