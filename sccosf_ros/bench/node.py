@@ -115,7 +115,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_output_arguments(parser)
 
 
-def _checkpoint(path: Path | None, tmp: Path) -> Path:
+def bench_checkpoint(path: Path | None, tmp: Path) -> Path:
     from sccosf_ros.paths import default_checkpoint
 
     if path is not None:
@@ -243,7 +243,7 @@ def run(args: argparse.Namespace) -> int:
     # what large_image_profile() gives this process's participants (a copy: nothing set yet)
     dds = apply_large_image_profile(dict(os.environ))
     with tempfile.TemporaryDirectory(prefix="sccosf_bench_node_") as tmp:
-        ckpt = _checkpoint(args.checkpoint, Path(tmp))
+        ckpt = bench_checkpoint(args.checkpoint, Path(tmp))
         size = "x".join(map(str, args.inference_size)) if args.inference_size else "native"
         env = {
             "size": [args.height, args.width],

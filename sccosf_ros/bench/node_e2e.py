@@ -63,7 +63,7 @@ def bench_e2e(args: argparse.Namespace, ckpt: Path, kind: str, log_dir: Path) ->
     probe = CameraProbe(ns, args.input_reliability)
     rows = []
     try:
-        _wait_ready(proc, kind)
+        wait_ready(proc, kind)
         if not probe.wait_connected(30):
             raise BenchError(f"the {kind} node never subscribed to the camera topics")
         rgb, thermal = frame_pair(args.height, args.width, raw_thermal=True)
@@ -111,7 +111,7 @@ def bench_e2e(args: argparse.Namespace, ckpt: Path, kind: str, log_dir: Path) ->
     return rows
 
 
-def _wait_ready(proc: NodeProcess, kind: str) -> None:
+def wait_ready(proc: NodeProcess, kind: str) -> None:
     """The node's ``ready:`` line, or a BenchError naming why it did not start (its own error
     line when it printed one: the log goes with the temporary folder)."""
     try:

@@ -26,8 +26,8 @@ from pathlib import Path
 from typing import Any
 
 from sccosf_ros.bench.errors import BenchError, check_at_least_one, check_checkpoint
-from sccosf_ros.bench.node import _checkpoint as bench_checkpoint
-from sccosf_ros.bench.node_e2e import _wait_ready as wait_ready
+from sccosf_ros.bench.node import bench_checkpoint
+from sccosf_ros.bench.node_e2e import wait_ready
 from sccosf_ros.bench.tables import add_output_arguments, write_outputs
 from sccosf_ros.bench.web_clients import (
     STREAMS,
