@@ -60,6 +60,17 @@ def nano_checkpoint(tmp_path_factory):
 
 
 @pytest.fixture
+def one_thread():
+    """One torch thread: a busy shared CPU makes spinning OpenMP workers very slow."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+@pytest.fixture
 def ros_context():
     """A private rclpy context (real DDS on loopback), shut down after the test."""
     import rclpy

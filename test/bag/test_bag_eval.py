@@ -20,17 +20,6 @@ SEC = 1_000_000_000
 H, W = 40, 56
 
 
-@pytest.fixture
-def one_thread():
-    """One torch thread: a busy shared CPU makes spinning OpenMP workers very slow."""
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 def _params(ckpt, **values):
     """The node's parameters for these tests: CPU, the synthetic data's thermal range."""
     return NodeParams.from_dict(

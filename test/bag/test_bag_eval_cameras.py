@@ -24,17 +24,6 @@ CONFIG = Path(__file__).resolve().parents[2] / "config"
 H, W = 48, 64  # RGB size where the camera allows a small one
 
 
-@pytest.fixture
-def one_thread():
-    """One torch thread: a busy shared CPU makes spinning OpenMP workers very slow."""
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 def _camera_bag(path: Path, camera: str, **kw):
     options = dict(duration=2.5, height=H, width=W, ffc_period=1.0)  # 2 FFC bursts
     return write_synthetic_bag(path, camera=camera, show_progress=False, **{**options, **kw})

@@ -26,16 +26,6 @@ from mcap_crc import flip_in_message, rewrite_with_crcs
 SEC = 1_000_000_000
 
 
-@pytest.fixture
-def one_thread():
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 def _bag(path: Path, storage: str = "mcap", **kw):
     settings = dict(
         storage=storage,
