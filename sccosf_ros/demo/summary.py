@@ -38,21 +38,20 @@ def summary(m: dict, out: Path) -> str:
             f"  bag-eval (every pair, offline): {be['pairs']} pairs, mIoU "
             f"{_fmt(be['miou'])}, {_fmt(be['throughput_pairs_per_s'])} pairs/s"
         )
-    lines += [
-        f"  took {m['timings']['total_s']:.0f} s ({m['ros']})",
-        "where to look:",
-        f"  {out / 'contact_sheet.png'}   sampled frames: RGB | thermal | fused | segmentation"
-        " | overlay | ground truth",
-        f"  {out / 'preview.gif'}         animation: RGB | thermal | fused | overlay",
-        f"  {out / 'metrics.json'}        all figures",
-        f"  {out / 'recorded_bag'}        the node's outputs as a rosbag2 "
-        f"(sccosf replay {out / 'recorded_bag'})",
-        f"  {out / 'node.log'}            the node's log",
-        f"  {out / PARAMS_FILE}     the node's parameters (also used by bag-eval)",
-        "=" * 72,
-    ]
-    if be:
-        lines.insert(-2, f"  {out / 'bag_eval'}            offline bag-eval of the same bag")
+    files = [
+        ("contact_sheet.png", "sampled frames: RGB | thermal | fused | segmentation | overlay"
+         " | ground truth"),
+        ("preview.gif", "animation: RGB | thermal | fused | overlay"),
+        ("metrics.json", "all figures"),
+        ("recorded_bag", f"the node's outputs as a rosbag2 (sccosf replay {out}/recorded_bag)"),
+        ("node.log", "the node's log"),
+        *([("bag_eval", "offline bag-eval of the same bag")] if be else []),
+        (PARAMS_FILE, "the node's parameters (also used by bag-eval)"),
+    ]  # fmt: skip
+    width = max(len(str(out / name)) for name, _ in files) + 3
+    lines += [f"  took {m['timings']['total_s']:.0f} s ({m['ros']})", "where to look:"]
+    lines += [f"  {str(out / name).ljust(width)}{what}" for name, what in files]
+    lines.append("=" * 72)
     if m.get("warning"):
         lines.insert(3, f"  WARNING: {m['warning']}")
     return "\n".join(lines)
