@@ -33,6 +33,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "check_dataset",
         "decode every sample of a dataset and list the damaged ones (as train does first)",
     ),
+    "labels": (
+        "labels",
+        "labels from CVAT / labelme exports into a dataset's labels/ (import), per-class counts",
+    ),
     "export": ("export", "export a checkpoint to ONNX (metadata, parity check vs torch)"),
     "params": ("params", "the node's parameters: list them, write or check config/sccosf.yaml"),
     "web": ("web", "live web view of image topics: page, MJPEG streams, /api/status"),

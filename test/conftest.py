@@ -90,3 +90,120 @@ def backend_cache(tmp_path_factory):
     """One backends' cache folder (exported ONNX graphs) shared by a test session's tests, so
     each (checkpoint, size) is exported once."""
     return tmp_path_factory.mktemp("backend_cache")
+
+
+# --- label exports, written the way CVAT and labelme write them (test/data/test_cvat_masks.py,
+# test/data/test_labelme_json.py, test/commands/test_labels_paths.py) ---
+
+LABEL_CLASSES = ("background", "pallet", "forklift", "person")  # a custom 4-class set
+LABEL_IMAGES = {"frame_a": (24, 32), "frame_b": (24, 32), "frame_c": (20, 16)}  # NAME: (h, w)
+
+
+@pytest.fixture
+def label_dataset(tmp_path):
+    """A hand-made generic dataset: rgb/ with three tiny PNGs and a 4-class classes.yaml."""
+    import cv2
+    import numpy as np
+
+    root = tmp_path / "dataset"
+    (root / "rgb").mkdir(parents=True)
+    rng = np.random.default_rng(0)
+    for name, (h, w) in LABEL_IMAGES.items():
+        cv2.imwrite(str(root / "rgb" / f"{name}.png"), rng.integers(0, 255, (h, w, 3), np.uint8))
+    lines = ["ignore_index: 255", "classes:"]
+    lines += [f"  - {{id: {i}, name: {n}}}" for i, n in enumerate(LABEL_CLASSES)]
+    (root / "classes.yaml").write_text("\n".join(lines) + "\n")
+    return root
+
+
+def _cvat_files(masks, labelmap, mode):
+    """{member: bytes} of a "Segmentation mask 1.1" export: labelmap.txt as Datumaro writes it,
+    class masks as palette ("P", CVAT's) or RGB PNGs, instance masks, the image list."""
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    text = "# label:color_rgb:parts:actions\n"
+    text += "".join(f"{n}:{r},{g},{b}::\n" for n, (r, g, b) in labelmap)
+    files = {"labelmap.txt": text.encode()}
+    palette = [c for _, rgb in labelmap for c in rgb]
+    for name, index in masks.items():
+        if mode == "P":
+            im = Image.fromarray(index.astype(np.uint8), mode="P")
+            im.putpalette(palette)
+        elif mode == "RGB":
+            im = Image.fromarray(np.array([rgb for _, rgb in labelmap], np.uint8)[index], "RGB")
+        else:  # "L": single-channel labelmap indices
+            im = Image.fromarray(index.astype(np.uint8), mode="L")
+        buf = io.BytesIO()
+        im.save(buf, format="PNG")
+        files[f"SegmentationClass/{name}.png"] = buf.getvalue()
+        inst = Image.fromarray((index > 0).astype(np.uint8), mode="P")
+        inst.putpalette([0, 0, 0, 128, 0, 0])
+        buf = io.BytesIO()
+        inst.save(buf, format="PNG")
+        files[f"SegmentationObject/{name}.png"] = buf.getvalue()
+    files["ImageSets/Segmentation/default.txt"] = "".join(f"{n}\n" for n in masks).encode()
+    return files
+
+
+@pytest.fixture
+def write_cvat_export():
+    """``write(path, masks, labelmap, mode="P", folder=False, top="")``: a CVAT export of
+    ``masks`` (NAME → labelmap-index array) as a .zip (or an extracted folder) at ``path``."""
+    import zipfile
+
+    def write(path, masks, labelmap, mode="P", folder=False, top=""):
+        files = _cvat_files(masks, labelmap, mode)
+        if folder:
+            for member, data in files.items():
+                (path / top / member).parent.mkdir(parents=True, exist_ok=True)
+                (path / top / member).write_bytes(data)
+        else:
+            with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+                for member, data in files.items():
+                    z.writestr(f"{top}{member}", data)
+        return path
+
+    return write
+
+
+@pytest.fixture
+def write_labelme():
+    """``write(path, shapes, size, image=None, image_path=None)``: a labelme JSON file as labelme
+    5 saves it; ``shapes`` are (label, shape_type, points) and ``image`` (an array) becomes
+    base64 imageData (None: ``--nodata``)."""
+    import base64
+    import json
+
+    import cv2
+
+    def write(path, shapes, size, image=None, image_path=None):
+        data = None
+        if image is not None:
+            data = base64.b64encode(cv2.imencode(".jpg", image)[1].tobytes()).decode()
+        doc = {
+            "version": "5.5.0",
+            "flags": {},
+            "shapes": [
+                {
+                    "label": label,
+                    "points": [list(map(float, p)) for p in points],
+                    "group_id": None,
+                    "description": "",
+                    "shape_type": kind,
+                    "flags": {},
+                    "mask": None,
+                }
+                for label, kind, points in shapes
+            ],
+            "imagePath": image_path or f"{path.stem}.jpg",
+            "imageData": data,
+            "imageHeight": size[0],
+            "imageWidth": size[1],
+        }
+        path.write_text(json.dumps(doc, indent=2))
+        return path
+
+    return write

@@ -60,17 +60,24 @@ def read_image(path: Path) -> np.ndarray:
         data = np.fromfile(path, dtype=np.uint8)
     except OSError as e:
         raise DatasetError(f"cannot read image {path}: {e.strerror or e}") from e
+    return decode_image(data, path)
+
+
+def decode_image(data: bytes | np.ndarray, where: str | Path) -> np.ndarray:
+    """Encoded image bytes (a file's, a zip member's, base64-decoded) decoded as ``read_image``
+    does; DatasetError naming ``where`` when they are empty or not a readable image."""
+    buf = np.frombuffer(data, dtype=np.uint8) if isinstance(data, bytes | bytearray) else data
     said: list[str] = []
     img = None
-    if data.size:
+    if buf.size:
         with _c_stderr_captured(said):
-            img = cv2.imdecode(data, cv2.IMREAD_UNCHANGED)
+            img = cv2.imdecode(buf, cv2.IMREAD_UNCHANGED)
     if img is None:
-        if not data.size:
-            raise DatasetError(f"cannot read image {path}: the file is empty")
+        if not buf.size:
+            raise DatasetError(f"cannot read image {where}: the file is empty")
         reason = _decoder_said("".join(said))
         raise DatasetError(
-            f"cannot read image {path}: the file is corrupt, truncated or not an image"
+            f"cannot read image {where}: the file is corrupt, truncated or not an image"
             + (f" (decoder: {reason})" if reason else "")
         )
     return img
