@@ -13,6 +13,11 @@ import argparse
 import contextlib
 import sys
 from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from sccosf_ros.class_set import ClassSet
 
 FORMATS = ("cvat", "labelme")
 
@@ -41,6 +46,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     stats.add_argument("--dataset", required=True, help="dataset folder (rgb/, classes.yaml)")
     stats.add_argument("--out", default=None, help="also write the table to this Markdown file")
+    stats.add_argument(
+        "--sheet", default=None, metavar="PNG", help="write a contact sheet: RGB | label | overlay"
+    )
+    stats.add_argument(
+        "--rows", type=int, default=8, metavar="N", help="labelled images on the sheet (default 8)"
+    )
     stats.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
@@ -62,8 +73,6 @@ def _sources(args: argparse.Namespace, stack: contextlib.ExitStack) -> tuple[Ite
 
 
 def _import(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
     from tqdm import tqdm
 
     from sccosf_ros.class_set import read_class_set
@@ -93,12 +102,10 @@ def _import(args: argparse.Namespace) -> int:
 
 
 def _stats(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
     from tqdm import tqdm
 
     from sccosf_ros.class_set import read_class_set
-    from sccosf_ros.data.dataset_labels import rgb_images
+    from sccosf_ros.data.dataset_labels import LABELS_DIR, rgb_images
     from sccosf_ros.data.errors import DatasetError
     from sccosf_ros.data.label_stats import label_stats
 
@@ -115,6 +122,9 @@ def _stats(args: argparse.Namespace) -> int:
         out = Path(args.out)
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(f"# Labels of {dataset}\n\n" + "\n".join(lines) + "\n")
+    if args.sheet and stats.labelled and not stats.strays:
+        with_labels = [n for n in names if (dataset / LABELS_DIR / f"{n}.png").is_file()]
+        _write_sheet(dataset, classes, with_labels[: max(1, args.rows)], args.sheet)
     if stats.strays:
         values = ", ".join(str(v) for v in sorted(stats.strays))
         raise DatasetError(
@@ -122,6 +132,27 @@ def _stats(args: argparse.Namespace) -> int:
             f"of {dataset}/classes.yaml: made for another class set?"
         )
     return 0
+
+
+def _write_sheet(dataset: Path, classes: ClassSet, names: list[str], out: str) -> None:
+    """RGB | label colours | label over RGB for each of ``names`` (classes.yaml's colours)."""
+    import cv2
+    import numpy as np
+
+    from sccosf_ros.bag.contact_sheet import contact_sheet, save_png
+    from sccosf_ros.classes import IGNORE_INDEX, colorize, overlay
+    from sccosf_ros.data.dataset_labels import LABELS_DIR, rgb_images
+    from sccosf_ros.data.image_file import read_image
+
+    images = rgb_images(dataset)
+    rows = []
+    for name in names:
+        rgb = cv2.cvtColor(read_image(images[name])[..., :3], cv2.COLOR_BGR2RGB)
+        label = read_image(dataset / LABELS_DIR / f"{name}.png")
+        label = np.where(label == classes.ignore_index, IGNORE_INDEX, label).astype(np.uint8)
+        rows.append([rgb, colorize(label, classes.palette), overlay(rgb, label, classes.palette)])
+    columns = ["RGB", "label", "label over RGB"]
+    print(f"contact sheet: {save_png(out, contact_sheet(rows, columns, names))}")
 
 
 def run(args: argparse.Namespace) -> int:

@@ -143,7 +143,10 @@ def test_stats_counts_pixels_and_images(tmp_path, label_dataset, write_cvat_expo
     capsys.readouterr()
     report = tmp_path / "stats.md"
     rc = main(
-        ["labels", "stats", "--dataset", str(label_dataset), "--no-progress", "--out", str(report)]
+        [
+            *("labels", "stats", "--dataset", str(label_dataset), "--no-progress"),
+            *("--out", str(report), "--sheet", str(tmp_path / "sheet.png")),
+        ]
     )
     out = capsys.readouterr().out
     assert rc == 0 and out.startswith("2 of 3 images labelled")
@@ -162,6 +165,8 @@ def test_stats_counts_pixels_and_images(tmp_path, label_dataset, write_cvat_expo
     assert [c.strip() for c in rows["person"]][:2] == ["3", str(person)]
     assert [c.strip() for c in rows["pallet"]][1] == "0"
     assert report.read_text().startswith(f"# Labels of {label_dataset}")
+    sheet = read_image(tmp_path / "sheet.png")  # RGB | label | overlay, a row per labelled image
+    assert sheet.ndim == 3 and sheet.shape[1] > 3 * 200 and sheet.shape[0] > 2 * 150
 
 
 def test_stats_flags_values_of_another_class_set(label_dataset, capsys):
@@ -173,3 +178,16 @@ def test_stats_flags_values_of_another_class_set(label_dataset, capsys):
     err = _err_lines(capsys)
     assert "label value 7 is no class of classes.yaml" in err[0]
     assert err[-1].startswith("sccosf labels stats: error: labels/ holds value(s) 7")
+
+
+def test_a_cvat_mask_of_another_size_is_one_line(
+    tmp_path, label_dataset, write_cvat_export, capsys
+):
+    export = write_cvat_export(tmp_path / "t.zip", {"frame_c": _mask(24, 32, 0, 0)}, LABELMAP)
+    argv = ["labels", "import", "--format", "cvat", str(export), "--dataset", str(label_dataset)]
+    assert main([*argv, "--no-progress"]) == 2
+    assert _err_lines(capsys) == [
+        f"sccosf labels import: error: {export}:SegmentationClass/frame_c.png: the label is "
+        f"24×32 (h×w) but {label_dataset / 'rgb' / 'frame_c.png'} is 20×16"
+    ]
+    assert _labels(label_dataset) == []
