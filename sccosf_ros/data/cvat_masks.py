@@ -103,7 +103,7 @@ class ColourTable:
         names: dict[int, str] = {}
         for entry in labelmap:
             key, class_id = _key(entry.color), _class_of(entry.name, classes)
-            if key in names and ids.get(key, -1) != class_id:
+            if key in names and ids.get(key) != class_id:
                 raise DatasetError(
                     f"{where}: labels {names[key]!r} and {entry.name!r} share the colour "
                     f"{entry.color} but are different classes; give one another colour in CVAT"

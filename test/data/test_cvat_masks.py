@@ -134,6 +134,17 @@ def test_corrupt_exports_are_one_error_naming_the_file(
     with pytest.raises(DatasetError, match=rf"^{not_zip}: not a readable zip file"):
         open_cvat_export(not_zip)
 
+    damaged = write_cvat_export(tmp_path / "damaged.zip", masks, LABELMAP)
+    with zipfile.ZipFile(damaged) as z:
+        info = z.getinfo("SegmentationClass/frame_b.png")
+    data = bytearray(damaged.read_bytes())
+    start = info.header_offset + 30 + len(info.filename) + len(info.extra)
+    data[start + 20 : start + 40] = bytes(20)  # zeros over the compressed mask
+    damaged.write_bytes(bytes(data))
+    with pytest.raises(DatasetError) as e:
+        _read_all(damaged, classes)
+    assert str(e.value).startswith(f"{damaged}:SegmentationClass/frame_b.png: damaged inside")
+
     folder = write_cvat_export(tmp_path / "export", masks, LABELMAP, folder=True)
     png = folder / "SegmentationClass" / "frame_a.png"
     png.write_bytes(png.read_bytes()[:60])  # truncated
@@ -147,3 +158,10 @@ def test_corrupt_exports_are_one_error_naming_the_file(
     (folder / "labelmap.txt").unlink()
     with pytest.raises(DatasetError, match=r"no labelmap\.txt"):
         open_cvat_export(folder)
+
+
+def test_two_labels_of_one_colour_must_be_one_class(tmp_path, masks, classes, write_cvat_export):
+    labelmap = [*LABELMAP[:3], ("forklift", (220, 20, 60))]  # forklift painted like Person
+    path = write_cvat_export(tmp_path / "t.zip", masks, labelmap, mode="RGB")
+    with pytest.raises(DatasetError, match=r"labels 'Person' and 'forklift' share the colour"):
+        _read_all(path, classes)
