@@ -119,9 +119,7 @@ def _stats(args: argparse.Namespace) -> int:
         print(f"sccosf labels stats: {line}", file=sys.stderr)
     print("\n".join(lines))
     if args.out:
-        out = Path(args.out)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(f"# Labels of {dataset}\n\n" + "\n".join(lines) + "\n")
+        _write_text(Path(args.out), f"# Labels of {dataset}\n\n" + "\n".join(lines) + "\n")
     if args.sheet and stats.labelled and not stats.strays:
         with_labels = [n for n in names if (dataset / LABELS_DIR / f"{n}.png").is_file()]
         _write_sheet(dataset, classes, with_labels[: max(1, args.rows)], args.sheet)
@@ -132,6 +130,16 @@ def _stats(args: argparse.Namespace) -> int:
             f"of {dataset}/classes.yaml: made for another class set?"
         )
     return 0
+
+
+def _write_text(path: Path, text: str) -> None:
+    from sccosf_ros.errors import SccosfError
+
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    except OSError as e:
+        raise SccosfError(f"could not write {path}: {e.strerror or e}") from None
 
 
 def _write_sheet(dataset: Path, classes: ClassSet, names: list[str], out: str) -> None:

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from sccosf_ros.class_set import ClassSet
-from sccosf_ros.data.dataset_labels import LABELS_DIR, rgb_images
+from sccosf_ros.data.dataset_labels import LABELS_DIR, image_size, rgb_images
 from sccosf_ros.data.errors import DatasetError
 from sccosf_ros.data.image_file import read_image
 from sccosf_ros.tables import markdown_table
@@ -81,9 +81,11 @@ class LabelStats:
 def label_stats(
     dataset: Path, classes: ClassSet, names: Iterable[str] | None = None
 ) -> LabelStats:
-    """Count the labels of ``dataset``'s rgb/ images (all of them, or ``names``)."""
+    """Count the labels of ``dataset``'s rgb/ images (all of them, or ``names``); a label of
+    another size than its image is an error naming both."""
     stats = LabelStats(classes)
-    for name in names if names is not None else rgb_images(dataset):
+    images = rgb_images(dataset)
+    for name in names if names is not None else images:
         stats.images += 1
         path = dataset / LABELS_DIR / f"{name}.png"
         if not path.is_file():
@@ -91,5 +93,11 @@ def label_stats(
         label = read_image(path)
         if label.ndim != 2 or label.dtype != np.uint8:
             raise DatasetError(f"{path}: a label must be an 8-bit single-channel PNG")
+        size = image_size(images[name])
+        if label.shape != size:
+            raise DatasetError(
+                f"{path} is {label.shape[0]}×{label.shape[1]} (h×w) but {images[name]} is "
+                f"{size[0]}×{size[1]}"
+            )
         stats.add(path.name, label)
     return stats

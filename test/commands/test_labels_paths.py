@@ -191,3 +191,15 @@ def test_a_cvat_mask_of_another_size_is_one_line(
         f"24×32 (h×w) but {label_dataset / 'rgb' / 'frame_c.png'} is 20×16"
     ]
     assert _labels(label_dataset) == []
+
+
+def test_stats_names_a_label_of_another_size(label_dataset, capsys):
+    import cv2
+
+    (label_dataset / "labels").mkdir()
+    cv2.imwrite(str(label_dataset / "labels" / "frame_c.png"), np.zeros((24, 32), np.uint8))
+    assert main(["labels", "stats", "--dataset", str(label_dataset), "--no-progress"]) == 2
+    assert _err_lines(capsys) == [
+        f"sccosf labels stats: error: {label_dataset / 'labels' / 'frame_c.png'} is 24×32 (h×w) "
+        f"but {label_dataset / 'rgb' / 'frame_c.png'} is 20×16"
+    ]
