@@ -252,7 +252,8 @@ def fusion_comparison_table(
         for kind in FUSED_KINDS
         if kind in means
     ]
-    header = ["fused image", *(METRIC_LABELS[m] for m in COMPARISON_METRICS)]
+    # "|" inside a cell would split it: Markdown's escape
+    header = ["fused image", *(METRIC_LABELS[m].replace("|", "\\|") for m in COMPARISON_METRICS)]
     return markdown_table(header, rows)
 
 
