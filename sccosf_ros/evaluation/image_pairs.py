@@ -224,6 +224,37 @@ def _write_outputs(results: dict, done: list[PairResult], grid: list[PairResult]
         (out / "report.md").write_text(text, encoding="utf-8")
 
 
+class _GridRows:
+    """The pairs of the picture grid: picks spread evenly over all pairs; a pick that was
+    skipped passes to the next pair evaluated (the last one evaluated, at the end). Only the
+    rows and the latest pair keep their images in memory."""
+
+    def __init__(self, n: int, grid_samples: int) -> None:
+        self.picks = grid_indices(n, grid_samples)
+        self.rows: list[PairResult] = []
+        self.latest: PairResult | None = None
+        self.due = False
+
+    def _latest_is_a_row(self) -> bool:
+        return bool(self.rows) and self.rows[-1] is self.latest
+
+    def skipped(self, i: int) -> None:
+        self.due = self.due or i in self.picks
+
+    def evaluated(self, i: int, result: PairResult) -> None:
+        if self.latest is not None and not self._latest_is_a_row():
+            self.latest.images = {}
+        self.latest = result
+        if self.due or i in self.picks:
+            self.rows.append(result)
+            self.due = False
+
+    def finish(self) -> list[PairResult]:
+        if self.due and self.latest is not None and not self._latest_is_a_row():
+            self.rows.append(self.latest)
+        return self.rows
+
+
 def _default_warn(message: str) -> None:
     from tqdm import tqdm
 
@@ -258,9 +289,8 @@ def evaluate_pairs(
     pairs = pairs[:max_images] if max_images else pairs
     out = Path(out_dir)
     make_output_dir(out)
-    in_grid = grid_indices(len(pairs), grid_samples)
+    grid = _GridRows(len(pairs), grid_samples)
     done: list[PairResult] = []
-    grid: list[PairResult] = []
     skipped: list[dict[str, str]] = []
     for i, pair in enumerate(tqdm(pairs, desc="eval", unit="pair", disable=not progress)):
         try:
@@ -268,14 +298,14 @@ def evaluate_pairs(
         except PairSkipped as e:
             warn(f"{e}; pair {pair.name} skipped")
             skipped.append({"name": pair.name, "reason": str(e)})
+            grid.skipped(i)
             continue
         done.append(result)
-        if i in in_grid:
-            grid.append(result)
+        grid.evaluated(i, result)
     results = _summary(predictor, pairs, unmatched, done, skipped, convention, checkpoint)
     results.update(rgb_dir=str(rgb_dir), thermal_dir=str(thermal_dir))
     try:
-        _write_outputs(results, done, grid, out)
+        _write_outputs(results, done, grid.finish(), out)
     except OSError as e:
         raise EvaluationError(f"cannot write the results to {out}: {e.strerror or e}") from e
     if not done:
