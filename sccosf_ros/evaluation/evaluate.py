@@ -8,8 +8,10 @@ fusion metrics per image, and writes to ``out_dir``:
 * ``metrics.json``: miou (all the dataset's classes: MFNet 9, FMB 15), miou_without_background
   (class 0 left out: FMB's 14, the paper's "14 classes"), iou (class → IoU), n_images,
   pixel_acc, confusion (rows = ground truth), fusion {metric: {mean, std, per_image}},
-  day/night {miou, iou, n_images}, checkpoint meta, and the conventions used (fusion:
-  ``FusionConvention``, default the CDDFuse evaluator's);
+  day/night {miou, iou, n_images}, fusion_comparison (kind → metric → mean: the fused image
+  beside the baselines RGB alone / average / max, with colour fidelity, computed by
+  ``metrics.fusion_comparison`` as ``sccosf eval --rgb --thermal`` does), checkpoint meta, and
+  the conventions used (fusion: ``FusionConvention``, default the CDDFuse evaluator's);
 * ``report.md`` (``report.render_report``), ``examples.png`` (RGB | thermal | fused | ground
   truth | prediction) and ``fusion_violin.png`` (EN and SD across images, like Figure 9).
 """

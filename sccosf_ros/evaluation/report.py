@@ -3,8 +3,10 @@
 * ``render_report(metrics)`` → Markdown: segmentation in the paper's column layout (MFNet:
   Table 1, FMB: Table 2) with the paper's SC-CoSF row beside ours, day/night (MFNet), every
   class, and the fusion metrics (§4.3); a synthetic dataset is flagged as not comparable.
-* ``example_grid(rows)`` → one picture with rows of RGB | thermal | fused | ground truth |
-  prediction.
+* ``fusion_comparison_table(means)`` → the fused image and the baselines as rows, the fusion
+  metrics and colour fidelity as columns (both ``sccosf eval`` modes).
+* ``picture_grid(columns, rows)`` → titled panels in rows; ``example_grid(rows)`` → rows of
+  RGB | thermal | fused | ground truth | prediction.
 * ``plot_fusion_violin(values, path)`` → violin plots of EN and SD across images (Figure 9).
 """
 
@@ -261,7 +263,7 @@ COMPARISON_NOTE = (
     "Means over the pairs. Baselines: the RGB image alone; Y = (Y_rgb + IR) / 2 and "
     "Y = max(Y_rgb, IR) with the RGB image's Cb/Cr kept (full-range ITU-R 601 YCbCr). "
     "|ΔCb|, |ΔCr|: mean absolute chroma difference from the RGB image, grey levels 0-255 "
-    "(0 = the RGB colours exactly). Higher is better for the nine fusion metrics; SSIM is "
+    "(0 = the RGB colours exactly). The nine fusion metrics read higher = better; SSIM is "
     "summed over both sources, so the RGB image alone scores 1 + SSIM(RGB, IR)."
 )
 
