@@ -92,6 +92,11 @@ def find_pairs(rgb_dir: Path, thermal_dir: Path) -> tuple[list[ImagePair], list[
         raise DatasetError(f"no images ({', '.join(IMAGE_EXTS)}) in {rgb_dir}")
     pairs = [ImagePair(p.stem, p, thermal[p.stem]) for p in rgb_files if p.stem in thermal]
     unmatched = [p for p in rgb_files if p.stem not in thermal]
+    if not pairs:
+        raise DatasetError(
+            f"none of the {len(rgb_files)} images in {rgb_dir} has a thermal image of the same "
+            f"name in {thermal_dir}"
+        )
     return pairs, unmatched
 
 
