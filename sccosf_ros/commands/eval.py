@@ -58,7 +58,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=int,
         default=None,
         metavar="N",
-        help="evaluate only the first N images of the split",
+        help="evaluate only the first N images of the split (or pairs, by name)",
     )
     parser.add_argument(
         "--grid-samples",

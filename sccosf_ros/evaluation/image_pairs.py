@@ -210,7 +210,9 @@ def _write_csv(path: Path, results: list[PairResult]) -> None:
     os.replace(tmp, path)
 
 
-def _write_outputs(results: dict, done: list[PairResult], grid: list[PairResult], out: Path):
+def _write_outputs(
+    results: dict, done: list[PairResult], grid: list[PairResult], out: Path
+) -> None:
     files = {
         "per_image_json": str(write_json(out / "per_image.json", _per_image_records(done))),
         "per_image_csv": str(out / "per_image.csv"),
