@@ -260,7 +260,7 @@ def fusion_comparison_table(
 
 
 COMPARISON_NOTE = (
-    "Means over the pairs. Baselines: the RGB image alone; Y = (Y_rgb + IR) / 2 and "
+    "Means over the images. Baselines: the RGB image alone; Y = (Y_rgb + IR) / 2 and "
     "Y = max(Y_rgb, IR) with the RGB image's Cb/Cr kept (full-range ITU-R 601 YCbCr). "
     "|ΔCb|, |ΔCr|: mean absolute chroma difference from the RGB image, grey levels 0-255 "
     "(0 = the RGB colours exactly). The nine fusion metrics read higher = better; SSIM is "
