@@ -207,3 +207,17 @@ def write_labelme():
         return path
 
     return write
+
+
+@pytest.fixture(scope="session")
+def roadscene_dev():
+    """The folder of the 20 real RGB-thermal development pairs (``rgb/``, ``thermal/``):
+    ``<repo>/../shared/data/roadscene_dev``, or ``$SCCOSF_ROADSCENE_DEV`` (a worktree elsewhere);
+    the test is skipped where they are absent (they are not shipped with the package)."""
+    from pathlib import Path
+
+    default = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "roadscene_dev"
+    root = Path(os.environ.get("SCCOSF_ROADSCENE_DEV") or default)
+    if not (root / "rgb").is_dir() or not (root / "thermal").is_dir():
+        pytest.skip(f"the real development pairs are not at {root} (set $SCCOSF_ROADSCENE_DEV)")
+    return root

@@ -8,8 +8,10 @@ fusion metrics per image, and writes to ``out_dir``:
 * ``metrics.json``: miou (all the dataset's classes: MFNet 9, FMB 15), miou_without_background
   (class 0 left out: FMB's 14, the paper's "14 classes"), iou (class → IoU), n_images,
   pixel_acc, confusion (rows = ground truth), fusion {metric: {mean, std, per_image}},
-  day/night {miou, iou, n_images}, checkpoint meta, and the conventions used (fusion:
-  ``FusionConvention``, default the CDDFuse evaluator's);
+  day/night {miou, iou, n_images}, fusion_comparison (kind → metric → mean: the fused image
+  beside the baselines RGB alone / average / max, with colour fidelity, computed by
+  ``metrics.fusion_comparison`` as ``sccosf eval --rgb --thermal`` does), checkpoint meta, and
+  the conventions used (fusion: ``FusionConvention``, default the CDDFuse evaluator's);
 * ``report.md`` (``report.render_report``), ``examples.png`` (RGB | thermal | fused | ground
   truth | prediction) and ``fusion_violin.png`` (EN and SD across images, like Figure 9).
 """
@@ -33,10 +35,10 @@ from sccosf_ros.metrics.fusion import (
     FUSION_METRICS,
     FusionConvention,
     entropy,
-    fusion_metrics,
     standard_deviation,
     to_gray,
 )
+from sccosf_ros.metrics.fusion_comparison import MODEL, compare_fusion, comparison_means
 from sccosf_ros.metrics.segmentation import SegmentationEvaluator
 
 
@@ -132,6 +134,7 @@ class _Accumulator:
         self.fusion = fusion
         self.convention = convention
         self.per_image: dict[str, list[float]] = {m: [] for m in FUSION_METRICS}
+        self.comparison: list[dict[str, dict[str, float]]] = []  # per image, kind → scores
         self.sources: dict[str, dict[str, list[float]]] = {
             "visible": {"EN": [], "SD": []},
             "infrared": {"EN": [], "SD": []},
@@ -158,17 +161,11 @@ class _Accumulator:
                 self.per_image[m].append(float("nan"))
             return
         self.has_fused = True
-        thermal8 = raw.thermal
-        if thermal8.dtype != np.uint8 and self.thermal_norm is not None:
-            thermal8 = np.round(self.thermal_norm(thermal8) * 255).astype(np.uint8)
-        if thermal8.dtype != np.uint8:
-            raise EvaluationError(
-                f"sample {raw.name}: fusion metrics need the uint8 thermal image, "
-                f"got {thermal8.dtype}"
-            )
-        fm = fusion_metrics(fused, raw.rgb, thermal8, self.convention)
+        thermal8 = thermal_for_metrics(raw.thermal, self.thermal_norm, str(raw.name))
+        scores = compare_fusion(fused, raw.rgb, thermal8, self.convention)
+        self.comparison.append(scores)
         for m in FUSION_METRICS:
-            self.per_image[m].append(fm[m])
+            self.per_image[m].append(scores[MODEL][m])
         for src, img in (("visible", raw.rgb), ("infrared", thermal8)):
             g = to_gray(img)
             self.sources[src]["EN"].append(entropy(g))
@@ -206,7 +203,22 @@ class _Accumulator:
             "sources": {
                 src: {m: _stats(v) for m, v in d.items()} for src, d in self.sources.items()
             },
+            # the same fused images beside the baselines (RGB alone, average, max), + colour
+            "fusion_comparison": comparison_means(self.comparison),
         }
+
+
+def thermal_for_metrics(thermal: np.ndarray, thermal_norm: Any, name: str) -> np.ndarray:
+    """The 8-bit infrared source image of the fusion metrics: uint8 as it is; 16-bit counts or
+    float through the predictor's thermal normalisation (what the model saw) × 255."""
+    t = np.asarray(thermal)
+    if t.dtype != np.uint8 and thermal_norm is not None:
+        t = np.round(thermal_norm(t) * 255).astype(np.uint8)
+    if t.dtype != np.uint8:
+        raise EvaluationError(
+            f"sample {name}: fusion metrics need the uint8 thermal image, got {t.dtype}"
+        )
+    return t
 
 
 def _check_inputs(predictor: Any, dataset: Any, max_images: int | None) -> tuple[list[str], int]:
@@ -229,7 +241,7 @@ def _check_inputs(predictor: Any, dataset: Any, max_images: int | None) -> tuple
     return class_names, n
 
 
-def _grid_indices(n: int, grid_samples: int) -> set[int]:
+def grid_indices(n: int, grid_samples: int) -> set[int]:
     """``grid_samples`` sample indices spread evenly over ``0..n-1``."""
     if grid_samples <= 0:
         return set()
@@ -237,7 +249,7 @@ def _grid_indices(n: int, grid_samples: int) -> set[int]:
     return set(np.unique(picks).tolist())
 
 
-def _checkpoint_info(predictor: Any, checkpoint: str | os.PathLike | None) -> dict[str, Any]:
+def checkpoint_info(predictor: Any, checkpoint: str | os.PathLike | None) -> dict[str, Any]:
     input_size = getattr(predictor, "input_size", None)
     return {
         "path": str(checkpoint) if checkpoint is not None else None,
@@ -247,7 +259,7 @@ def _checkpoint_info(predictor: Any, checkpoint: str | os.PathLike | None) -> di
     }
 
 
-def _timing(model_ms: list[float]) -> dict[str, float | None]:
+def timing_summary(model_ms: list[float]) -> dict[str, float | None]:
     return {
         "model_mean": float(np.mean(model_ms)) if model_ms else None,
         "model_median": float(np.median(model_ms)) if model_ms else None,  # no warm-up
@@ -319,8 +331,8 @@ def evaluate(
 
     class_names, n = _check_inputs(predictor, dataset, max_images)
     out = Path(out_dir)
-    _writable(out)
-    grid_idx = _grid_indices(n, grid_samples)
+    make_output_dir(out)
+    grid_idx = grid_indices(n, grid_samples)
     acc = _Accumulator(class_names, fusion, convention, getattr(predictor, "thermal_norm", None))
     grid_rows: list[dict] = []
     bar = tqdm(range(n), desc="evaluate", unit="img", disable=not progress, dynamic_ncols=True)
@@ -332,7 +344,7 @@ def evaluate(
             grid_rows.append(
                 {
                     "rgb": raw.rgb,
-                    "thermal": _thermal_view(raw.thermal),
+                    "thermal": thermal_view(raw.thermal),
                     "fused": pred.fused,
                     "label": raw.label,
                     "pred": pred.labels,
@@ -351,11 +363,11 @@ def evaluate(
         "class_names": class_names,
         **acc.segmentation(),
         "images": acc.names,
-        "checkpoint": _checkpoint_info(predictor, checkpoint),
+        "checkpoint": checkpoint_info(predictor, checkpoint),
         "device": str(getattr(predictor, "device", "")) or None,
         "backend": getattr(predictor, "backend", None),
         "precision": getattr(predictor, "precision", None),
-        "timing_ms": _timing(acc.model_ms),
+        "timing_ms": timing_summary(acc.model_ms),
         "conventions": conventions(convention),
         **acc.subsets(),
         **acc.fusion_results(),
@@ -369,7 +381,7 @@ def evaluate(
     return results
 
 
-def _writable(out: Path) -> None:
+def make_output_dir(out: Path) -> None:
     """Create the output folder before the (long) pass over the images."""
     try:
         out.mkdir(parents=True, exist_ok=True)
@@ -377,7 +389,7 @@ def _writable(out: Path) -> None:
         raise EvaluationError(f"cannot write the results to {out}: {e.strerror or e}") from e
 
 
-def _thermal_view(thermal: np.ndarray) -> np.ndarray:
+def thermal_view(thermal: np.ndarray) -> np.ndarray:
     """A uint8 picture of the thermal frame (min–max stretch for raw counts)."""
     t = np.asarray(thermal)
     if t.ndim == 3:

@@ -3,8 +3,10 @@
 * ``render_report(metrics)`` → Markdown: segmentation in the paper's column layout (MFNet:
   Table 1, FMB: Table 2) with the paper's SC-CoSF row beside ours, day/night (MFNet), every
   class, and the fusion metrics (§4.3); a synthetic dataset is flagged as not comparable.
-* ``example_grid(rows)`` → one picture with rows of RGB | thermal | fused | ground truth |
-  prediction.
+* ``fusion_comparison_table(means)`` → the fused image and the baselines as rows, the fusion
+  metrics and colour fidelity as columns (both ``sccosf eval`` modes).
+* ``picture_grid(columns, rows)`` → titled panels in rows; ``example_grid(rows)`` → rows of
+  RGB | thermal | fused | ground truth | prediction.
 * ``plot_fusion_violin(values, path)`` → violin plots of EN and SD across images (Figure 9).
 """
 
@@ -21,6 +23,12 @@ import numpy as np
 from sccosf_ros.classes import Palette, colorize
 from sccosf_ros.evaluation.paper_results import PAPER_FUSION, PAPER_METHOD, PAPER_TABLES
 from sccosf_ros.metrics.fusion import FUSION_METRICS
+from sccosf_ros.metrics.fusion_comparison import (
+    COMPARISON_METRICS,
+    FUSED_KINDS,
+    KIND_LABELS,
+    METRIC_LABELS,
+)
 from sccosf_ros.tables import markdown_table
 
 GRID_COLUMNS: tuple[str, ...] = ("RGB", "thermal", "fused", "ground truth", "prediction")
@@ -235,6 +243,45 @@ def _fusion_convention(metrics: dict) -> str:
     return str(conv) if conv else "the CDDFuse evaluator's"
 
 
+def fusion_comparison_table(
+    means: dict[str, dict[str, float | None]], model_label: str = KIND_LABELS["model"]
+) -> list[str]:
+    """The model's fused image and the baselines, one row each, the nine fusion metrics and
+    the colour fidelity as columns (means; ``means`` as ``fusion_comparison.comparison_means``)."""
+    labels = {**KIND_LABELS, "model": model_label}
+    rows = [
+        [labels[kind], *(_num(means[kind].get(m), 2) for m in COMPARISON_METRICS)]
+        for kind in FUSED_KINDS
+        if kind in means
+    ]
+    # "|" inside a cell would split it: Markdown's escape
+    header = ["fused image", *(METRIC_LABELS[m].replace("|", "\\|") for m in COMPARISON_METRICS)]
+    return markdown_table(header, rows)
+
+
+COMPARISON_NOTE = (
+    "Means over the images. Baselines: the RGB image alone; Y = (Y_rgb + IR) / 2 and "
+    "Y = max(Y_rgb, IR) with the RGB image's Cb/Cr kept (full-range ITU-R 601 YCbCr). "
+    "|ΔCb|, |ΔCr|: mean absolute chroma difference from the RGB image, grey levels 0-255 "
+    "(0 = the RGB colours exactly). The nine fusion metrics read higher = better; SSIM is "
+    "summed over both sources, so the RGB image alone scores 1 + SSIM(RGB, IR)."
+)
+
+
+def _comparison_section(metrics: dict) -> list[str]:
+    means = metrics.get("fusion_comparison") or {}
+    if not means:
+        return []
+    return [
+        "### Against baselines",
+        "",
+        *fusion_comparison_table(means, "this checkpoint"),
+        "",
+        COMPARISON_NOTE,
+        "",
+    ]
+
+
 def _fusion_section(metrics: dict, layout: str) -> list[str]:
     fusion = metrics.get("fusion") or {}
     if not fusion:
@@ -258,6 +305,7 @@ def _fusion_section(metrics: dict, layout: str) -> list[str]:
         "plots (Figure 9), without numbers.",
         "",
         *_source_stats(metrics),
+        *_comparison_section(metrics),
     ]
 
 
@@ -309,6 +357,67 @@ def grid_panel_size(height: int, width: int, panel_width: int = 320) -> tuple[in
     return max(1, round(height * pw / width)), pw
 
 
+def _fit_panel(img: np.ndarray, ph: int, pw: int, interp: int) -> np.ndarray:
+    """``img`` scaled to fit inside ph×pw (aspect kept), centred on white."""
+    img = _as_rgb(img)
+    h, w = img.shape[:2]
+    scale = min(ph / h, pw / w)
+    th, tw = max(1, min(ph, round(h * scale))), max(1, min(pw, round(w * scale)))
+    panel = np.full((ph, pw, 3), 255, np.uint8)
+    y, x = (ph - th) // 2, (pw - tw) // 2
+    panel[y : y + th, x : x + tw] = cv2.resize(
+        np.ascontiguousarray(img), (tw, th), interpolation=interp
+    )
+    return panel
+
+
+def _put_text(
+    canvas: np.ndarray, text: str, xy: tuple[int, int], scale: float, colour: tuple[int, int, int]
+) -> None:
+    cv2.putText(canvas, text, xy, cv2.FONT_HERSHEY_SIMPLEX, scale, colour, 1, cv2.LINE_AA)
+
+
+def picture_grid(
+    columns: Sequence[str],
+    rows: Sequence[Sequence[tuple[np.ndarray | None, int]]],
+    names: Sequence[str | None] = (),
+    panel_width: int = 320,
+) -> np.ndarray:
+    """Rows of titled panels as one uint8 RGB picture.
+
+    Each row is one ``(image, interpolation)`` per column: (H, W, 3) uint8 RGB or (H, W) grey, or
+    None for a
+    grey "n/a" panel (a model without that head). Panels take the size of the first row's first
+    image scaled to ``panel_width`` (``grid_panel_size``); other sizes are fitted inside, aspect
+    kept. ``names[r]`` labels row r.
+    """
+    if not rows:
+        raise ValueError("a picture grid needs at least one row")
+    h0, w0 = rows[0][0][0].shape[:2]
+    ph, pw = grid_panel_size(h0, w0, panel_width)
+    ncol = len(columns)
+    width = ncol * pw + (ncol - 1) * GRID_GAP
+    height = GRID_HEADER + len(rows) * ph + (len(rows) - 1) * GRID_GAP
+    canvas = np.full((height, width, 3), 255, np.uint8)
+    for c, title in enumerate(columns):
+        _put_text(canvas, title, (c * (pw + GRID_GAP) + 6, GRID_HEADER - 9), 0.55, (0, 0, 0))
+    for r, row in enumerate(rows):
+        y = GRID_HEADER + r * (ph + GRID_GAP)
+        for c, (img, interp) in enumerate(row):
+            x = c * (pw + GRID_GAP)
+            if img is None:  # the model has no such head (ablations E/F)
+                canvas[y : y + ph, x : x + pw] = 128
+                _put_text(canvas, "n/a", (x + 6, y + ph // 2), 0.6, (255, 255, 255))
+                continue
+            canvas[y : y + ph, x : x + pw] = _fit_panel(img, ph, pw, interp)
+        name = names[r] if r < len(names) else None
+        if name:  # yellow on a dark strip: readable over sky and snow
+            (tw, th), _ = cv2.getTextSize(str(name), cv2.FONT_HERSHEY_SIMPLEX, 0.45, 1)
+            canvas[y : y + min(ph, th + 10), : min(pw, tw + 8)] //= 3
+            _put_text(canvas, str(name), (4, y + 16), 0.45, (255, 255, 0))
+    return canvas
+
+
 def example_grid(rows: Sequence[dict], palette: Palette, panel_width: int = 320) -> np.ndarray:
     """Rows of RGB | thermal | fused | ground truth | prediction as one uint8 RGB picture.
 
@@ -319,66 +428,23 @@ def example_grid(rows: Sequence[dict], palette: Palette, panel_width: int = 320)
     """
     if not rows:
         raise ValueError("example_grid needs at least one row")
-    h0, w0 = rows[0]["rgb"].shape[:2]
-    ph, pw = grid_panel_size(h0, w0, panel_width)
-    ncol = len(GRID_COLUMNS)
-    width = ncol * pw + (ncol - 1) * GRID_GAP
-    height = GRID_HEADER + len(rows) * ph + (len(rows) - 1) * GRID_GAP
-    canvas = np.full((height, width, 3), 255, np.uint8)
-    for c, title in enumerate(GRID_COLUMNS):
-        cv2.putText(
-            canvas,
-            title,
-            (c * (pw + GRID_GAP) + 6, GRID_HEADER - 9),
-            cv2.FONT_HERSHEY_SIMPLEX,
-            0.55,
-            (0, 0, 0),
-            1,
-            cv2.LINE_AA,
-        )
-    for r, row in enumerate(rows):
+    panel_rows = []
+    for row in rows:
         thermal = row["thermal"]
         if thermal.dtype != np.uint8:
             raise TypeError("example_grid expects the uint8 thermal image")
         fused, pred = row.get("fused"), row.get("pred")
-        panels = [
-            (_as_rgb(row["rgb"]), cv2.INTER_AREA),
-            (_as_rgb(thermal), cv2.INTER_AREA),
-            (None if fused is None else _as_rgb(fused), cv2.INTER_AREA),
-            (colorize(row["label"], palette), cv2.INTER_NEAREST),
-            (None if pred is None else colorize(pred, palette), cv2.INTER_NEAREST),
-        ]
-        y = GRID_HEADER + r * (ph + GRID_GAP)
-        for c, (img, interp) in enumerate(panels):
-            x = c * (pw + GRID_GAP)
-            if img is None:  # the model has no such head (ablations E/F)
-                canvas[y : y + ph, x : x + pw] = 128
-                cv2.putText(
-                    canvas,
-                    "n/a",
-                    (x + 6, y + ph // 2),
-                    cv2.FONT_HERSHEY_SIMPLEX,
-                    0.6,
-                    (255, 255, 255),
-                    1,
-                    cv2.LINE_AA,
-                )
-                continue
-            canvas[y : y + ph, x : x + pw] = cv2.resize(
-                np.ascontiguousarray(img), (pw, ph), interpolation=interp
-            )
-        if row.get("name"):
-            cv2.putText(
-                canvas,
-                str(row["name"]),
-                (4, y + 16),
-                cv2.FONT_HERSHEY_SIMPLEX,
-                0.45,
-                (255, 255, 0),
-                1,
-                cv2.LINE_AA,
-            )
-    return canvas
+        panel_rows.append(
+            [
+                (_as_rgb(row["rgb"]), cv2.INTER_AREA),
+                (_as_rgb(thermal), cv2.INTER_AREA),
+                (None if fused is None else _as_rgb(fused), cv2.INTER_AREA),
+                (colorize(row["label"], palette), cv2.INTER_NEAREST),
+                (None if pred is None else colorize(pred, palette), cv2.INTER_NEAREST),
+            ]
+        )
+    names = [row.get("name") for row in rows]
+    return picture_grid(GRID_COLUMNS, panel_rows, names, panel_width)
 
 
 def save_rgb_png(img: np.ndarray, path: str | Path) -> Path:

@@ -129,6 +129,30 @@ def test_report_has_the_paper_tables(evaluated):
     assert "cddfuse: grayscale 0-255" in text and "data range 2" in text
 
 
+def test_fused_image_beside_the_baselines(evaluated, test_split):
+    """The labelled mode shows the rows of ``sccosf eval --rgb/--thermal`` too, same code."""
+    from sccosf_ros.metrics.colour_fidelity import colour_fidelity
+    from sccosf_ros.metrics.fusion_baselines import max_luminance
+
+    out, results = evaluated
+    comparison = results["fusion_comparison"]
+    assert list(comparison) == ["model", "rgb", "average", "max"]
+    # the model row is the mean of the per-image fusion metrics above it
+    for m in FUSION_METRICS:
+        assert comparison["model"][m] == pytest.approx(results["fusion"][m]["mean"])
+    # a baseline row recomputed here from the samples themselves
+    raws = [test_split.load_raw(i) for i in range(len(test_split))]
+    imgs = [max_luminance(r.rgb, r.thermal) for r in raws]
+    sd = np.mean([fusion_metrics(f, r.rgb, r.thermal)["SD"] for f, r in zip(imgs, raws)])
+    dcr = np.mean([colour_fidelity(f, r.rgb)["dCr"] for f, r in zip(imgs, raws)])
+    assert comparison["max"]["SD"] == pytest.approx(sd)
+    assert comparison["max"]["dCr"] == pytest.approx(dcr)
+    assert comparison["rgb"]["dCb"] == 0.0
+    text = (out / "report.md").read_text()
+    assert "### Against baselines" in text and "| this checkpoint |" in text
+    assert "| per-pixel max of RGB luminance and IR (RGB chroma kept) |" in text
+
+
 def test_metrics_json_states_the_conventions(evaluated):
     _, results = evaluated
     conv = results["conventions"]["fusion_convention"]
