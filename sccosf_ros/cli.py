@@ -25,6 +25,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "eval": ("eval", "evaluate a checkpoint on a dataset split: mIoU, fusion metrics, report"),
     "predict": ("predict", "run a checkpoint on RGB + thermal image files"),
     "bag-eval": ("bag_eval", "run a checkpoint over a rosbag2 and write outputs, metrics, sheet"),
+    "extract": ("extract", "rosbag2 → dataset folder, paired and registered as the node does"),
     "replay": ("replay", "publish a rosbag2's images through rclpy with /clock"),
     "bench": ("bench", f"benchmarks: {', '.join(BENCH_TARGETS)}"),
     "demo": ("demo", "end-to-end demo: synthetic bag → live sccosf_node → outputs/demo/"),
