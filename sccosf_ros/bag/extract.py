@@ -177,15 +177,18 @@ def assign_splits(
     """Time-ordered ``names`` → ({split: names}, guard frames left out of every split).
 
     Whole blocks of ``block`` consecutive frames go, one after the other, to the split furthest
-    below its share of the blocks assigned so far (ties: train, val, test); the first frame of
+    below its share of the blocks assigned so far (ties: train, val, test; a short last block
+    joins the one before it); the first frame of
     a block whose split differs from the previous block's is a guard, so adjacent frames never
     sit in two splits."""
     out: dict[str, list[str]] = {s: [] for s in SPLITS}
     blocks = dict.fromkeys(SPLITS, 0)
     guards: list[str] = []
     previous = None
-    for k, start in enumerate(range(0, len(names), block), start=1):
-        chunk = names[start : start + block]
+    chunks = [names[i : i + block] for i in range(0, len(names), block)]
+    if len(chunks) > 1 and len(chunks[-1]) < block:  # a short tail joins the block before it
+        chunks[-2:] = [chunks[-2] + chunks[-1]]
+    for k, chunk in enumerate(chunks, start=1):
         deficit = [fractions[i] * k - blocks[s] for i, s in enumerate(SPLITS)]
         split = SPLITS[int(np.argmax(deficit))]
         blocks[split] += 1
