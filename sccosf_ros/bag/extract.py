@@ -362,7 +362,7 @@ def _no_pairs(run: Extraction) -> str:
     )
 
 
-def _write_sheet(cfg: ExtractConfig, names: list[str]) -> str | None:
+def _write_sheet(cfg: ExtractConfig, names: list[str], split_of: dict[str, str]) -> str | None:
     """The contact sheet of evenly spaced kept frames, read back as training will read them."""
     from sccosf_ros.data.folder_dataset import FolderDataset
 
@@ -377,7 +377,8 @@ def _write_sheet(cfg: ExtractConfig, names: list[str]) -> str | None:
         row = [s.rgb, thermal_preview(ds.thermal_norm(s.thermal))]
         rows.append(row + ([colorize(s.label, ds.palette)] if cfg.label_topic else []))
     columns = ["RGB", "thermal (model input)"] + (["labels"] if cfg.label_topic else [])
-    path = save_png(Path(cfg.out) / CONTACT_SHEET, contact_sheet(rows, columns, ds.names))
+    titles = [f"{n}  ({split_of.get(n, 'guard: no split')})" for n in ds.names]
+    path = save_png(Path(cfg.out) / CONTACT_SHEET, contact_sheet(rows, columns, titles))
     return str(path)
 
 
@@ -461,7 +462,7 @@ def extract(cfg: ExtractConfig) -> dict[str, Any]:
     }
     write_class_set(cfg.classes, out)
     write_dataset_yaml(out, meta)
-    sheet = _write_sheet(cfg, run.names)
+    sheet = _write_sheet(cfg, run.names, {n: k for k, ns in splits.items() for n in ns})
     return {
         "out": str(out),
         "complete": meta["source"]["complete"],
