@@ -350,7 +350,14 @@ def _stderr_warn(message: str) -> None:
     print(f"extract: warning: {message}", file=sys.stderr)
 
 
-def _no_pairs(run: Extraction) -> str:
+def _no_frames(run: Extraction) -> str:
+    """Why nothing was written: no pair formed (each topic's count and stamps), or why every
+    pair was left out."""
+    if run.error is not None:
+        return f"{run.error}; no frame was extracted before it"
+    if run.counts.pairs:
+        reasons = "; ".join(run.reasons[:3]) or "see the parameters"
+        return f"all {run.counts.pairs} pairs were rejected by the pipeline: {reasons}"
     parts = []
     for what, topic in (("RGB", run.topics.rgb), ("thermal", run.topics.thermal)):
         n, rng = run.stream.received[topic], run.stream.stamps[topic]
@@ -360,6 +367,14 @@ def _no_pairs(run: Extraction) -> str:
         "no RGB/thermal pair formed (" + "; ".join(parts) + "): both topics need well-formed "
         f"messages whose stamps lie within sync.slop = {run.processor.params.sync_slop} s"
     )
+
+
+def _remove_empty(out: Path, keep_root: bool) -> None:
+    """Remove the (empty) folders a run that extracted nothing created."""
+    for sub in (RGB_DIR, THERMAL_DIR, LABEL_DIR) + (() if keep_root else ("",)):
+        folder = out / sub
+        if folder.is_dir() and not any(folder.iterdir()):
+            folder.rmdir()
 
 
 def _write_sheet(cfg: ExtractConfig, names: list[str], split_of: dict[str, str]) -> str | None:
@@ -430,6 +445,7 @@ def extract(cfg: ExtractConfig) -> dict[str, Any]:
     check_config(cfg)
     out = Path(cfg.out)
     check_out(out)
+    existed = out.is_dir()
     warn = cfg.warn or _stderr_warn
     t0 = time.perf_counter()
     topics = BagTopics(cfg.rgb_topic, cfg.thermal_topic, cfg.label_topic)
@@ -440,8 +456,9 @@ def extract(cfg: ExtractConfig) -> dict[str, Any]:
     try:
         run = Extraction(cfg, reader, topics)
         run.run()
-        if run.counts.pairs == 0 and run.error is None:
-            raise ExtractError(_no_pairs(run))
+        if run.counts.kept == 0:
+            _remove_empty(out, keep_root=existed)  # nothing worth keeping: rerun in the same place
+            raise ExtractError(_no_frames(run))
         if run.counts.clipped_thermal:
             warn(
                 f"{run.counts.clipped_thermal} float thermal values lay outside what a 16-bit "

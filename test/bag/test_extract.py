@@ -14,7 +14,7 @@ import pytest
 import yaml
 
 from sccosf_ros.bag.bag_io import BagReader, BagWriter, stamp_ns
-from sccosf_ros.bag.extract import ExtractConfig, assign_splits, extract
+from sccosf_ros.bag.extract import ExtractConfig, ExtractError, assign_splits, extract
 from sccosf_ros.class_set import ClassSet, read_class_set
 from sccosf_ros.pipeline.compressed import COMPRESSED_IMAGE, encode_compressed
 from sccosf_ros.pipeline.image_codec import decode_image
@@ -245,3 +245,10 @@ def test_float_thermal_is_stored_as_16_bit_with_its_code(tmp_path):
     thermal = _messages(bag.path, bag.config.thermal_topic)
     src = thermal[int(NAME.match(n).group(2)) + 4_000_000]
     np.testing.assert_allclose(png * 0.01 - 273.15, src, atol=0.006)
+
+
+def test_a_bag_without_pairs_is_one_line_and_leaves_nothing(tmp_path):
+    bag = _bag(tmp_path / "rec", duration=1.0, thermal_gap=(0.0, 2.0), label_topic=None)
+    with pytest.raises(ExtractError, match=r"no RGB/thermal pair formed \(RGB .*: 10 messages"):
+        extract(_config(bag, tmp_path / "ds", label_topic=None))
+    assert not (tmp_path / "ds").exists()
