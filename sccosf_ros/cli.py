@@ -21,7 +21,7 @@ from sccosf_ros.runtime import passive_openmp
 # name → (module under sccosf_ros.commands, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
     "synth": ("synth", "write a synthetic RGB-thermal dataset in the MFNet or FMB layout"),
-    "train": ("train", "train SC-CoSF (fusion + segmentation) on MFNet, FMB or synthetic data"),
+    "train": ("train", "train SC-CoSF (fusion + segmentation) on MFNet, FMB, synthetic, own data"),
     "eval": ("eval", "evaluate a checkpoint on a dataset split: mIoU, fusion metrics, report"),
     "predict": ("predict", "run a checkpoint on RGB + thermal image files"),
     "bag-eval": ("bag_eval", "run a checkpoint over a rosbag2 and write outputs, metrics, sheet"),
