@@ -252,3 +252,31 @@ def test_a_bag_without_pairs_is_one_line_and_leaves_nothing(tmp_path):
     with pytest.raises(ExtractError, match=r"no RGB/thermal pair formed \(RGB .*: 10 messages"):
         extract(_config(bag, tmp_path / "ds", label_topic=None))
     assert not (tmp_path / "ds").exists()
+
+
+def _mono8_twin(bag, path: Path) -> None:
+    """The bag with its thermal frames as mono8 (an AGC camera's 8-bit picture)."""
+    from sccosf_ros.pipeline.image_codec import encode_image
+
+    th = bag.config.thermal_topic
+    with BagReader(bag.path) as r, BagWriter(path, storage="mcap") as w:
+        for topic, msgtype, log_ns, raw in r.messages(list(r.topics())):
+            msg = r.deserialize(raw, msgtype)
+            if topic == th:
+                eight = np.clip((decode_image(msg).astype(np.int32) - 7000) // 8, 0, 255)
+                msg = encode_image(eight.astype(np.uint8), "mono8", msg.header, msg_type=type(msg))
+            w.write_raw(topic, log_ns, bytes(r.typestore.serialize_cdr(msg, msgtype)), msgtype)
+
+
+def test_mono8_thermal_is_stored_as_8_bit(recording, tmp_path):
+    _mono8_twin(recording, tmp_path / "agc")
+    twin = type(recording)(tmp_path / "agc", "mcap", recording.config)
+    out = tmp_path / "ds"
+    extract(_config(twin, out, label_topic=None, every_s=1.0))
+    meta = yaml.safe_load((out / "dataset.yaml").read_text())
+    assert meta["thermal_dtype"] == "uint8" and meta["counts"]["kept"] == 3
+    th = _messages(twin.path, recording.config.thermal_topic)
+    for n in _names(out):
+        png = cv2.imread(str(out / "thermal" / f"{n}.png"), cv2.IMREAD_UNCHANGED)
+        assert png.dtype == np.uint8
+        np.testing.assert_array_equal(png, th[int(NAME.match(n).group(2)) + 4_000_000])
