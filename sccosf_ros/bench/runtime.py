@@ -14,6 +14,10 @@ timings and RSS are inference only. ``nano`` uses the shipped checkpoint when pr
 ``predict()``: pre-processing, network, post-processing (``timings_ms["total"]``); the
 network alone is reported too.
 
+``--profile`` adds, for each openvino backend, OpenVINO's per-node profile of the same graph
+(``bench/runtime_profile.py``: time per node type, the layout work among it), taken in the last
+round after the timed pairs; ``--profile-baseline`` puts an earlier run's profile beside it.
+
 Targets (figures, not tests): best CPU backend for nano at 480×640 on 2 threads ≤ 50 ms p50
 and ≥ 2.5× torch eager. On a shared machine the figures are noisy; quote an idle machine's.
 """
