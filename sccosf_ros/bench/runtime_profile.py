@@ -107,13 +107,17 @@ def _row(label: str, cells: list[tuple[dict[str, Any], float | None, int | None]
     return [label, *(c for profile, ms, nodes in cells for c in _cells(profile, ms, nodes))]
 
 
+def _share(profile: dict[str, Any] | None, node_type: str) -> float:
+    if profile is None or not profile["total_ms"]:
+        return 0.0
+    return profile["types"].get(node_type, {}).get("ms", 0.0) / profile["total_ms"]
+
+
 def _ranked(profile: dict[str, Any], baseline: dict[str, Any] | None) -> list[str]:
-    """Node types by this run's time, then those only the baseline has (gone now)."""
-    ranked = sorted(profile["types"], key=lambda t: -profile["types"][t]["ms"])
-    if baseline is not None:
-        gone = [t for t in baseline["types"] if t not in profile["types"]]
-        ranked += sorted(gone, key=lambda t: -baseline["types"][t]["ms"])
-    return ranked
+    """Node types by share of the time, the larger of this run's and the baseline's (a type
+    that was big before and is small or gone now is part of the story)."""
+    types = set(profile["types"]) | set(baseline["types"] if baseline else ())
+    return sorted(types, key=lambda t: (-max(_share(profile, t), _share(baseline, t)), t))
 
 
 def profile_table(profile: dict[str, Any], baseline: dict[str, Any] | None = None) -> list[str]:
