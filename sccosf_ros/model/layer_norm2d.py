@@ -5,8 +5,10 @@ blocks' norms) permutes to NHWC, normalises the last axis and permutes back. In 
 channels-last tensors those permutes are free views; in an exported graph they are two
 Transposes per norm, which OpenVINO runs as copies between its own channels-last layout and the
 planar one the ONNX graph names (nano at 480×640: 37 Transposes, 6 % of OpenVINO's bf16 time,
-plus the Reorders around them). Written as reductions over axis 1 the same maths is one MVN in
-OpenVINO, computed in whatever layout the neighbouring convolutions use.
+plus the Reorders around them). Written as reductions over axis 1 the same maths runs in
+OpenVINO as two ReduceMeans and a fused elementwise chain, in whatever layout the neighbouring
+convolutions use (its CPU plugin does not turn a norm over the channels alone into one MVN
+node; the Transpose form had been fused into one node between the Transposes).
 """
 
 from __future__ import annotations
@@ -23,7 +25,8 @@ def layer_norm_over(
 ) -> torch.Tensor:
     """LayerNorm of ``x`` over axis ``dim`` (weight and bias shaped to broadcast along it).
 
-    Written as ``(x - mean) / sqrt(var + eps)``, the pattern OpenVINO fuses into one MVN.
+    Written as ``(x - mean) / sqrt(var + eps)``: two reductions and elementwise ops, which a
+    runtime computes in any memory layout.
     """
     centred = x - x.mean(dim, keepdim=True)
     var = centred.pow(2).mean(dim, keepdim=True)

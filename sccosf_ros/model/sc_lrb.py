@@ -56,7 +56,7 @@ class PairLayerNorm(nn.Module):
         capture the layout is the runtime's choice: there the permutes would be Transposes.
         """
         bsz, k, d, _ = x.shape
-        if capturing():  # a graph: normalise over axis 2 in place of the permutes (one MVN)
+        if capturing():  # a graph: normalise over axis 2, no Transposes around the norm
             w, b = self.weight.view(k, d, 1), self.bias.view(k, d, 1)
             return layer_norm_over(x, w, b, self.eps, 2).view(bsz, k * d, height, width)
         y = F.layer_norm(x.permute(0, 3, 1, 2), (d,), eps=self.eps)  # (B,L,k,d)
