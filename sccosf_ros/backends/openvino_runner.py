@@ -34,6 +34,19 @@ from sccosf_ros.backends.runner import split_outputs
 PRECISION_HINTS = {"fp32": "f32", "bf16": "bf16"}  # precision → INFERENCE_PRECISION_HINT
 
 
+def compile_options(threads: int, precision: str, *, profile: bool = False) -> dict:
+    """The CPU plugin's settings (module docstring); ``profile`` adds ``PERF_COUNT``, OpenVINO's
+    per-node performance counters (``sccosf bench runtime --profile``; they cost time, so
+    the runner that is timed never has them)."""
+    config = {
+        "INFERENCE_NUM_THREADS": max(1, int(threads)),
+        "INFERENCE_PRECISION_HINT": PRECISION_HINTS[precision],
+        "PERFORMANCE_HINT": "LATENCY",
+        "NUM_STREAMS": 1,
+    }
+    return {**config, "PERF_COUNT": True} if profile else config
+
+
 class OpenVINORunner:
     """One compiled model and infer request over an exported file."""
 
@@ -48,6 +61,7 @@ class OpenVINORunner:
         input_size: tuple[int, int],
         cache_dir: str | os.PathLike | None = None,
         precision: str = "fp32",
+        profile: bool = False,
     ) -> None:
         ov = require("openvino", EXTRAS["openvino"], "backend openvino")
         if precision not in PRECISION_HINTS:
@@ -59,12 +73,7 @@ class OpenVINORunner:
                 f"backend openvino runs on the CPU only, not on {device}: use device cpu (or "
                 "auto), or backend onnxruntime/tensorrt for NVIDIA GPUs"
             )
-        config = {
-            "INFERENCE_NUM_THREADS": max(1, int(threads)),
-            "INFERENCE_PRECISION_HINT": PRECISION_HINTS[precision],
-            "PERFORMANCE_HINT": "LATENCY",
-            "NUM_STREAMS": 1,
-        }
+        config = compile_options(threads, precision, profile=profile)
         self.core = ov.Core()
         try:
             model = self.core.read_model(str(path))
@@ -100,3 +109,16 @@ class OpenVINORunner:
         result = self.request.infer(feeds, share_inputs=True, share_outputs=True)
         values = [result[self.compiled.output(n)] for n in self.outputs]
         return split_outputs(self.outputs, values)
+
+    def node_times(self) -> list[tuple[str, str, float]]:
+        """(node type, execution type, ms) of every node the last ``run`` executed, from
+        ``InferRequest.profiling_info``; empty unless the runner was made with ``profile``.
+
+        The node types are the CPU plugin's after its fusions (``Subgraph``: fused elementwise
+        chains; ``Reorder``: layout or precision conversions it inserted)."""
+        executed = []
+        for info in self.request.profiling_info:
+            if info.status == info.Status.EXECUTED:
+                ms = info.real_time.total_seconds() * 1e3
+                executed.append((info.node_type, info.exec_type, ms))
+        return executed

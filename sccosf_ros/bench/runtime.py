@@ -14,6 +14,10 @@ timings and RSS are inference only. ``nano`` uses the shipped checkpoint when pr
 ``predict()``: pre-processing, network, post-processing (``timings_ms["total"]``); the
 network alone is reported too.
 
+``--profile`` adds, for each openvino backend, OpenVINO's per-node profile of the same graph
+(``bench/runtime_profile.py``: time per node type, the layout work among it), taken in the last
+round after the timed pairs; ``--profile-baseline`` puts an earlier run's profile beside it.
+
 Targets (figures, not tests): best CPU backend for nano at 480×640 on 2 threads ≤ 50 ms p50
 and ≥ 2.5× torch eager. On a shared machine the figures are noisy; quote an idle machine's.
 """
@@ -80,6 +84,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--cache-dir", type=Path, default=None, help="backends' cache (default ~/.cache/...)"
     )
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="also profile the openvino backends with OpenVINO's per-node counters and print "
+        "the top node types by share of time (bench/runtime_profile.py)",
+    )
+    parser.add_argument(
+        "--profile-baseline",
+        type=Path,
+        default=None,
+        help="the --json of an earlier --profile run: its profiles beside this run's",
+    )
     add_output_arguments(parser)
 
 
@@ -116,6 +132,7 @@ def _worker(argv: list[str]) -> int:
     p.add_argument("--runs", type=int, required=True)
     p.add_argument("--warmup", type=int, required=True)
     p.add_argument("--save", required=True)
+    p.add_argument("--profile", action="store_true")
     a = p.parse_args(argv)
     import torch
 
@@ -151,6 +168,11 @@ def _worker(argv: list[str]) -> int:
         "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "rss_before_mib": rss0,
     }
+    if a.profile:  # after the timing: a second compiled model, with the counters on
+        from sccosf_ros.bench.runtime_profile import profile_graph
+
+        x_rgb, x_th = pred.preprocess(rgb, thermal)
+        out["profile"] = profile_graph(a.onnx, x_rgb, x_th, a.threads, a.precision, a.runs)
     print("RESULT " + json.dumps(out), flush=True)
     return 0
 
@@ -227,7 +249,13 @@ def _graphs(args: argparse.Namespace, ref: Any, backends: list[str]) -> dict[str
 
 
 def _worker_cmd(
-    args: argparse.Namespace, preset: str, spec: str, runs: int, save: Path, onnx: Path | None
+    args: argparse.Namespace,
+    preset: str,
+    spec: str,
+    runs: int,
+    save: Path,
+    onnx: Path | None,
+    profile: bool = False,
 ) -> list[str]:
     backend, precision = _split(spec)
     cmd = [sys.executable, "-m", "sccosf_ros.bench.runtime", "worker"]
@@ -239,6 +267,8 @@ def _worker_cmd(
         cmd += ["--onnx", str(onnx)]
     if args.checkpoint is not None:
         cmd += ["--checkpoint", str(args.checkpoint)]
+    if profile:
+        cmd.append("--profile")
     return cmd
 
 
@@ -255,7 +285,8 @@ def _measure(
                 continue
             save = tmp / f"{preset}_{backend.replace(':', '_')}.npz"
             onnx = graphs.get(_split(backend)[0])
-            r = _run_worker(_worker_cmd(args, preset, backend, per_round, save, onnx))
+            profile = _profiled(args, backend) and k == args.rounds - 1  # once, the last round
+            r = _run_worker(_worker_cmd(args, preset, backend, per_round, save, onnx, profile))
             if "error" in r:
                 print(f"  {backend} failed: {r['error'][-300:]}", flush=True)
                 rows[backend] = r
@@ -266,6 +297,8 @@ def _measure(
             row["device"] = r["device"]
             row["load_s"] = row.get("load_s", r["load_s"])  # the first start
             row["peak_rss_mib"] = max(row.get("peak_rss_mib", 0.0), r["peak_rss_mib"])
+            if "profile" in r:
+                row["profile"] = r["profile"]
             print(
                 f"  round {k + 1}/{args.rounds} {backend}: "
                 f"p50 {percentile(r['total_ms'], 50):.1f} ms",
@@ -281,6 +314,25 @@ def _measure(
                 runs=len(total),
             )
     return rows
+
+
+def _profiled(args: argparse.Namespace, spec: str) -> bool:
+    """Whether ``spec``'s worker profiles: --profile, and an openvino backend."""
+    return bool(args.profile) and _split(spec)[0] == "openvino"
+
+
+def _check_profile(args: argparse.Namespace, backends: list[str]) -> dict[str, Any] | None:
+    """--profile needs an openvino backend; the --profile-baseline's profiles (or None)."""
+    from sccosf_ros.bench.runtime_profile import load_baseline
+
+    if args.profile_baseline is not None and not args.profile:
+        raise BenchError("--profile-baseline needs --profile")
+    if args.profile and not any(_profiled(args, spec) for spec in backends):
+        raise BenchError(
+            "--profile profiles OpenVINO's nodes: add openvino or openvino:bf16 to --backends "
+            f"(got {','.join(backends)})"
+        )
+    return load_baseline(args.profile_baseline) if args.profile_baseline else None
 
 
 def _bench_preset(args: argparse.Namespace, preset: str, backends: list[str], tmp: Path) -> dict:
@@ -372,6 +424,7 @@ def run(args: argparse.Namespace) -> int:
         backends = _backends(args.backends)
     except BackendError as e:
         raise BenchError(str(e)) from None
+    baseline = _check_profile(args, backends)
     import torch
 
     torch.set_num_threads(args.threads)
@@ -392,6 +445,10 @@ def run(args: argparse.Namespace) -> int:
         for preset in presets:
             results["presets"][preset] = _bench_preset(args, preset, backends, Path(tmp))
     table = _markdown(results)
+    if args.profile:
+        from sccosf_ros.bench.runtime_profile import profile_markdown
+
+        table += "\n\n" + profile_markdown(results, baseline)
     verdict = _verdict(results)
     print()
     print(table)

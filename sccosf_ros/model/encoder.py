@@ -17,6 +17,8 @@ import torch
 from torch import nn
 
 from sccosf_ros.errors import SccosfError
+from sccosf_ros.model.layer_norm2d import use_channel_norms
+from sccosf_ros.model.ssm.graph import capturing
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
@@ -105,6 +107,7 @@ class SharedEncoder(nn.Module):
         super().__init__()
         self.name = name
         self.backbone = create_convnext(name, pretrained)
+        use_channel_norms(self.backbone)  # no Transpose pairs around its norms in a graph
         self.channels: list[int] = list(self.backbone.feature_info.channels())
         self.reductions: list[int] = list(self.backbone.feature_info.reduction())
         self.register_buffer("mean", torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1), False)
@@ -113,9 +116,15 @@ class SharedEncoder(nn.Module):
     def forward(
         self, rgb: torch.Tensor, thermal: torch.Tensor
     ) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
-        if thermal.shape[1] == 1:
-            thermal = thermal.expand(-1, 3, -1, -1)
-        x = torch.cat((rgb, thermal), dim=0).sub_(self.mean).div_(self.std)  # (2B,3,H,W)
+        if capturing():
+            # a 1-channel thermal broadcasts to 3 in the normalisation itself: in a graph, an
+            # explicit expand is a Broadcast copy at full resolution (1.7 ms in OpenVINO bf16)
+            norm = [(m - self.mean) / self.std for m in (rgb, thermal)]
+            x = torch.cat(norm, dim=0)  # (2B,3,H,W)
+        else:  # eager: the channels-last layout of the inputs carries over to x
+            if thermal.shape[1] == 1:
+                thermal = thermal.expand(-1, 3, -1, -1)
+            x = torch.cat((rgb, thermal), dim=0).sub_(self.mean).div_(self.std)
         feats = self.backbone(x)
         b = rgb.shape[0]
         return [f[:b] for f in feats], [f[b:] for f in feats]

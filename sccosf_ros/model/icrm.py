@@ -20,9 +20,9 @@ from collections.abc import Sequence
 
 import torch
 import torch.nn.functional as F
-from timm.layers import LayerNorm2d
 from torch import nn
 
+from sccosf_ros.model.layer_norm2d import ChannelLayerNorm2d
 from sccosf_ros.model.s6 import default_dt_rank
 from sccosf_ros.model.ss2d import SS2D
 
@@ -73,11 +73,11 @@ class ICRVSSBlock(nn.Module):
     ) -> None:
         super().__init__()
         d_inner = max(1, round(ssm_ratio * dim))
-        self.norm = LayerNorm2d(dim, eps=LN_EPS)
+        self.norm = ChannelLayerNorm2d(dim, eps=LN_EPS)
         self.in_proj = nn.Conv2d(dim, d_inner, 1)
         self.dwconv = nn.Conv2d(d_inner, d_inner, 3, padding=1, groups=d_inner)
         self.ss2d = SS2D(d_inner, d_state, dt_rank=default_dt_rank(dim), scan_backend=scan_backend)
-        self.out_norm = LayerNorm2d(d_inner, eps=LN_EPS)
+        self.out_norm = ChannelLayerNorm2d(d_inner, eps=LN_EPS)
         self.z_proj = nn.Conv2d(dim, d_inner, 1)
         self.spatial_attn = SpatialAttention()
         self.channel_attn = ChannelAttention(d_inner)
@@ -126,11 +126,20 @@ class ICRM(nn.Module):
         )
 
     def forward(self, feats: Sequence[torch.Tensor]) -> torch.Tensor:
-        x = None
-        for i in reversed(range(len(feats))):
-            f = feats[i]
-            if x is not None:
-                x = F.interpolate(x, size=f.shape[-2:], mode="bilinear", align_corners=False)
-                f = torch.cat((x, f), dim=1)
-            x = self.blocks[i](self.lateral[i](f))
+        x = self.blocks[-1](self.lateral[-1](feats[-1]))
+        for i in reversed(range(len(feats) - 1)):
+            x = self.blocks[i](self._merge(i, x, feats[i]))
         return self.classifier(x)
+
+    def _merge(self, i: int, x: torch.Tensor, f: torch.Tensor) -> torch.Tensor:
+        """``lateral[i](cat(upsample(x), f))`` computed as ``upsample(W_x x) + W_f f + bias``.
+
+        A 1×1 conv and a bilinear resize (weights summing to 1) commute, so x's share of the
+        lateral conv runs at x's coarser scale and the resize moves dims[i] channels instead of
+        dims[i+1]; no concatenated map at the finer scale is ever written.
+        """
+        lateral = self.lateral[i]
+        cx = x.shape[1]
+        x = F.conv2d(x, lateral.weight[:, :cx])
+        x = F.interpolate(x, size=f.shape[-2:], mode="bilinear", align_corners=False)
+        return x + F.conv2d(f, lateral.weight[:, cx:], lateral.bias)

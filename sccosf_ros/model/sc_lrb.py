@@ -27,7 +27,9 @@ import torch.nn.functional as F
 from torch import nn
 
 from sccosf_ros.model.cross_s6 import CrossS6
+from sccosf_ros.model.layer_norm2d import layer_norm_over
 from sccosf_ros.model.s6 import S6, default_dt_rank
+from sccosf_ros.model.ssm.graph import capturing
 
 
 class PairLayerNorm(nn.Module):
@@ -50,9 +52,13 @@ class PairLayerNorm(nn.Module):
         """Same normalisation, (B,k,d,L) → (B,k·d,H,W) in channels-last memory (L = H·W).
 
         Normalising in (B,L,k,d) order makes the result the channels-last map the next 1×1
-        conv wants, without the copies of transposing back and reshaping to NCHW.
+        conv wants, without the copies of transposing back and reshaping to NCHW. Under graph
+        capture the layout is the runtime's choice: there the permutes would be Transposes.
         """
         bsz, k, d, _ = x.shape
+        if capturing():  # a graph: normalise over axis 2, no Transposes around the norm
+            w, b = self.weight.view(k, d, 1), self.bias.view(k, d, 1)
+            return layer_norm_over(x, w, b, self.eps, 2).view(bsz, k * d, height, width)
         y = F.layer_norm(x.permute(0, 3, 1, 2), (d,), eps=self.eps)  # (B,L,k,d)
         y = torch.addcmul(self.bias.view(k, d), y, self.weight.view(k, d))
         return y.view(bsz, height, width, k * d).permute(0, 3, 1, 2)

@@ -80,3 +80,27 @@ def test_the_default_backends_leave_out_what_cannot_run_here():
 
     specs = _backends(None)
     assert specs[0] == "torch" and ("tensorrt" in specs) == usable("tensorrt")
+
+
+def test_profile_needs_an_openvino_backend(capsys):
+    assert sccosf_main(["bench", "runtime", "--backends", "torch", "--profile"]) == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1 and "--profile profiles OpenVINO's nodes" in lines[0]
+
+
+@pytest.mark.slow
+def test_profile_reports_openvino_node_types(tmp_path, backend_cache, capsys):
+    pytest.importorskip("openvino")
+    out = tmp_path / "runtime.json"
+    args = ["bench", "runtime", "--presets", "nano", "--size", "48x64", "--runs", "2"]
+    args += ["--rounds", "1", "--warmup", "1", "--threads", "1", "--backends", "openvino"]
+    args += ["--cache-dir", str(backend_cache), "--profile", "--json", str(out)]
+    assert sccosf_main(args) == 0
+    printed = capsys.readouterr().out
+    profile = json.loads(out.read_text())["presets"]["nano"]["openvino"]["profile"]
+    assert profile["runs"] == 2 and profile["total_ms"] > 0
+    assert {"Convolution", "Reorder"} <= set(profile["types"])
+    assert "OpenVINO profile, nano openvino:" in printed and "| layout work |" in printed
+    # the run's own JSON is a baseline for the next one
+    assert sccosf_main([*args, "--profile-baseline", str(out)]) == 0
+    assert "| node type | before ms |" in capsys.readouterr().out

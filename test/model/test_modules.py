@@ -110,7 +110,7 @@ def test_icr_vss_norms_are_timm_layernorm2d_equal_to_a_channel_layernorm():
     torch.manual_seed(0)
     block = ICRVSSBlock(12, d_state=2)
     for norm in (block.norm, block.out_norm):
-        assert type(norm) is LayerNorm2d and norm.eps == 1e-5
+        assert isinstance(norm, LayerNorm2d) and norm.eps == 1e-5
         assert [k for k, _ in norm.named_parameters()] == ["weight", "bias"]
     norm = block.norm
     with torch.no_grad():
@@ -122,3 +122,38 @@ def test_icr_vss_norms_are_timm_layernorm2d_equal_to_a_channel_layernorm():
             inp.permute(0, 2, 3, 1), (12,), norm.weight, norm.bias, 1e-5
         ).permute(0, 3, 1, 2)
         assert torch.equal(norm(inp), ref)
+
+
+def test_icrm_merge_is_the_lateral_conv_of_the_upsampled_concatenation():
+    """The lateral 1x1 conv runs before the resize (they commute): the same map as
+    lateral(cat(upsample(x), f)) without the concatenation at the finer scale."""
+    torch.manual_seed(0)
+    chans = [8, 16, 32, 64]
+    head = ICRM(chans, num_classes=5, dims=(8, 12, 16, 16), depths=(0, 1, 1, 1), d_state=2)
+    x, f = torch.randn(1, 16, 5, 7), torch.randn(1, 16, 10, 14)
+    up = torch.nn.functional.interpolate(x, size=(10, 14), mode="bilinear", align_corners=False)
+    ref = head.lateral[1](torch.cat((up, f), dim=1))
+    torch.testing.assert_close(head._merge(1, x, f), ref, rtol=1e-5, atol=1e-5)
+
+
+def test_pair_layer_norm_in_a_graph_has_no_permutes_and_the_same_numbers():
+    from sccosf_ros.model.sc_lrb import PairLayerNorm
+
+    class ChannelsLast(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.norm = PairLayerNorm(2, 6)
+
+        def forward(self, y: torch.Tensor) -> torch.Tensor:
+            return self.norm.channels_last(y, 4, 5)
+
+    torch.manual_seed(0)
+    module = ChannelsLast().eval()
+    with torch.no_grad():
+        module.norm.weight.uniform_(0.5, 1.5)
+        module.norm.bias.uniform_(-0.5, 0.5)
+    y = torch.randn(1, 2, 6, 20) * 3
+    program = torch.export.export(module, (y,))
+    ops = {str(n.target) for n in program.graph.nodes if n.op == "call_function"}
+    assert not any("permute" in op or "transpose" in op for op in ops), ops
+    torch.testing.assert_close(program.module()(y), module(y), rtol=1e-5, atol=1e-5)
