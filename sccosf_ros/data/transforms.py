@@ -98,7 +98,7 @@ def _pad(img: np.ndarray, h: int, w: int, value: int) -> np.ndarray:
     return np.pad(img, pad, mode="constant", constant_values=value)
 
 
-def _texture(shape: tuple[int, int], amplitude: float, rng) -> np.ndarray:
+def _texture(shape: tuple[int, int], amplitude: float, rng: np.random.Generator) -> np.ndarray:
     """Low-frequency noise (H,W) float32: a coarse random grid resized bicubically."""
     gh, gw = int(rng.integers(3, 9)), int(rng.integers(3, 9))
     grid = rng.normal(0.0, amplitude, (gh, gw)).astype(np.float32)
@@ -117,7 +117,7 @@ def _blur(img: np.ndarray, sigma: float) -> np.ndarray:
     return cv2.GaussianBlur(img, (0, 0), sigmaX=sigma, sigmaY=sigma)
 
 
-def _thermal_camera(t: np.ndarray, rng) -> np.ndarray:
+def _thermal_camera(t: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """Real-microbolometer effects on thermal (H,W) float32 in grey levels 0–255."""
     p = rng.random(5)
     mean = float(t.mean())
@@ -135,7 +135,7 @@ def _thermal_camera(t: np.ndarray, rng) -> np.ndarray:
     return t
 
 
-def _rgb_camera(img: np.ndarray, rng) -> np.ndarray:
+def _rgb_camera(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """Exposure, texture, blur and noise on RGB (H,W,3) float32 in grey levels 0–255."""
     p = rng.random(4)
     if p[0] < 0.5:  # exposure: gain and gamma
@@ -150,7 +150,9 @@ def _rgb_camera(img: np.ndarray, rng) -> np.ndarray:
     return img
 
 
-def camera_augment(rgb: np.ndarray, thermal: np.ndarray, rng) -> tuple[np.ndarray, np.ndarray]:
+def camera_augment(
+    rgb: np.ndarray, thermal: np.ndarray, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
     """Photometric + thermal-camera augmentation of one pair (module docstring); uint8 RGB,
     uint8/uint16 thermal in, same dtypes and shapes out."""
     top = float(np.iinfo(thermal.dtype).max) if thermal.dtype.kind == "u" else 255.0

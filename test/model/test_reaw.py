@@ -34,7 +34,7 @@ def test_heads_have_their_output_channels_and_range():
         assert head.recon[-1].out_channels == out_ch
         fused = head(feats, rgb, thermal)
         assert fused.shape == (1, 3, 64, 64)
-        assert 0.0 <= fused.min() and fused.max() <= 1.0
+        assert fused.min() >= 0.0 and fused.max() <= 1.0
     with pytest.raises(ValueError, match="output"):
         ReAW((8,), output="residual")
 
