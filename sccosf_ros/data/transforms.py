@@ -100,7 +100,8 @@ def _pad(img: np.ndarray, h: int, w: int, value: int) -> np.ndarray:
 
 def _texture(shape: tuple[int, int], amplitude: float, rng: np.random.Generator) -> np.ndarray:
     """Low-frequency noise (H,W) float32: a coarse random grid resized bicubically."""
-    gh, gw = int(rng.integers(3, 9)), int(rng.integers(3, 9))
+    # random()/uniform()/normal() only: ``rng`` may be numpy's global RNG module
+    gh, gw = 3 + int(rng.random() * 6), 3 + int(rng.random() * 6)
     grid = rng.normal(0.0, amplitude, (gh, gw)).astype(np.float32)
     return cv2.resize(grid, (shape[1], shape[0]), interpolation=cv2.INTER_CUBIC)
 
