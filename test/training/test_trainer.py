@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import math
-
 import csv
 import json
+import math
 
 import numpy as np
 import pytest
