@@ -17,9 +17,8 @@ tiny     convnext_tiny        45.07 M   107.2
 paper    convnext_base       133.11 M   327.4   (Table 3: 139.62 M, 304.52 G → −4.7 %, +7.5 %)
 =======  ===================  ========  =========
 
-``nano`` is the architecture of the shipped checkpoint (which adds the override
-``reaw_output="luma_weights"``, models/README.md): its structure (parameter names and shapes) is
-frozen — ``test/model/test_network.py`` pins it; change it only together with a
+``nano`` is the architecture of the shipped checkpoint: its structure (parameter names and
+shapes) is frozen — ``test/model/test_network.py`` pins it; change it only together with a
 newly trained checkpoint.
 """
 
