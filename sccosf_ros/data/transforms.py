@@ -7,6 +7,15 @@ to the three arrays (images bilinear, labels nearest), padding images with 0 and
 pixel) so the fusion loss can leave it out, as MRFS does. Evaluation needs none: validation and
 ``sccosf eval`` run on the stored images (``--eval-size``/``--input-size`` resize tensors).
 
+Camera augmentation (``TrainTransformConfig.camera``, off by default; not in the paper, which
+augments geometrically only): synthetic thermal images are clean and smooth, real ones are not.
+Each of these is applied with probability 1/2, drawn after the geometric draws so a run without
+it sees the same crops: thermal gain/offset changes, a halo around hot objects
+(``max(T, a·blur(T))``, the glow of uncooled microbolometers), vignetting (radial fall-off),
+low-frequency texture, Gaussian and column (fixed-pattern) noise; RGB exposure (gain and
+gamma), low-frequency texture, blur and noise. The fusion loss takes its targets from the
+augmented sources, so the network learns to fuse what a real camera delivers.
+
 Transforms work on numpy arrays as ``load_raw`` returns them (rgb HxWx3, thermal HxW, label
 HxW, uint8) and are called as ``transform(rgb, thermal, label) -> (rgb, thermal, label,
 valid)`` with ``valid`` a bool HxW array.
@@ -37,6 +46,7 @@ class TrainTransformConfig:
     scale_range: tuple[float, float] = (0.5, 1.75)  # uniform draw, unless ``scales`` is given
     scales: tuple[float, ...] | None = None  # draw one of these (Sigma/MRFS train_scale_array)
     flip_prob: float = 0.5
+    camera: bool = False  # photometric + thermal-camera augmentation (module docstring)
     image_pad: int = 0
     label_pad: int = IGNORE_INDEX
 
@@ -86,6 +96,71 @@ def _pad(img: np.ndarray, h: int, w: int, value: int) -> np.ndarray:
         return img
     pad = [(0, dh), (0, dw)] + [(0, 0)] * (img.ndim - 2)
     return np.pad(img, pad, mode="constant", constant_values=value)
+
+
+def _texture(shape: tuple[int, int], amplitude: float, rng: np.random.Generator) -> np.ndarray:
+    """Low-frequency noise (H,W) float32: a coarse random grid resized bicubically."""
+    # random()/uniform()/normal() only: ``rng`` may be numpy's global RNG module
+    gh, gw = 3 + int(rng.random() * 6), 3 + int(rng.random() * 6)
+    grid = rng.normal(0.0, amplitude, (gh, gw)).astype(np.float32)
+    return cv2.resize(grid, (shape[1], shape[0]), interpolation=cv2.INTER_CUBIC)
+
+
+def _vignette(shape: tuple[int, int], strength: float) -> np.ndarray:
+    """Gain (H,W) float32 ``1 − strength·r²`` with r = 1 at the corners."""
+    h, w = shape
+    y = (np.arange(h, dtype=np.float32) - (h - 1) / 2) / max(h / 2, 1)
+    x = (np.arange(w, dtype=np.float32) - (w - 1) / 2) / max(w / 2, 1)
+    return 1.0 - strength * (y[:, None] ** 2 + x[None, :] ** 2) / 2.0
+
+
+def _blur(img: np.ndarray, sigma: float) -> np.ndarray:
+    return cv2.GaussianBlur(img, (0, 0), sigmaX=sigma, sigmaY=sigma)
+
+
+def _thermal_camera(t: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Real-microbolometer effects on thermal (H,W) float32 in grey levels 0–255."""
+    p = rng.random(5)
+    mean = float(t.mean())
+    if p[0] < 0.5:  # gain and offset (automatic gain control of another scene)
+        t = (t - mean) * rng.uniform(0.7, 1.3) + mean + rng.uniform(-20.0, 20.0)
+    if p[1] < 0.5:  # halo around hot objects
+        t = np.maximum(t, rng.uniform(0.6, 1.0) * _blur(t, rng.uniform(2.0, 6.0)))
+    if p[2] < 0.5:  # vignetting
+        t = t * _vignette(t.shape, rng.uniform(0.0, 0.3))
+    if p[3] < 0.5:  # texture (uneven surfaces, sky gradients)
+        t = t + _texture(t.shape, rng.uniform(2.0, 8.0), rng)
+    if p[4] < 0.5:  # temporal and fixed-pattern (column) noise
+        t = t + rng.normal(0.0, rng.uniform(0.5, 4.0), t.shape).astype(np.float32)
+        t = t + rng.normal(0.0, rng.uniform(0.0, 2.0), (1, t.shape[1])).astype(np.float32)
+    return t
+
+
+def _rgb_camera(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Exposure, texture, blur and noise on RGB (H,W,3) float32 in grey levels 0–255."""
+    p = rng.random(4)
+    if p[0] < 0.5:  # exposure: gain and gamma
+        norm = np.clip(img * rng.uniform(0.6, 1.5) / 255.0, 0.0, 1.0)
+        img = 255.0 * norm ** rng.uniform(0.7, 1.4)
+    if p[1] < 0.5:
+        img = img + _texture(img.shape[:2], rng.uniform(2.0, 6.0), rng)[..., None]
+    if p[2] < 0.5:
+        img = _blur(img, rng.uniform(0.3, 1.2))
+    if p[3] < 0.5:
+        img = img + rng.normal(0.0, rng.uniform(0.5, 3.0), img.shape).astype(np.float32)
+    return img
+
+
+def camera_augment(
+    rgb: np.ndarray, thermal: np.ndarray, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    """Photometric + thermal-camera augmentation of one pair (module docstring); uint8 RGB,
+    uint8/uint16 thermal in, same dtypes and shapes out."""
+    top = float(np.iinfo(thermal.dtype).max) if thermal.dtype.kind == "u" else 255.0
+    t = _thermal_camera(thermal.astype(np.float32) * (255.0 / top), rng)
+    out_t = np.clip(t * (top / 255.0), 0.0, top).round().astype(thermal.dtype)
+    out_rgb = np.clip(_rgb_camera(rgb.astype(np.float32), rng), 0, 255).round().astype(rgb.dtype)
+    return out_rgb, out_t
 
 
 class TrainTransform:
@@ -143,7 +218,11 @@ class TrainTransform:
         y = int(fy * (label.shape[0] - ch + 1))
         x = int(fx * (label.shape[1] - cw + 1))
         sl = (slice(y, y + ch), slice(x, x + cw))
-        return rgb[sl], thermal[sl], label[sl], valid[sl]
+        rgb, thermal, label, valid = rgb[sl], thermal[sl], label[sl], valid[sl]
+        if cfg.camera:  # drawn after the geometric draws: crops unchanged by the switch
+            rgb, thermal = camera_augment(rgb, thermal, rng)
+            rgb[~valid], thermal[~valid] = cfg.image_pad, cfg.image_pad  # padding stays padding
+        return rgb, thermal, label, valid
 
     def __repr__(self) -> str:
         return f"TrainTransform({self.config}, seed={self.seed})"

@@ -34,7 +34,7 @@ from torch import nn
 
 from sccosf_ros.model.encoder import SharedEncoder
 from sccosf_ros.model.icrm import ICRM
-from sccosf_ros.model.reaw import ReAW
+from sccosf_ros.model.reaw import REAW_OUTPUTS, ReAW
 from sccosf_ros.model.sc_cfm import AdditionFusion, ScCFM
 
 # Paper Table 4 variants → the config switches they turn off.
@@ -68,6 +68,9 @@ class SCCoSFConfig:
     reaw_width: int = 16  # ReAW region-branch channels
     reaw_kernels: tuple[int, ...] = (1, 3, 5)  # ReAW region kernel sizes (l = len)
     reaw_recon_width: int = 16  # ReAW reconstruction conv width
+    # ReAW output form (model/reaw.py): "image" = the paper (convs reconstruct the fused RGB
+    # image); "luma_weights" = per-pixel weights of RGB luminance vs thermal, RGB chroma kept
+    reaw_output: str = "image"
     use_sc_cfm: bool = True  # False: ablation A (F^R + F^I)
     use_sc_lrb: bool = True  # False: ablation C
     use_sc_fgb: bool = True  # False: ablation B
@@ -104,6 +107,10 @@ class SCCoSFConfig:
         if self.pad_mode not in ("replicate", "reflect", "constant"):
             raise ValueError(
                 f"pad_mode must be replicate, reflect or constant, not {self.pad_mode!r}"
+            )
+        if self.reaw_output not in REAW_OUTPUTS:
+            raise ValueError(
+                f"reaw_output must be one of {', '.join(REAW_OUTPUTS)}, not {self.reaw_output!r}"
             )
         if len(self.decoder_dims) != 4 or len(self.decoder_depths) != 4:
             raise ValueError("decoder_dims and decoder_depths need 4 entries (one per stage)")
@@ -234,7 +241,7 @@ class SCCoSF(nn.Module):
             else None
         )
         self.fusion_head = (
-            ReAW(fused_ch, c.reaw_width, c.reaw_kernels, c.reaw_recon_width)
+            ReAW(fused_ch, c.reaw_width, c.reaw_kernels, c.reaw_recon_width, c.reaw_output)
             if c.fusion_head
             else None
         )

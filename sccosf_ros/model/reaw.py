@@ -17,6 +17,19 @@ but two resizes in a row (1/32 → 1/4 → 1) apply a wider interpolation kernel
 are smooth, 1.8 %, 0.5 % and 0.4 %. Stage 1 is already at 1/4 scale: identical. The network
 learns with the two-step path, so it is what it is trained for; it is cheaper because the sum
 is formed on a 16× smaller map.
+
+Output form (``ReAW(output=...)``, ``SCCoSFConfig.reaw_output``):
+
+* ``image`` (the paper): the reconstruction convs predict the fused RGB image itself through a
+  sigmoid. Nothing ties its contrast or colour to the sources but the fusion loss; a short
+  from-scratch run lands on a low-contrast veil on real cameras (issue 27: SD 22 on RoadScene
+  pairs against 32 for the plain average of luminance and infrared).
+* ``luma_weights`` (a departure, used by the shipped demo model): the same convs predict one
+  per-pixel weight ``w = sigmoid(·)`` and the fused luminance is the convex combination
+  ``Y_F = w·Y_RGB + (1 − w)·T`` of the RGB luminance and the thermal image; the RGB image is
+  shifted by ``Y_F − Y_RGB`` on all three channels, which keeps its chroma (Cb, Cr) exactly up
+  to the [0, 1] clamp. Every fused pixel lies between its two sources, so the head can neither
+  veil nor wash out an image; it only chooses, per pixel, how much of each source to show.
 """
 
 from __future__ import annotations
@@ -67,8 +80,27 @@ class RegionWeighting(nn.Module):
         return out
 
 
+REAW_OUTPUTS = ("image", "luma_weights")
+
+
+def luma_weighted(rgb: torch.Tensor, thermal: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
+    """``Y_F = w·Y_RGB + (1 − w)·T``, put back into the RGB image with its chroma kept.
+
+    rgb (B,3,H,W), thermal and weight (B,1,H,W), all in [0, 1] → (B,3,H,W) in [0, 1]. Adding
+    the same offset to R, G and B leaves ``B − Y`` and ``R − Y`` (hence Cb, Cr) unchanged.
+    """
+    y = 0.299 * rgb[:, 0:1] + 0.587 * rgb[:, 1:2] + 0.114 * rgb[:, 2:3]
+    fused_y = weight * y + (1.0 - weight) * thermal
+    return (rgb + (fused_y - y)).clamp(0.0, 1.0)
+
+
 class ReAW(nn.Module):
-    """Fused maps [F_1..F_4] + source images → fused RGB image (B,3,H,W) in [0,1]."""
+    """Fused maps [F_1..F_4] + source images → fused RGB image (B,3,H,W) in [0,1].
+
+    ``output``: ``image`` (paper: the convs reconstruct the image) or ``luma_weights`` (they
+    predict a per-pixel source weight for the luminance, the RGB chroma is kept; module
+    docstring).
+    """
 
     def __init__(
         self,
@@ -76,13 +108,17 @@ class ReAW(nn.Module):
         width: int = 16,
         kernel_sizes: Sequence[int] = (1, 3, 5),
         recon_width: int = 16,
+        output: str = "image",
     ) -> None:
         super().__init__()
+        if output not in REAW_OUTPUTS:
+            raise ValueError(f"ReAW output must be one of {REAW_OUTPUTS}, not {output!r}")
+        self.output = output
         self.regions = nn.ModuleList(RegionWeighting(c, width, kernel_sizes) for c in in_channels)
         self.recon = nn.Sequential(
             nn.Conv2d(width + 4, recon_width, 3, padding=1),  # + RGB (3) + thermal (1)
             nn.LeakyReLU(0.2, inplace=True),
-            nn.Conv2d(recon_width, 3, 3, padding=1),
+            nn.Conv2d(recon_width, 3 if output == "image" else 1, 3, padding=1),
         )
 
     def forward(
@@ -100,4 +136,7 @@ class ReAW(nn.Module):
         # cat of these thin maps comes out NCHW, where the full-resolution convs run slower
         # and converting afterwards costs a slow strided copy
         x = torch.cat([m.permute(0, 2, 3, 1) for m in (fused, rgb, thermal)], dim=3)
-        return torch.sigmoid(self.recon(x.permute(0, 3, 1, 2)))  # (B,width+4,H,W)
+        out = torch.sigmoid(self.recon(x.permute(0, 3, 1, 2)))  # input (B,width+4,H,W)
+        if self.output == "image":
+            return out
+        return luma_weighted(rgb, thermal, out)

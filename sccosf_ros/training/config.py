@@ -65,6 +65,11 @@ class TrainConfig:
     progress: bool = True
     tensorboard: bool = True
     model_overrides: dict[str, Any] = field(default_factory=dict)  # extra build_model overrides
+    # Fusion loss (training/losses.py): the paper's weight 0.1 and the dataset's MRFS constants,
+    # with FusionLossConfig fields overridden here (e.g. gamma_mode, denominator)
+    fusion_weight: float = 0.1
+    camera_augment: bool = False  # photometric + thermal-camera augmentation (data/transforms)
+    fusion_loss: dict[str, Any] = field(default_factory=dict)
     # How the thermal images become [0, 1] (thermal.ThermalNorm; recorded in the checkpoint,
     # so the node normalises as the network was trained): auto = uint8 / 255.
     thermal_norm: str = "auto"  # auto | minmax | percentile | fixed | temperature

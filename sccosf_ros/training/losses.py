@@ -21,6 +21,16 @@ MRFS (which multiplies by its crop mask), the fusion terms average over the *val
 gradient terms over pixels whose whole 3×3 Sobel window is valid, so the artificial edge between
 image and padding is never a target; the contrast sample's mean grey level is over valid pixels.
 The image's own outer border keeps Sobel's zero padding, as before.
+``FusionLossConfig.denominator`` says what the masked sums are divided by: ``valid`` (default:
+the valid / edge-valid pixel counts, a true mean over the image) or ``crop`` (MRFS exactly:
+every pixel of the crop, padding included, so a mostly padded crop weighs less).
+
+Exposure-adaptive positive sample (``FusionLossConfig.gamma_mode = "exposure"``, a departure
+from MRFS): ``vis ** 0.5`` suits MFNet's dark frames but washes out daylight ones, and the
+content target ``max(R_vis, R_ir)`` then asks for a brighter-than-both veil. With ``exposure``
+each image gets its own ``γ_i = clip(log 0.5 / log mean(Y_vis), gamma, 1)``: a dark frame is
+brightened towards mid-grey (at most as much as ``vis ** gamma``), a well-exposed one is left
+as it is.
 
 Normalisation: every term is ``sum over elements / count``. Under DDP each process sees part of
 the global batch; ``JointLoss`` takes the counts to divide by (``LossCounts``), so the trainer
@@ -40,6 +50,8 @@ from torch import nn
 from sccosf_ros.classes import IGNORE_INDEX
 
 TERMS = ("ce", "content", "gradient", "color", "fusion", "total")
+GAMMA_MODES = ("fixed", "exposure")
+DENOMINATORS = ("valid", "crop")
 
 
 @dataclass(frozen=True)
@@ -52,6 +64,16 @@ class FusionLossConfig:
     w_gradient: float
     w_color: float
     abs_gradient: bool = False  # False: signed Sobel responses as in MRFS
+    gamma_mode: str = "fixed"  # fixed: vis ** gamma (MRFS) | exposure: per-image γ (docstring)
+    denominator: str = "valid"  # valid: mean over image pixels | crop: MRFS, padding included
+
+    def __post_init__(self) -> None:
+        if self.gamma_mode not in GAMMA_MODES:
+            raise ValueError(f"gamma_mode must be one of {GAMMA_MODES}, not {self.gamma_mode!r}")
+        if self.denominator not in DENOMINATORS:
+            raise ValueError(
+                f"denominator must be one of {DENOMINATORS}, not {self.denominator!r}"
+            )
 
 
 FUSION_CONSTANTS: dict[str, FusionLossConfig] = {
@@ -84,9 +106,26 @@ def rgb_to_ycbcr(img: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.T
     return y, cb, cr
 
 
-def adjust_gamma(img: torch.Tensor, gamma: float) -> torch.Tensor:
-    """``img ** gamma`` clamped to [0, 1] (torchvision ``adjust_gamma`` with gain 1)."""
+def adjust_gamma(img: torch.Tensor, gamma: float | torch.Tensor) -> torch.Tensor:
+    """``img ** gamma`` clamped to [0, 1] (torchvision ``adjust_gamma`` with gain 1); ``gamma``
+    may be a per-image tensor (B,1,1,1)."""
     return img.clamp(0.0, 1.0).pow(gamma).clamp(0.0, 1.0)
+
+
+def exposure_gamma(
+    img: torch.Tensor, gamma: float, valid: torch.Tensor | None = None
+) -> torch.Tensor:
+    """Per-image γ (B,1,1,1) = clip(log 0.5 / log mean(Y), gamma, 1): mid-grey for dark frames.
+
+    ``Y`` is the luminance of ``img`` (B,3,H,W) in [0, 1], its mean over ``valid`` pixels.
+    """
+    y = 0.299 * img[:, 0:1] + 0.587 * img[:, 1:2] + 0.114 * img[:, 2:3]
+    m = torch.ones_like(y) if valid is None else valid.to(y.dtype)
+    mean = (y * m).sum(dim=(1, 2, 3), keepdim=True) / m.sum(dim=(1, 2, 3), keepdim=True).clamp(
+        min=1.0
+    )
+    g = torch.log(torch.tensor(0.5)) / torch.log(mean.clamp(1e-3, 0.999))
+    return g.clamp(min(gamma, 1.0), 1.0)
 
 
 def adjust_contrast(
@@ -136,6 +175,12 @@ class LossCounts(NamedTuple):
         v = valid[:, None].float()
         return cls((label != ignore_index).sum().float(), v.sum(), edge_valid(v).sum())
 
+    def over_crop(self, valid: torch.Tensor) -> LossCounts:
+        """The fusion divisors replaced by every pixel of the crop (MRFS: padding included);
+        ``valid`` is the batch's (B,[1,]H,W) mask, only its size is used."""
+        full = torch.tensor(float(valid.numel()), device=valid.device)
+        return LossCounts(self.labelled, full, full)
+
     def as_tensor(self) -> torch.Tensor:
         return torch.stack([self.labelled, self.valid, self.edge])
 
@@ -175,11 +220,20 @@ class FusionLoss(nn.Module):
         self.config = config
         self.sobel = Sobel()
 
+    def divisors(self, valid: torch.Tensor, edge: torch.Tensor) -> LossCounts:
+        """What the content/colour and gradient sums are divided by (``labelled`` unused):
+        the valid and edge-valid pixel counts, or every pixel of the crop (``crop``, MRFS)."""
+        counts = LossCounts(valid.sum(), valid.sum(), edge.sum())
+        return counts.over_crop(valid) if self.config.denominator == "crop" else counts
+
     def positive_samples(
         self, rgb: torch.Tensor, thermal: torch.Tensor, valid: torch.Tensor | None = None
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """rgb (B,3,H,W), thermal (B,1|3,H,W) → R_vis, R_ir, both (B,3,H,W)."""
-        r_vis = adjust_gamma(rgb, self.config.gamma)
+        gamma: float | torch.Tensor = self.config.gamma
+        if self.config.gamma_mode == "exposure":
+            gamma = exposure_gamma(rgb, self.config.gamma, valid)
+        r_vis = adjust_gamma(rgb, gamma)
         r_ir = adjust_contrast(thermal, self.config.contrast, valid)
         if r_ir.shape[1] == 1:
             r_ir = r_ir.expand(-1, 3, -1, -1)
@@ -206,7 +260,7 @@ class FusionLoss(nn.Module):
         with torch.no_grad():  # targets: no gradient flows into the inputs
             edge = edge_valid(m)
             if counts is None:
-                counts = LossCounts(m.sum(), m.sum(), edge.sum())
+                counts = self.divisors(m, edge)
             r_vis, r_ir = self.positive_samples(rgb.float(), thermal.float(), m)
             vx, vy = self.sobel(r_vis)
             ix, iy = self.sobel(r_ir)
@@ -277,7 +331,8 @@ class JointLoss(nn.Module):
         """This batch's ``LossCounts`` (valid None: every pixel)."""
         if valid is None:
             valid = torch.ones(label.shape, dtype=torch.bool, device=label.device)
-        return LossCounts.of(label, valid, self.ignore_index)
+        counts = LossCounts.of(label, valid, self.ignore_index)
+        return counts.over_crop(valid) if self.fusion.config.denominator == "crop" else counts
 
     def forward(
         self,

@@ -65,6 +65,7 @@ def _train_transform(cfg: TrainConfig) -> TrainTransform:
         crop=tuple(cfg.crop),
         scale_range=tuple(cfg.scale_range),
         scales=None if cfg.scales is None else tuple(cfg.scales),
+        camera=cfg.camera_augment,
     )
 
 

@@ -53,6 +53,7 @@ FLOAT_FIELDS = {
     "warmup_ratio",
     "grad_clip",
     "checkpoint_minutes",
+    "fusion_weight",
 }
 
 

@@ -221,9 +221,15 @@ class Trainer(CheckpointMixin, ValidationMixin):
         )
 
     def _build_loss(self) -> torch.nn.Module:
-        from sccosf_ros.training.losses import JointLoss
+        from sccosf_ros.training.losses import JointLoss, fusion_constants
 
-        return JointLoss(self.layout).to(self.device)
+        try:
+            fusion = dataclasses.replace(fusion_constants(self.layout), **self.cfg.fusion_loss)
+        except (TypeError, ValueError) as e:
+            raise TrainError(f"fusion_loss {self.cfg.fusion_loss}: {e}") from None
+        return JointLoss(
+            self.layout, fusion_weight=self.cfg.fusion_weight, fusion_config=fusion
+        ).to(self.device)
 
     @property
     def net(self) -> torch.nn.Module:

@@ -134,3 +134,23 @@ def test_config_validation():
     rgb, th, lb = _pattern()
     with pytest.raises(ValueError, match="same size"):
         TrainTransform(crop=(10, 10))(rgb, th[:-1], lb)
+
+
+def test_camera_augmentation_changes_pixels_not_geometry():
+    rgb, th, lb = _pattern(60, 80)
+    th16 = th.astype(np.uint16) * 200
+    plain = TrainTransform(crop=(64, 96), seed=3)(rgb, th16, lb)
+    cam = TrainTransform(crop=(64, 96), camera=True, seed=3)(rgb, th16, lb)
+    assert cam[0].dtype == np.uint8 and cam[1].dtype == np.uint16
+    np.testing.assert_array_equal(cam[2], plain[2])  # same flip, scale and crop
+    np.testing.assert_array_equal(cam[3], plain[3])
+    assert not np.array_equal(cam[0], plain[0]) or not np.array_equal(cam[1], plain[1])
+    assert (cam[0][~cam[3]] == 0).all() and (cam[1][~cam[3]] == 0).all()  # padding stays 0
+    # without geometry (scale 1, no flip, full-size crop) some draw changes each modality
+    ident = {"crop": (60, 80), "scale_range": (1.0, 1.0), "flip_prob": 0.0, "camera": True}
+    draws = [TrainTransform(seed=s, **ident)(rgb, th, lb) for s in range(8)]
+    assert any(np.abs(d[0].astype(int) - rgb).mean() > 1 for d in draws)
+    assert any(np.abs(d[1].astype(int) - th).mean() > 1 for d in draws)
+    np.random.seed(0)  # without a seed (as the trainer runs it): numpy's global RNG
+    for _ in range(4):
+        assert TrainTransform(**ident)(rgb, th, lb)[0].shape == rgb.shape

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from types import SimpleNamespace
 
@@ -20,6 +21,7 @@ from sccosf_ros.training.losses import (
     Sobel,
     adjust_contrast,
     adjust_gamma,
+    exposure_gamma,
     fusion_constants,
     rgb_to_ycbcr,
 )
@@ -298,3 +300,39 @@ def test_global_counts_make_split_batches_equal_one_batch():
         for s in (slice(0, 2), slice(2, 4))
     ]
     assert abs((own[0] + own[1]).item() / 2 - whole.item()) > 1e-4
+
+
+def test_crop_denominator_divides_by_the_whole_crop_as_mrfs():
+    rgb, thermal, valid = _padded_batch()
+    torch.manual_seed(7)
+    fused = torch.rand(1, 3, 16, 16)
+    mean = FusionLoss(FUSION_CONSTANTS["mfnet"])(fused, rgb, thermal, valid)
+    crop_cfg = dataclasses.replace(FUSION_CONSTANTS["mfnet"], denominator="crop")
+    crop = FusionLoss(crop_cfg)(fused, rgb, thermal, valid)
+    # content/colour: the same masked sums over 16·16 instead of the 10·12 valid pixels
+    assert crop["content"].item() == pytest.approx(mean["content"].item() * 120 / 256, rel=1e-5)
+    assert crop["color"].item() == pytest.approx(mean["color"].item() * 120 / 256, rel=1e-5)
+    # gradient: over 16·16 instead of the 9·11 pixels whose Sobel window is all valid
+    assert crop["gradient"].item() == pytest.approx(mean["gradient"].item() * 99 / 256, rel=1e-5)
+    # the joint loss's (DDP) counts follow the same denominator; CE keeps its labelled count
+    label = torch.zeros(1, 16, 16, dtype=torch.long)
+    counts = JointLoss("mfnet", fusion_config=crop_cfg).counts(label, valid)
+    assert counts.as_tensor().tolist() == [256.0, 256.0, 256.0]
+    with pytest.raises(ValueError, match="denominator"):
+        dataclasses.replace(crop_cfg, denominator="batch")
+
+
+def test_exposure_gamma_brightens_dark_frames_only():
+    dark = torch.full((1, 3, 4, 4), 0.25)
+    bright = torch.full((1, 3, 4, 4), 0.6)
+    gammas = exposure_gamma(torch.cat([dark, bright]), 0.5)
+    assert gammas.flatten().tolist() == pytest.approx([0.5, 1.0])  # 0.25 ** 0.5 = mid-grey
+    mid = exposure_gamma(torch.full((1, 3, 2, 2), 0.4), 0.5).item()
+    assert mid == pytest.approx(math.log(0.5) / math.log(0.4), rel=1e-5)
+    cfg = dataclasses.replace(FUSION_CONSTANTS["mfnet"], gamma_mode="exposure")
+    r_vis, _ = FusionLoss(cfg).positive_samples(bright, torch.zeros(1, 1, 4, 4))
+    torch.testing.assert_close(r_vis, bright)  # a well-exposed frame is its own sample
+    r_vis, _ = FusionLoss(cfg).positive_samples(dark, torch.zeros(1, 1, 4, 4))
+    torch.testing.assert_close(r_vis, torch.full_like(dark, 0.5))
+    with pytest.raises(ValueError, match="gamma_mode"):
+        dataclasses.replace(cfg, gamma_mode="auto")

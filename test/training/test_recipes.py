@@ -38,6 +38,10 @@ def test_every_recipe_is_installed_and_resolves():
     assert paper["train_splits"] == ["train", "val"] and paper["val_split"] == "test"
     fmb = load_recipe("fmb-paper").values
     assert fmb["dataset"] == "fmb" and fmb["train_splits"] == ["train"]
+    demo = load_recipe("nano-synthetic-demo").values  # the shipped model (models/README.md)
+    assert demo["preset"] == "nano" and demo["max_iters"] == 1200
+    assert demo["model_overrides"] == {"reaw_output": "luma_weights"}
+    assert demo["fusion_loss"] == {"gamma_mode": "exposure"} and demo["camera_augment"] is True
     for name, letter in zip(ABLATIONS, "ABCDEF", strict=True):
         values = load_recipe(name).values
         assert values["ablation"] == letter

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 
 import numpy as np
 import pytest
@@ -107,6 +108,27 @@ def test_ablation_without_segmentation_head_trains(synth_root, tmp_path, train_c
     assert (tmp_path / "run" / "best.pt").is_file()
 
 
+def test_demo_model_options_train_and_reach_the_loss(synth_root, tmp_path, train_cfg):
+    """The shipped model's departures (recipe nano-synthetic-demo) run end to end."""
+    cfg = train_cfg(
+        synth_root,
+        tmp_path / "run",
+        max_iters=2,
+        model_overrides={"reaw_output": "luma_weights"},
+        fusion_loss={"gamma_mode": "exposure", "denominator": "crop"},
+        fusion_weight=0.5,
+        camera_augment=True,
+    )
+    t = Trainer(cfg)
+    assert t.model.fusion_head.output == "luma_weights"
+    assert t.loss_fn.fusion_weight == 0.5
+    assert t.loss_fn.fusion.config.gamma_mode == "exposure"
+    assert t.loss_fn.fusion.config.denominator == "crop"
+    assert t.loss_fn.fusion.config.gamma == 0.5  # the rest stays MRFS's MFNet constants
+    t.fit()
+    assert math.isfinite(t.history[-1]["fusion"]) and t.history[-1]["fusion"] > 0
+
+
 # --------------------------------------------------------------------------- errors
 def test_clear_errors(synth_root, tmp_path, train_cfg):
     with pytest.raises(TrainError, match="larger than the training images"):
@@ -117,6 +139,10 @@ def test_clear_errors(synth_root, tmp_path, train_cfg):
         Trainer(train_cfg(synth_root, tmp_path / "c", resume=True))
     with pytest.raises(TrainError, match="exactly one of"):
         Trainer(train_cfg(synth_root, tmp_path / "d", epochs=1))
+    with pytest.raises(TrainError, match=r"fusion_loss .*denominator"):
+        Trainer(train_cfg(synth_root, tmp_path / "f", fusion_loss={"denominator": "batch"}))
+    with pytest.raises(TrainError, match=r"fusion_loss .*gama"):
+        Trainer(train_cfg(synth_root, tmp_path / "g", fusion_loss={"gama": 1.0}))
     empty = tmp_path / "empty"
     empty.mkdir()
     with pytest.raises(TrainError):
