@@ -58,6 +58,8 @@ from sccosf_ros.training.errors import (
     TrainDataError,
     TrainError,
 )
+from sccosf_ros.training.freezing import freeze_parts, set_train_mode
+from sccosf_ros.training.init_from import init_from_checkpoint
 from sccosf_ros.training.losses import TERMS, LossCounts
 from sccosf_ros.training.param_groups import param_groups
 from sccosf_ros.training.plan import PlanError, RunPlan, describe, make_plan, write_train_config
@@ -181,9 +183,7 @@ class Trainer(CheckpointMixin, ValidationMixin):
         from sccosf_ros.training.sync_batchnorm import convert_sync_batchnorm
 
         cfg = self.cfg
-        overrides = dict(cfg.model_overrides)
-        if cfg.ablation is not None:
-            overrides["ablation"] = cfg.ablation
+        overrides = cfg.model_overrides_of_run()
         if cfg.pretrained and not cfg.resume:  # a resumed run gets its weights from disk
             overrides["pretrained_encoder"] = cfg.pretrained
         torch.manual_seed(cfg.seed)  # identical initial weights on every process
@@ -195,10 +195,15 @@ class Trainer(CheckpointMixin, ValidationMixin):
             raise TrainError(f"cannot build model preset {cfg.preset!r}: {e}") from e
         if cfg.pretrained and cfg.resume:  # the checkpoints record how the run started
             model.config = dataclasses.replace(model.config, pretrained_encoder=cfg.pretrained)
+        if cfg.init_from and not cfg.resume:  # a resumed run gets its weights from latest.pt
+            line = init_from_checkpoint(model, cfg.init_from, self.class_names)
+            if self.main:
+                print(line, file=sys.stderr)
         if self.dist.enabled and cfg.sync_bn:
             model = convert_sync_batchnorm(model, self.device)
+        self.frozen = freeze_parts(model, dataclasses.asdict(cfg))
         self.model = model.to(self.device)
-        self.model.train()
+        self.set_train_mode(True)
         self.ddp = None
         if self.dist.enabled:
             from torch.nn.parallel import DistributedDataParallel
@@ -223,7 +228,13 @@ class Trainer(CheckpointMixin, ValidationMixin):
     def _build_loss(self) -> torch.nn.Module:
         from sccosf_ros.training.losses import JointLoss
 
-        return JointLoss(self.layout).to(self.device)
+        # fusion-only: the (frozen) segmentation head's loss is off
+        seg_weight = 0.0 if self.cfg.fusion_only else 1.0
+        return JointLoss(self.layout, seg_weight=seg_weight).to(self.device)
+
+    def set_train_mode(self, training: bool) -> None:
+        """Train/eval mode of the network; frozen parts always in eval (freezing.py)."""
+        set_train_mode(self.model, training, self.frozen)
 
     @property
     def net(self) -> torch.nn.Module:
