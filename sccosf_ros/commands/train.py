@@ -305,11 +305,13 @@ def config_from_args(args: argparse.Namespace) -> Any:
 def _dry_run(cfg: Any, args: argparse.Namespace) -> int:
     from sccosf_ros.training import distributed as dist_utils
     from sccosf_ros.training.plan import describe, make_plan, write_train_config
+    from sccosf_ros.training.split_overlap import report_split_overlap
     from sccosf_ros.training.time_estimate import estimate
 
     cfg.validate()
     world = dist_utils.DistInfo.from_env().world_size
     plan = make_plan(cfg, world)
+    report_split_overlap(cfg, plan.train_set, plan.val_set, cfg.progress)
     info = describe(cfg, plan)
     info["dry_run"] = True
     info["time_estimate"] = estimate(

@@ -72,6 +72,7 @@ from sccosf_ros.training.sampling import (
     to_device,
 )
 from sccosf_ros.training.schedule import PolyWarmupLR
+from sccosf_ros.training.split_overlap import SplitOverlapError, report_split_overlap
 from sccosf_ros.training.stop_signals import GracefulStop, NoStop
 from sccosf_ros.training.validation import ValidationMixin
 
@@ -97,6 +98,7 @@ class Trainer(CheckpointMixin, ValidationMixin):
         self.log = None
 
         self._build_data()
+        self._check_splits()
         if config.check_data:
             self._check_data()
         self._check_crop(self.train_set)
@@ -139,6 +141,18 @@ class Trainer(CheckpointMixin, ValidationMixin):
         self.iters_per_epoch, self.max_iters = plan.iters_per_epoch, plan.max_iters
         self.warmup_iters, self.eval_interval = plan.warmup_iters, plan.eval_interval
         self.local_batch = plan.local_batch
+
+    def _check_splits(self) -> None:
+        """No training image in a held-out split (split_overlap.py; main process hashes)."""
+        error = None
+        if self.main:
+            try:
+                report_split_overlap(self.cfg, self.train_set, self.val_set, self.cfg.progress)
+            except SplitOverlapError as e:
+                error = str(e)
+        error = dist_utils.broadcast_object(error)
+        if error:
+            raise SplitOverlapError(error)
 
     def _check_data(self) -> None:
         """Decode every training and validation sample once (main process; others wait)."""
