@@ -329,8 +329,14 @@ def _dry_run(cfg: Any, args: argparse.Namespace) -> int:
         return 0
     est = info["time_estimate"]
     print(f"dry run: {path} written, nothing trained")
+    start = (
+        f"from {info['init_from']}"
+        if info["init_from"]
+        else f"pretrained {info['pretrained_weights'] or 'none'}"
+    )
+    frozen = [k for k in ("freeze_encoder", "fusion_only") if info[k]]
     print(
-        f"  {info['preset']} (pretrained {info['pretrained_weights'] or 'none'}), "
+        f"  {info['preset']} ({start}{''.join(', ' + k for k in frozen)}), "
         f"{info['n_train_images']} training images ({' + '.join(info['train_splits'])}), "
         f"best.pt on {info['val_split']} ({info['n_val_images']})"
     )
