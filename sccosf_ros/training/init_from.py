@@ -89,9 +89,11 @@ def _check_same_network(model: torch.nn.Module, ckpt: dict, path: str) -> None:
         )
 
 
-def init_from_checkpoint(model: torch.nn.Module, path: str | Path, class_names: list[str]) -> str:
+def init_from_checkpoint(
+    model: torch.nn.Module, path: str | Path, class_names: list[str], *, fusion_only: bool = False
+) -> str:
     """Load ``path``'s weights into ``model`` (built for ``class_names``); returns the info
-    line saying what was kept and what was re-initialised."""
+    line saying what was kept and what was re-initialised (``fusion_only``: that it stays so)."""
     path = str(path)
     ckpt = read_init_checkpoint(path)
     _check_same_network(model, ckpt, path)
@@ -120,4 +122,5 @@ def init_from_checkpoint(model: torch.nn.Module, path: str | Path, class_names: 
         f"init-from {path}: {kept} and the rest of ICRM loaded; the class set differs "
         f"(checkpoint: {_names(theirs)}; dataset: {_names(list(class_names))}), so "
         f"{', '.join(fresh)} start fresh"
+        + (" and stay untrained (--fusion-only freezes them)" if fusion_only else "")
     )

@@ -210,7 +210,9 @@ class Trainer(CheckpointMixin, ValidationMixin):
         if cfg.pretrained and cfg.resume:  # the checkpoints record how the run started
             model.config = dataclasses.replace(model.config, pretrained_encoder=cfg.pretrained)
         if cfg.init_from and not cfg.resume:  # a resumed run gets its weights from latest.pt
-            line = init_from_checkpoint(model, cfg.init_from, self.class_names)
+            line = init_from_checkpoint(
+                model, cfg.init_from, self.class_names, fusion_only=cfg.fusion_only
+            )
             if self.main:
                 print(line, file=sys.stderr)
         if self.dist.enabled and cfg.sync_bn:

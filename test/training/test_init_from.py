@@ -48,6 +48,7 @@ def test_another_class_set_keeps_encoder_fusion_and_refits_only_the_classifier(
     assert _differs(own, saved, kept) == []
     assert "class set differs" in line and "seg_head.classifier.2.weight" in line
     assert "15 classes (background" in line and line.count("\n") == 1
+    assert "stay untrained" not in line
     # a fine-tuning run, not a resumed one: step 0, an optimizer without state
     assert trainer.step == 0 and not trainer.optimizer.state
     trainer.fit()
@@ -102,3 +103,14 @@ def test_an_irreconcilable_network_or_a_bad_file_is_one_line(
         train_cfg(
             synth_root, tmp_path, init_from=str(nano_checkpoint), pretrained="in1k"
         ).validate()
+
+
+def test_a_fresh_classifier_under_fusion_only_is_said_to_stay_untrained(nano_checkpoint):
+    from sccosf_ros.model import build_model
+    from sccosf_ros.training.init_from import init_from_checkpoint
+
+    model = build_model("nano", num_classes=4)
+    names = ["background", "pallet", "person", "forklift"]
+    line = init_from_checkpoint(model, nano_checkpoint, names, fusion_only=True)
+    assert "4 classes (background, pallet, person, forklift)" in line
+    assert line.endswith("start fresh and stay untrained (--fusion-only freezes them)")
