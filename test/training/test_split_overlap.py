@@ -107,3 +107,24 @@ def test_fmb_layout_is_checked_by_content(tmp_path, train_cfg):
         SplitOverlapError, match=rf"split\(s\) test: 1 by identical RGB file \({name} = dup\)"
     ):
         _check(train_cfg(root, tmp_path, crop=(32, 32)))
+
+
+def test_the_folder_layout_is_checked_by_name_and_content(
+    custom_folder_dataset, tmp_path, train_cfg
+):
+    root = tmp_path / "ds"
+    shutil.copytree(custom_folder_dataset, root)
+    train = (root / "splits" / "train.txt").read_text().split()
+    for d in ("rgb", "thermal"):  # an unlabelled copy in test under another name
+        shutil.copy(root / d / f"{train[2]}.png", root / d / "dupe.png")
+    with (root / "splits" / "test.txt").open("a") as f:
+        f.write("dupe\n")
+    with (root / "splits" / "val.txt").open("a") as f:
+        f.write(f"{train[3]}\n")
+    cfg = train_cfg(root, tmp_path, dataset="folder", crop=(32, 32))
+    with pytest.raises(SplitOverlapError) as info:
+        _check(cfg)
+    msg = str(info.value)
+    assert (
+        f"1 by name ({train[3]})" in msg and f"1 by identical RGB file ({train[2]} = dupe)" in msg
+    )
