@@ -221,3 +221,62 @@ def roadscene_dev():
     if not (root / "rgb").is_dir() or not (root / "thermal").is_dir():
         pytest.skip(f"the real development pairs are not at {root} (set $SCCOSF_ROADSCENE_DEV)")
     return root
+
+
+CUSTOM_CLASSES = ("background", "pallet", "person", "forklift")
+CUSTOM_PALETTE = ((0, 0, 0), (230, 160, 40), (220, 20, 60), (250, 220, 0))
+
+
+@pytest.fixture(scope="session")
+def custom_folder_dataset(tmp_path_factory):
+    """A hand-made ``--dataset folder`` dataset (layout.md) with its own 4-class set: synthetic
+    MFNet frames, car → pallet, person, bike → forklift, the rest background; the first two
+    training frames have no label file (unlabelled)."""
+    import cv2
+    import numpy as np
+
+    from sccosf_ros.class_set import ClassSet, write_class_set
+    from sccosf_ros.synthetic import write_dataset
+
+    src = tmp_path_factory.mktemp("custom_src") / "mfnet"
+    write_dataset(src, layout="mfnet", n=12, seed=11, height=48, width=64, progress=False)
+    root = tmp_path_factory.mktemp("custom") / "ds"
+    for d in ("rgb", "thermal", "labels", "splits"):
+        (root / d).mkdir(parents=True)
+    to_custom = np.zeros(256, np.uint8)
+    to_custom[[1, 2, 3]] = [1, 2, 3]
+    to_custom[255] = 255
+    splits = {s: (src / f"{s}.txt").read_text().split() for s in ("train", "val", "test")}
+    for name in (n for names in splits.values() for n in names):
+        img = cv2.imread(str(src / "images" / f"{name}.png"), cv2.IMREAD_UNCHANGED)  # B,G,R,T
+        cv2.imwrite(str(root / "rgb" / f"{name}.png"), img[..., :3])
+        cv2.imwrite(str(root / "thermal" / f"{name}.png"), img[..., 3])
+        if name not in splits["train"][:2]:
+            label = cv2.imread(str(src / "labels" / f"{name}.png"), cv2.IMREAD_UNCHANGED)
+            cv2.imwrite(str(root / "labels" / f"{name}.png"), to_custom[label])
+    for s, names in splits.items():
+        (root / "splits" / f"{s}.txt").write_text("\n".join(names) + "\n")
+    write_class_set(ClassSet(CUSTOM_CLASSES, CUSTOM_PALETTE), root)
+    return root
+
+
+@pytest.fixture(scope="session")
+def custom_class_checkpoint(custom_folder_dataset, nano_checkpoint, tmp_path_factory):
+    """``nano_checkpoint`` fine-tuned 2 steps on ``custom_folder_dataset`` with the CLI:
+    (best.pt, what ``sccosf train`` printed to stderr)."""
+    import contextlib
+    import io
+
+    from sccosf_ros.cli import main
+
+    out = tmp_path_factory.mktemp("custom_run")
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err):
+        code = main(
+            ["train", "--recipe", "finetune", "--init-from", str(nano_checkpoint),
+             "--dataset", "folder", "--root", str(custom_folder_dataset), "--out", str(out),
+             "--crop", "32", "32", "--max-iters", "2", "--batch-size", "2", "--workers", "0",
+             "--threads", "1", "--device", "cpu", "--no-progress", "--no-tensorboard"]
+        )  # fmt: skip
+    assert code == 0, err.getvalue()
+    return out / "best.pt", err.getvalue()
