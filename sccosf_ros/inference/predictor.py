@@ -20,6 +20,17 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from sccosf_ros.backends.auto import (
+    AUTO,
+    PARITY_SIZE,
+    cached_parity,
+    choose_backend,
+    choose_precision,
+    probe_pairs,
+    selection_line,
+    verdict_fields,
+)
+from sccosf_ros.backends.cache import ArtifactCache
 from sccosf_ros.backends.compiled import CompiledModel, backend_device, check_backend
 from sccosf_ros.backends.onnx_export import read_metadata
 from sccosf_ros.backends.runner import TorchRunner
@@ -62,7 +73,8 @@ class Predictor:
             ``None`` runs at the frame's own size.
         train_size: ``(H, W)`` the network was trained at (from the checkpoint; None: unknown).
             Recorded only: inference does not depend on it (``sccosf export`` defaults to it).
-        backend: ``torch`` | ``onnxruntime`` | ``openvino`` | ``tensorrt``.
+        backend: ``torch`` | ``onnxruntime`` | ``openvino`` | ``tensorrt`` | ``auto`` (the
+            best one installed here, ``backends.auto``; ``backend_choice`` says which and why).
         cache_dir: where exported graphs and engines are kept (None: ``~/.cache/sccosf_ros``).
         backend_options: per-backend settings (``backends.compiled.CompiledModel``).
         name: a readable prefix for cache file names (``from_checkpoint``: the file's stem).
@@ -70,7 +82,9 @@ class Predictor:
             ``torch.autocast`` in that dtype (convolutions and matmuls in half precision, the
             selective scan's states in float32; outputs are converted back), CPU and CUDA.
             tensorrt: fp16 builds a half-precision engine. openvino: bf16 runs OpenVINO's
-            bfloat16 (AMX / AVX-512 BF16 CPUs). onnxruntime runs fp32.
+            bfloat16 (AMX / AVX-512 BF16 CPUs). onnxruntime runs fp32. ``auto``: bf16 on
+            OpenVINO where the CPU has AMX / AVX-512 BF16 and the bf16 model meets the parity
+            bar against torch fp32 (measured once per model, cached), else fp32.
     """
 
     def __init__(
@@ -91,10 +105,10 @@ class Predictor:
         precision: str = "fp32",
         _onnx: tuple[Path, dict] | None = None,
     ) -> None:
-        self.backend = check_backend(backend)
-        self.precision = check_precision(precision, backend)
-        if backend in ("tensorrt", "openvino") and precision != "fp32":
-            backend_options = {"precision": precision, **(backend_options or {})}
+        self.backend_choice = choose_backend(backend, str(device))
+        backend = self.backend = check_backend(self.backend_choice.value)
+        if precision != AUTO:
+            check_precision(precision, backend)
         self.device = backend_device(backend, device)
         self.model = model
         n = int(getattr(model, "num_classes", 0) or len(class_names or []))
@@ -117,6 +131,12 @@ class Predictor:
         self.meta: dict = {}
         self.compiled = None  # backends.compiled.CompiledModel for the graph backends
         self._torch: TorchRunner | None = None
+        self.precision_choice = choose_precision(
+            precision, backend, lambda: self._bf16_verdict(cache_dir, backend_options)
+        )
+        precision = self.precision = self.precision_choice.value
+        if backend in ("tensorrt", "openvino") and precision != "fp32":
+            backend_options = {"precision": precision, **(backend_options or {})}
         if backend == "torch":
             if model is None:
                 raise ValueError("backend torch needs a model (use from_onnx for ONNX files)")
@@ -152,6 +172,48 @@ class Predictor:
                     "again at the size you want (sccosf export --height H --width W)"
                 )
             self.input_size = fixed
+
+    @property
+    def selection(self) -> str:
+        """The startup line: which backend and precision run, and why (``backends.auto``)."""
+        return selection_line(self.backend_choice, self.precision_choice)
+
+    def _bf16_verdict(
+        self, cache_dir: str | os.PathLike | None, options: dict[str, Any] | None
+    ) -> Any:
+        """bf16 OpenVINO against torch fp32 on ``backends.auto.probe_pairs`` at the run size
+        (``PARITY_SIZE`` when it is not fixed): a ParityReport, cached per model, size,
+        OpenVINO version and CPU; None without a torch model to compare with."""
+        from sccosf_ros.backends.parity import compare, thermal_is_raw
+
+        if self.model is None:
+            return None
+        size = self.input_size or PARITY_SIZE
+        kwargs: dict[str, Any] = {
+            "class_names": self.class_names,
+            "palette": self.palette,
+            "thermal_norm": self.thermal_norm,
+            "name": self.name,
+        }
+        candidate = Predictor(
+            self.model,
+            "cpu",
+            backend="openvino",
+            precision="bf16",
+            input_size=size,
+            cache_dir=cache_dir,
+            backend_options=options,
+            **kwargs,
+        )
+        norm = self.thermal_norm
+        raw = (float(norm.low), float(norm.high)) if thermal_is_raw(self) else None
+
+        def measure() -> Any:
+            reference = Predictor(self.model, "cpu", backend="torch", precision="fp32", **kwargs)
+            return compare(reference, candidate, probe_pairs(size, raw))
+
+        fields = verdict_fields(candidate.compiled.export_fields(size), norm.to_dict())
+        return cached_parity(ArtifactCache(cache_dir), self.name, size, fields, measure)
 
     def export_metadata(self) -> dict[str, Any]:
         """What an exported graph records besides its size and versions (``onnx_export``)."""

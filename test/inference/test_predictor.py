@@ -244,6 +244,11 @@ def test_precision_is_checked_and_reaches_the_predictor(nano_checkpoint):
     with pytest.raises(ValueError, match="precision must be one of fp32, fp16, bf16"):
         Predictor(build_model("nano"), "cpu", precision="half")
     params = NodeParams.from_dict(
-        {"checkpoint": str(nano_checkpoint), "device": "cpu", "precision": "bf16"}
+        {
+            "checkpoint": str(nano_checkpoint),
+            "device": "cpu",
+            "precision": "bf16",
+            "backend": "torch",
+        }
     )
     assert load_predictor(params).precision == "bf16"

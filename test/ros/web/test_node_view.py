@@ -53,6 +53,7 @@ def live_node(tmp_path_factory):
         params={
             "num_threads": 1,
             "device": "cpu",
+            "backend": "torch",  # the web view, not the runtime
             "thermal.normalization": "fixed",
             "thermal.low": float(THERMAL_COUNTS[0]),
             "thermal.high": float(THERMAL_COUNTS[1]),
