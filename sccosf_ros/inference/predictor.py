@@ -52,6 +52,23 @@ class Prediction:
     timings_ms: dict[str, float] = field(default_factory=dict)  # preprocess / model / postprocess
 
 
+def fused_uint8(fused: torch.Tensor) -> np.ndarray:
+    """(3, H, W) float fused image in [0, 1] → (H, W, 3) uint8 RGB, rounded half to even.
+
+    On the CPU in numpy, in place on one float buffer: the same bytes as torch's clamp → mul
+    → round → uint8 → permute chain at a third of its time (1.7 against 2.4–7 ms at 640×480,
+    2 threads, measured on this project's 2-core machine), which is per-pair work the node
+    does outside the network.
+    """
+    if fused.device.type != "cpu":
+        out = fused.float().clamp(0, 1).mul(255).round().to(torch.uint8).permute(1, 2, 0)
+        return out.contiguous().cpu().numpy()
+    x = np.multiply(fused.float().numpy(), np.float32(255))  # a new buffer, worked in place
+    np.clip(x, 0, 255, out=x)
+    np.rint(x, out=x)
+    return np.ascontiguousarray(x.astype(np.uint8).transpose(1, 2, 0))
+
+
 class Predictor:
     """RGB + thermal numpy frames → fused image and class-id mask at the input resolution.
 
@@ -332,8 +349,7 @@ class Predictor:
                 fused = F.interpolate(
                     fused.float(), size=size, mode="bilinear", align_corners=False
                 )
-            img = fused[0].float().clamp(0, 1).mul(255).round().to(torch.uint8).permute(1, 2, 0)
-            img = img.contiguous().cpu().numpy()
+            img = fused_uint8(fused[0])
         if logits is not None:
             if tuple(logits.shape[-2:]) != size:
                 logits = F.interpolate(
