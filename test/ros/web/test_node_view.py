@@ -208,6 +208,7 @@ def test_bad_web_values_stop_the_node_with_one_line(params, words):
         cmd = node_command(
             params={
                 "device": "cpu",
+                "backend": "torch",  # the web port, not the runtime
                 "web.enable": True,
                 "web.port": busy.getsockname()[1],
                 **params,
