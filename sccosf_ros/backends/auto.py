@@ -47,7 +47,12 @@ PROBE_PAIRS = 4  # pairs the bf16 parity verdict is measured on
 # (measured on these frames: 99.90 % at 192x256, 99.96 % at 480x640)
 PARITY_SIZE = (480, 640)
 PROBE_VERSION = 1  # bump when probe_pairs draws other frames (invalidates cached verdicts)
-_DISTRIBUTIONS = {"openvino": "openvino", "onnxruntime": "onnxruntime", "tensorrt": "tensorrt"}
+# backend → the pip distributions that install its runtime (the first one found gives the version)
+_DISTRIBUTIONS = {
+    "openvino": ("openvino",),
+    "onnxruntime": ("onnxruntime", "onnxruntime-gpu", "onnxruntime-openvino"),
+    "tensorrt": ("tensorrt", "tensorrt-cu12", "tensorrt-cu13"),
+}
 
 
 @dataclass(frozen=True)
@@ -91,10 +96,12 @@ def runtime_version(backend: str) -> str:
     """The installed version of a backend's runtime ("?" when unknown)."""
     from importlib import metadata
 
-    try:
-        return metadata.version(_DISTRIBUTIONS.get(backend, backend))
-    except metadata.PackageNotFoundError:
-        return "?"
+    for name in _DISTRIBUTIONS.get(backend, (backend,)):
+        try:
+            return metadata.version(name)
+        except metadata.PackageNotFoundError:
+            continue
+    return "?"
 
 
 def openvino_bf16() -> bool | None:

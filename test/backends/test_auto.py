@@ -16,6 +16,7 @@ from sccosf_ros.backends.auto import (
     choose_precision,
     is_x86,
     probe_pairs,
+    runtime_version,
     selection_line,
 )
 from sccosf_ros.backends.cache import ArtifactCache
@@ -45,6 +46,9 @@ def test_auto_on_the_cpu_prefers_openvino_then_onnxruntime_then_torch():
     else:
         assert choice.value == "torch"
     assert choice.auto and choice.describe("backend").startswith("backend auto → ")
+    if installed("onnxruntime"):
+        assert runtime_version("onnxruntime")[0].isdigit()
+    assert runtime_version("no-such-runtime") == "?"
 
 
 def test_bf16_hardware_from_the_cpu_flags_and_openvino():
