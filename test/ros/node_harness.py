@@ -65,7 +65,7 @@ class NodeProcess(SharedNodeProcess):
 # What most node tests run with: a 32×32 network input, one thread, fast diagnostics, a
 # fixed thermal range that suits ``scene``'s counts, and torch eager: these tests are about the
 # node's ROS side, and backend auto would export and compile an OpenVINO graph per new size
-# (tests/ros/test_node_backend.py and test/backends cover the runtimes).
+# (test/ros/test_node_backend.py and test/backends cover the runtimes).
 SMALL_NODE_PARAMS = {
     "backend": "torch",
     "inference.height": 32,
