@@ -78,15 +78,14 @@ class StartupError(SccosfError, RuntimeError):
 
 
 def _say(line: str) -> None:
-    import sys
-
-    print(f"sccosf_ros: {line}", file=sys.stderr, flush=True)
+    """A command's progress line (stdout: stderr is for its one error line)."""
+    print(line, flush=True)
 
 
 def load_predictor(params: NodeParams, info: Callable[[str], None] | None = None) -> Any:
     """The Predictor the parameters describe; StartupError for device/checkpoint/backend
     problems. ``backend`` / ``precision`` ``auto`` are resolved here (``backends.auto``) and
-    ``info`` (default: stderr) gets the one line saying what was chosen and why. A non-torch
+    ``info`` (default: stdout) gets the one line saying what was chosen and why. A non-torch
     backend with a fixed ``inference.height/width`` exports (or loads from
     ``backend.cache_dir``) its graph here, so the first pair does not wait for it; at the
     native size that happens on the first pair of each new size."""
