@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     import torch
 
 PRECISIONS = ("fp32", "fp16", "bf16")
+PRECISION_CHOICES = ("auto", *PRECISIONS)  # what a user may ask for (auto: backends.auto)
 # backend → the precisions it runs (anything not named runs fp32 only)
 BACKEND_PRECISIONS: dict[str, tuple[str, ...]] = {
     "torch": PRECISIONS,

@@ -100,8 +100,11 @@ class ThermalNorm:
                 return t.astype(np.float32) / 255.0
             mode = "percentile"
         x = t.astype(np.float32)
-        finite = np.isfinite(x)
-        if not finite.all():
+        # None: every value is finite (always for integer frames: no pass over them for it)
+        finite = None if t.dtype.kind in "uib" else np.isfinite(x)
+        if finite is not None and finite.all():
+            finite = None
+        if finite is not None:
             x = np.where(finite, x, np.nan)
         if mode == "temperature":
             scale, offset = self.celsius_transform()
@@ -110,11 +113,12 @@ class ThermalNorm:
         elif mode == "fixed":
             lo, hi = float(self.low), float(self.high)
         elif mode == "minmax":
-            lo, hi = (float(np.nanmin(x)), float(np.nanmax(x))) if finite.any() else (0.0, 1.0)
+            some = finite is None or finite.any()
+            lo, hi = (float(np.nanmin(x)), float(np.nanmax(x))) if some else (0.0, 1.0)
         elif t.dtype in (np.uint8, np.uint16):
             lo, hi = _integer_percentiles(t, self.percentile_low, self.percentile_high)
         else:
-            valid = x[finite] if not finite.all() else x
+            valid = x if finite is None else x[finite]
             if valid.size == 0:
                 lo, hi = 0.0, 1.0
             else:
@@ -123,7 +127,10 @@ class ThermalNorm:
             hi = lo + 1.0 if np.isfinite(lo) else 1.0
             lo = lo if np.isfinite(lo) else 0.0
         out = (x - lo) / (hi - lo)
-        return np.nan_to_num(np.clip(out, 0.0, 1.0), nan=0.0).astype(np.float32)
+        np.clip(out, 0.0, 1.0, out=out)  # in place: this runs on every pair
+        if finite is not None:
+            np.nan_to_num(out, copy=False, nan=0.0)
+        return out.astype(np.float32, copy=False)
 
 
 def _integer_percentiles(t: np.ndarray, p_low: float, p_high: float) -> tuple[float, float]:

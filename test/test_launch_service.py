@@ -136,6 +136,7 @@ def test_the_launch_file_runs_the_node_with_its_arguments(ament_prefix, nano_che
             "thermal.low": 7000.0,
             "thermal.high": 9000.0,
             "num_threads": 1,
+            "backend": "torch",  # the launch file, not the runtime
         },
     )
     env = dict(os.environ, PYTHONUNBUFFERED="1", RCUTILS_COLORIZED_OUTPUT="0")

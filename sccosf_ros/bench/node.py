@@ -8,12 +8,21 @@ Two parts, one run, one table each:
    (segmentation colours + overlay), encode (4 images) and publish (4 rclpy publishers with a
    subscriber in another DDS participant on loopback) — around the ``TrivialModel`` through the
    real ``Predictor``, next to the nano model's own time. Target: overhead ≤ 5 ms per pair.
+   The model's own pre- and post-processing (thermal normalisation, tensors, resizes, labels,
+   ``Predictor.preprocess`` / ``postprocess``) are rows of their own, from the nano model's
+   ``timings_ms``.
 2. **End-to-end latency over DDS loopback** (``bench.node_e2e``): the node runs as a separate
    process, once with ``TrivialModel`` (``python -m sccosf_ros.bench.node_trivial``, the same
-   node code with the predictor swapped) and once as the real ``sccosf_node`` with the nano
-   checkpoint; a camera-like best-effort publisher sends bgr8 + mono16 pairs at 10 and 30 Hz, a
-   subscriber to ``~/fused`` measures send → receive (steady clock); the node's
-   ``/diagnostics`` adds its drop count and in-node overhead.
+   node code with the predictor swapped) and as the real ``sccosf_node`` with the nano
+   checkpoint, once on ``--baseline`` (torch) and once on ``--backend`` (default auto), side by
+   side; a camera-like best-effort publisher sends bgr8 + mono16 pairs at each rate
+   (``--rate 10`` alone, or ``--rates``), a subscriber to ``~/fused`` measures RGB stamp →
+   output received (steady clock); the node's ``/diagnostics`` adds its drop count, inference
+   time and in-node overhead, ``/proc`` its CPU use.
+
+``sccosf bench node --rate 10 --size 640x480 --duration 25`` is the real-time check of issue
+26: pairs offered / processed / dropped, end-to-end p50/p95, inference p50 and CPU use, torch
+and the auto choice in one run.
 
 The run gets a private ROS domain on localhost unless ``ROS_DOMAIN_ID`` is set, and every DDS
 participant in it (the bench's cameras, subscribers and the nodes) the package's large-image
@@ -35,6 +44,7 @@ from typing import Any
 import torch
 
 from sccosf_ros.arg_types import non_negative_int, positive_float, positive_int
+from sccosf_ros.backends import BACKENDS
 from sccosf_ros.backends.cli_args import add_backend_arguments
 from sccosf_ros.bench.errors import check_checkpoint
 from sccosf_ros.bench.node_e2e import backend_params, bench_e2e, e2e_report
@@ -55,13 +65,32 @@ __all__ += ["trivial_predictor"]  # the node tests' predictor, here since before
 
 TARGET_OVERHEAD_MS = 5.0
 PATH_STAGES = ("sync", "decode", "colour", "encode", "publish")  # the pipeline without the model
-STAGES = (*PATH_STAGES, "trivial model", "nano model")
+MODEL_STAGES = ("nano preprocess", "nano network", "nano postprocess")  # Predictor.timings_ms
+STAGES = (*PATH_STAGES, "trivial model", "nano model", *MODEL_STAGES)
+
+
+def size_wh(text: str) -> tuple[int, int]:
+    """``WxH`` as cameras name it (``640x480``) → (W, H)."""
+    from sccosf_ros.arg_types import size_hw
+
+    try:
+        w, h = size_hw(text)
+    except argparse.ArgumentTypeError:
+        raise argparse.ArgumentTypeError(f"size must be WxH, e.g. 640x480, got {text!r}") from None
+    return w, h
 
 
 # --------------------------------------------------------------------------- CLI
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--height", type=positive_int, default=480, help="camera image height")
     parser.add_argument("--width", type=positive_int, default=640, help="camera image width")
+    parser.add_argument(
+        "--size",
+        type=size_wh,
+        default=None,
+        metavar="WxH",
+        help="camera image size, e.g. 640x480 (sets --width and --height)",
+    )
     parser.add_argument(
         "--pairs", type=positive_int, default=40, help="pairs for the in-process part"
     )
@@ -71,6 +100,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         nargs="+",
         default=[10.0, 30.0],
         help="input rates (Hz) for the end-to-end part",
+    )
+    parser.add_argument(
+        "--rate", type=positive_float, default=None, help="one input rate (Hz): --rates R"
     )
     parser.add_argument(
         "--duration",
@@ -106,6 +138,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="QoS of the camera publishers and the node's inputs (cameras: best_effort)",
     )
     add_backend_arguments(parser)
+    parser.add_argument(
+        "--baseline",
+        choices=(*BACKENDS, "none"),
+        default="torch",
+        help="backend of the nano node run beside --backend's in the end-to-end part (none: "
+        "only --backend)",
+    )
     parser.add_argument("--skip-e2e", action="store_true", help="only the in-process part")
     parser.add_argument(
         "--skip-model-e2e",
@@ -113,6 +152,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="end-to-end with the trivial model only (the nano node is slow)",
     )
     add_output_arguments(parser)
+
+
+def load_average() -> str:
+    """The 1/5/15-minute load averages (``uptime``'s), to judge how busy the machine was."""
+    try:
+        return " ".join(f"{v:.2f}" for v in os.getloadavg())
+    except OSError:
+        return "n/a"
 
 
 def bench_checkpoint(path: Path | None, tmp: Path) -> Path:
@@ -204,7 +251,10 @@ def bench_overhead(args: argparse.Namespace, ckpt: Path) -> dict[str, dict[str, 
             times[k].append(ms)
     nano.predict(rgb, thermal)  # warm-up
     for _ in range(max(3, min(args.pairs, 5))):
-        times["nano model"].append(nano.predict(rgb, thermal).timings_ms["total"])
+        t = nano.predict(rgb, thermal).timings_ms
+        times["nano model"].append(t["total"])
+        for stage, key in zip(MODEL_STAGES, ("preprocess", "model", "postprocess")):
+            times[stage].append(t[key])
     loop.close()
 
     result = {k: summarize(v) for k, v in times.items()}
@@ -218,7 +268,7 @@ def _overhead_report(res: dict[str, dict[str, float]]) -> str:
     """Part 1 as Markdown: per-stage p50/p95 and the verdict against the 5 ms target."""
     rows = [
         [k, f"{res[k]['p50']:.2f}", f"{res[k]['p95']:.2f}"]
-        for k in (*PATH_STAGES, "ROS path total", "trivial model", "nano model")
+        for k in (*PATH_STAGES, "ROS path total", "trivial model", "nano model", *MODEL_STAGES)
     ]
     rows.append(["(sum of stage p50s)", f"{sum(res[k]['p50'] for k in PATH_STAGES):.2f}", ""])
     total, nano = res["ROS path total"]["p50"], res["nano model"]["p50"]
@@ -235,7 +285,18 @@ def _overhead_report(res: dict[str, dict[str, float]]) -> str:
     )
 
 
+def e2e_backends(args: argparse.Namespace) -> list[str]:
+    """The nano nodes of the end-to-end part: the baseline, then ``--backend`` (once when the
+    same)."""
+    wanted = [args.baseline, args.backend] if args.baseline != "none" else [args.backend]
+    return list(dict.fromkeys(wanted))
+
+
 def run(args: argparse.Namespace) -> int:
+    if args.size is not None:
+        args.width, args.height = args.size
+    if args.rate is not None:
+        args.rates = [args.rate]
     if args.num_threads > 0:
         torch.set_num_threads(args.num_threads)
     check_checkpoint(args.checkpoint)
@@ -249,6 +310,8 @@ def run(args: argparse.Namespace) -> int:
             "size": [args.height, args.width],
             "inference_size": size,
             "backend": args.backend,
+            "e2e_backends": e2e_backends(args),
+            "uptime": load_average(),
             "torch_threads": torch.get_num_threads(),
             "input_reliability": args.input_reliability,
             "checkpoint": str(args.checkpoint or ckpt),
@@ -257,8 +320,8 @@ def run(args: argparse.Namespace) -> int:
         }
         parts = [
             f"sccosf bench node: {args.width}x{args.height} bgr8 + mono16 pairs, model at "
-            f"{size}, backend {args.backend}, torch threads {env['torch_threads']}, {domain}\n"
-            f"{dds}"
+            f"{size}, backend {args.backend}, torch threads {env['torch_threads']}, {domain}, "
+            f"load average {env['uptime']}\n{dds}"
         ]
         print(parts[-1] + "\n")
         res = bench_overhead(args, ckpt)
@@ -270,7 +333,8 @@ def run(args: argparse.Namespace) -> int:
         if not args.skip_e2e:
             rows = bench_e2e(args, ckpt, "trivial", Path(tmp))
             if not args.skip_model_e2e:
-                rows += bench_e2e(args, ckpt, "nano", Path(tmp))
+                for backend in e2e_backends(args):
+                    rows += bench_e2e(args, ckpt, "nano", Path(tmp), backend)
             results["e2e"] = rows
             parts.append(e2e_report(rows))
             print(parts[-1])

@@ -27,7 +27,7 @@ class ModelOptionError(SccosfError, ValueError):
 def add_model_arguments(parser: argparse.ArgumentParser | argparse._ArgumentGroup) -> None:
     """The model flags; every default is None (= the node parameter's value)."""
     from sccosf_ros.backends.cli_args import add_backend_arguments
-    from sccosf_ros.precision import PRECISIONS
+    from sccosf_ros.precision import PRECISION_CHOICES
 
     d = NodeParams.defaults()
     parser.add_argument(
@@ -56,9 +56,11 @@ def add_model_arguments(parser: argparse.ArgumentParser | argparse._ArgumentGrou
     add_thermal_arguments(parser)
     parser.add_argument(
         "--precision",
-        choices=tuple(PRECISIONS),
+        choices=PRECISION_CHOICES,
         default=None,
-        help="fp32 | fp16 | bf16 (precision; which backend runs which: see the README)",
+        help="auto | fp32 | fp16 | bf16 (precision, default auto: bf16 on OpenVINO with "
+        "AMX/AVX-512 BF16 within the parity bar, else fp32; which backend runs which: see the "
+        "README)",
     )
     add_backend_arguments(parser, default=None)
 

@@ -149,6 +149,12 @@ def _finetune_arguments(parser: argparse.ArgumentParser) -> None:
         help="keep the ConvNeXt encoder's weights fixed (and its norm layers in eval mode)",
     )
     f.add_argument(
+        "--freeze-fusion-modules",
+        action="store_true",
+        help="keep the Sc-CFM fusion modules fixed; with --freeze-encoder --fusion-only only the "
+        "ReAW fusion head learns and the segmentation stays exactly the checkpoint's",
+    )
+    f.add_argument(
         "--fusion-only",
         action="store_true",
         help="freeze the segmentation head and turn its loss off: trains the fused image, "
@@ -374,7 +380,7 @@ def _dry_run(cfg: Any, args: argparse.Namespace) -> int:
         if info["init_from"]
         else f"pretrained {info['pretrained_weights'] or 'none'}"
     )
-    frozen = [k for k in ("freeze_encoder", "fusion_only") if info[k]]
+    frozen = [k for k in ("freeze_encoder", "freeze_fusion_modules", "fusion_only") if info.get(k)]
     print(
         f"  {info['preset']} ({start}{''.join(', ' + k for k in frozen)}), "
         f"{info['n_train_images']} training images ({' + '.join(info['train_splits'])}), "

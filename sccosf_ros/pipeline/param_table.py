@@ -22,10 +22,10 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from sccosf_ros.backends import BACKENDS
+from sccosf_ros.backends import BACKEND_CHOICES
 from sccosf_ros.device import DEVICES_HELP
 from sccosf_ros.errors import SccosfError
-from sccosf_ros.precision import PRECISIONS
+from sccosf_ros.precision import PRECISION_CHOICES
 from sccosf_ros.thermal import DEFAULT_WINDOW_C, UNITS
 from sccosf_ros.thermal import MODES as THERMAL_MODES
 
@@ -368,20 +368,22 @@ PARAMETERS: tuple[ParamSpec, ...] = (
     ),
     _p(
         "precision",
-        "fp32",
-        "precision the network runs in: torch: autocast (half precision mainly pays on a "
-        "GPU; the selective scan keeps float32 states); openvino: fp32 or bf16 (about 1.4x "
-        "faster on CPUs with AMX/AVX-512 BF16, within the parity bar); tensorrt: fp32 or "
+        "auto",
+        "precision the network runs in: auto = bf16 on OpenVINO where the CPU has AMX/AVX-512 "
+        "BF16 and the bf16 model meets the parity bar (checked once per model, cached in "
+        "backend.cache_dir), else fp32; torch: autocast (half precision mainly pays on a GPU; "
+        "the selective scan keeps float32 states); openvino: fp32 or bf16; tensorrt: fp32 or "
         "fp16; onnxruntime: fp32",
-        choices=PRECISIONS,
+        choices=PRECISION_CHOICES,
     ),
     _p(
         "backend",
-        "torch",
-        "inference runtime: torch (eager) | onnxruntime | openvino (CPU) | tensorrt (CUDA); "
-        "the non-torch ones export the checkpoint to ONNX once per input size into "
-        "backend.cache_dir",
-        choices=BACKENDS,
+        "auto",
+        "inference runtime: auto = tensorrt on an NVIDIA GPU when installed, else torch on "
+        "CUDA, openvino on an x86 CPU when installed, else onnxruntime, else torch | torch "
+        "(eager) | onnxruntime | openvino (CPU) | tensorrt (CUDA); the non-torch ones export "
+        "the checkpoint to ONNX once per input size into backend.cache_dir",
+        choices=BACKEND_CHOICES,
     ),
     _p(
         "backend.cache_dir",

@@ -77,21 +77,29 @@ class StartupError(SccosfError, RuntimeError):
     """The pipeline cannot start (device, checkpoint); the message says what to fix."""
 
 
-def load_predictor(params: NodeParams) -> Any:
+def _say(line: str) -> None:
+    """A command's progress line (stdout: stderr is for its one error line)."""
+    print(line, flush=True)
+
+
+def load_predictor(params: NodeParams, info: Callable[[str], None] | None = None) -> Any:
     """The Predictor the parameters describe; StartupError for device/checkpoint/backend
-    problems. A non-torch ``backend`` with a fixed ``inference.height/width`` exports (or
-    loads from ``backend.cache_dir``) its graph here, so the first pair does not wait for it;
-    at the native size that happens on the first pair of each new size."""
+    problems. ``backend`` / ``precision`` ``auto`` are resolved here (``backends.auto``) and
+    ``info`` (default: stdout) gets the one line saying what was chosen and why. A non-torch
+    backend with a fixed ``inference.height/width`` exports (or loads from
+    ``backend.cache_dir``) its graph here, so the first pair does not wait for it; at the
+    native size that happens on the first pair of each new size."""
     import torch
 
     from sccosf_ros.backends import BackendError
+    from sccosf_ros.backends.auto import choose_backend
     from sccosf_ros.backends.compiled import backend_device
     from sccosf_ros.inference import CheckpointError, Predictor
 
     if params.num_threads > 0:
         torch.set_num_threads(params.num_threads)
     try:
-        device = backend_device(params.backend, params.device)
+        device = backend_device(choose_backend(params.backend, params.device).value, params.device)
     except (ValueError, BackendError) as e:
         raise StartupError(f"parameter device: {e}") from None
     kwargs: dict[str, Any] = {
@@ -108,6 +116,7 @@ def load_predictor(params: NodeParams) -> Any:
         raise StartupError(f"parameter checkpoint: {e}") from None
     except BackendError as e:
         raise StartupError(f"parameter backend = {params.backend}: {e}") from None
+    (info or _say)(predictor.selection)
     norm = params.thermal_norm(predictor.checkpoint_thermal_norm)
     if norm is not None:  # the checkpoint's stays in predictor.checkpoint_thermal_norm
         predictor.thermal_norm = norm

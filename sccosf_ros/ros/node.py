@@ -194,7 +194,9 @@ class SCCoSFCore:
     def _load(self, predictor: PredictorLike | None = None) -> None:
         """Validate the parameters and load the model (ParameterError, StartupError)."""
         p = self._validated()
-        self.predictor = predictor if predictor is not None else load_predictor(p)
+        self.predictor = (
+            predictor if predictor is not None else load_predictor(p, info=self.get_logger().info)
+        )
         self._loaded_checkpoint = None if predictor is not None else str(p.checkpoint_path())
         self.stats = NodeStats(window=p.diagnostics_window, hold=p.diagnostics_hold)
         self._prev_snapshot = None

@@ -61,6 +61,7 @@ class TrainConfig:
     drop_path: float | None = None  # encoder stochastic depth; None: the preset's (0)
     init_from: str | None = None  # SC-CoSF checkpoint to fine-tune from (init_from.py)
     freeze_encoder: bool = False  # encoder weights fixed (freezing.py)
+    freeze_fusion_modules: bool = False  # the Sc-CFM modules fixed (freezing.py)
     fusion_only: bool = False  # segmentation side frozen and its loss off: fused image only
     allow_overlap: bool = False  # train even if training images are in the held-out splits
     sync_bn: bool = True  # SyncBatchNorm under DDP (no effect on one process)

@@ -4,7 +4,8 @@ A frozen part gets ``requires_grad=False`` (so the optimizer never sees it: no u
 decay) and stays in eval mode while the rest trains: BatchNorm keeps its running statistics and
 stochastic depth is off there. ``--fusion-only`` freezes the segmentation side (ICRM) and turns
 its loss off, so the encoder, the Sc-CFM modules and ReAW learn the fused image alone (unlabelled
-recordings).
+recordings). With ``--freeze-encoder --freeze-fusion-modules`` as well only ReAW learns, so the
+segmentation output stays exactly the checkpoint's (the fused features it reads are unchanged).
 """
 
 from __future__ import annotations
@@ -12,7 +13,11 @@ from __future__ import annotations
 from torch import nn
 
 # which part each freeze switch holds still: (TrainConfig field, SCCoSF attribute)
-FROZEN_PARTS = (("freeze_encoder", "encoder"), ("fusion_only", "seg_head"))
+FROZEN_PARTS = (
+    ("freeze_encoder", "encoder"),
+    ("freeze_fusion_modules", "fusion"),  # the Sc-CFM module of each stage
+    ("fusion_only", "seg_head"),
+)
 
 
 def freeze_parts(model: nn.Module, switches: dict[str, bool]) -> list[nn.Module]:

@@ -72,14 +72,21 @@ def _names(names: list[str]) -> str:
     return f"{len(names)} classes ({shown}{', ...' if len(names) > _SHOWN_NAMES else ''})"
 
 
-def _check_same_network(model: torch.nn.Module, ckpt: dict, path: str) -> None:
+# config fields a fine-tuning run may change: the fusion head's output form (ReAW's last conv
+# is re-initialised when its shape changes; everything else keeps the checkpoint's weights)
+_HEAD_FIELDS = ("reaw_output",)
+
+
+def _check_same_network(model: torch.nn.Module, ckpt: dict, path: str) -> list[str]:
+    """Raises when the networks differ beyond ``_HEAD_FIELDS``; returns the head changes."""
     from sccosf_ros.model.network import config_differences
 
     try:
         saved, _ = checkpoint_config(ckpt)
     except CheckpointError as e:
         raise TrainError(f"--init-from {path}: {e}") from e
-    diff = config_differences(saved, model.config)
+    changes = config_differences(saved, model.config)
+    diff = [d for d in changes if d.split(":")[0] not in _HEAD_FIELDS]
     if diff:
         raise TrainError(
             f"--init-from {path} holds another network ({trained_with(ckpt)}) than this run "
@@ -87,6 +94,15 @@ def _check_same_network(model: torch.nn.Module, ckpt: dict, path: str) -> None:
             "--preset (the checkpoint's network is then used) or start from a checkpoint of "
             "that preset"
         )
+    return [d for d in changes if d not in diff]
+
+
+def _shape_changed(model: torch.nn.Module, state: dict, prefix: str) -> list[str]:
+    """Keys under ``prefix`` whose saved shape is not the model's (a changed head form)."""
+    own = model.state_dict()
+    return [
+        k for k in own if k.startswith(prefix) and k in state and state[k].shape != own[k].shape
+    ]
 
 
 def init_from_checkpoint(
@@ -96,8 +112,11 @@ def init_from_checkpoint(
     line saying what was kept and what was re-initialised (``fusion_only``: that it stays so)."""
     path = str(path)
     ckpt = read_init_checkpoint(path)
-    _check_same_network(model, ckpt, path)
+    head_changes = _check_same_network(model, ckpt, path)
     state = dict(ckpt["state_dict"])
+    new_head = _shape_changed(model, state, "fusion_head.") if head_changes else []
+    for k in new_head:
+        state.pop(k)
     theirs = [str(n) for n in ckpt["class_names"]]
     fresh: list[str] = []
     if theirs != list(class_names):
@@ -110,17 +129,23 @@ def init_from_checkpoint(
         raise TrainError(
             f"--init-from {path}: its weights do not fit: {weights_mismatch(model, state)}"
         ) from e
-    missing = [k for k in missing if k not in fresh]
+    missing = [k for k in missing if k not in fresh and k not in new_head]
     if missing or unexpected:
         raise TrainError(
             f"--init-from {path}: its weights do not fit: {weights_mismatch(model, state)}"
         )
     kept = "encoder, Sc-CFM fusion modules, ReAW fusion head"
+    head = (
+        f"; the fusion head changes ({', '.join(head_changes)}): {', '.join(new_head)} start fresh"
+        if new_head
+        else ""
+    )
     if not fresh:
-        return f"init-from {path}: all weights loaded ({kept}, ICRM; same {_names(theirs)})"
+        return f"init-from {path}: all weights loaded ({kept}, ICRM; same {_names(theirs)}){head}"
     return (
         f"init-from {path}: {kept} and the rest of ICRM loaded; the class set differs "
         f"(checkpoint: {_names(theirs)}; dataset: {_names(list(class_names))}), so "
         f"{', '.join(fresh)} start fresh"
         + (" and stay untrained (--fusion-only freezes them)" if fusion_only else "")
+        + head
     )

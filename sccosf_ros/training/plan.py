@@ -181,6 +181,7 @@ def describe(cfg: TrainConfig, plan: RunPlan) -> dict[str, Any]:
         "drop_path": cfg.drop_path,
         "init_from": cfg.init_from,
         "freeze_encoder": cfg.freeze_encoder,
+        "freeze_fusion_modules": cfg.freeze_fusion_modules,
         "fusion_only": cfg.fusion_only,
         "epochs": plan.epochs,
         "max_iters": plan.max_iters,

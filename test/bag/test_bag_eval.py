@@ -26,6 +26,7 @@ def _params(ckpt, **values):
         {
             "checkpoint": str(ckpt),
             "device": "cpu",
+            "backend": "torch",  # bag reading and metrics; test_bag_eval_backends: runtimes
             "thermal.normalization": "fixed",
             "thermal.low": float(THERMAL_COUNTS[0]),
             "thermal.high": float(THERMAL_COUNTS[1]),
@@ -200,6 +201,8 @@ def test_missing_topic_lists_the_bag_topics(tmp_path, nano_checkpoint, capsys):
     code = sccosf_main(
         [
             "bag-eval",
+            "--backend",
+            "torch",
             str(bag.path),
             "--checkpoint",
             str(nano_checkpoint),
@@ -220,6 +223,8 @@ def test_clear_errors_for_missing_bag_and_checkpoint(tmp_path, nano_checkpoint, 
     code = sccosf_main(
         [
             "bag-eval",
+            "--backend",
+            "torch",
             str(tmp_path / "nobag"),
             "--checkpoint",
             str(nano_checkpoint),
@@ -239,6 +244,8 @@ def test_clear_errors_for_missing_bag_and_checkpoint(tmp_path, nano_checkpoint, 
     code = sccosf_main(
         [
             "bag-eval",
+            "--backend",
+            "torch",
             str(bag.path),
             "--checkpoint",
             str(tmp_path / "no.pt"),
@@ -267,6 +274,8 @@ def test_cli_end_to_end_and_no_silent_overwrite(tmp_path, nano_checkpoint, one_t
     c = bag.config
     args = [
         "bag-eval",
+        "--backend",
+        "torch",
         str(bag.path),
         "--checkpoint",
         str(nano_checkpoint),
@@ -315,6 +324,8 @@ def test_no_bag_leaves_an_existing_output_bag_and_errors_come_before_the_model(
     c = bag.config
     base = [
         "bag-eval",
+        "--backend",
+        "torch",
         str(bag.path),
         "--rgb-topic",
         c.rgb_topic,
@@ -423,7 +434,7 @@ def test_compressed_png_labels_score_like_raw_labels(
         assert c.label_topic not in r.topics()
     got = {}
     for name, path in (("raw", bag.path), ("png", twin)):
-        args = ["bag-eval", str(path), "--checkpoint", str(nano_checkpoint)]
+        args = ["bag-eval", str(path), "--backend", "torch", "--checkpoint", str(nano_checkpoint)]
         args += ["--rgb-topic", c.rgb_topic, "--thermal-topic", c.thermal_topic]
         args += ["--label-topic", c.label_topic, "--out", str(tmp_path / f"o_{name}")]
         args += ["--device", "cpu", "--thermal-norm", "fixed", "--thermal-range"]

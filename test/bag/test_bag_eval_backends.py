@@ -69,6 +69,8 @@ def test_bag_eval_backends_pair_like_torch_and_meet_the_bar(tmp_path, backend_ca
                 str(params),
                 "--backend",
                 backend,
+                "--precision",  # each runtime's fp32 graph (precision auto: test_auto.py)
+                "fp32",
                 "--quiet",
             ]
         )

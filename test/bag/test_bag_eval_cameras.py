@@ -37,7 +37,7 @@ def _rig(path: Path, thermal_hw: tuple[int, int], rgb_hw: tuple[int, int]) -> Pa
 
 def _bag_eval(bag, out: Path, ckpt: Path, *param_files: Path, extra: tuple = ()) -> dict:
     c = bag.config
-    args = ["bag-eval", str(bag.path), "--out", str(out), "--quiet"]
+    args = ["bag-eval", str(bag.path), "--out", str(out), "--quiet", "--backend", "torch"]
     args += ["--rgb-topic", c.rgb_topic, "--thermal-topic", c.thermal_topic]
     if c.label_topic:
         args += ["--label-topic", c.label_topic]

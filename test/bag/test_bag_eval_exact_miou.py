@@ -59,6 +59,7 @@ def _config(path, c, ckpt, out) -> BagEvalConfig:
         {
             "checkpoint": str(ckpt),
             "device": "cpu",
+            "backend": "torch",  # about the metrics, not the runtime
             "thermal.normalization": "fixed",
             "thermal.low": float(THERMAL_COUNTS[0]),
             "thermal.high": float(THERMAL_COUNTS[1]),

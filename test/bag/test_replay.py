@@ -236,7 +236,7 @@ def test_replay_to_live_node_round_trip(tmp_path, ros_context, nano_checkpoint, 
     params_files = [CONFIG, rig]
     cmd = node_command(
         params_files=params_files,
-        params={"use_sim_time": True},
+        params={"use_sim_time": True, "backend": "torch"},  # bag-eval below: the same
         remaps={"rgb/image_raw": c.rgb_topic, "thermal/image_raw": c.thermal_topic},
     )
     node = NodeProcess(cmd, tmp_path / "node.log")
@@ -312,6 +312,8 @@ def test_replay_to_live_node_round_trip(tmp_path, ros_context, nano_checkpoint, 
         "--out",
         str(tmp_path / "eval"),
         "--quiet",
+        "--backend",
+        "torch",
     ]
     for f in params_files:
         args += ["--params-file", str(f)]
@@ -577,7 +579,7 @@ def test_camera_preset_bag_to_live_node(tmp_path, ros_context, nano_checkpoint, 
     spinner = _spin_in_thread(executor)
     cmd = node_command(
         params_files=[CONFIG, preset, rig],
-        params={"use_sim_time": True},
+        params={"use_sim_time": True, "backend": "torch"},  # replay, not the runtime
         remaps={"rgb/image_raw": c.rgb_topic, "thermal/image_raw": c.thermal_topic},
     )
     node = NodeProcess(cmd, tmp_path / "node.log", cwd=CONFIG.parents[1])

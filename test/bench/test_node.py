@@ -35,6 +35,20 @@ def test_sizes_and_rates_must_be_positive(argv, capsys):
     assert f"argument {argv[0]}" in err and "Traceback" not in err
 
 
+def test_size_rate_and_the_backends_compared():
+    parser = argparse.ArgumentParser()
+    bench_node.add_arguments(parser)
+    args = parser.parse_args(["--size", "640x480", "--rate", "10"])
+    assert (args.size, args.rates, args.backend) == ((640, 480), [10.0, 30.0], "auto")
+    assert bench_node.e2e_backends(args) == ["torch", "auto"]  # side by side
+    args = parser.parse_args(["--backend", "torch"])
+    assert bench_node.e2e_backends(args) == ["torch"]
+    args = parser.parse_args(["--backend", "openvino", "--baseline", "none"])
+    assert bench_node.e2e_backends(args) == ["openvino"]
+    with pytest.raises(SystemExit):
+        parser.parse_args(["--size", "640"])
+
+
 @pytest.mark.ros
 @pytest.mark.slow
 def test_a_node_that_does_not_start_is_one_line_naming_its_error(tmp_path):
@@ -52,12 +66,13 @@ def test_a_node_that_does_not_start_is_one_line_naming_its_error(tmp_path):
 @pytest.mark.slow
 def test_json_and_markdown_outputs(tmp_path, capsys):
     out, md = tmp_path / "node.json", tmp_path / "node.md"
-    argv = ["--height", "48", "--width", "64", "--pairs", "3", "--skip-e2e"]
+    argv = ["--size", "64x48", "--pairs", "3", "--skip-e2e", "--backend", "torch"]
     assert main(["bench", "node", *argv, "--json", str(out), "--markdown", str(md)]) == 0
     printed = capsys.readouterr().out
     results = json.loads(out.read_text())
     assert results["env"]["size"] == [48, 64] and results["env"]["dds"].startswith("DDS:")
     overhead = results["overhead_ms"]
     assert set(bench_node.STAGES) <= set(overhead) and overhead["ROS path total"]["n"] == 2
+    assert "| nano preprocess |" in printed  # the Predictor's own stages
     assert results["overhead_messages_received"] > 0  # the loopback subscriber got them
     assert "| ROS path total |" in md.read_text() and "| ROS path total |" in printed

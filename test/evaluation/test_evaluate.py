@@ -243,6 +243,8 @@ def test_cli_eval_end_to_end(nano_checkpoint, synth_root, tmp_path, capsys):
     rc = main(
         [
             "eval",
+            "--backend",
+            "torch",
             "--checkpoint",
             str(nano_checkpoint),
             "--dataset",
@@ -281,6 +283,8 @@ def test_cli_bad_checkpoint_and_missing_dataset(synth_root, tmp_path, capsys):
         "-m",
         "sccosf_ros.cli",
         "eval",
+        "--backend",
+        "torch",
         "--checkpoint",
         str(bad),
         "--dataset",
@@ -300,6 +304,8 @@ def test_cli_bad_checkpoint_and_missing_dataset(synth_root, tmp_path, capsys):
     rc = main(
         [
             "eval",
+            "--backend",
+            "torch",
             "--checkpoint",
             str(bad),
             "--dataset",
@@ -321,6 +327,8 @@ def test_cli_unknown_split_is_a_clear_error(nano_checkpoint, synth_root, tmp_pat
     rc = main(
         [
             "eval",
+            "--backend",
+            "torch",
             "--checkpoint",
             str(nano_checkpoint),
             "--dataset",

@@ -129,7 +129,8 @@ def test_parity_failure_exits_2_and_keeps_the_file(tmp_path, nano_checkpoint, ca
 def test_unknown_backend_in_a_parameter_file(tmp_path, capsys):
     from sccosf_ros.pipeline.params import NodeParams, ParameterError
 
-    with pytest.raises(ParameterError, match="not one of torch, onnxruntime, openvino, tensorrt"):
+    choices = "auto, torch, onnxruntime, openvino, tensorrt"
+    with pytest.raises(ParameterError, match=f"not one of {choices}"):
         NodeParams.from_dict({"backend": "onnx"})
 
 

@@ -51,6 +51,8 @@ def _eval_args(bag, ckpt, out: Path, *extra: str) -> list[str]:
     c = bag.config
     return [
         "bag-eval",
+        "--backend",
+        "torch",
         str(bag.path),
         "--checkpoint",
         str(ckpt),
@@ -357,6 +359,8 @@ def test_bad_bags_give_one_line_in_every_bag_command(tmp_path, nano_checkpoint, 
     cmds = {
         "bag-eval": [
             "bag-eval",
+            "--backend",
+            "torch",
             str(path),
             "--checkpoint",
             str(nano_checkpoint),

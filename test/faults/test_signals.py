@@ -46,6 +46,7 @@ CASES = {
     "lifecycle_active": ([INT, INT, TERM], "ready", {}, "lifecycle_node"),
 }
 BASE = {
+    "backend": "torch",  # about signals, not the runtime (backend auto compiles per size)
     "inference.height": 32,
     "inference.width": 32,
     "num_threads": 1,

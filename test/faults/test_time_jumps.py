@@ -33,6 +33,7 @@ from sccosf_ros.synthetic import THERMAL_COUNTS, write_synthetic_bag
 
 SEC = 1_000_000_000
 NODE_PARAMS = {
+    "backend": "torch",  # about time jumps, not the runtime (backend auto compiles per size)
     "inference.height": 32,
     "inference.width": 32,
     "num_threads": 1,

@@ -244,6 +244,27 @@ def test_precision_is_checked_and_reaches_the_predictor(nano_checkpoint):
     with pytest.raises(ValueError, match="precision must be one of fp32, fp16, bf16"):
         Predictor(build_model("nano"), "cpu", precision="half")
     params = NodeParams.from_dict(
-        {"checkpoint": str(nano_checkpoint), "device": "cpu", "precision": "bf16"}
+        {
+            "checkpoint": str(nano_checkpoint),
+            "device": "cpu",
+            "precision": "bf16",
+            "backend": "torch",
+        }
     )
     assert load_predictor(params).precision == "bf16"
+
+
+def test_numpy_post_processing_gives_torch_s_bytes():
+    """fused_uint8 and class_ids (numpy on the CPU) equal the torch chains they replace,
+    ties (first class wins) and out-of-range fused values included."""
+    import torch
+
+    from sccosf_ros.inference.predictor import class_ids, fused_uint8
+
+    g = torch.Generator().manual_seed(0)
+    fused = torch.rand(3, 17, 23, generator=g) * 1.4 - 0.2
+    fused[0, 0, :4] = torch.tensor([0.5 / 255, 1.5 / 255, 2.5 / 255, 1.0])  # halves round even
+    want = fused.clamp(0, 1).mul(255).round().to(torch.uint8).permute(1, 2, 0).numpy()
+    assert np.array_equal(fused_uint8(fused), want) and fused_uint8(fused).flags.c_contiguous
+    logits = torch.randint(0, 4, (9, 17, 23), generator=g).float()  # many ties
+    assert np.array_equal(class_ids(logits), logits.max(0).indices.to(torch.uint8).numpy())

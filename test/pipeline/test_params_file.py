@@ -131,7 +131,7 @@ def test_backend_and_its_cache_dir_round_trip_through_a_params_file(tmp_path):
     assert values == {"backend": "openvino", "backend.cache_dir": "/tmp/c", "sync.slop": 0.1}
     p = NodeParams.from_dict(values)
     assert (p.backend, p.backend_cache_dir) == ("openvino", "/tmp/c")
-    assert NodeParams.defaults().backend == "torch"
+    assert NodeParams.defaults().backend == "auto"
 
 
 # --------------------------------------------------------------------------- camera presets

@@ -241,7 +241,7 @@ def test_the_node_uses_a_temperature_checkpoints_setting_and_the_cameras_units(t
     path = save_checkpoint(
         tmp_path / "t.pt", build_model("nano", num_classes=9), thermal_norm=trained
     )
-    params = NodeParams.from_dict({"checkpoint": str(path), "device": "cpu"})
+    params = NodeParams.from_dict({"checkpoint": str(path), "device": "cpu", "backend": "torch"})
     pred = load_predictor(params)  # thermal.normalization = checkpoint
     assert pred.thermal_norm == trained
     proc = PairProcessor(params, pred)

@@ -62,9 +62,12 @@ class NodeProcess(SharedNodeProcess):
         return super().interrupt(timeout)
 
 
-# What most node tests run with: a 32×32 network input, one thread, fast diagnostics and a
-# fixed thermal range that suits ``scene``'s counts.
+# What most node tests run with: a 32×32 network input, one thread, fast diagnostics, a
+# fixed thermal range that suits ``scene``'s counts, and torch eager: these tests are about the
+# node's ROS side, and backend auto would export and compile an OpenVINO graph per new size
+# (test/ros/test_node_backend.py and test/backends cover the runtimes).
 SMALL_NODE_PARAMS = {
+    "backend": "torch",
     "inference.height": 32,
     "inference.width": 32,
     "num_threads": 1,

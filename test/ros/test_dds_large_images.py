@@ -133,6 +133,7 @@ def test_640x480_replay_to_node_to_a_default_subscriber(nano_checkpoint, tmp_pat
     n_rgb, n_thermal = len(bag.rgb_stamps), len(bag.thermal_stamps)
     params = {
         "checkpoint": nano_checkpoint,
+        "backend": "torch",  # DDS transport, not the runtime
         "inference.height": 32,
         "inference.width": 32,
         "num_threads": 1,

@@ -15,6 +15,7 @@ pytestmark = pytest.mark.ros
 
 MODULE = "sccosf_ros.ros.lifecycle_node"
 PARAMS = {
+    "backend": "torch",  # the lifecycle, not the runtime (auto compiles a graph per size)
     "inference.height": 32,
     "inference.width": 32,
     "num_threads": 1,

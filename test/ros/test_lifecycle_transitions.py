@@ -13,7 +13,7 @@ from rclpy.parameter import Parameter
 
 pytestmark = pytest.mark.ros
 
-PARAMS = {"inference.height": 32, "inference.width": 32, "num_threads": 1}
+PARAMS = {"inference.height": 32, "inference.width": 32, "num_threads": 1, "backend": "torch"}
 
 
 @pytest.fixture

@@ -104,6 +104,7 @@ def test_node_runs_a_calibrated_rig_over_dds(tmp_path, nano_checkpoint, capsys):
         params={
             "checkpoint": str(nano_checkpoint),
             "device": "cpu",
+            "backend": "torch",  # the rig files, not the runtime
             "num_threads": 1,
             "inference.height": 72,
             "inference.width": 128,

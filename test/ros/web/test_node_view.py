@@ -53,6 +53,7 @@ def live_node(tmp_path_factory):
         params={
             "num_threads": 1,
             "device": "cpu",
+            "backend": "torch",  # the web view, not the runtime
             "thermal.normalization": "fixed",
             "thermal.low": float(THERMAL_COUNTS[0]),
             "thermal.high": float(THERMAL_COUNTS[1]),
@@ -207,6 +208,7 @@ def test_bad_web_values_stop_the_node_with_one_line(params, words):
         cmd = node_command(
             params={
                 "device": "cpu",
+                "backend": "torch",  # the web port, not the runtime
                 "web.enable": True,
                 "web.port": busy.getsockname()[1],
                 **params,
