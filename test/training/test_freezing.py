@@ -85,3 +85,33 @@ def test_without_fusion_only_the_segmentation_loss_counts(
     (t,) = _steps(trainer, 1)
     assert t["ce"] > 0 and t["total"] == pytest.approx(t["ce"] + 0.1 * t["fusion"], rel=1e-5)
     assert _changed(trainer.model.seg_head, seg)
+
+
+def test_only_reaw_learns_with_every_other_part_frozen(
+    synth_root, tmp_path, train_cfg, one_thread
+):
+    """--freeze-encoder --freeze-fusion-modules --fusion-only: the segmentation output stays
+    exactly what it was; only the fusion head moves."""
+    cfg = train_cfg(
+        synth_root,
+        tmp_path / "run",
+        freeze_encoder=True,
+        freeze_fusion_modules=True,
+        fusion_only=True,
+        lr=1e-2,
+    )
+    trainer = Trainer(cfg)
+    model = trainer.model
+    rgb, th = torch.rand(1, 3, 64, 96), torch.rand(1, 1, 64, 96)
+    model.eval()
+    with torch.no_grad():
+        logits = model(rgb, th).logits.clone()
+    head = _snapshot(model.fusion_head)
+    frozen = {n: _snapshot(getattr(model, n)) for n in ("encoder", "fusion", "seg_head")}
+    trainer.set_train_mode(True)
+    _steps(trainer, 2)
+    assert all(_changed(getattr(model, n), s) == [] for n, s in frozen.items())
+    assert _changed(model.fusion_head, head)
+    model.eval()
+    with torch.no_grad():
+        assert torch.equal(model(rgb, th).logits, logits)

@@ -114,3 +114,21 @@ def test_a_fresh_classifier_under_fusion_only_is_said_to_stay_untrained(nano_che
     line = init_from_checkpoint(model, nano_checkpoint, names, fusion_only=True)
     assert "4 classes (background, pallet, person, forklift)" in line
     assert line.endswith("start fresh and stay untrained (--fusion-only freezes them)")
+
+
+def test_another_fusion_head_form_refits_only_its_last_conv(nano_checkpoint):
+    from sccosf_ros.inference import checkpoint_config
+    from sccosf_ros.model import build_model
+    from sccosf_ros.training.init_from import init_from_checkpoint
+
+    ckpt = load_checkpoint(nano_checkpoint)
+    saved = ckpt["state_dict"]
+    form = checkpoint_config(ckpt)[0].reaw_output
+    other = "image" if form == "luma_weights" else "luma_weights"
+    model = build_model("nano", num_classes=9, reaw_output=other)
+    line = init_from_checkpoint(model, nano_checkpoint, list(ckpt["class_names"]))
+    fresh = ["fusion_head.recon.2.weight", "fusion_head.recon.2.bias"]
+    assert f"reaw_output: {form!r} → {other!r}" in line and ", ".join(fresh) in line
+    own = model.state_dict()
+    assert _differs(own, saved, [k for k in own if k not in fresh]) == []
+    assert own[fresh[0]].shape != saved[fresh[0]].shape
