@@ -370,9 +370,9 @@ def style_from_dict(data: Any, where: str = "style") -> SceneStyle:
         raise StyleError(
             f"{where}: unknown key(s) {unknown} (known: base, name, {', '.join(_GROUPS)})"
         )
-    base = style_preset(str(data.get("base", "default")))
     changes: dict[str, Any] = {"name": data.get("name", Path(where).stem)}
     try:
+        base = style_preset(str(data.get("base", "default")))
         for key in _GROUPS:
             if key in data:
                 changes[key] = _group(getattr(base, key), data[key], key)
