@@ -34,7 +34,9 @@ def test_default_style_renders_the_same_bits_as_no_style():
 
 def test_presets_differ_measurably_in_rgb_and_thermal():
     looks = {name: _frames(name) for name in PRESETS}
-    mean_rgb = {n: np.mean([f.rgb.reshape(-1, 3).mean(0) for f in fs], 0) for n, fs in looks.items()}
+    mean_rgb = {
+        n: np.mean([f.rgb.reshape(-1, 3).mean(0) for f in fs], 0) for n, fs in looks.items()
+    }
     mean_t = {n: np.mean([f.thermal16.mean() for f in fs]) for n, fs in looks.items()}
     # industrial: overcast winter (colder thermal); suburb at dusk: warm light, warm air
     assert mean_t["industrial"] < mean_t["default"] - 200  # counts: 40 per kelvin
@@ -105,9 +107,9 @@ def test_bad_style_file_is_one_line_naming_file_and_key(tmp_path, text, words):
 
 
 def test_unknown_preset_and_missing_file():
-    with pytest.raises(StyleError, match="unknown style 'nope'.*industrial"):
+    with pytest.raises(StyleError, match=r"unknown style 'nope'.*industrial"):
         load_style("nope")
     with pytest.raises(StyleError, match="no such style file"):
         load_style("/nonexistent/style.yaml")
-    with pytest.raises(StyleError, match="thermal.blur"):
+    with pytest.raises(StyleError, match=r"thermal\.blur"):
         SceneStyle(thermal=PRESETS["default"].thermal.__class__(blur=0.0))
