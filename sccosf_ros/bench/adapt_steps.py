@@ -55,24 +55,28 @@ def extract(
     cfg: AdaptConfig, bag: Path, params: Path, out: Path, *, labels: bool
 ) -> dict[str, Any]:
     """The recording as a generic dataset (``sccosf extract``), with or without its labels."""
-    try:
-        from sccosf_ros.bag.extract import ExtractConfig, extract_dataset
-    except ImportError:
-        raise BenchError("this build has no `sccosf extract` (sccosf_ros.bag.extract)") from None
-    result = extract_dataset(
+    import shutil
+
+    from sccosf_ros.bag.extract import ExtractConfig
+    from sccosf_ros.bag.extract import extract as extract_dataset
+    from sccosf_ros.pipeline.params import read_params_files
+
+    if out.exists():  # extract writes into a new folder only: this is the bench's own
+        shutil.rmtree(out)
+    s = extract_dataset(
         ExtractConfig(
             bag=bag,
-            params_files=[params],
             rgb_topic=RGB_TOPIC,
             thermal_topic=THERMAL_TOPIC,
-            label_topic=LABEL_TOPIC if labels else None,
-            every=cfg.every,
             out=out,
-            overwrite=True,
+            params=read_params_files([params]),
+            params_files=(params,),
+            label_topic=LABEL_TOPIC if labels else None,
+            every_s=cfg.every,
             progress=cfg.progress,
         )
     )
-    return {"root": str(out), "images": int(result["images"]), "labels": labels}
+    return {"root": s["out"], "images": int(s["counts"]["kept"]), "splits": s["splits"]}
 
 
 def finetune(cfg: AdaptConfig, root: str, out: Path, *, fusion_only: bool) -> Path:

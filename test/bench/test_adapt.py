@@ -25,7 +25,7 @@ def _keep_torch_threads():
 
 def _weights(path) -> dict[str, torch.Tensor]:
     ckpt = load_checkpoint(path)
-    return {k: v for k, v in ckpt["model"].items() if v.is_floating_point()}
+    return {k: v for k, v in ckpt["state_dict"].items() if v.is_floating_point()}
 
 
 def test_tiny_adapt_runs_end_to_end(tmp_path, nano_checkpoint):
