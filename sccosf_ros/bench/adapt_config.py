@@ -15,7 +15,7 @@ class AdaptConfig:
 
     out: Path
     checkpoint: Path
-    style: str = "industrial"
+    style: str = "suburb-dusk"
     seeds: tuple[int, int] = (101, 202)  # adapt-on recording, held-out recording
     duration: float = 30.0  # s per recording
     size: tuple[int, int] = (240, 320)

@@ -21,13 +21,10 @@ def _num(v: Any, digits: int = 3) -> str:
 
 
 def _miou_section(ev: dict[str, dict]) -> list[str]:
-    ev = {"shipped": ev["shipped"], "tuned": ev["finetuned"]}
-    names = list((ev["shipped"].get("iou") or {}).keys())
-    rows = [["mIoU", *(_num(ev[m]["miou"]) for m in ("shipped", "tuned"))]]
-    for n in names:
-        rows.append(
-            [n, *(_num((ev[m].get("iou") or {}).get(n)) for m in ("shipped", "finetuned"))]
-        )
+    models = ("shipped", "finetuned")
+    iou = {m: ev[m].get("iou") or {} for m in models}
+    rows = [["mIoU", *(_num(ev[m]["miou"]) for m in models)]]
+    rows += [[n, *(_num(iou[m].get(n)) for m in models)] for n in iou["shipped"]]
     return markdown_table(["", "shipped", "fine-tuned"], rows)
 
 

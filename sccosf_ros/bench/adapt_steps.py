@@ -18,13 +18,20 @@ LABEL_TOPIC = "/camera/rgb/labels"
 PARAMS_FILE = "rig.yaml"
 
 
+def _thermal_range() -> tuple[float, float]:
+    """The synthetic camera's raw-count range: the rig's fixed thermal normalisation."""
+    from sccosf_ros.synthetic import THERMAL_COUNTS
+
+    lo, hi = THERMAL_COUNTS
+    return float(lo), float(hi)
+
+
 def rig_params(cfg: AdaptConfig, out: Path) -> Path:
     """The rig's node parameters (``OUT/rig.yaml``): the synthetic camera's raw-count range as
     the fixed thermal normalisation, as the demo runs the node on synthetic recordings."""
     from sccosf_ros.pipeline.params_file import write_params_file
-    from sccosf_ros.synthetic import THERMAL_COUNTS
 
-    lo, hi = (float(v) for v in THERMAL_COUNTS)
+    lo, hi = _thermal_range()
     values = {"thermal.normalization": "fixed", "thermal.low": lo, "thermal.high": hi}
     return write_params_file(out / PARAMS_FILE, values, header="# sccosf bench adapt: the rig")
 
@@ -81,7 +88,9 @@ def extract(
 
 def finetune(cfg: AdaptConfig, root: str, out: Path, *, fusion_only: bool) -> Path:
     """The shipped checkpoint fine-tuned on the dataset (``sccosf train --dataset folder
-    --init-from CKPT --recipe finetune``); returns the final weights."""
+    --init-from CKPT --recipe finetune``); returns the final weights. Thermal is normalised
+    as the rig's node does it (what ``sccosf train`` reads from the dataset.yaml of an
+    extracted dataset), given here as its ``--thermal-norm fixed --thermal-range`` flags."""
     from sccosf_ros.training.recipes import load_recipe, resolve
     from sccosf_ros.training.trainer import Trainer
 
@@ -99,6 +108,8 @@ def finetune(cfg: AdaptConfig, root: str, out: Path, *, fusion_only: bool) -> Pa
         "eval_interval": 0,
         "tensorboard": False,
         "progress": cfg.progress,
+        "thermal_norm": "fixed",
+        "thermal_range": _thermal_range(),
     }
     if fusion_only:
         flags["fusion_only"] = True

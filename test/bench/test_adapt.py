@@ -34,7 +34,7 @@ def test_tiny_adapt_runs_end_to_end(tmp_path, nano_checkpoint):
         checkpoint=nano_checkpoint,
         style="suburb-dusk",
         seeds=(1, 2),
-        duration=0.8,
+        duration=3.0,
         size=(64, 96),
         every=0.1,
         steps=2,
