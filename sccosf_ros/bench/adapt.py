@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -106,11 +107,14 @@ class Stopwatch:
 
 def run(args: argparse.Namespace) -> int:
     from sccosf_ros.bench.adapt_report import write_report
-    from sccosf_ros.runtime import passive_openmp
 
-    # 2 shared cores: spinning OpenMP workers made a training step ~25x slower here (58 s
-    # against 2.3 s, nano 128x192 batch 4, load ~13); an explicit OMP_WAIT_POLICY still wins
-    passive_openmp()
+    if "OMP_WAIT_POLICY" not in os.environ:
+        # torch is loaded by now (other bench targets import it), too late to set it here
+        print(
+            "sccosf bench adapt: note: on a shared machine run it with OMP_WAIT_POLICY=PASSIVE "
+            "(a training step measured 58 s with spinning OpenMP workers, 2.3 s without)",
+            file=sys.stderr,
+        )
     cfg = config_from_args(args)
     results = run_adapt(cfg)
     paths = write_report(cfg, results)
@@ -168,7 +172,12 @@ def run_adapt(cfg: AdaptConfig) -> dict[str, Any]:
         "params_file": str(params),
         "eval": evals,
         "timings_s": dict(cfg.timings),
-        "machine": {"cpus": os.cpu_count(), "threads": cfg.threads},
+        "machine": {
+            "cpus": os.cpu_count(),
+            "threads": cfg.threads,
+            "load_average_at_end": list(os.getloadavg()),  # others' work on a shared machine
+            "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY"),
+        },
     }
 
 

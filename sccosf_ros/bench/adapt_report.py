@@ -52,7 +52,8 @@ def report_lines(results: dict[str, Any]) -> list[str]:
         f"Fine-tuning: {c['steps']} steps, batch {c['batch_size']}, crop {c['crop'][0]}x"
         f"{c['crop'][1]}, from {c['checkpoint']}, on {results['machine']['threads']} CPU "
         f"thread(s): {t['finetune']:.0f} s (labelled), {t['finetune_fusion']:.0f} s "
-        "(fusion only). Timings are wall time on this machine (noisy when it is shared).",
+        "(fusion only). Timings are wall time on this machine, noisy when it is shared (load "
+        f"average at the end: {results['machine']['load_average_at_end'][0]:.1f}).",
         "",
         "## Segmentation on the held-out recording (bag-eval)",
         "",
