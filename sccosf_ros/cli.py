@@ -21,10 +21,11 @@ from sccosf_ros.runtime import passive_openmp
 # name → (module under sccosf_ros.commands, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
     "synth": ("synth", "write a synthetic RGB-thermal dataset in the MFNet or FMB layout"),
-    "train": ("train", "train SC-CoSF (fusion + segmentation) on MFNet, FMB or synthetic data"),
+    "train": ("train", "train SC-CoSF (fusion + segmentation) on MFNet, FMB, synthetic, own data"),
     "eval": ("eval", "evaluate a checkpoint on a dataset split: mIoU, fusion metrics, report"),
     "predict": ("predict", "run a checkpoint on RGB + thermal image files"),
     "bag-eval": ("bag_eval", "run a checkpoint over a rosbag2 and write outputs, metrics, sheet"),
+    "extract": ("extract", "rosbag2 → dataset folder, paired and registered as the node does"),
     "replay": ("replay", "publish a rosbag2's images through rclpy with /clock"),
     "bench": ("bench", f"benchmarks: {','.join(BENCH_TARGETS)}"),
     "demo": ("demo", "end-to-end demo: synthetic bag → live sccosf_node → outputs/demo/"),

@@ -52,6 +52,7 @@ from sccosf_ros.bag.eval_config import (
     output_bag_path,
 )
 from sccosf_ros.bag.eval_loop import BagEvaluation
+from sccosf_ros.bag.pair_stream import BagTopics, open_bag
 from sccosf_ros.jsonio import write_json
 from sccosf_ros.pipeline.processor import load_predictor
 
@@ -62,21 +63,9 @@ def open_checked(cfg: BagEvalConfig) -> tuple[BagReader, BagEvalConfig]:
     Returns the reader and ``cfg`` with the topics as found: an RGB/thermal topic the bag only
     holds as image_transport's ``<topic>/compressed`` is read from there (the label topic too).
     """
-    topics = [cfg.rgb_topic, cfg.thermal_topic] + ([cfg.label_topic] if cfg.label_topic else [])
-    if len(set(topics)) < len(topics):
-        raise BagError("RGB, thermal and label topics must be different topics")
-    reader = BagReader(cfg.bag).open()
-    try:
-        found = {
-            "rgb_topic": reader.image_topic(cfg.rgb_topic, "RGB"),
-            "thermal_topic": reader.image_topic(cfg.thermal_topic, "thermal"),
-        }
-        if cfg.label_topic:  # raw, or PNG as image_transport's compressed plugin writes it
-            found["label_topic"] = reader.image_topic(cfg.label_topic, "label")
-    except BaseException:
-        reader.close()
-        raise
-    return reader, replace(cfg, **found)
+    reader, found = open_bag(cfg.bag, BagTopics(cfg.rgb_topic, cfg.thermal_topic, cfg.label_topic))
+    cfg = replace(cfg, rgb_topic=found.rgb, thermal_topic=found.thermal, label_topic=found.label)
+    return reader, cfg
 
 
 def _prepare_output(cfg: BagEvalConfig, out_bag: Path, warn: Callable[[str], None]) -> None:

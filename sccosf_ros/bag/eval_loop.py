@@ -1,7 +1,8 @@
 """bag-eval's loop over one bag: read → admit → pair → process → write, then its metrics.
 
-Exactly what the live node runs (``PairProcessor.admit``, ``ApproxTimePairer``,
-``PairProcessor.process``), except that no pair is ever dropped; see ``bag_eval``.
+Exactly what the live node runs (``PairProcessor.admit`` and ``ApproxTimePairer`` through
+``pair_stream.PairStream``, then ``PairProcessor.process``), except that no pair is ever
+dropped; see ``bag_eval``.
 """
 
 from __future__ import annotations
@@ -22,11 +23,12 @@ from sccosf_ros.bag.eval_sheet import (
     write_contact_sheet,
 )
 from sccosf_ros.bag.label_matcher import LabelMatcher, decode_label
+from sccosf_ros.bag.pair_stream import BagTopics, Label, Pair, PairStream
 from sccosf_ros.metrics.fusion import entropy, standard_deviation, to_gray
 from sccosf_ros.metrics.segmentation import SegmentationEvaluator
 from sccosf_ros.percentiles import summarize
 from sccosf_ros.pipeline.outputs import compressed_topics, output_topics
-from sccosf_ros.pipeline.pairing import ApproxTimePairer, stamp_to_ns
+from sccosf_ros.pipeline.pairing import stamp_to_ns
 from sccosf_ros.pipeline.processor import PairOutput, PairProcessor
 
 MAX_REASONS = 20  # malformed-message reasons kept in metrics.json
@@ -39,30 +41,18 @@ class BagEvaluation:
         self, cfg: BagEvalConfig, reader: BagReader, writer: BagWriter | None, predictor: Any
     ) -> None:
         self.cfg, self.reader, self.writer, self.predictor = cfg, reader, writer, predictor
-        p = cfg.params
         self.reasons: list[str] = []
-        self.processor = PairProcessor(p, predictor, warn=self._note)
-        self.pairer = ApproxTimePairer(
-            num_inputs=2,
-            queue_size=p.sync_queue_size,
-            slop=p.sync_slop,
-            jump_reset=p.sync_jump_reset,
-            on_reset=self._on_reset,
-        )
+        self.processor = PairProcessor(cfg.params, predictor, warn=self._note)
+        topics = BagTopics(cfg.rgb_topic, cfg.thermal_topic, cfg.label_topic)
+        self.stream = PairStream(reader, self.processor, topics, self._note, self._on_reset)
         self.resets: list[dict[str, Any]] = []
-        self.stream = {cfg.rgb_topic: "rgb", cfg.thermal_topic: "thermal"}
-        self.topics = [t for t in (cfg.rgb_topic, cfg.thermal_topic, cfg.label_topic) if t]
-        self.received = dict.fromkeys(self.topics, 0)
-        self.undecodable = dict.fromkeys(self.topics, 0)  # CDR the deserializer rejects
-        self.admitted = dict.fromkeys(self.topics, 0)  # well-formed images fed to the pairing
-        self.stamps: dict[str, list[int]] = {t: [] for t in self.topics}  # [first, last]
         self.error: str | None = None  # why the run stopped early (read error, interrupt)
         self.bad_labels = 0
         self.matcher = LabelMatcher(round(cfg.label_tolerance * 1e9))
         self.evaluator = None
         if cfg.label_topic:
             self.evaluator = SegmentationEvaluator(predictor.class_names)
-        expected = min(reader.count([cfg.rgb_topic]), reader.count([cfg.thermal_topic]))
+        expected = self.stream.expected_pairs()
         if cfg.max_pairs:
             expected = min(expected, cfg.max_pairs)
         self.expected = expected
@@ -91,9 +81,12 @@ class BagEvaluation:
         )
         t_start = time.perf_counter()
         try:
-            for topic, msgtype, log_ns, raw in self.reader.messages(self.topics):
+            for event in self.stream.events():
                 before = self.pairs
-                self._feed(topic, msgtype, log_ns, raw)
+                if isinstance(event, Label):
+                    self._on_label(event.msg)
+                else:
+                    self._on_pair(event)
                 bar.update(self.pairs - before)
                 if self.cfg.max_pairs and self.pairs >= self.cfg.max_pairs:
                     break
@@ -107,32 +100,10 @@ class BagEvaluation:
             self.error = self.reader.damage_summary()
         return self._metrics(time.perf_counter() - t_start)
 
-    def _feed(self, topic: str, msgtype: str, log_ns: int, raw: bytes) -> None:
-        self.received[topic] += 1
+    def _on_pair(self, pair: Pair) -> None:
+        log_ns, rgb_msg = pair.log_ns, pair.rgb
         try:
-            msg = self.reader.deserialize(raw, msgtype)
-        except Exception as e:  # corrupt CDR: any failure inside the deserializer
-            self.undecodable[topic] += 1
-            self._note("undecodable", f"{topic}: undecodable CDR ({type(e).__name__})")
-            return
-        stamp = stamp_to_ns(msg.header.stamp)
-        seen = self.stamps[topic]
-        self.stamps[topic] = [min(seen[0], stamp), max(seen[1], stamp)] if seen else [stamp] * 2
-        if topic == self.cfg.label_topic:
-            self._on_label(msg)
-            return
-        stream = self.stream[topic]
-        if not self.processor.admit(stream, msg):
-            return
-        self.admitted[topic] += 1
-        index = 0 if stream == "rgb" else 1
-        for rgb_item, th_item in self.pairer.add(index, stamp, (log_ns, msg)):
-            self._on_pair(rgb_item, th_item)
-
-    def _on_pair(self, rgb_item: tuple[int, Any], th_item: tuple[int, Any]) -> None:
-        log_ns, rgb_msg = rgb_item
-        try:
-            out = self.processor.process(rgb_msg, th_item[1])
+            out = self.processor.process(rgb_msg, pair.thermal)
         except Exception as e:  # the node's policy: count it, say why, go on with the next
             self.processor.stats.count("inference_errors")
             self._note("inference_error", f"pair failed in the model: {type(e).__name__}: {e}")
@@ -170,7 +141,7 @@ class BagEvaluation:
         try:
             label = decode_label(msg)
         except ValueError as e:  # ImageDecodeError included
-            self.undecodable[self.cfg.label_topic] += 1
+            self.stream.undecodable[self.cfg.label_topic] += 1
             self._note("label", f"{self.cfg.label_topic}: {e}")
             return
         self.matcher.add_label(stamp_to_ns(msg.header.stamp), label)
@@ -198,7 +169,7 @@ class BagEvaluation:
 
     # ------------------------------------------------------------------ results
     def _metrics(self, elapsed: float) -> dict:
-        self.processor.stats.record_pairer(self.pairer)
+        self.processor.stats.record_pairer(self.stream.pairer)
         snap = self.processor.stats.snapshot()
         cfg, c = self.cfg, snap.counters
         rgb_t, th_t = cfg.rgb_topic, cfg.thermal_topic
@@ -228,9 +199,9 @@ class BagEvaluation:
                 },
             },
             "params": p.to_dict(),
-            "messages": dict(self.received),
+            "messages": dict(self.stream.received),
             "stamp_range_s": {
-                t: [v / 1e9 for v in r] if r else None for t, r in self.stamps.items()
+                t: [v / 1e9 for v in r] if r else None for t, r in self.stream.stamps.items()
             },
             "pairs": self.pairs,
             "unmatched": self._unmatched(),
@@ -264,13 +235,13 @@ class BagEvaluation:
         res = self.evaluator.result()
         lab_t = self.cfg.label_topic
         labelled = self.evaluator.n_images
-        valid = self.received[lab_t] - self.undecodable[lab_t]
+        valid = self.stream.received[lab_t] - self.stream.undecodable[lab_t]
         return {
             "miou": res["miou"] if labelled else float("nan"),
             "iou": res["iou"],
             "labelled_pairs": labelled,
             "bad_labels": self.bad_labels,
-            "malformed": {**self._malformed(), lab_t: self.undecodable[lab_t]},
+            "malformed": {**self._malformed(), lab_t: self.stream.undecodable[lab_t]},
             "unmatched": {**self._unmatched(), lab_t: valid - labelled - self.bad_labels},
         }
 
@@ -279,13 +250,10 @@ class BagEvaluation:
         c = self.processor.stats.snapshot().counters
         rgb_t, th_t = self.cfg.rgb_topic, self.cfg.thermal_topic
         return {
-            rgb_t: self.undecodable[rgb_t] + c["malformed_rgb"],
-            th_t: self.undecodable[th_t] + c["malformed_thermal"],
+            rgb_t: self.stream.undecodable[rgb_t] + c["malformed_rgb"],
+            th_t: self.stream.undecodable[th_t] + c["malformed_thermal"],
         }
 
     def _unmatched(self) -> dict[str, int]:
         """Per image topic: well-formed messages that never became part of a pair."""
-        return {
-            t: self.admitted[t] - self.pairer.emitted
-            for t in (self.cfg.rgb_topic, self.cfg.thermal_topic)
-        }
+        return self.stream.unmatched()

@@ -15,16 +15,19 @@ LABEL_WINDOW_NS = 10 * 1_000_000_000  # unmatched labels/predictions older than 
 
 @dataclass
 class LabelMatcher:
-    """Joins predictions and ground-truth labels by stamp, whichever arrives first."""
+    """Joins predictions and ground-truth labels by stamp, whichever arrives first.
+
+    A "prediction" is whatever the caller pairs with a label: bag-eval's predicted ids,
+    extract's name of a kept frame."""
 
     tolerance_ns: int
     labels: dict[int, np.ndarray] = field(default_factory=dict)
-    preds: dict[int, np.ndarray] = field(default_factory=dict)
-    matched: list[tuple[int, np.ndarray, np.ndarray]] = field(default_factory=list)
+    preds: dict[int, Any] = field(default_factory=dict)
+    matched: list[tuple[int, Any, np.ndarray]] = field(default_factory=list)
     dropped_labels: int = 0
 
     @staticmethod
-    def _nearest(table: dict[int, np.ndarray], stamp: int, tol: int) -> int | None:
+    def _nearest(table: dict[int, Any], stamp: int, tol: int) -> int | None:
         best = None
         for k in table:
             d = abs(k - stamp)
@@ -40,7 +43,7 @@ class LabelMatcher:
             self.matched.append((k, self.preds.pop(k), label))
         self._prune(stamp)
 
-    def add_pred(self, stamp: int, pred: np.ndarray) -> None:
+    def add_pred(self, stamp: int, pred: Any) -> None:
         k = self._nearest(self.labels, stamp, self.tolerance_ns)
         if k is None:
             self.preds[stamp] = pred
@@ -56,7 +59,7 @@ class LabelMatcher:
         for k in [k for k in self.preds if k < now - LABEL_WINDOW_NS]:
             del self.preds[k]
 
-    def take(self) -> list[tuple[int, np.ndarray, np.ndarray]]:
+    def take(self) -> list[tuple[int, Any, np.ndarray]]:
         out, self.matched = self.matched, []
         return out
 

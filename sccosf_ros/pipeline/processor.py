@@ -168,7 +168,9 @@ class PairProcessor:
 
     Args:
         params: the node's validated parameters (which outputs, NaN policy, homography, alpha).
-        predictor: a ``Predictor`` (``load_predictor(params)``) or anything ``PredictorLike``.
+        predictor: a ``Predictor`` (``load_predictor(params)``) or anything ``PredictorLike``;
+            None for the model-free input side only (``admit`` and ``prepare``, as
+            ``sccosf extract`` uses them).
         stats: where rejections and timings are counted (a new ``NodeStats`` if None).
         warn: ``warn(kind, message)`` for rejected input (the node throttles it per kind).
         info: ``info(message)`` for the once-per-frame-size inference.max_pixels note.
@@ -177,20 +179,22 @@ class PairProcessor:
     def __init__(
         self,
         params: NodeParams,
-        predictor: PredictorLike,
+        predictor: PredictorLike | None,
         stats: NodeStats | None = None,
         warn: Callable[[str, str], None] | None = None,
         info: Callable[[str], None] | None = None,
+        checkpoint_norm: Any = None,
     ) -> None:
+        """``checkpoint_norm``: the ThermalNorm ``thermal.normalization = checkpoint`` means
+        when there is no predictor to take it from."""
         self.predictor = predictor
-        self.palette = [tuple(int(v) for v in c) for c in predictor.palette]
+        self.palette = [tuple(int(v) for v in c) for c in getattr(predictor, "palette", ())]
         self.stats = stats if stats is not None else NodeStats(window=params.diagnostics_window)
         self.warn = warn or _no_warning
         self.info = info or _no_info
         # thermal.normalization = checkpoint means what the predictor came with.
-        self._base_norm = getattr(
-            predictor, "checkpoint_thermal_norm", getattr(predictor, "thermal_norm", None)
-        )
+        fallback = getattr(predictor, "thermal_norm", checkpoint_norm)
+        self._base_norm = getattr(predictor, "checkpoint_thermal_norm", fallback)
         self._sizes_noted: set[tuple[int, int, tuple[int, int] | None]] = set()
         self._shutter = ShutterCheck()
         self._applied: _Config | None = None
@@ -229,6 +233,11 @@ class PairProcessor:
     @property
     def homography(self) -> Any:
         return self._config.homography
+
+    @property
+    def thermal_norm(self) -> Any:
+        """The ThermalNorm the model is fed with under these parameters (None: unknown)."""
+        return self._config.thermal_norm
 
     def _apply(self, cfg: _Config) -> None:
         """The predictor-side settings of ``cfg`` (worker thread, between pairs)."""
@@ -300,7 +309,7 @@ class PairProcessor:
         if cfg is not self._applied:
             self._apply(cfg)
         t0 = time.perf_counter()
-        inputs = self._decode(cfg, rgb_msg, thermal_msg)
+        inputs = self._prepare(cfg, rgb_msg, thermal_msg)
         if inputs is None:
             return None
         rgb, thermal = inputs
@@ -337,7 +346,13 @@ class PairProcessor:
             return {}
         return encode_compressed_outputs(images, header, cfg.params.publish_jpeg_quality, msg_type)
 
-    def _decode(
+    def prepare(self, rgb_msg: Any, thermal_msg: Any) -> tuple[np.ndarray, np.ndarray] | None:
+        """A pair's model inputs before normalisation: RGB (H, W, 3) uint8 and the raw thermal
+        (dtype kept) cropped and registered onto it; None when the pair is rejected (counted).
+        The first half of :meth:`process`, without the model."""
+        return self._prepare(self._config, rgb_msg, thermal_msg)
+
+    def _prepare(
         self, cfg: _Config, rgb_msg: Any, thermal_msg: Any
     ) -> tuple[np.ndarray, np.ndarray] | None:
         try:

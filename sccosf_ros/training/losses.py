@@ -61,9 +61,10 @@ FUSION_CONSTANTS: dict[str, FusionLossConfig] = {
 
 
 def fusion_constants(dataset: str, layout: str | None = None) -> FusionLossConfig:
-    """Constants for ``mfnet``/``fmb``; ``synthetic`` uses those of its layout (default mfnet)."""
+    """Constants for ``mfnet``/``fmb``; ``synthetic`` uses those of its layout (default mfnet),
+    ``folder`` (a team's own recording) MFNet's."""
     key = dataset.lower()
-    if key == "synthetic":
+    if key in ("synthetic", "folder"):
         key = (layout or "mfnet").lower()
     if key not in FUSION_CONSTANTS:
         raise ValueError(
