@@ -1,8 +1,8 @@
 """``sccosf train``: train SC-CoSF on MFNet, FMB or a synthetic dataset (see training/trainer.py).
 
 ``--recipe NAME|FILE`` starts from a recipe (``config/recipes/``: mfnet-paper, fmb-paper,
-mfnet-ablation-a … -f); every flag given overrides it (defaults < recipe < flags; the flags
-below have no defaults of their own, so "not given" is visible). ``--dry-run`` resolves
+mfnet-ablation-a … -f, finetune); every flag given overrides it (defaults < recipe < flags;
+the flags below have no defaults of their own, so "not given" is visible). ``--dry-run`` resolves
 everything, writes OUT/train_config.json (with a time estimate) and exits without training.
 
 Multi-GPU / multi-node: launch the same command under torchrun, e.g.
@@ -114,15 +114,51 @@ def _model_arguments(parser: argparse.ArgumentParser) -> None:
         nargs="?",
         const="in1k",
         metavar="WEIGHTS",
-        help="encoder weights from timm: none, in1k (ImageNet-1k only; the flag alone), in22k "
+        help="encoder ImageNet weights: none, in1k (ImageNet-1k only; the flag alone), in22k "
         "(ImageNet-22k pre-training fine-tuned on 1k: timm's default for convnext_base) or a "
-        "timm tag; needs them downloadable or in the Hugging Face cache (default none; the "
-        "paper recipes: in1k)",
+        "timm tag, which need them downloadable or in the Hugging Face cache; or a local "
+        ".pth/.safetensors file of the same ConvNeXt (timm's or Facebook's; checked, loaded "
+        "without running code) (default none; the paper recipes: in1k)",
+    )
+    m.add_argument(
+        "--drop-path",
+        type=float,
+        metavar="RATE",
+        help="stochastic depth in the ConvNeXt encoder (timm drop_path_rate; default 0 as in "
+        "the paper; ConvNeXt segmentation set-ups use 0.2-0.6)",
     )
     m.add_argument(
         "--no-sync-bn",
         action="store_true",
         help="under torchrun, keep per-process BatchNorm statistics (default: synchronised)",
+    )
+
+
+def _finetune_arguments(parser: argparse.ArgumentParser) -> None:
+    f = parser.add_argument_group("fine-tuning (docs/training.md)")
+    f.add_argument(
+        "--init-from",
+        metavar="CKPT",
+        help="start from an SC-CoSF checkpoint's weights (its preset unless --preset is given); "
+        "the segmentation classifier starts fresh when the dataset's classes differ. Unlike "
+        "--resume: new optimizer, step 0",
+    )
+    f.add_argument(
+        "--freeze-encoder",
+        action="store_true",
+        help="keep the ConvNeXt encoder's weights fixed (and its norm layers in eval mode)",
+    )
+    f.add_argument(
+        "--fusion-only",
+        action="store_true",
+        help="freeze the segmentation head and turn its loss off: trains the fused image, "
+        "e.g. on an unlabelled recording of your cameras",
+    )
+    f.add_argument(
+        "--allow-overlap",
+        action="store_true",
+        help="train even when training images are also in the validation/test splits (by "
+        "name or identical RGB file); a warning instead of an error",
     )
 
 
@@ -230,6 +266,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--recipe", metavar="NAME|FILE", help=_recipe_help())
     _data_arguments(parser)
     _model_arguments(parser)
+    _finetune_arguments(parser)
     _optim_arguments(parser)
     _run_arguments(parser)
 
@@ -256,8 +293,11 @@ def config_from_args(args: argparse.Namespace) -> Any:
     flags = flags_of(args)
     if "out" not in flags:
         raise RecipeError("no output folder: give --out DIR")
-    if recipe is None and "dataset" not in flags:
-        raise RecipeError("no dataset: give --dataset (mfnet, fmb, synthetic, folder) or --recipe")
+    if "dataset" not in flags and (recipe is None or "dataset" not in recipe.values):
+        raise RecipeError(
+            "no dataset: give --dataset (mfnet, fmb, synthetic, folder) or a --recipe that "
+            "names one"
+        )
     if recipe is None and not ({"max_iters", "epochs"} & set(flags)):
         raise RecipeError("no run length: give --max-iters or --epochs (or --recipe)")
     return recorded_thermal(resolve(recipe, flags), flags)
@@ -306,11 +346,13 @@ def recorded_thermal(cfg: Any, flags: dict[str, Any]) -> Any:
 def _dry_run(cfg: Any, args: argparse.Namespace) -> int:
     from sccosf_ros.training import distributed as dist_utils
     from sccosf_ros.training.plan import describe, make_plan, write_train_config
+    from sccosf_ros.training.split_overlap import report_split_overlap
     from sccosf_ros.training.time_estimate import estimate
 
     cfg.validate()
     world = dist_utils.DistInfo.from_env().world_size
     plan = make_plan(cfg, world)
+    report_split_overlap(cfg, plan.train_set, plan.val_set, cfg.progress)
     info = describe(cfg, plan)
     info["dry_run"] = True
     info["time_estimate"] = estimate(
@@ -328,8 +370,14 @@ def _dry_run(cfg: Any, args: argparse.Namespace) -> int:
         return 0
     est = info["time_estimate"]
     print(f"dry run: {path} written, nothing trained")
+    start = (
+        f"from {info['init_from']}"
+        if info["init_from"]
+        else f"pretrained {info['pretrained_weights'] or 'none'}"
+    )
+    frozen = [k for k in ("freeze_encoder", "fusion_only") if info[k]]
     print(
-        f"  {info['preset']} (pretrained {info['pretrained_weights'] or 'none'}), "
+        f"  {info['preset']} ({start}{''.join(', ' + k for k in frozen)}), "
         f"{info['n_train_images']} training images ({' + '.join(info['train_splits'])}), "
         f"best.pt on {info['val_split']} ({info['n_val_images']})"
     )

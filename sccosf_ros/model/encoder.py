@@ -8,7 +8,8 @@ Pretrained weights come from timm, named ``<model>.<tag>``. For ConvNeXt-B the p
 ``convnext_base`` resolves to ``fb_in22k_ft_in1k`` (ImageNet-22k pre-training, fine-tuned on
 1k); ``fb_in1k`` is ImageNet-1k only, which is what the RGB-T peers start from. Choose with
 ``pretrained_encoder``: True (timm's default tag), ``"in1k"``, ``"in22k"`` or an explicit tag
-(see ``pretrained_tag``).
+(see ``pretrained_tag``), or a local weights file (``encoder_weights.py``). ``drop_path_rate``
+is timm's stochastic depth over the ConvNeXt blocks (0 in the presets, as in the paper).
 """
 
 from __future__ import annotations
@@ -17,6 +18,11 @@ import torch
 from torch import nn
 
 from sccosf_ros.errors import SccosfError
+from sccosf_ros.model.encoder_weights import (
+    EncoderWeightsError,
+    is_weights_file,
+    load_encoder_file,
+)
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
@@ -65,15 +71,18 @@ def pretrained_tag(name: str, source: str) -> str:
 
 
 def timm_model_name(name: str, pretrained: bool | str) -> str:
-    """What ``timm.create_model`` is asked for: ``name`` or ``name.tag``."""
-    if isinstance(pretrained, str) and pretrained:
+    """What ``timm.create_model`` is asked for: ``name`` or ``name.tag`` (a file: ``name``)."""
+    if isinstance(pretrained, str) and pretrained and not is_weights_file(pretrained):
         return f"{name}.{pretrained_tag(name, pretrained)}"
     return name
 
 
-def create_convnext(name: str, pretrained: bool | str = False) -> nn.Module:
+def create_convnext(
+    name: str, pretrained: bool | str = False, drop_path_rate: float = 0.0
+) -> nn.Module:
     """timm ``features_only`` backbone; ``pretrained``: False, True (timm's default tag),
-    ``"in1k"``, ``"in22k"`` or a tag. A one-line error when the weights are unavailable."""
+    ``"in1k"``, ``"in22k"``, a tag or a weights file. A one-line error when the weights are
+    unavailable."""
     import timm
 
     if not timm.is_model(name):
@@ -81,9 +90,19 @@ def create_convnext(name: str, pretrained: bool | str = False) -> nn.Module:
             f"unknown timm encoder {name!r}; use a ConvNeXt such as convnext_atto, "
             "convnext_femto, convnext_pico, convnext_nano, convnext_tiny, convnext_base"
         )
+    rate = float(drop_path_rate)
+    if is_weights_file(pretrained):
+        backbone = timm.create_model(name, features_only=True, drop_path_rate=rate)
+        try:
+            load_encoder_file(backbone, name, str(pretrained))
+        except EncoderWeightsError as e:
+            raise PretrainedWeightsError(str(e)) from e
+        return backbone
     full = timm_model_name(name, pretrained)
     try:
-        return timm.create_model(full, features_only=True, pretrained=bool(pretrained))
+        return timm.create_model(
+            full, features_only=True, pretrained=bool(pretrained), drop_path_rate=rate
+        )
     except Exception as e:  # HF hub / network errors come in many types
         if not pretrained:
             raise
@@ -101,10 +120,12 @@ def create_convnext(name: str, pretrained: bool | str = False) -> nn.Module:
 class SharedEncoder(nn.Module):
     """(rgb (B,3,H,W), thermal (B,1|3,H,W)) in [0,1] → ([F_i^R], [F_i^I]), i = 1..4."""
 
-    def __init__(self, name: str = "convnext_atto", pretrained: bool | str = False) -> None:
+    def __init__(
+        self, name: str = "convnext_atto", pretrained: bool | str = False, drop_path: float = 0.0
+    ) -> None:
         super().__init__()
         self.name = name
-        self.backbone = create_convnext(name, pretrained)
+        self.backbone = create_convnext(name, pretrained, drop_path)
         self.channels: list[int] = list(self.backbone.feature_info.channels())
         self.reductions: list[int] = list(self.backbone.feature_info.reduction())
         self.register_buffer("mean", torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1), False)

@@ -58,6 +58,8 @@ class SCCoSFConfig:
     # timm ImageNet weights (needs internet or the HF cache): False, True (timm's default
     # tag), "in1k", "in22k" or a timm tag; see model/encoder.py pretrained_tag
     pretrained_encoder: bool | str = False
+    # stochastic depth in the ConvNeXt encoder (timm drop_path_rate; training only, no weights)
+    drop_path_rate: float = 0.0
     d_state: int = 16  # SSM state size N (Sc-LRB and ICRM)
     ssm_ratio: float | tuple[float, ...] = 1.0  # Sc-LRB inner width = ratio · C_i (or per stage)
     fgb_ratio: float | tuple[float, ...] = 1.0  # Sc-FGB hidden width per modality = ratio · C_i
@@ -105,6 +107,8 @@ class SCCoSFConfig:
             raise ValueError(
                 f"pad_mode must be replicate, reflect or constant, not {self.pad_mode!r}"
             )
+        if not 0.0 <= float(self.drop_path_rate) < 1.0:
+            raise ValueError(f"drop_path_rate must be in [0, 1), got {self.drop_path_rate}")
         if len(self.decoder_dims) != 4 or len(self.decoder_depths) != 4:
             raise ValueError("decoder_dims and decoder_depths need 4 entries (one per stage)")
 
@@ -199,7 +203,7 @@ class SCCoSF(nn.Module):
             "overrides": {},
         }
         c = config
-        self.encoder = SharedEncoder(c.encoder, c.pretrained_encoder)
+        self.encoder = SharedEncoder(c.encoder, c.pretrained_encoder, c.drop_path_rate)
         fusions = []
         for i, ch in enumerate(self.encoder.channels):
             if c.use_sc_cfm:
@@ -283,7 +287,7 @@ class SCCoSF(nn.Module):
 
 _FIELDS = {f.name for f in dataclasses.fields(SCCoSFConfig)}
 # Fields that choose how the network runs or starts, not what its weights mean.
-RUNTIME_FIELDS = ("pretrained_encoder", "scan_backend")
+RUNTIME_FIELDS = ("pretrained_encoder", "scan_backend", "drop_path_rate")
 
 
 def config_differences(a: SCCoSFConfig, b: SCCoSFConfig) -> list[str]:

@@ -56,7 +56,13 @@ class TrainConfig:
     seed: int = 0
     resume: bool = False
     ablation: str | None = None  # paper Table 4 variants A..F
-    pretrained: str | None = None  # encoder weights: None (random) | in1k | in22k | a timm tag
+    # encoder weights: None (random) | in1k | in22k | a timm tag | a local .pth/.safetensors file
+    pretrained: str | None = None
+    drop_path: float | None = None  # encoder stochastic depth; None: the preset's (0)
+    init_from: str | None = None  # SC-CoSF checkpoint to fine-tune from (init_from.py)
+    freeze_encoder: bool = False  # encoder weights fixed (freezing.py)
+    fusion_only: bool = False  # segmentation side frozen and its loss off: fused image only
+    allow_overlap: bool = False  # train even if training images are in the held-out splits
     sync_bn: bool = True  # SyncBatchNorm under DDP (no effect on one process)
     check_data: bool = True  # decode every sample before step 1 (dataset_check)
     amp: bool = True  # bf16 autocast on CUDA (ignored on CPU)
@@ -136,7 +142,28 @@ class TrainConfig:
             )
         if self.checkpoint_minutes is not None and self.checkpoint_minutes < 0:
             raise TrainError(f"checkpoint_minutes must be >= 0, got {self.checkpoint_minutes}")
+        self._validate_fine_tuning()
         self.thermal()
+
+    def _validate_fine_tuning(self) -> None:
+        if self.drop_path is not None and not 0.0 <= self.drop_path < 1.0:
+            raise TrainError(f"drop_path must be in [0, 1), got {self.drop_path}")
+        if self.fusion_only and self.ablation == "F":
+            raise TrainError("fusion_only needs the fusion head, which ablation F removes")
+        if self.init_from and self.pretrained:
+            raise TrainError(
+                "give at most one of init_from (an SC-CoSF checkpoint) and pretrained (encoder "
+                "weights): the checkpoint already holds the encoder"
+            )
+
+    def model_overrides_of_run(self) -> dict[str, Any]:
+        """``build_model`` overrides: ``model_overrides`` plus ablation and drop-path."""
+        overrides = dict(self.model_overrides)
+        if self.ablation is not None:
+            overrides["ablation"] = self.ablation
+        if self.drop_path is not None:
+            overrides["drop_path_rate"] = self.drop_path
+        return overrides
 
     def thermal(self) -> ThermalNorm:
         """The thermal normalisation the run trains with; TrainError when it is not one."""

@@ -21,6 +21,7 @@ from sccosf_ros.data.transforms import TrainTransform
 from sccosf_ros.errors import SccosfError
 from sccosf_ros.training.config import TrainConfig
 from sccosf_ros.training.errors import TrainError
+from sccosf_ros.training.split_overlap import MRFS_LAYOUT
 
 DEFAULT_WARMUP_CAP = 1500  # steps: min(1500, 10 % of the run) when no warm-up is given
 
@@ -91,7 +92,16 @@ def make_plan(cfg: TrainConfig, world_size: int = 1) -> RunPlan:
     train = _open(cfg, tuple(cfg.train_splits), "training split(s)", _train_transform(cfg))
     layout = str(getattr(train, "name", cfg.dataset))
     val_split = cfg.val_split or default_val_split(layout)
-    val = _open(cfg, val_split, "validation split", None)
+    try:
+        val = _open(cfg, val_split, "validation split", None)
+    except PlanError as e:
+        if getattr(train, "layout", None) == MRFS_LAYOUT and val_split == "test":
+            raise PlanError(
+                f"{e}. This is the MRFS layout of MFNet: it has no test.txt because its val.txt "
+                "is the test set; train on train only and validate on val (--train-split train "
+                "--val-split val)"
+            ) from e
+        raise
 
     batch = int(cfg.batch_size)
     if batch % world_size:
@@ -143,9 +153,12 @@ def encoder_of(cfg: TrainConfig) -> str:
 def pretrained_weights(cfg: TrainConfig) -> str | None:
     """``<timm model>.<tag>`` the encoder starts from, or None (random initialisation)."""
     from sccosf_ros.model.encoder import timm_model_name
+    from sccosf_ros.model.encoder_weights import is_weights_file
 
     if not cfg.pretrained:
         return None
+    if is_weights_file(cfg.pretrained):
+        return str(cfg.pretrained)
     try:
         return timm_model_name(encoder_of(cfg), cfg.pretrained)
     except ValueError as e:
@@ -164,6 +177,10 @@ def describe(cfg: TrainConfig, plan: RunPlan) -> dict[str, Any]:
         "ablation": cfg.ablation,
         "pretrained": cfg.pretrained or "none",
         "pretrained_weights": pretrained_weights(cfg),
+        "drop_path": cfg.drop_path,
+        "init_from": cfg.init_from,
+        "freeze_encoder": cfg.freeze_encoder,
+        "fusion_only": cfg.fusion_only,
         "epochs": plan.epochs,
         "max_iters": plan.max_iters,
         "iters_per_epoch": plan.iters_per_epoch,

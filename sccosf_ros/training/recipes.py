@@ -9,6 +9,9 @@ Precedence, lowest first: ``TrainConfig`` defaults < the recipe (< its base) < c
 A flag for one of a pair of alternatives clears the recipe's other one (``--max-iters`` drops the
 recipe's ``epochs``, ``--scale-range`` its ``scales``, ``--warmup-iters`` its
 ``warmup_epochs``).
+
+With ``init_from`` (fine-tuning) and no ``preset`` given, the network's preset and overrides are
+the checkpoint's (``init_from.checkpoint_model_settings``); ``model_overrides`` given win.
 """
 
 from __future__ import annotations
@@ -53,6 +56,7 @@ FLOAT_FIELDS = {
     "warmup_ratio",
     "grad_clip",
     "checkpoint_minutes",
+    "drop_path",
 }
 
 
@@ -163,6 +167,11 @@ def resolve(recipe: Recipe | None, flags: dict[str, Any]) -> Any:
     values = merge(recipe.values if recipe else {}, flags)
     if recipe is not None:
         values.setdefault("recipe", f"{recipe.name} ({recipe.path})")
+    if values.get("init_from") and "preset" not in values:
+        from sccosf_ros.training.init_from import checkpoint_model_settings
+
+        values["preset"], overrides = checkpoint_model_settings(values["init_from"])
+        values["model_overrides"] = {**overrides, **dict(values.get("model_overrides") or {})}
     try:
         return TrainConfig(**values)
     except (TypeError, ValueError) as e:  # a recipe value of the wrong shape (a list for a number)

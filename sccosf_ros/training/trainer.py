@@ -58,6 +58,8 @@ from sccosf_ros.training.errors import (
     TrainDataError,
     TrainError,
 )
+from sccosf_ros.training.freezing import freeze_parts, set_train_mode
+from sccosf_ros.training.init_from import init_from_checkpoint
 from sccosf_ros.training.losses import TERMS, LossCounts
 from sccosf_ros.training.param_groups import param_groups
 from sccosf_ros.training.plan import PlanError, RunPlan, describe, make_plan, write_train_config
@@ -70,6 +72,7 @@ from sccosf_ros.training.sampling import (
     to_device,
 )
 from sccosf_ros.training.schedule import PolyWarmupLR
+from sccosf_ros.training.split_overlap import SplitOverlapError, report_split_overlap
 from sccosf_ros.training.stop_signals import GracefulStop, NoStop
 from sccosf_ros.training.validation import ValidationMixin
 
@@ -95,6 +98,7 @@ class Trainer(CheckpointMixin, ValidationMixin):
         self.log = None
 
         self._build_data()
+        self._check_splits()
         if config.check_data:
             self._check_data()
         self._check_crop(self.train_set)
@@ -137,6 +141,18 @@ class Trainer(CheckpointMixin, ValidationMixin):
         self.iters_per_epoch, self.max_iters = plan.iters_per_epoch, plan.max_iters
         self.warmup_iters, self.eval_interval = plan.warmup_iters, plan.eval_interval
         self.local_batch = plan.local_batch
+
+    def _check_splits(self) -> None:
+        """No training image in a held-out split (split_overlap.py; main process hashes)."""
+        error = None
+        if self.main:
+            try:
+                report_split_overlap(self.cfg, self.train_set, self.val_set, self.cfg.progress)
+            except SplitOverlapError as e:
+                error = str(e)
+        error = dist_utils.broadcast_object(error)
+        if error:
+            raise SplitOverlapError(error)
 
     def _check_data(self) -> None:
         """Decode every training and validation sample once (main process; others wait)."""
@@ -181,9 +197,7 @@ class Trainer(CheckpointMixin, ValidationMixin):
         from sccosf_ros.training.sync_batchnorm import convert_sync_batchnorm
 
         cfg = self.cfg
-        overrides = dict(cfg.model_overrides)
-        if cfg.ablation is not None:
-            overrides["ablation"] = cfg.ablation
+        overrides = cfg.model_overrides_of_run()
         if cfg.pretrained and not cfg.resume:  # a resumed run gets its weights from disk
             overrides["pretrained_encoder"] = cfg.pretrained
         torch.manual_seed(cfg.seed)  # identical initial weights on every process
@@ -195,10 +209,17 @@ class Trainer(CheckpointMixin, ValidationMixin):
             raise TrainError(f"cannot build model preset {cfg.preset!r}: {e}") from e
         if cfg.pretrained and cfg.resume:  # the checkpoints record how the run started
             model.config = dataclasses.replace(model.config, pretrained_encoder=cfg.pretrained)
+        if cfg.init_from and not cfg.resume:  # a resumed run gets its weights from latest.pt
+            line = init_from_checkpoint(
+                model, cfg.init_from, self.class_names, fusion_only=cfg.fusion_only
+            )
+            if self.main:
+                print(line, file=sys.stderr)
         if self.dist.enabled and cfg.sync_bn:
             model = convert_sync_batchnorm(model, self.device)
+        self.frozen = freeze_parts(model, dataclasses.asdict(cfg))
         self.model = model.to(self.device)
-        self.model.train()
+        self.set_train_mode(True)
         self.ddp = None
         if self.dist.enabled:
             from torch.nn.parallel import DistributedDataParallel
@@ -223,7 +244,13 @@ class Trainer(CheckpointMixin, ValidationMixin):
     def _build_loss(self) -> torch.nn.Module:
         from sccosf_ros.training.losses import JointLoss
 
-        return JointLoss(self.layout).to(self.device)
+        # fusion-only: the (frozen) segmentation head's loss is off
+        seg_weight = 0.0 if self.cfg.fusion_only else 1.0
+        return JointLoss(self.layout, seg_weight=seg_weight).to(self.device)
+
+    def set_train_mode(self, training: bool) -> None:
+        """Train/eval mode of the network; frozen parts always in eval (freezing.py)."""
+        set_train_mode(self.model, training, self.frozen)
 
     @property
     def net(self) -> torch.nn.Module:

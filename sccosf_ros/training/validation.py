@@ -44,6 +44,9 @@ class ValidationMixin:
     def _autocast(self) -> Any:
         raise NotImplementedError  # the trainer's: bf16 on CUDA
 
+    def set_train_mode(self, training: bool) -> None:
+        raise NotImplementedError  # the trainer's: frozen parts stay in eval mode
+
     def _n_val(self) -> int:
         n = len(self.val_set)
         return n if self.cfg.max_eval_images is None else min(n, int(self.cfg.max_eval_images))
@@ -97,7 +100,7 @@ class ValidationMixin:
             self.class_names, split_of=self.val_set.split_of, splits=(DAY, NIGHT)
         )
         was_training = self.model.training
-        self.model.eval()
+        self.set_train_mode(False)
         try:
             for batch in self._val_batches():
                 logits, label = self._val_logits(batch)
@@ -114,7 +117,7 @@ class ValidationMixin:
                 for j, name in enumerate(batch["name"]):
                     evaluator.update(pred[j], target[j], name=name)
         finally:
-            self.model.train(was_training)
+            self.set_train_mode(was_training)
         evaluator.reduce(self._sum_over_processes)
         r = evaluator.result()
         splits = r["splits"]
