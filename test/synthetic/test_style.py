@@ -113,3 +113,11 @@ def test_unknown_preset_and_missing_file():
         load_style("/nonexistent/style.yaml")
     with pytest.raises(StyleError, match=r"thermal\.blur"):
         SceneStyle(thermal=PRESETS["default"].thermal.__class__(blur=0.0))
+
+
+def test_style_knows_every_agent_kind_of_the_generator():
+    from sccosf_ros.synthetic.scene import AGENT_COUNTS
+    from sccosf_ros.synthetic.style import AGENT_KINDS
+
+    for counts in AGENT_COUNTS.values():
+        assert tuple(counts) == AGENT_KINDS
