@@ -27,7 +27,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "bag-eval": ("bag_eval", "run a checkpoint over a rosbag2 and write outputs, metrics, sheet"),
     "extract": ("extract", "rosbag2 → dataset folder, paired and registered as the node does"),
     "replay": ("replay", "publish a rosbag2's images through rclpy with /clock"),
-    "bench": ("bench", f"benchmarks: {', '.join(BENCH_TARGETS)}"),
+    "bench": ("bench", f"benchmarks: {','.join(BENCH_TARGETS)}"),
     "demo": ("demo", "end-to-end demo: synthetic bag → live sccosf_node → outputs/demo/"),
     "calibrate": ("calibrate", "thermal → RGB homography of a camera rig from a heated board"),
     "check-dataset": (

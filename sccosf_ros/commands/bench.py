@@ -1,4 +1,4 @@
-"""``sccosf bench {model,scan,train,node,web,runtime,gpu}``: benchmarks printing figures and
+"""``sccosf bench {model,scan,train,node,web,runtime,gpu,adapt}``: benchmarks printing figures and
 ratios per run.
 
 Each target lives in ``sccosf_ros/bench/<target>.py`` with ``add_arguments`` and ``run``; a
@@ -21,6 +21,8 @@ TARGETS = {
     "client that stops reading",
     "runtime": "per-pair latency, peak RSS and parity of every inference backend vs torch",
     "gpu": "the GPU check (make gpu-check): scan kernels, training, inference, node -> report",
+    "adapt": "fine-tune the shipped model on a recording of an unseen scene style and compare "
+    "both on a held-out recording of it (mIoU, fusion metrics, report, grid)",
 }
 
 

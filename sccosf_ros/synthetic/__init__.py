@@ -20,7 +20,9 @@ Modules, one concept each: ``settings`` (constants, typed and validated settings
 into pixels), ``sensor`` (the two cameras), ``render`` (``render_scene``), ``dataset_writer``
 (MFNet/FMB folders), ``preview`` and ``bag_writer`` (a rosbag2 recording); ``camera_models``
 and ``thermal_camera`` (the real thermal cameras a bag can emulate: units, telemetry rows, FFC
-bursts, one per preset in config/cameras); ``errors`` (what a user can get wrong, each a
+bursts, one per preset in config/cameras); ``style`` (``SceneStyle``: palette, lighting, camera
+mount, object mix and thermal look, with presets ``default``, ``industrial``, ``suburb-dusk``);
+``class_map`` (labels in a custom class set); ``errors`` (what a user can get wrong, each a
 ``SccosfError``).
 
 Importing this package never imports ``sccosf_ros.training`` nor rclpy.
@@ -33,6 +35,7 @@ from sccosf_ros.synthetic.bag_writer import (
     frame_times,
     write_synthetic_bag,
 )
+from sccosf_ros.synthetic.class_map import ClassMap, read_class_map
 from sccosf_ros.synthetic.dataset_writer import write_dataset
 from sccosf_ros.synthetic.errors import DatasetExistsError, SyntheticError, SyntheticWriteError
 from sccosf_ros.synthetic.preview import preview_grid
@@ -46,24 +49,31 @@ from sccosf_ros.synthetic.settings import (
     DatasetSettings,
     SceneSettings,
 )
+from sccosf_ros.synthetic.style import PRESETS, SceneStyle, StyleError, load_style
 
 __all__ = [
     "LAYOUTS",
     "MALFORMED_KINDS",
     "METADATA_FILE",
+    "PRESETS",
     "TEMPERATURE_RANGE_C",
     "THERMAL_COUNTS",
     "BagSettings",
+    "ClassMap",
     "DatasetExistsError",
     "DatasetSettings",
     "Scene",
     "SceneSettings",
+    "SceneStyle",
+    "StyleError",
     "SyntheticBag",
     "SyntheticError",
     "SyntheticWriteError",
     "counts_from_celsius",
     "frame_times",
+    "load_style",
     "preview_grid",
+    "read_class_map",
     "read_metadata",
     "render_scene",
     "scene_seed",

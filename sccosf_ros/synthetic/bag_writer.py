@@ -6,6 +6,8 @@ one of ``camera_models.CAMERAS``, with telemetry rows and FFC bursts, see ``ther
 at different rates with a small stamp offset, so they must be paired approximately by stamp, the
 way ``sccosf_node`` does it. Labels (mono8 class ids) carry the RGB stamps. Tests can ask for
 malformed messages (bad sizes, unknown encodings, corrupt CDR) and a gap in the thermal stream.
+The scene's look is ``BagSettings.style`` (``style.py``); ``label_map`` puts the labels into a
+custom class set (``class_map.py``).
 """
 
 from __future__ import annotations
@@ -181,7 +183,7 @@ class _Frames:
                 self._cache.clear()
             c = self.cfg
             self._cache[t] = render_scene(
-                c.seed, height=c.height, width=c.width, layout=c.layout, night=c.night, t=t
+                c.seed, c.height, c.width, c.layout, night=c.night, t=t, style=c.style
             )
         return self._cache[t]
 
@@ -193,7 +195,10 @@ def _good_image(store: Typestore, cfg: BagSettings, frames: _Frames, ev: _Event)
         rgb = scene.rgb[..., ::-1] if cfg.rgb_encoding == "bgr8" else scene.rgb
         arr, encoding, frame = np.ascontiguousarray(rgb), cfg.rgb_encoding, cfg.rgb_frame
     elif ev.kind == "label":
-        arr, encoding, frame = frames.at(ev.t).label, "mono8", cfg.rgb_frame
+        label = frames.at(ev.t).label
+        if cfg.label_map is not None:  # a custom class set (class_map.py)
+            label = np.asarray(cfg.label_map, np.uint8)[label]
+        arr, encoding, frame = label, "mono8", cfg.rgb_frame
     else:
         arr = frames.thermal.frame(
             frames.thermal_index[ev.t], lambda: frames.at(ev.t).thermal16, frames.ffc[ev.t]

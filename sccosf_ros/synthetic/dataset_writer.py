@@ -30,6 +30,7 @@ from sccosf_ros.synthetic.settings import (
     THERMAL_COUNTS,
     DatasetSettings,
 )
+from sccosf_ros.synthetic.style import style_to_dict
 
 # Split shares of each layout, first split first (the real releases' proportions).
 SPLITS = {
@@ -137,6 +138,7 @@ def _metadata(
         "height": s.height,
         "width": s.width,
         "night_fraction": s.night_fraction,
+        "style": style_to_dict(s.style),
         "thermal_counts": list(THERMAL_COUNTS),
         "temperature_range_c": list(TEMPERATURE_RANGE_C),
         "class_names": list(DATASET_CLASSES[s.layout][0]),
@@ -171,7 +173,12 @@ def write_dataset(
     splits: dict[str, list[str]] = {}
     for i in tqdm(range(s.n), desc=f"synth {s.layout}", unit="img", disable=not progress):
         scene = render_scene(
-            scene_seed(s.seed, i), s.height, s.width, s.layout, night=bool(night_flags[i])
+            scene_seed(s.seed, i),
+            s.height,
+            s.width,
+            s.layout,
+            night=bool(night_flags[i]),
+            style=s.style,
         )
         name = _write_image(root, s.layout, split_of[i], i, scene)
         night_of[name] = scene.night

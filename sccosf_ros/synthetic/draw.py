@@ -42,7 +42,7 @@ def draw_street(p: Painter, world: World, env: Environment) -> None:
     _sky_and_terrain(p, world, env)
     _sidewalks(p, world, env)
     cam, rh = world.cam, world.road_half
-    p.poly(ground_quad(cam, -rh, rh, _Z_NEAR, _Z_FAR), (0.3, 0.3, 0.32), env.road, "road")
+    p.poly(ground_quad(cam, -rh, rh, _Z_NEAR, _Z_FAR), world.style.palette.road, env.road, "road")
     _curbs(p, world, env)
     _lane_markings(p, world, env)
     if world.manhole is not None:
@@ -62,17 +62,14 @@ def draw_street(p: Painter, world: World, env: Environment) -> None:
 
 def _sky_and_terrain(p: Painter, world: World, env: Environment) -> None:
     """Sky as a gradient to the horizon (cold in thermal, warming towards it), ground below."""
-    cam = world.cam
+    cam, palette = world.cam, world.style.palette
     hz = int(np.clip(math.ceil(cam.horizon), 0, cam.h))
     rows = np.linspace(0.0, 1.0, max(hz, 1), dtype=np.float32)[:, None]
-    if env.night:
-        top, bottom = np.array([0.02, 0.03, 0.08]), np.array([0.1, 0.1, 0.16])
-    else:
-        top, bottom = np.array([0.3, 0.5, 0.85]), np.array([0.75, 0.85, 0.95])
+    top, bottom = (np.array(c) for c in (palette.sky_night if env.night else palette.sky_day))
     p.albedo[:hz] = (top + (bottom - top) * rows)[:, None, :].astype(np.float32)
     p.temp[:hz] = (env.sky_zenith + (env.air - 4 - env.sky_zenith) * rows).astype(np.float32)
     p.mat[:hz] = MATERIAL_ID["sky"]
-    p.albedo[hz:] = (0.36, 0.37, 0.26)
+    p.albedo[hz:] = palette.terrain
     p.temp[hz:] = env.air + (3 if not env.night else 0.5)
     p.mat[hz:] = MATERIAL_ID["terrain"]
 
@@ -82,7 +79,7 @@ def _sidewalks(p: Painter, world: World, env: Environment) -> None:
     for side in (0, 1):
         p.poly(
             ground_quad(cam, sx(side, rh + cb), sx(side, rh + cb + sw), _Z_NEAR, _Z_FAR),
-            (0.62, 0.58, 0.54),
+            world.style.palette.sidewalk,
             env.sidewalk,
             "sidewalk",
         )
@@ -249,7 +246,7 @@ def draw_agents(p: Painter, world: World, env: Environment, t: float) -> None:
                 b.rect(-0.3, -0.08, 0.3, 0.01, _SHADOW, None, None)
             draw_person(b, env, a.look, t)
         else:
-            draw_roadside(p, world.cam, env, a, x, z)
+            draw_roadside(p, world, env, a, x, z)
 
 
 def draw_person(
@@ -471,15 +468,17 @@ def _motorcycle_body(b: Board, env: Environment, col: Colour) -> tuple[float, fl
     return -0.15, 0.95
 
 
-def draw_roadside(p: Painter, cam: Camera, env: Environment, a: Agent, x: float, z: float) -> None:
+def draw_roadside(
+    p: Painter, world: World, env: Environment, a: Agent, x: float, z: float
+) -> None:
     """A cone, car stop, tree, or a pole with a street lamp, traffic light or sign on it."""
-    b = Board(p, cam, x, z)
+    b = Board(p, world.cam, x, z)
     if a.kind == "cone":
         _cone(b, env)
     elif a.kind == "car_stop":
         _car_stop(b, env, a.look)
     elif a.kind == "tree":
-        _tree(b, env, a.look)
+        _tree(b, env, a.look, world.style.palette.vegetation)
     else:
         _pole(b, env, a.kind, a.look)
 
@@ -507,16 +506,16 @@ def _car_stop(b: Board, env: Environment, look: CarStopLook) -> None:
     b.rect(0.4, 0.06, 0.6, 0.12, _BLACK, None, None)
 
 
-def _tree(b: Board, env: Environment, look: TreeLook) -> None:
+def _tree(b: Board, env: Environment, look: TreeLook, crown: Colour) -> None:
     b.rect(-0.15, 0.0, 0.15, look.trunk + 0.5, (0.3, 0.2, 0.1), env.air, "vegetation")
     cr = look.crown
     for dx, dy, dr in look.blobs:
-        g = 0.35 + 0.1 * dr
+        g = crown[1] + 0.1 * dr
         b.circle(
             0.5 * cr * dx,
             look.trunk + cr * (1 + 0.4 * dy),
             cr * (0.6 + 0.15 * dr),
-            (0.12, g, 0.1),
+            (crown[0], g, crown[2]),
             env.vegetation + 0.5 * dr,
             "vegetation",
         )

@@ -24,6 +24,7 @@ from sccosf_ros.synthetic.sensor import (
     thermal_counts,
 )
 from sccosf_ros.synthetic.settings import SceneSettings, check_seed
+from sccosf_ros.synthetic.style import SceneStyle, load_style
 
 
 @dataclass
@@ -45,14 +46,16 @@ def render_scene(
     layout: str = "mfnet",
     night: bool | None = None,
     t: float = 0.0,
+    style: SceneStyle | str | None = None,
 ) -> Scene:
     """Render one synthetic RGB-thermal street scene.
 
     seed: the scene (layout, objects, colours, temperatures); night: None draws day or night
-    from the seed; t: seconds, moves the agents (consecutive t make a video). Same arguments,
-    same pixels.
+    from the seed; t: seconds, moves the agents (consecutive t make a video); style: a
+    ``SceneStyle``, a preset name or a style file (None: ``default``). Same arguments, same
+    pixels.
     """
-    settings = SceneSettings(height, width, layout)
+    settings = SceneSettings(height, width, layout, load_style(style))
     seed = check_seed(seed)
     world = World(np.random.default_rng(seed), settings)
     night = world.night_draw if night is None else bool(night)
@@ -64,8 +67,8 @@ def render_scene(
     fixed = fixed_pattern(seed, height, width)
     mod = surface_texture(p.mat, fixed)  # before thermal_counts: both draw from fixed's rng
     noise = temporal_noise(seed, t, height, width)
-    rgb = expose_rgb(p.albedo, p.emit, mod, p.lights, env, noise)
-    thermal16 = thermal_counts(p.temp, fixed, noise)
+    rgb = expose_rgb(p.albedo, p.emit, mod, p.lights, env, noise, settings.style.lighting)
+    thermal16 = thermal_counts(p.temp, fixed, noise, settings.style.thermal)
     return Scene(
         rgb=rgb,
         thermal16=thermal16,

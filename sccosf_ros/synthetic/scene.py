@@ -22,19 +22,8 @@ import numpy as np
 
 from sccosf_ros.synthetic.geometry import Camera
 from sccosf_ros.synthetic.settings import SceneSettings
+from sccosf_ros.synthetic.style import Colour
 
-Colour = tuple[float, float, float]
-
-CAR_COLOURS: list[Colour] = [
-    (0.75, 0.08, 0.07),
-    (0.1, 0.2, 0.6),
-    (0.9, 0.9, 0.9),
-    (0.08, 0.08, 0.09),
-    (0.6, 0.62, 0.65),
-    (0.85, 0.7, 0.1),
-    (0.15, 0.35, 0.2),
-    (0.45, 0.25, 0.12),
-]
 SHIRTS: list[Colour] = [
     (0.8, 0.1, 0.1),
     (0.1, 0.3, 0.7),
@@ -51,15 +40,6 @@ TROUSERS: list[Colour] = [
     (0.35, 0.3, 0.25),
     (0.2, 0.25, 0.4),
 ]
-BUILDING_COLOURS: list[Colour] = [
-    (0.72, 0.66, 0.56),
-    (0.55, 0.55, 0.56),
-    (0.6, 0.35, 0.28),
-    (0.82, 0.8, 0.74),
-    (0.45, 0.48, 0.5),
-    (0.68, 0.6, 0.45),
-]
-
 # How many of each agent per layout: (min, max) counts. Listed in the order they are drawn.
 AGENT_COUNTS: dict[str, dict[str, tuple[int, int]]] = {
     "mfnet": {
@@ -225,19 +205,20 @@ class World:
 
     def __init__(self, rng: np.random.Generator, settings: SceneSettings) -> None:
         h, w, layout = settings.height, settings.width, settings.layout
+        style = self.style = settings.style
         self.layout = layout
-        self.night_draw = bool(rng.random() < 0.5)
-        horizon = h * rng.uniform(0.36, 0.46)
+        self.night_draw = bool(rng.random() < style.lighting.night_fraction)
+        horizon = h * rng.uniform(*style.camera.horizon)
         # focal length from the width of a 4:3 frame, so odd aspect ratios keep a sane view
         self.cam = Camera(
             h,
             w,
             horizon,
-            min(w, h * 4 / 3) * rng.uniform(0.8, 1.0),
-            rng.uniform(1.3, 1.7),
+            min(w, h * 4 / 3) * rng.uniform(*style.camera.focal_range()),
+            rng.uniform(*style.camera.height),
             w * (0.5 + rng.uniform(-0.08, 0.08)),
         )
-        self.road_half = rng.uniform(3.5, 6.0)
+        self.road_half = rng.uniform(*style.objects.road_half)
         self.curb_w = 0.25
         self.side_w = rng.uniform(2.0, 4.0)
         self.facade = [
@@ -245,9 +226,7 @@ class World:
         ]
         self.curb_paint = rng.random() < 0.4
         self.guardrail_side = (
-            int(rng.integers(0, 2))
-            if rng.random() < (0.5 if layout == "mfnet" else 0.15)
-            else None
+            int(rng.integers(0, 2)) if rng.random() < self._guardrail_share() else None
         )
         self.guardrail_z = (rng.uniform(0.5, 1.0) * self.cam.z_bottom(), rng.uniform(25, 70))
         self.bump_z = (
@@ -260,8 +239,8 @@ class World:
             else None
         )
         self.climate = Climate(
-            air_day=rng.uniform(14, 24),
-            air_night=rng.uniform(4, 16),
+            air_day=rng.uniform(*style.thermal.air_day),
+            air_night=rng.uniform(*style.thermal.air_night),
             road_day=rng.uniform(3, 7),
             exposure=rng.uniform(0.85, 1.1),
             ambient=rng.uniform(0.05, 0.1),
@@ -275,24 +254,33 @@ class World:
             else None
         )
 
+    def _guardrail_share(self) -> float:
+        share = self.style.objects.guardrail
+        return (0.5 if self.layout == "mfnet" else 0.15) if share is None else share
+
+    def _vehicle_colour(self, rng: np.random.Generator) -> Colour:
+        colours = self.style.palette.vehicles
+        return colours[int(rng.integers(len(colours)))]
+
     def side_x(self, side: int, x: float) -> float:
         """Lateral offset ``x`` on the left (side 0) or right (side 1) of the road."""
         return -x if side == 0 else x
 
     def _buildings(self, rng: np.random.Generator) -> list[Building]:
         out, z = [], self.cam.z_bottom() * rng.uniform(0.3, 1.0)
+        colours, mix = self.style.palette.buildings, self.style.objects
         while z < 160:
             length = rng.uniform(8, 25)
             out.append(
                 Building(
                     z0=z,
                     z1=z + length,
-                    height=rng.uniform(5, 28),
-                    colour=BUILDING_COLOURS[int(rng.integers(len(BUILDING_COLOURS)))],
+                    height=rng.uniform(*mix.building_height),
+                    colour=colours[int(rng.integers(len(colours)))],
                     win_w=rng.uniform(1.0, 2.0),
                     win_h=rng.uniform(1.0, 1.8),
                     lit_seed=int(rng.integers(1 << 30)),
-                    present=rng.random() < 0.85,
+                    present=rng.random() < mix.buildings,
                 )
             )
             z += length + (rng.uniform(2, 12) if rng.random() < 0.3 else 0.0)
@@ -300,7 +288,7 @@ class World:
 
     # ------------------------------------------------------------------ agents, kind by kind
     def _agents(self, rng: np.random.Generator) -> list[Agent]:
-        counts = AGENT_COUNTS[self.layout]
+        counts = self.style.agent_counts(AGENT_COUNTS[self.layout])
 
         def n(kind: str) -> int:
             lo, hi = counts[kind]
@@ -342,7 +330,7 @@ class World:
             vz=rng.uniform(-4, 4),
             z_range=(max(6, zb + 2), 50),
             look=VehicleLook(
-                colour=CAR_COLOURS[int(rng.integers(8))],
+                colour=self._vehicle_colour(rng),
                 width=rng.uniform(1.65, 1.9),
                 height=rng.uniform(1.35, 1.6),
                 front=rng.random() < 0.5,
@@ -357,7 +345,7 @@ class World:
             vz=rng.uniform(-3, 3),
             z_range=(z_lo, 55),
             look=VehicleLook(
-                colour=CAR_COLOURS[int(rng.integers(8))],
+                colour=self._vehicle_colour(rng),
                 front=rng.random() < 0.5,
                 stripe=SHIRTS[int(rng.integers(8))],
             ),
@@ -412,7 +400,7 @@ class World:
             vx=rng.choice([-1, 1]) * speed,
             x_range=(-xr, xr),
             look=TwoWheelerLook(
-                rider=rng.random() < 0.7, person=rider, colour=CAR_COLOURS[int(rng.integers(8))]
+                rider=rng.random() < 0.7, person=rider, colour=self._vehicle_colour(rng)
             ),
         )
 

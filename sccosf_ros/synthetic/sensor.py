@@ -22,6 +22,9 @@ from sccosf_ros.synthetic.materials import GRAIN
 from sccosf_ros.synthetic.painter import Light
 from sccosf_ros.synthetic.scene import Environment, scene_seed
 from sccosf_ros.synthetic.settings import TEMPERATURE_RANGE_C, THERMAL_COUNTS
+from sccosf_ros.synthetic.style import Lighting, ThermalLook
+
+_PLAIN_LIGHT = Lighting()
 
 
 def counts_from_celsius(temp_c: np.ndarray) -> np.ndarray:
@@ -111,11 +114,14 @@ def expose_rgb(
     lights: list[Light],
     env: Environment,
     noise: np.ndarray,
+    lighting: Lighting = _PLAIN_LIGHT,
 ) -> np.ndarray:
-    """The RGB camera's uint8 image. Works in place on ``albedo``, ``emit`` and ``mod``."""
+    """The RGB camera's uint8 image. Works in place on ``albedo``, ``emit`` and ``mod``.
+
+    ``lighting`` (a style's): exposure, light colour and a low sun by day, ambient by night."""
     h, w = mod.shape
     if env.night:
-        mod *= _night_light(lights, env.ambient, h, w)
+        mod *= _night_light(lights, env.ambient * lighting.night_ambient, h, w)
         rgb = albedo
         rgb *= mod[..., None]
         rgb *= np.float32([0.9, 0.9, 1.05])  # bluish moonlight
@@ -127,6 +133,8 @@ def expose_rgb(
         mod *= env.exposure * (1.0 - 0.12 * (xx * xx + yy * yy))  # vignetting
         rgb = albedo
         rgb *= mod[..., None]
+        if lighting != _PLAIN_LIGHT:  # the default look keeps its arithmetic (pinned frames)
+            _style_light(rgb, lighting, xx)
         emit *= 0.3
         rgb += emit
         sigma = 0.01
@@ -137,12 +145,26 @@ def expose_rgb(
     return rgb.astype(np.uint8)
 
 
-def thermal_counts(temp: np.ndarray, fixed: FixedPattern, noise: np.ndarray) -> np.ndarray:
-    """The thermal camera's uint16 raw counts. Works in place on ``temp``."""
+def _style_light(rgb: np.ndarray, lighting: Lighting, xx: np.ndarray) -> None:
+    """A style's daylight on the exposed albedo, in place: exposure times light colour, and a
+    low sun brightening the side it shines from (``sun_side``) by up to ``sun_strength``."""
+    gain = lighting.exposure * (1.0 + lighting.sun_strength * lighting.sun_side * xx)
+    rgb *= gain[..., None].astype(np.float32) * np.float32(lighting.tint)
+
+
+def thermal_counts(
+    temp: np.ndarray, fixed: FixedPattern, noise: np.ndarray, look: ThermalLook | None = None
+) -> np.ndarray:
+    """The thermal camera's uint16 raw counts. Works in place on ``temp``. ``look`` (a
+    style's) scales the optical blur and adds temporal noise."""
+    look = look or ThermalLook()
     h, w = temp.shape
     temp += 0.6 * _low_freq(fixed.texture_rng, h, w, cell=16)
     counts = counts_from_celsius(temp)
-    counts = cv2.GaussianBlur(counts, (0, 0), max(0.8 * w / 640.0, 0.5))  # optics
-    counts += noise[..., 3] * np.float32(3.5)  # temporal noise, counts
+    sigma = max(0.8 * w / 640.0, 0.5) * look.blur
+    counts = cv2.GaussianBlur(counts, (0, 0), sigma)  # optics
+    counts += noise[..., 3] * np.float32(3.5)  # temporal noise, counts (0: see temporal_noise)
+    if look.noise > 0:  # the frame's R noise, shifted so it does not line up with RGB's
+        counts += np.roll(noise[..., 0], (h // 3, w // 3), (0, 1)) * np.float32(look.noise)
     counts += fixed.column
     return np.clip(np.rint(counts), 0, 65535).astype(np.uint16)

@@ -16,6 +16,7 @@ from sccosf_ros.bag.bag_io import STORAGES
 from sccosf_ros.data.synth_metadata import LAYOUTS  # beside the metadata reader, in data/
 from sccosf_ros.synthetic.camera_models import CAMERAS, ThermalCamera
 from sccosf_ros.synthetic.errors import SyntheticError
+from sccosf_ros.synthetic.style import DEFAULT_STYLE, SceneStyle
 
 # Raw-count range that maps linearly to thermal8 0..255 (a radiometric camera's typical window).
 THERMAL_COUNTS = (7000, 9000)
@@ -54,15 +55,18 @@ def check_seed(seed: int) -> int:
 
 @dataclass(frozen=True)
 class SceneSettings:
-    """What every frame of a synthetic source looks like: size in pixels and class set."""
+    """What every frame of a synthetic source looks like: size in pixels, class set, style."""
 
     height: int = 480
     width: int = 640
     layout: str = "mfnet"
+    style: SceneStyle = DEFAULT_STYLE
 
     def __post_init__(self) -> None:
         if self.layout not in LAYOUTS:
             raise SyntheticError(f"layout must be one of {LAYOUTS}, got {self.layout!r}")
+        if not isinstance(self.style, SceneStyle):
+            raise SyntheticError(f"style must be a SceneStyle, got {self.style!r}")
         if not (_is_int(self.height) and _is_int(self.width)):
             raise SyntheticError(
                 f"scene height and width must be integers, got {self.height!r}x{self.width!r}"
@@ -84,6 +88,7 @@ class DatasetSettings:
     height: int = 480
     width: int = 640
     night_fraction: float = 0.5
+    style: SceneStyle = DEFAULT_STYLE
 
     def __post_init__(self) -> None:
         scene = self.scene  # validates layout and size first
@@ -101,7 +106,7 @@ class DatasetSettings:
 
     @property
     def scene(self) -> SceneSettings:
-        return SceneSettings(self.height, self.width, self.layout)
+        return SceneSettings(self.height, self.width, self.layout, self.style)
 
 
 @dataclass(frozen=True)
@@ -137,6 +142,9 @@ class BagSettings:
     camera: str | None = None
     ffc_period: float = 0.0  # s between flat-field corrections (shutter bursts); 0 = none
     ffc_duration: float = 0.4  # s each burst lasts (frozen, then closed-shutter frames)
+    style: SceneStyle = DEFAULT_STYLE  # the scene's look (style.py)
+    # label ids through this table (synthetic class id -> id of a custom class set); None: as is
+    label_map: tuple[int, ...] | None = None
 
     def __post_init__(self) -> None:
         _ = self.scene  # validates layout and size
@@ -153,6 +161,12 @@ class BagSettings:
         _require_int("start_time_ns", self.start_time_ns, 0)
         _require_int("malformed", self.malformed, 0)
         self._check_topics()
+        if not isinstance(self.style, SceneStyle):
+            raise SyntheticError(f"style must be a SceneStyle, got {self.style!r}")
+        if self.label_map is not None and not all(
+            _is_int(v) and 0 <= v <= 255 for v in self.label_map
+        ):
+            raise SyntheticError(f"label_map must hold class ids 0-255, got {self.label_map!r}")
         if self.thermal_gap is not None:
             g0, g1 = self.thermal_gap
             if not g0 < g1:
@@ -192,4 +206,4 @@ class BagSettings:
 
     @property
     def scene(self) -> SceneSettings:
-        return SceneSettings(self.height, self.width, self.layout)
+        return SceneSettings(self.height, self.width, self.layout, self.style)
