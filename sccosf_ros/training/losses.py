@@ -66,6 +66,7 @@ class FusionLossConfig:
     abs_gradient: bool = False  # False: signed Sobel responses as in MRFS
     gamma_mode: str = "fixed"  # fixed: vis ** gamma (MRFS) | exposure: per-image γ (docstring)
     denominator: str = "valid"  # valid: mean over image pixels | crop: MRFS, padding included
+    w_ssim: float = 0.0  # structural term (a departure; 0 = MRFS): see structural_loss
 
     def __post_init__(self) -> None:
         if self.gamma_mode not in GAMMA_MODES:
@@ -211,6 +212,31 @@ class Sobel(nn.Module):
         return out[:, :, 0], out[:, :, 1]
 
 
+def _local_ssim(x: torch.Tensor, y: torch.Tensor, window: int = 7) -> torch.Tensor:
+    """SSIM map of two (B,1,H,W) images in [0, 1]: uniform ``window``², population statistics."""
+    pool = nn.functional.avg_pool2d
+    pad = window // 2
+    mx, my = (pool(t, window, 1, pad, count_include_pad=False) for t in (x, y))
+    vxx = pool(x * x, window, 1, pad, count_include_pad=False) - mx * mx
+    vyy = pool(y * y, window, 1, pad, count_include_pad=False) - my * my
+    vxy = pool(x * y, window, 1, pad, count_include_pad=False) - mx * my
+    c1, c2 = 0.01**2, 0.03**2
+    return ((2 * mx * my + c1) * (2 * vxy + c2)) / ((mx * mx + my * my + c1) * (vxx + vyy + c2))
+
+
+def structural_loss(
+    fused: torch.Tensor, rgb: torch.Tensor, thermal: torch.Tensor, valid: torch.Tensor
+) -> torch.Tensor:
+    """``1 − ½(SSIM(Y_F, Y_vis) + SSIM(Y_F, IR))`` over the valid pixels (a departure from MRFS,
+    the SSIM loss of U2Fusion/SwinFusion-style methods): the fused luminance keeps the local
+    structure of both sources, not only their larger intensity and gradient; valid (B,1,H,W)."""
+    y_f, _, _ = rgb_to_ycbcr(fused)
+    y_v, _, _ = rgb_to_ycbcr(rgb)
+    ir = thermal[:, :1]
+    s = 0.5 * (_local_ssim(y_f, y_v) + _local_ssim(y_f, ir))
+    return 1.0 - (s * valid).sum() / valid.sum().clamp(min=1.0)
+
+
 # --------------------------------------------------------------------------- fusion loss
 class FusionLoss(nn.Module):
     """Content + gradient + colour loss against positive samples (§3.3, MRFS constants)."""
@@ -281,6 +307,8 @@ class FusionLoss(nn.Module):
             cr_f, cr_vis, m, counts.valid
         )
         total = cfg.w_content * content + cfg.w_gradient * gradient + cfg.w_color * color
+        if cfg.w_ssim:
+            total = total + cfg.w_ssim * structural_loss(fused, rgb.float(), thermal.float(), m)
         return {"content": content, "gradient": gradient, "color": color, "fusion": total}
 
 

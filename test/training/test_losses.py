@@ -336,3 +336,48 @@ def test_exposure_gamma_brightens_dark_frames_only():
     torch.testing.assert_close(r_vis, torch.full_like(dark, 0.5))
     with pytest.raises(ValueError, match="gamma_mode"):
         dataclasses.replace(cfg, gamma_mode="auto")
+
+
+def test_structural_term_against_scikit_image_style_ssim_and_off_by_default():
+    """structural_loss is 1 − the mean of two SSIM maps (7×7 uniform windows, population
+    statistics, ddof 0): checked against a direct numpy SSIM, and w_ssim = 0 leaves the MRFS total."""
+    import numpy as np
+
+    from sccosf_ros.training.losses import structural_loss
+
+    g = torch.Generator().manual_seed(3)
+    rgb = torch.rand(1, 3, 24, 32, generator=g)
+    th = torch.rand(1, 1, 24, 32, generator=g)
+    valid = torch.ones(1, 1, 24, 32)
+    y = 0.299 * rgb[:, 0:1] + 0.587 * rgb[:, 1:2] + 0.114 * rgb[:, 2:3]
+    # the fused image equal to the RGB: SSIM(Y_F, Y_vis) = 1 everywhere
+    loss = structural_loss(rgb, rgb, th, valid)
+
+    def ssim_np(a: np.ndarray, b: np.ndarray) -> float:  # interior pixels, 7x7 windows
+        vals = []
+        for i in range(3, a.shape[0] - 3):
+            for j in range(3, a.shape[1] - 3):
+                wa, wb = a[i - 3 : i + 4, j - 3 : j + 4], b[i - 3 : i + 4, j - 3 : j + 4]
+                ma, mb = wa.mean(), wb.mean()
+                va, vb = wa.var(), wb.var()
+                cov = ((wa - ma) * (wb - mb)).mean()
+                vals.append(
+                    ((2 * ma * mb + 1e-4) * (2 * cov + 9e-4))
+                    / ((ma**2 + mb**2 + 1e-4) * (va + vb + 9e-4))
+                )
+        return float(np.mean(vals))
+
+    interior = torch.zeros_like(valid)
+    interior[..., 3:-3, 3:-3] = 1
+    inner = structural_loss(rgb, rgb, th, interior).item()
+    expected = 1 - 0.5 * (1 + ssim_np(y[0, 0].double().numpy(), th[0, 0].double().numpy()))
+    assert inner == pytest.approx(expected, abs=1e-5)
+    assert 0 < loss.item() < 1
+    base = FusionLoss(fusion_constants("mfnet"))
+    with_ssim = FusionLoss(dataclasses.replace(fusion_constants("mfnet"), w_ssim=0.5))
+    fused = torch.rand(1, 3, 24, 32, generator=g)
+    a = base(fused, rgb, th)["fusion"]
+    b = with_ssim(fused, rgb, th)["fusion"]
+    assert b.item() == pytest.approx(
+        a.item() + 0.5 * structural_loss(fused, rgb, th, valid).item(), rel=1e-6
+    )
