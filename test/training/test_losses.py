@@ -338,9 +338,9 @@ def test_exposure_gamma_brightens_dark_frames_only():
         dataclasses.replace(cfg, gamma_mode="auto")
 
 
-def test_structural_term_against_scikit_image_style_ssim_and_off_by_default():
+def test_structural_term_against_a_direct_ssim_and_off_by_default():
     """structural_loss is 1 − the mean of two SSIM maps (7×7 uniform windows, population
-    statistics, ddof 0): checked against a direct numpy SSIM, and w_ssim = 0 leaves the MRFS total."""
+    statistics): checked against a direct numpy SSIM; w_ssim = 0 leaves the MRFS total."""
     import numpy as np
 
     from sccosf_ros.training.losses import structural_loss
