@@ -22,7 +22,10 @@ from sccosf_ros.runtime import passive_openmp
 COMMANDS: dict[str, tuple[str, str]] = {
     "synth": ("synth", "write a synthetic RGB-thermal dataset in the MFNet or FMB layout"),
     "train": ("train", "train SC-CoSF (fusion + segmentation) on MFNet, FMB, synthetic, own data"),
-    "eval": ("eval", "evaluate a checkpoint on a dataset split: mIoU, fusion metrics, report"),
+    "eval": (
+        "eval",
+        "evaluate a checkpoint: mIoU + fusion metrics on a dataset, or fusion on image folders",
+    ),
     "predict": ("predict", "run a checkpoint on RGB + thermal image files"),
     "bag-eval": ("bag_eval", "run a checkpoint over a rosbag2 and write outputs, metrics, sheet"),
     "extract": ("extract", "rosbag2 → dataset folder, paired and registered as the node does"),

@@ -32,7 +32,7 @@ def test_export_shipped_checkpoint_at_its_training_size(tmp_path, capsys):
     assert code == 0, printed
     meta = read_metadata(out)
     ship = Predictor.from_checkpoint(default_checkpoint(), device="cpu")
-    assert meta["input_size"] == list(ship.train_size) == [128, 192]  # the recorded crop
+    assert meta["input_size"] == list(ship.train_size) == [192, 256]  # the recorded crop
     assert meta["class_names"] == list(MFNET_CLASSES)
     assert meta["palette"] == [list(c) for c in MFNET_PALETTE]
     assert meta["thermal_norm"] == ship.thermal_norm.to_dict()

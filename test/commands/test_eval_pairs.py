@@ -28,8 +28,11 @@ def test_shipped_model_on_real_pairs(roadscene_dev, tmp_path, capsys):
     shutil.copy(th / sorted(p.name for p in th.iterdir())[0], th / "broken.jpg")
     out = tmp_path / "out"
     # no --checkpoint: the shipped models/sccosf_nano_synthetic.pt, as the node finds it
+    # backend torch: the point is the evaluation, not the runtime (auto would export an ONNX
+    # graph per pair size on first use)
     args = ["eval", "--rgb", str(rgb), "--thermal", str(th), "--out", str(out), "--device",
-            "cpu", "--threads", "1", "--grid-samples", "2", "--no-progress"]  # fmt: skip
+            "cpu", "--threads", "1", "--grid-samples", "2", "--no-progress",
+            "--backend", "torch"]  # fmt: skip
     rc = main(args)
     captured = capsys.readouterr()
     assert rc == 0
