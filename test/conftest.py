@@ -280,3 +280,19 @@ def custom_class_checkpoint(custom_folder_dataset, nano_checkpoint, tmp_path_fac
         )  # fmt: skip
     assert code == 0, err.getvalue()
     return out / "best.pt", err.getvalue()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def auto_backend_is_torch():
+    """``backend: auto`` picks torch in the suite (SCCOSF_AUTO_BACKEND; node processes inherit
+    it): otherwise every checkpoint a test trains would be exported to ONNX and checked in bf16
+    at 480×640 on first use. The tests of the choice itself use ``real_auto_backend``."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("SCCOSF_AUTO_BACKEND", "torch")
+        yield
+
+
+@pytest.fixture
+def real_auto_backend(monkeypatch):
+    """The real ``auto`` choice of this machine (no SCCOSF_AUTO_BACKEND)."""
+    monkeypatch.delenv("SCCOSF_AUTO_BACKEND", raising=False)

@@ -11,6 +11,10 @@ Backend (:func:`choose_backend`), first that applies:
    and bf16 2.0–2.5× torch eager);
 4. ONNX Runtime when installed; 5. torch.
 
+``SCCOSF_AUTO_BACKEND=<backend>`` in the environment makes ``auto`` pick that backend instead, for
+a whole machine at once (a CI runner, where every new checkpoint's first-use export and bf16
+check cost more than the inference saves); the startup line names the variable.
+
 Precision (:func:`choose_precision`): bf16 when the backend is OpenVINO, the CPU has AMX or
 AVX-512 BF16 (``/proc/cpuinfo`` flags, or OpenVINO's ``OPTIMIZATION_CAPABILITIES`` listing
 ``BF16``) and the bf16 model meets the parity bar (``backends.parity``: ≥ 99.9 % labels, fused
@@ -27,6 +31,7 @@ parity 99.97 % labels)``.
 from __future__ import annotations
 
 import json
+import os
 import platform
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -36,7 +41,9 @@ from typing import Any
 
 import numpy as np
 
+from sccosf_ros.backends import BACKENDS
 from sccosf_ros.backends.cache import ArtifactCache, atomic_write_bytes, digest
+from sccosf_ros.backends.errors import BackendError
 from sccosf_ros.backends.parity import ParityReport
 
 AUTO = "auto"
@@ -46,6 +53,7 @@ PROBE_PAIRS = 4  # pairs the bf16 parity verdict is measured on
 # uses; smaller sizes put more of the pixels on class boundaries, where bf16 flips near-ties
 # (measured on these frames: 99.90 % at 192x256, 99.96 % at 480x640)
 PARITY_SIZE = (480, 640)
+AUTO_BACKEND_ENV = "SCCOSF_AUTO_BACKEND"  # what auto picks, for a whole machine (docstring)
 PROBE_VERSION = 1  # bump when probe_pairs draws other frames (invalidates cached verdicts)
 # backend → the pip distributions that install its runtime (the first one found gives the version)
 _DISTRIBUTIONS = {
@@ -163,6 +171,14 @@ def choose_backend(requested: str, device: str = AUTO) -> Choice:
 
     if requested != AUTO:
         return Choice(requested, False, "set")
+    forced = os.environ.get(AUTO_BACKEND_ENV, "").strip()
+    if forced:
+        if forced not in BACKENDS:
+            raise BackendError(
+                f"{AUTO_BACKEND_ENV}={forced!r} in the environment: expected one of "
+                f"{', '.join(BACKENDS)} (or unset it)"
+            )
+        return Choice(forced, True, f"{AUTO_BACKEND_ENV}={forced} in the environment")
     gpu = _cuda_name(str(device))
     if gpu is not None:
         if installed("tensorrt"):

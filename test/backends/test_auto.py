@@ -21,9 +21,15 @@ from sccosf_ros.backends.auto import (
 )
 from sccosf_ros.backends.cache import ArtifactCache
 from sccosf_ros.backends.compiled import installed
+from sccosf_ros.backends.errors import BackendError
 from sccosf_ros.backends.parity import ParityReport, compare, thermal_is_raw
 
 SIZE = (96, 128)
+
+
+@pytest.fixture(autouse=True)
+def _real_auto(real_auto_backend):
+    """These tests are about the real ``auto`` choice (conftest pins it to torch elsewhere)."""
 
 
 def _report(labels: float, fused: int = 1) -> ParityReport:
@@ -135,3 +141,13 @@ def test_backend_auto_meets_the_parity_bar_and_says_what_it_chose(backend_cache)
     again: list[str] = []
     assert load_predictor(params, info=again.append).precision == auto.precision
     assert again == lines  # the same choice from the cached verdict
+
+
+def test_the_environment_can_pick_for_auto(monkeypatch):
+    monkeypatch.setenv("SCCOSF_AUTO_BACKEND", "onnxruntime")
+    chosen = choose_backend("auto", "cpu")
+    assert chosen.value == "onnxruntime" and "SCCOSF_AUTO_BACKEND=onnxruntime" in chosen.reason
+    assert choose_backend("torch", "cpu").value == "torch"  # a set backend wins
+    monkeypatch.setenv("SCCOSF_AUTO_BACKEND", "fastest")
+    with pytest.raises(BackendError, match=r"SCCOSF_AUTO_BACKEND='fastest'.*expected one of"):
+        choose_backend("auto", "cpu")

@@ -13,6 +13,11 @@ from sccosf_ros.bench.node_e2e import bench_e2e
 from sccosf_ros.cli import main
 
 
+@pytest.fixture(autouse=True)
+def _real_auto(real_auto_backend):
+    """These tests are about the real ``auto`` choice (conftest pins it to torch elsewhere)."""
+
+
 def test_a_missing_checkpoint_is_refused_at_start(tmp_path, capsys):
     missing = tmp_path / "missing.pt"
     assert main(["bench", "node", "--checkpoint", str(missing)]) == 2

@@ -10,6 +10,11 @@ import pytest
 from sccosf_ros.cli import main
 
 
+@pytest.fixture(autouse=True)
+def _real_auto(real_auto_backend):
+    """These tests are about the real ``auto`` choice (conftest pins it to torch elsewhere)."""
+
+
 @pytest.mark.ros
 def test_end_to_end_rows_count_what_went_through_the_node(tmp_path, capsys):
     out = tmp_path / "node.json"
