@@ -14,7 +14,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from sccosf_ros.commands.model_options import add_model_arguments, model_overrides
+from sccosf_ros.commands.model_options import (
+    add_model_arguments,
+    model_overrides,
+    pairing_overrides,
+)
 from sccosf_ros.errors import SccosfError
 
 
@@ -96,13 +100,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def param_overrides(args: argparse.Namespace) -> dict[str, Any]:
     """The node parameters the explicit flags set: the model flags, then the sync ones."""
-    values = model_overrides(args)
-    for flag, name in (("slop", "sync.slop"), ("queue_size", "sync.queue_size")):
-        if getattr(args, flag) is not None:
-            values[name] = getattr(args, flag)
-    if args.thermal_crop is not None:
-        values["thermal.crop"] = list(args.thermal_crop)
-    return values
+    return {**model_overrides(args), **pairing_overrides(args)}
 
 
 def run(args: argparse.Namespace) -> int:

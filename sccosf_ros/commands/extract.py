@@ -12,7 +12,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from sccosf_ros.commands.model_options import add_thermal_arguments, thermal_overrides
+from sccosf_ros.commands.model_options import (
+    add_thermal_arguments,
+    pairing_overrides,
+    thermal_overrides,
+)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -122,12 +126,7 @@ def param_overrides(args: argparse.Namespace) -> dict[str, Any]:
         values["thermal.units"] = args.thermal_units
     if args.thermal_scale is not None:
         values["thermal.scale"], values["thermal.offset"] = args.thermal_scale
-    for flag, name in (("slop", "sync.slop"), ("queue_size", "sync.queue_size")):
-        if getattr(args, flag) is not None:
-            values[name] = getattr(args, flag)
-    if args.thermal_crop is not None:
-        values["thermal.crop"] = list(args.thermal_crop)
-    return values
+    return {**values, **pairing_overrides(args)}
 
 
 def run(args: argparse.Namespace) -> int:

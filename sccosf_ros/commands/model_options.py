@@ -165,3 +165,15 @@ def model_overrides(args: argparse.Namespace) -> dict[str, Any]:
 def model_params(args: argparse.Namespace, params_files: list[Path] | None = None) -> NodeParams:
     """Parameter files (none: the node's defaults) with the model flags on top, validated."""
     return read_params_files(list(params_files or []), model_overrides(args))
+
+
+def pairing_overrides(args: argparse.Namespace) -> dict[str, Any]:
+    """The pairing parameters the explicit flags set (``--slop``, ``--queue-size``,
+    ``--thermal-crop``): shared by bag-eval and extract, which pair a bag as the node does."""
+    values: dict[str, Any] = {}
+    for flag, name in (("slop", "sync.slop"), ("queue_size", "sync.queue_size")):
+        if getattr(args, flag) is not None:
+            values[name] = getattr(args, flag)
+    if args.thermal_crop is not None:
+        values["thermal.crop"] = list(args.thermal_crop)
+    return values
