@@ -36,7 +36,11 @@ def test_export_shipped_checkpoint_at_its_training_size(tmp_path, capsys):
     assert meta["class_names"] == list(MFNET_CLASSES)
     assert meta["palette"] == [list(c) for c in MFNET_PALETTE]
     assert meta["thermal_norm"] == ship.thermal_norm.to_dict()
-    assert meta["outputs"] == ["fused", "logits"] and meta["preset"] == "nano"
+    # nano with the issue-27 fusion head: no preset is exactly that config (preset None)
+    assert meta["outputs"] == ["fused", "logits"] and meta["preset"] is None
+    assert meta["config"]["reaw_output"] == "luma_weights" and meta["config"]["encoder"] == (
+        ship.model.config.encoder
+    )
     reports = {r["backend"]: r for r in json.loads(report.read_text())["reports"]}
     assert set(reports) == {"onnxruntime", "openvino"}
     for r in reports.values():
