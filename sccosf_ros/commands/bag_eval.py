@@ -15,7 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from sccosf_ros.commands.model_options import (
+    add_bag_input_arguments,
     add_model_arguments,
+    add_pairing_arguments,
     model_overrides,
     pairing_overrides,
 )
@@ -23,25 +25,7 @@ from sccosf_ros.errors import SccosfError
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from sccosf_ros.pipeline.params import NodeParams
-
-    d = NodeParams.defaults()
-    parser.add_argument("bag", type=Path, help="rosbag2 directory (or a .db3/.mcap file)")
-    parser.add_argument(
-        "--rgb-topic",
-        required=True,
-        help="RGB topic: sensor_msgs/Image or CompressedImage (a base name whose messages are "
-        "on <base>/compressed is read from there)",
-    )
-    parser.add_argument(
-        "--thermal-topic", required=True, help="thermal topic: Image or CompressedImage"
-    )
-    parser.add_argument(
-        "--label-topic",
-        default=None,
-        help="class-id label topic stamped like RGB (mono8/mono16 Image, or PNG "
-        "CompressedImage): enables mIoU",
-    )
+    add_bag_input_arguments(parser, "enables mIoU")
     parser.add_argument("--out", type=Path, required=True, help="output folder")
     node = parser.add_argument_group(
         "node parameters", "the live node's settings; flags override the parameter files"
@@ -56,27 +40,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "file from `sccosf calibrate`); repeat to layer files",
     )
     add_model_arguments(node)
-    node.add_argument(
-        "--slop",
-        type=float,
-        default=None,
-        help=f"max RGB/thermal stamp difference in s (sync.slop, default {d.sync_slop})",
-    )
-    node.add_argument(
-        "--queue-size",
-        type=int,
-        default=None,
-        help=f"sync queue per input (sync.queue_size, default {d.sync_queue_size})",
-    )
-    node.add_argument(
-        "--thermal-crop",
-        type=int,
-        nargs=4,
-        metavar=("TOP", "BOTTOM", "LEFT", "RIGHT"),
-        default=None,
-        help="pixels cut off each thermal image first, e.g. 0 2 0 0 for the telemetry rows of "
-        "a raw Boson (thermal.crop)",
-    )
+    add_pairing_arguments(node)
     parser.add_argument("--max-pairs", type=int, default=None, help="stop after N pairs")
     parser.add_argument(
         "--namespace", default="/sccosf", help="namespace of the output topics in the output bag"

@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from sccosf_ros.commands.model_options import (
+    add_bag_input_arguments,
+    add_pairing_arguments,
     add_thermal_arguments,
     pairing_overrides,
     thermal_overrides,
@@ -22,22 +24,7 @@ from sccosf_ros.commands.model_options import (
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     from sccosf_ros.bag.extract import DEFAULT_THRESHOLD
 
-    parser.add_argument("bag", type=Path, help="rosbag2 directory (or a .db3/.mcap file)")
-    parser.add_argument(
-        "--rgb-topic",
-        required=True,
-        help="RGB topic: sensor_msgs/Image or CompressedImage (a base name whose messages are "
-        "on <base>/compressed is read from there)",
-    )
-    parser.add_argument(
-        "--thermal-topic", required=True, help="thermal topic: Image or CompressedImage"
-    )
-    parser.add_argument(
-        "--label-topic",
-        default=None,
-        help="class-id label topic stamped like RGB (mono8/mono16 Image, or PNG "
-        "CompressedImage): written to labels/",
-    )
+    add_bag_input_arguments(parser, "written to labels/")
     parser.add_argument(
         "--classes",
         type=Path,
@@ -105,16 +92,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "(parameter checkpoint; only its normalisation is read)",
     )
     add_thermal_arguments(node)
-    node.add_argument("--slop", type=float, default=None, help="sync.slop in s")
-    node.add_argument("--queue-size", type=int, default=None, help="sync.queue_size")
-    node.add_argument(
-        "--thermal-crop",
-        type=int,
-        nargs=4,
-        metavar=("TOP", "BOTTOM", "LEFT", "RIGHT"),
-        default=None,
-        help="pixels cut off each thermal image first (thermal.crop)",
-    )
+    add_pairing_arguments(node)
 
 
 def param_overrides(args: argparse.Namespace) -> dict[str, Any]:

@@ -177,3 +177,50 @@ def pairing_overrides(args: argparse.Namespace) -> dict[str, Any]:
     if args.thermal_crop is not None:
         values["thermal.crop"] = list(args.thermal_crop)
     return values
+
+
+def add_bag_input_arguments(parser: argparse.ArgumentParser, label_use: str) -> None:
+    """The bag and its topics, as bag-eval and extract read them (``label_use``: what a label
+    topic is for, said in its help)."""
+    parser.add_argument("bag", type=Path, help="rosbag2 directory (or a .db3/.mcap file)")
+    parser.add_argument(
+        "--rgb-topic",
+        required=True,
+        help="RGB topic: sensor_msgs/Image or CompressedImage (a base name whose messages are "
+        "on <base>/compressed is read from there)",
+    )
+    parser.add_argument(
+        "--thermal-topic", required=True, help="thermal topic: Image or CompressedImage"
+    )
+    parser.add_argument(
+        "--label-topic",
+        default=None,
+        help="class-id label topic stamped like RGB (mono8/mono16 Image, or PNG "
+        f"CompressedImage): {label_use}",
+    )
+
+
+def add_pairing_arguments(group: argparse.ArgumentParser | argparse._ArgumentGroup) -> None:
+    """``--slop``, ``--queue-size``, ``--thermal-crop`` (read back by ``pairing_overrides``)."""
+    d = NodeParams.defaults()
+    group.add_argument(
+        "--slop",
+        type=float,
+        default=None,
+        help=f"max RGB/thermal stamp difference in s (sync.slop, default {d.sync_slop})",
+    )
+    group.add_argument(
+        "--queue-size",
+        type=int,
+        default=None,
+        help=f"sync queue per input (sync.queue_size, default {d.sync_queue_size})",
+    )
+    group.add_argument(
+        "--thermal-crop",
+        type=int,
+        nargs=4,
+        metavar=("TOP", "BOTTOM", "LEFT", "RIGHT"),
+        default=None,
+        help="pixels cut off each thermal image first, e.g. 0 2 0 0 for the telemetry rows of "
+        "a raw Boson (thermal.crop)",
+    )
