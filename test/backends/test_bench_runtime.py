@@ -51,7 +51,10 @@ def test_bench_runtime_table_and_json(tmp_path, backend_cache, capsys):
     assert rows["onnxruntime"]["label_agreement"] >= 0.999
     assert rows["onnxruntime"]["fused_max_diff"] <= 2
     assert "| nano | onnxruntime |" in printed and md.read_text().startswith("Per pair at 48x64")
-    assert "best CPU backend for nano: onnxruntime" in printed
+    verdict = next(line for line in printed.splitlines() if line.startswith("best CPU backend"))
+    assert verdict.startswith("best CPU backend for nano: onnxruntime")
+    assert verdict.endswith("the target (>= 3x torch eager at >= 99.9 % labels = torch fp32)")
+    assert "% = torch" in verdict and json.loads(out.read_text())["verdict"] == verdict
 
 
 def test_a_missing_checkpoint_is_refused_at_start(tmp_path, capsys):
