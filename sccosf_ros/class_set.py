@@ -30,6 +30,7 @@ from typing import Any
 import yaml
 
 from sccosf_ros.classes import DATASET_CLASSES, IGNORE_INDEX, default_palette
+from sccosf_ros.colour_triple import check_colour_triple
 from sccosf_ros.errors import SccosfError
 
 CLASSES_FILE = "classes.yaml"
@@ -96,12 +97,7 @@ def _color(entry: dict, where: str) -> tuple[int, int, int] | None:
     value = entry.get("color")
     if value is None:
         return None
-    if (
-        not isinstance(value, list | tuple)
-        or len(value) != 3
-        or not all(isinstance(v, int) and 0 <= v <= 255 for v in value)
-    ):
-        raise ClassSetError(f"{where}: color must be [r, g, b] with integers 0-255, got {value!r}")
+    check_colour_triple(value, f"{where}: color", ClassSetError)
     return (int(value[0]), int(value[1]), int(value[2]))
 
 

@@ -32,6 +32,7 @@ from typing import Any
 
 import yaml
 
+from sccosf_ros.colour_triple import check_colour_triple
 from sccosf_ros.synthetic.errors import SyntheticError
 
 Colour = tuple[float, float, float]
@@ -198,10 +199,7 @@ def _number(where: str, value: Any, lo: float, hi: float) -> None:
 
 
 def _colour(where: str, value: Any, hi: float = 1.0) -> None:
-    if not (isinstance(value, tuple) and len(value) == 3 and all(_real(c) for c in value)):
-        raise StyleError(f"{where} must be [r, g, b], got {value!r}")
-    if not all(0.0 <= c <= hi for c in value):
-        raise StyleError(f"{where} values must be in [0, {hi}], got {list(value)}")
+    check_colour_triple(value, where, StyleError, hi=hi, integers=False)
 
 
 def _check_palette(p: Palette) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sccosf_ros.class_set import read_class_set
+from sccosf_ros.class_set import ClassSetError, read_class_set
 from sccosf_ros.classes import MFNET_CLASSES
 from sccosf_ros.synthetic import SyntheticError, read_class_map
 
@@ -53,3 +53,14 @@ def test_bad_mapping_is_one_line(tmp_path, entry, words):
         assert w in str(e.value)
     with pytest.raises(SyntheticError, match="no such classes file"):
         read_class_map(tmp_path / "missing.yaml")
+
+
+def test_a_bad_colour_is_one_line_naming_the_file_the_class_and_the_value(tmp_path):
+    # class_map reads the class set through class_set_from_dict: the colour check is the shared one
+    path = tmp_path / "classes.yaml"
+    path.write_text(FOUR.replace("name: person,", "name: person, color: [255, 0, 300],"))
+    with pytest.raises(ClassSetError) as e:
+        read_class_map(path, "mfnet")
+    assert str(e.value) == (
+        f"{path}: class 'person': color must be [r, g, b] with integers 0-255, got [255, 0, 300]"
+    )
