@@ -19,6 +19,7 @@ from sccosf_ros.commands.model_options import (
     pairing_overrides,
     thermal_overrides,
 )
+from sccosf_ros.errors import SccosfError
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -110,7 +111,6 @@ def param_overrides(args: argparse.Namespace) -> dict[str, Any]:
 def run(args: argparse.Namespace) -> int:
     from sccosf_ros.bag.extract import ExtractConfig, extract
     from sccosf_ros.class_set import ClassSet, read_class_set
-    from sccosf_ros.errors import SccosfError
     from sccosf_ros.pipeline.params import read_params_files
 
     # bad input (bag, topics, parameters, classes, output folder) raises a SccosfError
@@ -137,9 +137,19 @@ def run(args: argparse.Namespace) -> int:
     )
     s = extract(cfg)
     print(summary(s))
-    if not s["complete"] and s["error"] and s["error"].startswith("interrupted"):
-        raise SccosfError(f"{s['error']}; the frames so far are in {s['out']}", exit_code=130)
+    if not s["complete"]:
+        raise incomplete_error(s)
     return 0
+
+
+def incomplete_error(s: dict) -> SccosfError:
+    """A bag read only part-way (damaged chunks, a read error, Ctrl-C): the frames before it are
+    written, but the run is no success; as ``sccosf bag-eval``, exit 1 (130 for Ctrl-C) with one
+    line."""
+    kept = f"the {s['counts']['kept']} frames extracted are in {s['out']}"
+    if s["error"].startswith("interrupted"):
+        return SccosfError(f"{s['error']}; {kept}", exit_code=130)
+    return SccosfError(f"incomplete bag: {s['error']}; {kept}", exit_code=1)
 
 
 def _warn(message: str) -> None:
@@ -155,10 +165,8 @@ def summary(s: dict) -> str:
         f"{c['labels']}; {s['elapsed_s']:.1f} s)",
         f"splits: train {s['splits']['train']}, val {s['splits']['val']}, test "
         f"{s['splits']['test']} frames ({s['guard_frames']} guard frames between splits)",
+        f"dataset:       {s['out']}",
     ]
-    if not s["complete"]:
-        lines.append(f"incomplete bag: {s['error']}")
-    lines.append(f"dataset:       {s['out']}")
     if s.get("contact_sheet"):
         lines.append(f"contact sheet: {s['contact_sheet']}")
     return "\n".join(lines)

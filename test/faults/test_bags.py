@@ -2,8 +2,8 @@
 
 What a crashed ``ros2 bag record`` leaves (no metadata.yaml, a truncated MCAP), a read error
 part-way through a bag, a topic with no messages, and the bad input every bag command must turn
-into one ``sccosf <cmd>: error: ...`` line: ``sccosf bag-eval``, ``sccosf replay`` and
-``sccosf calibrate``, run as a user types them (``sccosf_ros.cli.main``).
+into one ``sccosf <cmd>: error: ...`` line: ``sccosf bag-eval``, ``sccosf extract``, ``sccosf
+replay`` and ``sccosf calibrate``, run as a user types them (``sccosf_ros.cli.main``).
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 from sccosf_ros.bag.bag_io import BagReader
 from sccosf_ros.cli import main as sccosf_main
@@ -393,3 +394,58 @@ def test_bad_bags_give_one_line_in_every_bag_command(tmp_path, nano_checkpoint, 
             pytest.importorskip("rclpy")
         assert sccosf_main(args) == 2, cmd
         _one_error_line(capsys.readouterr().err, cmd)
+
+
+# --------------------------------------------------------------------------- sccosf extract
+def _extract_args(bag, out: Path) -> list[str]:
+    c = bag.config
+    return ["extract", str(bag.path), "--rgb-topic", c.rgb_topic, "--thermal-topic",
+            c.thermal_topic, "--every", "0", "--duplicate-threshold", "0", "--out", str(out),
+            "--quiet", "--thermal-norm", "fixed", "--thermal-range", str(THERMAL_COUNTS[0]),
+            str(THERMAL_COUNTS[1])]  # fmt: skip
+
+
+def _written(out: Path) -> int:
+    """Frames on disk, each with its RGB and thermal PNG, all of them in dataset.yaml."""
+    rgb, thermal = sorted((out / "rgb").glob("*.png")), sorted((out / "thermal").glob("*.png"))
+    assert [p.name for p in rgb] == [p.name for p in thermal]
+    meta = yaml.safe_load((out / "dataset.yaml").read_text())
+    assert meta["counts"]["kept"] == len(rgb)
+    assert sum(meta["splits"]["frames"].values()) + len(meta["splits"]["guard_frames"]) == len(rgb)
+    return len(rgb)
+
+
+@pytest.mark.parametrize("damage", ["read_error", "crc"])
+def test_extract_keeps_what_a_damaged_bag_gave_and_exits_1_like_bag_eval(tmp_path, capsys, damage):
+    if damage == "read_error":  # a record whose length field is garbage: reading stops there
+        bag = _big_bag(tmp_path / "rec")
+        _corrupt_message(bag.path, bag.rgb_stamps[25] + round(bag.config.transport_delay * SEC))
+        total, said = 30, "failed after"
+    else:  # a chunk failing its CRC: skipped, the rest of the bag read
+        bag = _crc_bag(tmp_path / "rec")
+        flip_in_message(bag.path, bag.rgb_stamps[30] + round(bag.config.transport_delay * SEC))
+        total, said = 52, "failed their CRC check"
+    out = tmp_path / "ds"
+    assert sccosf_main(_extract_args(bag, out)) == 1
+    captured = capsys.readouterr()
+    line = _one_error_line(captured.err, "extract")
+    kept = _written(out)
+    assert 0 < kept < total
+    assert line.startswith("sccosf extract: error: incomplete bag: ") and said in line
+    assert line.endswith(f"; the {kept} frames extracted are in {out}")
+    assert f"/ kept {kept} /" in captured.out and "incomplete" not in captured.out
+    meta = yaml.safe_load((out / "dataset.yaml").read_text())
+    assert meta["source"]["complete"] is False and said in meta["source"]["error"]
+
+
+def test_extract_salvages_a_truncated_mcap_and_exits_0_like_bag_eval(tmp_path, capsys):
+    bag = _big_bag(tmp_path / "rec")
+    f = _storage_file(bag.path)
+    data = f.read_bytes()
+    f.write_bytes(data[: int(len(data) * 0.8)])  # cut inside the 2nd chunk: no footer
+    out = tmp_path / "ds"
+    assert sccosf_main(_extract_args(bag, out)) == 0
+    captured = capsys.readouterr()
+    assert "Traceback" not in captured.err and "error:" not in captured.err
+    assert "is truncated" in captured.err and "salvaged" in captured.err
+    assert 0 < _written(out) < 30
