@@ -13,10 +13,11 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import cv2
 import numpy as np
 
 from sccosf_ros.calibration.errors import CalibrationError
+from sccosf_ros.data.errors import DatasetError
+from sccosf_ros.data.image_file import read_rgb, read_thermal
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".pgm", ".ppm")
 
@@ -136,11 +137,9 @@ class FolderFrames:
     def __iter__(self) -> Iterator[CalibrationFrame]:
         rgb, th = _images(Path(self.rgb_dir)), _images(Path(self.thermal_dir))
         for name in self.matched:
-            bgr = cv2.imread(str(rgb[name]), cv2.IMREAD_COLOR)
-            thermal = cv2.imread(str(th[name]), cv2.IMREAD_UNCHANGED)
-            if bgr is None or thermal is None:
-                self.warn(f"{name}: cannot read {rgb[name] if bgr is None else th[name]}; skipped")
+            try:  # missing, corrupt, 16-bit, grey or BGRA files read as everywhere else
+                frame = CalibrationFrame(name, read_rgb(rgb[name]), read_thermal(th[name]))
+            except DatasetError as e:  # one bad pair of a calibration set: skip it, say why
+                self.warn(f"{name}: {e.message}; skipped")
                 continue
-            if thermal.ndim == 3:
-                thermal = cv2.cvtColor(thermal[..., :3], cv2.COLOR_BGR2GRAY)
-            yield CalibrationFrame(name, cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB), thermal)
+            yield frame

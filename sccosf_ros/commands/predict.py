@@ -62,16 +62,10 @@ def _pairs(rgb: Path, thermal: Path) -> list[tuple[str, Path, Path]]:
     return pairs
 
 
-def _read(path: Path, flags: int) -> np.ndarray:
-    img = cv2.imread(str(path), flags)
-    if img is None:
-        raise PredictError(f"{path} is not a readable image (corrupt, truncated or not an image)")
-    return img
-
-
 def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
+    from sccosf_ros.data.image_file import read_rgb, read_thermal
     from sccosf_ros.pipeline.outputs import render_outputs
     from sccosf_ros.pipeline.processor import load_predictor
 
@@ -88,11 +82,8 @@ def run(args: argparse.Namespace) -> int:
     progress = tqdm(pairs, desc="predict", unit="pair", disable=len(pairs) < 2)
     for name, rgb_path, th_path in progress:
         try:
-            bgr = _read(rgb_path, cv2.IMREAD_COLOR)
-            rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
-            thermal = _read(th_path, cv2.IMREAD_UNCHANGED)
-            if thermal.ndim == 3:
-                thermal = thermal[..., 0]
+            # missing, corrupt, 16-bit, grey or BGRA files read as everywhere else
+            rgb, thermal = read_rgb(rgb_path), read_thermal(th_path)
             # as the node: a fixed inference size, or large frames downscaled (max_pixels)
             predictor.input_size = params.inference_size_for(*rgb.shape[:2])
             pred = predictor.predict(rgb, thermal)

@@ -6,6 +6,10 @@ error reaches us: a user would see a stray line beside sccosf's own one-line mes
 decode runs with file descriptor 2 pointed at a temporary file, and what the decoder said becomes
 part of the ``DatasetError`` that names the file. Reading the bytes ourselves also tells a
 missing or unreadable file (the OS's reason) apart from a corrupt one.
+
+``read_rgb`` and ``read_thermal`` give the two sides of a pair as the model takes them; every
+command that reads image files (``predict``, ``eval --rgb/--thermal``, ``calibrate --rgb``) goes
+through them, so a 16-bit, grey, BGRA, missing or corrupt file means the same everywhere.
 """
 
 from __future__ import annotations
@@ -80,4 +84,30 @@ def decode_image(data: bytes | np.ndarray, where: str | Path) -> np.ndarray:
             f"cannot read image {where}: the file is corrupt, truncated or not an image"
             + (f" (decoder: {reason})" if reason else "")
         )
+    return img
+
+
+def _to_uint8(img: np.ndarray) -> np.ndarray:
+    """16-bit (or float 0–1) pictures → 8 bits; the RGB side of a pair is a picture."""
+    if img.dtype == np.uint8:
+        return img
+    if img.dtype == np.uint16:
+        return np.round(img / 257.0).astype(np.uint8)
+    return np.clip(np.round(img.astype(np.float64) * 255), 0, 255).astype(np.uint8)
+
+
+def read_rgb(path: Path) -> np.ndarray:
+    """An RGB file as (H, W, 3) uint8 RGB (grey, BGRA and 16-bit files converted)."""
+    img = _to_uint8(read_image(path))
+    if img.ndim == 2:
+        return cv2.cvtColor(img, cv2.COLOR_GRAY2RGB)
+    code = cv2.COLOR_BGRA2RGB if img.shape[2] == 4 else cv2.COLOR_BGR2RGB
+    return cv2.cvtColor(img, code)
+
+
+def read_thermal(path: Path) -> np.ndarray:
+    """A thermal file as (H, W), bit depth kept (a 3-channel grey JPEG becomes one plane)."""
+    img = read_image(path)
+    if img.ndim == 3:
+        img = cv2.cvtColor(np.ascontiguousarray(img[..., :3]), cv2.COLOR_BGR2GRAY)
     return img

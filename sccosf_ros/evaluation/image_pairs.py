@@ -30,11 +30,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import cv2
 import numpy as np
 
 from sccosf_ros.data.errors import DatasetError, DatasetNotFoundError
-from sccosf_ros.data.image_file import read_image
+from sccosf_ros.data.image_file import read_rgb, read_thermal
 from sccosf_ros.errors import SccosfError
 from sccosf_ros.evaluation import pairs_report
 from sccosf_ros.evaluation.evaluate import (
@@ -100,33 +99,7 @@ def find_pairs(rgb_dir: Path, thermal_dir: Path) -> tuple[list[ImagePair], list[
     return pairs, unmatched
 
 
-# --------------------------------------------------------------------------- decoding
-def _to_uint8(img: np.ndarray) -> np.ndarray:
-    """16-bit (or float 0–1) pictures → 8 bits; the RGB side of a pair is a picture."""
-    if img.dtype == np.uint8:
-        return img
-    if img.dtype == np.uint16:
-        return np.round(img / 257.0).astype(np.uint8)
-    return np.clip(np.round(img.astype(np.float64) * 255), 0, 255).astype(np.uint8)
-
-
-def read_rgb(path: Path) -> np.ndarray:
-    """An RGB file as (H, W, 3) uint8 RGB (grey, BGRA and 16-bit files converted)."""
-    img = _to_uint8(read_image(path))
-    if img.ndim == 2:
-        return cv2.cvtColor(img, cv2.COLOR_GRAY2RGB)
-    code = cv2.COLOR_BGRA2RGB if img.shape[2] == 4 else cv2.COLOR_BGR2RGB
-    return cv2.cvtColor(img, code)
-
-
-def read_thermal(path: Path) -> np.ndarray:
-    """A thermal file as (H, W), bit depth kept (a 3-channel grey JPEG becomes one plane)."""
-    img = read_image(path)
-    if img.ndim == 3:
-        img = cv2.cvtColor(np.ascontiguousarray(img[..., :3]), cv2.COLOR_BGR2GRAY)
-    return img
-
-
+# --------------------------------------------------------------------------- checks
 def _check_usable(path: Path, img: np.ndarray) -> None:
     if min(img.shape[:2]) < MIN_SIDE:
         raise PairSkipped(

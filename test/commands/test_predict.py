@@ -1,5 +1,5 @@
 """``sccosf predict``'s bad-input errors: one ``sccosf predict: error:`` line from cli.main, exit
-2, before any model is loaded."""
+2, before any model is loaded, or at the image that cannot be read."""
 
 from __future__ import annotations
 
@@ -41,3 +41,22 @@ def test_bad_input_is_one_error_line(tmp_path, image, capsys, extra, message):
 def test_command_errors_derive_from_the_root_and_the_old_builtin():
     for cls in (PredictError, ModelOptionError):
         assert issubclass(cls, SccosfError) and issubclass(cls, ValueError)
+
+
+def test_a_corrupt_png_is_one_clear_line_naming_the_pair_and_the_file(
+    tmp_path, image, nano_checkpoint, capfd
+):
+    broken = tmp_path / "broken.png"
+    cv2.imwrite(str(broken), np.full((16, 16), 40000, np.uint16))  # a 16-bit thermal frame
+    data = bytearray(broken.read_bytes())
+    data[60:124] = bytes(b ^ 0xFF for b in data[60:124])  # inside the image data: libpng fails
+    broken.write_bytes(bytes(data))
+    args = ["predict", "--rgb", str(image), "--thermal", str(broken), "--out", str(tmp_path)]
+    code = sccosf_main([*args, "--checkpoint", str(nano_checkpoint), "--device", "cpu"])
+    err = capfd.readouterr().err
+    lines = err.strip().splitlines()
+    assert code == 2 and len(lines) == 1, err  # libpng's own complaint is inside the line
+    assert lines[0].startswith(
+        f"sccosf predict: error: a: cannot read image {broken}: the file is corrupt, truncated"
+    )
+    assert "(decoder: " in lines[0] and "Traceback" not in err

@@ -7,7 +7,11 @@ import numpy as np
 import pytest
 
 from sccosf_ros.data.errors import DatasetError
-from sccosf_ros.data.image_file import read_image
+from sccosf_ros.data.image_file import read_image, read_rgb, read_thermal
+
+
+def _write(path, img) -> None:
+    assert cv2.imwrite(str(path), img)
 
 
 @pytest.fixture
@@ -45,3 +49,20 @@ def test_empty_missing_and_foreign_files(tmp_path, content, words):
         read_image(path)
     with pytest.raises(DatasetError, match="No such file"):
         read_image(tmp_path / "missing.png")
+
+
+def test_rgb_files_of_any_depth_and_layout_read_as_8_bit_rgb(tmp_path):
+    rgb = np.random.default_rng(4).integers(0, 256, (9, 10, 3), dtype=np.uint8)
+    bgr = np.ascontiguousarray(rgb[..., ::-1])
+    _write(tmp_path / "c8.png", bgr)
+    _write(tmp_path / "c16.png", bgr.astype(np.uint16) * 257)
+    _write(tmp_path / "bgra.png", np.dstack([bgr, np.full((9, 10), 255, np.uint8)]))
+    for name in ("c8", "c16", "bgra"):
+        np.testing.assert_array_equal(read_rgb(tmp_path / f"{name}.png"), rgb, err_msg=name)
+    _write(tmp_path / "grey.png", rgb[..., 0])
+    np.testing.assert_array_equal(read_rgb(tmp_path / "grey.png"), np.dstack([rgb[..., 0]] * 3))
+    # thermal keeps its depth; a grey image saved with three equal channels is one plane
+    _write(tmp_path / "t16.png", rgb[..., 0].astype(np.uint16) * 300)
+    assert read_thermal(tmp_path / "t16.png").dtype == np.uint16
+    _write(tmp_path / "t3.png", np.dstack([rgb[..., 1]] * 3))
+    np.testing.assert_array_equal(read_thermal(tmp_path / "t3.png"), rgb[..., 1])
