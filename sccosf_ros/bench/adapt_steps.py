@@ -4,6 +4,7 @@ bag-eval``. The rig's parameter file they share is written first (``rig_params``
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -24,6 +25,10 @@ def _thermal_range() -> tuple[float, float]:
 
     lo, hi = THERMAL_COUNTS
     return float(lo), float(hi)
+
+
+def _warn(message: str) -> None:
+    print(f"sccosf bench adapt: warning: {message}", file=sys.stderr)
 
 
 def rig_params(cfg: AdaptConfig, out: Path) -> Path:
@@ -89,9 +94,10 @@ def extract(
 def finetune(cfg: AdaptConfig, root: str, out: Path, *, fusion_only: bool) -> Path:
     """The shipped checkpoint fine-tuned on the dataset (``sccosf train --dataset folder
     --init-from CKPT --recipe finetune``); returns the final weights. Thermal is normalised
-    as the rig's node does it (what ``sccosf train`` reads from the dataset.yaml of an
-    extracted dataset), given here as its ``--thermal-norm fixed --thermal-range`` flags."""
+    as the rig's node did it when the dataset was extracted: read from its dataset.yaml, as
+    ``sccosf train`` reads it (``training.recorded_thermal``)."""
     from sccosf_ros.training.recipes import load_recipe, resolve
+    from sccosf_ros.training.recorded_thermal import with_recorded_thermal
     from sccosf_ros.training.trainer import Trainer
 
     flags: dict[str, Any] = {
@@ -108,12 +114,12 @@ def finetune(cfg: AdaptConfig, root: str, out: Path, *, fusion_only: bool) -> Pa
         "eval_interval": 0,
         "tensorboard": False,
         "progress": cfg.progress,
-        "thermal_norm": "fixed",
-        "thermal_range": _thermal_range(),
     }
     if fusion_only:
         flags["fusion_only"] = True
-    train_cfg = resolve(load_recipe("finetune"), flags)
+    train_cfg = with_recorded_thermal(resolve(load_recipe("finetune"), flags), flags, _warn)
+    if train_cfg.thermal_norm == "auto":  # the bench's own extract always records one
+        raise BenchError(f"{root}: dataset.yaml records no thermal normalisation")
     trainer = Trainer(train_cfg)
     try:
         summary = trainer.fit()

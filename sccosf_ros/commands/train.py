@@ -294,6 +294,7 @@ def flags_of(args: argparse.Namespace) -> dict[str, Any]:
 def config_from_args(args: argparse.Namespace) -> Any:
     """TrainConfig of defaults < recipe < flags; RecipeError for a bad recipe."""
     from sccosf_ros.training.recipes import RecipeError, load_recipe, resolve
+    from sccosf_ros.training.recorded_thermal import with_recorded_thermal
 
     recipe = load_recipe(args.recipe) if getattr(args, "recipe", None) else None
     flags = flags_of(args)
@@ -305,47 +306,11 @@ def config_from_args(args: argparse.Namespace) -> Any:
         )
     if recipe is None and not ({"max_iters", "epochs"} & set(flags)):
         raise RecipeError("no run length: give --max-iters or --epochs (or --recipe)")
-    return recorded_thermal(resolve(recipe, flags), flags)
+    return with_recorded_thermal(resolve(recipe, flags), flags, _warn)
 
 
-THERMAL_FIELDS = (
-    "thermal_norm",
-    "thermal_range",
-    "thermal_units",
-    "thermal_scale",
-    "thermal_window",
-)
-
-
-def recorded_thermal(cfg: Any, flags: dict[str, Any]) -> Any:
-    """``--dataset folder``: train with the thermal normalisation the node used when the data
-    was extracted (its dataset.yaml), so the checkpoint records and the model learns what the
-    node feeds it; a ``--thermal-*`` flag overrides it."""
-    from dataclasses import replace
-
-    from sccosf_ros.data.folder_dataset import recorded_thermal_norm
-
-    if cfg.dataset != "folder" or set(THERMAL_FIELDS) & set(flags) or not cfg.root:
-        return cfg
-    if not Path(cfg.root).is_dir():
-        return cfg  # the plan says the root is missing, in its own words
-    norm = recorded_thermal_norm(cfg.root)
-    if norm is None:
-        return cfg
-    if (norm.percentile_low, norm.percentile_high) != (1.0, 99.0):
-        print(
-            f"sccosf train: warning: the node's thermal percentiles {norm.percentile_low:g}/"
-            f"{norm.percentile_high:g} are not 1/99, which training always uses",
-            file=sys.stderr,
-        )
-    return replace(
-        cfg,
-        thermal_norm=norm.mode,
-        thermal_range=(norm.low, norm.high),
-        thermal_units=norm.units,
-        thermal_scale=(norm.scale, norm.offset),
-        thermal_window=(norm.window_low, norm.window_high),
-    )
+def _warn(message: str) -> None:
+    print(f"sccosf train: warning: {message}", file=sys.stderr)
 
 
 def _dry_run(cfg: Any, args: argparse.Namespace) -> int:

@@ -14,6 +14,7 @@ from sccosf_ros.bench.adapt_config import AdaptConfig
 from sccosf_ros.bench.adapt_report import write_report
 from sccosf_ros.cli import main
 from sccosf_ros.inference import load_checkpoint
+from sccosf_ros.synthetic import THERMAL_COUNTS
 
 
 @pytest.fixture(autouse=True)
@@ -66,6 +67,11 @@ def test_tiny_adapt_runs_end_to_end(tmp_path, nano_checkpoint):
         tuned = _weights(saved["checkpoints"][name])
         assert tuned.keys() == start.keys()
         assert any(not torch.equal(tuned[k], start[k]) for k in start), name
+        # trained with the rig's thermal normalisation, read from the extracted dataset.yaml
+        norm = load_checkpoint(saved["checkpoints"][name])["thermal_norm"]
+        assert norm["mode"] == "fixed" and (norm["low"], norm["high"]) == tuple(
+            float(v) for v in THERMAL_COUNTS
+        ), norm
 
 
 def test_bad_settings_are_one_line(tmp_path, capsys, nano_checkpoint):
