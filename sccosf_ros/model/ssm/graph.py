@@ -12,34 +12,34 @@ whether softplus needs its large-input branch. None of that survives graph captu
 * in-place updates of views become, after functionalisation, one scatter of the whole buffer
   per step: O(T²) memory traffic instead of O(T).
 
-This module computes the same recurrence (the same two-level chunked scheme as :mod:`.chunked`'s
-module docstring describes: local scans from a zero state, a scan over the chunk ends for the
-carry, recursively) with pure tensor functions and no data-dependent Python: every branch
-depends on shapes only, which are static in an exported graph. What differs is shaped by
-what ONNX Runtime and OpenVINO make of it (nano's 11 scans at 480×640, 2 threads; before:
-the T steps of a chunk unrolled as T multiply-adds, ~2450 nodes for the 11 scans):
+This module computes the same recurrence (chunks scanned from a zero state, a scan over the
+chunk ends for the carry, recursively) with pure tensor functions and no data-dependent
+Python: every branch depends on shapes only, which are static in an exported graph. What
+differs is shaped by what ONNX Runtime and OpenVINO make of it (nano's 11 scans at 480×640,
+2 threads):
 
-* layout: states are (b, n, d, nc, T), sequence blocks cut by a Reshape of the natural
-  (..., L) (the eager path's (T, ..., nc) needed 3 full-size Transposes per scan, which were
-  half of ONNX Runtime's time);
-* local scans are log-depth (Hillis–Steele, ``_local_scan``): ⌈log₂ T⌉ levels, each a Pad
-  (a shift along the chunk) and a fused multiply-add over the whole state, instead of T
-  steps of a few small nodes each;
-* decays travel as logs, log a = Δ·A ≤ 0: a level adds shifted log sums and multiplies by
-  their exp, the in-chunk decay products come out as ``p_t = exp(Σ_{r≤t} Δ_r A)`` (no CumSum),
-  and the carry scans the chunk ends with their chunk log decays. Never a division. Why logs:
-  OpenVINO's bf16 hint runs these ops in bfloat16, where a decay near 1 lies on a grid of
-  2⁻⁸; multiplying decays as such (no Exp per level) moved nano's 480×640 labels by
-  0.18 % and the fused image by up to 19/255 in bf16, against 0.02 % and 2/255 for logs;
-* chunks are ``CHUNK`` = 64 steps at every level: in graph form each level is a pass over the
-  whole state, so the eager path's chunk lengths (32/16, set by its in-place loops) do not
-  apply; 64 was the fastest of 16…256 (ONNX Runtime ~10 % faster than 32 and 128,
-  OpenVINO alike within noise);
+* layout: states are (b, n, d, nc, T), chunks cut by a Reshape of the natural (..., L) (the
+  eager path's (T, ..., nc) needed 3 full-size Transposes per scan);
+* a chunk's scan is two MatMuls with constant triangles: with ``q`` the prefix sums of the
+  log decays ``la = Δ·A ≤ 0`` less their value at the chunk's middle step,
+  ``h_t = Σ_{s≤t} exp(q_t − q_s) x_s = exp(q_t) · Σ_{s≤t} exp(−q_s) x_s``. OpenVINO runs them
+  as FullyConnected nodes (AMX in bf16) and fuses the exps and products around them. Before
+  (issue 26), a log-depth Hillis–Steele scan over chunks of 64: six levels, each two Pads
+  (OpenVINO's reference kernel: 284 Pad nodes, 7 % of nano's bf16 time) and a pass over
+  the whole state; the MatMul form made nano's whole bf16 graph ~10 % faster at the same
+  labels (99.95–99.96 % against torch fp32 on the probe pairs, before and after);
+* the factorisation needs finite ``exp(±q)``: a step's log decay is floored at
+  ``LOG_DECAY_FLOOR`` = −8 in chunks of ``CHUNK`` = 16 (|q| ≤ 8 · 8 = 64, so exp(−q) ⊙ x
+  overflows float32 or bfloat16 only past |x| ≈ 5e10), and a chunk's log decay in the carry
+  scans at −16 in chunks of 8. A step that keeps less than exp(−8) ≈ 3.4e-4 of the state
+  before it (a reset: Δ·A < −8) keeps exactly that much: at most 3.4e-4 of a state, below
+  bfloat16's resolution (2⁻⁸) and far below the parity bar; the carry's floor (1.1e-7) is
+  at float32's rounding. Where no step is floored the scan is exact;
+* decays travel as logs and are exponentiated once each (never a product of decays, never a
+  division): OpenVINO's bf16 hint runs these ops in bfloat16, where a decay near 1 lies on a
+  grid of 2⁻⁸ (multiplying decays as such had moved nano's labels by 0.18 %);
 * Δ = softplus(Δ + bias) is ``softplus_graph`` (its threshold-20 branch is an elementwise
   ``Where``, not a Python ``if``); y sums over n with a Squeeze, not a ReduceSum, at n = 1.
-
-Measured on the scans alone (p50, runs interleaved on a shared 2-core machine): ONNX Runtime
-86 → 52 ms, OpenVINO 74 → 54 ms; 2451 → 1139 nodes (the whole nano graph: 3372 → 2060).
 
 ``capturing()`` tells the eager code when to come here; plain eager inference never does, so
 the torch path keeps its speed. ``test/model/ssm/test_graph.py`` checks this path against the
@@ -55,8 +55,10 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-# Chunk length of the graph form at every level (see the module docstring).
-CHUNK = 64
+# (chunk length, floor of a step's log decay) of the scan over the steps and of the scans
+# over chunk ends: the exponents stay within ±T/2 · |floor| = ±64 (module docstring).
+CHUNK, LOG_DECAY_FLOOR = 16, -8.0
+CARRY_CHUNK, CARRY_LOG_DECAY_FLOOR = 8, -16.0
 
 
 def capturing() -> bool:
@@ -76,53 +78,51 @@ def softplus_graph(x: Tensor) -> Tensor:
     return torch.where(x > 20, x, torch.log1p(torch.exp(x)))
 
 
-def _shift(x: Tensor, o: int) -> Tensor:
-    """x moved o steps later along the last dim, zeros in front: one ONNX Pad (its negative
-    end pad drops the last o), cheaper in both runtimes than Slice + Pad or Concat."""
-    return F.pad(x, (o, -o))
+def _triangles(T: int, like: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+    """The constant matrices of a chunk of T steps (right factors of a MatMul over the steps):
+    ``M[s, t] = 1`` for s ≤ t (prefix sums), ``Mq = M − w`` (prefix sums less the sum up to
+    the chunk's middle step ``T/2 − 1``) and ``w`` (T, 1) (that middle sum)."""
+    steps = torch.arange(T, device=like.device)
+    M = (steps[:, None] <= steps[None, :]).to(like.dtype)
+    w = (steps <= max(T // 2 - 1, 0)).to(like.dtype)[:, None]
+    return M, M - w, w
 
 
-def _local_scan(x: Tensor, la: Tensor) -> tuple[Tensor, Tensor]:
-    """Inclusive scan along the last dim from a zero state, log-depth (Hillis–Steele):
-    h_t = a_t ⊙ h_{t-1} + x_t with decays given as logs, la = log a ≤ 0.
+def _scan_last(x: Tensor, la: Tensor, T: int = CHUNK, floor: float = LOG_DECAY_FLOOR) -> Tensor:
+    """Inclusive scan along the last dim, ``h_t = a_t ⊙ h_{t-1} + x_t`` from a zero state,
+    decays given as logs ``la = log a ≤ 0`` (floored at ``floor``), any length.
+    x, la (..., L). The graph form of ``recurrence.scan_natural``.
 
-    Returns h and lp, lp_t = Σ_{r≤t} la_r (so p_t = Π_{r≤t} a_r = exp(lp_t); la_0 enters lp
-    only). Before the level of offset o, h_t sums the window (t-o, t] and lp_t is the sum of la
-    over it (both clipped at step 0); a level doubles the window: h += exp(lp) ⊙ (h shifted by
-    o), lp += lp shifted by o (zeros shifted in: nothing before step 0). ⌈log₂ T⌉ levels of
-    whole-tensor ops instead of T steps on slices; exp of sums ≤ 0 only, no division.
+    In chunks of T steps, with ``lp`` the prefix sums of la inside a chunk and
+    ``m`` their value at the middle step, ``q = lp − m``:
+    ``h_t = Σ_{s≤t} exp(lp_t − lp_s) x_s = exp(q_t) · Σ_{s≤t} exp(−q_s) x_s`` — the prefix
+    sums of q and of ``exp(−q) ⊙ x`` are MatMuls with constant triangles. The floor keeps
+    |q| ≤ T/2 · |floor| = 64, so the exps stay finite in float32 and bfloat16. The states
+    entering the chunks come from the same scan over the chunk ends (recursively, with the
+    carry's chunk length and floor), then ``h_t += exp(q_t + m) · H``.
     """
-    h, lp, o = x, la, 1
-    while o < x.shape[-1]:
-        h = h + torch.exp(lp) * _shift(h, o)
-        lp = lp + _shift(lp, o)
-        o *= 2
-    return h, lp
-
-
-def _scan_last(x: Tensor, la: Tensor) -> Tensor:
-    """Inclusive scan along the last dim, ``x_k ← a_k x_{k-1} + x_k`` (la = log a, la_0
-    unused), any length. x, la (..., L). The graph form of ``recurrence.scan_natural``."""
     length = x.shape[-1]
-    if length <= CHUNK:
-        return _local_scan(x, la)[0]
-    nc = math.ceil(length / CHUNK)
-    return _unblock(_scan_blocks(_blocks(x, CHUNK, nc), _blocks(la, CHUNK, nc)), length)
-
-
-def _scan_blocks(x: Tensor, la: Tensor) -> Tensor:
-    """Chunked inclusive scan: x, la (..., nc, T), chunk c holding steps c·T … c·T + T-1.
-
-    The graph form of ``recurrence.scan_chunks``: local scans from a zero state (with their log
-    decay products lp), the states leaving chunks 0…nc-2 by a scan over the chunk ends (a
-    chunk's log decay is lp at its last step), then ``h += exp(lp) ⊙ H`` with H the state
-    entering each chunk.
-    """
-    h, lp = _local_scan(x, la)
-    if x.shape[-2] == 1:
-        return h
-    S = _scan_last(h[..., :-1, -1], lp[..., :-1, -1])
-    return h + torch.exp(lp) * F.pad(S, (1, 0))[..., None]  # H = (0, S_0, …, S_{nc-2})
+    T = min(length, T)
+    nc = math.ceil(length / T)
+    pad = nc * T - length
+    if pad:  # identity steps (x = 0, decay 1) on the ragged tail
+        x, la = F.pad(x, (0, pad)), F.pad(la, (0, pad))
+    xb = x.reshape(*x.shape[:-1], nc, T)
+    lab = la.clamp(min=floor).reshape(*la.shape[:-1], nc, T)
+    M, Mq, w = _triangles(T, x)
+    q = lab @ Mq  # (..., nc, T)
+    cs = (torch.exp(-q) * xb) @ M
+    if nc == 1:
+        h = torch.exp(q) * cs
+    else:
+        m = lab @ w  # (..., nc, 1)
+        ends = torch.exp(q[..., -1]) * cs[..., -1]  # chunk-end states from a zero start
+        lc = q[..., :-1, -1] + m[..., :-1, 0]  # chunk log decays
+        S = _scan_last(ends[..., :-1], lc, CARRY_CHUNK, CARRY_LOG_DECAY_FLOOR)
+        H = F.pad(S, (1, 0))[..., None]  # state entering each chunk: (0, S_0, …, S_{nc-2})
+        h = torch.exp(q) * (cs + torch.exp(m) * H)
+    h = h.reshape(*h.shape[:-2], nc * T)
+    return h[..., :length] if pad else h
 
 
 def scan_graph(
@@ -135,33 +135,13 @@ def scan_graph(
     """
     b, d, length = u.shape
     n = A.shape[1]
-    T = min(length, CHUNK)
-    nc = math.ceil(length / T)
     gB, gC = B4.shape[1], C4.shape[1]
-    dl = _blocks(delta, T, nc)  # (b,d,nc,T)
-    ul = _blocks(u, T, nc)
-    Bl = _blocks(B4.transpose(1, 2), T, nc).unsqueeze(3)  # (b,n,g,1,nc,T)
-    Cl = _blocks(C4.transpose(1, 2), T, nc).unsqueeze(3)
-    A_ = A.t()[None, :, :, None, None]  # (1,n,d,1,1)
-    x = ((dl * ul).view(b, 1, gB, d // gB, nc, T) * Bl).reshape(b, n, d, nc, T)
-    h = _scan_blocks(x, dl.unsqueeze(1) * A_)  # log decays Δ·A ≤ 0
-    hc = h.view(b, n, gC, d // gC, nc, T) * Cl
+    Bn = B4.transpose(1, 2).unsqueeze(3)  # (b,n,gB,1,l)
+    x = ((delta * u).view(b, 1, gB, d // gB, length) * Bn).reshape(b, n, d, length)
+    h = _scan_last(x, delta.unsqueeze(1) * A.t()[None, :, :, None])  # log decays Δ·A ≤ 0
+    hc = h.view(b, n, gC, d // gC, length) * C4.transpose(1, 2).unsqueeze(3)
     # a ReduceSum over a size-1 axis is still a pass over the state (1.5 ms a scan in ONNX Runtime)
-    y = (hc.squeeze(1) if n == 1 else hc.sum(1)).reshape(b, d, nc, T)
+    y = (hc.squeeze(1) if n == 1 else hc.sum(1)).reshape(b, d, length)
     if D is not None:
-        y = y + D[None, :, None, None] * ul
-    return _unblock(y, length)
-
-
-def _blocks(x: Tensor, T: int, nc: int) -> Tensor:
-    """(..., L) → (..., nc, T), tail zero-padded to nc·T: a Reshape, no Transpose."""
-    pad = nc * T - x.shape[-1]
-    if pad:
-        x = F.pad(x, (0, pad))
-    return x.reshape(*x.shape[:-1], nc, T)
-
-
-def _unblock(x: Tensor, length: int) -> Tensor:
-    """(..., nc, T) → (..., L)."""
-    y = x.reshape(*x.shape[:-2], -1)
-    return y[..., :length] if y.shape[-1] > length else y
+        y = y + D[:, None] * u
+    return y
