@@ -142,7 +142,7 @@ class CompiledModel:
         self.cache = ArtifactCache(cache_dir)
         self.name = name
         self.options = dict(options or {})
-        self._runners: dict[tuple[int, int], Runner] = {}
+        self._runners: dict[tuple[int, int, bool], Runner] = {}
         self._failed: dict[tuple[int, int], BackendError] = {}
         self._weights: str | None = None
         if self.onnx_path is not None:
@@ -166,9 +166,12 @@ class CompiledModel:
         """The one size of a given ONNX file; None when graphs are exported per size."""
         return self._fixed_size
 
-    def runner(self, size: tuple[int, int]) -> Runner:
-        """The runner for inputs of ``size`` = (h, w), built on first use."""
+    def runner(self, size: tuple[int, int], finished: bool = False) -> Runner:
+        """The runner for inputs of ``size`` = (h, w), built on first use. ``finished``: the
+        caller resizes nothing after the network, so the runtime may return the Predictor's last
+        step itself (OpenVINO only, ``backends.openvino_finish``; a second compiled model)."""
         size = (int(size[0]), int(size[1]))
+        key = (*size, bool(finished and self.backend == "openvino"))
         if self._fixed_size is not None and size != self._fixed_size:
             raise BackendError(
                 f"{self.onnx_path} was exported at {self._fixed_size[0]}x{self._fixed_size[1]} "
@@ -176,13 +179,13 @@ class CompiledModel:
             )
         if size in self._failed:  # do not export again for every frame of a size that failed
             raise self._failed[size]
-        if size not in self._runners:
+        if key not in self._runners:
             try:
-                self._runners[size] = self._build(size, self.onnx_for(size))
+                self._runners[key] = self._build(size, self.onnx_for(size), key[2])
             except BackendError as e:
                 self._failed[size] = e
                 raise
-        return self._runners[size]
+        return self._runners[key]
 
     # ------------------------------------------------------------------ ONNX
     def export_fields(self, size: tuple[int, int]) -> dict[str, Any]:
@@ -226,7 +229,7 @@ class CompiledModel:
         )
 
     # ------------------------------------------------------------------ runners
-    def _build(self, size: tuple[int, int], onnx_path: Path) -> Runner:
+    def _build(self, size: tuple[int, int], onnx_path: Path, finished: bool = False) -> Runner:
         outputs = list(self.metadata.get("outputs") or self._outputs(onnx_path))
         threads = torch.get_num_threads()
         if self.backend == "onnxruntime":
@@ -254,6 +257,7 @@ class CompiledModel:
                     size,
                     ov_cache,
                     str(self.options.get("precision", "fp32")),
+                    finished=finished,
                 ),
             )
         return self._tensorrt(size, onnx_path, outputs)

@@ -29,6 +29,7 @@ import numpy as np
 import torch
 
 from sccosf_ros.backends.errors import EXTRAS, BackendError, require
+from sccosf_ros.backends.openvino_finish import finish_outputs
 from sccosf_ros.backends.runner import split_outputs
 
 PRECISION_HINTS = {"fp32": "f32", "bf16": "bf16"}  # precision → INFERENCE_PRECISION_HINT
@@ -62,6 +63,7 @@ class OpenVINORunner:
         cache_dir: str | os.PathLike | None = None,
         precision: str = "fp32",
         profile: bool = False,
+        finished: bool = False,
     ) -> None:
         ov = require("openvino", EXTRAS["openvino"], "backend openvino")
         if precision not in PRECISION_HINTS:
@@ -81,10 +83,13 @@ class OpenVINORunner:
             raise BackendError(
                 f"OpenVINO cannot read {str(path)!r} ({type(e).__name__}: {str(e)[:300]})"
             ) from None
+        self.outputs = list(outputs)
+        if finished:  # the Predictor's last step in the graph (backends/openvino_finish.py)
+            self.outputs = finish_outputs(model, self.outputs)
+        self.finished = finished
         self.compiled = self._compile(model, config, cache_dir)
         self.request = self.compiled.create_infer_request()
         self.device = torch.device("cpu")
-        self.outputs = list(outputs)
         self.input_size = input_size
 
     def _compile(self, model: object, config: dict, cache_dir: str | os.PathLike | None):

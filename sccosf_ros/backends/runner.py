@@ -4,7 +4,9 @@ A ``Runner`` takes the Predictor's pre-processed inputs, rgb (1,3,h,w) and therm
 float32 in [0, 1] on ``runner.device``, and returns the network's (fused, logits) at (h, w) as
 torch tensors (None for a head the model does not have). Pre- and post-processing (thermal
 normalisation, resizing to the network size and back, argmax, uint8) exist once, in the
-Predictor, for every backend.
+Predictor, for every backend. One exception, asked for with ``finished``: where no resize
+follows, the OpenVINO runner returns the last step's results itself (uint8 fused (1,h,w,3)
+and class ids (1,1,h,w); ``backends.openvino_finish``), which the Predictor passes through.
 """
 
 from __future__ import annotations
@@ -28,9 +30,12 @@ class Runner(Protocol):
 def split_outputs(
     names: list[str] | tuple[str, ...], values: list
 ) -> tuple[torch.Tensor | None, torch.Tensor | None]:
-    """Graph outputs by name → (fused, logits) tensors, None for an absent head."""
+    """Graph outputs by name → (fused, logits) tensors, None for an absent head. A finished
+    output (``backends.openvino_finish``: ``fused_u8``, ``labels``, uint8) stands in for its
+    float form."""
     out = {n: torch.as_tensor(v) for n, v in zip(names, values, strict=True)}
-    return out.get("fused"), out.get("logits")
+    fused = out["fused"] if "fused" in out else out.get("fused_u8")
+    return fused, out["logits"] if "logits" in out else out.get("labels")
 
 
 def passive_waits() -> bool:

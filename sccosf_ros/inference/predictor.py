@@ -318,15 +318,19 @@ class Predictor:
         frame (default: ``input_size``; nothing to do for torch or an unknown size)."""
         size = size or self.input_size
         if self.compiled is not None and size is not None:
-            self.compiled.runner(size)
+            self.compiled.runner(size, finished=True)
 
     def run_network(
-        self, x_rgb: torch.Tensor, x_th: torch.Tensor
+        self, x_rgb: torch.Tensor, x_th: torch.Tensor, finished: bool = False
     ) -> tuple[torch.Tensor | None, torch.Tensor | None]:
-        """The network on pre-processed tensors (``preprocess``) → (fused, logits)."""
+        """The network on pre-processed tensors (``preprocess``) → (fused, logits).
+
+        ``finished``: nothing is resized after the network, so a runtime that can may return
+        the last step of ``postprocess`` itself (uint8 fused and class ids; OpenVINO)."""
         if self._torch is not None:
             return self._torch.run(x_rgb, x_th)
-        return self.compiled.runner(tuple(x_rgb.shape[-2:])).run(x_rgb, x_th)
+        size = tuple(x_rgb.shape[-2:])
+        return self.compiled.runner(size, finished=finished).run(x_rgb, x_th)
 
     @property
     def num_classes(self) -> int:
@@ -367,13 +371,17 @@ class Predictor:
     ) -> tuple[np.ndarray | None, np.ndarray | None]:
         """Network outputs → (H, W, 3) uint8 fused and (H, W) uint8 ids; a disabled head → None."""
         img = labels = None
-        if fused is not None:
+        if fused is not None and fused.dtype == torch.uint8:  # finished by the runtime
+            img = fused[0].numpy().copy()  # (H, W, 3), out of the runtime's reused buffer
+        elif fused is not None:
             if tuple(fused.shape[-2:]) != size:
                 fused = F.interpolate(
                     fused.float(), size=size, mode="bilinear", align_corners=False
                 )
             img = fused_uint8(fused[0])
-        if logits is not None:
+        if logits is not None and logits.dtype == torch.uint8:  # class ids from the runtime
+            labels = logits[0, 0].numpy().copy()
+        elif logits is not None:
             if tuple(logits.shape[-2:]) != size:
                 logits = F.interpolate(
                     logits.float(), size=size, mode="bilinear", align_corners=False
@@ -388,7 +396,8 @@ class Predictor:
             x_rgb, x_th = self.preprocess(rgb, thermal)
             self._sync()
             t1 = time.perf_counter()
-            fused_t, logits_t = self.run_network(x_rgb, x_th)
+            finished = tuple(x_rgb.shape[-2:]) == rgb.shape[:2]
+            fused_t, logits_t = self.run_network(x_rgb, x_th, finished)
             self._sync()
             t2 = time.perf_counter()
             fused, labels = self.postprocess(fused_t, logits_t, rgb.shape[:2])
