@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from sccosf_ros.model.network import build_model
-from sccosf_ros.model.reaw import ReAW, luma_weighted
+from sccosf_ros.model.reaw import ReAW, luma_weighted, one_channel_conv_graph
 from sccosf_ros.training.losses import rgb_to_ycbcr
 
 
@@ -50,3 +50,31 @@ def test_network_with_the_luma_weights_head_stays_between_its_sources():
     assert (fused <= 0.5 + 1e-6).all() and (fused >= thermal - 1e-6).all()
     with pytest.raises(ValueError, match="reaw_output"):
         build_model("nano", reaw_output="rgb")
+
+
+@pytest.mark.parametrize("k", [1, 3, 5])
+def test_one_channel_conv_graph_is_the_same_conv(k):
+    """The graph form of a one-output-channel conv (taps by a 1x1 conv, moved by one-hot
+    depthwise kernels, summed) equals the conv, borders included."""
+    torch.manual_seed(k)
+    conv = torch.nn.Conv2d(8, 1, k, padding=k // 2).double()
+    x = torch.randn(2, 8, 13, 17, dtype=torch.float64)
+    torch.testing.assert_close(one_channel_conv_graph(conv, x), conv(x), rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("output", ["image", "luma_weights"])
+def test_exported_reaw_equals_eager(output):
+    """ReAW's capture form (plain channel cat, the one-channel conv as taps) in an exported
+    program against eager on another input."""
+    torch.manual_seed(2)
+    m = ReAW([8, 16], width=4, kernel_sizes=(1, 3), recon_width=4, output=output).eval()
+
+    def inputs(seed: int) -> tuple:
+        g = torch.Generator().manual_seed(seed)
+        feats = [torch.randn(1, 8, 8, 12, generator=g), torch.randn(1, 16, 4, 6, generator=g)]
+        return feats, torch.rand(1, 3, 32, 48, generator=g), torch.rand(1, 1, 32, 48, generator=g)
+
+    with torch.no_grad():
+        program = torch.export.export(m, inputs(0), strict=False)
+        x = inputs(1)
+        torch.testing.assert_close(program.module()(*x), m(*x), atol=1e-5, rtol=1e-5)
