@@ -5,7 +5,7 @@ float32 in [0, 1] on ``runner.device``, and returns the network's (fused, logits
 torch tensors (None for a head the model does not have). Pre- and post-processing (thermal
 normalisation, resizing to the network size and back, argmax, uint8) exist once, in the
 Predictor, for every backend. One exception, asked for with ``finished``: where no resize
-follows, the OpenVINO runner returns the last step's results itself (uint8 fused (1,h,w,3)
+follows, the OpenVINO runner returns the last step's results itself (uint8 fused (1,3,h,w)
 and class ids (1,1,h,w); ``backends.openvino_finish``), which the Predictor passes through.
 """
 

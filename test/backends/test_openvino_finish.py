@@ -49,7 +49,7 @@ def test_finished_outputs_equal_the_predictors_postprocessing(graph, precision):
         want_fused, want_labels = post(fused, logits, SIZE)
         fused_u8, labels = done.run(rgb, thermal)
         assert fused_u8.dtype == labels.dtype == torch.uint8
-        assert fused_u8.shape == (1, *SIZE, 3) and labels.shape == (1, 1, *SIZE)
+        assert fused_u8.shape == (1, 3, *SIZE) and labels.shape == (1, 1, *SIZE)
         got_fused, got_labels = post(fused_u8, labels, SIZE)
         np.testing.assert_array_equal(got_fused, want_fused)
         np.testing.assert_array_equal(got_labels, want_labels)
