@@ -30,11 +30,14 @@ differs is shaped by what ONNX Runtime and OpenVINO make of it (nano's 11 scans 
   labels (99.95–99.96 % against torch fp32 on the probe pairs, before and after);
 * the factorisation needs finite ``exp(±q)``: a step's log decay is floored at
   ``LOG_DECAY_FLOOR`` = −8 in chunks of ``CHUNK`` = 16 (|q| ≤ 8 · 8 = 64, so exp(−q) ⊙ x
-  overflows float32 or bfloat16 only past |x| ≈ 5e10), and a chunk's log decay in the carry
-  scans at −16 in chunks of 8. A step that keeps less than exp(−8) ≈ 3.4e-4 of the state
-  before it (a reset: Δ·A < −8) keeps exactly that much: at most 3.4e-4 of a state, below
-  bfloat16's resolution (2⁻⁸) and far below the parity bar; the carry's floor (1.1e-7) is
-  at float32's rounding. Where no step is floored the scan is exact;
+  overflows float32 or bfloat16 only past |x| ≈ 5e10). A step that keeps less than
+  exp(−8) ≈ 3.4e-4 of the state before it (a reset: Δ·A < −8) keeps exactly that much: at
+  most 3.4e-4 of a state, below bfloat16's resolution (2⁻⁸) and far below the parity bar.
+  Where no step is floored the scan is exact;
+* the carry, a scan over the chunk ends, is recursive doubling (``_scan_doubling``): ⌈log₂⌉
+  levels of a Pad and a fused multiply-add on 1/16 of the state. Few nodes matter more than
+  passes there: the chunked MatMul form recursively over the ends (four levels of ~16 small
+  nodes per scan) was 8 % of nano's bf16 time, the doubling form ~2 %;
 * decays travel as logs and are exponentiated once each (never a product of decays, never a
   division): OpenVINO's bf16 hint runs these ops in bfloat16, where a decay near 1 lies on a
   grid of 2⁻⁸ (multiplying decays as such had moved nano's labels by 0.18 %);
@@ -55,10 +58,9 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-# (chunk length, floor of a step's log decay) of the scan over the steps and of the scans
-# over chunk ends: the exponents stay within ±T/2 · |floor| = ±64 (module docstring).
+# Chunk length and the floor of a step's log decay: the exponents stay within
+# ±CHUNK/2 · |floor| = ±64 (module docstring).
 CHUNK, LOG_DECAY_FLOOR = 16, -8.0
-CARRY_CHUNK, CARRY_LOG_DECAY_FLOOR = 8, -16.0
 
 
 def capturing() -> bool:
@@ -88,6 +90,31 @@ def _triangles(T: int, like: Tensor) -> tuple[Tensor, Tensor, Tensor]:
     return M, M - w, w
 
 
+def _shift(x: Tensor, o: int) -> Tensor:
+    """x moved o steps later along the last dim, zeros in front: one ONNX Pad (its negative
+    end pad drops the last o)."""
+    return F.pad(x, (o, -o))
+
+
+def _scan_doubling(x: Tensor, la: Tensor) -> Tensor:
+    """Inclusive scan along the last dim from a zero state by recursive doubling
+    (Hillis–Steele), ``h_t = a_t ⊙ h_{t-1} + x_t``, decays as logs ``la ≤ 0``, exact.
+
+    Before the level of offset o, h_t sums the window (t-o, t] and lp_t the log decays over
+    it; a level doubles the window: ``h += exp(lp) ⊙ shift(h, o)``, ``lp += shift(lp, o)``.
+    ⌈log₂ L⌉ levels of a few nodes, every one a pass over the whole input: the carry's form,
+    where the input is the chunk ends (1/CHUNK of the state) and few nodes matter more than
+    passes.
+    """
+    h, lp, o = x, la, 1
+    while o < x.shape[-1]:
+        h = h + torch.exp(lp) * _shift(h, o)
+        if 2 * o < x.shape[-1]:
+            lp = lp + _shift(lp, o)
+        o *= 2
+    return h
+
+
 def _scan_last(x: Tensor, la: Tensor, T: int = CHUNK, floor: float = LOG_DECAY_FLOOR) -> Tensor:
     """Inclusive scan along the last dim, ``h_t = a_t ⊙ h_{t-1} + x_t`` from a zero state,
     decays given as logs ``la = log a ≤ 0`` (floored at ``floor``), any length.
@@ -98,8 +125,8 @@ def _scan_last(x: Tensor, la: Tensor, T: int = CHUNK, floor: float = LOG_DECAY_F
     ``h_t = Σ_{s≤t} exp(lp_t − lp_s) x_s = exp(q_t) · Σ_{s≤t} exp(−q_s) x_s`` — the prefix
     sums of q and of ``exp(−q) ⊙ x`` are MatMuls with constant triangles. The floor keeps
     |q| ≤ T/2 · |floor| = 64, so the exps stay finite in float32 and bfloat16. The states
-    entering the chunks come from the same scan over the chunk ends (recursively, with the
-    carry's chunk length and floor), then ``h_t += exp(q_t + m) · H``.
+    entering the chunks come from a scan over the chunk ends (``_scan_doubling``, exact),
+    then ``h_t += exp(q_t + m) · H``.
     """
     length = x.shape[-1]
     T = min(length, T)
@@ -118,7 +145,7 @@ def _scan_last(x: Tensor, la: Tensor, T: int = CHUNK, floor: float = LOG_DECAY_F
         m = lab @ w  # (..., nc, 1)
         ends = torch.exp(q[..., -1]) * cs[..., -1]  # chunk-end states from a zero start
         lc = q[..., :-1, -1] + m[..., :-1, 0]  # chunk log decays
-        S = _scan_last(ends[..., :-1], lc, CARRY_CHUNK, CARRY_LOG_DECAY_FLOOR)
+        S = _scan_doubling(ends[..., :-1], lc)
         H = F.pad(S, (1, 0))[..., None]  # state entering each chunk: (0, S_0, …, S_{nc-2})
         h = torch.exp(q) * (cs + torch.exp(m) * H)
     h = h.reshape(*h.shape[:-2], nc * T)

@@ -80,17 +80,23 @@ FLOOR = graph.LOG_DECAY_FLOOR
 
 @pytest.mark.parametrize("length", [1, 2, 3, 7, T - 1, T, T + 1, 100, (T + 1) * T + 1, 4500])
 def test_chunked_scan_matches_sequential(length):
-    """Chunks of CHUNK steps with the carry over their ends, recursive past CHUNK chunks
-    ((T + 1)·T + 1 steps: a one-step tail), ragged tails. Against the sequential scan whose
-    step log decays are floored as the graph's are: exact (float64) within one chunk; across
-    chunks within the carry's floor on a chunk's decay (exp(-16) of the largest state)."""
+    """Chunks of CHUNK steps with the carry over their ends (more than CHUNK chunks at
+    (T + 1)·T + 1 steps, a one-step tail), ragged tails: exact (float64) against the
+    sequential scan whose step log decays are floored as the graph's are."""
     x, la = _scan_inputs(length, torch.float64)
     ref = _sequential(x, la.clamp(min=FLOOR).exp())
-    carry = math.exp(graph.CARRY_LOG_DECAY_FLOOR) * float(ref.abs().max())
-    atol = 1e-12 if length <= T else carry
-    torch.testing.assert_close(graph._scan_last(x, la), ref, rtol=1e-12, atol=atol)
+    torch.testing.assert_close(graph._scan_last(x, la), ref, rtol=1e-12, atol=1e-12)
     h32 = graph._scan_last(x.float(), la.float())
-    torch.testing.assert_close(h32.double(), ref, atol=2e-5 + carry, rtol=1e-4)
+    torch.testing.assert_close(h32.double(), ref, atol=2e-5, rtol=1e-4)
+
+
+@pytest.mark.parametrize("length", [1, 2, 3, 5, 8, 9, 100])
+def test_doubling_scan_matches_sequential(length):
+    """The carry's recursive doubling at lengths that are not powers of two, with decays of
+    exactly 1 and ones that underflow to 0 (no floor: exact)."""
+    x, la = _scan_inputs(length, torch.float64)
+    ref = _sequential(x, la.exp())
+    torch.testing.assert_close(graph._scan_doubling(x, la), ref, rtol=1e-12, atol=1e-12)
 
 
 def test_decay_floor_moves_a_state_by_at_most_its_decay():
