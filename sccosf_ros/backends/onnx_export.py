@@ -67,7 +67,7 @@ METADATA_KEYS = (
 
 DYNAMIC_UNSUPPORTED = (
     "--dynamic is not supported: a faithful SC-CoSF graph exists for one input size only. "
-    f"Each selective scan is cut into chunks of {CHUNK} steps (a log-depth scan in each) plus a "
+    f"Each selective scan is cut into chunks of {CHUNK} steps (two MatMuls each) plus a "
     "carry scan over the chunks, and the chunk counts and carry depth are Python integers "
     "computed from H*W (as are the padding to a multiple of 32 and SS2D's row/column "
     "unrolling); a graph with symbolic H and W would need them as loops whose trip counts "

@@ -7,8 +7,10 @@ context (``set_tensor_address`` + ``execute_async_v3`` on torch's current stream
 goes through the host and no extra CUDA binding package is needed.
 
 Precision (``backend_options={"precision": ...}``): ``fp32`` (default: what the parity bar
-compares against) or ``fp16`` (TensorRT picks fp16 kernels where faster; measure its parity
-with ``backends.parity.compare`` before deploying it).
+compares against) or ``fp16``: the convolutions in half precision where TensorRT finds that
+faster, every other layer held in float32 (``half_precision_convolutions_only``): the exported
+selective scan takes exps up to e^±64 (``model/ssm/graph.py``), far past fp16's range (6.5e4);
+measure its parity with ``backends.parity.compare`` before deploying it.
 """
 
 from __future__ import annotations
@@ -62,10 +64,39 @@ def build_engine(onnx_path: str | os.PathLike, engine_path: Path, precision: str
         if flag is None:
             raise BackendError(f"this TensorRT ({trt.__version__}) has no FP16 builder flag")
         config.set_flag(flag)
+        half_precision_convolutions_only(trt, network, config)
     serialized = builder.build_serialized_network(network, config)
     if serialized is None:
         raise BackendError(f"TensorRT failed to build an engine from {str(onnx_path)!r}")
     atomic_write_bytes(engine_path, bytes(serialized))
+
+
+def half_precision_convolutions_only(trt: Any, network: Any, config: Any) -> None:
+    """With the FP16 flag set: every layer but the (de)convolutions computes and outputs
+    float32 (TensorRT's layer precision constraints, preferred), like torch's autocast keeps
+    elementwise maths in float. The graph scan's ``exp(±q)`` and the MatMuls that sum its
+    products reach ~1e28 (|q| ≤ 64), which fp16 (max 65504) turns into inf."""
+    flag = getattr(trt.BuilderFlag, "PREFER_PRECISION_CONSTRAINTS", None) or getattr(
+        trt.BuilderFlag, "OBEY_PRECISION_CONSTRAINTS", None
+    )
+    if flag is None:
+        raise BackendError(
+            f"this TensorRT ({trt.__version__}) cannot hold layers in float32 under FP16: "
+            "use precision fp32"
+        )
+    config.set_flag(flag)
+    half = {trt.LayerType.CONVOLUTION, trt.LayerType.DECONVOLUTION}
+    floats = {trt.float32, trt.float16}
+    for i in range(network.num_layers):
+        layer = network.get_layer(i)
+        if layer.type in half:
+            continue
+        outputs = [layer.get_output(j) for j in range(layer.num_outputs)]
+        if not outputs or any(t.dtype not in floats for t in outputs):
+            continue  # shape, index and boolean layers keep their own types
+        layer.precision = trt.float32
+        for j in range(layer.num_outputs):
+            layer.set_output_type(j, trt.float32)
 
 
 class TensorRTRunner:
