@@ -7,28 +7,11 @@ import json
 
 import pytest
 import torch
+from train_cli import H, W
+from train_cli import train as _train
 
 from sccosf_ros.cli import main
 from sccosf_ros.inference import load_checkpoint
-
-H, W = 48, 64
-
-
-@pytest.fixture(scope="module")
-def synth_root(tmp_path_factory):
-    root = tmp_path_factory.mktemp("train_paths") / "ds"
-    args = ["synth", str(root), "--n", "8", "--size", str(H), str(W), "--preview", "0"]
-    assert main([*args, "--no-progress"]) == 0
-    return root
-
-
-def _train(root, out, *flags: str) -> int:
-    return main(
-        ["train", "--dataset", "synthetic", "--root", str(root), "--out", str(out),
-         "--crop", "32", "32", "--max-iters", "2", "--batch-size", "2", "--workers", "0",
-         "--no-tensorboard", "--no-progress", "--device", "cpu", "--threads", "1",
-         "--max-eval-images", "1", "--no-data-check", *flags]
-    )  # fmt: skip
 
 
 def test_ablation_scales_grad_clip_and_no_sync_bn_reach_the_run(synth_root, tmp_path, monkeypatch):
