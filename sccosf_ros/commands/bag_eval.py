@@ -16,7 +16,9 @@ from typing import Any
 
 from sccosf_ros.commands.model_options import (
     add_bag_input_arguments,
+    add_label_sheet_arguments,
     add_model_arguments,
+    add_node_parameters_group,
     add_pairing_arguments,
     model_overrides,
     pairing_overrides,
@@ -27,17 +29,8 @@ from sccosf_ros.errors import SccosfError
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_bag_input_arguments(parser, "enables mIoU")
     parser.add_argument("--out", type=Path, required=True, help="output folder")
-    node = parser.add_argument_group(
-        "node parameters", "the live node's settings; flags override the parameter files"
-    )
-    node.add_argument(
-        "--params-file",
-        type=Path,
-        action="append",
-        default=[],
-        metavar="FILE.yaml",
-        help="the node's ros__parameters file (e.g. config/sccosf.yaml, a rig "
-        "file from `sccosf calibrate`); repeat to layer files",
+    node = add_node_parameters_group(
+        parser, "e.g. config/sccosf.yaml, a rig file from `sccosf calibrate`"
     )
     add_model_arguments(node)
     add_pairing_arguments(node)
@@ -45,13 +38,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--namespace", default="/sccosf", help="namespace of the output topics in the output bag"
     )
-    parser.add_argument(
-        "--label-tolerance",
-        type=float,
-        default=0.005,
-        help="max label/RGB stamp difference in s (default 0.005)",
-    )
-    parser.add_argument("--sheet-rows", type=int, default=6, help="frames on the contact sheet")
+    add_label_sheet_arguments(parser)
     parser.add_argument("--no-bag", action="store_true", help="do not write the output bag")
     parser.add_argument(
         "--overwrite",

@@ -14,10 +14,12 @@ from typing import Any
 
 from sccosf_ros.commands.model_options import (
     add_bag_input_arguments,
+    add_label_sheet_arguments,
+    add_node_parameters_group,
     add_pairing_arguments,
     add_thermal_arguments,
     pairing_overrides,
-    thermal_overrides,
+    thermal_flag_overrides,
 )
 from sccosf_ros.errors import SccosfError
 
@@ -65,25 +67,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         f"frame's by less than this mean |difference| (0..1; default {DEFAULT_THRESHOLD}; "
         "0 keeps all)",
     )
-    parser.add_argument(
-        "--label-tolerance",
-        type=float,
-        default=0.005,
-        help="max label/RGB stamp difference in s (default 0.005)",
-    )
-    parser.add_argument("--sheet-rows", type=int, default=6, help="frames on the contact sheet")
+    add_label_sheet_arguments(parser)
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
-    node = parser.add_argument_group(
-        "node parameters", "the live node's settings; flags override the parameter files"
-    )
-    node.add_argument(
-        "--params-file",
-        type=Path,
-        action="append",
-        default=[],
-        metavar="FILE.yaml",
-        help="the node's ros__parameters file (e.g. a rig file from `sccosf calibrate`: "
-        "registration.homography, thermal.crop, sync.*); repeat to layer files",
+    node = add_node_parameters_group(
+        parser,
+        "e.g. a rig file from `sccosf calibrate`: registration.homography, thermal.crop, sync.*",
     )
     node.add_argument(
         "--checkpoint",
@@ -98,13 +86,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def param_overrides(args: argparse.Namespace) -> dict[str, Any]:
     """The node parameters the explicit flags set."""
-    values = thermal_overrides(args.thermal_norm, args.thermal_range, args.thermal_window)
+    values = thermal_flag_overrides(args)
     if args.checkpoint is not None:
         values["checkpoint"] = str(args.checkpoint)
-    if args.thermal_units is not None:
-        values["thermal.units"] = args.thermal_units
-    if args.thermal_scale is not None:
-        values["thermal.scale"], values["thermal.offset"] = args.thermal_scale
     return {**values, **pairing_overrides(args)}
 
 

@@ -154,7 +154,13 @@ def model_overrides(args: argparse.Namespace) -> dict[str, Any]:
         values["backend.cache_dir"] = str(args.cache_dir)
     if args.input_size:
         values["inference.height"], values["inference.width"] = args.input_size
-    values.update(thermal_overrides(args.thermal_norm, args.thermal_range, args.thermal_window))
+    values.update(thermal_flag_overrides(args))
+    return values
+
+
+def thermal_flag_overrides(args: argparse.Namespace) -> dict[str, Any]:
+    """The node parameters the flags of ``add_thermal_arguments`` set."""
+    values = thermal_overrides(args.thermal_norm, args.thermal_range, args.thermal_window)
     if args.thermal_units is not None:
         values["thermal.units"] = args.thermal_units
     if args.thermal_scale is not None:
@@ -198,6 +204,36 @@ def add_bag_input_arguments(parser: argparse.ArgumentParser, label_use: str) -> 
         help="class-id label topic stamped like RGB (mono8/mono16 Image, or PNG "
         f"CompressedImage): {label_use}",
     )
+
+
+def add_node_parameters_group(
+    parser: argparse.ArgumentParser, example: str
+) -> argparse._ArgumentGroup:
+    """The "node parameters" group of bag-eval and extract, with ``--params-file`` (``example``:
+    the files its help names)."""
+    node = parser.add_argument_group(
+        "node parameters", "the live node's settings; flags override the parameter files"
+    )
+    node.add_argument(
+        "--params-file",
+        type=Path,
+        action="append",
+        default=[],
+        metavar="FILE.yaml",
+        help=f"the node's ros__parameters file ({example}); repeat to layer files",
+    )
+    return node
+
+
+def add_label_sheet_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--label-tolerance`` and ``--sheet-rows`` of bag-eval and extract."""
+    parser.add_argument(
+        "--label-tolerance",
+        type=float,
+        default=0.005,
+        help="max label/RGB stamp difference in s (default 0.005)",
+    )
+    parser.add_argument("--sheet-rows", type=int, default=6, help="frames on the contact sheet")
 
 
 def add_pairing_arguments(group: argparse.ArgumentParser | argparse._ArgumentGroup) -> None:
