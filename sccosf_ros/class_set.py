@@ -27,11 +27,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from sccosf_ros.classes import DATASET_CLASSES, IGNORE_INDEX, default_palette
 from sccosf_ros.colour_triple import check_colour_triple
 from sccosf_ros.errors import SccosfError
+from sccosf_ros.yaml_file import read_yaml
 
 CLASSES_FILE = "classes.yaml"
 
@@ -141,11 +140,7 @@ def read_class_set(path: str | os.PathLike) -> ClassSet:
         p = p / CLASSES_FILE
     if not p.is_file():
         raise ClassSetError(f"{p}: no such file; a custom dataset needs a {CLASSES_FILE}")
-    try:
-        data = yaml.safe_load(p.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as e:
-        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-        raise ClassSetError(f"{p}: cannot read it as YAML ({first})") from None
+    data = read_yaml(p, ClassSetError)
     return class_set_from_dict(data, str(p))
 
 

@@ -32,6 +32,7 @@ import numpy as np
 import yaml
 
 from sccosf_ros.data.errors import DatasetError
+from sccosf_ros.yaml_file import read_yaml
 
 DATASET_FILE = "dataset.yaml"
 RGB_DIR, THERMAL_DIR, LABEL_DIR, SPLIT_DIR = "rgb", "thermal", "labels", "splits"
@@ -107,11 +108,7 @@ def read_dataset_yaml(root: str | os.PathLike) -> dict[str, Any] | None:
     path = Path(root) / DATASET_FILE
     if not path.is_file():
         return None
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as e:
-        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-        raise DatasetError(f"{path}: cannot read it as YAML ({first})") from None
+    data = read_yaml(path, DatasetError)
     if not isinstance(data, dict):
         raise DatasetError(f"{path}: expected a mapping, got {type(data).__name__}")
     return data

@@ -24,11 +24,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import yaml
 
 from sccosf_ros.class_set import ClassSet, class_set_from_dict
 from sccosf_ros.classes import DATASET_CLASSES
 from sccosf_ros.synthetic.errors import SyntheticError
+from sccosf_ros.yaml_file import read_yaml
 
 MAP_KEY = "synthetic"
 
@@ -76,9 +76,5 @@ def read_class_map(path: str | os.PathLike, layout: str = "mfnet") -> ClassMap:
     p = Path(path)
     if not p.is_file():
         raise SyntheticError(f"{p}: no such classes file")
-    try:
-        data = yaml.safe_load(p.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as e:
-        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-        raise SyntheticError(f"{p}: cannot read it as YAML ({first})") from None
+    data = read_yaml(p, SyntheticError)
     return class_map_from_dict(data, layout, str(p))

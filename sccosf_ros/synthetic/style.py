@@ -30,10 +30,9 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from sccosf_ros.colour_triple import check_colour_triple
 from sccosf_ros.synthetic.errors import SyntheticError
+from sccosf_ros.yaml_file import read_yaml
 
 Colour = tuple[float, float, float]
 Range = tuple[float, float]
@@ -404,11 +403,7 @@ def load_style(spec: str | Path | SceneStyle | None) -> SceneStyle:
     path = Path(text)
     if not path.is_file():
         raise StyleError(f"{path}: no such style file")
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as e:
-        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-        raise StyleError(f"{path}: cannot read it as YAML ({first})") from None
+    data = read_yaml(path, StyleError)
     return style_from_dict(data, str(path))
 
 
