@@ -326,10 +326,13 @@ class Predictor:
 
     def prepare(self, size: tuple[int, int] | None = None) -> None:
         """Export/build the backend's graph for inputs of ``size`` now rather than on the first
-        frame (default: ``input_size``; nothing to do for torch or an unknown size)."""
+        frame (default: ``input_size``; nothing to do for torch or an unknown size). The runner
+        ``predict`` will use: at the frames' own size (no ``input_size``) the one that finishes
+        the post-processing in the graph; with an ``input_size`` the frames are resized to, the
+        float one whose outputs are resized back."""
         size = size or self.input_size
         if self.compiled is not None and size is not None:
-            self.compiled.runner(size, finished=True)
+            self.compiled.runner(size, finished=self.input_size is None)
 
     def run_network(
         self, x_rgb: torch.Tensor, x_th: torch.Tensor, finished: bool = False

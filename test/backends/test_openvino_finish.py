@@ -84,3 +84,20 @@ def test_predictor_finishes_at_the_native_size_and_resizes_floats_otherwise():
     out = resized.predict(*pairs[1])
     assert not resized.compiled.runner((32, 48)).finished
     assert out.labels.shape == SIZE and out.fused.shape == (*SIZE, 3)
+
+
+def test_prepare_builds_the_runner_predict_uses(tmp_path):
+    """prepare() at start builds the variant the frames will need: the finishing one at the
+    frames' own size, the float one where frames are resized to an input size."""
+    native = Predictor.from_checkpoint(
+        default_checkpoint(), "cpu", backend="openvino", cache_dir=tmp_path
+    )
+    native.prepare(SIZE)
+    assert [k[2] for k in native.compiled._runners] == [True]
+    fixed = Predictor.from_checkpoint(
+        default_checkpoint(), "cpu", backend="openvino", cache_dir=tmp_path, input_size=SIZE
+    )
+    fixed.prepare()
+    assert [k[2] for k in fixed.compiled._runners] == [False]
+    fixed.predict(*frame_pairs(1, (32, 48), thermal_raw=False, seed=4)[0])  # resized frames
+    assert [k[2] for k in fixed.compiled._runners] == [False]  # nothing built on the frame
