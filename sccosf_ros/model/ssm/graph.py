@@ -117,12 +117,12 @@ def _scan_doubling(x: Tensor, la: Tensor) -> Tensor:
     return h
 
 
-def _scan_last(x: Tensor, la: Tensor, T: int = CHUNK, floor: float = LOG_DECAY_FLOOR) -> Tensor:
+def _scan_last(x: Tensor, la: Tensor) -> Tensor:
     """Inclusive scan along the last dim, ``h_t = a_t ⊙ h_{t-1} + x_t`` from a zero state,
-    decays given as logs ``la = log a ≤ 0`` (floored at ``floor``), any length.
+    decays given as logs ``la = log a ≤ 0`` (floored at ``LOG_DECAY_FLOOR``), any length.
     x, la (..., L). The graph form of ``recurrence.scan_natural``.
 
-    In chunks of T steps, with ``lp`` the prefix sums of la inside a chunk and
+    In chunks of T = ``CHUNK`` steps, with ``lp`` the prefix sums of la inside a chunk and
     ``m`` their value at the middle step, ``q = lp − m``:
     ``h_t = Σ_{s≤t} exp(lp_t − lp_s) x_s = exp(q_t) · Σ_{s≤t} exp(−q_s) x_s`` — the prefix
     sums of q and of ``exp(−q) ⊙ x`` are MatMuls with constant triangles. The floor keeps
@@ -131,13 +131,13 @@ def _scan_last(x: Tensor, la: Tensor, T: int = CHUNK, floor: float = LOG_DECAY_F
     then ``h_t += exp(q_t + m) · H``.
     """
     length = x.shape[-1]
-    T = min(length, T)
+    T = min(length, CHUNK)
     nc = math.ceil(length / T)
     pad = nc * T - length
     if pad:  # identity steps (x = 0, decay 1) on the ragged tail
         x, la = F.pad(x, (0, pad)), F.pad(la, (0, pad))
     xb = x.reshape(*x.shape[:-1], nc, T)
-    lab = la.clamp(min=floor).reshape(*la.shape[:-1], nc, T)
+    lab = la.clamp(min=LOG_DECAY_FLOOR).reshape(*la.shape[:-1], nc, T)
     M, Mq, w = _triangles(T, x)
     q = lab @ Mq  # (..., nc, T)
     cs = (torch.exp(-q) * xb) @ M
