@@ -28,7 +28,6 @@ import numpy as np
 
 FUSED_U8 = "fused_u8"
 LABELS = "labels"
-FINISHED = {"fused": FUSED_U8, "logits": LABELS}  # network output → its finished form
 
 
 def _result_named(model: Any, name: str) -> Any | None:
@@ -50,23 +49,26 @@ def _fused_u8(ops: Any, fused: Any) -> Any:
     return ops.convert(ops.round(x, "half_to_even"), "u8")
 
 
+# network output → (its finished form's name, the nodes that make it)
+FINISHED = {"fused": (FUSED_U8, _fused_u8), "logits": (LABELS, _labels)}
+
+
 def finish_outputs(model: Any, outputs: list[str]) -> list[str]:
     """Replace the network outputs ``outputs`` ("fused", "logits") of the OpenVINO ``model``
     (read, not compiled) by their finished forms, in place; returns the new output names in
     the same order."""
     import openvino.opset13 as ops
 
-    make = {"fused": _fused_u8, "logits": _labels}
     names = []
     for name in outputs:
         result = _result_named(model, name)
         if result is None or name not in FINISHED:
             names.append(name)
             continue
-        node = make[name](ops, result.input(0).get_source_output())
-        finished = ops.result(node)
-        finished.output(0).get_tensor().set_names({FINISHED[name]})
+        new_name, make = FINISHED[name]
+        finished = ops.result(make(ops, result.input(0).get_source_output()))
+        finished.output(0).get_tensor().set_names({new_name})
         model.remove_result(result)
         model.add_results([finished])
-        names.append(FINISHED[name])
+        names.append(new_name)
     return names

@@ -16,6 +16,8 @@ from typing import Protocol
 
 import torch
 
+from sccosf_ros.backends.openvino_finish import FUSED_U8, LABELS
+
 
 class Runner(Protocol):
     name: str  # backend name: torch | onnxruntime | openvino | tensorrt
@@ -34,8 +36,8 @@ def split_outputs(
     output (``backends.openvino_finish``: ``fused_u8``, ``labels``, uint8) stands in for its
     float form."""
     out = {n: torch.as_tensor(v) for n, v in zip(names, values, strict=True)}
-    fused = out["fused"] if "fused" in out else out.get("fused_u8")
-    return fused, out["logits"] if "logits" in out else out.get("labels")
+    fused = out["fused"] if "fused" in out else out.get(FUSED_U8)
+    return fused, out["logits"] if "logits" in out else out.get(LABELS)
 
 
 def passive_waits() -> bool:
