@@ -170,6 +170,8 @@ class ReAW(nn.Module):
         ``one_channel_conv_graph``."""
         conv1, act, conv2 = self.recon
         y = act(conv1(x))
-        if conv2.out_channels == 1 and conv2.stride == (1, 1) and conv2.groups == 1:
+        kh, kw = conv2.kernel_size
+        same = conv2.padding == (kh // 2, kw // 2) and conv2.dilation == (1, 1)
+        if conv2.out_channels == 1 and conv2.stride == (1, 1) and conv2.groups == 1 and same:
             return one_channel_conv_graph(conv2, y)
         return conv2(y)
